@@ -1,0 +1,50 @@
+/* slashscope: find and explain slash-dominant attention heads. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"info", cmd_info, "architecture, dimensions, dtype and RoPE schedule of a model"},
+    {"tokenize", cmd_tokenize, "text to token ids with the model's tokenizer"},
+    {"logits", cmd_logits, "logits at every position of a sequence, as .npy"},
+    {"attn", cmd_attn, "one head's attention probabilities, as .npy"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "slashscope %s: find and explain slash-dominant attention heads in RoPE models\n\n"
+                 "usage: slashscope COMMAND [options]   (slashscope COMMAND --help for details)\n\n"
+                 "commands:\n", SS_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nglobal options: --threads N, --quiet, --help\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("slashscope %s\n", SS_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "slashscope: unknown command '%s' (see slashscope --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,75 @@
+#include "common/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void *ss_calloc(size_t n, size_t size, const char *what, ss_error *err)
+{
+    if (n == 0 || size == 0)
+        n = size = 1;
+    if (size && n > SIZE_MAX / size) {
+        ss_fail(err, SS_ERR_NOMEM, "%s: size overflow (%zu x %zu bytes)", what, n, size);
+        return NULL;
+    }
+    void *p = calloc(n, size);
+    if (!p)
+        ss_fail(err, SS_ERR_NOMEM, "%s: out of memory allocating %zu bytes", what, n * size);
+    return p;
+}
+
+void *ss_aligned_calloc(size_t n, size_t size, const char *what, ss_error *err)
+{
+    if (n == 0 || size == 0)
+        n = size = 1;
+    if (n > SIZE_MAX / size - 64) {
+        ss_fail(err, SS_ERR_NOMEM, "%s: size overflow (%zu x %zu bytes)", what, n, size);
+        return NULL;
+    }
+    size_t bytes = (n * size + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, bytes);
+    if (!p) {
+        ss_fail(err, SS_ERR_NOMEM, "%s: out of memory allocating %zu bytes", what, bytes);
+        return NULL;
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+void *ss_realloc_array(void *p, size_t n, size_t size, const char *what, ss_error *err)
+{
+    if (n == 0)
+        n = 1;
+    if (size && n > SIZE_MAX / size) {
+        ss_fail(err, SS_ERR_NOMEM, "%s: size overflow", what);
+        return NULL;
+    }
+    void *q = realloc(p, n * size);
+    if (!q)
+        ss_fail(err, SS_ERR_NOMEM, "%s: out of memory allocating %zu bytes", what, n * size);
+    return q;
+}
+
+char *ss_strdup(const char *s, ss_error *err)
+{
+    size_t n = strlen(s) + 1;
+    char *d = ss_calloc(n, 1, "string", err);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+int ss_mul_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (a && b > UINT64_MAX / a)
+        return 0;
+    *out = a * b;
+    return 1;
+}
+
+int ss_add_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (b > UINT64_MAX - a)
+        return 0;
+    *out = a + b;
+    return 1;
+}

@@ -1,0 +1,24 @@
+/* Allocation that reports failure through ss_error instead of returning NULL
+ * silently, and overflow-checked size arithmetic for sizes read from files. */
+#ifndef SS_COMMON_MEM_H
+#define SS_COMMON_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+/* calloc(n, size) with overflow check; on failure records SS_ERR_NOMEM naming
+ * `what` and returns NULL. */
+void *ss_calloc(size_t n, size_t size, const char *what, ss_error *err);
+/* 64-byte aligned, zeroed; free with free(). */
+void *ss_aligned_calloc(size_t n, size_t size, const char *what, ss_error *err);
+/* realloc to n elements with overflow check; the old block survives failure. */
+void *ss_realloc_array(void *p, size_t n, size_t size, const char *what, ss_error *err);
+char *ss_strdup(const char *s, ss_error *err);
+
+/* a*b and a+b for sizes from untrusted files: return 0 on overflow. */
+int ss_mul_u64(uint64_t a, uint64_t b, uint64_t *out);
+int ss_add_u64(uint64_t a, uint64_t b, uint64_t *out);
+
+#endif

@@ -1,0 +1,40 @@
+/* The prefill forward pass, fp32 with fp32-or-better reductions, BLAS for
+ * every projection, causal attention one query head and one block of rows
+ * at a time. */
+#ifndef SS_ENGINE_FORWARD_H
+#define SS_ENGINE_FORWARD_H
+
+#include <stdint.h>
+
+#include "engine/observer.h"
+#include "model/model.h"
+
+typedef struct {
+    const ss_rope *rope;       /* NULL: the model's own schedule */
+    int block_rows;            /* query rows per attention block (0: 64) */
+    int n_layers;              /* run only the first n layers (0: all); no logits then */
+    int allow_long;            /* permit n > the model's context length */
+    const ss_observer *observers;
+    int n_observers;
+} ss_forward_opts;
+
+/* Runs tokens ids[0..n) and writes logits [n, vocab] when logits != NULL.
+ * Checks every id against the vocabulary and n against the context. */
+ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forward_opts *opts,
+                   float *logits, ss_error *err);
+
+/* Sets the thread count for OpenMP and OpenBLAS (0: leave as is). */
+void ss_set_threads(int n);
+
+/* Causal softmax attention probabilities of one head from pre-RoPE q [n,
+ * d_head] and k [n, d_head] (rows at stride ldq/ldk), rotated with `rope`,
+ * scaled by `scale`, handed block by block to cb (same block contract as
+ * on_probs, with head = the given tag). For re-scoring q/k under another
+ * RoPE schedule without rerunning the model (band ablation). */
+typedef void (*ss_probs_cb)(void *ctx, int head, int row0, int nrows, const float *p,
+                            int64_t ld);
+ss_code ss_head_probs(const float *q, int64_t ldq, const float *k, int64_t ldk, int n,
+                      int d_head, const ss_rope *rope, double scale, int block_rows,
+                      int head_tag, ss_probs_cb cb, void *ctx, ss_error *err);
+
+#endif

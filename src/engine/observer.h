@@ -1,0 +1,31 @@
+/* Observers watch a forward pass without it ever holding an attention map.
+ *
+ * Contract:
+ *  - on_layer: once per layer, from the calling thread, before attention:
+ *    h is the attention input after RMSNorm [n, d_model]; q [n, n_head *
+ *    d_head] and k [n, n_kv_head * d_head] are the pre-RoPE query and key
+ *    (bias included), every head in canonical half pairing (model/rope.h).
+ *    Row i of head x starts at q + i * n_head * d_head + x * d_head.
+ *  - on_probs: each block of post-softmax probabilities of one query head:
+ *    rows [row0, row0 + nrows), row r at p + r * ld holds keys 0..row0 + r
+ *    (entries beyond the diagonal are undefined: read only j <= i). Calls
+ *    for one (layer, head) come from a single thread in increasing row0;
+ *    calls for different heads may run concurrently (make per-head state).
+ *  - on_layer_done: once per layer after all heads, from the calling thread.
+ * Any callback may be NULL. A non-zero return from on_layer or
+ * on_layer_done aborts the pass with SS_ERR_USAGE ("stopped by observer"). */
+#ifndef SS_ENGINE_OBSERVER_H
+#define SS_ENGINE_OBSERVER_H
+
+#include <stdint.h>
+
+typedef struct ss_observer {
+    void *ctx;
+    int (*on_layer)(void *ctx, int layer, int n, const float *h, const float *q,
+                    const float *k);
+    void (*on_probs)(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                     int64_t ld);
+    int (*on_layer_done)(void *ctx, int layer);
+} ss_observer;
+
+#endif

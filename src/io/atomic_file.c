@@ -1,0 +1,121 @@
+#include "io/atomic_file.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+ss_code ss_atomic_open(ss_atomic_file *f, const char *path, ss_error *err)
+{
+    memset(f, 0, sizeof *f);
+    if (strlen(path) >= sizeof f->path)
+        return ss_fail(err, SS_ERR_USAGE, "%s: path too long", path);
+    snprintf(f->path, sizeof f->path, "%s", path);
+    snprintf(f->tmp, sizeof f->tmp, "%s.tmp.%ld", path, (long)getpid());
+    f->fp = fopen(f->tmp, "wb");
+    if (!f->fp)
+        return ss_fail(err, SS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    return SS_OK;
+}
+
+ss_code ss_atomic_commit(ss_atomic_file *f, ss_error *err)
+{
+    int bad = ferror(f->fp);
+    if (fflush(f->fp) != 0)
+        bad = 1;
+    if (!bad && fsync(fileno(f->fp)) != 0 && errno != EINVAL)
+        bad = 1;
+    int saved = errno;
+    if (fclose(f->fp) != 0)
+        bad = 1;
+    f->fp = NULL;
+    if (bad) {
+        unlink(f->tmp);
+        return ss_fail(err, SS_ERR_IO, "%s: write failed: %s", f->path, strerror(saved));
+    }
+    if (rename(f->tmp, f->path) != 0) {
+        saved = errno;
+        unlink(f->tmp);
+        return ss_fail(err, SS_ERR_IO, "%s: cannot rename into place: %s", f->path, strerror(saved));
+    }
+    return SS_OK;
+}
+
+void ss_atomic_abort(ss_atomic_file *f)
+{
+    if (f->fp) {
+        fclose(f->fp);
+        f->fp = NULL;
+        unlink(f->tmp);
+    }
+}
+
+ss_code ss_write_file_atomic(const char *path, const void *data, size_t n, ss_error *err)
+{
+    ss_atomic_file f;
+    ss_code rc = ss_atomic_open(&f, path, err);
+    if (rc)
+        return rc;
+    if (n && fwrite(data, 1, n, f.fp) != n) {
+        ss_atomic_abort(&f);
+        return ss_fail(err, SS_ERR_IO, "%s: write failed", path);
+    }
+    return ss_atomic_commit(&f, err);
+}
+
+ss_code ss_read_file(const char *path, size_t max_bytes, char **data, size_t *n, ss_error *err)
+{
+    *data = NULL;
+    *n = 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return ss_fail(err, SS_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > max_bytes) {
+        fclose(fp);
+        return ss_fail(err, SS_ERR_FORMAT, "%s: file is %lld bytes, more than the %zu allowed",
+                       path, (long long)st.st_size, max_bytes);
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        fclose(fp);
+        return ss_fail(err, SS_ERR_NOMEM, "%s: out of memory", path);
+    }
+    size_t got = fread(buf, 1, (size_t)st.st_size, fp);
+    fclose(fp);
+    if (got != (size_t)st.st_size) {
+        free(buf);
+        return ss_fail(err, SS_ERR_IO, "%s: short read", path);
+    }
+    buf[got] = '\0';
+    *data = buf;
+    *n = got;
+    return SS_OK;
+}
+
+ss_code ss_mkdirs(const char *path, ss_error *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return ss_fail(err, SS_ERR_USAGE, "%s: path too long", path);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return ss_fail(err, SS_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ss_fail(err, SS_ERR_IO, "%s: not a folder", path);
+    return SS_OK;
+}

@@ -1,0 +1,30 @@
+/* Output files are written to "<path>.tmp.<pid>" and renamed into place on
+ * success, so a killed run never leaves a half-written result behind. */
+#ifndef SS_IO_ATOMIC_FILE_H
+#define SS_IO_ATOMIC_FILE_H
+
+#include <stdio.h>
+
+#include "common/error.h"
+
+typedef struct {
+    FILE *fp;
+    char path[4096];
+    char tmp[4120];
+} ss_atomic_file;
+
+ss_code ss_atomic_open(ss_atomic_file *f, const char *path, ss_error *err);
+/* Flushes, fsyncs and renames; on any earlier write error removes the temp
+ * file and reports it. Always closes. */
+ss_code ss_atomic_commit(ss_atomic_file *f, ss_error *err);
+void ss_atomic_abort(ss_atomic_file *f);
+
+/* Whole-buffer convenience. */
+ss_code ss_write_file_atomic(const char *path, const void *data, size_t n, ss_error *err);
+/* Reads a whole file (NUL-terminated for convenience); max_bytes guards
+ * against hostile sizes. */
+ss_code ss_read_file(const char *path, size_t max_bytes, char **data, size_t *n, ss_error *err);
+/* mkdir -p. */
+ss_code ss_mkdirs(const char *path, ss_error *err);
+
+#endif

@@ -1,0 +1,20 @@
+/* PNG heatmaps of attention-like matrices, like the paper's Figures 3 and 6:
+ * a log colour scale (values clipped to [vmin, vmax], vmin > 0), each cell
+ * drawn as a square of `scale` pixels, with a colour bar strip on the right. */
+#ifndef SS_REPORT_HEATMAP_H
+#define SS_REPORT_HEATMAP_H
+
+#include "common/error.h"
+
+typedef struct {
+    int log_scale;    /* 1: log10 colour scale */
+    double vmin, vmax; /* 0, 0: from the data (vmin = max(min positive, vmax * 1e-4) for log) */
+    int scale;        /* pixels per cell (0: chosen so the image is about 512 px) */
+    int upper_blank;  /* draw entries above the diagonal white (causal maps) */
+} ss_heatmap_opts;
+
+/* m is [rows, cols] row-major doubles; written atomically as PNG. */
+ss_code ss_heatmap_png(const char *path, const double *m, int rows, int cols,
+                       const ss_heatmap_opts *o, ss_error *err);
+
+#endif

@@ -1,0 +1,41 @@
+/* Text -> token ids, for every vocabulary format slashscope reads:
+ *  - Hugging Face tokenizer.json: byte-level BPE (GPT-2, Llama-3, Qwen2,
+ *    SmolLM2; pre-tokenizer regex via PCRE2) and SentencePiece-style BPE
+ *    with byte fallback (Llama-2, Mistral, Gemma);
+ *  - the vocabulary embedded in a GGUF (tokenizer.ggml.model "llama" or "gpt2");
+ *  - llama2.c tokenizer.bin.
+ * Encoding adds no special tokens unless asked (add_bos). */
+#ifndef SS_TOKENIZER_TOKENIZER_H
+#define SS_TOKENIZER_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "io/gguf.h"
+
+typedef struct ss_tokenizer ss_tokenizer;
+
+ss_code ss_tokenizer_from_hf_json(const char *path, ss_tokenizer **out, ss_error *err);
+ss_code ss_tokenizer_from_gguf(const ss_gguf *g, ss_tokenizer **out, ss_error *err);
+/* vocab_size comes from the model header (tokenizer.bin does not store it). */
+ss_code ss_tokenizer_from_llama2c(const char *path, int vocab_size, ss_tokenizer **out,
+                                  ss_error *err);
+void ss_tokenizer_free(ss_tokenizer *t);
+
+/* Encodes len bytes of UTF-8 text. *ids is malloc'd. With add_bos the
+ * tokenizer's BOS id is put first (error if it has none). */
+ss_code ss_tokenizer_encode(const ss_tokenizer *t, const char *text, size_t len, int add_bos,
+                            int32_t **ids, size_t *n_ids, ss_error *err);
+
+int ss_tokenizer_vocab_size(const ss_tokenizer *t);
+int ss_tokenizer_bos(const ss_tokenizer *t); /* -1 if none */
+int ss_tokenizer_eos(const ss_tokenizer *t); /* -1 if none */
+/* Whether this tokenizer's model adds BOS by default (GGUF
+ * tokenizer.ggml.add_bos_token, HF post-processor / Llama-2 style; llama2.c
+ * always). */
+int ss_tokenizer_adds_bos(const ss_tokenizer *t);
+/* The stored piece of a token (for display), or NULL when out of range. */
+const char *ss_tokenizer_piece(const ss_tokenizer *t, int id);
+
+#endif
