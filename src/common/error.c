@@ -25,8 +25,17 @@ void ss_error_prefix(ss_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
+    /* "prefix: message", cut to the buffer (the message's tail goes first) */
     char joined[sizeof err->msg];
-    snprintf(joined, sizeof joined, "%s: %s", prefix, err->msg);
+    size_t p = strlen(prefix);
+    if (p > sizeof joined - 3)
+        p = sizeof joined - 3;
+    memcpy(joined, prefix, p);
+    joined[p] = ':';
+    joined[p + 1] = ' ';
+    size_t m = strnlen(err->msg, sizeof joined - p - 3);
+    memcpy(joined + p + 2, err->msg, m);
+    joined[p + 2 + m] = '\0';
     memcpy(err->msg, joined, sizeof err->msg);
 }
 

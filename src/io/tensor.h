@@ -47,10 +47,22 @@ typedef struct {
     void *base;
     size_t size;
     char *path;
+    /* Non-zero when base is memory the caller owns (ss_mmap_borrow, used by
+     * the *_parse entry points): ss_mmap_close then only frees the path. */
+    int borrowed;
 } ss_mmap;
 
 /* Maps a whole file read-only. An empty file maps to base = NULL, size 0. */
 ss_code ss_mmap_open(const char *path, ss_mmap *m, ss_error *err);
+/* Wraps n bytes the caller keeps alive (not unmapped); path names them in
+ * messages. */
+ss_code ss_mmap_borrow(const char *path, const void *bytes, size_t n, ss_mmap *m, ss_error *err);
+/* A private read-write anonymous mapping of n zeroed bytes that a loader fills
+ * (e.g. weights it had to convert) and then seals with ss_mmap_seal; `label`
+ * names it in messages. Unmapped by ss_mmap_close like a file mapping. */
+ss_code ss_mmap_anon(const char *label, size_t n, ss_mmap *m, ss_error *err);
+/* Makes an anonymous mapping read-only. */
+void ss_mmap_seal(ss_mmap *m);
 void ss_mmap_close(ss_mmap *m);
 
 /* All tensors of a model, possibly from several files (shards), plus the
@@ -60,15 +72,26 @@ typedef struct {
     int count, cap;
     ss_mmap *maps;
     int n_maps, cap_maps;
+    /* Open-addressing name index (item index + 1, 0 = empty) so that adding
+     * and finding stay O(1) for files with many tensors. */
+    int *index;
+    int index_cap;
 } ss_tensor_list;
 
 /* Takes ownership of *m (closes it in ss_tensor_list_free). Returns the
  * index of the mapping. */
 ss_code ss_tensor_list_add_map(ss_tensor_list *l, ss_mmap *m, int *index, ss_error *err);
 /* Copies the name; refuses duplicates and data outside the mapping
- * `map_index` (names the file and tensor in the message). */
+ * `map_index` (names the file and tensor in the message). Also checks
+ * ndim 0..4, non-negative dims, nbytes == ss_dtype_bytes(dtype, numel) and,
+ * for block types, rows (the last dimension) made of whole blocks, so that
+ * ss_tensor_rows_f32 can convert any row. t->file is ignored: the stored
+ * tensor's file is the mapping's path. */
 ss_code ss_tensor_list_add(ss_tensor_list *l, const ss_tensor *t, int map_index, ss_error *err);
 const ss_tensor *ss_tensor_list_find(const ss_tensor_list *l, const char *name);
+/* Drops tensors after the first `count` and mappings after the first
+ * `n_maps` (closing them): how a loader undoes a failed partial load. */
+void ss_tensor_list_truncate(ss_tensor_list *l, int count, int n_maps);
 void ss_tensor_list_free(ss_tensor_list *l);
 
 #endif

@@ -59,5 +59,6 @@ const char *ss_format_name(ss_format f);
 /* Scans every weight for NaN/Inf; the first one found is an SS_ERR_VALUE
  * naming the tensor and the element. */
 ss_code ss_model_check_finite(const ss_model *m, ss_error *err);
+ss_code ss_tensor_check_finite(const ss_tensor *t, ss_error *err);
 
 #endif

@@ -1,0 +1,44 @@
+/* slashscope logits MODEL (--ids "1 2 3" | --ids-file F) --out X.npy */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/commands.h"
+#include "cli/model_run.h"
+#include "common/mem.h"
+#include "io/npy.h"
+
+static const char usage[] =
+    "usage: slashscope logits MODEL (--ids \"1 2 3\" | --ids-file F) --out X.npy\n"
+    "                         [--allow-long] [--rope-remove L1,L2,...] [--p-rope P]\n\n"
+    "Runs the sequence through the model and writes float32 [T, vocab]: row p is the output\n"
+    "after tokens 0..p (it predicts token p+1). --ids-file reads the first line of F.\n"
+    "--rope-remove leaves the listed frequencies unrotated (1-based, 1 = highest);\n"
+    "--p-rope P keeps only the int(P F) highest frequencies (0 = NoPE).\n"
+    "A sequence longer than the model's context is refused unless --allow-long is given.\n";
+
+int cmd_logits(int argc, char **argv)
+{
+    static const ss_flag flags[] = {SS_MODEL_RUN_FLAGS, {"--out", 1}, {NULL, 0}};
+    ss_error err = {0};
+    ss_args a;
+    if (ss_args_parse(&a, "logits", usage, flags, argc, argv, &err))
+        return ss_cli_fail("logits", &err);
+    if (a.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    const char *out;
+    ss_model_run r;
+    if (ss_args_require(&a, "--out", &out, &err) || ss_model_run_open(&r, &a, 1, &err))
+        return ss_cli_fail("logits", &err);
+    int vocab = r.model->cfg.vocab;
+    float *logits = ss_calloc((size_t)r.n * vocab, sizeof *logits, "logits", &err);
+    ss_forward_opts o = {.rope = &r.rope, .allow_long = r.allow_long};
+    if (logits && !ss_forward(r.model, r.ids, r.n, &o, logits, &err)) {
+        int64_t shape[2] = {r.n, vocab};
+        ss_npy_write(out, SS_NPY_F32, 2, shape, logits, &err);
+    }
+    free(logits);
+    ss_model_run_close(&r);
+    return err.code ? ss_cli_fail("logits", &err) : 0;
+}

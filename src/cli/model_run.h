@@ -1,0 +1,31 @@
+/* What `logits`, `attn` and the analyses share on the command line: open
+ * the model, read the token ids, set threads, build the RoPE schedule from
+ * --rope-remove / --p-rope. */
+#ifndef SS_CLI_MODEL_RUN_H
+#define SS_CLI_MODEL_RUN_H
+
+#include "cli/args.h"
+#include "engine/forward.h"
+#include "model/model.h"
+
+/* The flags every model-running command accepts (append to your own). */
+#define SS_MODEL_RUN_FLAGS {"--ids", 1}, {"--ids-file", 1}, {"--allow-long", 0}, \
+    {"--rope-remove", 1}, {"--p-rope", 1}
+
+typedef struct {
+    ss_model *model;
+    int32_t *ids;
+    int n;
+    ss_rope rope; /* the model's schedule with the ablation flags applied */
+    int allow_long;
+} ss_model_run;
+
+/* Opens positional[0] as the model, reads --ids/--ids-file when want_ids,
+ * applies --threads and the RoPE flags. */
+ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_error *err);
+void ss_model_run_close(ss_model_run *r);
+
+/* Applies --rope-remove L,... and --p-rope P (either or both) to rope. */
+ss_code ss_rope_from_flags(const ss_args *a, ss_rope *rope, ss_error *err);
+
+#endif

@@ -1,0 +1,46 @@
+#include "common/sha256.h"
+
+#include <errno.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <string.h>
+
+_Static_assert(sizeof(struct sha256_ctx) <= sizeof(((ss_sha256 *)0)->opaque),
+               "ss_sha256 too small for nettle's sha256_ctx");
+
+void ss_sha256_init(ss_sha256 *s)
+{
+    sha256_init((struct sha256_ctx *)s->opaque);
+}
+
+void ss_sha256_update(ss_sha256 *s, const void *data, size_t n)
+{
+    sha256_update((struct sha256_ctx *)s->opaque, n, data);
+}
+
+void ss_sha256_hex(ss_sha256 *s, char hex[65])
+{
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_digest((struct sha256_ctx *)s->opaque, sizeof d, d);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+ss_code ss_sha256_file(const char *path, char hex[65], ss_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    ss_sha256 s;
+    ss_sha256_init(&s);
+    unsigned char buf[1 << 16];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        ss_sha256_update(&s, buf, got);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return ss_fail(err, SS_ERR_IO, "%s: read error while hashing", path);
+    ss_sha256_hex(&s, hex);
+    return SS_OK;
+}

@@ -1,0 +1,37 @@
+/* Causal softmax attention of one query head, one block of query rows at a
+ * time: the only place probabilities exist, as a [block, n] scratch. */
+#ifndef SS_ENGINE_ATTENTION_H
+#define SS_ENGINE_ATTENTION_H
+
+#include <stdint.h>
+
+#include "engine/forward.h"
+
+typedef struct {
+    const float *q; int64_t ldq; /* rotated queries of this head, rows 0..n-1 */
+    const float *k; int64_t ldk; /* rotated keys of its key/value head */
+    const float *v; int64_t ldv; /* values, or NULL to skip the output */
+    float *out; int64_t ldo;     /* output rows, or NULL */
+    int n, d_head, block_rows;
+    float scale;
+} ss_head_attn;
+
+/* Runs the head block by block; for each block calls cb(ctx, tag, row0,
+ * nrows, p, ld) with the probabilities (entries above the diagonal are 0).
+ * scores is a [block_rows, n] scratch. */
+void ss_attend_head(const ss_head_attn *a, float *scores, ss_probs_cb cb, void *ctx, int tag);
+
+/* Precomputed cos/sin of every active frequency at every position. */
+typedef struct {
+    int n, n_freq;
+    double *cos_sin; /* [n][n_freq][2] */
+    const ss_rope *rope;
+} ss_rope_table;
+
+ss_code ss_rope_table_build(ss_rope_table *t, const ss_rope *rope, int n, ss_error *err);
+void ss_rope_table_free(ss_rope_table *t);
+/* Rotates rows 0..n-1 of `heads` heads stored at x (row stride ld, head h
+ * at column h * d_head) in place. */
+void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head);
+
+#endif

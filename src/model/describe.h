@@ -1,0 +1,17 @@
+/* A model's description as JSON: what `info --json` prints and what every
+ * analysis records in its output (scan.json, ...), so the two never drift. */
+#ifndef SS_MODEL_DESCRIBE_H
+#define SS_MODEL_DESCRIBE_H
+
+#include <cjson/cJSON.h>
+
+#include "model/model.h"
+
+/* rope: the schedule actually used (NULL: the model's own). Returns NULL
+ * only when out of memory. Schema in docs/cli.md ("info --json"). */
+cJSON *ss_model_describe(const ss_model *m, const ss_rope *rope);
+
+const char *ss_scaling_name(ss_scaling_type t);
+const char *ss_pairing_name(ss_rope_pairing p);
+
+#endif

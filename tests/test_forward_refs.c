@@ -1,0 +1,294 @@
+/* The forward pass against the peer references in shared/: llama.cpp,
+ * llama2.c run.c and a float64 PyTorch implementation, for every model and
+ * fixture in every format it ships in. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/forward.h"
+#include "harness.h"
+#include "model/model.h"
+
+typedef struct {
+    const char *dir;      /* under shared/ */
+    const char *file;     /* model path inside dir */
+    const char *ref;      /* logits reference prefix inside ref/ ("llamacpp", ...) */
+    int n_seq;            /* sequences s0..s{n-1} */
+    double tol_s0;        /* abs tolerance against the s0 reference */
+    double tol_rel_long;  /* tolerance for longer sequences, times max|ref| */
+} model_case;
+
+/* F32 weights: 1e-4 absolute on s0 (the issue's bar); long sequences
+ * 1e-4 x max|logit|: the peers themselves differ by up to 1.8e-4 absolute
+ * on llama2xs s1 (shared/README.md), so no absolute bar below that can hold
+ * against all of them. F16 / Q8_0: compared with the float64 forward over
+ * the dequantised weights, which is what an exact fp32 engine computes:
+ * the same bars apply. */
+static const model_case cases[] = {
+    {"fixtures/mistral_mha", "hf", "llamacpp", 2, 1e-4, 1e-4},
+    {"fixtures/mistral_mha", "model.gguf", "llamacpp", 2, 1e-4, 1e-4},
+    {"fixtures/mistral_mha", "model.bin", "runc", 2, 1e-4, 1e-4},
+    {"fixtures/mistral_mha", "model.f16.gguf", "torch_f16_dequant", 2, 1e-4, 1e-4},
+    {"fixtures/mistral_mha", "model.q8_0.gguf", "torch_q8_0_dequant", 2, 1e-4, 1e-4},
+    {"fixtures/llama3_gqa", "hf", "llamacpp", 2, 1e-4, 1e-4},
+    {"fixtures/llama3_gqa", "model.gguf", "llamacpp", 2, 1e-4, 1e-4},
+    {"fixtures/qwen2", "hf", "llamacpp", 2, 1e-4, 1e-4},
+    {"fixtures/qwen2", "model.gguf", "llamacpp", 2, 1e-4, 1e-4},
+    {"fixtures/gemma", "hf", "llamacpp_exactgelu", 2, 1e-4, 1e-4},
+    {"fixtures/gemma", "model.gguf", "llamacpp_exactgelu", 2, 1e-4, 1e-4},
+    {"models/stories260K", "hf", "llamacpp", 3, 1e-4, 1e-4},
+    {"models/stories260K", "stories260K.gguf", "llamacpp", 3, 1e-4, 1e-4},
+    {"models/stories260K", "stories260K.bin", "runc", 3, 1e-4, 1e-4},
+    {"models/llama2xs_tinystories", "hf", "llamacpp", 3, 1e-4, 1e-4},
+    {"models/llama2xs_tinystories", "model.gguf", "llamacpp", 3, 1e-4, 1e-4},
+    {"models/llama2xs_tinystories", "model.bin", "runc", 3, 1e-4, 1e-4},
+    {"models/aidreams260K", "hf", "llamacpp", 2, 1e-4, 1e-4},
+    {"models/aidreams260K", "aidreams260K.gguf", "llamacpp", 2, 1e-4, 1e-4},
+    {"models/aidreams260K", "aidreams260K.bin", "runc", 2, 1e-4, 1e-4},
+};
+
+static int read_sequence(const char *dir, int s, int32_t **ids)
+{
+    FILE *f = fopen(ss_test_path("%s/%s/tokens.txt", ss_test_shared(), dir), "r");
+    if (!f)
+        return -1;
+    static char line[1 << 16];
+    int n = -1;
+    for (int i = 0; i <= s; i++)
+        if (!fgets(line, sizeof line, f))
+            goto out;
+    *ids = malloc(sizeof(int32_t) * 4096);
+    n = 0;
+    for (char *p = strtok(line, " \n"); p && n < 4096; p = strtok(NULL, " \n"))
+        (*ids)[n++] = atoi(p);
+out:
+    fclose(f);
+    return n;
+}
+
+static double max_abs_diff_f32(const float *a, const double *b, long count, double *max_ref)
+{
+    double m = 0, r = 0;
+    for (long i = 0; i < count; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        m = d > m ? d : m;
+        r = fabs(b[i]) > r ? fabs(b[i]) : r;
+    }
+    if (max_ref)
+        *max_ref = r;
+    return m;
+}
+
+static void test_logits_all_formats(void)
+{
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const model_case *mc = &cases[c];
+        ss_error err = {0};
+        ss_model *m;
+        const char *path = ss_test_path("%s/%s/%s", ss_test_shared(), mc->dir, mc->file);
+        if (ss_model_open(path, &m, &err)) {
+            CHECK_MSG(0, "%s: %s", path, err.msg);
+            continue;
+        }
+        for (int s = 0; s < mc->n_seq; s++) {
+            int32_t *ids = NULL;
+            int n = read_sequence(mc->dir, s, &ids);
+            CHECK(n > 0);
+            if (n <= 0)
+                continue;
+            float *logits = calloc((size_t)n * m->cfg.vocab, sizeof *logits);
+            ss_code rc = ss_forward(m, ids, n, NULL, logits, &err);
+            CHECK_MSG(rc == SS_OK, "%s s%d: %s", path, s, err.msg);
+            int nd;
+            long shape[4];
+            double *ref = ss_test_load_npy(
+                ss_test_path("%s/%s/ref/%s_logits_s%d.npy", ss_test_shared(), mc->dir, mc->ref, s),
+                &nd, shape);
+            CHECK(ref && nd == 2 && shape[0] == n && shape[1] == m->cfg.vocab);
+            if (ref && rc == SS_OK) {
+                double max_ref;
+                double d = max_abs_diff_f32(logits, ref, (long)n * m->cfg.vocab, &max_ref);
+                double tol = s == 0 ? mc->tol_s0 : mc->tol_rel_long * max_ref;
+                fprintf(stderr, "  %-30s %-18s s%d: max |diff| %.3g (tol %.3g, max|ref| %.3g)\n",
+                        mc->dir, mc->file, s, d, tol, max_ref);
+                CHECK_MSG(d <= tol, "%s s%d vs %s: %g > %g", path, s, mc->ref, d, tol);
+            }
+            /* the float64 PyTorch reference exists for s0 of every F32 model */
+            if (s == 0 && strcmp(mc->ref, "llamacpp") == 0 && rc == SS_OK) {
+                double *t = ss_test_load_npy(
+                    ss_test_path("%s/%s/ref/torch_logits_s0.npy", ss_test_shared(), mc->dir), &nd, shape);
+                CHECK(t != NULL);
+                if (t) {
+                    double d = max_abs_diff_f32(logits, t, (long)n * m->cfg.vocab, NULL);
+                    CHECK_MSG(d <= 1e-4, "%s s0 vs torch: %g", path, d);
+                }
+                free(t);
+            }
+            free(ref);
+            free(logits);
+            free(ids);
+        }
+        ss_model_close(m);
+    }
+}
+
+/* ---- attention and pre-RoPE q/k through the observers --------------- */
+
+typedef struct {
+    int L, H, Hkv, dh, n;
+    float *attn; /* [L, H, n, n] */
+    float *q, *k; /* [L, H, n, dh], [L, Hkv, n, dh] */
+} capture;
+
+static void on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                     int64_t ld)
+{
+    capture *c = ctx;
+    for (int r = 0; r < nrows; r++)
+        memcpy(c->attn + (((size_t)layer * c->H + head) * c->n + row0 + r) * c->n, p + r * ld,
+               sizeof(float) * (size_t)(row0 + r + 1));
+}
+
+static int on_layer(void *ctx, int layer, int n, const float *h, const float *q, const float *k)
+{
+    capture *c = ctx;
+    (void)h;
+    for (int i = 0; i < n; i++) {
+        for (int x = 0; x < c->H; x++)
+            memcpy(c->q + (((size_t)layer * c->H + x) * n + i) * c->dh,
+                   q + ((size_t)i * c->H + x) * c->dh, sizeof(float) * c->dh);
+        for (int x = 0; x < c->Hkv; x++)
+            memcpy(c->k + (((size_t)layer * c->Hkv + x) * n + i) * c->dh,
+                   k + ((size_t)i * c->Hkv + x) * c->dh, sizeof(float) * c->dh);
+    }
+    return 0;
+}
+
+static void check_attention_case(const model_case *mc)
+{
+    ss_error err = {0};
+    ss_model *m;
+    const char *path = ss_test_path("%s/%s/%s", ss_test_shared(), mc->dir, mc->file);
+    if (ss_model_open(path, &m, &err)) {
+        CHECK_MSG(0, "%s: %s", path, err.msg);
+        return;
+    }
+    int32_t *ids = NULL;
+    int n = read_sequence(mc->dir, 0, &ids);
+    capture c = {m->cfg.n_layer, m->cfg.n_head, m->cfg.n_kv_head, m->cfg.d_head, n, NULL, NULL, NULL};
+    c.attn = calloc((size_t)c.L * c.H * n * n, sizeof(float));
+    c.q = calloc((size_t)c.L * c.H * n * c.dh, sizeof(float));
+    c.k = calloc((size_t)c.L * c.Hkv * n * c.dh, sizeof(float));
+    ss_observer obs = {.ctx = &c, .on_layer = on_layer, .on_probs = on_probs};
+    for (int block = 1; block <= 64; block *= 8) { /* blocks of 1, 8, 64 rows */
+        memset(c.attn, 0, sizeof(float) * (size_t)c.L * c.H * n * n);
+        ss_forward_opts o = {.block_rows = block, .observers = &obs, .n_observers = 1};
+        CHECK_MSG(ss_forward(m, ids, n, &o, NULL, &err) == SS_OK, "%s", err.msg);
+        int nd;
+        long shape[4];
+        const char *gelu = strstr(mc->ref, "exactgelu") ? "llamacpp_exactgelu" : "llamacpp";
+        double *ref = ss_test_load_npy(
+            ss_test_path("%s/%s/ref/%s_attn_s0.npy", ss_test_shared(), mc->dir, gelu), &nd, shape);
+        double *tref = ss_test_load_npy(
+            ss_test_path("%s/%s/ref/torch_attn_s0.npy", ss_test_shared(), mc->dir), &nd, shape);
+        CHECK(ref && tref);
+        if (!ref || !tref)
+            break;
+        long padded = shape[3] ? 0 : 0;
+        int nd2;
+        long shape2[4];
+        free(ss_test_load_npy(ss_test_path("%s/%s/ref/%s_attn_s0.npy", ss_test_shared(), mc->dir, gelu),
+                              &nd2, shape2));
+        padded = shape2[3];
+        double worst = 0, worst_t = 0, worst_sum = 0;
+        for (int l = 0; l < c.L; l++)
+            for (int h = 0; h < c.H; h++)
+                for (int i = 0; i < n; i++) {
+                    double sum = 0;
+                    for (int j = 0; j <= i; j++) {
+                        double v = c.attn[(((size_t)l * c.H + h) * n + i) * n + j];
+                        double r = ref[(((size_t)l * c.H + h) * n + i) * padded + j];
+                        double t = tref[(((size_t)l * c.H + h) * n + i) * n + j];
+                        worst = fmax(worst, fabs(v - r));
+                        worst_t = fmax(worst_t, fabs(v - t));
+                        sum += v;
+                    }
+                    worst_sum = fmax(worst_sum, fabs(sum - 1.0));
+                }
+        CHECK_MSG(worst <= 2e-5, "%s attention vs llama.cpp: %g (block %d)", path, worst, block);
+        CHECK_MSG(worst_t <= 2e-5, "%s attention vs torch: %g (block %d)", path, worst_t, block);
+        CHECK_MSG(worst_sum <= 1e-5, "%s attention row sums off by %g", path, worst_sum);
+        free(ref);
+        free(tref);
+    }
+    /* pre-RoPE q/k in canonical half order against the HF-order reference */
+    int nd;
+    long shape[4];
+    double *tq = ss_test_load_npy(ss_test_path("%s/%s/ref/torch_q_prepe_s0.npy", ss_test_shared(), mc->dir), &nd, shape);
+    double *tk = ss_test_load_npy(ss_test_path("%s/%s/ref/torch_k_prepe_s0.npy", ss_test_shared(), mc->dir), &nd, shape);
+    CHECK(tq && tk);
+    if (tq && tk) {
+        double dq, dk, mq, mk;
+        dq = max_abs_diff_f32(c.q, tq, (long)c.L * c.H * n * c.dh, &mq);
+        dk = max_abs_diff_f32(c.k, tk, (long)c.L * c.Hkv * n * c.dh, &mk);
+        CHECK_MSG(dq <= 1e-5 * (1 + mq), "%s pre-RoPE q: %g (max %g)", path, dq, mq);
+        CHECK_MSG(dk <= 1e-5 * (1 + mk), "%s pre-RoPE k: %g (max %g)", path, dk, mk);
+    }
+    /* the final angles against the reference's inv_freq */
+    double *inv = ss_test_load_npy(ss_test_path("%s/%s/ref/rope_inv_freq.npy", ss_test_shared(), mc->dir), &nd, shape);
+    CHECK(inv && shape[0] == m->rope.n_freq);
+    for (int f = 0; inv && f < m->rope.n_freq; f++)
+        CHECK_MSG(fabs(m->rope.theta[f] - inv[f]) <= 1e-7 * inv[f], "%s theta[%d] %.9g vs %.9g",
+                  path, f, m->rope.theta[f], inv[f]);
+    free(inv);
+    free(tq);
+    free(tk);
+    free(c.attn);
+    free(c.q);
+    free(c.k);
+    free(ids);
+    ss_model_close(m);
+}
+
+static void test_attention_and_qk_all_formats(void)
+{
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        if (strncmp(cases[c].ref, "torch_", 6) != 0) /* F16/Q8_0 have logits references only */
+            check_attention_case(&cases[c]);
+}
+
+/* Reproducible runs: heads run whole on one thread, blocks in order. */
+static void test_threads_do_not_change_results(void)
+{
+    ss_error err = {0};
+    ss_model *m;
+    const char *path = ss_test_path("%s/models/stories260K/stories260K.bin", ss_test_shared());
+    if (ss_model_open(path, &m, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    int32_t *ids;
+    int n = read_sequence("models/stories260K", 1, &ids);
+    float *a = calloc((size_t)n * m->cfg.vocab, 4), *b = calloc((size_t)n * m->cfg.vocab, 4);
+    /* the same thread count gives the same bits; another count only moves
+     * BLAS's summation order */
+    ss_set_threads(2);
+    CHECK(ss_forward(m, ids, n, NULL, a, &err) == SS_OK);
+    CHECK(ss_forward(m, ids, n, NULL, b, &err) == SS_OK);
+    CHECK(memcmp(a, b, (size_t)n * m->cfg.vocab * 4) == 0);
+    ss_set_threads(1);
+    CHECK(ss_forward(m, ids, n, NULL, b, &err) == SS_OK);
+    double worst = 0, biggest = 0;
+    for (long i = 0; i < (long)n * m->cfg.vocab; i++) {
+        worst = fmax(worst, fabs((double)a[i] - b[i]));
+        biggest = fmax(biggest, fabs((double)a[i]));
+    }
+    CHECK_MSG(worst <= 1e-5 * biggest, "1 vs 2 threads: %g (max |logit| %g)", worst, biggest);
+    ss_set_threads(2);
+    free(a);
+    free(b);
+    free(ids);
+    ss_model_close(m);
+}
+
+TEST_MAIN(TEST(test_logits_all_formats), TEST(test_attention_and_qk_all_formats),
+          TEST(test_threads_do_not_change_results))
