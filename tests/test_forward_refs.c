@@ -184,21 +184,16 @@ static void check_attention_case(const model_case *mc)
         ss_forward_opts o = {.block_rows = block, .observers = &obs, .n_observers = 1};
         CHECK_MSG(ss_forward(m, ids, n, &o, NULL, &err) == SS_OK, "%s", err.msg);
         int nd;
-        long shape[4];
+        long shape_r[4], shape_t[4];
         const char *gelu = strstr(mc->ref, "exactgelu") ? "llamacpp_exactgelu" : "llamacpp";
         double *ref = ss_test_load_npy(
-            ss_test_path("%s/%s/ref/%s_attn_s0.npy", ss_test_shared(), mc->dir, gelu), &nd, shape);
+            ss_test_path("%s/%s/ref/%s_attn_s0.npy", ss_test_shared(), mc->dir, gelu), &nd, shape_r);
         double *tref = ss_test_load_npy(
-            ss_test_path("%s/%s/ref/torch_attn_s0.npy", ss_test_shared(), mc->dir), &nd, shape);
-        CHECK(ref && tref);
+            ss_test_path("%s/%s/ref/torch_attn_s0.npy", ss_test_shared(), mc->dir), &nd, shape_t);
+        CHECK(ref && tref && shape_r[2] == n && shape_t[3] == n);
         if (!ref || !tref)
             break;
-        long padded = shape[3] ? 0 : 0;
-        int nd2;
-        long shape2[4];
-        free(ss_test_load_npy(ss_test_path("%s/%s/ref/%s_attn_s0.npy", ss_test_shared(), mc->dir, gelu),
-                              &nd2, shape2));
-        padded = shape2[3];
+        long padded = shape_r[3]; /* llama.cpp pads keys to a multiple of 32 */
         double worst = 0, worst_t = 0, worst_sum = 0;
         for (int l = 0; l < c.L; l++)
             for (int h = 0; h < c.H; h++)
@@ -214,8 +209,13 @@ static void check_attention_case(const model_case *mc)
                     }
                     worst_sum = fmax(worst_sum, fabs(sum - 1.0));
                 }
-        CHECK_MSG(worst <= 2e-5, "%s attention vs llama.cpp: %g (block %d)", path, worst, block);
-        CHECK_MSG(worst_t <= 2e-5, "%s attention vs torch: %g (block %d)", path, worst_t, block);
+        /* The issue's bar is 1e-4; we hold 5e-5. llama2xs's sharp heads
+         * amplify fp32 rounding of the scores (the peers differ by 8e-6
+         * there, we reach 2.4e-5 with one-row blocks). */
+        fprintf(stderr, "  %-30s %-18s block %2d: attention vs llama.cpp %.2g, vs torch %.2g\n",
+                mc->dir, mc->file, block, worst, worst_t);
+        CHECK_MSG(worst <= 5e-5, "%s attention vs llama.cpp: %g (block %d)", path, worst, block);
+        CHECK_MSG(worst_t <= 5e-5, "%s attention vs torch: %g (block %d)", path, worst_t, block);
         CHECK_MSG(worst_sum <= 1e-5, "%s attention row sums off by %g", path, worst_sum);
         free(ref);
         free(tref);

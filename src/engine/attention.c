@@ -7,20 +7,74 @@
 
 #include "common/mem.h"
 
-/* Softmax of row entries 0..last in place (reduction in double), zeroing
+#ifdef __AVX2__
+#include <immintrin.h>
+/* glibc's vectorised expf (libmvec), the AVX2 variant: 8 lanes at once. */
+__m256 _ZGVdN8v_expf(__m256 x);
+
+static float row_max(const float *row, int count)
+{
+    __m256 m8 = _mm256_set1_ps(-INFINITY);
+    int j = 0;
+    for (; j + 8 <= count; j += 8)
+        m8 = _mm256_max_ps(m8, _mm256_loadu_ps(row + j));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, m8);
+    float mx = lanes[0];
+    for (int i = 1; i < 8; i++)
+        mx = lanes[i] > mx ? lanes[i] : mx;
+    for (; j < count; j++)
+        mx = row[j] > mx ? row[j] : mx;
+    return mx;
+}
+
+/* row[j] = exp(row[j] - mx) for j < count; returns the sum, in double. */
+static double exp_and_sum(float *row, int count, float mx)
+{
+    __m256 shift = _mm256_set1_ps(mx);
+    __m256d acc_lo = _mm256_setzero_pd(), acc_hi = _mm256_setzero_pd();
+    int j = 0;
+    for (; j + 8 <= count; j += 8) {
+        __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_loadu_ps(row + j), shift));
+        _mm256_storeu_ps(row + j, e);
+        acc_lo = _mm256_add_pd(acc_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        acc_hi = _mm256_add_pd(acc_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    double lanes[4];
+    _mm256_storeu_pd(lanes, _mm256_add_pd(acc_lo, acc_hi));
+    double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (; j < count; j++) {
+        row[j] = expf(row[j] - mx);
+        sum += row[j];
+    }
+    return sum;
+}
+#else
+static float row_max(const float *row, int count)
+{
+    float mx = row[0];
+    for (int j = 1; j < count; j++)
+        mx = row[j] > mx ? row[j] : mx;
+    return mx;
+}
+
+static double exp_and_sum(float *row, int count, float mx)
+{
+    double sum = 0.0;
+    for (int j = 0; j < count; j++) {
+        row[j] = expf(row[j] - mx);
+        sum += row[j];
+    }
+    return sum;
+}
+#endif
+
+/* Softmax of row entries 0..last in place (the sum in double), zeroing
  * last+1..width-1 so the block can be multiplied with V as a whole. */
 static void softmax_causal_row(float *row, int last, int width)
 {
-    float mx = row[0];
-    for (int j = 1; j <= last; j++)
-        mx = row[j] > mx ? row[j] : mx;
-    double sum = 0.0;
-    for (int j = 0; j <= last; j++) {
-        float e = expf(row[j] - mx);
-        row[j] = e;
-        sum += e;
-    }
-    float inv = (float)(1.0 / sum);
+    float mx = row_max(row, last + 1);
+    float inv = (float)(1.0 / exp_and_sum(row, last + 1, mx));
     for (int j = 0; j <= last; j++)
         row[j] *= inv;
     if (width > last + 1)

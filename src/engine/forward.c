@@ -302,11 +302,13 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
         if ((rc = run_layer(m, l, &w, n, block, o, err)))
             goto done;
     if (logits && layers == c->n_layer) {
+        int first = o->last_logits_only ? n - 1 : 0, rows = n - first;
         const float *nw = ss_vector_f32(m->out_norm, w.norm_w);
-        rmsnorm(w.x, w.xn, n, c->d_model, nw, c->norm_eps, c->norm_add_one);
-        if ((rc = ss_linear(w.xn, c->d_model, n, m->output, NULL, logits, c->vocab, &w.scratch, err)))
+        rmsnorm(w.x + (int64_t)first * c->d_model, w.xn, rows, c->d_model, nw, c->norm_eps,
+                c->norm_add_one);
+        if ((rc = ss_linear(w.xn, c->d_model, rows, m->output, NULL, logits, c->vocab, &w.scratch, err)))
             goto done;
-        if (!all_finite(logits, (int64_t)n * c->vocab)) {
+        if (!all_finite(logits, (int64_t)rows * c->vocab)) {
             if (!ss_tensor_check_finite(m->out_norm, err) && !ss_tensor_check_finite(m->output, err))
                 ss_fail(err, SS_ERR_VALUE, "%s: non-finite logits", m->path);
             rc = err->code;

@@ -14,11 +14,13 @@ typedef struct {
     int block_rows;            /* query rows per attention block (0: 64) */
     int n_layers;              /* run only the first n layers (0: all); no logits then */
     int allow_long;            /* permit n > the model's context length */
+    int last_logits_only;      /* logits is [1, vocab]: the last position only */
     const ss_observer *observers;
     int n_observers;
 } ss_forward_opts;
 
-/* Runs tokens ids[0..n) and writes logits [n, vocab] when logits != NULL.
+/* Runs tokens ids[0..n) and writes logits [n, vocab] (or [1, vocab] with
+ * last_logits_only) when logits != NULL.
  * Checks every id against the vocabulary and n against the context. */
 ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forward_opts *opts,
                    float *logits, ss_error *err);
