@@ -319,6 +319,15 @@ static ss_code open_llama2c(ss_model *m, double *rope_base, ss_error *err)
 {
     ss_llama2c l2c;
     ss_code rc = ss_llama2c_load(m->path, &l2c, err);
+    if (rc == SS_ERR_FORMAT || rc == SS_ERR_VALUE) {
+        /* llama2.c's legacy header has no magic: say what else it could have been */
+        char detail[sizeof err->msg];
+        snprintf(detail, sizeof detail, "%s", err->msg);
+        ss_error_clear(err);
+        return ss_fail(err, rc,
+                       "%s: not a recognised model file (no GGUF magic, not a Hugging Face folder, "
+                       "and as a llama2.c checkpoint: %s)", m->path, detail);
+    }
     if (rc)
         return rc;
     ss_config_from_llama2c(&l2c, &m->cfg, rope_base);
