@@ -2,8 +2,9 @@
  * sequence length, next to OpenBLAS SGEMM on the MLP's shape measured in
  * the same process. Usage: bench_prefill MODEL N [threads] [repeats] [mode]
  * mode: "prefill" (default; logits of the last position only, as a
- * generation prefill), "logits" (all positions), "scan" (the scan's
- * per-diagonal observer on every head, no logits). One JSON line on stdout. */
+ * generation prefill), "logits" (all positions), "hidden" (every layer, no
+ * logits: what a scan runs), "scan" (hidden plus the per-diagonal slash
+ * sums of every head, the scan's hot loop). One JSON line on stdout. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         ids[i] = (int32_t)((i * 7919u + 13u) % (unsigned)m->cfg.vocab);
     int all_logits = strcmp(mode, "logits") == 0, scan = strcmp(mode, "scan") == 0;
-    float *logits = scan ? NULL : malloc(sizeof(float) * (size_t)(all_logits ? n : 1) * m->cfg.vocab);
+    int no_logits = scan || strcmp(mode, "hidden") == 0;
+    float *logits = no_logits ? NULL : malloc(sizeof(float) * (size_t)(all_logits ? n : 1) * m->cfg.vocab);
     slash_obs so = {m->cfg.n_layer, m->cfg.n_head, n, NULL};
     ss_observer obs = {.ctx = &so, .on_probs = on_probs};
     if (scan)
@@ -85,7 +87,7 @@ int main(int argc, char **argv)
         double t = ss_now_seconds() - t0;
         best = t < best ? t : best;
     }
-    double flops = flops_per_pass(&m->cfg, n, scan ? 0 : all_logits ? n : 1);
+    double flops = flops_per_pass(&m->cfg, n, no_logits ? 0 : all_logits ? n : 1);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double sg = sgemm_gflops(n, m->cfg.d_ff, m->cfg.d_model);

@@ -129,7 +129,7 @@ void ss_rope_table_free(ss_rope_table *t)
 void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head)
 {
     int half = d_head / 2;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((int64_t)t->n * heads * d_head >= (1 << 16))
     for (int i = 0; i < t->n; i++) {
         const double *cs = t->cos_sin + (size_t)i * t->n_freq * 2;
         for (int h = 0; h < heads; h++) {

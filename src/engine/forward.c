@@ -24,6 +24,9 @@ void ss_set_threads(int n)
 }
 
 #define MLP_CHUNK 512 /* token rows per MLP pass: bounds the [rows, d_ff] buffers */
+/* Below this many elements a parallel region costs more than it saves (and
+ * spinning threads hurt badly on a busy machine). */
+#define PAR_MIN ((int64_t)1 << 16)
 
 typedef struct {
     float *x, *xn, *q, *k, *v, *att, *gate, *up, *norm_w, *scores;
@@ -65,7 +68,7 @@ static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int bloc
 static void rmsnorm(const float *x, float *out, int n, int d, const float *w, double eps,
                     int add_one)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((int64_t)n * d >= PAR_MIN)
     for (int i = 0; i < n; i++) {
         const float *xi = x + (int64_t)i * d;
         double ss = 0.0;
@@ -81,7 +84,7 @@ static void rmsnorm(const float *x, float *out, int n, int d, const float *w, do
 static ss_code embed(const ss_model *m, const int32_t *ids, int n, float *x)
 {
     const ss_config *c = &m->cfg;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((int64_t)n * c->d_model >= PAR_MIN)
     for (int i = 0; i < n; i++) {
         float *xi = x + (int64_t)i * c->d_model;
         ss_tensor_rows_f32(m->tok_embd, ids[i], 1, xi);
@@ -99,7 +102,7 @@ static ss_code embed(const ss_model *m, const int32_t *ids, int n, float *x)
 static void interleaved_to_half(float *x, int64_t ld, int n, int heads, int d_head)
 {
     int half = d_head / 2;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((int64_t)n * heads * d_head >= PAR_MIN)
     for (int i = 0; i < n; i++) {
         float tmp[2 * SS_ROPE_MAX_FREQ];
         for (int h = 0; h < heads; h++) {
@@ -137,7 +140,7 @@ static void attention(const ss_config *c, workspace *w, int n, int block, const 
         any_probs |= o->observers[i].on_probs != NULL;
     /* One head per task, its blocks in order: observers get per-head
      * sequential calls and results do not depend on the thread count. */
-    #pragma omp parallel for schedule(dynamic, 1)
+    #pragma omp parallel for schedule(dynamic, 1) if ((int64_t)n * n * c->d_head >= PAR_MIN)
     for (int h = 0; h < c->n_head; h++) {
         int g = h / group;
         ss_head_attn a = {
@@ -171,7 +174,7 @@ static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, 
             return rc;
         int64_t total = (int64_t)nr * c->d_ff;
         int gelu = c->act == SS_ACT_GELU_TANH;
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (total >= PAR_MIN)
         for (int64_t j = 0; j < total; j++) {
             float g = w->gate[j];
             w->gate[j] = (gelu ? gelu_tanh(g) : g / (1.0f + expf(-g))) * w->up[j];

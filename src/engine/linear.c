@@ -66,7 +66,7 @@ ss_code ss_linear(const float *X, int64_t ldx, int n, const ss_tensor *W, const 
             int64_t nr = out - r0 < rows ? out - r0 : rows;
             int64_t per = (nr + 63) / 64;
             /* expand the chunk in parallel: it is memory-bound work */
-            #pragma omp parallel for schedule(static)
+            #pragma omp parallel for schedule(static) if (nr * in >= (1 << 16))
             for (int64_t c = 0; c < 64; c++) {
                 int64_t a = c * per, b = a + per < nr ? a + per : nr;
                 if (a < b)
