@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "engine/forward.h"
 #include "harness.h"
 #include "model/model.h"
@@ -13,38 +15,67 @@ typedef struct {
     const char *file;     /* model path inside dir */
     const char *ref;      /* logits reference prefix inside ref/ ("llamacpp", ...) */
     int n_seq;            /* sequences s0..s{n-1} */
-    double tol_s0;        /* abs tolerance against the s0 reference */
-    double tol_rel_long;  /* tolerance for longer sequences, times max|ref| */
 } model_case;
 
-/* F32 weights: 1e-4 absolute on s0 (the issue's bar); long sequences
- * 1e-4 x max|logit|: the peers themselves differ by up to 1.8e-4 absolute
- * on llama2xs s1 (shared/README.md), so no absolute bar below that can hold
- * against all of them. F16 / Q8_0: compared with the float64 forward over
- * the dequantised weights, which is what an exact fp32 engine computes:
- * the same bars apply. */
+/* Logits must be within 1e-4 absolute of the reference (the issue's bar for
+ * F32 weights), widened on a sequence only by how much the peers disagree
+ * among themselves there (summary.json): on llama2xs s1/s2 llama.cpp, run.c
+ * and the float64 forward differ by up to 1.8e-4, so no fp32 engine can be
+ * within 1e-4 of all of them. F16 / Q8_0 files are compared with the
+ * float64 forward over their dequantised weights: an exact fp32 engine that
+ * dequantises must meet the same bar (docs/accuracy.md). */
+#define LOGITS_TOL 1e-4
 static const model_case cases[] = {
-    {"fixtures/mistral_mha", "hf", "llamacpp", 2, 1e-4, 1e-4},
-    {"fixtures/mistral_mha", "model.gguf", "llamacpp", 2, 1e-4, 1e-4},
-    {"fixtures/mistral_mha", "model.bin", "runc", 2, 1e-4, 1e-4},
-    {"fixtures/mistral_mha", "model.f16.gguf", "torch_f16_dequant", 2, 1e-4, 1e-4},
-    {"fixtures/mistral_mha", "model.q8_0.gguf", "torch_q8_0_dequant", 2, 1e-4, 1e-4},
-    {"fixtures/llama3_gqa", "hf", "llamacpp", 2, 1e-4, 1e-4},
-    {"fixtures/llama3_gqa", "model.gguf", "llamacpp", 2, 1e-4, 1e-4},
-    {"fixtures/qwen2", "hf", "llamacpp", 2, 1e-4, 1e-4},
-    {"fixtures/qwen2", "model.gguf", "llamacpp", 2, 1e-4, 1e-4},
-    {"fixtures/gemma", "hf", "llamacpp_exactgelu", 2, 1e-4, 1e-4},
-    {"fixtures/gemma", "model.gguf", "llamacpp_exactgelu", 2, 1e-4, 1e-4},
-    {"models/stories260K", "hf", "llamacpp", 3, 1e-4, 1e-4},
-    {"models/stories260K", "stories260K.gguf", "llamacpp", 3, 1e-4, 1e-4},
-    {"models/stories260K", "stories260K.bin", "runc", 3, 1e-4, 1e-4},
-    {"models/llama2xs_tinystories", "hf", "llamacpp", 3, 1e-4, 1e-4},
-    {"models/llama2xs_tinystories", "model.gguf", "llamacpp", 3, 1e-4, 1e-4},
-    {"models/llama2xs_tinystories", "model.bin", "runc", 3, 1e-4, 1e-4},
-    {"models/aidreams260K", "hf", "llamacpp", 2, 1e-4, 1e-4},
-    {"models/aidreams260K", "aidreams260K.gguf", "llamacpp", 2, 1e-4, 1e-4},
-    {"models/aidreams260K", "aidreams260K.bin", "runc", 2, 1e-4, 1e-4},
+    {"fixtures/mistral_mha", "hf", "llamacpp", 2},
+    {"fixtures/mistral_mha", "model.gguf", "llamacpp", 2},
+    {"fixtures/mistral_mha", "model.bin", "runc", 2},
+    {"fixtures/mistral_mha", "model.f16.gguf", "torch_f16_dequant", 2},
+    {"fixtures/mistral_mha", "model.q8_0.gguf", "torch_q8_0_dequant", 2},
+    {"fixtures/llama3_gqa", "hf", "llamacpp", 2},
+    {"fixtures/llama3_gqa", "model.gguf", "llamacpp", 2},
+    {"fixtures/qwen2", "hf", "llamacpp", 2},
+    {"fixtures/qwen2", "model.gguf", "llamacpp", 2},
+    {"fixtures/gemma", "hf", "llamacpp_exactgelu", 2},
+    {"fixtures/gemma", "model.gguf", "llamacpp_exactgelu", 2},
+    {"models/stories260K", "hf", "llamacpp", 3},
+    {"models/stories260K", "stories260K.gguf", "llamacpp", 3},
+    {"models/stories260K", "stories260K.bin", "runc", 3},
+    {"models/llama2xs_tinystories", "hf", "llamacpp", 3},
+    {"models/llama2xs_tinystories", "model.gguf", "llamacpp", 3},
+    {"models/llama2xs_tinystories", "model.bin", "runc", 3},
+    {"models/aidreams260K", "hf", "llamacpp", 2},
+    {"models/aidreams260K", "aidreams260K.gguf", "llamacpp", 2},
+    {"models/aidreams260K", "aidreams260K.bin", "runc", 2},
 };
+
+/* The largest disagreement between F32 peers on logits of sequence s, from
+ * ref/summary.json ("compare": {"A_vs_B/logits_s1": {"max_abs": ...}}). */
+static double peer_spread(const char *dir, int s)
+{
+    FILE *f = fopen(ss_test_path("%s/%s/ref/summary.json", ss_test_shared(), dir), "r");
+    static char buf[1 << 16];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    const cJSON *cmp = cJSON_GetObjectItem(j, "compare"), *e;
+    char want[32];
+    snprintf(want, sizeof want, "/logits_s%d", s);
+    double spread = 0;
+    cJSON_ArrayForEach(e, cmp) {
+        const char *k = e->string;
+        size_t kl = strlen(k), wl = strlen(want);
+        /* F32 peers only: F16/Q8_0 llama.cpp runs and the stock-GELU gemma
+         * run are not the reference for anything here */
+        if (kl < wl || strcmp(k + kl - wl, want) != 0 || strstr(k, "f16") || strstr(k, "q8_0") ||
+            (strstr(dir, "gemma") && !strstr(k, "exactgelu")))
+            continue;
+        spread = fmax(spread, cJSON_GetObjectItem(e, "max_abs")->valuedouble);
+    }
+    cJSON_Delete(j);
+    return spread;
+}
 
 static int read_sequence(const char *dir, int s, int32_t **ids)
 {
@@ -107,9 +138,10 @@ static void test_logits_all_formats(void)
             if (ref && rc == SS_OK) {
                 double max_ref;
                 double d = max_abs_diff_f32(logits, ref, (long)n * m->cfg.vocab, &max_ref);
-                double tol = s == 0 ? mc->tol_s0 : mc->tol_rel_long * max_ref;
-                fprintf(stderr, "  %-30s %-18s s%d: max |diff| %.3g (tol %.3g, max|ref| %.3g)\n",
-                        mc->dir, mc->file, s, d, tol, max_ref);
+                double spread = peer_spread(mc->dir, s);
+                double tol = spread > 5e-5 ? LOGITS_TOL + spread : LOGITS_TOL;
+                fprintf(stderr, "  %-30s %-18s s%d: max |diff| %.3g (tol %.3g, peers %.2g, max|ref| %.3g)\n",
+                        mc->dir, mc->file, s, d, tol, spread, max_ref);
                 CHECK_MSG(d <= tol, "%s s%d vs %s: %g > %g", path, s, mc->ref, d, tol);
             }
             /* the float64 PyTorch reference exists for s0 of every F32 model */
@@ -119,7 +151,7 @@ static void test_logits_all_formats(void)
                 CHECK(t != NULL);
                 if (t) {
                     double d = max_abs_diff_f32(logits, t, (long)n * m->cfg.vocab, NULL);
-                    CHECK_MSG(d <= 1e-4, "%s s0 vs torch: %g", path, d);
+                    CHECK_MSG(d <= LOGITS_TOL, "%s s0 vs torch: %g", path, d);
                 }
                 free(t);
             }
@@ -128,6 +160,55 @@ static void test_logits_all_formats(void)
             free(ids);
         }
         ss_model_close(m);
+    }
+}
+
+/* Every format of one model holds the same weights (F32, or BF16 values
+ * stored exactly as F32 in llama3_gqa's GGUF), so the logits must agree to
+ * fp32 summation noise, far below any peer tolerance. */
+static void test_formats_agree(void)
+{
+    const char *groups[][4] = {
+        {"fixtures/mistral_mha", "hf", "model.gguf", "model.bin"},
+        {"fixtures/llama3_gqa", "hf", "model.gguf", NULL},
+        {"fixtures/qwen2", "hf", "model.gguf", NULL},
+        {"fixtures/gemma", "hf", "model.gguf", NULL},
+        {"models/stories260K", "hf", "stories260K.gguf", "stories260K.bin"},
+        {"models/llama2xs_tinystories", "hf", "model.gguf", "model.bin"},
+        {"models/aidreams260K", "hf", "aidreams260K.gguf", "aidreams260K.bin"},
+    };
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        int32_t *ids = NULL;
+        int n = read_sequence(groups[g][0], 1, &ids);
+        float *first = NULL;
+        long count = 0;
+        for (int f = 1; f < 4 && groups[g][f]; f++) {
+            ss_error err = {0};
+            ss_model *m;
+            const char *path = ss_test_path("%s/%s/%s", ss_test_shared(), groups[g][0], groups[g][f]);
+            if (ss_model_open(path, &m, &err)) {
+                CHECK_MSG(0, "%s: %s", path, err.msg);
+                continue;
+            }
+            count = (long)n * m->cfg.vocab;
+            float *logits = calloc((size_t)count, sizeof *logits);
+            CHECK(ss_forward(m, ids, n, NULL, logits, &err) == SS_OK);
+            if (!first) {
+                first = logits;
+            } else {
+                double worst = 0, big = 0;
+                for (long i = 0; i < count; i++) {
+                    worst = fmax(worst, fabs((double)logits[i] - first[i]));
+                    big = fmax(big, fabs((double)first[i]));
+                }
+                /* 5e-6: llama3_gqa's GGUF stores its rescaling as float32 divisors */
+                CHECK_MSG(worst <= 5e-6 * big, "%s vs %s: %g", path, groups[g][1], worst);
+                free(logits);
+            }
+            ss_model_close(m);
+        }
+        free(first);
+        free(ids);
     }
 }
 
@@ -290,5 +371,5 @@ static void test_threads_do_not_change_results(void)
     ss_model_close(m);
 }
 
-TEST_MAIN(TEST(test_logits_all_formats), TEST(test_attention_and_qk_all_formats),
+TEST_MAIN(TEST(test_logits_all_formats), TEST(test_formats_agree), TEST(test_attention_and_qk_all_formats),
           TEST(test_threads_do_not_change_results))
