@@ -60,12 +60,15 @@ int cmd_attn(int argc, char **argv)
     capture cap = {(int)layer, (int)head, r.n, NULL};
     cap.map = ss_calloc((size_t)r.n * r.n, sizeof(float), "attention map", &err);
     ss_observer obs = {.ctx = &cap, .on_probs = copy_block};
+    ss_progress progress;
+    ss_progress_start(&progress, a.quiet, "attn", layer + 1, "layers");
     ss_forward_opts o = {.rope = &r.rope, .allow_long = r.allow_long, .n_layers = (int)layer + 1,
-                         .observers = &obs, .n_observers = 1};
+                         .observers = &obs, .n_observers = 1, .progress = &progress};
     if (cap.map && !ss_forward(r.model, r.ids, r.n, &o, NULL, &err)) {
         int64_t shape[2] = {r.n, r.n};
         ss_npy_write(out, SS_NPY_F32, 2, shape, cap.map, &err);
     }
+    ss_progress_end(&progress);
     free(cap.map);
     ss_model_run_close(&r);
     return err.code ? ss_cli_fail("attn", &err) : 0;

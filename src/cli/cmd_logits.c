@@ -33,11 +33,14 @@ int cmd_logits(int argc, char **argv)
         return ss_cli_fail("logits", &err);
     int vocab = r.model->cfg.vocab;
     float *logits = ss_calloc((size_t)r.n * vocab, sizeof *logits, "logits", &err);
-    ss_forward_opts o = {.rope = &r.rope, .allow_long = r.allow_long};
+    ss_progress progress;
+    ss_progress_start(&progress, a.quiet, "logits", r.model->cfg.n_layer, "layers");
+    ss_forward_opts o = {.rope = &r.rope, .allow_long = r.allow_long, .progress = &progress};
     if (logits && !ss_forward(r.model, r.ids, r.n, &o, logits, &err)) {
         int64_t shape[2] = {r.n, vocab};
         ss_npy_write(out, SS_NPY_F32, 2, shape, logits, &err);
     }
+    ss_progress_end(&progress);
     free(logits);
     ss_model_run_close(&r);
     return err.code ? ss_cli_fail("logits", &err) : 0;

@@ -301,9 +301,12 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
         rc = blame_nonfinite(m, -1, err);
         goto done;
     }
-    for (int l = 0; l < layers; l++)
+    for (int l = 0; l < layers; l++) {
         if ((rc = run_layer(m, l, &w, n, block, o, err)))
             goto done;
+        if (o->progress)
+            ss_progress_update(o->progress, l + 1, NULL);
+    }
     if (logits && layers == c->n_layer) {
         int first = o->last_logits_only ? n - 1 : 0, rows = n - first;
         const float *nw = ss_vector_f32(m->out_norm, w.norm_w);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "common/progress.h"
 #include "engine/observer.h"
 #include "model/model.h"
 
@@ -17,6 +18,7 @@ typedef struct {
     int last_logits_only;      /* logits is [1, vocab]: the last position only */
     const ss_observer *observers;
     int n_observers;
+    ss_progress *progress;     /* updated after every layer (total = layers run), or NULL */
 } ss_forward_opts;
 
 /* Runs tokens ids[0..n) and writes logits [n, vocab] (or [1, vocab] with
