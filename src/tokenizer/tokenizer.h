@@ -17,14 +17,28 @@
 typedef struct ss_tokenizer ss_tokenizer;
 
 ss_code ss_tokenizer_from_hf_json(const char *path, ss_tokenizer **out, ss_error *err);
+/* The same from memory (the fuzzer); name labels messages. */
+ss_code ss_tokenizer_from_hf_json_bytes(const char *name, const char *bytes, size_t n,
+                                        ss_tokenizer **out, ss_error *err);
 ss_code ss_tokenizer_from_gguf(const ss_gguf *g, ss_tokenizer **out, ss_error *err);
-/* vocab_size comes from the model header (tokenizer.bin does not store it). */
+/* vocab_size comes from the model header (tokenizer.bin does not store it);
+ * 0 reads tokens up to the end of the file. */
 ss_code ss_tokenizer_from_llama2c(const char *path, int vocab_size, ss_tokenizer **out,
                                   ss_error *err);
+ss_code ss_tokenizer_from_llama2c_bytes(const char *path, const void *bytes, size_t n,
+                                        int vocab_size, ss_tokenizer **out, ss_error *err);
+/* Finds the tokenizer for what path names: a tokenizer.json (or any .json
+ * tokenizer file; a config.json means its folder), a folder holding
+ * tokenizer.json, a GGUF (its embedded vocabulary; vocab-only GGUFs too), a
+ * llama2.c tokenizer.bin, or a llama2.c checkpoint (then tokenizer.bin, else
+ * the single tok*.bin, beside it). Errors say what was looked for. */
+ss_code ss_tokenizer_open(const char *path, ss_tokenizer **out, ss_error *err);
 void ss_tokenizer_free(ss_tokenizer *t);
 
-/* Encodes len bytes of UTF-8 text. *ids is malloc'd. With add_bos the
- * tokenizer's BOS id is put first (error if it has none). */
+/* Encodes len bytes of UTF-8 text (bytes that are not valid UTF-8 become
+ * byte tokens, never an error). *ids is malloc'd (also when *n_ids is 0).
+ * With add_bos the tokenizer's BOS id is put first (error if it has none).
+ * Reentrant: one tokenizer may encode from several threads. */
 ss_code ss_tokenizer_encode(const ss_tokenizer *t, const char *text, size_t len, int add_bos,
                             int32_t **ids, size_t *n_ids, ss_error *err);
 

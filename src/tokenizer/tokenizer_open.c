@@ -1,0 +1,189 @@
+/* Finding the tokenizer that belongs to a path: the file kinds are told
+ * apart by content (GGUF magic, JSON, llama2.c headers), names only
+ * break ties. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io/gguf.h"
+#include "tokenizer/tokenizer.h"
+
+static int is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void dir_of(const char *path, char *dir, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, cap, ".");
+    else if (slash == path)
+        snprintf(dir, cap, "/");
+    else
+        snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+}
+
+static const char *base_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static ss_code open_folder(const char *dir, ss_tokenizer **out, ss_error *err)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    if (is_file(p))
+        return ss_tokenizer_from_hf_json(p, out, err);
+    char cfg[4096];
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    if (is_file(cfg))
+        return ss_fail(err, SS_ERR_MISSING, "%s: Hugging Face model folder without tokenizer.json "
+                       "(looked for %s); pass a tokenizer.json, a GGUF or a llama2.c "
+                       "tokenizer.bin instead", dir, p);
+    return ss_fail(err, SS_ERR_MISSING, "%s: no tokenizer.json in this folder (looked for %s)",
+                   dir, p);
+}
+
+static int32_t le32(const unsigned char *b)
+{
+    uint32_t v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                 (uint32_t)b[3] << 24;
+    int32_t r;
+    memcpy(&r, &v, 4);
+    return r;
+}
+
+/* A llama2.c checkpoint header (legacy 7 int32, or "ak42" v1/v2) whose
+ * numbers are plausible and whose file is big enough for the embedding;
+ * gives |vocab_size|. */
+static int llama2c_checkpoint(const unsigned char *h, size_t got, long long size, int *vocab)
+{
+    const unsigned char *p = h;
+    if (got >= 8 && le32(h) == 0x616b3432) {
+        int version = le32(h + 4);
+        if (version != 1 && version != 2)
+            return 0;
+        p = h + 8;
+        if (got < 8 + 28)
+            return 0;
+    } else if (got < 28) {
+        return 0;
+    }
+    int dim = le32(p), hidden = le32(p + 4), layers = le32(p + 8), heads = le32(p + 12);
+    int kv = le32(p + 16), voc = le32(p + 20), seq = le32(p + 24);
+    int lim = 1 << 20;
+    if (dim <= 0 || dim > lim || hidden <= 0 || hidden > lim || layers <= 0 || layers > 4096 ||
+        heads <= 0 || heads > dim || dim % heads || kv <= 0 || kv > heads || heads % kv ||
+        voc == 0 || voc == INT32_MIN || seq <= 0 || seq > (1 << 24))
+        return 0;
+    int v = voc < 0 ? -voc : voc;
+    if (v > (1 << 24) || (long long)v * dim * (p == h ? 4 : 1) > size)
+        return 0;
+    *vocab = v;
+    return 1;
+}
+
+/* tokenizer.bin beside a checkpoint, else the only tok*.bin there. */
+static ss_code companion(const char *path, int vocab, ss_tokenizer **out, ss_error *err)
+{
+    char dir[4096], p[4400];
+    dir_of(path, dir, sizeof dir);
+    snprintf(p, sizeof p, "%s/tokenizer.bin", dir);
+    if (is_file(p))
+        return ss_tokenizer_from_llama2c(p, vocab, out, err);
+    DIR *d = opendir(dir);
+    char found[4400] = "", names[1024] = "";
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, "tok", 3) != 0 || !ends_with(e->d_name, ".bin"))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (!is_file(p))
+            continue;
+        if (n++ == 0)
+            snprintf(found, sizeof found, "%s", p);
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", e->d_name);
+    }
+    if (d)
+        closedir(d);
+    if (n == 1)
+        return ss_tokenizer_from_llama2c(found, vocab, out, err);
+    if (n > 1)
+        return ss_fail(err, SS_ERR_USAGE, "%s: llama2.c checkpoint with several candidate "
+                       "tokenizers in %s (%s): pass the tokenizer file itself", path, dir, names);
+    return ss_fail(err, SS_ERR_MISSING, "%s: llama2.c checkpoint without a tokenizer: looked for "
+                   "%s/tokenizer.bin and %s/tok*.bin; pass the tokenizer file (tokenizer.bin, "
+                   "tokenizer.json or a GGUF) instead", path, dir, dir);
+}
+
+static ss_code open_gguf(const char *path, ss_tokenizer **out, ss_error *err)
+{
+    ss_gguf g;
+    memset(&g, 0, sizeof g);
+    ss_code rc = ss_gguf_load(path, &g, err);
+    if (!rc)
+        rc = ss_tokenizer_from_gguf(&g, out, err);
+    ss_gguf_free(&g);
+    return rc;
+}
+
+static ss_code open_json(const char *path, ss_tokenizer **out, ss_error *err)
+{
+    const char *base = base_of(path);
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    /* config.json, model.safetensors(.index.json) name their model folder */
+    if (strcmp(base, "config.json") == 0 || ends_with(base, ".safetensors") ||
+        ends_with(base, ".safetensors.index.json"))
+        return open_folder(dir, out, err);
+    return ss_tokenizer_from_hf_json(path, out, err);
+}
+
+ss_code ss_tokenizer_open(const char *path, ss_tokenizer **out, ss_error *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ss_fail(err, SS_ERR_IO, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return open_folder(path, out, err);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ss_fail(err, SS_ERR_IO, "%s: %s", path, strerror(errno));
+    unsigned char head[64];
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (got >= 4 && memcmp(head, "GGUF", 4) == 0)
+        return open_gguf(path, out, err);
+    size_t k = 0;
+    while (k < got && (head[k] == ' ' || head[k] == '\n' || head[k] == '\r' || head[k] == '\t'))
+        k++;
+    const char *base = base_of(path);
+    if (ends_with(base, ".json") || ends_with(base, ".safetensors") || (k < got && head[k] == '{'))
+        return open_json(path, out, err);
+    int named_tok = strncmp(base, "tok", 3) == 0;
+    int vocab;
+    if (!named_tok && llama2c_checkpoint(head, got, (long long)st.st_size, &vocab))
+        return companion(path, vocab, out, err);
+    ss_error tok_err = {0};
+    ss_code rc = ss_tokenizer_from_llama2c(path, 0, out, &tok_err);
+    if (!rc)
+        return SS_OK;
+    if (named_tok) /* it says it is a tokenizer: its own error is the useful one */
+        return ss_fail(err, rc, "%s", tok_err.msg);
+    return ss_fail(err, SS_ERR_FORMAT, "%s: not a tokenizer.json, GGUF, llama2.c tokenizer.bin "
+                   "or llama2.c checkpoint (as a tokenizer.bin: %s)", path, tok_err.msg);
+}
