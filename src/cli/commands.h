@@ -7,5 +7,14 @@ int cmd_info(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_attn(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int cmd_sdh(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_rank(int argc, char **argv);
+int cmd_cone(int argc, char **argv);
+int cmd_freq(int argc, char **argv);
+int cmd_theory(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

@@ -15,6 +15,15 @@ static const command commands[] = {
     {"tokenize", cmd_tokenize, "text to token ids with the model's tokenizer"},
     {"logits", cmd_logits, "logits at every position of a sequence, as .npy"},
     {"attn", cmd_attn, "one head's attention probabilities, as .npy"},
+    {"scan", cmd_scan, "average slash scores of every head over a set of prompts; SDHs"},
+    {"sdh", cmd_sdh, "the slash-dominant heads of a scan, by offset"},
+    {"compare", cmd_compare, "SDH scores of an in-distribution scan vs an OOD scan, ratios"},
+    {"merge", cmd_merge, "merge scans over disjoint prompt sets"},
+    {"rank", cmd_rank, "low rank of pre-PE Q, K, hidden states and W_Q, W_K per head"},
+    {"cone", cmd_cone, "layer-0 cone analysis over the vocabulary: r~, RV, bias share, alignment"},
+    {"freq", cmd_freq, "RoPE frequencies of heads: InP, band ablation, active set, condition"},
+    {"theory", cmd_theory, "train the paper's two-layer RoPE model; does layer 1 become an SDH?"},
+    {"demo", cmd_demo, "the theory lab with frequencies that satisfy and violate the condition"},
 };
 
 static void usage(FILE *out)
