@@ -37,8 +37,7 @@ ss_code ss_npy_write(const char *path, ss_npy_type type, int ndim, const int64_t
                         (ndim == 1 || i + 1 < ndim) ? ", " : "");
         count *= (uint64_t)shape[i];
     }
-    if (ndim > 1)
-        len -= 2; /* no trailing ", " except for a 1-tuple */
+    /* separators only between entries, plus the trailing one of a 1-tuple */
     len += snprintf(header + len, sizeof header - len, "), }");
     /* magic(6) + version(2) + hlen(2) + header + padding + '\n' is a multiple of 64 */
     int total = 10 + len + 1;

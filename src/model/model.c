@@ -1,6 +1,5 @@
 #include "model/model.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,9 +264,6 @@ static ss_code open_hf(ss_model *m, double *rope_base, ss_error *err)
                        m->path);
     if (rc)
         return rc;
-    snprintf(path, sizeof path, "%s/tokenizer.json", m->path);
-    if (file_exists(path) && !(m->tokenizer_path = ss_strdup(path, err)))
-        return SS_ERR_NOMEM;
     return bind_weights(m, &hf_names, err);
 }
 
@@ -288,33 +284,6 @@ static ss_code open_gguf(ss_model *m, double *rope_base, ss_error *err)
     return bind_weights(m, &gguf_names, err);
 }
 
-static ss_code find_llama2c_tokenizer(ss_model *m, ss_error *err)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", m->path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    char path[4200];
-    snprintf(path, sizeof path, "%s/tokenizer.bin", dir);
-    if (!file_exists(path)) {
-        path[0] = '\0';
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        while (d && (e = readdir(d)))
-            if (strncmp(e->d_name, "tok", 3) == 0 && strlen(e->d_name) > 4 &&
-                strcmp(e->d_name + strlen(e->d_name) - 4, ".bin") == 0 && !path[0])
-                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (d)
-            closedir(d);
-    }
-    if (path[0] && !(m->tokenizer_path = ss_strdup(path, err)))
-        return SS_ERR_NOMEM;
-    return SS_OK;
-}
-
 static ss_code open_llama2c(ss_model *m, double *rope_base, ss_error *err)
 {
     ss_llama2c l2c;
@@ -332,8 +301,6 @@ static ss_code open_llama2c(ss_model *m, double *rope_base, ss_error *err)
         return rc;
     ss_config_from_llama2c(&l2c, &m->cfg, rope_base);
     m->tensors = l2c.tensors; /* take ownership */
-    if ((rc = find_llama2c_tokenizer(m, err)))
-        return rc;
     return bind_weights(m, &gguf_names, err);
 }
 
@@ -409,7 +376,6 @@ void ss_model_close(ss_model *m)
     else
         ss_tensor_list_free(&m->tensors);
     free(m->layers);
-    free(m->tokenizer_path);
     free(m->path);
     free(m);
 }

@@ -47,7 +47,6 @@ typedef struct ss_model {
     ss_tensor_list tensors;
     ss_gguf gguf;   /* kept open for GGUF models (vocabulary lives there) */
     int has_gguf;
-    char *tokenizer_path; /* tokenizer.json or tokenizer.bin found beside the model, or NULL */
 } ss_model;
 
 ss_code ss_model_open(const char *path, ss_model **out, ss_error *err);

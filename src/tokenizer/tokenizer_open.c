@@ -109,9 +109,8 @@ static ss_code companion(const char *path, int vocab, ss_tokenizer **out, ss_err
     for (struct dirent *e; d && (e = readdir(d));) {
         if (strncmp(e->d_name, "tok", 3) != 0 || !ends_with(e->d_name, ".bin"))
             continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (!is_file(p))
-            continue;
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p || !is_file(p))
+            continue; /* a path too long to hold is no candidate */
         if (n++ == 0)
             snprintf(found, sizeof found, "%s", p);
         size_t used = strlen(names);

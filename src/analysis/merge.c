@@ -1,0 +1,201 @@
+#include "analysis/merge.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis/scan_result.h"
+#include "common/mem.h"
+#include "common/sha256.h"
+
+/* The SHA-256 of every prompt source of a scan ("sources" in scan.json). */
+static const cJSON *sources_of(const ss_scan_result *r)
+{
+    return cJSON_GetObjectItemCaseSensitive(r->meta, "sources");
+}
+
+/* No prompt source may appear in two inputs. */
+static ss_code check_disjoint(ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
+{
+    for (int a = 0; a < n; a++) {
+        const cJSON *sa = sources_of(&in[a]), *x;
+        if (!cJSON_IsArray(sa) || cJSON_GetArraySize(sa) == 0)
+            return ss_fail(err, SS_ERR_FORMAT, "%s/scan.json: no \"sources\" list", dirs[a]);
+        cJSON_ArrayForEach(x, sa)
+        {
+            const cJSON *hx = cJSON_GetObjectItemCaseSensitive(x, "sha256");
+            if (!cJSON_IsString(hx))
+                return ss_fail(err, SS_ERR_FORMAT, "%s/scan.json: a source without \"sha256\"",
+                               dirs[a]);
+            for (int b = a + 1; b < n; b++) {
+                const cJSON *y;
+                cJSON_ArrayForEach(y, sources_of(&in[b]))
+                {
+                    const cJSON *hy = cJSON_GetObjectItemCaseSensitive(y, "sha256");
+                    if (cJSON_IsString(hy) && strcmp(hx->valuestring, hy->valuestring) == 0)
+                        return ss_fail(err, SS_ERR_INCOMPATIBLE,
+                                       "%s and %s share a prompt source (SHA-256 %.16s...): "
+                                       "merging would count the same prompts twice",
+                                       dirs[a], dirs[b], hx->valuestring);
+                }
+            }
+        }
+    }
+    return SS_OK;
+}
+
+static int has_head(const ss_scan_result *r, int x)
+{
+    for (int k = 0; k < r->n_maps; k++)
+        if (r->map_heads[k] == x)
+            return k + 1;
+    return 0;
+}
+
+/* Maps of heads that every input has at the same size, summed. */
+static ss_code merge_maps(ss_scan_result *in, int n, ss_scan_result *out, int *dropped,
+                          ss_error *err)
+{
+    int total = 0;
+    for (int a = 0; a < n; a++)
+        total += in[a].n_maps;
+    out->map_size = in[0].map_size;
+    out->bins = in[0].bins;
+    int same = 1;
+    for (int a = 1; a < n; a++)
+        same &= in[a].map_size == out->map_size && in[a].bins == out->bins;
+    if (!same || in[0].n_maps == 0) {
+        out->map_size = out->bins = 0;
+        *dropped = total;
+        return SS_OK;
+    }
+    size_t bb = (size_t)out->bins * out->bins;
+    out->map_heads = ss_calloc((size_t)in[0].n_maps, sizeof *out->map_heads, "map heads", err);
+    out->map_sum = ss_calloc((size_t)in[0].n_maps * bb, sizeof *out->map_sum, "maps", err);
+    if (!out->map_heads || !out->map_sum)
+        return SS_ERR_NOMEM;
+    for (int k = 0; k < in[0].n_maps; k++) {
+        int x = in[0].map_heads[k], everywhere = 1;
+        for (int a = 1; a < n; a++)
+            everywhere &= has_head(&in[a], x) != 0;
+        if (!everywhere)
+            continue;
+        double *dst = out->map_sum + (size_t)out->n_maps * bb;
+        for (int a = 0; a < n; a++) {
+            const double *src = in[a].map_sum + (size_t)(has_head(&in[a], x) - 1) * bb;
+            for (size_t i = 0; i < bb; i++)
+                dst[i] += src[i];
+        }
+        out->map_heads[out->n_maps++] = x;
+    }
+    *dropped = total - n * out->n_maps;
+    if (out->n_maps == 0)
+        out->map_size = out->bins = 0;
+    return SS_OK;
+}
+
+/* scan.json of the merge: the first input's settings, every input's
+ * sources, summed counts and times. */
+static void merged_meta(ss_scan_result *in, const char *const *dirs, int n, ss_scan_result *out)
+{
+    out->meta = cJSON_Duplicate(in[0].meta, 1);
+    cJSON *sources = cJSON_CreateArray();
+    ss_sha256 h;
+    ss_sha256_init(&h);
+    double wall = 0, tokens = 0;
+    for (int a = 0; a < n; a++) {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, sources_of(&in[a]))
+        {
+            cJSON_AddItemToArray(sources, cJSON_Duplicate(x, 1));
+            const cJSON *s = cJSON_GetObjectItemCaseSensitive(x, "sha256");
+            ss_sha256_update(&h, s->valuestring, strlen(s->valuestring));
+        }
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(in[a].meta, "wall_seconds");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(in[a].meta, "tokens");
+        wall += cJSON_IsNumber(w) ? w->valuedouble : 0;
+        tokens += cJSON_IsNumber(t) ? t->valuedouble : 0;
+    }
+    char hex[65];
+    ss_sha256_hex(&h, hex);
+    cJSON *pr = cJSON_CreateObject();
+    cJSON_AddStringToObject(pr, "source", "merged");
+    cJSON_AddStringToObject(pr, "sha256", hex); /* of the parts' hashes, in order */
+    cJSON_AddNumberToObject(pr, "parts", cJSON_GetArraySize(sources));
+    cJSON *from = cJSON_CreateArray();
+    for (int a = 0; a < n; a++)
+        cJSON_AddItemToArray(from, cJSON_CreateString(dirs[a]));
+    cJSON_ReplaceItemInObjectCaseSensitive(out->meta, "prompts", pr);
+    cJSON_ReplaceItemInObjectCaseSensitive(out->meta, "sources", sources);
+    cJSON_DeleteItemFromObjectCaseSensitive(out->meta, "merged_from");
+    cJSON_AddItemToObject(out->meta, "merged_from", from);
+    cJSON_DeleteItemFromObjectCaseSensitive(out->meta, "wall_seconds");
+    cJSON_DeleteItemFromObjectCaseSensitive(out->meta, "tokens");
+    cJSON_DeleteItemFromObjectCaseSensitive(out->meta, "tokens_per_second");
+    cJSON_DeleteItemFromObjectCaseSensitive(out->meta, "created");
+    cJSON_AddNumberToObject(out->meta, "wall_seconds", wall);
+    cJSON_AddNumberToObject(out->meta, "tokens", tokens);
+    cJSON_AddNumberToObject(out->meta, "tokens_per_second", wall > 0 ? tokens / wall : 0);
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(out->meta, "created", when);
+    cJSON *maps = cJSON_GetObjectItemCaseSensitive(out->meta, "maps");
+    if (cJSON_IsObject(maps)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(maps, "selection");
+        cJSON_AddStringToObject(maps, "selection", "merged");
+    }
+}
+
+ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int *maps_dropped,
+                      ss_error *err)
+{
+    int dropped_local;
+    if (!maps_dropped)
+        maps_dropped = &dropped_local;
+    *maps_dropped = 0;
+    if (n < 2)
+        return ss_fail(err, SS_ERR_USAGE, "merge needs at least two scan folders");
+    ss_scan_result *in = ss_calloc((size_t)n, sizeof *in, "scans", err);
+    if (!in)
+        return SS_ERR_NOMEM;
+    ss_code rc = SS_OK;
+    for (int a = 0; a < n && !rc; a++)
+        rc = ss_scan_result_read(dirs[a], &in[a], err);
+    for (int a = 1; a < n && !rc; a++)
+        rc = ss_scan_result_compatible(&in[0], dirs[0], &in[a], dirs[a], 1, err);
+    if (!rc)
+        rc = check_disjoint(in, dirs, n, err);
+    ss_scan_result out = {0};
+    if (!rc) {
+        out.n_layer = in[0].n_layer;
+        out.n_head = in[0].n_head;
+        out.n = in[0].n;
+        out.skip = in[0].skip;
+        size_t cells = (size_t)out.n_layer * out.n_head * out.n;
+        out.slash_sum = ss_calloc(cells, sizeof *out.slash_sum, "slash sums", err);
+        out.slash_count = ss_calloc(cells, sizeof *out.slash_count, "slash counts", err);
+        if (!out.slash_sum || !out.slash_count)
+            rc = SS_ERR_NOMEM;
+        for (int a = 0; a < n && !rc; a++) {
+            for (size_t i = 0; i < cells; i++) {
+                out.slash_sum[i] += in[a].slash_sum[i];
+                out.slash_count[i] += in[a].slash_count[i];
+            }
+            out.prompts += in[a].prompts;
+        }
+    }
+    if (!rc)
+        rc = merge_maps(in, n, &out, maps_dropped, err);
+    if (!rc) {
+        merged_meta(in, dirs, n, &out);
+        rc = ss_scan_result_write(out_dir, &out, err);
+    }
+    ss_scan_result_free(&out);
+    for (int a = 0; a < n; a++)
+        ss_scan_result_free(&in[a]);
+    free(in);
+    return rc;
+}

@@ -1,0 +1,308 @@
+/* slashscope scan MODEL (--prompts F | --ids-file F | --ood COUNT | --repeat SEG --count P)
+ *                 --len N --out DIR [options] */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "analysis/scan.h"
+#include "analysis/scan_result.h"
+#include "cli/commands.h"
+#include "cli/model_run.h"
+#include "cli/sdh_print.h"
+#include "common/mem.h"
+#include "tokenizer/tokenizer.h"
+
+static const char usage[] =
+    "usage: slashscope scan MODEL (--prompts F | --ids-file F | --ood COUNT | --repeat SEG --count P)\n"
+    "                       --len N --out DIR [options]\n\n"
+    "The average slash score (SPEC.md section 2) of every layer, head and offset Δ over a set of\n"
+    "prompts of N tokens, and the slash-dominant heads it reveals. Attention is reduced block by\n"
+    "block as the forward pass makes it: memory stays O(N) per head, never O(N^2).\n\n"
+    "prompt sources (one of):\n"
+    "  --prompts F        text: a file with one prompt per line; a JSONL file (.jsonl/.json or\n"
+    "                     --field given) with the text in --field (default \"context\", else\n"
+    "                     \"text\", as in LongBench v2); or a folder of .txt files (name order).\n"
+    "                     Tokenized with the model's tokenizer (BOS as the model does; --tokenizer\n"
+    "                     to use another), cut to N tokens; shorter prompts are skipped and\n"
+    "                     counted, or joined into windows of N with --chunk\n"
+    "  --ids-file F       one sequence of token ids per line\n"
+    "  --ood COUNT        COUNT prompts of i.i.d. uniform ids over the vocabulary (--seed S)\n"
+    "  --repeat SEG       a random segment of SEG ids repeated to fill N (--count P prompts, --seed S):\n"
+    "                     the probe for induction / copying heads\n\n"
+    "options:\n"
+    "  --len N            prompt length (required; at most the model's context unless --allow-long)\n"
+    "  --out DIR          output folder: slash.npy, slash_sum.npy, slash_count.npy, scan.json,\n"
+    "                     sdh.csv, maps/ (docs/scan.md)\n"
+    "  --skip K           leave out entries with key position < K (default 4, as the paper)\n"
+    "  --seed S           seed of --ood / --repeat (default 0; same seed, same prompts anywhere)\n"
+    "  --count P          number of --repeat prompts; with --prompts/--ids-file at most P prompts\n"
+    "  --vocab V          draw synthetic ids from [0, V) (default: the model's vocabulary)\n"
+    "  --bos              synthetic prompts start with the model's BOS id\n"
+    "  --maps HEADS       pooled mean attention maps: L0H1,L3H2 | all | sdh (this scan's SDHs;\n"
+    "                     keeps every head's map while running) | sdh:DIR (the SDHs of scan DIR)\n"
+    "  --map-size M       map bins per side (default 256; N bins when N < M)\n"
+    "  --resume           continue an interrupted scan from DIR/checkpoint\n"
+    "  --checkpoint-every K   prompts between checkpoints (default 8; also every 5 minutes)\n"
+    "  --block-rows B     query rows per attention block (default 64)\n"
+    "  --allow-long, --rope-remove L1,L2,..., --p-rope P   as for 'slashscope logits'\n"
+    "  --threads T, --quiet\n";
+
+typedef struct {
+    ss_prompt_opts src;
+    ss_tokenizer *tok;
+    unsigned char *map_flags;
+    ss_scan_opts so;
+} scan_setup;
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static ss_code parse_seed(const ss_args *a, uint64_t *seed, ss_error *err)
+{
+    const char *v = ss_args_get(a, "--seed");
+    *seed = 0;
+    if (!v)
+        return SS_OK;
+    char *end;
+    errno = 0;
+    unsigned long long s = strtoull(v, &end, 10);
+    if (!*v || *end || errno || *v == '-')
+        return ss_fail(err, SS_ERR_USAGE, "--seed wants a whole number from 0 to 2^64-1, got '%s'",
+                       v);
+    *seed = s;
+    return SS_OK;
+}
+
+/* Exactly one source flag; fills the prompt options. */
+static ss_code source_from_args(const ss_args *a, const ss_model *m, scan_setup *s,
+                                ss_error *err)
+{
+    const char *names[4] = {"--prompts", "--ids-file", "--ood", "--repeat"};
+    int given = 0;
+    for (int k = 0; k < 4; k++)
+        given += ss_args_has(a, names[k]);
+    if (given != 1)
+        return ss_fail(err, SS_ERR_USAGE, "give exactly one of --prompts, --ids-file, --ood, "
+                       "--repeat (see 'slashscope scan --help')");
+    ss_prompt_opts *o = &s->src;
+    long long len, count, vocab, seg;
+    ss_code rc;
+    if (!ss_args_has(a, "--len"))
+        return ss_fail(err, SS_ERR_USAGE, "--len N is required (the prompt length in tokens)");
+    if ((rc = ss_args_int(a, "--len", 0, 1, 1 << 24, &len, err)) ||
+        (rc = ss_args_int(a, "--count", 0, 1, INT64_MAX, &count, err)) ||
+        (rc = ss_args_int(a, "--vocab", m->cfg.vocab, 1, m->cfg.vocab, &vocab, err)) ||
+        (rc = parse_seed(a, &o->seed, err)))
+        return rc;
+    o->len = (int)len;
+    o->count = count;
+    o->vocab = (int)vocab;
+    o->bos = -1;
+    o->field = ss_args_get(a, "--field");
+    o->chunk = ss_args_has(a, "--chunk");
+    int synthetic = ss_args_has(a, "--ood") || ss_args_has(a, "--repeat");
+    if (synthetic && (o->field || o->chunk))
+        return ss_fail(err, SS_ERR_USAGE, "--field and --chunk apply to --prompts/--ids-file only");
+    if (!synthetic && (ss_args_has(a, "--bos") || ss_args_has(a, "--vocab")))
+        return ss_fail(err, SS_ERR_USAGE, "--bos and --vocab apply to --ood/--repeat only");
+    if (ss_args_has(a, "--bos")) {
+        if (m->cfg.bos_id < 0)
+            return ss_fail(err, SS_ERR_MISSING, "--bos: the model does not say which id is BOS");
+        o->bos = m->cfg.bos_id;
+    }
+    if (ss_args_has(a, "--ood")) {
+        if (ss_args_has(a, "--count"))
+            return ss_fail(err, SS_ERR_USAGE, "--ood takes the count itself: --ood COUNT");
+        o->kind = SS_SRC_OOD;
+        rc = ss_args_int(a, "--ood", 0, 1, INT64_MAX, &count, err);
+        o->count = count;
+        return rc;
+    }
+    if (ss_args_has(a, "--repeat")) {
+        o->kind = SS_SRC_REPEAT;
+        if (!ss_args_has(a, "--count"))
+            return ss_fail(err, SS_ERR_USAGE, "--repeat SEG needs --count P (number of prompts)");
+        if ((rc = ss_args_int(a, "--repeat", 0, 1, 1 << 24, &seg, err)))
+            return rc;
+        o->segment = (int)seg;
+        return SS_OK;
+    }
+    if (ss_args_has(a, "--ids-file")) {
+        o->kind = SS_SRC_IDS;
+        o->path = ss_args_get(a, "--ids-file");
+        if (o->field)
+            return ss_fail(err, SS_ERR_USAGE, "--field applies to JSONL prompts only");
+        return SS_OK;
+    }
+    o->path = ss_args_get(a, "--prompts");
+    if (is_dir(o->path))
+        o->kind = SS_SRC_TXT_DIR;
+    else if (o->field || ends_with(o->path, ".jsonl") || ends_with(o->path, ".json"))
+        o->kind = SS_SRC_JSONL;
+    else
+        o->kind = SS_SRC_LINES;
+    if (o->field && o->kind != SS_SRC_JSONL)
+        return ss_fail(err, SS_ERR_USAGE, "--field applies to JSONL prompts only");
+    const char *tp = ss_args_get(a, "--tokenizer");
+    if ((rc = ss_tokenizer_open(tp ? tp : a->positional[0], &s->tok, err)))
+        return rc;
+    o->tok = s->tok;
+    o->add_bos = ss_tokenizer_adds_bos(s->tok);
+    return SS_OK;
+}
+
+/* --maps: a list, "all", "sdh" or "sdh:DIR". */
+static ss_code maps_from_args(const ss_args *a, const ss_model *m, scan_setup *s, ss_error *err)
+{
+    const char *spec = ss_args_get(a, "--maps");
+    long long size;
+    ss_code rc = ss_args_int(a, "--map-size", 256, 1, 8192, &size, err);
+    if (rc)
+        return rc;
+    s->so.map_size = (int)size;
+    s->so.maps_spec = spec;
+    if (!spec) {
+        s->so.maps = SS_MAPS_NONE;
+        return SS_OK;
+    }
+    int L = m->cfg.n_layer, H = m->cfg.n_head;
+    if (strcmp(spec, "sdh") == 0) {
+        s->so.maps = SS_MAPS_SDH;
+        return SS_OK;
+    }
+    s->map_flags = ss_calloc((size_t)L * H, 1, "map selection", err);
+    if (!s->map_flags)
+        return SS_ERR_NOMEM;
+    s->so.maps = SS_MAPS_LIST;
+    s->so.map_heads = s->map_flags;
+    if (strcmp(spec, "all") == 0) {
+        memset(s->map_flags, 1, (size_t)L * H);
+        return SS_OK;
+    }
+    if (strncmp(spec, "sdh:", 4) != 0)
+        return ss_head_list_parse(spec, L, H, s->map_flags, err);
+    /* the SDHs of another scan of this model (e.g. in-distribution heads on OOD prompts) */
+    ss_scan_result r;
+    if ((rc = ss_scan_result_read(spec + 4, &r, err)))
+        return rc;
+    if (r.n_layer != L || r.n_head != H) {
+        ss_scan_result_free(&r);
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "--maps %s: that scan has %d x %d heads, this "
+                       "model %d x %d", spec, r.n_layer, r.n_head, L, H);
+    }
+    double *avg = ss_scan_result_average(&r, err);
+    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    int any = 0;
+    for (int g = 0; g < 2 && avg && !rc; g++) {
+        ss_sdh *list;
+        int n;
+        rc = ss_sdh_find(avg, L, H, r.n, &reg[g], &list, &n, err);
+        for (int k = 0; k < n; k++)
+            s->map_flags[(size_t)list[k].layer * H + list[k].head] = 1;
+        any += n;
+        free(list);
+    }
+    free(avg);
+    ss_scan_result_free(&r);
+    if (!rc && !any)
+        s->so.maps = SS_MAPS_NONE; /* no SDH there: nothing to map */
+    return rc;
+}
+
+static void print_summary(const char *dir)
+{
+    ss_error err = {0};
+    ss_scan_result r;
+    if (ss_scan_result_read(dir, &r, &err))
+        return;
+    double *avg = ss_scan_result_average(&r, &err);
+    const cJSON *tps = cJSON_GetObjectItemCaseSensitive(r.meta, "tokens_per_second");
+    const cJSON *wall = cJSON_GetObjectItemCaseSensitive(r.meta, "wall_seconds");
+    printf("scanned %lld prompts of %d tokens in %.1f s (%.0f tokens/s); results in %s\n",
+           (long long)r.prompts, r.n, cJSON_IsNumber(wall) ? wall->valuedouble : 0,
+           cJSON_IsNumber(tps) ? tps->valuedouble : 0, dir);
+    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    for (int g = 0; g < 2 && avg; g++) {
+        if (reg[g].d_min >= r.n)
+            continue;
+        ss_sdh *list;
+        int n;
+        if (ss_sdh_find(avg, r.n_layer, r.n_head, r.n, &reg[g], &list, &n, &err) == SS_OK) {
+            ss_print_sdh_regime(stdout, &reg[g], list, n);
+            free(list);
+        }
+    }
+    free(avg);
+    ss_scan_result_free(&r);
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    static const ss_flag flags[] = {
+        {"--prompts", 1}, {"--ids-file", 1}, {"--ood", 1}, {"--repeat", 1}, {"--count", 1},
+        {"--len", 1}, {"--out", 1}, {"--skip", 1}, {"--seed", 1}, {"--field", 1},
+        {"--chunk", 0}, {"--vocab", 1}, {"--bos", 0}, {"--tokenizer", 1}, {"--maps", 1},
+        {"--map-size", 1}, {"--resume", 0}, {"--checkpoint-every", 1}, {"--block-rows", 1},
+        {"--allow-long", 0}, {"--rope-remove", 1}, {"--p-rope", 1}, {NULL, 0}};
+    ss_error err = {0};
+    ss_args a;
+    if (ss_args_parse(&a, "scan", usage, flags, argc, argv, &err))
+        return ss_cli_fail("scan", &err);
+    if (a.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    scan_setup s;
+    memset(&s, 0, sizeof s);
+    ss_model_run r = {0};
+    ss_prompts *prompts = NULL;
+    long long skip, every, block;
+    const char *out;
+    if (ss_args_require(&a, "--out", &out, &err) ||
+        ss_args_int(&a, "--skip", 4, 0, 1 << 24, &skip, &err) ||
+        ss_args_int(&a, "--checkpoint-every", 8, 1, 1 << 30, &every, &err) ||
+        ss_args_int(&a, "--block-rows", 0, 1, 1 << 16, &block, &err) ||
+        ss_model_run_open(&r, &a, 0, &err) || source_from_args(&a, r.model, &s, &err) ||
+        maps_from_args(&a, r.model, &s, &err) || ss_prompts_open(&s.src, &prompts, &err)) {
+        ss_prompts_close(prompts);
+        ss_tokenizer_free(s.tok);
+        free(s.map_flags);
+        ss_model_run_close(&r);
+        return ss_cli_fail("scan", &err);
+    }
+    s.so.model = r.model;
+    s.so.model_path = a.positional[0];
+    s.so.rope = &r.rope;
+    s.so.prompts = prompts;
+    s.so.source = &s.src;
+    s.so.len = s.src.len;
+    s.so.skip = (int)skip;
+    s.so.resume = ss_args_has(&a, "--resume");
+    s.so.checkpoint_every = (int)every;
+    s.so.block_rows = (int)block;
+    s.so.allow_long = r.allow_long;
+    s.so.quiet = a.quiet;
+    s.so.threads = a.threads;
+    s.so.out_dir = out;
+    ss_code rc = ss_scan_run(&s.so, &err);
+    ss_prompts_close(prompts);
+    ss_tokenizer_free(s.tok);
+    free(s.map_flags);
+    ss_model_run_close(&r);
+    if (rc)
+        return ss_cli_fail("scan", &err);
+    if (!a.quiet)
+        print_summary(out);
+    return 0;
+}
