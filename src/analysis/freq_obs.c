@@ -1,0 +1,310 @@
+#include "analysis/freq_obs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/slash.h"
+#include "common/mem.h"
+#include "engine/forward.h"
+
+ss_code ss_ablation_make(ss_ablation *ab, const char *name, const ss_rope *base, const int *l,
+                         int n, ss_error *err)
+{
+    memset(ab, 0, sizeof *ab);
+    snprintf(ab->name, sizeof ab->name, "%s", name);
+    ab->rope = *base;
+    if (n < 0 || n > base->n_freq)
+        return ss_fail(err, SS_ERR_USAGE, "ablation %s: %d frequencies to remove, the model has "
+                       "%d", name, n, base->n_freq);
+    ss_code rc = ss_rope_remove(&ab->rope, l, n, err);
+    if (rc)
+        return rc;
+    /* keep the list sorted and without repeats, as it is written out */
+    unsigned char seen[SS_ROPE_MAX_FREQ] = {0};
+    for (int i = 0; i < n; i++)
+        seen[l[i] - 1] = 1;
+    for (int f = 0; f < base->n_freq; f++)
+        if (seen[f])
+            ab->removed[ab->n_removed++] = f + 1;
+    return SS_OK;
+}
+
+/* Operations below which the usage loop stays on the calling thread: waking
+ * a thread team costs more than that on a busy machine. */
+#define USAGE_PARALLEL_MIN 4e6
+
+static void pick_rows(ss_freq_acc *a)
+{
+    int lo = a->o.skip, hi = a->n - 1, want = a->o.inp_rows;
+    a->n_rows = 0;
+    if (lo > hi)
+        return;
+    int avail = hi - lo + 1;
+    if (want >= avail) {
+        for (int i = lo; i <= hi; i++)
+            a->rows[a->n_rows++] = i;
+        return;
+    }
+    if (want == 1) {
+        a->rows[a->n_rows++] = hi;
+        return;
+    }
+    for (int t = 0; t < want; t++) {
+        int i = lo + (int)floor((double)t * (hi - lo) / (want - 1));
+        if (a->n_rows == 0 || i != a->rows[a->n_rows - 1])
+            a->rows[a->n_rows++] = i;
+    }
+}
+
+ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope, int n,
+                         const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
+                         const ss_freq_opts *o, ss_error *err)
+{
+    memset(a, 0, sizeof *a);
+    if (n < 1 || n_sel < 0 || n_abl < 0 || o->inp_rows < 1 || o->skip < 0 || o->max_delta < 0 ||
+        o->row < 0 || o->row >= n)
+        return ss_fail(err, SS_ERR_USAGE, "freq: prompt length %d, InP row %d (must be below "
+                       "the length), %d InP rows, skip %d, max offset %d: out of range", n,
+                       o->row, o->inp_rows, o->skip, o->max_delta);
+    if (rope->n_freq != c->d_head / 2)
+        return ss_fail(err, SS_ERR_USAGE, "freq: RoPE schedule has %d frequencies, the heads %d",
+                       rope->n_freq, c->d_head / 2);
+    a->n_layer = c->n_layer;
+    a->n_head = c->n_head;
+    a->n_kv_head = c->n_kv_head;
+    a->d_head = c->d_head;
+    a->n_freq = rope->n_freq;
+    a->n = n;
+    a->scale = c->attn_scale;
+    a->o = *o;
+    a->rope = *rope;
+    a->n_sel = n_sel;
+    a->abl = abl;
+    a->n_abl = n_abl;
+    a->n_var = n_abl + 1;
+    size_t L = (size_t)c->n_layer, H = (size_t)c->n_head, F = (size_t)a->n_freq;
+    size_t S = n_sel > 0 ? (size_t)n_sel : 1, V = (size_t)a->n_var, N = (size_t)n;
+    size_t D = (size_t)o->max_delta + 1;
+    ss_code rc = SS_OK;
+    if (!(a->sel = ss_calloc(S, sizeof *a->sel, "head list", err)) ||
+        !(a->slot_of = ss_calloc(L * H, sizeof(int), "head slots", err)) ||
+        !(a->rows = ss_calloc(N, sizeof(int), "InP rows", err)) ||
+        !(a->diag = ss_calloc(S * V * N, sizeof(double), "diagonal sums", err)) ||
+        !(a->score_sum = ss_calloc(S * V * N, sizeof(double), "slash sums", err)) ||
+        !(a->score_cnt = ss_calloc(S * V * N, sizeof(int64_t), "slash counts", err)) ||
+        !(a->inp = ss_calloc(S * ((size_t)o->row + 1) * F, sizeof(double), "InP rows", err)) ||
+        !(a->inp_abs = ss_calloc(S * F, sizeof(double), "InP sums", err)) ||
+        !(a->inp_abs_n = ss_calloc(S, sizeof(int64_t), "InP counts", err)) ||
+        !(a->cs_sum = ss_calloc(S * D, sizeof(double), "alignment sums", err)) ||
+        !(a->cs_min = ss_calloc(S * D, sizeof(double), "alignment minima", err)) ||
+        !(a->cs_max = ss_calloc(S * D, sizeof(double), "alignment maxima", err)) ||
+        !(a->cs_logit = ss_calloc(S * D, sizeof(double), "alignment sums", err)) ||
+        !(a->cs_bound = ss_calloc(S * D, sizeof(double), "alignment sums", err)) ||
+        !(a->cs_n = ss_calloc(S * D, sizeof(int64_t), "alignment counts", err)) ||
+        !(a->use_q = ss_calloc(L * H * F, sizeof(double), "frequency usage", err)) ||
+        !(a->use_k = ss_calloc(L * (size_t)c->n_kv_head * F, sizeof(double), "frequency usage",
+                               err)) ||
+        !(a->layer_done = ss_calloc(L, 1, "layer flags", err)) ||
+        !(a->layer_slots = ss_calloc(H, sizeof(int), "layer slots", err)))
+        rc = SS_ERR_NOMEM;
+    if (!rc)
+        rc = ss_inp_table_init(&a->table, rope, n, err);
+    if (rc) {
+        ss_freq_acc_free(a);
+        return rc;
+    }
+    for (size_t i = 0; i < L * H; i++)
+        a->slot_of[i] = -1;
+    for (int s = 0; s < n_sel; s++) {
+        if (sel[s].layer < 0 || sel[s].layer >= c->n_layer || sel[s].head < 0 ||
+            sel[s].head >= c->n_head) {
+            ss_freq_acc_free(a);
+            return ss_fail(err, SS_ERR_USAGE, "freq: head L%dH%d is not in the model (%d layers "
+                           "x %d heads)", sel[s].layer, sel[s].head, c->n_layer, c->n_head);
+        }
+        a->sel[s] = sel[s];
+        a->slot_of[sel[s].layer * c->n_head + sel[s].head] = s;
+    }
+    for (size_t i = 0; i < S * D; i++) {
+        a->cs_min[i] = INFINITY;
+        a->cs_max[i] = -INFINITY;
+    }
+    pick_rows(a);
+    return SS_OK;
+}
+
+void ss_freq_acc_free(ss_freq_acc *a)
+{
+    free(a->sel); free(a->slot_of); free(a->rows); free(a->diag); free(a->score_sum);
+    free(a->score_cnt); free(a->inp); free(a->inp_abs); free(a->inp_abs_n); free(a->cs_sum);
+    free(a->cs_min); free(a->cs_max); free(a->cs_logit); free(a->cs_bound); free(a->cs_n);
+    free(a->use_q); free(a->use_k); free(a->layer_done); free(a->layer_slots);
+    ss_inp_table_free(&a->table);
+    memset(a, 0, sizeof *a);
+}
+
+static double *diag_of(const ss_freq_acc *a, int slot, int v)
+{
+    return a->diag + ((size_t)slot * a->n_var + v) * a->n;
+}
+
+typedef struct {
+    double *diag;
+    int skip;
+} diag_ctx;
+
+static void add_probs(void *ctx, int head, int row0, int nrows, const float *p, int64_t ld)
+{
+    (void)head;
+    const diag_ctx *d = ctx;
+    ss_slash_add_rows(d->diag, p, ld, row0, nrows, d->skip);
+}
+
+/* InP row, mean-|InP| sums and Cauchy-Schwarz ratios of one chosen head. */
+static void inp_work(ss_freq_acc *a, int slot, const float *qh, int64_t ldq, const float *kh,
+                     int64_t ldk)
+{
+    int F = a->n_freq, D = a->o.max_delta + 1;
+    if (!a->inp_filled)
+        ss_inp_row(&a->table, qh + (int64_t)a->o.row * ldq, kh, ldk, a->o.row, a->scale,
+                   a->inp + (size_t)slot * ((size_t)a->o.row + 1) * F);
+    for (int r = 0; r < a->n_rows; r++) {
+        int i = a->rows[r];
+        a->inp_abs_n[slot] += ss_inp_row_abs_add(&a->table, qh + (int64_t)i * ldq, kh, ldk, i,
+                                                 a->o.skip, a->scale,
+                                                 a->inp_abs + (size_t)slot * F);
+    }
+    for (int d = 0; d < D; d++) {
+        size_t c = (size_t)slot * D + d;
+        for (int i = a->o.skip + d; i < a->n; i++) {
+            double lg, bound;
+            double r = ss_cs_ratio(&a->table, qh + (int64_t)i * ldq, kh + (int64_t)(i - d) * ldk,
+                                   i, i - d, a->scale, &lg, &bound);
+            if (isnan(r))
+                continue;
+            a->cs_sum[c] += r;
+            a->cs_logit[c] += lg;
+            a->cs_bound[c] += bound;
+            a->cs_min[c] = fmin(a->cs_min[c], r);
+            a->cs_max[c] = fmax(a->cs_max[c], r);
+            a->cs_n[c]++;
+        }
+    }
+}
+
+int ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                         const float *k)
+{
+    (void)h;
+    ss_freq_acc *a = ctx;
+    if (n != a->n || layer < 0 || layer >= a->n_layer)
+        return ss_fail(&a->err, SS_ERR_USAGE, "freq: layer %d with %d tokens; expected a layer "
+                       "below %d and %d tokens", layer, n, a->n_layer, a->n) != SS_OK;
+    int H = a->n_head, K = a->n_kv_head, dh = a->d_head, F = a->n_freq;
+    int64_t qd = (int64_t)H * dh, kd = (int64_t)K * dh;
+    /* frequency usage of every head (threads only when it pays) */
+    #pragma omp parallel for schedule(static) if ((double)(H + K) * n * dh > USAGE_PARALLEL_MIN)
+    for (int x = 0; x < H + K; x++) {
+        int key = x >= H, idx = key ? x - H : x;
+        const float *src = (key ? k : q) + (int64_t)idx * dh;
+        int64_t ld = key ? kd : qd;
+        double *acc = (key ? a->use_k : a->use_q) + ((size_t)layer * (key ? K : H) + idx) * F;
+        for (int i = 0; i < n; i++)
+            ss_chunk_norms_add(src + (int64_t)i * ld, F, acc);
+    }
+    /* the chosen heads of this layer: one task per (head, variant); variant 0
+     * is the InP work (the unablated probabilities come from on_probs) */
+    int *slots = a->layer_slots, ns = 0;
+    for (int x = 0; x < H; x++)
+        if (a->slot_of[layer * H + x] >= 0)
+            slots[ns++] = a->slot_of[layer * H + x];
+    int tasks = ns * a->n_var, failed = 0;
+    /* always a parallel region: the matrix products inside ss_head_probs then
+     * run single-threaded per task instead of joining threads per call */
+    #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+    for (int t = 0; t < tasks; t++) {
+        int slot = slots[t / a->n_var], v = t % a->n_var, head = a->sel[slot].head;
+        int kv = head / (H / K);
+        const float *qh = q + (int64_t)head * dh, *kh = k + (int64_t)kv * dh;
+        if (v == 0) {
+            inp_work(a, slot, qh, qd, kh, kd);
+            continue;
+        }
+        diag_ctx dc = {diag_of(a, slot, v), a->o.skip};
+        ss_error e = {0};
+        if (ss_head_probs(qh, qd, kh, kd, n, dh, &a->abl[v - 1].rope, a->scale, a->o.block_rows,
+                          head, add_probs, &dc, &e)) {
+            failed = 1;
+            #pragma omp critical(ss_freq_err)
+            ss_fail(&a->err, e.code, "%s", e.msg);
+        }
+    }
+    return failed;
+}
+
+void ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                          int64_t ld)
+{
+    ss_freq_acc *a = ctx;
+    if (layer < 0 || layer >= a->n_layer || head < 0 || head >= a->n_head)
+        return;
+    int slot = a->slot_of[layer * a->n_head + head];
+    if (slot >= 0)
+        ss_slash_add_rows(diag_of(a, slot, 0), p, ld, row0, nrows, a->o.skip);
+}
+
+int ss_freq_acc_on_layer_done(void *ctx, int layer)
+{
+    ss_freq_acc *a = ctx;
+    for (int x = 0; x < a->n_head; x++) {
+        int slot = a->slot_of[layer * a->n_head + x];
+        if (slot < 0)
+            continue;
+        for (int v = 0; v < a->n_var; v++) {
+            size_t off = ((size_t)slot * a->n_var + v) * a->n;
+            ss_slash_finish_prompt(a->diag + off, a->n, a->o.skip, a->score_sum + off,
+                                   a->score_cnt + off);
+            memset(a->diag + off, 0, (size_t)a->n * sizeof *a->diag);
+        }
+    }
+    a->layer_done[layer] = 1;
+    return 0;
+}
+
+ss_observer ss_freq_acc_observer(ss_freq_acc *a)
+{
+    ss_observer o = {0};
+    o.ctx = a;
+    o.on_layer = ss_freq_acc_on_layer;
+    o.on_probs = ss_freq_acc_on_probs;
+    o.on_layer_done = ss_freq_acc_on_layer_done;
+    return o;
+}
+
+ss_code ss_freq_acc_end_prompt(ss_freq_acc *a, ss_error *err)
+{
+    for (int l = 0; l < a->n_layer; l++)
+        if (!a->layer_done[l])
+            return ss_fail(err, SS_ERR_USAGE, "freq: the prompt ended before layer %d was done",
+                           l);
+    memset(a->layer_done, 0, (size_t)a->n_layer);
+    a->inp_filled = 1;
+    a->use_rows += a->n;
+    a->prompts++;
+    return SS_OK;
+}
+
+void ss_freq_acc_scores(const ss_freq_acc *a, int slot, int v, double *out)
+{
+    size_t off = ((size_t)slot * a->n_var + v) * a->n;
+    ss_slash_average(a->score_sum + off, a->score_cnt + off, a->n, out);
+}
+
+void ss_freq_acc_inp_mean_abs(const ss_freq_acc *a, int slot, double *out)
+{
+    int64_t cnt = a->inp_abs_n[slot];
+    for (int f = 0; f < a->n_freq; f++)
+        out[f] = cnt > 0 ? a->inp_abs[(size_t)slot * a->n_freq + f] / (double)cnt : NAN;
+}

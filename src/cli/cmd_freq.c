@@ -1,0 +1,569 @@
+/* slashscope freq MODEL (prompts) --out DIR: how the RoPE frequencies make
+ * the slash (analysis/freq_obs.h, analysis/bands.h, analysis/freqcond.h;
+ * SPEC.md section 5). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/bands.h"
+#include "analysis/freq_obs.h"
+#include "analysis/freqcond.h"
+#include "analysis/scan_result.h"
+#include "cli/commands.h"
+#include "cli/explain_out.h"
+#include "cli/explain_src.h"
+#include "cli/headsel.h"
+#include "common/mem.h"
+#include "common/progress.h"
+#include "io/atomic_file.h"
+#include "io/npy.h"
+#include "model/describe.h"
+#include "report/heatmap.h"
+
+static const char usage[] =
+    "usage: slashscope freq MODEL (prompts) --out DIR [--heads L0H1,...|all | --sdh SCAN_DIR\n"
+    "                       [--regime small|large|all]] [--row I] [--skip 4] [--inp-rows 64]\n"
+    "                       [--deltas 0-4] [--max-delta 4] [--remove L1,L2,...] [--no-bands]\n"
+    "                       [--active-frac 0.1] [--L VALUE]\n\n"
+    "For the chosen heads (default all), with frequency index l = 1..F (1 = highest):\n"
+    "  InP(i, j, l) for query row i = --row (default 100, or the last position) of the first\n"
+    "    prompt, j = 0..i: the per-frequency terms that sum to the logit (Figure 15);\n"
+    "  band ablation: the average slash score after leaving m = max(1, round(F/10))\n"
+    "    frequencies of the high / medium / low band unrotated (and the --remove set), its\n"
+    "    ratio to the unablated score (Figure 16, Table 5), without rerunning the model;\n"
+    "  active frequencies (mean |InP| over --inp-rows query rows and keys j >= skip above\n"
+    "    --active-frac of the largest) and the slash-dominance frequency condition on them:\n"
+    "    C1, C2, eps_FN, L_min, peak gap, pass/fail against --L, and the summed-cosine\n"
+    "    curve f(x), x = 0..N (Figure 17);\n"
+    "  the Cauchy-Schwarz alignment logit / (s ||q_i|| ||k_{i-delta}||), delta = 0..max-delta;\n"
+    "and for every head the frequency usage: mean 2-norm of each frequency's chunk of q and k\n"
+    "(Barbero et al. Figures 3-4). Ratios are reported at each SDH's own offset (--sdh) or\n"
+    "at every offset of --deltas.\n\n"
+    SS_EXPLAIN_SRC_USAGE "\n"
+    "Writes to DIR: freq.json (settings and every result), bands.csv, ablation.csv,\n"
+    "ablation_scores.npy, active.csv, freqcond.csv, freqcond_curve.npy, alignment.csv,\n"
+    "usage.csv, usage_layer.csv, usage_q.npy, usage_k.npy, usage_layer_q.png,\n"
+    "usage_layer_k.png, inp/LxHy.npy and inp/LxHy.png. See docs/explain.md.\n";
+
+typedef struct {
+    ss_explain_src src;
+    ss_headsel sel;
+    ss_head_ref *refs;
+    int n_refs;
+    ss_ablation abl[SS_BAND_COUNT + 1];
+    int n_abl;
+    ss_freq_opts fo;
+    ss_freq_acc acc;
+    int d_lo, d_hi;
+    double active_frac, L;
+    int has_L;
+    const char *out;
+} freq_run;
+
+static ss_code parse_range(const char *s, int *lo, int *hi, ss_error *err)
+{
+    int used = 0;
+    if (sscanf(s, "%d-%d%n", lo, hi, &used) == 2 && !s[used] && *lo >= 0 && *hi >= *lo)
+        return SS_OK;
+    used = 0;
+    if (sscanf(s, "%d%n", lo, &used) == 1 && !s[used] && *lo >= 0) {
+        *hi = *lo;
+        return SS_OK;
+    }
+    return ss_fail(err, SS_ERR_USAGE, "--deltas '%s': expected an offset or a range like 0-4", s);
+}
+
+static ss_code make_ablations(freq_run *r, const ss_args *a, ss_error *err)
+{
+    const ss_rope *base = &r->src.run.rope;
+    int F = base->n_freq, l[SS_ROPE_MAX_FREQ];
+    ss_code rc;
+    if (!ss_args_has(a, "--no-bands"))
+        for (int b = 0; b < SS_BAND_COUNT; b++) {
+            int m = ss_band_removed(F, (ss_band)b, l);
+            if (m == 0)
+                continue; /* F too small for this band to exist */
+            if ((rc = ss_ablation_make(&r->abl[r->n_abl++], ss_band_name((ss_band)b), base, l,
+                                       m, err)))
+                return rc;
+        }
+    const char *custom = ss_args_get(a, "--remove");
+    if (custom) {
+        int *list, n;
+        if ((rc = ss_rope_parse_list(custom, F, &list, &n, err)))
+            return rc;
+        rc = ss_ablation_make(&r->abl[r->n_abl++], "custom", base, list, n, err);
+        free(list);
+        if (rc)
+            return rc;
+    }
+    return SS_OK;
+}
+
+static ss_code setup(freq_run *r, const ss_args *a, ss_error *err)
+{
+    const ss_config *c = &r->src.run.model->cfg;
+    long long row, skip, rows, maxd;
+    ss_code rc;
+    int n = r->src.len;
+    if ((rc = ss_args_int(a, "--row", n > 100 ? 100 : n - 1, 0, n - 1, &row, err)) ||
+        (rc = ss_args_int(a, "--skip", 4, 0, 1 << 30, &skip, err)) ||
+        (rc = ss_args_int(a, "--inp-rows", 64, 1, 1 << 30, &rows, err)) ||
+        (rc = ss_args_int(a, "--max-delta", 4, 0, 1 << 20, &maxd, err)) ||
+        (rc = ss_args_double(a, "--active-frac", 0.1, 0, 1, &r->active_frac, err)) ||
+        (rc = ss_args_double(a, "--L", 0, 0, INFINITY, &r->L, err)) ||
+        (rc = parse_range(ss_args_get(a, "--deltas") ? ss_args_get(a, "--deltas") : "0-4",
+                          &r->d_lo, &r->d_hi, err)))
+        return rc;
+    if (ss_args_has(a, "--deltas") && ss_args_has(a, "--sdh"))
+        return ss_fail(err, SS_ERR_USAGE, "--deltas does not apply to --sdh (each SDH is "
+                       "reported at its own offset)");
+    r->has_L = ss_args_has(a, "--L");
+    r->fo = (ss_freq_opts){.row = (int)row, .inp_rows = (int)rows, .skip = (int)skip,
+                           .max_delta = (int)maxd};
+    if ((rc = ss_headsel_from_args(a, c->n_layer, c->n_head, &r->sel, err)) ||
+        (rc = make_ablations(r, a, err)))
+        return rc;
+    if (!(r->refs = ss_calloc((size_t)r->sel.n, sizeof *r->refs, "head list", err)))
+        return SS_ERR_NOMEM;
+    for (int l = 0; l < c->n_layer; l++)
+        for (int h = 0; h < c->n_head; h++)
+            if (r->sel.flags[l * c->n_head + h])
+                r->refs[r->n_refs++] = (ss_head_ref){l, h};
+    return ss_freq_acc_init(&r->acc, c, &r->src.run.rope, n, r->refs, r->n_refs, r->abl,
+                            r->n_abl, &r->fo, err);
+}
+
+static ss_code run_prompts(freq_run *r, int quiet, ss_error *err)
+{
+    ss_observer obs = ss_freq_acc_observer(&r->acc);
+    ss_forward_opts fo = {.rope = &r->src.run.rope, .allow_long = r->src.run.allow_long,
+                          .observers = &obs, .n_observers = 1};
+    ss_progress pr;
+    ss_progress_start(&pr, quiet, "freq",
+                      r->src.prompts ? ss_prompts_total_records(r->src.prompts) : 1, "prompts");
+    ss_code rc = SS_OK;
+    for (;;) {
+        const int32_t *ids;
+        int got;
+        if ((rc = ss_explain_src_next(&r->src, &ids, &got, err)) || !got)
+            break;
+        if ((rc = ss_forward(r->src.run.model, ids, r->src.len, &fo, NULL, err))) {
+            if (r->acc.err.code) {
+                ss_error_clear(err);
+                rc = ss_fail(err, r->acc.err.code, "%s", r->acc.err.msg);
+            }
+            break;
+        }
+        if ((rc = ss_freq_acc_end_prompt(&r->acc, err)))
+            break;
+        ss_progress_update(&pr, r->src.emitted, NULL);
+    }
+    ss_progress_end(&pr);
+    if (!rc && r->acc.prompts == 0)
+        rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens came from the source",
+                     r->src.len);
+    return rc;
+}
+
+static ss_code open_out(ss_atomic_file *f, const char *dir, const char *name, ss_error *err)
+{
+    char path[4096];
+    ss_code rc = ss_out_path(path, sizeof path, dir, name, err);
+    return rc ? rc : ss_atomic_open(f, path, err);
+}
+
+static void removed_list(FILE *fp, const ss_ablation *ab)
+{
+    for (int i = 0; i < ab->n_removed; i++)
+        fprintf(fp, "%s%d", i ? ";" : "", ab->removed[i]);
+}
+
+static ss_code write_bands(const freq_run *r, cJSON *root, ss_error *err)
+{
+    ss_atomic_file f;
+    ss_code rc = open_out(&f, r->out, "bands.csv", err);
+    if (rc)
+        return rc;
+    cJSON *arr = cJSON_AddArrayToObject(root, "ablations");
+    int F = r->src.run.rope.n_freq;
+    fprintf(f.fp, "variant,band_first,band_last,removed\n");
+    for (int v = 0; v < r->n_abl; v++) {
+        const ss_ablation *ab = &r->abl[v];
+        int a = 0, b = 0;
+        for (int band = 0; band < SS_BAND_COUNT; band++)
+            if (strcmp(ab->name, ss_band_name((ss_band)band)) == 0)
+                ss_band_range(F, (ss_band)band, &a, &b);
+        fprintf(f.fp, "%s,%d,%d,", ab->name, a, b);
+        removed_list(f.fp, ab);
+        fputc('\n', f.fp);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "variant", ab->name);
+        if (a) {
+            cJSON_AddNumberToObject(e, "band_first", a);
+            cJSON_AddNumberToObject(e, "band_last", b);
+        }
+        cJSON_AddItemToObject(e, "removed", cJSON_CreateIntArray(ab->removed, ab->n_removed));
+        cJSON_AddItemToArray(arr, e);
+    }
+    return ss_atomic_commit(&f, err);
+}
+
+/* One ablation.csv / JSON row: head at offset d under every variant. */
+static void ablation_row(const freq_run *r, FILE *fp, cJSON *arr, int slot, int d,
+                         const double *scores)
+{
+    int n = r->acc.n;
+    const ss_head_ref *h = &r->refs[slot];
+    char name[32];
+    ss_head_name(h->layer, h->head, name, sizeof name);
+    double base = d < n ? scores[d] : NAN;
+    for (int v = 0; v < r->n_abl; v++) {
+        double s = d < n ? scores[(size_t)(v + 1) * n + d] : NAN;
+        fprintf(fp, "%d,%d,%s,%d,%s,", h->layer, h->head, name, d, r->abl[v].name);
+        removed_list(fp, &r->abl[v]);
+        fputc(',', fp);
+        ss_csv_num(fp, base);
+        fputc(',', fp);
+        ss_csv_num(fp, s);
+        fputc(',', fp);
+        ss_csv_num(fp, s / base);
+        fputc('\n', fp);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", name);
+        cJSON_AddNumberToObject(e, "delta", d);
+        cJSON_AddStringToObject(e, "variant", r->abl[v].name);
+        cJSON_AddItemToObject(e, "score", ss_json_num_or_null(base));
+        cJSON_AddItemToObject(e, "score_ablated", ss_json_num_or_null(s));
+        cJSON_AddItemToObject(e, "ratio", ss_json_num_or_null(s / base));
+        cJSON_AddItemToArray(arr, e);
+    }
+}
+
+static ss_code write_ablation(const freq_run *r, cJSON *root, ss_error *err)
+{
+    int n = r->acc.n, V = r->acc.n_var, S = r->n_refs;
+    double *all = ss_calloc((size_t)(S ? S : 1) * V * n, sizeof *all, "slash scores", err);
+    if (!all)
+        return SS_ERR_NOMEM;
+    for (int s = 0; s < S; s++)
+        for (int v = 0; v < V; v++)
+            ss_freq_acc_scores(&r->acc, s, v, all + ((size_t)s * V + v) * n);
+    char path[4096];
+    int64_t shape[3] = {S, V, n};
+    ss_code rc = ss_out_path(path, sizeof path, r->out, "ablation_scores.npy", err);
+    if (!rc)
+        rc = ss_npy_write(path, SS_NPY_F64, 3, shape, all, err);
+    ss_atomic_file f;
+    if (!rc && !(rc = open_out(&f, r->out, "ablation.csv", err))) {
+        cJSON *arr = cJSON_AddArrayToObject(root, "ablation");
+        fprintf(f.fp, "layer,head,name,delta,variant,removed,score,score_ablated,ratio\n");
+        if (r->sel.n_sdh) {
+            for (int i = 0; i < r->sel.n_sdh; i++) {
+                const ss_sdh *e = &r->sel.sdh[i];
+                int slot = r->acc.slot_of[e->layer * r->acc.n_head + e->head];
+                ablation_row(r, f.fp, arr, slot, e->delta, all + (size_t)slot * V * n);
+            }
+        } else {
+            for (int s = 0; s < S; s++)
+                for (int d = r->d_lo; d <= r->d_hi; d++)
+                    ablation_row(r, f.fp, arr, s, d, all + (size_t)s * V * n);
+        }
+        rc = ss_atomic_commit(&f, err);
+    }
+    free(all);
+    return rc;
+}
+
+/* Active frequencies, the frequency condition and its curve, per head. */
+static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
+{
+    const ss_rope *rope = &r->src.run.rope;
+    int F = rope->n_freq, S = r->n_refs, N = r->acc.n;
+    double *curve = ss_calloc((size_t)(S ? S : 1) * (N + 1), sizeof *curve, "cosine sums", err);
+    if (!curve)
+        return SS_ERR_NOMEM;
+    ss_atomic_file fa, fc;
+    ss_code rc = open_out(&fa, r->out, "active.csv", err);
+    if (!rc && (rc = open_out(&fc, r->out, "freqcond.csv", err)))
+        ss_atomic_abort(&fa);
+    if (rc) {
+        free(curve);
+        return rc;
+    }
+    fprintf(fa.fp, "layer,head,name,l,theta,mean_abs_inp,share_of_max,active\n");
+    fprintf(fc.fp, "layer,head,name,n_active,active_l,N,C1,C2,eps_fn,L_min,peak_gap,peak_x,L,"
+                   "pass\n");
+    cJSON *arr = cJSON_AddArrayToObject(root, "frequency_condition");
+    for (int s = 0; s < S; s++) {
+        const ss_head_ref *h = &r->refs[s];
+        char name[32];
+        ss_head_name(h->layer, h->head, name, sizeof name);
+        double mean_abs[SS_ROPE_MAX_FREQ], theta[SS_ROPE_MAX_FREQ], mx = 0;
+        unsigned char act[SS_ROPE_MAX_FREQ];
+        int act_l[SS_ROPE_MAX_FREQ];
+        ss_freq_acc_inp_mean_abs(&r->acc, s, mean_abs);
+        /* a frequency the run leaves unrotated carries no position: not active */
+        for (int f = 0; f < F; f++)
+            if (!rope->active[f])
+                mean_abs[f] = 0;
+        int na = ss_inp_active(mean_abs, F, r->active_frac, act);
+        for (int f = 0; f < F; f++)
+            mx = fmax(mx, mean_abs[f]);
+        int k = 0;
+        for (int f = 0; f < F; f++) {
+            fprintf(fa.fp, "%d,%d,%s,%d,%.17g,", h->layer, h->head, name, f + 1, rope->theta[f]);
+            ss_csv_num(fa.fp, mean_abs[f]);
+            fputc(',', fa.fp);
+            ss_csv_num(fa.fp, mx > 0 ? mean_abs[f] / mx : NAN);
+            fprintf(fa.fp, ",%d\n", act[f]);
+            if (act[f]) {
+                theta[k] = rope->theta[f];
+                act_l[k++] = f + 1;
+            }
+        }
+        ss_freq_condition_result fr;
+        int ok = na > 0 && ss_freq_condition(theta, na, N, &fr) == SS_OK;
+        for (int x = 0; x <= N; x++)
+            curve[(size_t)s * (N + 1) + x] = ok ? ss_freq_cos_sum(theta, na, x) : NAN;
+        fprintf(fc.fp, "%d,%d,%s,%d,", h->layer, h->head, name, na);
+        for (int i = 0; i < na; i++)
+            fprintf(fc.fp, "%s%d", i ? ";" : "", act_l[i]);
+        fprintf(fc.fp, ",%d", N);
+        const double v[5] = {ok ? fr.C1 : NAN, ok ? fr.C2 : NAN, ok ? fr.eps_fn : NAN,
+                             ok ? fr.L_min : NAN, ok ? fr.peak_gap : NAN};
+        for (int i = 0; i < 5; i++) {
+            fputc(',', fc.fp);
+            ss_csv_num(fc.fp, v[i]);
+        }
+        int pass = ok && r->has_L && ss_freq_condition_holds(&fr, r->L);
+        fprintf(fc.fp, ",%d,", ok ? fr.peak_x : 0);
+        if (r->has_L) {
+            ss_csv_num(fc.fp, r->L);
+            fprintf(fc.fp, ",%s\n", pass ? "pass" : "fail");
+        } else {
+            fprintf(fc.fp, ",\n");
+        }
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", name);
+        cJSON_AddItemToObject(e, "active", cJSON_CreateIntArray(act_l, na));
+        cJSON_AddItemToObject(e, "mean_abs_inp", cJSON_CreateDoubleArray(mean_abs, F));
+        cJSON_AddNumberToObject(e, "N", N);
+        cJSON_AddItemToObject(e, "C1", ss_json_num_or_null(v[0]));
+        cJSON_AddItemToObject(e, "C2", ss_json_num_or_null(v[1]));
+        cJSON_AddItemToObject(e, "eps_fn", ss_json_num_or_null(v[2]));
+        cJSON_AddItemToObject(e, "L_min", ss_json_num_or_null(v[3]));
+        cJSON_AddItemToObject(e, "peak_gap", ss_json_num_or_null(v[4]));
+        if (ok)
+            cJSON_AddNumberToObject(e, "peak_x", fr.peak_x);
+        if (r->has_L) {
+            cJSON_AddNumberToObject(e, "L", r->L);
+            cJSON_AddBoolToObject(e, "pass", pass);
+        }
+        cJSON_AddItemToArray(arr, e);
+    }
+    char path[4096];
+    int64_t shape[2] = {S, N + 1};
+    if ((rc = ss_atomic_commit(&fa, err)))
+        ss_atomic_abort(&fc);
+    else
+        rc = ss_atomic_commit(&fc, err);
+    if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "freqcond_curve.npy", err)))
+        rc = ss_npy_write(path, SS_NPY_F64, 2, shape, curve, err);
+    free(curve);
+    return rc;
+}
+
+static ss_code write_alignment(const freq_run *r, cJSON *root, ss_error *err)
+{
+    ss_atomic_file f;
+    ss_code rc = open_out(&f, r->out, "alignment.csv", err);
+    if (rc)
+        return rc;
+    int D = r->fo.max_delta + 1;
+    cJSON *arr = cJSON_AddArrayToObject(root, "alignment");
+    fprintf(f.fp, "layer,head,name,delta,pairs,ratio_mean,ratio_min,ratio_max,logit_mean,"
+                  "bound_mean\n");
+    for (int s = 0; s < r->n_refs; s++)
+        for (int d = 0; d < D; d++) {
+            const ss_freq_acc *a = &r->acc;
+            size_t x = (size_t)s * D + d;
+            double n = (double)a->cs_n[x];
+            double v[5] = {n ? a->cs_sum[x] / n : NAN, n ? a->cs_min[x] : NAN,
+                           n ? a->cs_max[x] : NAN, n ? a->cs_logit[x] / n : NAN,
+                           n ? a->cs_bound[x] / n : NAN};
+            char name[32];
+            ss_head_name(r->refs[s].layer, r->refs[s].head, name, sizeof name);
+            fprintf(f.fp, "%d,%d,%s,%d,%lld", r->refs[s].layer, r->refs[s].head, name, d,
+                    (long long)a->cs_n[x]);
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "name", name);
+            cJSON_AddNumberToObject(e, "delta", d);
+            cJSON_AddNumberToObject(e, "pairs", n);
+            static const char *keys[5] = {"ratio_mean", "ratio_min", "ratio_max", "logit_mean",
+                                          "bound_mean"};
+            for (int i = 0; i < 5; i++) {
+                fputc(',', f.fp);
+                ss_csv_num(f.fp, v[i]);
+                cJSON_AddItemToObject(e, keys[i], ss_json_num_or_null(v[i]));
+            }
+            fputc('\n', f.fp);
+            cJSON_AddItemToArray(arr, e);
+        }
+    return ss_atomic_commit(&f, err);
+}
+
+/* usage.csv, usage_layer.csv, the .npy arrays and per-layer heatmaps. */
+static ss_code write_usage(const freq_run *r, ss_error *err)
+{
+    const ss_freq_acc *a = &r->acc;
+    int L = a->n_layer, H = a->n_head, K = a->n_kv_head, F = a->n_freq;
+    double rows = (double)a->use_rows;
+    size_t nq = (size_t)L * H * F, nk = (size_t)L * K * F;
+    double *uq = ss_calloc(nq, sizeof *uq, "usage", err), *uk = ss_calloc(nk, sizeof *uk, "", err);
+    double *lq = ss_calloc((size_t)L * F, sizeof *lq, "usage", err);
+    double *lk = ss_calloc((size_t)L * F, sizeof *lk, "usage", err);
+    ss_code rc = uq && uk && lq && lk ? SS_OK : SS_ERR_NOMEM;
+    for (size_t i = 0; !rc && i < nq; i++)
+        uq[i] = a->use_q[i] / rows;
+    for (size_t i = 0; !rc && i < nk; i++)
+        uk[i] = a->use_k[i] / rows;
+    for (int l = 0; !rc && l < L; l++)
+        for (int f = 0; f < F; f++) {
+            for (int h = 0; h < H; h++)
+                lq[l * F + f] += uq[((size_t)l * H + h) * F + f] / H;
+            for (int h = 0; h < K; h++)
+                lk[l * F + f] += uk[((size_t)l * K + h) * F + f] / K;
+        }
+    char path[4096];
+    int64_t sq[3] = {L, H, F}, sk[3] = {L, K, F};
+    if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "usage_q.npy", err)))
+        rc = ss_npy_write(path, SS_NPY_F64, 3, sq, uq, err);
+    if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "usage_k.npy", err)))
+        rc = ss_npy_write(path, SS_NPY_F64, 3, sk, uk, err);
+    ss_atomic_file f;
+    if (!rc && !(rc = open_out(&f, r->out, "usage.csv", err))) {
+        fprintf(f.fp, "layer,kind,head,l,theta,usage\n");
+        for (int l = 0; l < L; l++)
+            for (int kind = 0; kind < 2; kind++)
+                for (int h = 0; h < (kind ? K : H); h++)
+                    for (int x = 0; x < F; x++) {
+                        fprintf(f.fp, "%d,%s,%d,%d,%.17g,", l, kind ? "k" : "q", h, x + 1,
+                                r->src.run.rope.theta[x]);
+                        ss_csv_num(f.fp, (kind ? uk : uq)[((size_t)l * (kind ? K : H) + h) * F +
+                                                          x]);
+                        fputc('\n', f.fp);
+                    }
+        rc = ss_atomic_commit(&f, err);
+    }
+    if (!rc && !(rc = open_out(&f, r->out, "usage_layer.csv", err))) {
+        fprintf(f.fp, "layer,kind,l,theta,usage\n");
+        for (int l = 0; l < L; l++)
+            for (int kind = 0; kind < 2; kind++)
+                for (int x = 0; x < F; x++) {
+                    fprintf(f.fp, "%d,%s,%d,%.17g,", l, kind ? "k" : "q", x + 1,
+                            r->src.run.rope.theta[x]);
+                    ss_csv_num(f.fp, (kind ? lk : lq)[l * F + x]);
+                    fputc('\n', f.fp);
+                }
+        rc = ss_atomic_commit(&f, err);
+    }
+    ss_heatmap_opts ho = {.log_scale = 0};
+    if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "usage_layer_q.png", err)))
+        rc = ss_heatmap_png(path, lq, L, F, &ho, err);
+    if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "usage_layer_k.png", err)))
+        rc = ss_heatmap_png(path, lk, L, F, &ho, err);
+    free(uq); free(uk); free(lq); free(lk);
+    return rc;
+}
+
+static ss_code write_inp(const freq_run *r, ss_error *err)
+{
+    char dir[4096], path[4096];
+    ss_code rc = ss_out_path(dir, sizeof dir, r->out, "inp", err);
+    if (!rc)
+        rc = ss_mkdirs(dir, err);
+    int F = r->acc.n_freq, rows = r->fo.row + 1;
+    for (int s = 0; !rc && s < r->n_refs; s++) {
+        char name[40];
+        ss_head_name(r->refs[s].layer, r->refs[s].head, name, sizeof name);
+        const double *m = r->acc.inp + (size_t)s * rows * F;
+        int64_t shape[2] = {rows, F};
+        size_t len = strlen(name);
+        snprintf(name + len, sizeof name - len, ".npy");
+        if ((rc = ss_out_path(path, sizeof path, dir, name, err)) ||
+            (rc = ss_npy_write(path, SS_NPY_F64, 2, shape, m, err)))
+            break;
+        snprintf(name + len, sizeof name - len, ".png");
+        ss_heatmap_opts ho = {.log_scale = 0};
+        if (!(rc = ss_out_path(path, sizeof path, dir, name, err)))
+            rc = ss_heatmap_png(path, m, rows, F, &ho, err);
+    }
+    return rc;
+}
+
+static ss_code write_outputs(freq_run *r, ss_error *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "command", "freq");
+    cJSON_AddStringToObject(root, "version", SS_VERSION);
+    cJSON_AddItemToObject(root, "model", ss_model_describe(r->src.run.model, &r->src.run.rope));
+    cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(&r->src));
+    cJSON *set = cJSON_AddObjectToObject(root, "settings");
+    cJSON_AddNumberToObject(set, "row", r->fo.row);
+    cJSON_AddNumberToObject(set, "skip", r->fo.skip);
+    cJSON_AddNumberToObject(set, "inp_rows", r->acc.n_rows);
+    cJSON_AddNumberToObject(set, "max_delta", r->fo.max_delta);
+    cJSON_AddNumberToObject(set, "active_frac", r->active_frac);
+    cJSON_AddNumberToObject(set, "scale", r->acc.scale);
+    if (r->has_L)
+        cJSON_AddNumberToObject(set, "L", r->L);
+    cJSON_AddItemToObject(root, "selection", ss_headsel_json(&r->sel));
+    ss_code rc = ss_mkdirs(r->out, err);
+    if (!rc)
+        rc = write_bands(r, root, err);
+    if (!rc)
+        rc = write_ablation(r, root, err);
+    if (!rc)
+        rc = write_active(r, root, err);
+    if (!rc)
+        rc = write_alignment(r, root, err);
+    if (!rc)
+        rc = write_usage(r, err);
+    if (!rc)
+        rc = write_inp(r, err);
+    char path[4096];
+    if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "freq.json", err)))
+        rc = ss_json_write_file(path, root, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int cmd_freq(int argc, char **argv)
+{
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, {"--out", 1},
+                                    {"--row", 1}, {"--skip", 1}, {"--inp-rows", 1},
+                                    {"--deltas", 1}, {"--max-delta", 1}, {"--remove", 1},
+                                    {"--no-bands", 0}, {"--active-frac", 1}, {"--L", 1},
+                                    {NULL, 0}};
+    ss_error err = {0};
+    ss_args a;
+    if (ss_args_parse(&a, "freq", usage, flags, argc, argv, &err))
+        return ss_cli_fail("freq", &err);
+    if (a.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    freq_run r;
+    memset(&r, 0, sizeof r);
+    if (ss_args_require(&a, "--out", &r.out, &err) || ss_explain_src_open(&r.src, &a, &err))
+        return ss_cli_fail("freq", &err);
+    if (!setup(&r, &a, &err) && !run_prompts(&r, a.quiet, &err))
+        write_outputs(&r, &err);
+    ss_freq_acc_free(&r.acc);
+    free(r.refs);
+    ss_headsel_free(&r.sel);
+    ss_explain_src_close(&r.src);
+    return err.code ? ss_cli_fail("freq", &err) : 0;
+}

@@ -1,0 +1,24 @@
+/* Output helpers shared by the explain commands (rank, cone, freq): JSON
+ * written atomically, CSV numbers that load in any reader ("nan" for NaN),
+ * and paths inside the output folder. */
+#ifndef SS_CLI_EXPLAIN_OUT_H
+#define SS_CLI_EXPLAIN_OUT_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "cli/headsel.h"
+#include "common/error.h"
+
+/* Prints root (formatted) to path atomically; does not free root. */
+ss_code ss_json_write_file(const char *path, const cJSON *root, ss_error *err);
+/* A number or null (cJSON would print NaN as null anyway; this says so). */
+cJSON *ss_json_num_or_null(double v);
+/* "%.10g", or "nan". */
+void ss_csv_num(FILE *f, double v);
+/* dir + "/" + name into buf; error if it does not fit. */
+ss_code ss_out_path(char *buf, size_t cap, const char *dir, const char *name, ss_error *err);
+/* The head selection for the record: source, and the chosen heads as names. */
+cJSON *ss_headsel_json(const ss_headsel *s);
+
+#endif
