@@ -1,6 +1,8 @@
 /* slashscope: find and explain slash-dominant attention heads. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 
@@ -36,8 +38,22 @@ static void usage(FILE *out)
     fprintf(out, "\nglobal options: --threads N, --quiet, --help\n");
 }
 
+/* OpenMP threads that spin while waiting make runs 5-20x slower when the
+ * machine is busy (a shared node, a parallel build) and gain ~3% when it is
+ * idle. libgomp reads OMP_WAIT_POLICY once, when it loads, so choosing
+ * passive waiting takes one re-exec; a user's own setting always wins. */
+static void prefer_passive_waiting(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY"))
+        return;
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);
+    /* no /proc: run on with libgomp's default */
+}
+
 int main(int argc, char **argv)
 {
+    prefer_passive_waiting(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
