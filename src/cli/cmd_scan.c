@@ -1,14 +1,13 @@
 /* slashscope scan MODEL (--prompts F | --ids-file F | --ood COUNT | --repeat SEG --count P)
  *                 --len N --out DIR [options] */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "analysis/scan.h"
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
+#include "cli/prompt_flags.h"
 #include "cli/model_run.h"
 #include "cli/sdh_print.h"
 #include "common/mem.h"
@@ -55,112 +54,6 @@ typedef struct {
     unsigned char *map_flags;
     ss_scan_opts so;
 } scan_setup;
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static ss_code parse_seed(const ss_args *a, uint64_t *seed, ss_error *err)
-{
-    const char *v = ss_args_get(a, "--seed");
-    *seed = 0;
-    if (!v)
-        return SS_OK;
-    char *end;
-    errno = 0;
-    unsigned long long s = strtoull(v, &end, 10);
-    if (!*v || *end || errno || *v == '-')
-        return ss_fail(err, SS_ERR_USAGE, "--seed wants a whole number from 0 to 2^64-1, got '%s'",
-                       v);
-    *seed = s;
-    return SS_OK;
-}
-
-/* Exactly one source flag; fills the prompt options. */
-static ss_code source_from_args(const ss_args *a, const ss_model *m, scan_setup *s,
-                                ss_error *err)
-{
-    const char *names[4] = {"--prompts", "--ids-file", "--ood", "--repeat"};
-    int given = 0;
-    for (int k = 0; k < 4; k++)
-        given += ss_args_has(a, names[k]);
-    if (given != 1)
-        return ss_fail(err, SS_ERR_USAGE, "give exactly one of --prompts, --ids-file, --ood, "
-                       "--repeat (see 'slashscope scan --help')");
-    ss_prompt_opts *o = &s->src;
-    long long len, count, vocab, seg;
-    ss_code rc;
-    if (!ss_args_has(a, "--len"))
-        return ss_fail(err, SS_ERR_USAGE, "--len N is required (the prompt length in tokens)");
-    if ((rc = ss_args_int(a, "--len", 0, 1, 1 << 24, &len, err)) ||
-        (rc = ss_args_int(a, "--count", 0, 1, INT64_MAX, &count, err)) ||
-        (rc = ss_args_int(a, "--vocab", m->cfg.vocab, 1, m->cfg.vocab, &vocab, err)) ||
-        (rc = parse_seed(a, &o->seed, err)))
-        return rc;
-    o->len = (int)len;
-    o->count = count;
-    o->vocab = (int)vocab;
-    o->bos = -1;
-    o->field = ss_args_get(a, "--field");
-    o->chunk = ss_args_has(a, "--chunk");
-    int synthetic = ss_args_has(a, "--ood") || ss_args_has(a, "--repeat");
-    if (synthetic && (o->field || o->chunk))
-        return ss_fail(err, SS_ERR_USAGE, "--field and --chunk apply to --prompts/--ids-file only");
-    if (!synthetic && (ss_args_has(a, "--bos") || ss_args_has(a, "--vocab")))
-        return ss_fail(err, SS_ERR_USAGE, "--bos and --vocab apply to --ood/--repeat only");
-    if (ss_args_has(a, "--bos")) {
-        if (m->cfg.bos_id < 0)
-            return ss_fail(err, SS_ERR_MISSING, "--bos: the model does not say which id is BOS");
-        o->bos = m->cfg.bos_id;
-    }
-    if (ss_args_has(a, "--ood")) {
-        if (ss_args_has(a, "--count"))
-            return ss_fail(err, SS_ERR_USAGE, "--ood takes the count itself: --ood COUNT");
-        o->kind = SS_SRC_OOD;
-        rc = ss_args_int(a, "--ood", 0, 1, INT64_MAX, &count, err);
-        o->count = count;
-        return rc;
-    }
-    if (ss_args_has(a, "--repeat")) {
-        o->kind = SS_SRC_REPEAT;
-        if (!ss_args_has(a, "--count"))
-            return ss_fail(err, SS_ERR_USAGE, "--repeat SEG needs --count P (number of prompts)");
-        if ((rc = ss_args_int(a, "--repeat", 0, 1, 1 << 24, &seg, err)))
-            return rc;
-        o->segment = (int)seg;
-        return SS_OK;
-    }
-    if (ss_args_has(a, "--ids-file")) {
-        o->kind = SS_SRC_IDS;
-        o->path = ss_args_get(a, "--ids-file");
-        if (o->field)
-            return ss_fail(err, SS_ERR_USAGE, "--field applies to JSONL prompts only");
-        return SS_OK;
-    }
-    o->path = ss_args_get(a, "--prompts");
-    if (is_dir(o->path))
-        o->kind = SS_SRC_TXT_DIR;
-    else if (o->field || ends_with(o->path, ".jsonl") || ends_with(o->path, ".json"))
-        o->kind = SS_SRC_JSONL;
-    else
-        o->kind = SS_SRC_LINES;
-    if (o->field && o->kind != SS_SRC_JSONL)
-        return ss_fail(err, SS_ERR_USAGE, "--field applies to JSONL prompts only");
-    const char *tp = ss_args_get(a, "--tokenizer");
-    if ((rc = ss_tokenizer_open(tp ? tp : a->positional[0], &s->tok, err)))
-        return rc;
-    o->tok = s->tok;
-    o->add_bos = ss_tokenizer_adds_bos(s->tok);
-    return SS_OK;
-}
 
 /* --maps: a list, "all", "sdh" or "sdh:DIR". */
 static ss_code maps_from_args(const ss_args *a, const ss_model *m, scan_setup *s, ss_error *err)
@@ -250,11 +143,9 @@ static void print_summary(const char *dir)
 int cmd_scan(int argc, char **argv)
 {
     static const ss_flag flags[] = {
-        {"--prompts", 1}, {"--ids-file", 1}, {"--ood", 1}, {"--repeat", 1}, {"--count", 1},
-        {"--len", 1}, {"--out", 1}, {"--skip", 1}, {"--seed", 1}, {"--field", 1},
-        {"--chunk", 0}, {"--vocab", 1}, {"--bos", 0}, {"--tokenizer", 1}, {"--maps", 1},
-        {"--map-size", 1}, {"--resume", 0}, {"--checkpoint-every", 1}, {"--block-rows", 1},
-        {"--allow-long", 0}, {"--rope-remove", 1}, {"--p-rope", 1}, {NULL, 0}};
+        SS_PROMPT_FLAGS, {"--out", 1}, {"--skip", 1}, {"--maps", 1}, {"--map-size", 1},
+        {"--resume", 0}, {"--checkpoint-every", 1}, {"--block-rows", 1}, {"--allow-long", 0},
+        {"--rope-remove", 1}, {"--p-rope", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
     if (ss_args_parse(&a, "scan", usage, flags, argc, argv, &err))
@@ -273,7 +164,8 @@ int cmd_scan(int argc, char **argv)
         ss_args_int(&a, "--skip", 4, 0, 1 << 24, &skip, &err) ||
         ss_args_int(&a, "--checkpoint-every", 8, 1, 1 << 30, &every, &err) ||
         ss_args_int(&a, "--block-rows", 0, 1, 1 << 16, &block, &err) ||
-        ss_model_run_open(&r, &a, 0, &err) || source_from_args(&a, r.model, &s, &err) ||
+        ss_model_run_open(&r, &a, 0, &err) ||
+        ss_prompt_opts_from_args(&a, r.model, r.allow_long, &s.src, &s.tok, &err) ||
         maps_from_args(&a, r.model, &s, &err) || ss_prompts_open(&s.src, &prompts, &err)) {
         ss_prompts_close(prompts);
         ss_tokenizer_free(s.tok);

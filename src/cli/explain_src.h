@@ -14,11 +14,12 @@
 
 #include "analysis/prompts.h"
 #include "cli/model_run.h"
+#include "cli/prompt_flags.h"
 #include "tokenizer/tokenizer.h"
 
-#define SS_EXPLAIN_SRC_FLAGS SS_MODEL_RUN_FLAGS, {"--prompts", 1}, {"--ood", 1}, \
-    {"--repeat", 1}, {"--len", 1}, {"--count", 1}, {"--seed", 1}, {"--field", 1}, \
-    {"--chunk", 0}, {"--vocab", 1}, {"--bos", 0}, {"--tokenizer", 1}
+/* --ids-file is in both lists: declared once is enough for the parser */
+#define SS_EXPLAIN_SRC_FLAGS {"--ids", 1}, {"--allow-long", 0}, {"--rope-remove", 1}, \
+    {"--p-rope", 1}, SS_PROMPT_FLAGS
 
 /* The usage lines for those flags. */
 #define SS_EXPLAIN_SRC_USAGE \

@@ -1,0 +1,127 @@
+#include "cli/prompt_flags.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static ss_code parse_seed(const ss_args *a, uint64_t *seed, ss_error *err)
+{
+    const char *v = ss_args_get(a, "--seed");
+    *seed = 0;
+    if (!v)
+        return SS_OK;
+    char *end;
+    errno = 0;
+    unsigned long long s = strtoull(v, &end, 10);
+    if (!*v || *end || errno || *v == '-')
+        return ss_fail(err, SS_ERR_USAGE, "--seed wants a whole number from 0 to 2^64-1, got '%s'",
+                       v);
+    *seed = s;
+    return SS_OK;
+}
+
+/* --len, --count, --vocab, --seed, --field, --chunk, --bos and their
+ * combinations with the kind of source. */
+static ss_code common_options(const ss_args *a, const ss_model *m, int allow_long,
+                              ss_prompt_opts *o, ss_error *err)
+{
+    long long len, count, vocab;
+    ss_code rc;
+    if (!ss_args_has(a, "--len"))
+        return ss_fail(err, SS_ERR_USAGE, "--len N is required (the prompt length in tokens)");
+    if ((rc = ss_args_int(a, "--len", 0, 1, 1 << 24, &len, err)) ||
+        (rc = ss_args_int(a, "--count", 0, 1, INT64_MAX, &count, err)) ||
+        (rc = ss_args_int(a, "--vocab", m->cfg.vocab, 1, m->cfg.vocab, &vocab, err)) ||
+        (rc = parse_seed(a, &o->seed, err)))
+        return rc;
+    if (len > m->cfg.ctx_len && !allow_long)
+        return ss_fail(err, SS_ERR_VALUE, "--len %lld is longer than the model's context of %d "
+                       "(pass --allow-long to run it anyway)", len, m->cfg.ctx_len);
+    o->len = (int)len;
+    o->count = count;
+    o->vocab = (int)vocab;
+    o->bos = -1;
+    o->field = ss_args_get(a, "--field");
+    o->chunk = ss_args_has(a, "--chunk");
+    int synthetic = ss_args_has(a, "--ood") || ss_args_has(a, "--repeat");
+    if (synthetic && (o->field || o->chunk))
+        return ss_fail(err, SS_ERR_USAGE, "--field and --chunk apply to --prompts/--ids-file only");
+    if (!synthetic && (ss_args_has(a, "--bos") || ss_args_has(a, "--vocab")))
+        return ss_fail(err, SS_ERR_USAGE, "--bos and --vocab apply to --ood/--repeat only");
+    if (ss_args_has(a, "--bos")) {
+        if (m->cfg.bos_id < 0)
+            return ss_fail(err, SS_ERR_MISSING, "--bos: the model does not say which id is BOS");
+        o->bos = m->cfg.bos_id;
+    }
+    return SS_OK;
+}
+
+ss_code ss_prompt_opts_from_args(const ss_args *a, const ss_model *m, int allow_long,
+                                 ss_prompt_opts *o, ss_tokenizer **tok, ss_error *err)
+{
+    memset(o, 0, sizeof *o);
+    *tok = NULL;
+    const char *names[4] = {"--prompts", "--ids-file", "--ood", "--repeat"};
+    int given = 0;
+    for (int k = 0; k < 4; k++)
+        given += ss_args_has(a, names[k]);
+    if (given != 1)
+        return ss_fail(err, SS_ERR_USAGE, "give exactly one of --prompts, --ids-file, --ood, "
+                       "--repeat (see 'slashscope %s --help')", a->cmd);
+    ss_code rc = common_options(a, m, allow_long, o, err);
+    if (rc)
+        return rc;
+    long long count, seg;
+    if (ss_args_has(a, "--ood")) {
+        if (ss_args_has(a, "--count"))
+            return ss_fail(err, SS_ERR_USAGE, "--ood takes the count itself: --ood COUNT");
+        o->kind = SS_SRC_OOD;
+        rc = ss_args_int(a, "--ood", 0, 1, INT64_MAX, &count, err);
+        o->count = count;
+        return rc;
+    }
+    if (ss_args_has(a, "--repeat")) {
+        o->kind = SS_SRC_REPEAT;
+        if (!ss_args_has(a, "--count"))
+            return ss_fail(err, SS_ERR_USAGE, "--repeat SEG needs --count P (number of prompts)");
+        if ((rc = ss_args_int(a, "--repeat", 0, 1, 1 << 24, &seg, err)))
+            return rc;
+        o->segment = (int)seg;
+        return SS_OK;
+    }
+    if (ss_args_has(a, "--ids-file")) {
+        o->kind = SS_SRC_IDS;
+        o->path = ss_args_get(a, "--ids-file");
+        if (o->field)
+            return ss_fail(err, SS_ERR_USAGE, "--field applies to JSONL prompts only");
+        return SS_OK;
+    }
+    o->path = ss_args_get(a, "--prompts");
+    if (is_dir(o->path))
+        o->kind = SS_SRC_TXT_DIR;
+    else if (o->field || ends_with(o->path, ".jsonl") || ends_with(o->path, ".json"))
+        o->kind = SS_SRC_JSONL;
+    else
+        o->kind = SS_SRC_LINES;
+    if (o->field && o->kind != SS_SRC_JSONL)
+        return ss_fail(err, SS_ERR_USAGE, "--field applies to JSONL prompts only");
+    const char *tp = ss_args_get(a, "--tokenizer");
+    if ((rc = ss_tokenizer_open(tp ? tp : a->positional[0], tok, err)))
+        return rc;
+    o->tok = *tok;
+    o->add_bos = ss_tokenizer_adds_bos(*tok);
+    return SS_OK;
+}
