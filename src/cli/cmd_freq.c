@@ -11,6 +11,7 @@
 #include "analysis/freqcond.h"
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
+#include "report/lineplot.h"
 #include "cli/explain_out.h"
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
@@ -42,7 +43,7 @@ static const char usage[] =
     "at every offset of --deltas.\n\n"
     SS_EXPLAIN_SRC_USAGE "\n"
     "Writes to DIR: freq.json (settings and every result), bands.csv, ablation.csv,\n"
-    "ablation_scores.npy, active.csv, freqcond.csv, freqcond_curve.npy, alignment.csv,\n"
+    "ablation_scores.npy, active.csv, freqcond.csv, freqcond_curve.npy (+ .svg), alignment.csv,\n"
     "usage.csv, usage_layer.csv, usage_q.npy, usage_k.npy, usage_layer_q.png,\n"
     "usage_layer_k.png, inp/LxHy.npy and inp/LxHy.png. See docs/explain.md.\n";
 
@@ -276,6 +277,25 @@ static ss_code write_ablation(const freq_run *r, cJSON *root, ss_error *err)
     return rc;
 }
 
+/* Figure 17: each head's summed cosines over x = 0..N (the first heads,
+ * up to what one plot can tell apart; the .npy has them all). */
+static ss_code plot_curves(const char *path, const freq_run *r, const double *curve, int N,
+                           ss_error *err)
+{
+    int S = r->n_refs < SS_PLOT_MAX_SERIES ? r->n_refs : SS_PLOT_MAX_SERIES;
+    ss_series series[SS_PLOT_MAX_SERIES];
+    char names[SS_PLOT_MAX_SERIES][32];
+    for (int s = 0; s < S; s++) {
+        ss_head_name(r->refs[s].layer, r->refs[s].head, names[s], sizeof names[s]);
+        series[s] = (ss_series){names[s], NULL, curve + (size_t)s * (N + 1), N + 1};
+    }
+    char title[96];
+    snprintf(title, sizeof title, "Sum of cos(theta x) over each head's active frequencies%s",
+             r->n_refs > S ? " (first 16 heads)" : "");
+    ss_plot_opts o = {title, "offset x (tokens)", "f(x)", 0};
+    return ss_lineplot_svg(path, series, S, &o, err);
+}
+
 /* Active frequencies, the frequency condition and its curve, per head. */
 static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
 {
@@ -371,6 +391,8 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
         rc = ss_atomic_commit(&fc, err);
     if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "freqcond_curve.npy", err)))
         rc = ss_npy_write(path, SS_NPY_F64, 2, shape, curve, err);
+    if (!rc && S > 0 && !(rc = ss_out_path(path, sizeof path, r->out, "freqcond_curve.svg", err)))
+        rc = plot_curves(path, r, curve, N, err);
     free(curve);
     return rc;
 }

@@ -7,7 +7,9 @@
 
 #include "io/atomic_file.h"
 #include "io/npy.h"
+#include "common/mem.h"
 #include "report/heatmap.h"
+#include "report/lineplot.h"
 #include "theory/lab.h"
 
 static ss_code write_json(const char *path, cJSON *j, ss_error *err)
@@ -60,6 +62,35 @@ static ss_code write_trajectory(const char *path, const ss_train_result *t, ss_e
                 r->s1_min, r->s2_match);
     }
     return ss_atomic_commit(&f, err);
+}
+
+/* The same rows as a picture: loss (as a share of the first), the
+ * previous-token attention of layer 1 and layer 2's score on the question's
+ * feature, against the step. */
+static ss_code plot_trajectory(const char *path, const ss_train_result *t, ss_error *err)
+{
+    int n = t->n_rows;
+    double *v = ss_calloc((size_t)n * 5, sizeof *v, "trajectory plot", err);
+    if (!v)
+        return SS_ERR_NOMEM;
+    double *step = v, *loss = v + n, *s1 = v + 2 * n, *s1min = v + 3 * n, *s2 = v + 4 * n;
+    double first = n ? t->rows[0].loss : 1;
+    for (int i = 0; i < n; i++) {
+        step[i] = t->rows[i].step;
+        loss[i] = first > 0 ? t->rows[i].loss / first : NAN;
+        s1[i] = t->rows[i].s1_mean;
+        s1min[i] = t->rows[i].s1_min;
+        s2[i] = t->rows[i].s2_match;
+    }
+    ss_series series[4] = {{"loss / first loss", step, loss, n},
+                           {"S1[i][i-delta], mean", step, s1, n},
+                           {"S1[i][i-delta], min", step, s1min, n},
+                           {"layer 2 on the question", step, s2, n}};
+    ss_plot_opts o = {"Training (Algorithm 1): stage I trains W1, then stage II W2", "step", "",
+                      0};
+    ss_code rc = ss_lineplot_svg(path, series, 4, &o, err);
+    free(v);
+    return rc;
 }
 
 static ss_code write_frequencies(const char *path, const ss_lab_config *c,
@@ -199,7 +230,8 @@ ss_code ss_lab_write(const char *dir, const ss_lab_config *c, const ss_lab_resul
     ss_code rc = ss_mkdirs(dir, err);
     if (rc)
         return rc;
-    if ((rc = join(p, dir, "trajectory.csv", err)) || (rc = write_trajectory(p, &r->train, err)))
+    if ((rc = join(p, dir, "trajectory.csv", err)) || (rc = write_trajectory(p, &r->train, err)) ||
+        (rc = join(p, dir, "trajectory.svg", err)) || (rc = plot_trajectory(p, &r->train, err)))
         return rc;
     int64_t shape[2] = {r->N, r->N};
     if ((rc = join(p, dir, "layer1.npy", err)) ||
