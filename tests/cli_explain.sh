@@ -68,7 +68,7 @@ else bad "removed-all vs NoPE: $n rows, max diff $worst"; fi
 # under NoPE removing a frequency changes nothing: ratio exactly 1
 r=$(awk -F, 'NR>1{print $9}' "$tmp/freq0/ablation.csv" | sort -u | tr '\n' ' ')
 case "$r" in "1 "|"nan 1 "|"1 nan ") ok "ablation under NoPE has ratio 1";; *) bad "ablation under NoPE: ratios $r";; esac
-for f in freq.json bands.csv ablation.csv ablation_scores.npy active.csv freqcond.csv freqcond_curve.npy \
+for f in freq.json bands.csv ablation.csv ablation_scores.npy active.csv freqcond.csv freqcond_curve.npy freqcond_curve.svg \
          alignment.csv usage.csv usage_layer.csv usage_q.npy usage_k.npy usage_layer_q.png inp/L0H0.npy inp/L4H7.png; do
   [ -s "$tmp/freq1/$f" ] && ok "freq wrote $f" || bad "freq did not write $f"
 done

@@ -24,7 +24,7 @@ expect_fail() {
 out=$tmp/run
 if "$bin" theory --out "$out" --batch 256 --tau1 40 --tau2 30 --eval-prompts 256 --seed 7 \
      --L 100 >"$tmp/stdout" 2>"$tmp/stderr"; then ok "theory exits 0"; else bad "theory exit"; cat "$tmp/stderr"; fi
-for f in trajectory.csv layer1.npy layer1.png frequencies.json ood.json run.json; do
+for f in trajectory.csv trajectory.svg layer1.npy layer1.png frequencies.json ood.json run.json; do
   check "writes $f" test -s "$out/$f"
 done
 check "trajectory header" test "$(head -1 "$out/trajectory.csv")" = "step,stage,loss,s1_mean,s1_min,s2_match"
