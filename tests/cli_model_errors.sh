@@ -56,6 +56,9 @@ mkhf badjson; printf '{"model_type": "mistral", "hidden_size": 64,,}' >"$tmp/bad
 expect_fail "malformed config.json" "config.json" "$bin" info "$tmp/badjson"
 mkhf arch; replace "$tmp/arch/config.json" '"model_type": "mistral"' '"model_type": "gpt2xxx"'
 expect_fail "unknown architecture" "model_type 'gpt2xxx' is not supported \(supported: llama, mistral, qwen2, gemma\)" "$bin" info "$tmp/arch"
+rm -rf "$tmp/qwin"; cp -r "$shared/fixtures/qwen2/hf" "$tmp/qwin"
+replace "$tmp/qwin/config.json" '"use_sliding_window": false' '"use_sliding_window": true '
+expect_fail "per-layer sliding windows refused" "use_sliding_window = true .*not supported" "$bin" info "$tmp/qwin"
 mkhf field; replace "$tmp/field/config.json" '"rms_norm_eps": 1e-05' '"rms_norm_eps":"1e-5"'
 expect_fail "field of the wrong type" "config.json.*rms_norm_eps" "$bin" info "$tmp/field"
 mkhf range; replace "$tmp/range/config.json" '"num_attention_heads": 4' '"num_attention_heads": 0'

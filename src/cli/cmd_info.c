@@ -30,6 +30,8 @@ static void print_text(const ss_model *m)
     printf("context       %d\n", c->ctx_len);
     printf("norm          RMSNorm eps %g%s\n", c->norm_eps, c->norm_add_one ? ", x (1 + w)" : "");
     printf("attn scale    %.9g\n", c->attn_scale);
+    if (c->sliding_window > 0)
+        printf("window        each query sees its last %d keys (sliding window)\n", c->sliding_window);
     printf("qkv bias      %s\n", c->has_qkv_bias ? "yes" : "no");
     printf("tied output   %s\n", c->tied_output ? "yes" : "no");
     printf("rope base     %g\n", m->rope.base);

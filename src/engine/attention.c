@@ -69,14 +69,18 @@ static double exp_and_sum(float *row, int count, float mx)
 }
 #endif
 
-/* Softmax of row entries 0..last in place (the sum in double), zeroing
- * last+1..width-1 so the block can be multiplied with V as a whole. */
-static void softmax_causal_row(float *row, int last, int width)
+/* Softmax of row entries first..last in place (the sum in double), zeroing
+ * the rest of 0..width-1 so the block can be multiplied with V as a whole. */
+static void softmax_causal_row(float *row, int first, int last, int width)
 {
-    float mx = row_max(row, last + 1);
-    float inv = (float)(1.0 / exp_and_sum(row, last + 1, mx));
-    for (int j = 0; j <= last; j++)
-        row[j] *= inv;
+    float *live = row + first;
+    int count = last - first + 1;
+    float mx = row_max(live, count);
+    float inv = (float)(1.0 / exp_and_sum(live, count, mx));
+    for (int j = 0; j < count; j++)
+        live[j] *= inv;
+    if (first > 0)
+        memset(row, 0, (size_t)first * sizeof *row);
     if (width > last + 1)
         memset(row + last + 1, 0, (size_t)(width - last - 1) * sizeof *row);
 }
@@ -91,8 +95,12 @@ void ss_attend_head(const ss_head_attn *a, float *scores, ss_probs_cb cb, void *
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, width, a->d_head, a->scale,
                     a->q + (int64_t)r0 * a->ldq, (int)a->ldq, a->k, (int)a->ldk, 0.0f, scores,
                     (int)ld);
-        for (int r = 0; r < nr; r++)
-            softmax_causal_row(scores + r * ld, r0 + r, width);
+        for (int r = 0; r < nr; r++) {
+            int i = r0 + r;
+            /* a sliding window of W keys: j in (i - W, i] */
+            int first = a->window > 0 && i - a->window + 1 > 0 ? i - a->window + 1 : 0;
+            softmax_causal_row(scores + r * ld, first, i, width);
+        }
         if (cb)
             cb(ctx, tag, r0, nr, scores, ld);
         if (a->v)

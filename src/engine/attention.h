@@ -13,6 +13,7 @@ typedef struct {
     const float *v; int64_t ldv; /* values, or NULL to skip the output */
     float *out; int64_t ldo;     /* output rows, or NULL */
     int n, d_head, block_rows;
+    int window; /* > 0: query i sees only keys i - window + 1 .. i (Mistral) */
     float scale;
 } ss_head_attn;
 

@@ -148,7 +148,8 @@ static void attention(const ss_config *c, workspace *w, int n, int block, const 
             .k = w->k + (int64_t)g * c->d_head, .ldk = kvd,
             .v = w->v + (int64_t)g * c->d_head, .ldv = kvd,
             .out = w->att + (int64_t)h * c->d_head, .ldo = qd,
-            .n = n, .d_head = c->d_head, .block_rows = block, .scale = (float)c->attn_scale,
+            .n = n, .d_head = c->d_head, .block_rows = block, .window = c->sliding_window,
+            .scale = (float)c->attn_scale,
         };
         float *scores = w->scores + (size_t)omp_get_thread_num() * block * n;
         ss_attend_head(&a, scores, any_probs ? fan_out_probs : NULL, &fan, h);

@@ -151,6 +151,23 @@ ss_code ss_config_from_hf(const cJSON *json, const char *file, ss_config *cfg, d
     if (qpas > 0)
         cfg->attn_scale = 1.0 / sqrt(qpas);
 
+    /* Mistral's window (null or absent: none); Qwen2 declares one but
+     * applies it only with use_sliding_window, to some layers: refuse that */
+    if (cfg->arch == SS_ARCH_MISTRAL) {
+        long long window = 0;
+        if ((rc = ss_json_int(json, file, "sliding_window", 0, 1, 1LL << 30, &window, err)))
+            return rc;
+        cfg->sliding_window = (int)window;
+    }
+    int qwen_window = 0;
+    if (cfg->arch == SS_ARCH_QWEN2 &&
+        (rc = ss_json_bool(json, file, "use_sliding_window", 0, &qwen_window, err)))
+        return rc;
+    if (qwen_window)
+        return ss_fail(err, SS_ERR_UNSUPPORTED,
+                       "%s: use_sliding_window = true (per-layer sliding windows) is not supported",
+                       file);
+
     cfg->norm_add_one = cfg->arch == SS_ARCH_GEMMA;
     cfg->embed_scale = cfg->arch == SS_ARCH_GEMMA ? (double)(float)sqrt((double)cfg->d_model) : 1.0;
     cfg->pairing = SS_PAIR_HALF;

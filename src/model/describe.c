@@ -65,6 +65,7 @@ cJSON *ss_model_describe(const ss_model *m, const ss_rope *rope)
     cJSON_AddNumberToObject(o, "embed_scale", c->embed_scale);
     cJSON_AddStringToObject(o, "activation", c->act == SS_ACT_SILU ? "silu" : "gelu_tanh");
     cJSON_AddNumberToObject(o, "attn_scale", c->attn_scale);
+    cJSON_AddNumberToObject(o, "sliding_window", c->sliding_window);
     cJSON_AddBoolToObject(o, "qkv_bias", c->has_qkv_bias);
     cJSON_AddBoolToObject(o, "tied_output", c->tied_output);
     cJSON_AddNumberToObject(o, "bos_id", c->bos_id);

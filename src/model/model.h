@@ -24,6 +24,7 @@ typedef struct {
     double embed_scale;  /* 1, or sqrt(d_model) for Gemma (rounded to fp32) */
     ss_activation act;
     double attn_scale;   /* logit scale s: 1/sqrt(d_head) or query_pre_attn_scalar^-1/2 */
+    int sliding_window;  /* > 0: each query sees only its last W keys (Mistral v0.1); 0: all */
     int has_qkv_bias;
     int tied_output;     /* logits use the token embedding */
     ss_rope_pairing pairing; /* of the checkpoint's q/k rows */
