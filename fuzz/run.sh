@@ -8,7 +8,8 @@
 # Exits non-zero if any target crashes (ASan/UBSan report, leak, timeout,
 # out-of-memory); the input that did it is left in build-fuzz/crashes/.
 #
-# Env: FUZZ_SECONDS (10), SS_SHARED (../shared), FUZZ_BUILD (build-fuzz),
+# Env: FUZZ_SECONDS (10), FUZZ_SEED (1: CI runs are reproducible; 0 = random),
+#      SS_SHARED (../shared), FUZZ_BUILD (build-fuzz),
 #      FUZZ_JOBS (2, build parallelism), FUZZ_CFLAGS (extra compiler flags).
 set -euo pipefail
 
@@ -108,7 +109,7 @@ for t in $targets; do
     mkdir -p "$corpus"
     log="$BUILD/$t.log"
     echo "== $t: ${SECS}s"
-    if ! "$BUILD/$t" -max_total_time="$SECS" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+    if ! "$BUILD/$t" -max_total_time="$SECS" -seed="${FUZZ_SEED:-1}" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
             -artifact_prefix="$BUILD/crashes/$t-" -print_final_stats=1 \
             "$corpus" "$SEEDS/$t" >"$log" 2>&1; then
         echo "fuzz/run.sh: $t FAILED (log: $log)" >&2
