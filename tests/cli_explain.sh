@@ -43,6 +43,7 @@ for kind in Q K H; do
   else bad "rank one $kind: |1 - r_1| = $worst, max R_0.99 = $maxR"; fi
 done
 [ "$(wc -l <"$tmp/rank1/rank.csv")" -eq 41 ] && ok "rank.csv has 40 heads" || bad "rank.csv rows"
+[ -s "$tmp/rank1/spectra.svg" ] && grep -q "<polyline" "$tmp/rank1/spectra.svg" && ok "rank writes spectra.svg" || bad "spectra.svg"
 grep -Eq '"command":[[:space:]]*"rank"' "$tmp/rank1/rank.json" && ok "rank.json" || bad "rank.json"
 for f in spectra_q spectra_k spectra_h spectra_wq spectra_wk; do
   [ -s "$tmp/rank1/$f.npy" ] && ok "$f.npy" || bad "$f.npy missing"

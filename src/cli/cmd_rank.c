@@ -8,6 +8,7 @@
 
 #include "analysis/rank_obs.h"
 #include "cli/commands.h"
+#include "report/lineplot.h"
 #include "cli/explain_out.h"
 #include "cli/explain_src.h"
 #include "cli/explain_table.h"
@@ -33,7 +34,8 @@ static const char usage[] =
     "DIR/rank_summary.csv (means over listed and over all heads), DIR/rank.json (settings,\n"
     "the same numbers) and the mean spectra r_l as float64 .npy: spectra_q.npy [L,H,d_head],\n"
     "spectra_k.npy [L,H_kv,d_head], spectra_h.npy [L,d], spectra_wq.npy [L,H,d_head],\n"
-    "spectra_wk.npy [L,H_kv,d_head]. See docs/explain.md for every column.\n";
+    "spectra_wk.npy [L,H_kv,d_head], and spectra.svg (cumulative energy of Q, K and H).\n"
+    "See docs/explain.md for every column.\n";
 
 static ss_code parse_taus(const ss_args *a, double *tau, int *n_tau, ss_error *err)
 {
@@ -182,8 +184,74 @@ static ss_code write_npy(const char *dir, const char *name, int ndim, const int6
     return rc ? rc : ss_npy_write(path, SS_NPY_F64, ndim, shape, data, err);
 }
 
+/* Cumulative energy sum_{i<=l} r_i against l (how R_tau is read), averaged
+ * over the listed heads and over all heads, for Q and K; H (first d_head
+ * directions, all layers) for scale. q [L,H,dh], k [L,K,dh], h [L,d]. */
+static ss_code plot_spectra(const char *dir, const ss_rank_acc *acc, const ss_headsel *sel,
+                            const double *q, const double *k, const double *h, ss_error *err)
+{
+    int L = acc->n_layer, H = acc->n_head, K = acc->n_kv_head, dh = acc->d_head, d = acc->d_model;
+    double *c = ss_calloc((size_t)5 * dh, sizeof *c, "spectrum plot", err);
+    if (!c)
+        return SS_ERR_NOMEM;
+    double *ql = c, *qa = c + dh, *kl = c + 2 * dh, *ka = c + 3 * dh, *hh = c + 4 * dh;
+    int nql = 0, nkl = 0;
+    for (int l = 0; l < L; l++) {
+        for (int x = 0; x < H; x++) {
+            const double *r = q + ((size_t)l * H + x) * dh;
+            int listed = sel->flags[(size_t)l * H + x];
+            nql += listed;
+            for (int i = 0; i < dh; i++) {
+                qa[i] += r[i];
+                ql[i] += listed ? r[i] : 0;
+            }
+        }
+        for (int g = 0; g < K; g++) {
+            const double *r = k + ((size_t)l * K + g) * dh;
+            int listed = 0; /* a key head counts when a listed query head reads it */
+            for (int x = g * (H / K); x < (g + 1) * (H / K); x++)
+                listed |= sel->flags[(size_t)l * H + x];
+            nkl += listed;
+            for (int i = 0; i < dh; i++) {
+                ka[i] += r[i];
+                kl[i] += listed ? r[i] : 0;
+            }
+        }
+        for (int i = 0; i < dh && i < d; i++)
+            hh[i] += h[(size_t)l * d + i];
+    }
+    double lx[SS_ROPE_MAX_FREQ * 2];
+    for (int i = 0; i < dh; i++) {
+        lx[i] = i + 1;
+        if (i > 0)
+            for (int s = 0; s < 5; s++)
+                c[s * dh + i] += c[s * dh + i - 1];
+    }
+    const double div[5] = {nql, (double)L * H, nkl, (double)L * K, L};
+    for (int s = 0; s < 5; s++)
+        for (int i = 0; i < dh; i++)
+            c[s * dh + i] = div[s] > 0 ? c[s * dh + i] / div[s] : NAN;
+    ss_series series[5];
+    int n = 0;
+    if (nql)
+        series[n++] = (ss_series){"Q, listed heads", lx, ql, dh};
+    series[n++] = (ss_series){"Q, all heads", lx, qa, dh};
+    if (nkl)
+        series[n++] = (ss_series){"K, listed heads", lx, kl, dh};
+    series[n++] = (ss_series){"K, all heads", lx, ka, dh};
+    series[n++] = (ss_series){"H (first d_head)", lx, hh, dh};
+    ss_plot_opts o = {"Cumulative energy of the singular values (R_tau: where a curve crosses tau)",
+                      "l (singular direction)", "sum of r_i, i <= l", 0};
+    char path[4096];
+    ss_code rc = ss_out_path(path, sizeof path, dir, "spectra.svg", err);
+    if (!rc)
+        rc = ss_lineplot_svg(path, series, n, &o, err);
+    free(c);
+    return rc;
+}
+
 static ss_code write_spectra(const char *dir, const ss_rank_acc *acc, const weight_ranks *w,
-                             ss_error *err)
+                             const ss_headsel *sel, ss_error *err)
 {
     int L = acc->n_layer, H = acc->n_head, K = acc->n_kv_head, dh = acc->d_head;
     int d = acc->d_model;
@@ -204,6 +272,8 @@ static ss_code write_spectra(const char *dir, const ss_rank_acc *acc, const weig
         !(rc = write_npy(dir, "spectra_h.npy", 2, sh, h, err)) &&
         !(rc = write_npy(dir, "spectra_wq.npy", 3, sq, w->wq, err)))
         rc = write_npy(dir, "spectra_wk.npy", 3, sk, w->wk, err);
+    if (!rc)
+        rc = plot_spectra(dir, acc, sel, q, k, h, err);
     free(q);
     free(k);
     free(h);
@@ -223,7 +293,7 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src, const s
     if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "rank_summary.csv", err)))
         rc = ss_table_write_summary(&t, path, err);
     if (!rc)
-        rc = write_spectra(dir, acc, w, err);
+        rc = write_spectra(dir, acc, w, sel, err);
     if (!rc) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "command", "rank");
