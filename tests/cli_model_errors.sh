@@ -59,6 +59,11 @@ expect_fail "unknown architecture" "model_type 'gpt2xxx' is not supported \(supp
 rm -rf "$tmp/qwin"; cp -r "$shared/fixtures/qwen2/hf" "$tmp/qwin"
 replace "$tmp/qwin/config.json" '"use_sliding_window": false' '"use_sliding_window": true '
 expect_fail "per-layer sliding windows refused" "use_sliding_window = true .*not supported" "$bin" info "$tmp/qwin"
+mkhf bos; replace "$tmp/bos/config.json" '"bos_token_id": 1,' '"bos_token_id":1e78,'
+expect_fail "token id out of range in config" "config.json: field 'bos_token_id' must be a token id" "$bin" info "$tmp/bos"
+mkhf eoslist; replace "$tmp/eoslist/config.json" '"eos_token_id": 2,' '"eos_token_id":[2],'
+expect_ok "eos_token_id as a list (Llama 3.1)" "$bin" info "$tmp/eoslist" --json
+grep -q '"eos_id":[[:space:]]*2,' "$tmp/out" && { echo "ok   the list's first id is kept"; passed=$((passed+1)); } || { echo "FAIL eos list"; failed=$((failed+1)); }
 mkhf field; replace "$tmp/field/config.json" '"rms_norm_eps": 1e-05' '"rms_norm_eps":"1e-5"'
 expect_fail "field of the wrong type" "config.json.*rms_norm_eps" "$bin" info "$tmp/field"
 mkhf range; replace "$tmp/range/config.json" '"num_attention_heads": 4' '"num_attention_heads": 0'

@@ -66,6 +66,26 @@ static ss_code read_rope_scaling(const cJSON *json, const char *file, ss_rope_sc
                    file, type);
 }
 
+/* A special token id: absent or null (-1), a whole number, or a list of them
+ * (Llama 3.1's eos_token_id; the first is kept). */
+static ss_code token_id(const cJSON *json, const char *file, const char *key, long long *id,
+                        ss_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, key);
+    *id = -1;
+    if (cJSON_IsArray(v))
+        v = cJSON_GetArrayItem(v, 0);
+    if (!v || cJSON_IsNull(v))
+        return SS_OK;
+    double x = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    if (!(x >= 0 && x <= 2147483647.0 && x == (double)(long long)x))
+        return ss_fail(err, SS_ERR_FORMAT,
+                       "%s: field '%s' must be a token id (a whole number from 0 to 2147483647) or "
+                       "a list of them", file, key);
+    *id = (long long)x;
+    return SS_OK;
+}
+
 ss_code ss_config_from_hf(const cJSON *json, const char *file, ss_config *cfg, double *rope_base,
                           ss_error *err)
 {
@@ -86,13 +106,9 @@ ss_code ss_config_from_hf(const cJSON *json, const char *file, ss_config *cfg, d
         (rc = ss_json_int(json, file, "vocab_size", 1, 1, big, &vocab, err)) ||
         (rc = ss_json_int(json, file, "max_position_embeddings", 0, 1, big, &ctx, err)))
         return rc;
-    /* token ids may be null in real configs; only numbers are read */
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(json, "bos_token_id");
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(json, "eos_token_id");
-    if (cJSON_IsNumber(b))
-        bos = (long long)b->valuedouble;
-    if (cJSON_IsNumber(e))
-        eos = (long long)e->valuedouble;
+    if ((rc = token_id(json, file, "bos_token_id", &bos, err)) ||
+        (rc = token_id(json, file, "eos_token_id", &eos, err)))
+        return rc;
     cfg->d_model = (int)hidden;
     cfg->d_ff = (int)inter;
     cfg->n_layer = (int)layers;
