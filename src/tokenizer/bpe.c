@@ -166,3 +166,20 @@ ss_code ss_bpe_run(ss_bpe_work *w, const ss_tokenizer *t, ss_merge_rule rule, co
     }
     return SS_OK;
 }
+
+ss_code ss_bpe_whole_piece(const ss_tokenizer *t, const char *s, size_t n, ss_ids *out, int *done,
+                           ss_error *err)
+{
+    *done = 1;
+    if (n == 0)
+        return SS_OK;
+    if (n > UINT32_MAX / 2)
+        return ss_fail(err, SS_ERR_VALUE, "text piece of %zu bytes is too long to tokenize", n);
+    if (t->ignore_merges) {
+        int32_t id = ss_vocab_find(&t->vocab, s, n);
+        if (id >= 0)
+            return ss_ids_push(out, id, err);
+    }
+    *done = 0;
+    return SS_OK;
+}

@@ -10,15 +10,10 @@
 ss_code ss_model_hf_bpe(const ss_tokenizer *t, const char *s, size_t n, ss_bpe_work *w,
                         ss_ids *out, ss_error *err)
 {
-    if (n == 0)
-        return SS_OK;
-    if (n > UINT32_MAX / 2)
-        return ss_fail(err, SS_ERR_VALUE, "text piece of %zu bytes is too long to tokenize", n);
-    if (t->ignore_merges) {
-        int32_t id = ss_vocab_find(&t->vocab, s, n);
-        if (id >= 0)
-            return ss_ids_push(out, id, err);
-    }
+    int done;
+    ss_code rc0 = ss_bpe_whole_piece(t, s, n, out, &done, err);
+    if (rc0 || done)
+        return rc0;
     ss_bpe_reset(w);
     ss_code rc = SS_OK;
     int32_t unk_start = -1, unk_len = 0; /* pending unknown run */

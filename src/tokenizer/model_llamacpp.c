@@ -28,15 +28,10 @@ static ss_code push_chars(ss_bpe_work *w, const ss_tokenizer *t, const char *s, 
 ss_code ss_model_llamacpp_bpe(const ss_tokenizer *t, const char *s, size_t n, ss_bpe_work *w,
                               ss_ids *out, ss_error *err)
 {
-    if (n == 0)
-        return SS_OK;
-    if (n > UINT32_MAX / 2)
-        return ss_fail(err, SS_ERR_VALUE, "text piece of %zu bytes is too long to tokenize", n);
-    if (t->ignore_merges) {
-        int32_t id = ss_vocab_find(&t->vocab, s, n);
-        if (id >= 0)
-            return ss_ids_push(out, id, err);
-    }
+    int done;
+    ss_code rc0 = ss_bpe_whole_piece(t, s, n, out, &done, err);
+    if (rc0 || done)
+        return rc0;
     ss_code rc = push_chars(w, t, s, n, err);
     if (!rc)
         rc = ss_bpe_run(w, t, SS_MERGE_RANK, s, err);

@@ -131,6 +131,12 @@ typedef struct {
 } ss_bpe_work;
 
 void ss_bpe_reset(ss_bpe_work *w);
+/* What every BPE model does before merging a piece: nothing for an empty
+ * piece, refuse one too long for the 32-bit offsets, and with ignore_merges
+ * emit a piece that is itself a token whole. *done says whether the piece
+ * is finished. */
+ss_code ss_bpe_whole_piece(const ss_tokenizer *t, const char *s, size_t n, ss_ids *out, int *done,
+                           ss_error *err);
 ss_code ss_bpe_push(ss_bpe_work *w, int32_t id, uint32_t start, uint32_t len, ss_error *err);
 /* Merges until no pair applies; ties go to the leftmost pair. Walk the
  * result from index 0 along .next (symbol 0 is never merged away). */
