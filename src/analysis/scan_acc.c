@@ -173,13 +173,6 @@ ss_code ss_scan_acc_end_prompt(ss_scan_acc *a, ss_error *err)
     return SS_OK;
 }
 
-void ss_scan_acc_reset_prompt(ss_scan_acc *a)
-{
-    memset(a->rdiag, 0, (size_t)a->n_head * (size_t)a->n * sizeof *a->rdiag);
-    a->layers_done = 0;
-    a->bad_call = 0;
-}
-
 void ss_scan_acc_map_mean(const ss_scan_acc *a, int slot, double *out)
 {
     const double *m = a->map_sum + (size_t)slot * a->bins * a->bins;

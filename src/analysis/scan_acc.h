@@ -63,11 +63,6 @@ int ss_scan_acc_on_layer_done(void *ctx, int layer);
 /* Ends a prompt: checks every layer was finished, counts the prompt. */
 ss_code ss_scan_acc_end_prompt(ss_scan_acc *a, ss_error *err);
 
-/* Forgets a prompt stopped half-way (the sums of its finished layers are
- * NOT removed: callers reload a checkpoint instead). Resets the per-prompt
- * state only. */
-void ss_scan_acc_reset_prompt(ss_scan_acc *a);
-
 /* Pooled mean map [B, B] of a slot (divides by prompts and block areas;
  * NaN when no prompt was counted). */
 void ss_scan_acc_map_mean(const ss_scan_acc *a, int slot, double *out);

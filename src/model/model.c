@@ -402,13 +402,3 @@ ss_code ss_tensor_check_finite(const ss_tensor *t, ss_error *err)
     free(row);
     return rc;
 }
-
-ss_code ss_model_check_finite(const ss_model *m, ss_error *err)
-{
-    for (int i = 0; i < m->tensors.count; i++) {
-        ss_code rc = ss_tensor_check_finite(&m->tensors.items[i], err);
-        if (rc)
-            return rc;
-    }
-    return SS_OK;
-}

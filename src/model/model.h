@@ -56,9 +56,9 @@ void ss_model_close(ss_model *m);
 const char *ss_arch_name(ss_arch a);
 const char *ss_format_name(ss_format f);
 
-/* Scans every weight for NaN/Inf; the first one found is an SS_ERR_VALUE
- * naming the tensor and the element. */
-ss_code ss_model_check_finite(const ss_model *m, ss_error *err);
+/* Scans a weight for NaN/Inf; the first one found is an SS_ERR_VALUE naming
+ * the tensor and the element. The engine calls it only after non-finite
+ * activations, to say which weight is to blame. */
 ss_code ss_tensor_check_finite(const ss_tensor *t, ss_error *err);
 
 #endif

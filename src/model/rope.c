@@ -134,17 +134,3 @@ bad:
     *n = 0;
     return ss_fail(err, SS_ERR_USAGE, "cannot read the frequency list '%s' (want e.g. 1,5,9-12)", s);
 }
-
-void ss_rope_rotate(const ss_rope *r, float *x, int d_head, int pos)
-{
-    int half = d_head / 2;
-    for (int f = 0; f < half; f++) {
-        if (!r->active[f])
-            continue;
-        double angle = (double)pos * r->theta[f];
-        double c = cos(angle), s = sin(angle);
-        double a = x[f], b = x[f + half];
-        x[f] = (float)(a * c - b * s);
-        x[f + half] = (float)(a * s + b * c);
-    }
-}

@@ -44,8 +44,4 @@ ss_code ss_rope_keep_fraction(ss_rope *r, double p, ss_error *err);
 /* Parses "l1,l2,a-b" (1-based) into a list; *out is malloc'd. */
 ss_code ss_rope_parse_list(const char *s, int n_freq, int **out, int *n, ss_error *err);
 
-/* Rotates one row x of length d_head (half order) to position pos in place,
- * using only the active frequencies; angles in double precision. */
-void ss_rope_rotate(const ss_rope *r, float *x, int d_head, int pos);
-
 #endif
