@@ -10,6 +10,7 @@
 
 #include "analysis/ood.h"
 #include "common/mem.h"
+#include "common/path.h"
 #include "common/sha256.h"
 #include "io/atomic_file.h"
 
@@ -100,12 +101,6 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int ends_with_txt(const char *s)
-{
-    size_t n = strlen(s);
-    return n > 4 && strcmp(s + n - 4, ".txt") == 0;
-}
-
 /* The folder's .txt files in byte order, and the hash of their sha256sum
  * listing. */
 static ss_code list_folder(ss_prompts *p, ss_error *err)
@@ -117,7 +112,7 @@ static ss_code list_folder(ss_prompts *p, ss_error *err)
     struct dirent *e;
     ss_code rc = SS_OK;
     while (rc == SS_OK && (e = readdir(d)) != NULL) {
-        if (!ends_with_txt(e->d_name))
+        if (strlen(e->d_name) <= 4 || !ss_ends_with(e->d_name, ".txt"))
             continue;
         char full[4096];
         struct stat st;

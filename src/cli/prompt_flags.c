@@ -3,19 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
+#include "common/path.h"
 
 static ss_code parse_seed(const ss_args *a, uint64_t *seed, ss_error *err)
 {
@@ -110,9 +99,9 @@ ss_code ss_prompt_opts_from_args(const ss_args *a, const ss_model *m, int allow_
         return SS_OK;
     }
     o->path = ss_args_get(a, "--prompts");
-    if (is_dir(o->path))
+    if (ss_is_dir(o->path))
         o->kind = SS_SRC_TXT_DIR;
-    else if (o->field || ends_with(o->path, ".jsonl") || ends_with(o->path, ".json"))
+    else if (o->field || ss_ends_with(o->path, ".jsonl") || ss_ends_with(o->path, ".json"))
         o->kind = SS_SRC_JSONL;
     else
         o->kind = SS_SRC_LINES;

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/mem.h"
+#include "common/path.h"
 #include "io/dequant.h"
 #include "io/json.h"
 #include "io/llama2c.h"
@@ -171,18 +171,6 @@ static ss_code bind_weights(ss_model *m, const name_scheme *names, ss_error *err
 
 /* ---- format detection and loading ------------------------------------- */
 
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static int has_gguf_magic(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -254,9 +242,9 @@ static ss_code open_hf(ss_model *m, double *rope_base, ss_error *err)
     char single[4096], index[4096];
     snprintf(single, sizeof single, "%s/model.safetensors", m->path);
     snprintf(index, sizeof index, "%s/model.safetensors.index.json", m->path);
-    if (file_exists(single))
+    if (ss_is_file(single))
         rc = ss_safetensors_load(single, &m->tensors, err);
-    else if (file_exists(index))
+    else if (ss_is_file(index))
         rc = load_hf_shards(m, index, err);
     else
         return ss_fail(err, SS_ERR_MISSING,
@@ -338,15 +326,15 @@ ss_code ss_model_open(const char *path, ss_model **out, ss_error *err)
     }
     double base = 10000.0;
     ss_code rc;
-    if (is_dir(path)) {
+    if (ss_is_dir(path)) {
         m->format = SS_FMT_HF;
         char cfg[4096];
         snprintf(cfg, sizeof cfg, "%s/config.json", path);
-        rc = file_exists(cfg) ? open_hf(m, &base, err)
+        rc = ss_is_file(cfg) ? open_hf(m, &base, err)
                               : ss_fail(err, SS_ERR_MISSING,
                                         "%s: a model folder needs config.json (Hugging Face layout)",
                                         path);
-    } else if (!file_exists(path)) {
+    } else if (!ss_is_file(path)) {
         rc = ss_fail(err, SS_ERR_IO, "%s: no such file or folder", path);
     } else if (has_gguf_magic(path)) {
         m->format = SS_FMT_GGUF;

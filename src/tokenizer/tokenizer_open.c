@@ -8,14 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/path.h"
 #include "io/gguf.h"
 #include "tokenizer/tokenizer.h"
-
-static int is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 static void dir_of(const char *path, char *dir, size_t cap)
 {
@@ -34,21 +29,15 @@ static const char *base_of(const char *path)
     return slash ? slash + 1 : path;
 }
 
-static int ends_with(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
 static ss_code open_folder(const char *dir, ss_tokenizer **out, ss_error *err)
 {
     char p[4096];
     snprintf(p, sizeof p, "%s/tokenizer.json", dir);
-    if (is_file(p))
+    if (ss_is_file(p))
         return ss_tokenizer_from_hf_json(p, out, err);
     char cfg[4096];
     snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-    if (is_file(cfg))
+    if (ss_is_file(cfg))
         return ss_fail(err, SS_ERR_MISSING, "%s: Hugging Face model folder without tokenizer.json "
                        "(looked for %s); pass a tokenizer.json, a GGUF or a llama2.c "
                        "tokenizer.bin instead", dir, p);
@@ -101,15 +90,15 @@ static ss_code companion(const char *path, int vocab, ss_tokenizer **out, ss_err
     char dir[4096], p[4400];
     dir_of(path, dir, sizeof dir);
     snprintf(p, sizeof p, "%s/tokenizer.bin", dir);
-    if (is_file(p))
+    if (ss_is_file(p))
         return ss_tokenizer_from_llama2c(p, vocab, out, err);
     DIR *d = opendir(dir);
     char found[4400] = "", names[1024] = "";
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
-        if (strncmp(e->d_name, "tok", 3) != 0 || !ends_with(e->d_name, ".bin"))
+        if (strncmp(e->d_name, "tok", 3) != 0 || !ss_ends_with(e->d_name, ".bin"))
             continue;
-        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p || !is_file(p))
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p || !ss_is_file(p))
             continue; /* a path too long to hold is no candidate */
         if (n++ == 0)
             snprintf(found, sizeof found, "%s", p);
@@ -145,8 +134,8 @@ static ss_code open_json(const char *path, ss_tokenizer **out, ss_error *err)
     char dir[4096];
     dir_of(path, dir, sizeof dir);
     /* config.json, model.safetensors(.index.json) name their model folder */
-    if (strcmp(base, "config.json") == 0 || ends_with(base, ".safetensors") ||
-        ends_with(base, ".safetensors.index.json"))
+    if (strcmp(base, "config.json") == 0 || ss_ends_with(base, ".safetensors") ||
+        ss_ends_with(base, ".safetensors.index.json"))
         return open_folder(dir, out, err);
     return ss_tokenizer_from_hf_json(path, out, err);
 }
@@ -171,7 +160,7 @@ ss_code ss_tokenizer_open(const char *path, ss_tokenizer **out, ss_error *err)
     while (k < got && (head[k] == ' ' || head[k] == '\n' || head[k] == '\r' || head[k] == '\t'))
         k++;
     const char *base = base_of(path);
-    if (ends_with(base, ".json") || ends_with(base, ".safetensors") || (k < got && head[k] == '{'))
+    if (ss_ends_with(base, ".json") || ss_ends_with(base, ".safetensors") || (k < got && head[k] == '{'))
         return open_json(path, out, err);
     int named_tok = strncmp(base, "tok", 3) == 0;
     int vocab;
