@@ -107,10 +107,13 @@ ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope
         !(a->use_k = ss_calloc(L * (size_t)c->n_kv_head * F, sizeof(double), "frequency usage",
                                err)) ||
         !(a->layer_done = ss_calloc(L, 1, "layer flags", err)) ||
-        !(a->layer_slots = ss_calloc(H, sizeof(int), "layer slots", err)))
+        !(a->layer_slots = ss_calloc(H, sizeof(int), "layer slots", err)) ||
+        !(a->abl_table = ss_calloc((size_t)n_abl, sizeof *a->abl_table, "ablation tables", err)))
         rc = SS_ERR_NOMEM;
     if (!rc)
         rc = ss_inp_table_init(&a->table, rope, n, err);
+    for (int v = 0; !rc && v < n_abl; v++)
+        rc = ss_rope_table_build(&a->abl_table[v], &abl[v].rope, n, err);
     if (rc) {
         ss_freq_acc_free(a);
         return rc;
@@ -142,6 +145,9 @@ void ss_freq_acc_free(ss_freq_acc *a)
     free(a->cs_min); free(a->cs_max); free(a->cs_logit); free(a->cs_bound); free(a->cs_n);
     free(a->use_q); free(a->use_k); free(a->layer_done); free(a->layer_slots);
     ss_inp_table_free(&a->table);
+    for (int v = 0; a->abl_table && v < a->n_abl; v++)
+        ss_rope_table_free(&a->abl_table[v]);
+    free(a->abl_table);
     memset(a, 0, sizeof *a);
 }
 
@@ -234,8 +240,8 @@ int ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const floa
         }
         diag_ctx dc = {diag_of(a, slot, v), a->o.skip};
         ss_error e = {0};
-        if (ss_head_probs(qh, qd, kh, kd, n, dh, &a->abl[v - 1].rope, a->scale, a->o.block_rows,
-                          head, add_probs, &dc, &e)) {
+        if (ss_head_probs_table(qh, qd, kh, kd, dh, &a->abl_table[v - 1], a->scale,
+                                a->o.block_rows, head, add_probs, &dc, &e)) {
             failed = 1;
             #pragma omp critical(ss_freq_err)
             ss_fail(&a->err, e.code, "%s", e.msg);

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "engine/attention.h"
 #include "engine/observer.h"
 #include "model/model.h"
 #include "analysis/inp.h"
@@ -63,6 +64,7 @@ typedef struct {
     int *slot_of;                /* [L * H] -> selection slot or -1 */
     int n_abl;
     ss_ablation *abl;            /* borrowed */
+    ss_rope_table *abl_table;    /* [n_abl]: each ablation's cos/sin, built once */
     int n_var;                   /* n_abl + 1: variant 0 is the unablated run */
     ss_inp_table table;
     int *rows;                   /* the mean-|InP| query rows */

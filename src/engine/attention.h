@@ -31,6 +31,12 @@ typedef struct {
 
 ss_code ss_rope_table_build(ss_rope_table *t, const ss_rope *rope, int n, ss_error *err);
 void ss_rope_table_free(ss_rope_table *t);
+/* ss_head_probs (engine/forward.h) with a table built once by the caller,
+ * for re-scoring many heads under the same schedule and length (t->n rows). */
+ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
+                            const ss_rope_table *t, double scale, int block_rows, int head_tag,
+                            ss_probs_cb cb, void *ctx, ss_error *err);
+
 /* Rotates rows 0..n-1 of `heads` heads stored at x (row stride ld, head h
  * at column h * d_head) in place. */
 void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head);

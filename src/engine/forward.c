@@ -326,30 +326,40 @@ done:
     return rc;
 }
 
-ss_code ss_head_probs(const float *q, int64_t ldq, const float *k, int64_t ldk, int n,
-                      int d_head, const ss_rope *rope, double scale, int block_rows,
-                      int head_tag, ss_probs_cb cb, void *ctx, ss_error *err)
+ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
+                            const ss_rope_table *t, double scale, int block_rows, int head_tag,
+                            ss_probs_cb cb, void *ctx, ss_error *err)
 {
-    int block = block_rows > 0 ? block_rows : 64;
+    int n = t->n, block = block_rows > 0 ? block_rows : 64;
     float *qr = ss_aligned_calloc((size_t)n * d_head, 4, "rotated queries", err);
     float *kr = qr ? ss_aligned_calloc((size_t)n * d_head, 4, "rotated keys", err) : NULL;
     float *scores = kr ? ss_aligned_calloc((size_t)block * n, 4, "attention block", err) : NULL;
-    ss_rope_table table = {0};
-    ss_code rc = scores ? ss_rope_table_build(&table, rope, n, err) : SS_ERR_NOMEM;
-    if (!rc) {
+    if (scores) {
         for (int i = 0; i < n; i++) {
             memcpy(qr + (int64_t)i * d_head, q + (int64_t)i * ldq, (size_t)d_head * 4);
             memcpy(kr + (int64_t)i * d_head, k + (int64_t)i * ldk, (size_t)d_head * 4);
         }
-        ss_rope_table_apply(&table, qr, d_head, 1, d_head);
-        ss_rope_table_apply(&table, kr, d_head, 1, d_head);
+        ss_rope_table_apply(t, qr, d_head, 1, d_head);
+        ss_rope_table_apply(t, kr, d_head, 1, d_head);
         ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
                           .d_head = d_head, .block_rows = block, .scale = (float)scale};
         ss_attend_head(&a, scores, cb, ctx, head_tag);
     }
-    ss_rope_table_free(&table);
     free(scores);
     free(kr);
     free(qr);
+    return scores ? SS_OK : SS_ERR_NOMEM;
+}
+
+ss_code ss_head_probs(const float *q, int64_t ldq, const float *k, int64_t ldk, int n,
+                      int d_head, const ss_rope *rope, double scale, int block_rows,
+                      int head_tag, ss_probs_cb cb, void *ctx, ss_error *err)
+{
+    ss_rope_table table = {0};
+    ss_code rc = ss_rope_table_build(&table, rope, n, err);
+    if (!rc)
+        rc = ss_head_probs_table(q, ldq, k, ldk, d_head, &table, scale, block_rows, head_tag, cb,
+                                 ctx, err);
+    ss_rope_table_free(&table);
     return rc;
 }
