@@ -81,7 +81,7 @@ static void rmsnorm(const float *x, float *out, int n, int d, const float *w, do
     }
 }
 
-static ss_code embed(const ss_model *m, const int32_t *ids, int n, float *x)
+static void embed(const ss_model *m, const int32_t *ids, int n, float *x)
 {
     const ss_config *c = &m->cfg;
     #pragma omp parallel for schedule(static) if ((int64_t)n * c->d_model >= PAR_MIN)
@@ -94,7 +94,6 @@ static ss_code embed(const ss_model *m, const int32_t *ids, int n, float *x)
                 xi[j] *= s;
         }
     }
-    return SS_OK;
 }
 
 /* Interleaved checkpoints store each head's rotary pairs as (2f, 2f+1);
