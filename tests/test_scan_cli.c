@@ -196,6 +196,13 @@ static void test_merge_equals_one_shot(void)
     CHECK(ss_test_sh("'%s' merge '%s' '%s' --out '%s' 2> '%s'", ss_test_bin(), o1, o3,
                      tmp("m_bad"), tmp("merge_err.txt")) == 1);
     CHECK(ss_test_sh("grep -q 'different prompt lengths' '%s'", tmp("merge_err.txt")) == 0);
+    /* text and random tokens are two populations: not one average */
+    const char *o4 = tmp("m_ood");
+    ss_test_sh("rm -rf '%s'", o4);
+    CHECK(scan(P("'%s' --ood 2 --seed 5 --len 128 --out '%s'", sm, o4)) == 0);
+    CHECK(ss_test_sh("'%s' merge '%s' '%s' --out '%s' 2> '%s'", ss_test_bin(), o1, o4,
+                     tmp("m_bad"), tmp("merge_err.txt")) == 1);
+    CHECK(ss_test_sh("grep -q 'one prompt population' '%s'", tmp("merge_err.txt")) == 0);
 }
 
 /* Skip 0: every attention row sums to one, so for each head

@@ -44,6 +44,45 @@ static ss_code check_disjoint(ss_scan_result *in, const char *const *dirs, int n
     return SS_OK;
 }
 
+/* Text in any form is one population; uniform random tokens and repeated
+ * random segments are two others. */
+static const char *family_of(const char *kind)
+{
+    if (strcmp(kind, "ood") == 0)
+        return "uniform random tokens (--ood)";
+    if (strcmp(kind, "repeat") == 0)
+        return "repeated random segments (--repeat)";
+    return "text or token files";
+}
+
+/* Averaging over two populations would blur exactly what `compare` keeps
+ * apart (in-distribution against OOD): every source must be of one family. */
+static ss_code check_same_family(ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
+{
+    const char *first = NULL, *first_dir = NULL;
+    for (int a = 0; a < n; a++) {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, sources_of(&in[a]))
+        {
+            const cJSON *k = cJSON_GetObjectItemCaseSensitive(x, "source");
+            if (!cJSON_IsString(k))
+                return ss_fail(err, SS_ERR_FORMAT, "%s/scan.json: a source without \"source\"",
+                               dirs[a]);
+            const char *f = family_of(k->valuestring);
+            if (!first) {
+                first = f;
+                first_dir = dirs[a];
+            } else if (strcmp(f, first) != 0) {
+                return ss_fail(err, SS_ERR_INCOMPATIBLE,
+                               "%s holds prompts of %s, %s of %s: a merge averages one prompt "
+                               "population (compare them with 'slashscope compare' instead)",
+                               first_dir, first, dirs[a], f);
+            }
+        }
+    }
+    return SS_OK;
+}
+
 static int has_head(const ss_scan_result *r, int x)
 {
     for (int k = 0; k < r->n_maps; k++)
@@ -168,6 +207,8 @@ ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int *
         rc = ss_scan_result_compatible(&in[0], dirs[0], &in[a], dirs[a], 1, err);
     if (!rc)
         rc = check_disjoint(in, dirs, n, err);
+    if (!rc)
+        rc = check_same_family(in, dirs, n, err);
     ss_scan_result out = {0};
     if (!rc) {
         out.n_layer = in[0].n_layer;
