@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libopenblas-openmp-dev liblapacke-dev libcjson-dev libpcre2-dev libutf8proc-dev
-  libpng-dev libstb-dev nettle-dev
+  libpng-dev nettle-dev
   clang libclang-rt-14-dev   # libFuzzer and the sanitizers' runtime
   python3                    # fuzz/run.sh makes its tiny seed files with it
 )
