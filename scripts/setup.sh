@@ -8,6 +8,9 @@ packages=(
   libpng-dev nettle-dev
   clang libclang-rt-14-dev   # libFuzzer and the sanitizers' runtime
   python3                    # fuzz/run.sh makes its tiny seed files with it
+  python3-numpy python3-pytest python3-setuptools python3-pip   # the Python package and its tests
+  libopenmpi-dev openmpi-bin # optional MPI build (scan/rank/freq over ranks) and its tests
+  chromium python3-html5lib  # the HTML report: opened in a real browser, validated
 )
 missing=()
 for p in "${packages[@]}"; do
