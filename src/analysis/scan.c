@@ -18,6 +18,12 @@
 #include "io/atomic_file.h"
 #include "io/json.h"
 #include "io/npy.h"
+#include "common/path.h"
+#include "common/sha256.h"
+#include "model/fingerprint.h"
+#include "store/checkpoint.h"
+#include "store/folder.h"
+#include "store/provenance.h"
 
 #define PATH_CAP 4096
 
@@ -44,7 +50,7 @@ static cJSON *path_json(const char *path)
     return j;
 }
 
-static cJSON *model_json(const ss_model *m, const char *path)
+static cJSON *model_json(const ss_model *m, const char *path, const ss_weights_fingerprint *fp)
 {
     const ss_config *c = &m->cfg;
     cJSON *j = cJSON_CreateObject();
@@ -60,7 +66,16 @@ static cJSON *model_json(const ss_model *m, const char *path)
     cJSON_AddNumberToObject(j, "vocab", c->vocab);
     cJSON_AddNumberToObject(j, "ctx_len", c->ctx_len);
     cJSON_AddNumberToObject(j, "attn_scale", c->attn_scale);
+    cJSON_AddItemToObject(j, "weights", ss_weights_fingerprint_json(fp));
     return j;
+}
+
+cJSON *ss_scan_model_json(const ss_model *m, const char *path, ss_error *err)
+{
+    ss_weights_fingerprint fp;
+    if (ss_model_fingerprint(m, &fp, err))
+        return NULL;
+    return model_json(m, path, &fp);
 }
 
 /* The RoPE schedule actually used: final angle per token of every
@@ -79,6 +94,41 @@ static cJSON *rope_json(const ss_rope *r, const ss_config *c)
     }
     cJSON_AddItemToObject(j, "active", act);
     cJSON_AddBoolToObject(j, "ablated", !all);
+    return j;
+}
+
+/* The tokenizer text prompts went through: where it was read from, that
+ * file's SHA-256 (a folder: its tokenizer.json), and a digest of its
+ * vocabulary (every piece in id order, BOS, EOS, whether BOS is added), so
+ * a resume or merge with another tokenizer is refused even when the file
+ * moved. */
+static cJSON *tokenizer_json(const ss_prompt_opts *s)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "path", path_json(s->tok_path));
+    char hex[65], file[4200];
+    ss_error ignore = {0};
+    const char *f = s->tok_path;
+    if (f && ss_is_dir(f)) {
+        snprintf(file, sizeof file, "%s/tokenizer.json", f);
+        f = file;
+    }
+    if (f && ss_is_file(f) && ss_sha256_file(f, hex, &ignore) == SS_OK)
+        cJSON_AddStringToObject(j, "sha256", hex);
+    else
+        cJSON_AddNullToObject(j, "sha256");
+    ss_sha256 h;
+    ss_sha256_init(&h);
+    int v = ss_tokenizer_vocab_size(s->tok);
+    int32_t head[4] = {v, ss_tokenizer_bos(s->tok), ss_tokenizer_eos(s->tok),
+                       ss_tokenizer_adds_bos(s->tok)};
+    ss_sha256_update_i32le(&h, head, 4);
+    for (int id = 0; id < v; id++) {
+        const char *piece = ss_tokenizer_piece(s->tok, id);
+        ss_sha256_update(&h, piece ? piece : "", piece ? strlen(piece) + 1 : 1);
+    }
+    ss_sha256_hex(&h, hex);
+    cJSON_AddStringToObject(j, "vocab_sha256", hex);
     return j;
 }
 
@@ -109,15 +159,20 @@ static cJSON *source_json(const ss_prompt_opts *s, const char *sha)
         cJSON_AddNumberToObject(j, "bos", s->bos);
         if (s->kind == SS_SRC_REPEAT)
             cJSON_AddNumberToObject(j, "segment", s->segment);
+        /* the prompts' identity: indices first .. first + count - 1 of this seed */
+        cJSON_AddNumberToObject(j, "first", (double)s->first);
     }
+    if (s->tok)
+        cJSON_AddItemToObject(j, "tokenizer", tokenizer_json(s));
     return j;
 }
 
 /* Everything a resumed scan must share with the one it continues. */
-static cJSON *settings_json(const ss_scan_opts *o, const ss_rope *rope)
+static cJSON *settings_json(const ss_scan_opts *o, const ss_rope *rope,
+                            const ss_weights_fingerprint *fp)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "model", model_json(o->model, o->model_path));
+    cJSON_AddItemToObject(j, "model", model_json(o->model, o->model_path, fp));
     cJSON_AddItemToObject(j, "rope", rope_json(rope, &o->model->cfg));
     cJSON_AddItemToObject(j, "prompts", source_json(o->source, ss_prompts_sha256(o->prompts)));
     cJSON_AddNumberToObject(j, "length", o->len);
@@ -130,197 +185,119 @@ static cJSON *settings_json(const ss_scan_opts *o, const ss_rope *rope)
     return j;
 }
 
-/* The first field where two settings objects differ, as "a.b". */
-static void first_difference(const cJSON *a, const cJSON *b, char *buf, size_t cap)
-{
-    const cJSON *x;
-    cJSON_ArrayForEach(x, a)
-    {
-        const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
-        if (y && cJSON_Compare(x, y, 1))
-            continue;
-        if (y && cJSON_IsObject(x) && cJSON_IsObject(y)) {
-            char sub[256];
-            first_difference(x, y, sub, sizeof sub);
-            snprintf(buf, cap, "%s.%s", x->string, sub);
-        } else {
-            snprintf(buf, cap, "%s", x->string);
-        }
-        return;
-    }
-    snprintf(buf, cap, "(a field only the new run has)");
-}
+/* ---- checkpoints (store/checkpoint.h) ---- */
 
-/* ---- checkpoints ---- */
-
+/* The prompts done so far: their digests (text and id files; synthetic
+ * prompts are named by seed and index instead) and the source position. */
 typedef struct {
-    char dir[PATH_CAP];
-    int64_t generation;
-} checkpoint;
+    cJSON *digests; /* array of hex strings, or NULL for synthetic sources */
+} prompt_log;
 
-static void ck_path(const checkpoint *c, char *buf, const char *name, int64_t gen)
+static void log_prompt(prompt_log *g, const int32_t *ids, int n)
 {
-    /* c->dir is checked short enough in ss_scan_run: these never truncate */
-    int w = gen < 0 ? snprintf(buf, PATH_CAP, "%s/%s", c->dir, name)
-                    : snprintf(buf, PATH_CAP, "%s/%s.%lld.npy", c->dir, name, (long long)gen);
-    if (w >= PATH_CAP)
-        buf[0] = '\0';
+    if (!g->digests)
+        return;
+    ss_sha256 h;
+    char hex[65];
+    ss_sha256_init(&h);
+    ss_sha256_update_i32le(&h, ids, (size_t)n);
+    ss_sha256_hex(&h, hex);
+    cJSON_AddItemToArray(g->digests, cJSON_CreateString(hex));
 }
 
-static void ck_remove_generation(const checkpoint *c, int64_t gen)
+static int ck_arrays(ss_scan_acc *acc, ss_ck_array a[3])
 {
-    char p[PATH_CAP];
-    const char *names[3] = {"slash_sum", "slash_count", "map_sum"};
-    for (int k = 0; k < 3; k++) {
-        ck_path(c, p, names[k], gen);
-        unlink(p);
-    }
+    a[0] = (ss_ck_array){"slash_sum", SS_NPY_F64, 3, {acc->n_layer, acc->n_head, acc->n},
+                         acc->slash_sum};
+    a[1] = (ss_ck_array){"slash_count", SS_NPY_I64, 3, {acc->n_layer, acc->n_head, acc->n},
+                         acc->slash_count};
+    a[2] = (ss_ck_array){"map_sum", SS_NPY_F64, 3, {acc->n_maps, acc->bins, acc->bins},
+                         acc->map_sum};
+    return acc->n_maps > 0 ? 3 : 2;
 }
 
-static ss_code ck_save(checkpoint *c, const ss_scan_acc *acc, const cJSON *settings,
-                       const ss_prompts *src, double wall, ss_error *err)
+static ss_code ck_save(ss_checkpoint *c, ss_scan_acc *acc, const cJSON *settings,
+                       const ss_prompts *src, const prompt_log *g, double wall, ss_error *err)
 {
-    ss_code rc = ss_mkdirs(c->dir, err);
-    if (rc)
-        return rc;
-    int64_t gen = c->generation + 1;
-    char p[PATH_CAP];
-    int64_t shape[3] = {acc->n_layer, acc->n_head, acc->n};
-    ck_path(c, p, "slash_sum", gen);
-    if ((rc = ss_npy_write(p, SS_NPY_F64, 3, shape, acc->slash_sum, err)))
-        return rc;
-    ck_path(c, p, "slash_count", gen);
-    if ((rc = ss_npy_write(p, SS_NPY_I64, 3, shape, acc->slash_count, err)))
-        return rc;
-    if (acc->n_maps > 0) {
-        int64_t ms[3] = {acc->n_maps, acc->bins, acc->bins};
-        ck_path(c, p, "map_sum", gen);
-        if ((rc = ss_npy_write(p, SS_NPY_F64, 3, ms, acc->map_sum, err)))
-            return rc;
-    }
+    ss_ck_array a[3];
+    int n = ck_arrays(acc, a);
     cJSON *st = cJSON_CreateObject();
     cJSON_AddItemToObject(st, "settings", cJSON_Duplicate(settings, 1));
-    cJSON_AddNumberToObject(st, "generation", (double)gen);
     cJSON_AddNumberToObject(st, "prompts", (double)acc->prompts);
     cJSON_AddNumberToObject(st, "records", (double)ss_prompts_records(src));
     cJSON_AddNumberToObject(st, "skipped", (double)ss_prompts_skipped(src));
     cJSON_AddNumberToObject(st, "emitted", (double)ss_prompts_emitted(src));
     cJSON_AddNumberToObject(st, "wall_seconds", wall);
-    char *text = cJSON_Print(st);
+    if (g->digests)
+        cJSON_AddItemToObject(st, "prompt_sha256", cJSON_Duplicate(g->digests, 1));
+    ss_code rc = ss_checkpoint_save(c, a, n, st, err);
     cJSON_Delete(st);
-    if (!text)
-        return ss_fail(err, SS_ERR_NOMEM, "checkpoint: out of memory");
-    ck_path(c, p, "state.json", -1);
-    rc = ss_write_file_atomic(p, text, strlen(text), err); /* the commit point */
-    free(text);
-    if (rc)
-        return rc;
-    ck_remove_generation(c, c->generation);
-    c->generation = gen;
-    return SS_OK;
+    return rc;
 }
 
-static ss_code ck_load_array(const checkpoint *c, const char *name, int64_t gen,
-                             ss_npy_type type, const int64_t *shape, void *dst, size_t bytes,
-                             ss_error *err)
+/* What the saved state must satisfy beyond its checksums: the same
+ * settings, counts that agree with each other and with the arrays. */
+static ss_code ck_check_state(const cJSON *st, const cJSON *settings, const char *file,
+                              const ss_scan_acc *acc, const prompt_log *g, long long *v,
+                              double *wall, ss_error *err)
 {
-    char p[PATH_CAP];
-    ck_path(c, p, name, gen);
-    ss_npy a;
-    ss_code rc = ss_npy_read(p, &a, err);
+    const cJSON *saved = cJSON_GetObjectItemCaseSensitive(st, "settings");
+    char field[512];
+    if (!cJSON_IsObject(saved))
+        return ss_fail(err, SS_ERR_FORMAT, "%s: no \"settings\" object", file);
+    if (ss_json_first_difference(settings, saved, NULL, field, sizeof field)) {
+        char now[80], then[80];
+        ss_json_brief(ss_json_at(settings, field), now, sizeof now);
+        ss_json_brief(ss_json_at(saved, field), then, sizeof then);
+        return ss_fail(err, SS_ERR_INCOMPATIBLE,
+                       "%s: the checkpoint was made with other settings (%s: %s then, %s now); "
+                       "resume with the same model, tokenizer, prompts, --len, --skip and "
+                       "--maps, or start afresh with --force", file, field, then, now);
+    }
+    const char *keys[4] = {"prompts", "records", "skipped", "emitted"};
+    ss_code rc = SS_OK;
+    for (int k = 0; k < 4 && !rc; k++)
+        rc = ss_json_int(st, file, keys[k], 1, 0, LLONG_MAX, &v[k], err);
+    if (!rc)
+        rc = ss_json_num(st, file, "wall_seconds", 1, wall, err);
     if (rc)
         return rc;
-    int ok = a.type == type && a.ndim == 3 && a.shape[0] == shape[0] && a.shape[1] == shape[1] &&
-             a.shape[2] == shape[2];
-    if (ok)
-        memcpy(dst, a.data, bytes);
-    ss_npy_free(&a);
-    return ok ? SS_OK : ss_fail(err, SS_ERR_SHAPE, "%s: wrong type or shape for this scan", p);
+    if (v[3] != v[0] || v[2] > v[1])
+        return ss_fail(err, SS_ERR_FORMAT, "%s: %lld prompts done but %lld emitted, %lld of %lld "
+                       "records skipped: the records disagree", file, v[0], v[3], v[2], v[1]);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(st, "prompt_sha256");
+    if (g->digests && (!cJSON_IsArray(d) || cJSON_GetArraySize(d) != v[0]))
+        return ss_fail(err, SS_ERR_FORMAT, "%s: \"prompt_sha256\" must list the %lld prompts done",
+                       file, v[0]);
+    return ss_scan_arrays_check(file, acc->slash_sum, acc->slash_count, acc->n_layer,
+                                acc->n_head, acc->n, acc->skip, v[0], err);
 }
 
 /* Loads the checkpoint into acc and moves the source to where it was.
  * *found = 0 when there is none. */
-static ss_code ck_load(checkpoint *c, ss_scan_acc *acc, const cJSON *settings, ss_prompts *src,
-                       double *wall, int *found, ss_error *err)
+static ss_code ck_load(ss_checkpoint *c, ss_scan_acc *acc, const cJSON *settings,
+                       ss_prompts *src, prompt_log *g, double *wall, int *found, ss_error *err)
 {
-    *found = 0;
-    char p[PATH_CAP];
-    ck_path(c, p, "state.json", -1);
-    if (access(p, F_OK) != 0)
-        return SS_OK;
-    cJSON *st;
-    ss_code rc = ss_json_load(p, (size_t)64 << 20, &st, err);
-    if (rc)
+    ss_ck_array a[3];
+    int n = ck_arrays(acc, a);
+    cJSON *st = NULL;
+    ss_code rc = ss_checkpoint_load(c, a, n, &st, found, err);
+    if (rc || !*found)
         return rc;
-    const cJSON *saved = cJSON_GetObjectItemCaseSensitive(st, "settings");
-    long long gen = 0, prompts = 0, records = 0, skipped = 0, emitted = 0;
-    double w = 0;
-    if (!cJSON_IsObject(saved))
-        rc = ss_fail(err, SS_ERR_FORMAT, "%s: no \"settings\" object", p);
-    else if (!cJSON_Compare(saved, settings, 1)) {
-        char field[300];
-        first_difference(settings, saved, field, sizeof field);
-        rc = ss_fail(err, SS_ERR_INCOMPATIBLE,
-                     "%s: the checkpoint was made with other settings (%s differs); resume with "
-                     "the same model, prompts, --len, --skip and --maps, or start afresh in "
-                     "another folder", p, field);
+    char file[4200];
+    snprintf(file, sizeof file, "%s/state.json", c->dir);
+    long long v[4];
+    rc = ck_check_state(st, settings, file, acc, g, v, wall, err);
+    if (!rc && g->digests) {
+        cJSON_Delete(g->digests);
+        g->digests = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(st, "prompt_sha256"), 1);
     }
-    if (!rc && !(rc = ss_json_int(st, p, "generation", 1, 1, LLONG_MAX, &gen, err)) &&
-        !(rc = ss_json_int(st, p, "prompts", 1, 0, LLONG_MAX, &prompts, err)) &&
-        !(rc = ss_json_int(st, p, "records", 1, 0, LLONG_MAX, &records, err)) &&
-        !(rc = ss_json_int(st, p, "skipped", 1, 0, LLONG_MAX, &skipped, err)) &&
-        !(rc = ss_json_int(st, p, "emitted", 1, 0, LLONG_MAX, &emitted, err)))
-        rc = ss_json_num(st, p, "wall_seconds", 1, &w, err);
     cJSON_Delete(st);
-    if (rc)
-        return rc;
-    int64_t shape[3] = {acc->n_layer, acc->n_head, acc->n};
-    size_t n = (size_t)acc->n_layer * acc->n_head * acc->n;
-    if ((rc = ck_load_array(c, "slash_sum", gen, SS_NPY_F64, shape, acc->slash_sum,
-                            n * sizeof(double), err)) ||
-        (rc = ck_load_array(c, "slash_count", gen, SS_NPY_I64, shape, acc->slash_count,
-                            n * sizeof(int64_t), err)))
-        return rc;
-    if (acc->n_maps > 0) {
-        int64_t ms[3] = {acc->n_maps, acc->bins, acc->bins};
-        size_t mb = (size_t)acc->n_maps * acc->bins * acc->bins * sizeof(double);
-        if ((rc = ck_load_array(c, "map_sum", gen, SS_NPY_F64, ms, acc->map_sum, mb, err)))
-            return rc;
-    }
-    if ((rc = ss_prompts_seek(src, records, skipped, emitted, err)))
-        return rc;
-    acc->prompts = prompts;
-    c->generation = gen;
-    *wall = w;
-    *found = 1;
-    return SS_OK;
-}
-
-static int starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* After the results are written: the state first (so a kill half-way
- * leaves no checkpoint pointing at removed arrays), then every array and
- * temporary file of ours, including those a killed run left behind (a kill
- * between a commit and the removal of the previous generation). */
-static void ck_remove(const checkpoint *c)
-{
-    char p[PATH_CAP];
-    ck_path(c, p, "state.json", -1);
-    unlink(p);
-    DIR *d = opendir(c->dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL)
-        if (starts_with(e->d_name, "slash_sum.") || starts_with(e->d_name, "slash_count.") ||
-            starts_with(e->d_name, "map_sum.") || starts_with(e->d_name, "state.json")) {
-            ck_path(c, p, e->d_name, -1);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-    rmdir(c->dir);
+    if (!rc)
+        rc = ss_prompts_seek(src, v[1], v[2], v[3], err);
+    if (!rc)
+        acc->prompts = v[0];
+    return rc;
 }
 
 /* ---- the result ---- */
@@ -382,8 +359,10 @@ static void utc_now(char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
-                            double wall, double run_seconds, int64_t run_tokens, ss_error *err)
+static ss_code write_result(const ss_scan_opts *o, const char *dir, ss_scan_acc *acc,
+                            const cJSON *settings, const prompt_log *g,
+                            const ss_weights_fingerprint *fp, double wall, double run_seconds,
+                            int64_t run_tokens, ss_error *err)
 {
     ss_scan_result r = {0};
     r.n_layer = acc->n_layer;
@@ -409,6 +388,9 @@ static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
         cJSON_AddItemToObject(r.meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
         cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
         cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
+        cJSON_AddNumberToObject(pr, "used", (double)acc->prompts);
+        if (g->digests)
+            cJSON_AddItemToObject(pr, "prompt_sha256", cJSON_Duplicate(g->digests, 1));
         cJSON_AddItemToObject(r.meta, "sources", cJSON_CreateArray());
         cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r.meta, "sources"),
                              cJSON_Duplicate(pr, 1));
@@ -425,6 +407,8 @@ static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
         cJSON_AddItemToObject(r.meta, "sdh_regimes", regs);
         cJSON_AddNumberToObject(r.meta, "threads",
                                 o->threads > 0 ? o->threads : omp_get_max_threads());
+        cJSON_AddItemToObject(r.meta, "environment", ss_prov_environment(o->threads));
+        cJSON_AddNumberToObject(r.meta, "fingerprint_seconds", fp->seconds);
         cJSON_AddNumberToObject(r.meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
         cJSON_AddNumberToObject(r.meta, "wall_seconds", wall);
         cJSON_AddNumberToObject(r.meta, "tokens", (double)acc->prompts * acc->n);
@@ -433,7 +417,7 @@ static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
         char when[32];
         utc_now(when, sizeof when);
         cJSON_AddStringToObject(r.meta, "created", when);
-        rc = ss_scan_result_write(o->out_dir, &r, err);
+        rc = ss_scan_result_write(dir, &r, err);
     }
     r.slash_sum = NULL;
     r.slash_count = NULL;
@@ -456,10 +440,6 @@ static ss_code check_opts(const ss_scan_opts *o, ss_error *err)
                        o->len - 1);
     if (o->maps != SS_MAPS_NONE && o->map_size < 1)
         return ss_fail(err, SS_ERR_USAGE, "--map-size must be at least 1");
-    if (!o->out_dir || !*o->out_dir)
-        return ss_fail(err, SS_ERR_USAGE, "--out is required");
-    if (strlen(o->out_dir) > PATH_CAP - 100)
-        return ss_fail(err, SS_ERR_USAGE, "--out: path longer than %d bytes", PATH_CAP - 100);
     return SS_OK;
 }
 
@@ -484,42 +464,23 @@ static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
     return rc;
 }
 
-ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
+static void say(const ss_scan_opts *o, const char *fmt, long long v, const char *dir)
 {
-    ss_code rc = check_opts(o, err);
-    if (rc)
-        return rc;
-    const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
-    ss_scan_acc acc;
-    if ((rc = init_acc(o, &acc, err)))
-        return rc;
+    if (!o->quiet)
+        fprintf(stderr, fmt, v, dir);
+}
+
+/* The prompt loop, checkpointing as it goes; acc and g hold the result. */
+static ss_code run_prompts(const ss_scan_opts *o, const ss_rope *rope, ss_scan_acc *acc,
+                           ss_checkpoint *ck, const cJSON *settings, prompt_log *g,
+                           double wall_before, double *run_s, int64_t *run_tokens, ss_error *err)
+{
     int32_t *ids = ss_calloc((size_t)o->len, sizeof *ids, "prompt ids", err);
-    cJSON *settings = settings_json(o, rope);
-    checkpoint ck = {.generation = 0};
-    snprintf(ck.dir, sizeof ck.dir, "%s/checkpoint", o->out_dir);
-    double wall_before = 0;
-    int found = 0;
-    if (!ids || !settings)
-        rc = ids ? ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory") : SS_ERR_NOMEM;
-    if (!rc && o->resume) {
-        rc = ck_load(&ck, &acc, settings, o->prompts, &wall_before, &found, err);
-        if (!rc && !found && !o->quiet)
-            fprintf(stderr, "slashscope scan: no checkpoint in %s: starting from the beginning\n",
-                    o->out_dir);
-        if (!rc && found && !o->quiet)
-            fprintf(stderr, "slashscope scan: resuming after %lld prompts\n",
-                    (long long)acc.prompts);
-    } else if (!rc) {
-        char p[PATH_CAP];
-        ck_path(&ck, p, "state.json", -1);
-        if (access(p, F_OK) == 0)
-            rc = ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: add "
-                         "--resume to continue it, or delete %s to start afresh", o->out_dir,
-                         ck.dir);
-    }
+    if (!ids)
+        return SS_ERR_NOMEM;
     int every = o->checkpoint_every > 0 ? o->checkpoint_every : 8;
     double every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300;
-    ss_observer obs = ss_scan_acc_observer(&acc);
+    ss_observer obs = ss_scan_acc_observer(acc);
     ss_forward_opts fo = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
                           .observers = &obs, .n_observers = 1};
     ss_progress pg;
@@ -527,42 +488,90 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
                                          : ss_prompts_total_records(o->prompts);
     ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
     double start = ss_now_seconds(), last_ck = start;
-    int64_t run_tokens = 0, since_ck = 0;
+    int64_t since_ck = 0;
+    ss_code rc = SS_OK;
     while (!rc) {
         int got;
         if ((rc = ss_prompts_next(o->prompts, ids, &got, err)) || !got)
             break;
         if ((rc = ss_forward(o->model, ids, o->len, &fo, NULL, err)))
             break;
-        if ((rc = ss_scan_acc_end_prompt(&acc, err)))
+        if ((rc = ss_scan_acc_end_prompt(acc, err)))
             break;
-        run_tokens += o->len;
+        log_prompt(g, ids, o->len);
+        *run_tokens += o->len;
         since_ck++;
         double now = ss_now_seconds();
         char rate[64];
-        snprintf(rate, sizeof rate, "%.0f tok/s", run_tokens / (now - start + 1e-9));
-        ss_progress_update(&pg, acc.prompts, rate);
+        snprintf(rate, sizeof rate, "%.0f tok/s", *run_tokens / (now - start + 1e-9));
+        ss_progress_update(&pg, acc->prompts, rate);
         if (since_ck >= every || now - last_ck >= every_s) {
-            rc = ck_save(&ck, &acc, settings, o->prompts, wall_before + now - start, err);
+            rc = ck_save(ck, acc, settings, o->prompts, g, wall_before + now - start, err);
             since_ck = 0;
             last_ck = ss_now_seconds();
         }
     }
     ss_progress_end(&pg);
+    *run_s = ss_now_seconds() - start;
+    free(ids);
+    return rc;
+}
+
+ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
+{
+    ss_code rc = check_opts(o, err);
+    if (rc)
+        return rc;
+    ss_folder folder;
+    ss_folder_opts fo = {.force = o->force, .resume = o->resume, .marker = "scan.json"};
+    if ((rc = ss_folder_begin(&folder, o->out_dir, &fo, err)))
+        return rc;
+    const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
+    ss_weights_fingerprint fp;
+    ss_scan_acc acc;
+    if ((rc = ss_model_fingerprint(o->model, &fp, err)) || (rc = init_acc(o, &acc, err))) {
+        ss_folder_abort(&folder);
+        return rc;
+    }
+    char work[PATH_CAP];
+    ss_folder_file(&folder, NULL, work, sizeof work);
+    cJSON *settings = settings_json(o, rope, &fp);
+    int synthetic = o->source->kind == SS_SRC_OOD || o->source->kind == SS_SRC_REPEAT;
+    prompt_log g = {.digests = synthetic ? NULL : cJSON_CreateArray()};
+    ss_checkpoint ck;
+    double wall_before = 0, run_s = 0;
+    int64_t run_tokens = 0;
+    int found = 0;
+    if (!settings || (!synthetic && !g.digests))
+        rc = ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory");
+    if (!rc)
+        rc = ss_checkpoint_init(&ck, work, err);
+    if (!rc && folder.resumed) {
+        rc = ck_load(&ck, &acc, settings, o->prompts, &g, &wall_before, &found, err);
+        if (!rc && found)
+            say(o, "slashscope scan: resuming after %lld prompts (%s)\n", (long long)acc.prompts,
+                folder.work);
+    }
+    if (!rc && o->resume && !found && !o->quiet)
+        fprintf(stderr, "slashscope scan: no checkpoint for %s: starting from the beginning\n",
+                o->out_dir);
+    if (!rc)
+        rc = run_prompts(o, rope, &acc, &ck, settings, &g, wall_before, &run_s, &run_tokens, err);
     if (!rc && acc.prompts == 0)
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens in the source (%lld records "
                      "read, %lld too short%s)", o->len,
                      (long long)ss_prompts_records(o->prompts),
                      (long long)ss_prompts_skipped(o->prompts),
                      o->source->chunk ? "" : "; --chunk joins short ones");
-    if (!rc) {
-        double run = ss_now_seconds() - start;
-        rc = write_result(o, &acc, settings, wall_before + run, run, run_tokens, err);
-        if (!rc)
-            ck_remove(&ck);
-    }
+    if (!rc)
+        rc = write_result(o, work, &acc, settings, &g, &fp, wall_before + run_s, run_s,
+                          run_tokens, err);
+    if (!rc)
+        rc = ss_folder_commit(&folder, err);
+    if (rc)
+        ss_folder_abort(&folder);
+    cJSON_Delete(g.digests);
     cJSON_Delete(settings);
-    free(ids);
     ss_scan_acc_free(&acc);
     return rc;
 }

@@ -43,6 +43,21 @@ double *ss_scan_result_average(const ss_scan_result *r, ss_error *err);
 ss_code ss_sdh_csv_write(const char *path, const double *slash, int n_layer, int n_head, int n,
                          const ss_sdh_regime *regimes, int n_regimes, ss_error *err);
 
+/* What a scan's arrays must satisfy whatever their checksums say (SPEC.md
+ * section 2): every count is the number of prompts where the offset has
+ * rows (n - d - skip > 0) and 0 elsewhere, and every sum is finite and
+ * between 0 and its count (each prompt adds a mean of probabilities).
+ * Errors name `what` (the file) and the first entry that fails. */
+ss_code ss_scan_arrays_check(const char *what, const double *sum, const int64_t *count,
+                             int n_layer, int n_head, int n, int skip, int64_t prompts,
+                             ss_error *err);
+
+/* Whether the scan r (read from dir) was made with model m: the same
+ * recorded config and weights' fingerprint; otherwise SS_ERR_INCOMPATIBLE
+ * naming `flag` (e.g. "--sdh"), the field and both values. */
+ss_code ss_scan_result_of_model(const ss_scan_result *r, const char *dir, const cJSON *model,
+                                const char *flag, ss_error *err);
+
 /* Whether two scans are of the same model (every recorded model field but
  * its path, and the RoPE angles), with the same skip, and when same_length
  * the same prompt length; otherwise SS_ERR_INCOMPATIBLE naming the field. */

@@ -232,7 +232,7 @@ int cmd_cone(int argc, char **argv)
     unsigned char *listed = NULL;
     int *cs = NULL, n_cs = 0;
     cJSON *ignored = cJSON_CreateArray();
-    if (ss_headsel_from_args(&a, c->n_layer, c->n_head, &sel, &err))
+    if (ss_headsel_from_args(&a, m, &sel, &err))
         goto done;
     listed = ss_calloc((size_t)c->n_head, 1, "head flags", &err);
     cs = ss_calloc((size_t)c->n_head, sizeof *cs, "head list", &err);

@@ -123,7 +123,7 @@ static ss_code setup(freq_run *r, const ss_args *a, ss_error *err)
     r->has_L = ss_args_has(a, "--L");
     r->fo = (ss_freq_opts){.row = (int)row, .inp_rows = (int)rows, .skip = (int)skip,
                            .max_delta = (int)maxd};
-    if ((rc = ss_headsel_from_args(a, c->n_layer, c->n_head, &r->sel, err)) ||
+    if ((rc = ss_headsel_from_args(a, r->src.run.model, &r->sel, err)) ||
         (rc = make_ablations(r, a, err)))
         return rc;
     if (!(r->refs = ss_calloc((size_t)r->sel.n, sizeof *r->refs, "head list", err)))

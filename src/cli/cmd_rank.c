@@ -367,7 +367,7 @@ int cmd_rank(int argc, char **argv)
     ss_headsel sel = {0};
     ss_rank_acc acc = {0};
     weight_ranks w = {0};
-    if (!ss_headsel_from_args(&a, c->n_layer, c->n_head, &sel, &err) &&
+    if (!ss_headsel_from_args(&a, src.run.model, &sel, &err) &&
         !ss_rank_acc_init(&acc, c, tau, n_tau, &err) && !run_prompts(&src, &acc, a.quiet, &err) &&
         !compute_weights(src.run.model, &acc, &w, &err))
         write_outputs(out, &src, &acc, &w, &sel, &err);

@@ -33,7 +33,8 @@ static const char usage[] =
     "options:\n"
     "  --len N            prompt length (required; at most the model's context unless --allow-long)\n"
     "  --out DIR          output folder: slash.npy, slash_sum.npy, slash_count.npy, scan.json,\n"
-    "                     sdh.csv, maps/ (docs/scan.md)\n"
+    "                     sdh.csv, maps/, SHA256SUMS (docs/scan.md, docs/results.md); written\n"
+    "                     as DIR.partial and renamed when complete; DIR.lock keeps other runs out\n"
     "  --skip K           leave out entries with key position < K (default 4, as the paper)\n"
     "  --seed S           seed of --ood / --repeat (default 0; same seed, same prompts anywhere)\n"
     "  --count P          number of --repeat prompts; with --prompts/--ids-file at most P prompts\n"
@@ -42,7 +43,11 @@ static const char usage[] =
     "  --maps HEADS       pooled mean attention maps: L0H1,L3H2 | all | sdh (this scan's SDHs;\n"
     "                     keeps every head's map while running) | sdh:DIR (the SDHs of scan DIR)\n"
     "  --map-size M       map bins per side (default 256; N bins when N < M)\n"
-    "  --resume           continue an interrupted scan from DIR/checkpoint\n"
+    "  --ood-offset K     --ood/--repeat: start at prompt K of the seed's sequence, so a set can\n"
+    "                     be extended without overlap (--ood 4 --ood-offset 4 adds prompts 4-7)\n"
+    "  --force            replace a finished result in DIR whole (else it is refused), or start\n"
+    "                     afresh over an unfinished one\n"
+    "  --resume           continue an interrupted scan from DIR.partial/checkpoint\n"
     "  --checkpoint-every K   prompts between checkpoints (default 8; also every 5 minutes)\n"
     "  --block-rows B     query rows per attention block (default 64)\n"
     "  --allow-long, --rope-remove L1,L2,..., --p-rope P   as for 'slashscope logits'\n"
@@ -89,10 +94,12 @@ static ss_code maps_from_args(const ss_args *a, const ss_model *m, scan_setup *s
     ss_scan_result r;
     if ((rc = ss_scan_result_read(spec + 4, &r, err)))
         return rc;
-    if (r.n_layer != L || r.n_head != H) {
+    cJSON *mine = ss_scan_model_json(m, a->positional[0], err);
+    rc = mine ? ss_scan_result_of_model(&r, spec + 4, mine, "--maps sdh:", err) : SS_ERR_NOMEM;
+    cJSON_Delete(mine);
+    if (rc) {
         ss_scan_result_free(&r);
-        return ss_fail(err, SS_ERR_INCOMPATIBLE, "--maps %s: that scan has %d x %d heads, this "
-                       "model %d x %d", spec, r.n_layer, r.n_head, L, H);
+        return rc;
     }
     double *avg = ss_scan_result_average(&r, err);
     const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
@@ -144,7 +151,7 @@ int cmd_scan(int argc, char **argv)
 {
     static const ss_flag flags[] = {
         SS_PROMPT_FLAGS, {"--out", 1}, {"--skip", 1}, {"--maps", 1}, {"--map-size", 1},
-        {"--resume", 0}, {"--checkpoint-every", 1}, {"--block-rows", 1}, {"--allow-long", 0},
+        {"--resume", 0}, {"--force", 0}, {"--checkpoint-every", 1}, {"--block-rows", 1}, {"--allow-long", 0},
         {"--rope-remove", 1}, {"--p-rope", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
@@ -181,6 +188,7 @@ int cmd_scan(int argc, char **argv)
     s.so.len = s.src.len;
     s.so.skip = (int)skip;
     s.so.resume = ss_args_has(&a, "--resume");
+    s.so.force = ss_args_has(&a, "--force");
     s.so.checkpoint_every = (int)every;
     s.so.block_rows = (int)block;
     s.so.allow_long = r.allow_long;
@@ -194,7 +202,6 @@ int cmd_scan(int argc, char **argv)
     ss_model_run_close(&r);
     if (rc)
         return ss_cli_fail("scan", &err);
-    if (!a.quiet)
-        print_summary(out);
+    print_summary(out); /* --quiet silences the progress line only */
     return 0;
 }
