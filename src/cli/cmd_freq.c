@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
+#include "cli/out_folder.h"
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
@@ -531,6 +532,8 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
     cJSON_AddStringToObject(root, "command", "freq");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(r->src.run.model, &r->src.run.rope));
+    cJSON *prov = ss_out_provenance(r->src.run.model, 0, err);
+    cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(&r->src));
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "row", r->fo.row);
@@ -542,7 +545,7 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
     if (r->has_L)
         cJSON_AddNumberToObject(set, "L", r->L);
     cJSON_AddItemToObject(root, "selection", ss_headsel_json(&r->sel));
-    ss_code rc = ss_mkdirs(r->out, err);
+    ss_code rc = prov ? ss_mkdirs(r->out, err) : err->code;
     if (!rc)
         rc = write_bands(r, root, err);
     if (!rc)
@@ -564,7 +567,7 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
 
 int cmd_freq(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, {"--out", 1},
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_OUT_FOLDER_FLAGS,
                                     {"--row", 1}, {"--skip", 1}, {"--inp-rows", 1},
                                     {"--deltas", 1}, {"--max-delta", 1}, {"--remove", 1},
                                     {"--no-bands", 0}, {"--active-frac", 1}, {"--L", 1},
@@ -579,10 +582,16 @@ int cmd_freq(int argc, char **argv)
     }
     freq_run r;
     memset(&r, 0, sizeof r);
-    if (ss_args_require(&a, "--out", &r.out, &err) || ss_explain_src_open(&r.src, &a, &err))
+    if (ss_explain_src_open(&r.src, &a, &err))
         return ss_cli_fail("freq", &err);
+    ss_folder folder;
+    if (ss_out_folder_begin(&folder, &a, "freq.json", &r.out, &err)) {
+        ss_explain_src_close(&r.src);
+        return ss_cli_fail("freq", &err);
+    }
     if (!setup(&r, &a, &err) && !run_prompts(&r, a.quiet, &err))
         write_outputs(&r, &err);
+    ss_out_folder_end(&folder, &err);
     ss_freq_acc_free(&r.acc);
     free(r.refs);
     ss_headsel_free(&r.sel);

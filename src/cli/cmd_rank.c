@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
+#include "cli/out_folder.h"
 #include "cli/explain_src.h"
 #include "cli/explain_table.h"
 #include "cli/headsel.h"
@@ -299,12 +300,16 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src, const s
         cJSON_AddStringToObject(root, "command", "rank");
         cJSON_AddStringToObject(root, "version", SS_VERSION);
         cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
+        cJSON *prov = ss_out_provenance(src->run.model, 0, err);
+        if (!prov)
+            rc = err->code;
+        cJSON_AddItemToObject(root, "provenance", prov);
         cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
         cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(acc->tau, acc->n_tau));
         cJSON_AddItemToObject(root, "selection", ss_headsel_json(sel));
         cJSON_AddItemToObject(root, "averages", ss_table_summary_json(&t));
         cJSON_AddItemToObject(root, "heads", ss_table_rows_json(&t));
-        if (!(rc = ss_out_path(path, sizeof path, dir, "rank.json", err)))
+        if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "rank.json", err)))
             rc = ss_json_write_file(path, root, err);
         cJSON_Delete(root);
     }
@@ -345,7 +350,7 @@ static ss_code run_prompts(ss_explain_src *src, ss_rank_acc *acc, int quiet, ss_
 
 int cmd_rank(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, {"--out", 1},
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_OUT_FOLDER_FLAGS,
                                     {"--tau", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
@@ -358,11 +363,16 @@ int cmd_rank(int argc, char **argv)
     const char *out;
     double tau[SS_RANK_MAX_TAU];
     int n_tau;
-    if (ss_args_require(&a, "--out", &out, &err) || parse_taus(&a, tau, &n_tau, &err))
+    if (parse_taus(&a, tau, &n_tau, &err))
         return ss_cli_fail("rank", &err);
     ss_explain_src src;
     if (ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("rank", &err);
+    ss_folder folder;
+    if (ss_out_folder_begin(&folder, &a, "rank.json", &out, &err)) {
+        ss_explain_src_close(&src);
+        return ss_cli_fail("rank", &err);
+    }
     const ss_config *c = &src.run.model->cfg;
     ss_headsel sel = {0};
     ss_rank_acc acc = {0};
@@ -371,6 +381,7 @@ int cmd_rank(int argc, char **argv)
         !ss_rank_acc_init(&acc, c, tau, n_tau, &err) && !run_prompts(&src, &acc, a.quiet, &err) &&
         !compute_weights(src.run.model, &acc, &w, &err))
         write_outputs(out, &src, &acc, &w, &sel, &err);
+    ss_out_folder_end(&folder, &err);
     free(w.wq); free(w.wk); free(w.wq_R); free(w.wk_R);
     ss_rank_acc_free(&acc);
     ss_headsel_free(&sel);
