@@ -273,7 +273,7 @@ ss_code ss_freq_acc_on_layer_done(void *ctx, int layer, ss_error *err)
             continue;
         for (int v = 0; v < a->n_var; v++) {
             size_t off = ((size_t)slot * a->n_var + v) * a->n;
-            ss_slash_finish_prompt(a->diag + off, a->n, a->o.skip, a->score_sum + off,
+            ss_slash_finish_prompt(a->diag + off, a->n, a->o.skip, a->score_sum + off, NULL,
                                    a->score_cnt + off);
             memset(a->diag + off, 0, (size_t)a->n * sizeof *a->diag);
         }

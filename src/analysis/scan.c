@@ -170,8 +170,8 @@ static void ck_path(const checkpoint *c, char *buf, const char *name, int64_t ge
 static void ck_remove_generation(const checkpoint *c, int64_t gen)
 {
     char p[PATH_CAP];
-    const char *names[3] = {"slash_sum", "slash_count", "map_sum"};
-    for (int k = 0; k < 3; k++) {
+    const char *names[4] = {"slash_sum", "slash_sumsq", "slash_count", "map_sum"};
+    for (int k = 0; k < 4; k++) {
         ck_path(c, p, names[k], gen);
         unlink(p);
     }
@@ -188,6 +188,9 @@ static ss_code ck_save(checkpoint *c, const ss_scan_acc *acc, const cJSON *setti
     int64_t shape[3] = {acc->n_layer, acc->n_head, acc->n};
     ck_path(c, p, "slash_sum", gen);
     if ((rc = ss_npy_write(p, SS_NPY_F64, 3, shape, acc->slash_sum, err)))
+        return rc;
+    ck_path(c, p, "slash_sumsq", gen);
+    if ((rc = ss_npy_write(p, SS_NPY_F64, 3, shape, acc->slash_sumsq, err)))
         return rc;
     ck_path(c, p, "slash_count", gen);
     if ((rc = ss_npy_write(p, SS_NPY_I64, 3, shape, acc->slash_count, err)))
@@ -278,6 +281,8 @@ static ss_code ck_load(checkpoint *c, ss_scan_acc *acc, const cJSON *settings, s
     size_t n = (size_t)acc->n_layer * acc->n_head * acc->n;
     if ((rc = ck_load_array(c, "slash_sum", gen, SS_NPY_F64, shape, acc->slash_sum,
                             n * sizeof(double), err)) ||
+        (rc = ck_load_array(c, "slash_sumsq", gen, SS_NPY_F64, shape, acc->slash_sumsq,
+                            n * sizeof(double), err)) ||
         (rc = ck_load_array(c, "slash_count", gen, SS_NPY_I64, shape, acc->slash_count,
                             n * sizeof(int64_t), err)))
         return rc;
@@ -313,7 +318,8 @@ static void ck_remove(const checkpoint *c)
     DIR *d = opendir(c->dir);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL)
-        if (starts_with(e->d_name, "slash_sum.") || starts_with(e->d_name, "slash_count.") ||
+        if (starts_with(e->d_name, "slash_sum.") || starts_with(e->d_name, "slash_sumsq.") ||
+            starts_with(e->d_name, "slash_count.") ||
             starts_with(e->d_name, "map_sum.") || starts_with(e->d_name, "state.json")) {
             ck_path(c, p, e->d_name, -1);
             unlink(p);
@@ -392,6 +398,7 @@ static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
     r.skip = acc->skip;
     r.prompts = acc->prompts;
     r.slash_sum = acc->slash_sum; /* borrowed: cleared before freeing r */
+    r.slash_sumsq = acc->slash_sumsq;
     r.slash_count = acc->slash_count;
     r.map_size = acc->n_maps > 0 ? o->map_size : 0;
     r.bins = acc->bins;
@@ -436,6 +443,7 @@ static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
         rc = ss_scan_result_write(o->out_dir, &r, err);
     }
     r.slash_sum = NULL;
+    r.slash_sumsq = NULL;
     r.slash_count = NULL;
     ss_scan_result_free(&r);
     return rc;

@@ -32,8 +32,11 @@ ss_code ss_scan_acc_init(ss_scan_acc *a, int n_layer, int n_head, int n, int ski
                                  "scan diagonal sums", err);
     a->tmp = ss_calloc((size_t)n, sizeof *a->tmp, "scan buffer", err);
     a->slash_sum = ss_calloc(lh * (size_t)n, sizeof *a->slash_sum, "slash sums", err);
+    a->slash_sumsq = ss_calloc(lh * (size_t)n, sizeof *a->slash_sumsq, "slash sums of squares",
+                               err);
     a->slash_count = ss_calloc(lh * (size_t)n, sizeof *a->slash_count, "slash counts", err);
-    if (!a->map_slot || !a->rdiag || !a->tmp || !a->slash_sum || !a->slash_count) {
+    if (!a->map_slot || !a->rdiag || !a->tmp || !a->slash_sum || !a->slash_sumsq ||
+        !a->slash_count) {
         ss_scan_acc_free(a);
         return SS_ERR_NOMEM;
     }
@@ -77,6 +80,7 @@ void ss_scan_acc_free(ss_scan_acc *a)
     free(a->rdiag);
     free(a->tmp);
     free(a->slash_sum);
+    free(a->slash_sumsq);
     free(a->slash_count);
     free(a->map_sum);
     memset(a, 0, sizeof *a);
@@ -147,7 +151,8 @@ ss_code ss_scan_acc_on_layer_done(void *ctx, int layer, ss_error *err)
         for (int d = 0; d < n; d++)
             a->tmp[d] = rdiag[n - 1 - d];
         size_t at = ((size_t)layer * a->n_head + h) * (size_t)n;
-        ss_slash_finish_prompt(a->tmp, n, a->skip, a->slash_sum + at, a->slash_count + at);
+        ss_slash_finish_prompt(a->tmp, n, a->skip, a->slash_sum + at, a->slash_sumsq + at,
+                               a->slash_count + at);
         memset(rdiag, 0, (size_t)n * sizeof *rdiag);
     }
     a->layers_done++;
@@ -197,6 +202,7 @@ ss_code ss_scan_acc_merge(ss_scan_acc *a, const ss_scan_acc *b, ss_error *err)
                        "different heads or sizes");
     for (size_t x = 0; x < cells; x++) {
         a->slash_sum[x] += b->slash_sum[x];
+        a->slash_sumsq[x] += b->slash_sumsq[x];
         a->slash_count[x] += b->slash_count[x];
     }
     size_t m = (size_t)a->n_maps * a->bins * a->bins;

@@ -7,8 +7,10 @@
  *  - per-prompt diagonal sums for the heads of the layer being run (H x n
  *    doubles), folded into slash_sum / slash_count (ss_slash_finish_prompt)
  *    when the layer is done, so memory is O(L H n), never O(n^2);
- *  - slash_sum [L, H, n] (per-prompt means summed) and slash_count [L, H, n]
- *    (prompts counted at each offset): disjoint prompt sets merge by adding;
+ *  - slash_sum [L, H, n] (per-prompt means summed), slash_sumsq [L, H, n]
+ *    (their squares summed, for the spread over prompts) and slash_count
+ *    [L, H, n] (prompts counted at each offset): disjoint prompt sets merge
+ *    by adding;
  *  - map_sum [n_maps, B, B]: sums over prompts of S[i][j] over each block.
  *
  * Pooling rule: B = min(M, n) bins; bin b holds positions
@@ -40,6 +42,7 @@ typedef struct {
     double *rdiag;       /* [H * n]: current layer's diagonal sums, offset d at n - 1 - d */
     double *tmp;         /* [n] */
     double *slash_sum;   /* [L * H * n] */
+    double *slash_sumsq; /* [L * H * n] */
     int64_t *slash_count;/* [L * H * n] */
     double *map_sum;     /* [n_maps * B * B] */
     int64_t prompts;     /* prompts completed */

@@ -33,8 +33,10 @@ static ss_code scan_finish(void *self, void *result, ss_error *err)
     r->skip = a->skip;
     r->prompts = a->prompts;
     r->slash_sum = ss_memdup(a->slash_sum, cells * sizeof(double), "slash sums", err);
+    r->slash_sumsq = ss_memdup(a->slash_sumsq, cells * sizeof(double), "slash sums of squares",
+                               err);
     r->slash_count = ss_memdup(a->slash_count, cells * sizeof(int64_t), "slash counts", err);
-    if (!r->slash_sum || !r->slash_count) {
+    if (!r->slash_sum || !r->slash_sumsq || !r->slash_count) {
         ss_scan_result_free(r);
         return SS_ERR_NOMEM;
     }
