@@ -568,7 +568,7 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
         ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
         sch.start = sch.last = start;
         ss_analysis *list[1] = {&an};
-        ss_run_opts ro = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
+        ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
                           .between_prompts = ck_between, .between_ctx = &sch,
                           .progress_base = acc->prompts};
         rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, &run_prompts, err);
