@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analysis/scan_acc.h"
+#include "analysis/scan_analysis.h"
+#include "analysis/source.h"
 #include "analysis/scan_result.h"
 #include "analysis/sdh.h"
 #include "common/mem.h"
 #include "common/progress.h"
-#include "engine/forward.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
 #include "io/npy.h"
@@ -205,21 +205,23 @@ static void log_prompt(prompt_log *g, const int32_t *ids, int n)
     cJSON_AddItemToArray(g->digests, cJSON_CreateString(hex));
 }
 
-static int ck_arrays(ss_scan_acc *acc, ss_ck_array a[3])
+static int ck_arrays(ss_scan_acc *acc, ss_ck_array a[4])
 {
     a[0] = (ss_ck_array){"slash_sum", SS_NPY_F64, 3, {acc->n_layer, acc->n_head, acc->n},
                          acc->slash_sum};
-    a[1] = (ss_ck_array){"slash_count", SS_NPY_I64, 3, {acc->n_layer, acc->n_head, acc->n},
+    a[1] = (ss_ck_array){"slash_sumsq", SS_NPY_F64, 3, {acc->n_layer, acc->n_head, acc->n},
+                         acc->slash_sumsq};
+    a[2] = (ss_ck_array){"slash_count", SS_NPY_I64, 3, {acc->n_layer, acc->n_head, acc->n},
                          acc->slash_count};
-    a[2] = (ss_ck_array){"map_sum", SS_NPY_F64, 3, {acc->n_maps, acc->bins, acc->bins},
+    a[3] = (ss_ck_array){"map_sum", SS_NPY_F64, 3, {acc->n_maps, acc->bins, acc->bins},
                          acc->map_sum};
-    return acc->n_maps > 0 ? 3 : 2;
+    return acc->n_maps > 0 ? 4 : 3;
 }
 
 static ss_code ck_save(ss_checkpoint *c, ss_scan_acc *acc, const cJSON *settings,
                        const ss_prompts *src, const prompt_log *g, double wall, ss_error *err)
 {
-    ss_ck_array a[3];
+    ss_ck_array a[4];
     int n = ck_arrays(acc, a);
     cJSON *st = cJSON_CreateObject();
     cJSON_AddItemToObject(st, "settings", cJSON_Duplicate(settings, 1));
@@ -269,8 +271,8 @@ static ss_code ck_check_state(const cJSON *st, const cJSON *settings, const char
     if (g->digests && (!cJSON_IsArray(d) || cJSON_GetArraySize(d) != v[0]))
         return ss_fail(err, SS_ERR_FORMAT, "%s: \"prompt_sha256\" must list the %lld prompts done",
                        file, v[0]);
-    return ss_scan_arrays_check(file, acc->slash_sum, acc->slash_count, acc->n_layer,
-                                acc->n_head, acc->n, acc->skip, v[0], err);
+    return ss_scan_arrays_check(file, acc->slash_sum, acc->slash_sumsq, acc->slash_count,
+                                acc->n_layer, acc->n_head, acc->n, acc->skip, v[0], err);
 }
 
 /* Loads the checkpoint into acc and moves the source to where it was.
@@ -278,7 +280,7 @@ static ss_code ck_check_state(const cJSON *st, const cJSON *settings, const char
 static ss_code ck_load(ss_checkpoint *c, ss_scan_acc *acc, const cJSON *settings,
                        ss_prompts *src, prompt_log *g, double *wall, int *found, ss_error *err)
 {
-    ss_ck_array a[3];
+    ss_ck_array a[4];
     int n = ck_arrays(acc, a);
     cJSON *st = NULL;
     ss_code rc = ss_checkpoint_load(c, a, n, &st, found, err);
@@ -371,6 +373,7 @@ static ss_code write_result(const ss_scan_opts *o, const char *dir, ss_scan_acc 
     r.skip = acc->skip;
     r.prompts = acc->prompts;
     r.slash_sum = acc->slash_sum; /* borrowed: cleared before freeing r */
+    r.slash_sumsq = acc->slash_sumsq;
     r.slash_count = acc->slash_count;
     r.map_size = acc->n_maps > 0 ? o->map_size : 0;
     r.bins = acc->bins;
@@ -420,6 +423,7 @@ static ss_code write_result(const ss_scan_opts *o, const char *dir, ss_scan_acc 
         rc = ss_scan_result_write(dir, &r, err);
     }
     r.slash_sum = NULL;
+    r.slash_sumsq = NULL;
     r.slash_count = NULL;
     ss_scan_result_free(&r);
     return rc;
@@ -443,7 +447,7 @@ static ss_code check_opts(const ss_scan_opts *o, ss_error *err)
     return SS_OK;
 }
 
-static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
+static ss_code new_scan(const ss_scan_opts *o, ss_analysis *an, ss_error *err)
 {
     const ss_config *c = &o->model->cfg;
     size_t lh = (size_t)c->n_layer * c->n_head;
@@ -458,62 +462,94 @@ static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
         memset(all, 1, lh);
         flags = all;
     }
-    ss_code rc = ss_scan_acc_init(acc, c->n_layer, c->n_head, o->len, o->skip, o->map_size,
-                                  flags, err);
+    ss_code rc = ss_scan_analysis_new(an, c->n_layer, c->n_head, o->len, o->skip, o->map_size,
+                                      flags, err);
     free(all);
     return rc;
 }
 
-static void say(const ss_scan_opts *o, const char *fmt, long long v, const char *dir)
+/* The prompts as the driver reads them, each one's digest logged (text
+ * and id sources) as it goes by. */
+typedef struct {
+    ss_prompt_source inner;
+    prompt_log *log;
+} logged_source;
+
+static ss_code logged_next(void *ctx, const int32_t **ids, int *n, ss_error *err)
 {
-    if (!o->quiet)
-        fprintf(stderr, fmt, v, dir);
+    logged_source *s = ctx;
+    ss_code rc = s->inner.next(s->inner.ctx, ids, n, err);
+    if (!rc && *n > 0)
+        log_prompt(s->log, *ids, *n);
+    return rc;
 }
 
-/* The prompt loop, checkpointing as it goes; acc and g hold the result. */
-static ss_code run_prompts(const ss_scan_opts *o, const ss_rope *rope, ss_scan_acc *acc,
-                           ss_checkpoint *ck, const cJSON *settings, prompt_log *g,
-                           double wall_before, double *run_s, int64_t *run_tokens, ss_error *err)
+/* Between prompts: a checkpoint every `every` prompts or `every_s` seconds. */
+typedef struct {
+    ss_checkpoint ck;
+    ss_scan_acc *acc;
+    const cJSON *settings;
+    const ss_prompts *prompts;
+    const prompt_log *log;
+    int every;
+    double every_s, wall_before, start, last;
+    int64_t last_done;
+} ck_schedule;
+
+static ss_code ck_between(void *ctx, int64_t done, ss_error *err)
 {
-    int32_t *ids = ss_calloc((size_t)o->len, sizeof *ids, "prompt ids", err);
-    if (!ids)
-        return SS_ERR_NOMEM;
-    int every = o->checkpoint_every > 0 ? o->checkpoint_every : 8;
-    double every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300;
-    ss_observer obs = ss_scan_acc_observer(acc);
-    ss_forward_opts fo = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
-                          .observers = &obs, .n_observers = 1};
-    ss_progress pg;
+    ck_schedule *s = ctx;
+    double now = ss_now_seconds();
+    if (done - s->last_done < s->every && now - s->last < s->every_s)
+        return SS_OK;
+    s->last_done = done;
+    ss_code rc = ck_save(&s->ck, s->acc, s->settings, s->prompts, s->log,
+                         s->wall_before + now - s->start, err);
+    s->last = ss_now_seconds();
+    return rc;
+}
+
+/* Continues the checkpoint of a resumed scan (the folder kept it). */
+static ss_code ck_start(const ss_scan_opts *o, const ss_folder *f, ck_schedule *s,
+                        prompt_log *g, ss_error *err)
+{
+    int found = 0;
+    ss_code rc = SS_OK;
+    if (f->resumed)
+        rc = ck_load(&s->ck, s->acc, s->settings, o->prompts, g, &s->wall_before, &found, err);
+    if (!rc && o->resume && !o->quiet) {
+        if (found)
+            fprintf(stderr, "slashscope scan: resuming after %lld prompts (%s)\n",
+                    (long long)s->acc->prompts, f->work);
+        else
+            fprintf(stderr, "slashscope scan: no checkpoint for %s: starting from the "
+                    "beginning\n", o->out_dir);
+    }
+    return rc;
+}
+
+/* The driver over the logged source, with checkpoints between prompts. */
+static ss_code run_prompts(const ss_scan_opts *o, const ss_rope *rope, ss_analysis *an,
+                           ck_schedule *sch, prompt_log *g, int64_t *run_prompts_done,
+                           ss_error *err)
+{
     int64_t total = o->source->count > 0 ? o->source->count
                                          : ss_prompts_total_records(o->prompts);
+    logged_source ls = {.log = g};
+    ss_code rc = ss_prompt_source_prompts(&ls.inner, o->prompts, o->len, total, err);
+    if (rc)
+        return rc;
+    ss_prompt_source src = {.ctx = &ls, .next = logged_next, .total = ls.inner.total};
+    ss_progress pg;
     ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
-    double start = ss_now_seconds(), last_ck = start;
-    int64_t since_ck = 0;
-    ss_code rc = SS_OK;
-    while (!rc) {
-        int got;
-        if ((rc = ss_prompts_next(o->prompts, ids, &got, err)) || !got)
-            break;
-        if ((rc = ss_forward(o->model, ids, o->len, &fo, NULL, err)))
-            break;
-        if ((rc = ss_scan_acc_end_prompt(acc, err)))
-            break;
-        log_prompt(g, ids, o->len);
-        *run_tokens += o->len;
-        since_ck++;
-        double now = ss_now_seconds();
-        char rate[64];
-        snprintf(rate, sizeof rate, "%.0f tok/s", *run_tokens / (now - start + 1e-9));
-        ss_progress_update(&pg, acc->prompts, rate);
-        if (since_ck >= every || now - last_ck >= every_s) {
-            rc = ck_save(ck, acc, settings, o->prompts, g, wall_before + now - start, err);
-            since_ck = 0;
-            last_ck = ss_now_seconds();
-        }
-    }
+    sch->start = sch->last = ss_now_seconds();
+    ss_analysis *list[1] = {an};
+    ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
+                           .between_prompts = ck_between, .between_ctx = sch,
+                           .progress_base = sch->acc->prompts};
+    rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, run_prompts_done, err);
     ss_progress_end(&pg);
-    *run_s = ss_now_seconds() - start;
-    free(ids);
+    ss_prompt_source_free(&ls.inner);
     return rc;
 }
 
@@ -528,8 +564,8 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
         return rc;
     const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
     ss_weights_fingerprint fp;
-    ss_scan_acc acc;
-    if ((rc = ss_model_fingerprint(o->model, &fp, err)) || (rc = init_acc(o, &acc, err))) {
+    ss_analysis an;
+    if ((rc = ss_model_fingerprint(o->model, &fp, err)) || (rc = new_scan(o, &an, err))) {
         ss_folder_abort(&folder);
         return rc;
     }
@@ -538,40 +574,38 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
     cJSON *settings = settings_json(o, rope, &fp);
     int synthetic = o->source->kind == SS_SRC_OOD || o->source->kind == SS_SRC_REPEAT;
     prompt_log g = {.digests = synthetic ? NULL : cJSON_CreateArray()};
-    ss_checkpoint ck;
-    double wall_before = 0, run_s = 0;
-    int64_t run_tokens = 0;
-    int found = 0;
+    ck_schedule sch = {.acc = ss_scan_analysis_acc(&an), .settings = settings,
+                       .prompts = o->prompts, .log = &g,
+                       .every = o->checkpoint_every > 0 ? o->checkpoint_every : 8,
+                       .every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300};
+    ss_scan_acc *acc = sch.acc;
     if (!settings || (!synthetic && !g.digests))
         rc = ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory");
     if (!rc)
-        rc = ss_checkpoint_init(&ck, work, err);
-    if (!rc && folder.resumed) {
-        rc = ck_load(&ck, &acc, settings, o->prompts, &g, &wall_before, &found, err);
-        if (!rc && found)
-            say(o, "slashscope scan: resuming after %lld prompts (%s)\n", (long long)acc.prompts,
-                folder.work);
-    }
-    if (!rc && o->resume && !found && !o->quiet)
-        fprintf(stderr, "slashscope scan: no checkpoint for %s: starting from the beginning\n",
-                o->out_dir);
+        rc = ss_checkpoint_init(&sch.ck, work, err);
     if (!rc)
-        rc = run_prompts(o, rope, &acc, &ck, settings, &g, wall_before, &run_s, &run_tokens, err);
-    if (!rc && acc.prompts == 0)
+        rc = ck_start(o, &folder, &sch, &g, err);
+    double start = ss_now_seconds();
+    int64_t done = 0;
+    if (!rc)
+        rc = run_prompts(o, rope, &an, &sch, &g, &done, err);
+    if (!rc && acc->prompts == 0)
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens in the source (%lld records "
                      "read, %lld too short%s)", o->len,
                      (long long)ss_prompts_records(o->prompts),
                      (long long)ss_prompts_skipped(o->prompts),
                      o->source->chunk ? "" : "; --chunk joins short ones");
-    if (!rc)
-        rc = write_result(o, work, &acc, settings, &g, &fp, wall_before + run_s, run_s,
-                          run_tokens, err);
+    if (!rc) {
+        double run = ss_now_seconds() - start;
+        rc = write_result(o, work, acc, settings, &g, &fp, sch.wall_before + run, run,
+                          done * o->len, err);
+    }
     if (!rc)
         rc = ss_folder_commit(&folder, err);
     if (rc)
         ss_folder_abort(&folder);
     cJSON_Delete(g.digests);
     cJSON_Delete(settings);
-    ss_scan_acc_free(&acc);
+    ss_analysis_free(&an);
     return rc;
 }
