@@ -6,6 +6,7 @@
 #  4 a finished result overwritten, with stale files left behind (scan, freq)
 #  5 --quiet hiding the result listing
 #  8 a failed re-run leaving a mixed folder
+#  7 one κ for two regimes, no check of κ against N, listings that flood
 #  9 two runs into one --out
 # 10 resume accepting another tokenizer, changed weights, damaged or edited
 #    checkpoints; merge accepting tampered arrays
@@ -214,6 +215,38 @@ cp "$T/b4/slash_sum.npy" "$T/t1/"
 sed -i -E 's/"prompt_count":[[:space:]]*4/"prompt_count": 999/' "$T/t1/scan.json"
 expect_fail "merge of prompt_count 999" "where 999 were recorded" \
     "$BIN" merge "$T/a4" "$T/t1" --out "$T/m"
+
+# ---- 7: each regime its own κ; the large one checked against N; short listings ----
+expect_fail "--kappa without --delta" "--kappa-small" "$BIN" sdh "$T/ss" --kappa 0.3
+"$BIN" sdh "$T/ss" --kappa-small 0.3 >"$T/sdh.out" || fail "sdh --kappa-small"
+grep -q "small regime (Δ 0..4, κ 0.3)" "$T/sdh.out" || fail "--kappa-small not applied"
+grep -q "large regime (Δ 500..5000, κ 0.001)" "$T/sdh.out" || fail "--kappa-small changed the large κ"
+"$BIN" sdh "$T/ss" --delta 500:5000 >"$T/sdh.out" 2>/dev/null || fail "sdh --delta 500:5000"
+grep -q "custom regime (Δ 500..5000, κ 0.001)" "$T/sdh.out" || fail "κ does not follow --delta"
+ok "scan at the full context" "$BIN" scan "$S" --ood 1 --len 512 "${Q[@]}" --out "$T/n512"
+grep -q "large regime's κ 0.001 is only 0.5x uniform attention at N = 512.*κ = 0.00977 (--kappa-large)" \
+    "$T/err" || fail "no warning about κ against N: $(cat "$T/err")"
+"$BIN" scan "$S" --ids-file "$IDS" --count 4 --len 64 "${Q[@]}" --force --out "$T/ss" >"$T/list.out" ||
+    fail "scan listing"
+rows=$(awk -F, '$1 == "small" && $3 == 1' "$T/ss/sdh.csv" | wc -l)
+shown=$(grep -cE '^ +1  L[0-9]+H[0-9]+ ' "$T/list.out")
+[ "$rows" -gt 3 ] && [ "$shown" -eq 3 ] && grep -q "($((rows - 3)) more at Δ = 1)" "$T/list.out" ||
+    fail "listing at Δ 1: $shown shown of $rows (want 3 and a count of the rest)"
+
+# ---- say what happened: compare writes files; freq marks heads far below their scan ----
+ok "ood scan" "$BIN" scan "$S" --ood 4 --len 64 "${Q[@]}" --out "$T/ss_ood"
+"$BIN" compare "$T/ss" "$T/ss_ood" --out "$T/cmp" >"$T/cmp.out" || fail "compare --out"
+grep -q "^compared [0-9]* SDHs" "$T/cmp.out" || fail "compare summary: $(cat "$T/cmp.out")"
+[ -f "$T/cmp/compare.csv" ] && [ -f "$T/cmp/compare.json" ] || fail "compare files missing"
+LC_ALL=C grep -q '[^ -~]' "$T/cmp/compare.csv" && fail "compare.csv is not ASCII"
+"$BIN" freq "$S" --ood 2 --len 64 --sdh "$T/ss" --out "$T/f_ood" --quiet >"$T/f.out" || fail "freq ood"
+grep -q "SDHs score under half their scan's score" "$T/f.out" || fail "freq summary: $(cat "$T/f.out")"
+"$PY" - "$T/f_ood/freq.json" <<'PY' || fail "freq.json sdh_scores inconsistent"
+import json, sys
+e = json.load(open(sys.argv[1]))["sdh_scores"]
+ok = all(x["far_below"] == (x["score"] is None or x["score"] < 0.5 * x["scan_score"]) for x in e)
+sys.exit(0 if e and ok and any(x["far_below"] for x in e) else 1)
+PY
 
 # ---- reproducible from the provenance ----
 rerun() { # DIR NEW: the scan command scan.json describes, run again into NEW

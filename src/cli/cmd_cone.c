@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/explain_out.h"
 #include "cli/out_folder.h"
+#include "cli/summary.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
 #include "engine/forward.h"
@@ -269,7 +270,8 @@ int cmd_cone(int argc, char **argv)
     write_json(out, m, &o, &rep, &sel, listed, ignored, &err);
     ignored = NULL; /* owned by the JSON tree, freed with it */
 done:
-    ss_out_folder_end(&folder, &err);
+    if (!ss_out_folder_end(&folder, &err))
+        ss_summary_cone(stdout, ss_args_get(&a, "--out"));
     cJSON_Delete(ignored);
     ss_cone_report_free(&rep);
     ss_headsel_free(&sel);

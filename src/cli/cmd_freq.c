@@ -14,6 +14,7 @@
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
 #include "cli/out_folder.h"
+#include "cli/summary.h"
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
@@ -497,6 +498,35 @@ static ss_code write_inp(const freq_run *r, ss_error *err)
     return rc;
 }
 
+/* With --sdh: each SDH's score on these prompts next to the score its scan
+ * found; under half of it is marked "far_below" (OOD prompts, where a text
+ * SDH may not be slash-dominant at all and its ablation ratios mean little). */
+static ss_code check_scan_scores(const freq_run *r, cJSON *root, ss_error *err)
+{
+    int n = r->acc->n;
+    double *base = ss_calloc((size_t)n, sizeof *base, "slash scores", err);
+    if (!base)
+        return SS_ERR_NOMEM;
+    cJSON *arr = cJSON_AddArrayToObject(root, "sdh_scores");
+    for (int i = 0; i < r->sel.n_sdh; i++) {
+        const ss_sdh *e = &r->sel.sdh[i];
+        int slot = r->acc->slot_of[e->layer * r->acc->n_head + e->head];
+        ss_freq_acc_scores(r->acc, slot, 0, base);
+        double here = e->delta < n ? base[e->delta] : NAN;
+        char name[32];
+        ss_head_name(e->layer, e->head, name, sizeof name);
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", name);
+        cJSON_AddNumberToObject(x, "delta", e->delta);
+        cJSON_AddItemToObject(x, "score", ss_json_num_or_null(here));
+        cJSON_AddNumberToObject(x, "scan_score", e->score);
+        cJSON_AddBoolToObject(x, "far_below", !(here >= 0.5 * e->score));
+        cJSON_AddItemToArray(arr, x);
+    }
+    free(base);
+    return SS_OK;
+}
+
 static ss_code write_outputs(freq_run *r, ss_error *err)
 {
     cJSON *root = cJSON_CreateObject();
@@ -529,6 +559,8 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
         rc = write_usage(r, err);
     if (!rc)
         rc = write_inp(r, err);
+    if (!rc && r->sel.n_sdh)
+        rc = check_scan_scores(r, root, err);
     char path[4096];
     if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "freq.json", err)))
         rc = ss_json_write_file(path, root, err);
@@ -563,7 +595,8 @@ int cmd_freq(int argc, char **argv)
     if (!setup(&r, &a, &err) &&
         !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err))
         write_outputs(&r, &err);
-    ss_out_folder_end(&folder, &err);
+    if (!ss_out_folder_end(&folder, &err))
+        ss_summary_freq(stdout, ss_args_get(&a, "--out"));
     if (r.acc)
         ss_analysis_free(&r.an);
     free(r.refs);

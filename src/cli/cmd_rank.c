@@ -11,6 +11,7 @@
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
 #include "cli/out_folder.h"
+#include "cli/summary.h"
 #include "cli/explain_src.h"
 #include "cli/explain_table.h"
 #include "cli/headsel.h"
@@ -351,7 +352,8 @@ int cmd_rank(int argc, char **argv)
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "rank", a.quiet, &err) &&
         !compute_weights(src.run.model, ss_rank_analysis_acc(&an), &w, &err))
         write_outputs(out, &src, ss_rank_analysis_acc(&an), &w, &sel, &err);
-    ss_out_folder_end(&folder, &err);
+    if (!ss_out_folder_end(&folder, &err))
+        ss_summary_rank(stdout, ss_args_get(&a, "--out"));
     free(w.wq); free(w.wk); free(w.wq_R); free(w.wk_R);
     ss_analysis_free(&an);
     ss_headsel_free(&sel);

@@ -133,10 +133,19 @@ static void print_summary(const char *dir)
     printf("scanned %lld prompts of %d tokens in %.1f s (%.0f tokens/s); results in %s\n",
            (long long)r.prompts, r.n, cJSON_IsNumber(wall) ? wall->valuedouble : 0,
            cJSON_IsNumber(tps) ? tps->valuedouble : 0, dir);
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(r.meta, "prompts");
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(pr, "records_read");
+    const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(pr, "skipped_short");
+    const cJSON *chunk = cJSON_GetObjectItemCaseSensitive(pr, "chunk");
+    if (cJSON_IsNumber(skipped) && skipped->valuedouble > 0)
+        printf("skipped %.0f of %.0f records: shorter than %d tokens%s\n", skipped->valuedouble,
+               cJSON_IsNumber(rec) ? rec->valuedouble : 0, r.n,
+               cJSON_IsTrue(chunk) ? " (the unfinished last window)" : "; --chunk joins them");
     const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
     for (int g = 0; g < 2 && avg; g++) {
         if (reg[g].d_min >= r.n)
             continue;
+        ss_sdh_kappa_warn(stderr, "scan", &reg[g], r.n);
         ss_sdh *list;
         int n;
         if (ss_sdh_find(avg, r.n_layer, r.n_head, r.n, &reg[g], &list, &n, &err) == SS_OK) {
