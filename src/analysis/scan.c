@@ -382,63 +382,64 @@ static void utc_now(char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
-                            double wall, double run_seconds, int64_t run_tokens, ss_error *err)
+/* The finished scan as a result struct: the accumulator's sums move into
+ * *r (acc keeps no arrays afterwards), scan.json's fields into r->meta. */
+static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
+                            double wall, double run_seconds, int64_t run_tokens,
+                            ss_scan_result *r, ss_error *err)
 {
-    ss_scan_result r = {0};
-    r.n_layer = acc->n_layer;
-    r.n_head = acc->n_head;
-    r.n = acc->n;
-    r.skip = acc->skip;
-    r.prompts = acc->prompts;
-    r.slash_sum = acc->slash_sum; /* borrowed: cleared before freeing r */
-    r.slash_count = acc->slash_count;
-    r.map_size = acc->n_maps > 0 ? o->map_size : 0;
-    r.bins = acc->bins;
-    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, &r, err) : SS_OK;
-    if (!rc) {
-        r.meta = cJSON_CreateObject();
-        cJSON_AddStringToObject(r.meta, "format", "slashscope-scan");
-        cJSON_AddNumberToObject(r.meta, "format_version", 1);
-        cJSON_AddStringToObject(r.meta, "tool_version", SS_VERSION);
-        const cJSON *x;
-        cJSON_ArrayForEach(x, settings)
-            cJSON_AddItemToObject(r.meta, x->string, cJSON_Duplicate(x, 1));
-        cJSON *pr = cJSON_GetObjectItemCaseSensitive(r.meta, "prompts");
-        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
-        cJSON_AddItemToObject(r.meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
-        cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
-        cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
-        cJSON_AddItemToObject(r.meta, "sources", cJSON_CreateArray());
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r.meta, "sources"),
-                             cJSON_Duplicate(pr, 1));
-        const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
-        cJSON *regs = cJSON_CreateArray();
-        for (int g = 0; g < 2; g++) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "name", reg[g].name);
-            cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
-            int d[2] = {reg[g].d_min, reg[g].d_max};
-            cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
-            cJSON_AddItemToArray(regs, e);
-        }
-        cJSON_AddItemToObject(r.meta, "sdh_regimes", regs);
-        cJSON_AddNumberToObject(r.meta, "threads",
-                                o->threads > 0 ? o->threads : omp_get_max_threads());
-        cJSON_AddNumberToObject(r.meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
-        cJSON_AddNumberToObject(r.meta, "wall_seconds", wall);
-        cJSON_AddNumberToObject(r.meta, "tokens", (double)acc->prompts * acc->n);
-        cJSON_AddNumberToObject(r.meta, "tokens_per_second",
-                                run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
-        char when[32];
-        utc_now(when, sizeof when);
-        cJSON_AddStringToObject(r.meta, "created", when);
-        rc = ss_scan_result_write(o->out_dir, &r, err);
+    memset(r, 0, sizeof *r);
+    r->n_layer = acc->n_layer;
+    r->n_head = acc->n_head;
+    r->n = acc->n;
+    r->skip = acc->skip;
+    r->prompts = acc->prompts;
+    r->slash_sum = acc->slash_sum;
+    r->slash_count = acc->slash_count;
+    acc->slash_sum = NULL;
+    acc->slash_count = NULL;
+    r->map_size = acc->n_maps > 0 ? o->map_size : 0;
+    r->bins = acc->bins;
+    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, r, err) : SS_OK;
+    if (rc)
+        return rc;
+    r->meta = cJSON_CreateObject();
+    cJSON_AddStringToObject(r->meta, "format", "slashscope-scan");
+    cJSON_AddNumberToObject(r->meta, "format_version", 1);
+    cJSON_AddStringToObject(r->meta, "tool_version", SS_VERSION);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, settings)
+        cJSON_AddItemToObject(r->meta, x->string, cJSON_Duplicate(x, 1));
+    cJSON *pr = cJSON_GetObjectItemCaseSensitive(r->meta, "prompts");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
+    cJSON_AddItemToObject(r->meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
+    cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
+    cJSON_AddItemToObject(r->meta, "sources", cJSON_CreateArray());
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r->meta, "sources"),
+                         cJSON_Duplicate(pr, 1));
+    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    cJSON *regs = cJSON_CreateArray();
+    for (int g = 0; g < 2; g++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", reg[g].name);
+        cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
+        int d[2] = {reg[g].d_min, reg[g].d_max};
+        cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
+        cJSON_AddItemToArray(regs, e);
     }
-    r.slash_sum = NULL;
-    r.slash_count = NULL;
-    ss_scan_result_free(&r);
-    return rc;
+    cJSON_AddItemToObject(r->meta, "sdh_regimes", regs);
+    cJSON_AddNumberToObject(r->meta, "threads",
+                            o->threads > 0 ? o->threads : omp_get_max_threads());
+    cJSON_AddNumberToObject(r->meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
+    cJSON_AddNumberToObject(r->meta, "wall_seconds", wall);
+    cJSON_AddNumberToObject(r->meta, "tokens", (double)r->prompts * r->n);
+    cJSON_AddNumberToObject(r->meta, "tokens_per_second",
+                            run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
+    char when[32];
+    utc_now(when, sizeof when);
+    cJSON_AddStringToObject(r->meta, "created", when);
+    return SS_OK;
 }
 
 /* ---- the loop ---- */
@@ -447,19 +448,19 @@ static ss_code check_opts(const ss_scan_opts *o, ss_error *err)
 {
     const ss_config *c = &o->model->cfg;
     if (o->len < 1)
-        return ss_fail(err, SS_ERR_USAGE, "--len must be at least 1");
+        return ss_fail(err, SS_ERR_USAGE, "len must be at least 1");
+    if (o->resume && !o->out_dir)
+        return ss_fail(err, SS_ERR_USAGE, "resume needs the output folder holding the checkpoint");
     if (o->len > c->ctx_len && !o->allow_long)
-        return ss_fail(err, SS_ERR_VALUE, "--len %d is longer than the model's context of %d "
-                       "tokens (add --allow-long to run past it anyway)", o->len, c->ctx_len);
+        return ss_fail(err, SS_ERR_VALUE, "len %d is longer than the model's context of %d "
+                       "tokens (set allow_long to run past it anyway)", o->len, c->ctx_len);
     if (o->skip < 0 || o->skip >= o->len)
-        return ss_fail(err, SS_ERR_USAGE, "--skip %d must be from 0 to --len - 1 = %d", o->skip,
+        return ss_fail(err, SS_ERR_USAGE, "skip %d must be from 0 to len - 1 = %d", o->skip,
                        o->len - 1);
     if (o->maps != SS_MAPS_NONE && o->map_size < 1)
-        return ss_fail(err, SS_ERR_USAGE, "--map-size must be at least 1");
-    if (!o->out_dir || !*o->out_dir)
-        return ss_fail(err, SS_ERR_USAGE, "--out is required");
-    if (strlen(o->out_dir) > PATH_CAP - 100)
-        return ss_fail(err, SS_ERR_USAGE, "--out: path longer than %d bytes", PATH_CAP - 100);
+        return ss_fail(err, SS_ERR_USAGE, "map_size must be at least 1");
+    if (o->out_dir && strlen(o->out_dir) > PATH_CAP - 100)
+        return ss_fail(err, SS_ERR_USAGE, "output folder: path longer than %d bytes", PATH_CAP - 100);
     return SS_OK;
 }
 
@@ -484,8 +485,24 @@ static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
     return rc;
 }
 
-ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
+/* Between layers: a stop requested with ss_interrupt ends the pass (the
+ * engine reports it as an observer's stop; ss_scan_collect says SS_STOP). */
+static int interrupt_requested(void *ctx, int layer)
 {
+    (void)ctx;
+    (void)layer;
+    return ss_interrupted();
+}
+
+static ss_code stopped(ss_error *err)
+{
+    ss_error_clear(err);
+    return ss_fail(err, SS_STOP, "scan stopped on request");
+}
+
+ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *err)
+{
+    memset(out, 0, sizeof *out);
     ss_code rc = check_opts(o, err);
     if (rc)
         return rc;
@@ -496,7 +513,8 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
     int32_t *ids = ss_calloc((size_t)o->len, sizeof *ids, "prompt ids", err);
     cJSON *settings = settings_json(o, rope);
     checkpoint ck = {.generation = 0};
-    snprintf(ck.dir, sizeof ck.dir, "%s/checkpoint", o->out_dir);
+    if (o->out_dir)
+        snprintf(ck.dir, sizeof ck.dir, "%s/checkpoint", o->out_dir);
     double wall_before = 0;
     int found = 0;
     if (!ids || !settings)
@@ -509,25 +527,26 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
         if (!rc && found && !o->quiet)
             fprintf(stderr, "slashscope scan: resuming after %lld prompts\n",
                     (long long)acc.prompts);
-    } else if (!rc) {
+    } else if (!rc && o->out_dir) {
         char p[PATH_CAP];
         ck_path(&ck, p, "state.json", -1);
         if (access(p, F_OK) == 0)
-            rc = ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: add "
-                         "--resume to continue it, or delete %s to start afresh", o->out_dir,
+            rc = ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: resume "
+                         "it, or delete %s to start afresh", o->out_dir,
                          ck.dir);
     }
     int every = o->checkpoint_every > 0 ? o->checkpoint_every : 8;
     double every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300;
-    ss_observer obs = ss_scan_acc_observer(&acc);
+    ss_observer obs[2] = {ss_scan_acc_observer(&acc), {.on_layer_done = interrupt_requested}};
     ss_forward_opts fo = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
-                          .observers = &obs, .n_observers = 1};
+                          .observers = obs, .n_observers = 2};
     ss_progress pg;
     int64_t total = o->source->count > 0 ? o->source->count
                                          : ss_prompts_total_records(o->prompts);
     ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
     double start = ss_now_seconds(), last_ck = start;
     int64_t run_tokens = 0, since_ck = 0;
+    ss_interrupt_clear();
     while (!rc) {
         int got;
         if ((rc = ss_prompts_next(o->prompts, ids, &got, err)) || !got)
@@ -542,13 +561,19 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
         char rate[64];
         snprintf(rate, sizeof rate, "%.0f tok/s", run_tokens / (now - start + 1e-9));
         ss_progress_update(&pg, acc.prompts, rate);
-        if (since_ck >= every || now - last_ck >= every_s) {
+        if (o->on_prompt && o->on_prompt(o->on_prompt_user, acc.prompts, total)) {
+            rc = stopped(err);
+            break;
+        }
+        if (o->out_dir && (since_ck >= every || now - last_ck >= every_s)) {
             rc = ck_save(&ck, &acc, settings, o->prompts, wall_before + now - start, err);
             since_ck = 0;
             last_ck = ss_now_seconds();
         }
     }
     ss_progress_end(&pg);
+    if (rc && rc != SS_STOP && ss_interrupted())
+        rc = stopped(err);
     if (!rc && acc.prompts == 0)
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens in the source (%lld records "
                      "read, %lld too short%s)", o->len,
@@ -557,12 +582,30 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
                      o->source->chunk ? "" : "; --chunk joins short ones");
     if (!rc) {
         double run = ss_now_seconds() - start;
-        rc = write_result(o, &acc, settings, wall_before + run, run, run_tokens, err);
-        if (!rc)
-            ck_remove(&ck);
+        rc = build_result(o, &acc, settings, wall_before + run, run, run_tokens, out, err);
+        if (rc)
+            ss_scan_result_free(out);
     }
     cJSON_Delete(settings);
     free(ids);
     ss_scan_acc_free(&acc);
+    return rc;
+}
+
+ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
+{
+    if (!o->out_dir || !*o->out_dir)
+        return ss_fail(err, SS_ERR_USAGE, "the scan needs an output folder");
+    ss_scan_result r;
+    ss_code rc = ss_scan_collect(o, &r, err);
+    if (rc)
+        return rc;
+    rc = ss_scan_result_write(o->out_dir, &r, err);
+    ss_scan_result_free(&r);
+    if (!rc) {
+        checkpoint ck;
+        snprintf(ck.dir, sizeof ck.dir, "%s/checkpoint", o->out_dir);
+        ck_remove(&ck);
+    }
     return rc;
 }
