@@ -4,6 +4,7 @@
 #ifndef SS_ANALYSIS_MERGE_H
 #define SS_ANALYSIS_MERGE_H
 
+#include "analysis/scan_result.h"
 #include "common/error.h"
 
 /* Refuses (SS_ERR_INCOMPATIBLE, naming the field) scans of different models,
@@ -13,5 +14,9 @@
  * be NULL) gets how many input maps had to be left out. */
 ss_code ss_scan_merge(const char *const *dirs, int n_dirs, const char *out_dir,
                       int *maps_dropped, ss_error *err);
+/* The same in memory: names[a] labels in[a] in messages and becomes the
+ * merged scan.json's "merged_from" entry; *out is the caller's to free. */
+ss_code ss_scan_merge_results(const ss_scan_result *in, const char *const *names, int n,
+                              ss_scan_result *out, int *maps_dropped, ss_error *err);
 
 #endif

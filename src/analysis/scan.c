@@ -388,65 +388,66 @@ static void utc_now(char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
-                            double wall, double run_seconds, int64_t run_tokens, ss_error *err)
+/* The finished scan as a result struct: the accumulator's sums move into
+ * *r (acc keeps no arrays afterwards), scan.json's fields into r->meta. */
+static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
+                            double wall, double run_seconds, int64_t run_tokens,
+                            ss_scan_result *r, ss_error *err)
 {
-    ss_scan_result r = {0};
-    r.n_layer = acc->n_layer;
-    r.n_head = acc->n_head;
-    r.n = acc->n;
-    r.skip = acc->skip;
-    r.prompts = acc->prompts;
-    r.slash_sum = acc->slash_sum; /* borrowed: cleared before freeing r */
-    r.slash_sumsq = acc->slash_sumsq;
-    r.slash_count = acc->slash_count;
-    r.map_size = acc->n_maps > 0 ? o->map_size : 0;
-    r.bins = acc->bins;
-    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, &r, err) : SS_OK;
-    if (!rc) {
-        r.meta = cJSON_CreateObject();
-        cJSON_AddStringToObject(r.meta, "format", "slashscope-scan");
-        cJSON_AddNumberToObject(r.meta, "format_version", 1);
-        cJSON_AddStringToObject(r.meta, "tool_version", SS_VERSION);
-        const cJSON *x;
-        cJSON_ArrayForEach(x, settings)
-            cJSON_AddItemToObject(r.meta, x->string, cJSON_Duplicate(x, 1));
-        cJSON *pr = cJSON_GetObjectItemCaseSensitive(r.meta, "prompts");
-        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
-        cJSON_AddItemToObject(r.meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
-        cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
-        cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
-        cJSON_AddItemToObject(r.meta, "sources", cJSON_CreateArray());
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r.meta, "sources"),
-                             cJSON_Duplicate(pr, 1));
-        const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
-        cJSON *regs = cJSON_CreateArray();
-        for (int g = 0; g < 2; g++) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "name", reg[g].name);
-            cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
-            int d[2] = {reg[g].d_min, reg[g].d_max};
-            cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
-            cJSON_AddItemToArray(regs, e);
-        }
-        cJSON_AddItemToObject(r.meta, "sdh_regimes", regs);
-        cJSON_AddNumberToObject(r.meta, "threads",
-                                o->threads > 0 ? o->threads : omp_get_max_threads());
-        cJSON_AddNumberToObject(r.meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
-        cJSON_AddNumberToObject(r.meta, "wall_seconds", wall);
-        cJSON_AddNumberToObject(r.meta, "tokens", (double)acc->prompts * acc->n);
-        cJSON_AddNumberToObject(r.meta, "tokens_per_second",
-                                run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
-        char when[32];
-        utc_now(when, sizeof when);
-        cJSON_AddStringToObject(r.meta, "created", when);
-        rc = ss_scan_result_write(o->out_dir, &r, err);
+    memset(r, 0, sizeof *r);
+    r->n_layer = acc->n_layer;
+    r->n_head = acc->n_head;
+    r->n = acc->n;
+    r->skip = acc->skip;
+    r->prompts = acc->prompts;
+    r->slash_sum = acc->slash_sum;
+    r->slash_sumsq = acc->slash_sumsq;
+    r->slash_count = acc->slash_count;
+    acc->slash_sum = NULL;
+    acc->slash_sumsq = NULL;
+    acc->slash_count = NULL;
+    r->map_size = acc->n_maps > 0 ? o->map_size : 0;
+    r->bins = acc->bins;
+    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, r, err) : SS_OK;
+    if (rc)
+        return rc;
+    r->meta = cJSON_CreateObject();
+    cJSON_AddStringToObject(r->meta, "format", "slashscope-scan");
+    cJSON_AddNumberToObject(r->meta, "format_version", 1);
+    cJSON_AddStringToObject(r->meta, "tool_version", SS_VERSION);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, settings)
+        cJSON_AddItemToObject(r->meta, x->string, cJSON_Duplicate(x, 1));
+    cJSON *pr = cJSON_GetObjectItemCaseSensitive(r->meta, "prompts");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
+    cJSON_AddItemToObject(r->meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
+    cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
+    cJSON_AddItemToObject(r->meta, "sources", cJSON_CreateArray());
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r->meta, "sources"),
+                         cJSON_Duplicate(pr, 1));
+    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    cJSON *regs = cJSON_CreateArray();
+    for (int g = 0; g < 2; g++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", reg[g].name);
+        cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
+        int d[2] = {reg[g].d_min, reg[g].d_max};
+        cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
+        cJSON_AddItemToArray(regs, e);
     }
-    r.slash_sum = NULL;
-    r.slash_sumsq = NULL;
-    r.slash_count = NULL;
-    ss_scan_result_free(&r);
-    return rc;
+    cJSON_AddItemToObject(r->meta, "sdh_regimes", regs);
+    cJSON_AddNumberToObject(r->meta, "threads",
+                            o->threads > 0 ? o->threads : omp_get_max_threads());
+    cJSON_AddNumberToObject(r->meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
+    cJSON_AddNumberToObject(r->meta, "wall_seconds", wall);
+    cJSON_AddNumberToObject(r->meta, "tokens", (double)r->prompts * r->n);
+    cJSON_AddNumberToObject(r->meta, "tokens_per_second",
+                            run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
+    char when[32];
+    utc_now(when, sizeof when);
+    cJSON_AddStringToObject(r->meta, "created", when);
+    return SS_OK;
 }
 
 /* ---- the loop ---- */
@@ -455,19 +456,19 @@ static ss_code check_opts(const ss_scan_opts *o, ss_error *err)
 {
     const ss_config *c = &o->model->cfg;
     if (o->len < 1)
-        return ss_fail(err, SS_ERR_USAGE, "--len must be at least 1");
+        return ss_fail(err, SS_ERR_USAGE, "len must be at least 1");
+    if (o->resume && !o->out_dir)
+        return ss_fail(err, SS_ERR_USAGE, "resume needs the output folder holding the checkpoint");
     if (o->len > c->ctx_len && !o->allow_long)
-        return ss_fail(err, SS_ERR_VALUE, "--len %d is longer than the model's context of %d "
-                       "tokens (add --allow-long to run past it anyway)", o->len, c->ctx_len);
+        return ss_fail(err, SS_ERR_VALUE, "len %d is longer than the model's context of %d "
+                       "tokens (set allow_long to run past it anyway)", o->len, c->ctx_len);
     if (o->skip < 0 || o->skip >= o->len)
-        return ss_fail(err, SS_ERR_USAGE, "--skip %d must be from 0 to --len - 1 = %d", o->skip,
+        return ss_fail(err, SS_ERR_USAGE, "skip %d must be from 0 to len - 1 = %d", o->skip,
                        o->len - 1);
     if (o->maps != SS_MAPS_NONE && o->map_size < 1)
-        return ss_fail(err, SS_ERR_USAGE, "--map-size must be at least 1");
-    if (!o->out_dir || !*o->out_dir)
-        return ss_fail(err, SS_ERR_USAGE, "--out is required");
-    if (strlen(o->out_dir) > PATH_CAP - 100)
-        return ss_fail(err, SS_ERR_USAGE, "--out: path longer than %d bytes", PATH_CAP - 100);
+        return ss_fail(err, SS_ERR_USAGE, "map_size must be at least 1");
+    if (o->out_dir && strlen(o->out_dir) > PATH_CAP - 100)
+        return ss_fail(err, SS_ERR_USAGE, "output folder: path longer than %d bytes", PATH_CAP - 100);
     return SS_OK;
 }
 
@@ -492,8 +493,12 @@ static ss_code new_scan(const ss_scan_opts *o, ss_analysis *an, ss_error *err)
     return rc;
 }
 
-/* Between prompts: a checkpoint every `every` prompts or `every_s` seconds. */
+/* Between prompts: the caller's on_prompt, then a checkpoint every `every`
+ * prompts or `every_s` seconds (when there is an output folder). */
 typedef struct {
+    const ss_scan_opts *o;
+    int64_t total;
+    int stopped;                /* on_prompt asked to stop */
     checkpoint ck;
     const ss_scan_acc *acc;
     const cJSON *settings;
@@ -506,8 +511,13 @@ typedef struct {
 static ss_code ck_between(void *ctx, int64_t done, ss_error *err)
 {
     ck_schedule *s = ctx;
+    const ss_scan_opts *o = s->o;
+    if (o->on_prompt && o->on_prompt(o->on_prompt_user, s->acc->prompts, s->total)) {
+        s->stopped = 1;
+        return SS_STOP;
+    }
     double now = ss_now_seconds();
-    if (done - s->last_done < s->every && now - s->last < s->every_s)
+    if (!o->out_dir || (done - s->last_done < s->every && now - s->last < s->every_s))
         return SS_OK;
     s->last_done = done;
     ss_code rc = ck_save(&s->ck, s->acc, s->settings, s->prompts, s->wall_before + now - s->start,
@@ -519,12 +529,14 @@ static ss_code ck_between(void *ctx, int64_t done, ss_error *err)
 /* Opens the checkpoint of a resumed scan, or refuses to overwrite one. */
 static ss_code ck_start(const ss_scan_opts *o, ck_schedule *s, ss_scan_acc *acc, ss_error *err)
 {
+    if (!o->out_dir)
+        return SS_OK; /* in memory only: no checkpoints */
     if (!o->resume) {
         char p[PATH_CAP];
         ck_path(&s->ck, p, "state.json", -1);
         if (access(p, F_OK) == 0)
             return ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: "
-                           "add --resume to continue it, or delete %s to start afresh",
+                           "resume it, or delete %s to start afresh",
                            o->out_dir, s->ck.dir);
         return SS_OK;
     }
@@ -538,8 +550,15 @@ static ss_code ck_start(const ss_scan_opts *o, ck_schedule *s, ss_scan_acc *acc,
     return rc;
 }
 
-ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
+static ss_code stopped(ss_error *err)
 {
+    ss_error_clear(err);
+    return ss_fail(err, SS_STOP, "scan stopped on request");
+}
+
+ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *err)
+{
+    memset(out, 0, sizeof *out);
     ss_code rc = check_opts(o, err);
     if (rc)
         return rc;
@@ -548,15 +567,16 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
     if ((rc = new_scan(o, &an, err)))
         return rc;
     ss_scan_acc *acc = ss_scan_analysis_acc(&an);
-    ck_schedule sch = {.acc = acc, .prompts = o->prompts,
+    int64_t total = o->source->count > 0 ? o->source->count
+                                         : ss_prompts_total_records(o->prompts);
+    ck_schedule sch = {.o = o, .total = total, .acc = acc, .prompts = o->prompts,
                        .every = o->checkpoint_every > 0 ? o->checkpoint_every : 8,
                        .every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300};
-    snprintf(sch.ck.dir, sizeof sch.ck.dir, "%s/checkpoint", o->out_dir);
+    if (o->out_dir)
+        snprintf(sch.ck.dir, sizeof sch.ck.dir, "%s/checkpoint", o->out_dir);
     cJSON *settings = settings_json(o, rope);
     sch.settings = settings;
     ss_prompt_source src = {0};
-    int64_t total = o->source->count > 0 ? o->source->count
-                                         : ss_prompts_total_records(o->prompts);
     if (!settings)
         rc = ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory");
     if (!rc && !(rc = ck_start(o, &sch, acc, err)))
@@ -568,12 +588,16 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
         ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
         sch.start = sch.last = start;
         ss_analysis *list[1] = {&an};
-        ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
-                          .between_prompts = ck_between, .between_ctx = &sch,
-                          .progress_base = acc->prompts};
+        ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows,
+                               .allow_long = o->allow_long, .interrupted = ss_interrupted,
+                               .between_prompts = ck_between, .between_ctx = &sch,
+                               .progress_base = acc->prompts};
+        ss_interrupt_clear();
         rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, &run_prompts, err);
         ss_progress_end(&pg);
     }
+    if (rc == SS_STOP || (!rc && sch.stopped))
+        rc = stopped(err);
     if (!rc && acc->prompts == 0)
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens in the source (%lld records "
                      "read, %lld too short%s)", o->len,
@@ -582,13 +606,31 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
                      o->source->chunk ? "" : "; --chunk joins short ones");
     if (!rc) {
         double run = ss_now_seconds() - start;
-        rc = write_result(o, acc, settings, sch.wall_before + run, run, run_prompts * o->len,
-                          err);
-        if (!rc)
-            ck_remove(&sch.ck);
+        rc = build_result(o, acc, settings, sch.wall_before + run, run, run_prompts * o->len,
+                          out, err);
+        if (rc)
+            ss_scan_result_free(out);
     }
     ss_prompt_source_free(&src);
     cJSON_Delete(settings);
     ss_analysis_free(&an);
+    return rc;
+}
+
+ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
+{
+    if (!o->out_dir || !*o->out_dir)
+        return ss_fail(err, SS_ERR_USAGE, "the scan needs an output folder");
+    ss_scan_result r;
+    ss_code rc = ss_scan_collect(o, &r, err);
+    if (rc)
+        return rc;
+    rc = ss_scan_result_write(o->out_dir, &r, err);
+    ss_scan_result_free(&r);
+    if (!rc) {
+        checkpoint ck;
+        snprintf(ck.dir, sizeof ck.dir, "%s/checkpoint", o->out_dir);
+        ck_remove(&ck);
+    }
     return rc;
 }
