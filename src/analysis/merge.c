@@ -7,8 +7,6 @@
 #include "analysis/scan_result.h"
 #include "common/mem.h"
 #include "common/sha256.h"
-#include "store/folder.h"
-#include "store/provenance.h"
 
 /* The SHA-256 of every prompt source of a scan ("sources" in scan.json). */
 static const cJSON *sources_of(const ss_scan_result *r)
@@ -66,7 +64,7 @@ static int by_hex(const void *a, const void *b)
 
 /* Text and id prompts are named by the SHA-256 of their ids: no prompt may
  * be in two inputs (two files sharing lines, one file scanned twice). */
-static ss_code check_digests(ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
+static ss_code check_digests(const ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
 {
     size_t total = 0;
     for (int a = 0; a < n; a++) {
@@ -104,7 +102,7 @@ static ss_code check_digests(ss_scan_result *in, const char *const *dirs, int n,
 /* No prompt may be counted twice: not the same source (same SHA-256), not
  * overlapping index ranges of one synthetic sequence, not one prompt of two
  * files. */
-static ss_code check_disjoint(ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
+static ss_code check_disjoint(const ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
 {
     for (int a = 0; a < n; a++) {
         const cJSON *sa = sources_of(&in[a]), *x;
@@ -149,7 +147,7 @@ static const char *family_of(const char *kind)
 
 /* Averaging over two populations would blur exactly what `compare` keeps
  * apart (in-distribution against OOD): every source must be of one family. */
-static ss_code check_same_family(ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
+static ss_code check_same_family(const ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
 {
     const char *first = NULL, *first_dir = NULL;
     for (int a = 0; a < n; a++) {
@@ -184,7 +182,7 @@ static int has_head(const ss_scan_result *r, int x)
 }
 
 /* Maps of heads that every input has at the same size, summed. */
-static ss_code merge_maps(ss_scan_result *in, int n, ss_scan_result *out, int *dropped,
+static ss_code merge_maps(const ss_scan_result *in, int n, ss_scan_result *out, int *dropped,
                           ss_error *err)
 {
     int total = 0;
@@ -227,7 +225,7 @@ static ss_code merge_maps(ss_scan_result *in, int n, ss_scan_result *out, int *d
 
 /* scan.json of the merge: the first input's settings, every input's
  * sources, summed counts and times. */
-static void merged_meta(ss_scan_result *in, const char *const *dirs, int n, ss_scan_result *out)
+static void merged_meta(const ss_scan_result *in, const char *const *dirs, int n, ss_scan_result *out)
 {
     out->meta = cJSON_Duplicate(in[0].meta, 1);
     cJSON *sources = cJSON_CreateArray();
@@ -280,75 +278,55 @@ static void merged_meta(ss_scan_result *in, const char *const *dirs, int n, ss_s
     }
 }
 
-ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int force,
-                      int *maps_dropped, ss_error *err)
+ss_code ss_scan_merge_results(const ss_scan_result *in, const char *const *names, int n,
+                              ss_scan_result *out, int *maps_dropped, ss_error *err)
 {
     int dropped_local;
     if (!maps_dropped)
         maps_dropped = &dropped_local;
     *maps_dropped = 0;
+    memset(out, 0, sizeof *out);
     if (n < 2)
-        return ss_fail(err, SS_ERR_USAGE, "merge needs at least two scan folders");
-    ss_folder folder;
-    ss_folder_opts fo = {.force = force, .marker = "scan.json"};
-    ss_code rc = ss_folder_begin(&folder, out_dir, &fo, err);
-    if (rc)
-        return rc;
-    ss_scan_result *in = ss_calloc((size_t)n, sizeof *in, "scans", err);
-    if (!in) {
-        ss_folder_abort(&folder);
-        return SS_ERR_NOMEM;
-    }
-    for (int a = 0; a < n && !rc; a++)
-        rc = ss_scan_result_read(dirs[a], &in[a], err);
+        return ss_fail(err, SS_ERR_USAGE, "merge needs at least two scans");
+    ss_code rc = SS_OK;
     for (int a = 1; a < n && !rc; a++)
-        rc = ss_scan_result_compatible(&in[0], dirs[0], &in[a], dirs[a], 1, err);
+        rc = ss_scan_result_compatible(&in[0], names[0], &in[a], names[a], 1, err);
     if (!rc)
-        rc = check_disjoint(in, dirs, n, err);
+        rc = check_disjoint(in, names, n, err);
     if (!rc)
-        rc = check_same_family(in, dirs, n, err);
-    ss_scan_result out = {0};
+        rc = check_same_family(in, names, n, err);
     if (!rc) {
-        out.n_layer = in[0].n_layer;
-        out.n_head = in[0].n_head;
-        out.n = in[0].n;
-        out.skip = in[0].skip;
-        size_t cells = (size_t)out.n_layer * out.n_head * out.n;
-        out.slash_sum = ss_calloc(cells, sizeof *out.slash_sum, "slash sums", err);
-        out.slash_count = ss_calloc(cells, sizeof *out.slash_count, "slash counts", err);
+        out->n_layer = in[0].n_layer;
+        out->n_head = in[0].n_head;
+        out->n = in[0].n;
+        out->skip = in[0].skip;
+        size_t cells = (size_t)out->n_layer * out->n_head * out->n;
+        out->slash_sum = ss_calloc(cells, sizeof *out->slash_sum, "slash sums", err);
+        out->slash_count = ss_calloc(cells, sizeof *out->slash_count, "slash counts", err);
         /* sums of squares only when every input has them */
         int all_sq = 1;
         for (int a = 0; a < n; a++)
             all_sq &= in[a].slash_sumsq != NULL;
         if (all_sq)
-            out.slash_sumsq = ss_calloc(cells, sizeof *out.slash_sumsq, "slash sums of squares",
-                                        err);
-        if (!out.slash_sum || !out.slash_count || (all_sq && !out.slash_sumsq))
+            out->slash_sumsq = ss_calloc(cells, sizeof *out->slash_sumsq,
+                                         "slash sums of squares", err);
+        if (!out->slash_sum || !out->slash_count || (all_sq && !out->slash_sumsq))
             rc = SS_ERR_NOMEM;
         for (int a = 0; a < n && !rc; a++) {
             for (size_t i = 0; i < cells; i++) {
-                out.slash_sum[i] += in[a].slash_sum[i];
-                if (out.slash_sumsq)
-                    out.slash_sumsq[i] += in[a].slash_sumsq[i];
-                out.slash_count[i] += in[a].slash_count[i];
+                out->slash_sum[i] += in[a].slash_sum[i];
+                if (out->slash_sumsq)
+                    out->slash_sumsq[i] += in[a].slash_sumsq[i];
+                out->slash_count[i] += in[a].slash_count[i];
             }
-            out.prompts += in[a].prompts;
+            out->prompts += in[a].prompts;
         }
     }
     if (!rc)
-        rc = merge_maps(in, n, &out, maps_dropped, err);
-    if (!rc) {
-        merged_meta(in, dirs, n, &out);
-        char work[SS_FOLDER_PATH_CAP];
-        rc = ss_scan_result_write(ss_folder_file(&folder, NULL, work, sizeof work), &out, err);
-    }
+        rc = merge_maps(in, n, out, maps_dropped, err);
     if (!rc)
-        rc = ss_folder_commit(&folder, err);
+        merged_meta(in, names, n, out);
     if (rc)
-        ss_folder_abort(&folder);
-    ss_scan_result_free(&out);
-    for (int a = 0; a < n; a++)
-        ss_scan_result_free(&in[a]);
-    free(in);
+        ss_scan_result_free(out);
     return rc;
 }

@@ -1,28 +1,20 @@
 #include "analysis/scan.h"
 
-#include <dirent.h>
-#include <limits.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "analysis/scan_analysis.h"
 #include "analysis/source.h"
 #include "analysis/scan_result.h"
 #include "analysis/sdh.h"
 #include "common/mem.h"
-#include "common/progress.h"
-#include "io/atomic_file.h"
-#include "io/json.h"
-#include "io/npy.h"
 #include "common/path.h"
+#include "common/progress.h"
 #include "common/sha256.h"
 #include "model/fingerprint.h"
-#include "store/checkpoint.h"
-#include "store/folder.h"
 #include "store/provenance.h"
 
 #define PATH_CAP 4096
@@ -68,14 +60,6 @@ static cJSON *model_json(const ss_model *m, const char *path, const ss_weights_f
     cJSON_AddNumberToObject(j, "attn_scale", c->attn_scale);
     cJSON_AddItemToObject(j, "weights", ss_weights_fingerprint_json(fp));
     return j;
-}
-
-cJSON *ss_scan_model_json(const ss_model *m, const char *path, ss_error *err)
-{
-    ss_weights_fingerprint fp;
-    if (ss_model_fingerprint(m, &fp, err))
-        return NULL;
-    return model_json(m, path, &fp);
 }
 
 /* The RoPE schedule actually used: final angle per token of every
@@ -167,12 +151,23 @@ static cJSON *source_json(const ss_prompt_opts *s, const char *sha)
     return j;
 }
 
-/* Everything a resumed scan must share with the one it continues. */
-static cJSON *settings_json(const ss_scan_opts *o, const ss_rope *rope,
-                            const ss_weights_fingerprint *fp)
+cJSON *ss_scan_model_json(const ss_model *m, const char *path, ss_error *err)
 {
+    ss_weights_fingerprint fp;
+    if (ss_model_fingerprint(m, &fp, err))
+        return NULL;
+    return model_json(m, path, &fp);
+}
+
+cJSON *ss_scan_settings_json(const ss_scan_opts *o)
+{
+    const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
+    ss_error ignore = {0};
+    cJSON *model = ss_scan_model_json(o->model, o->model_path, &ignore);
+    if (!model)
+        return NULL;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "model", model_json(o->model, o->model_path, fp));
+    cJSON_AddItemToObject(j, "model", model);
     cJSON_AddItemToObject(j, "rope", rope_json(rope, &o->model->cfg));
     cJSON_AddItemToObject(j, "prompts", source_json(o->source, ss_prompts_sha256(o->prompts)));
     cJSON_AddNumberToObject(j, "length", o->len);
@@ -183,123 +178,6 @@ static cJSON *settings_json(const ss_scan_opts *o, const ss_rope *rope,
     cJSON_AddNumberToObject(maps, "size", o->maps == SS_MAPS_NONE ? 0 : o->map_size);
     cJSON_AddItemToObject(j, "maps", maps);
     return j;
-}
-
-/* ---- checkpoints (store/checkpoint.h) ---- */
-
-/* The prompts done so far: their digests (text and id files; synthetic
- * prompts are named by seed and index instead) and the source position. */
-typedef struct {
-    cJSON *digests; /* array of hex strings, or NULL for synthetic sources */
-} prompt_log;
-
-static void log_prompt(prompt_log *g, const int32_t *ids, int n)
-{
-    if (!g->digests)
-        return;
-    ss_sha256 h;
-    char hex[65];
-    ss_sha256_init(&h);
-    ss_sha256_update_i32le(&h, ids, (size_t)n);
-    ss_sha256_hex(&h, hex);
-    cJSON_AddItemToArray(g->digests, cJSON_CreateString(hex));
-}
-
-static int ck_arrays(ss_scan_acc *acc, ss_ck_array a[4])
-{
-    a[0] = (ss_ck_array){"slash_sum", SS_NPY_F64, 3, {acc->n_layer, acc->n_head, acc->n},
-                         acc->slash_sum};
-    a[1] = (ss_ck_array){"slash_sumsq", SS_NPY_F64, 3, {acc->n_layer, acc->n_head, acc->n},
-                         acc->slash_sumsq};
-    a[2] = (ss_ck_array){"slash_count", SS_NPY_I64, 3, {acc->n_layer, acc->n_head, acc->n},
-                         acc->slash_count};
-    a[3] = (ss_ck_array){"map_sum", SS_NPY_F64, 3, {acc->n_maps, acc->bins, acc->bins},
-                         acc->map_sum};
-    return acc->n_maps > 0 ? 4 : 3;
-}
-
-static ss_code ck_save(ss_checkpoint *c, ss_scan_acc *acc, const cJSON *settings,
-                       const ss_prompts *src, const prompt_log *g, double wall, ss_error *err)
-{
-    ss_ck_array a[4];
-    int n = ck_arrays(acc, a);
-    cJSON *st = cJSON_CreateObject();
-    cJSON_AddItemToObject(st, "settings", cJSON_Duplicate(settings, 1));
-    cJSON_AddNumberToObject(st, "prompts", (double)acc->prompts);
-    cJSON_AddNumberToObject(st, "records", (double)ss_prompts_records(src));
-    cJSON_AddNumberToObject(st, "skipped", (double)ss_prompts_skipped(src));
-    cJSON_AddNumberToObject(st, "emitted", (double)ss_prompts_emitted(src));
-    cJSON_AddNumberToObject(st, "wall_seconds", wall);
-    if (g->digests)
-        cJSON_AddItemToObject(st, "prompt_sha256", cJSON_Duplicate(g->digests, 1));
-    ss_code rc = ss_checkpoint_save(c, a, n, st, err);
-    cJSON_Delete(st);
-    return rc;
-}
-
-/* What the saved state must satisfy beyond its checksums: the same
- * settings, counts that agree with each other and with the arrays. */
-static ss_code ck_check_state(const cJSON *st, const cJSON *settings, const char *file,
-                              const ss_scan_acc *acc, const prompt_log *g, long long *v,
-                              double *wall, ss_error *err)
-{
-    const cJSON *saved = cJSON_GetObjectItemCaseSensitive(st, "settings");
-    char field[512];
-    if (!cJSON_IsObject(saved))
-        return ss_fail(err, SS_ERR_FORMAT, "%s: no \"settings\" object", file);
-    if (ss_json_first_difference(settings, saved, NULL, field, sizeof field)) {
-        char now[80], then[80];
-        ss_json_brief(ss_json_at(settings, field), now, sizeof now);
-        ss_json_brief(ss_json_at(saved, field), then, sizeof then);
-        return ss_fail(err, SS_ERR_INCOMPATIBLE,
-                       "%s: the checkpoint was made with other settings (%s: %s then, %s now); "
-                       "resume with the same model, tokenizer, prompts, --len, --skip and "
-                       "--maps, or start afresh with --force", file, field, then, now);
-    }
-    const char *keys[4] = {"prompts", "records", "skipped", "emitted"};
-    ss_code rc = SS_OK;
-    for (int k = 0; k < 4 && !rc; k++)
-        rc = ss_json_int(st, file, keys[k], 1, 0, LLONG_MAX, &v[k], err);
-    if (!rc)
-        rc = ss_json_num(st, file, "wall_seconds", 1, wall, err);
-    if (rc)
-        return rc;
-    if (v[3] != v[0] || v[2] > v[1])
-        return ss_fail(err, SS_ERR_FORMAT, "%s: %lld prompts done but %lld emitted, %lld of %lld "
-                       "records skipped: the records disagree", file, v[0], v[3], v[2], v[1]);
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(st, "prompt_sha256");
-    if (g->digests && (!cJSON_IsArray(d) || cJSON_GetArraySize(d) != v[0]))
-        return ss_fail(err, SS_ERR_FORMAT, "%s: \"prompt_sha256\" must list the %lld prompts done",
-                       file, v[0]);
-    return ss_scan_arrays_check(file, acc->slash_sum, acc->slash_sumsq, acc->slash_count,
-                                acc->n_layer, acc->n_head, acc->n, acc->skip, v[0], err);
-}
-
-/* Loads the checkpoint into acc and moves the source to where it was.
- * *found = 0 when there is none. */
-static ss_code ck_load(ss_checkpoint *c, ss_scan_acc *acc, const cJSON *settings,
-                       ss_prompts *src, prompt_log *g, double *wall, int *found, ss_error *err)
-{
-    ss_ck_array a[4];
-    int n = ck_arrays(acc, a);
-    cJSON *st = NULL;
-    ss_code rc = ss_checkpoint_load(c, a, n, &st, found, err);
-    if (rc || !*found)
-        return rc;
-    char file[4200];
-    snprintf(file, sizeof file, "%s/state.json", c->dir);
-    long long v[4];
-    rc = ck_check_state(st, settings, file, acc, g, v, wall, err);
-    if (!rc && g->digests) {
-        cJSON_Delete(g->digests);
-        g->digests = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(st, "prompt_sha256"), 1);
-    }
-    cJSON_Delete(st);
-    if (!rc)
-        rc = ss_prompts_seek(src, v[1], v[2], v[3], err);
-    if (!rc)
-        acc->prompts = v[0];
-    return rc;
 }
 
 /* ---- the result ---- */
@@ -361,72 +239,70 @@ static void utc_now(char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static ss_code write_result(const ss_scan_opts *o, const char *dir, ss_scan_acc *acc,
-                            const cJSON *settings, const prompt_log *g,
-                            const ss_weights_fingerprint *fp, double wall, double run_seconds,
-                            int64_t run_tokens, ss_error *err)
+/* The finished scan as a result struct: the accumulator's sums move into
+ * *r (acc keeps no arrays afterwards), scan.json's fields into r->meta. */
+static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
+                            const cJSON *digests, double wall, double run_seconds,
+                            int64_t run_tokens, ss_scan_result *r, ss_error *err)
 {
-    ss_scan_result r = {0};
-    r.n_layer = acc->n_layer;
-    r.n_head = acc->n_head;
-    r.n = acc->n;
-    r.skip = acc->skip;
-    r.prompts = acc->prompts;
-    r.slash_sum = acc->slash_sum; /* borrowed: cleared before freeing r */
-    r.slash_sumsq = acc->slash_sumsq;
-    r.slash_count = acc->slash_count;
-    r.map_size = acc->n_maps > 0 ? o->map_size : 0;
-    r.bins = acc->bins;
-    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, &r, err) : SS_OK;
-    if (!rc) {
-        r.meta = cJSON_CreateObject();
-        cJSON_AddStringToObject(r.meta, "format", "slashscope-scan");
-        cJSON_AddNumberToObject(r.meta, "format_version", 1);
-        cJSON_AddStringToObject(r.meta, "tool_version", SS_VERSION);
-        const cJSON *x;
-        cJSON_ArrayForEach(x, settings)
-            cJSON_AddItemToObject(r.meta, x->string, cJSON_Duplicate(x, 1));
-        cJSON *pr = cJSON_GetObjectItemCaseSensitive(r.meta, "prompts");
-        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
-        cJSON_AddItemToObject(r.meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
-        cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
-        cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
-        cJSON_AddNumberToObject(pr, "used", (double)acc->prompts);
-        if (g->digests)
-            cJSON_AddItemToObject(pr, "prompt_sha256", cJSON_Duplicate(g->digests, 1));
-        cJSON_AddItemToObject(r.meta, "sources", cJSON_CreateArray());
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r.meta, "sources"),
-                             cJSON_Duplicate(pr, 1));
-        const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
-        cJSON *regs = cJSON_CreateArray();
-        for (int g = 0; g < 2; g++) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "name", reg[g].name);
-            cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
-            int d[2] = {reg[g].d_min, reg[g].d_max};
-            cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
-            cJSON_AddItemToArray(regs, e);
-        }
-        cJSON_AddItemToObject(r.meta, "sdh_regimes", regs);
-        cJSON_AddNumberToObject(r.meta, "threads",
-                                o->threads > 0 ? o->threads : omp_get_max_threads());
-        cJSON_AddItemToObject(r.meta, "environment", ss_prov_environment(o->threads));
-        cJSON_AddNumberToObject(r.meta, "fingerprint_seconds", fp->seconds);
-        cJSON_AddNumberToObject(r.meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
-        cJSON_AddNumberToObject(r.meta, "wall_seconds", wall);
-        cJSON_AddNumberToObject(r.meta, "tokens", (double)acc->prompts * acc->n);
-        cJSON_AddNumberToObject(r.meta, "tokens_per_second",
-                                run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
-        char when[32];
-        utc_now(when, sizeof when);
-        cJSON_AddStringToObject(r.meta, "created", when);
-        rc = ss_scan_result_write(dir, &r, err);
+    memset(r, 0, sizeof *r);
+    r->n_layer = acc->n_layer;
+    r->n_head = acc->n_head;
+    r->n = acc->n;
+    r->skip = acc->skip;
+    r->prompts = acc->prompts;
+    r->slash_sum = acc->slash_sum;
+    r->slash_sumsq = acc->slash_sumsq;
+    r->slash_count = acc->slash_count;
+    acc->slash_sum = NULL;
+    acc->slash_sumsq = NULL;
+    acc->slash_count = NULL;
+    r->map_size = acc->n_maps > 0 ? o->map_size : 0;
+    r->bins = acc->bins;
+    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, r, err) : SS_OK;
+    if (rc)
+        return rc;
+    r->meta = cJSON_CreateObject();
+    cJSON_AddStringToObject(r->meta, "format", "slashscope-scan");
+    cJSON_AddNumberToObject(r->meta, "format_version", 1);
+    cJSON_AddStringToObject(r->meta, "tool_version", SS_VERSION);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, settings)
+        cJSON_AddItemToObject(r->meta, x->string, cJSON_Duplicate(x, 1));
+    cJSON *pr = cJSON_GetObjectItemCaseSensitive(r->meta, "prompts");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
+    cJSON_AddItemToObject(r->meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
+    cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
+    cJSON_AddNumberToObject(pr, "used", (double)r->prompts);
+    if (digests)
+        cJSON_AddItemToObject(pr, "prompt_sha256", cJSON_Duplicate(digests, 1));
+    cJSON_AddItemToObject(r->meta, "sources", cJSON_CreateArray());
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r->meta, "sources"),
+                         cJSON_Duplicate(pr, 1));
+    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    cJSON *regs = cJSON_CreateArray();
+    for (int g = 0; g < 2; g++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", reg[g].name);
+        cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
+        int d[2] = {reg[g].d_min, reg[g].d_max};
+        cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
+        cJSON_AddItemToArray(regs, e);
     }
-    r.slash_sum = NULL;
-    r.slash_sumsq = NULL;
-    r.slash_count = NULL;
-    ss_scan_result_free(&r);
-    return rc;
+    cJSON_AddItemToObject(r->meta, "sdh_regimes", regs);
+    cJSON_AddNumberToObject(r->meta, "threads",
+                            o->threads > 0 ? o->threads : omp_get_max_threads());
+    cJSON_AddNumberToObject(r->meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
+    cJSON_AddItemToObject(r->meta, "environment", ss_prov_environment(o->threads));
+    cJSON_AddNumberToObject(r->meta, "wall_seconds", wall);
+    cJSON_AddNumberToObject(r->meta, "tokens", (double)r->prompts * r->n);
+    cJSON_AddNumberToObject(r->meta, "tokens_per_second",
+                            run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
+    char when[32];
+    utc_now(when, sizeof when);
+    cJSON_AddStringToObject(r->meta, "created", when);
+    return SS_OK;
 }
 
 /* ---- the loop ---- */
@@ -435,15 +311,19 @@ static ss_code check_opts(const ss_scan_opts *o, ss_error *err)
 {
     const ss_config *c = &o->model->cfg;
     if (o->len < 1)
-        return ss_fail(err, SS_ERR_USAGE, "--len must be at least 1");
+        return ss_fail(err, SS_ERR_USAGE, "len must be at least 1");
+    if (o->resume && !o->out_dir)
+        return ss_fail(err, SS_ERR_USAGE, "resume needs the output folder holding the checkpoint");
     if (o->len > c->ctx_len && !o->allow_long)
-        return ss_fail(err, SS_ERR_VALUE, "--len %d is longer than the model's context of %d "
-                       "tokens (add --allow-long to run past it anyway)", o->len, c->ctx_len);
+        return ss_fail(err, SS_ERR_VALUE, "len %d is longer than the model's context of %d "
+                       "tokens (set allow_long to run past it anyway)", o->len, c->ctx_len);
     if (o->skip < 0 || o->skip >= o->len)
-        return ss_fail(err, SS_ERR_USAGE, "--skip %d must be from 0 to --len - 1 = %d", o->skip,
+        return ss_fail(err, SS_ERR_USAGE, "skip %d must be from 0 to len - 1 = %d", o->skip,
                        o->len - 1);
     if (o->maps != SS_MAPS_NONE && o->map_size < 1)
-        return ss_fail(err, SS_ERR_USAGE, "--map-size must be at least 1");
+        return ss_fail(err, SS_ERR_USAGE, "map_size must be at least 1");
+    if (o->out_dir && strlen(o->out_dir) > PATH_CAP - 100)
+        return ss_fail(err, SS_ERR_USAGE, "output folder: path longer than %d bytes", PATH_CAP - 100);
     return SS_OK;
 }
 
@@ -468,127 +348,103 @@ static ss_code new_scan(const ss_scan_opts *o, ss_analysis *an, ss_error *err)
     return rc;
 }
 
+/* Between prompts: the caller's on_prompt, then the store's checkpoint. */
+typedef struct {
+    const ss_scan_opts *o;
+    int64_t total;
+    int stopped;                /* on_prompt asked to stop */
+    const ss_scan_acc *acc;
+    const ss_scan_state *state;
+    const cJSON *settings;
+    double wall_before, start;
+} between_ctx;
+
+static ss_code between(void *ctx, int64_t done, ss_error *err)
+{
+    between_ctx *b = ctx;
+    const ss_scan_opts *o = b->o;
+    if (o->on_prompt && o->on_prompt(o->on_prompt_user, b->acc->prompts, b->total)) {
+        b->stopped = 1;
+        return SS_STOP;
+    }
+    if (!o->store || !o->store->after_prompt)
+        return SS_OK;
+    return o->store->after_prompt(o->store->ctx, b->state, b->settings, done,
+                                  b->wall_before + ss_now_seconds() - b->start, err);
+}
+
 /* The prompts as the driver reads them, each one's digest logged (text
  * and id sources) as it goes by. */
 typedef struct {
     ss_prompt_source inner;
-    prompt_log *log;
+    ss_scan_state *state;
 } logged_source;
 
 static ss_code logged_next(void *ctx, const int32_t **ids, int *n, ss_error *err)
 {
     logged_source *s = ctx;
     ss_code rc = s->inner.next(s->inner.ctx, ids, n, err);
-    if (!rc && *n > 0)
-        log_prompt(s->log, *ids, *n);
-    return rc;
-}
-
-/* Between prompts: a checkpoint every `every` prompts or `every_s` seconds. */
-typedef struct {
-    ss_checkpoint ck;
-    ss_scan_acc *acc;
-    const cJSON *settings;
-    const ss_prompts *prompts;
-    const prompt_log *log;
-    int every;
-    double every_s, wall_before, start, last;
-    int64_t last_done;
-} ck_schedule;
-
-static ss_code ck_between(void *ctx, int64_t done, ss_error *err)
-{
-    ck_schedule *s = ctx;
-    double now = ss_now_seconds();
-    if (done - s->last_done < s->every && now - s->last < s->every_s)
-        return SS_OK;
-    s->last_done = done;
-    ss_code rc = ck_save(&s->ck, s->acc, s->settings, s->prompts, s->log,
-                         s->wall_before + now - s->start, err);
-    s->last = ss_now_seconds();
-    return rc;
-}
-
-/* Continues the checkpoint of a resumed scan (the folder kept it). */
-static ss_code ck_start(const ss_scan_opts *o, const ss_folder *f, ck_schedule *s,
-                        prompt_log *g, ss_error *err)
-{
-    int found = 0;
-    ss_code rc = SS_OK;
-    if (f->resumed)
-        rc = ck_load(&s->ck, s->acc, s->settings, o->prompts, g, &s->wall_before, &found, err);
-    if (!rc && o->resume && !o->quiet) {
-        if (found)
-            fprintf(stderr, "slashscope scan: resuming after %lld prompts (%s)\n",
-                    (long long)s->acc->prompts, f->work);
-        else
-            fprintf(stderr, "slashscope scan: no checkpoint for %s: starting from the "
-                    "beginning\n", o->out_dir);
+    if (!rc && *n > 0 && s->state->digests) {
+        ss_sha256 h;
+        char hex[65];
+        ss_sha256_init(&h);
+        ss_sha256_update_i32le(&h, *ids, (size_t)*n);
+        ss_sha256_hex(&h, hex);
+        cJSON_AddItemToArray(s->state->digests, cJSON_CreateString(hex));
     }
     return rc;
 }
 
-/* The driver over the logged source, with checkpoints between prompts. */
-static ss_code run_prompts(const ss_scan_opts *o, const ss_rope *rope, ss_analysis *an,
-                           ck_schedule *sch, prompt_log *g, int64_t *run_prompts_done,
-                           ss_error *err)
+static ss_code stopped(ss_error *err)
 {
-    int64_t total = o->source->count > 0 ? o->source->count
-                                         : ss_prompts_total_records(o->prompts);
-    logged_source ls = {.log = g};
-    ss_code rc = ss_prompt_source_prompts(&ls.inner, o->prompts, o->len, total, err);
-    if (rc)
-        return rc;
-    ss_prompt_source src = {.ctx = &ls, .next = logged_next, .total = ls.inner.total};
-    ss_progress pg;
-    ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
-    sch->start = sch->last = ss_now_seconds();
-    ss_analysis *list[1] = {an};
-    ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
-                           .between_prompts = ck_between, .between_ctx = sch,
-                           .progress_base = sch->acc->prompts};
-    rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, run_prompts_done, err);
-    ss_progress_end(&pg);
-    ss_prompt_source_free(&ls.inner);
-    return rc;
+    ss_error_clear(err);
+    return ss_fail(err, SS_STOP, "scan stopped on request");
 }
 
-ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
+ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *err)
 {
+    memset(out, 0, sizeof *out);
     ss_code rc = check_opts(o, err);
     if (rc)
         return rc;
-    ss_folder folder;
-    ss_folder_opts fo = {.force = o->force, .resume = o->resume, .marker = "scan.json"};
-    if ((rc = ss_folder_begin(&folder, o->out_dir, &fo, err)))
-        return rc;
     const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
-    ss_weights_fingerprint fp;
     ss_analysis an;
-    if ((rc = ss_model_fingerprint(o->model, &fp, err)) || (rc = new_scan(o, &an, err))) {
-        ss_folder_abort(&folder);
+    if ((rc = new_scan(o, &an, err)))
         return rc;
-    }
-    char work[PATH_CAP];
-    ss_folder_file(&folder, NULL, work, sizeof work);
-    cJSON *settings = settings_json(o, rope, &fp);
+    ss_scan_acc *acc = ss_scan_analysis_acc(&an);
+    int64_t total = o->source->count > 0 ? o->source->count
+                                         : ss_prompts_total_records(o->prompts);
     int synthetic = o->source->kind == SS_SRC_OOD || o->source->kind == SS_SRC_REPEAT;
-    prompt_log g = {.digests = synthetic ? NULL : cJSON_CreateArray()};
-    ck_schedule sch = {.acc = ss_scan_analysis_acc(&an), .settings = settings,
-                       .prompts = o->prompts, .log = &g,
-                       .every = o->checkpoint_every > 0 ? o->checkpoint_every : 8,
-                       .every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300};
-    ss_scan_acc *acc = sch.acc;
-    if (!settings || (!synthetic && !g.digests))
+    ss_scan_state state = {.acc = acc, .digests = synthetic ? NULL : cJSON_CreateArray()};
+    between_ctx sch = {.o = o, .total = total, .acc = acc, .state = &state};
+    cJSON *settings = ss_scan_settings_json(o);
+    sch.settings = settings;
+    logged_source ls = {.state = &state};
+    ss_prompt_source src = {.ctx = &ls, .next = logged_next};
+    if (!settings || (!synthetic && !state.digests))
         rc = ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory");
+    if (!rc && o->store && o->store->start)
+        rc = o->store->start(o->store->ctx, &state, settings, &sch.wall_before, err);
     if (!rc)
-        rc = ss_checkpoint_init(&sch.ck, work, err);
-    if (!rc)
-        rc = ck_start(o, &folder, &sch, &g, err);
+        rc = ss_prompt_source_prompts(&ls.inner, o->prompts, o->len, total, err);
+    src.total = ls.inner.total;
     double start = ss_now_seconds();
-    int64_t done = 0;
-    if (!rc)
-        rc = run_prompts(o, rope, &an, &sch, &g, &done, err);
+    int64_t run_prompts = 0;
+    if (!rc) {
+        ss_progress pg;
+        ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
+        sch.start = start;
+        ss_analysis *list[1] = {&an};
+        ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows,
+                               .allow_long = o->allow_long, .interrupted = ss_interrupted,
+                               .between_prompts = between, .between_ctx = &sch,
+                               .progress_base = acc->prompts};
+        ss_interrupt_clear();
+        rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, &run_prompts, err);
+        ss_progress_end(&pg);
+    }
+    if (rc == SS_STOP || (!rc && sch.stopped))
+        rc = stopped(err);
     if (!rc && acc->prompts == 0)
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens in the source (%lld records "
                      "read, %lld too short%s)", o->len,
@@ -597,14 +453,13 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
                      o->source->chunk ? "" : "; --chunk joins short ones");
     if (!rc) {
         double run = ss_now_seconds() - start;
-        rc = write_result(o, work, acc, settings, &g, &fp, sch.wall_before + run, run,
-                          done * o->len, err);
+        rc = build_result(o, acc, settings, state.digests, sch.wall_before + run, run,
+                          run_prompts * o->len, out, err);
+        if (rc)
+            ss_scan_result_free(out);
     }
-    if (!rc)
-        rc = ss_folder_commit(&folder, err);
-    if (rc)
-        ss_folder_abort(&folder);
-    cJSON_Delete(g.digests);
+    ss_prompt_source_free(&ls.inner);
+    cJSON_Delete(state.digests);
     cJSON_Delete(settings);
     ss_analysis_free(&an);
     return rc;

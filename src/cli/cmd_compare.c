@@ -10,6 +10,7 @@
 #include "cli/sdh_print.h"
 #include "common/mem.h"
 #include "io/atomic_file.h"
+#include "report/scan_folder.h"
 
 static const char usage[] =
     "usage: slashscope compare ID_DIR OOD_DIR [--out DIR [--force]] [--kappa-small K]\n"

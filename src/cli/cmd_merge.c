@@ -5,6 +5,7 @@
 #include "analysis/scan_result.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "report/scan_folder.h"
 
 static const char usage[] =
     "usage: slashscope merge DIR DIR... --out DIR\n\n"

@@ -6,6 +6,7 @@
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
 #include "cli/sdh_print.h"
+#include "report/scan_folder.h"
 
 static const char usage[] =
     "usage: slashscope sdh DIR [--kappa-small K] [--kappa-large K] [--delta A:B [--kappa K]]\n"

@@ -7,6 +7,7 @@
 
 #include "analysis/scan.h"
 #include "analysis/scan_result.h"
+#include "report/scan_folder.h"
 #include "common/mem.h"
 #include "io/atomic_file.h"
 
