@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "analysis/scan_analysis.h"
@@ -97,7 +98,11 @@ static cJSON *tokenizer_json(const ss_prompt_opts *s)
         snprintf(file, sizeof file, "%s/tokenizer.json", f);
         f = file;
     }
-    if (f && ss_is_file(f) && ss_sha256_file(f, hex, &ignore) == SS_OK)
+    struct stat st;
+    /* a model file that carries its vocabulary (GGUF, llama2.c) may be many GB: its
+     * vocabulary digest below identifies the tokenizer; only small files are hashed */
+    if (f && ss_is_file(f) && stat(f, &st) == 0 && st.st_size <= ((off_t)64 << 20) &&
+        ss_sha256_file(f, hex, &ignore) == SS_OK)
         cJSON_AddStringToObject(j, "sha256", hex);
     else
         cJSON_AddNullToObject(j, "sha256");

@@ -14,22 +14,6 @@
 #define CK_CAP 4096
 #define MAX_STATE ((size_t)64 << 20)
 
-static const char *type_name(ss_npy_type t)
-{
-    switch (t) {
-    case SS_NPY_F32: return "<f4";
-    case SS_NPY_F64: return "<f8";
-    case SS_NPY_I64: return "<i8";
-    case SS_NPY_I32: return "<i4";
-    }
-    return "?";
-}
-
-static size_t elem_size(ss_npy_type t)
-{
-    return t == SS_NPY_F64 || t == SS_NPY_I64 ? 8 : 4;
-}
-
 ss_code ss_checkpoint_init(ss_checkpoint *c, const char *work_dir, ss_error *err)
 {
     memset(c, 0, sizeof *c);
@@ -146,10 +130,10 @@ static ss_code load_array(const ss_checkpoint *c, const char *state_path, const 
     for (int d = 0; ok && d < a->ndim; d++)
         ok = x.shape[d] == a->shape[d];
     if (ok)
-        memcpy(a->data, x.data, (size_t)x.count * elem_size(a->type));
+        memcpy(a->data, x.data, (size_t)x.count * ss_npy_elem_size(a->type));
     ss_npy_free(&x);
     return ok ? SS_OK : ss_fail(err, SS_ERR_SHAPE, "%s: expected %s of the shape this run "
-                                "uses", p, type_name(a->type));
+                                "uses", p, ss_npy_descr(a->type));
 }
 
 ss_code ss_checkpoint_load(ss_checkpoint *c, ss_ck_array *a, int n, cJSON **state, int *found,
