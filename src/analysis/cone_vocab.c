@@ -20,10 +20,11 @@ void ss_gaussian_vector(uint64_t seed, double *v, int d)
         /* Box-Muller from two uniforms in (0, 1] (53-bit) */
         double u1 = ((ss_splitmix64_next(&s) >> 11) + 1.0) / 9007199254740992.0;
         double u2 = ((ss_splitmix64_next(&s) >> 11) + 1.0) / 9007199254740992.0;
-        double r = sqrt(-2.0 * log(u1));
-        v[i] = r * cos(2 * M_PI * u2);
+        double z0, z1;
+        ss_box_muller(u1, u2, &z0, &z1);
+        v[i] = z0;
         if (i + 1 < d)
-            v[i + 1] = r * sin(2 * M_PI * u2);
+            v[i + 1] = z1;
     }
 }
 
