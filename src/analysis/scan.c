@@ -12,19 +12,9 @@
 #include "analysis/sdh.h"
 #include "common/mem.h"
 #include "common/progress.h"
+#include "model/describe.h"
 
 #define PATH_CAP 4096
-
-static const char *scaling_name(ss_scaling_type t)
-{
-    switch (t) {
-    case SS_SCALE_NONE: return "none";
-    case SS_SCALE_LINEAR: return "linear";
-    case SS_SCALE_LLAMA3: return "llama3";
-    case SS_SCALE_FREQ_FACTORS: return "freq_factors";
-    }
-    return "?";
-}
 
 /* An absolute path when the file exists (so a resume from another working
  * directory matches), else the path as given. */
@@ -38,32 +28,13 @@ static cJSON *path_json(const char *path)
     return j;
 }
 
-static cJSON *model_json(const ss_model *m, const char *path)
-{
-    const ss_config *c = &m->cfg;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "path", path_json(path));
-    cJSON_AddStringToObject(j, "format", ss_format_name(m->format));
-    cJSON_AddStringToObject(j, "architecture", ss_arch_name(c->arch));
-    cJSON_AddNumberToObject(j, "n_layer", c->n_layer);
-    cJSON_AddNumberToObject(j, "n_head", c->n_head);
-    cJSON_AddNumberToObject(j, "n_kv_head", c->n_kv_head);
-    cJSON_AddNumberToObject(j, "d_model", c->d_model);
-    cJSON_AddNumberToObject(j, "d_head", c->d_head);
-    cJSON_AddNumberToObject(j, "d_ff", c->d_ff);
-    cJSON_AddNumberToObject(j, "vocab", c->vocab);
-    cJSON_AddNumberToObject(j, "ctx_len", c->ctx_len);
-    cJSON_AddNumberToObject(j, "attn_scale", c->attn_scale);
-    return j;
-}
-
 /* The RoPE schedule actually used: final angle per token of every
  * frequency l = 1..F (index 0 here is l = 1) and whether it is rotated. */
 static cJSON *rope_json(const ss_rope *r, const ss_config *c)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "base", r->base);
-    cJSON_AddStringToObject(j, "scaling", scaling_name(c->scaling.type));
+    cJSON_AddStringToObject(j, "scaling", ss_scaling_name(c->scaling.type));
     cJSON_AddItemToObject(j, "theta", cJSON_CreateDoubleArray(r->theta, r->n_freq));
     cJSON *act = cJSON_CreateArray();
     int all = 1;
@@ -111,7 +82,7 @@ cJSON *ss_scan_settings_json(const ss_scan_opts *o)
 {
     const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "model", model_json(o->model, o->model_path));
+    cJSON_AddItemToObject(j, "model", ss_model_identity_json(o->model, path_json(o->model_path)));
     cJSON_AddItemToObject(j, "rope", rope_json(rope, &o->model->cfg));
     cJSON_AddItemToObject(j, "prompts", source_json(o->source, ss_prompts_sha256(o->prompts)));
     cJSON_AddNumberToObject(j, "length", o->len);
