@@ -9,59 +9,18 @@
 
 #include "analysis/scan_analysis.h"
 #include "analysis/source.h"
+#include "analysis/source_json.h"
 #include "analysis/scan_result.h"
 #include "analysis/sdh.h"
 #include "common/mem.h"
 #include "common/path.h"
 #include "common/progress.h"
 #include "common/sha256.h"
+#include "model/describe.h"
 #include "model/fingerprint.h"
 #include "store/provenance.h"
 
 #define PATH_CAP 4096
-
-static const char *scaling_name(ss_scaling_type t)
-{
-    switch (t) {
-    case SS_SCALE_NONE: return "none";
-    case SS_SCALE_LINEAR: return "linear";
-    case SS_SCALE_LLAMA3: return "llama3";
-    case SS_SCALE_FREQ_FACTORS: return "freq_factors";
-    }
-    return "?";
-}
-
-/* An absolute path when the file exists (so a resume from another working
- * directory matches), else the path as given. */
-static cJSON *path_json(const char *path)
-{
-    if (!path)
-        return cJSON_CreateNull();
-    char *abs = realpath(path, NULL);
-    cJSON *j = cJSON_CreateString(abs ? abs : path);
-    free(abs);
-    return j;
-}
-
-static cJSON *model_json(const ss_model *m, const char *path, const ss_weights_fingerprint *fp)
-{
-    const ss_config *c = &m->cfg;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "path", path_json(path));
-    cJSON_AddStringToObject(j, "format", ss_format_name(m->format));
-    cJSON_AddStringToObject(j, "architecture", ss_arch_name(c->arch));
-    cJSON_AddNumberToObject(j, "n_layer", c->n_layer);
-    cJSON_AddNumberToObject(j, "n_head", c->n_head);
-    cJSON_AddNumberToObject(j, "n_kv_head", c->n_kv_head);
-    cJSON_AddNumberToObject(j, "d_model", c->d_model);
-    cJSON_AddNumberToObject(j, "d_head", c->d_head);
-    cJSON_AddNumberToObject(j, "d_ff", c->d_ff);
-    cJSON_AddNumberToObject(j, "vocab", c->vocab);
-    cJSON_AddNumberToObject(j, "ctx_len", c->ctx_len);
-    cJSON_AddNumberToObject(j, "attn_scale", c->attn_scale);
-    cJSON_AddItemToObject(j, "weights", ss_weights_fingerprint_json(fp));
-    return j;
-}
 
 /* The RoPE schedule actually used: final angle per token of every
  * frequency l = 1..F (index 0 here is l = 1) and whether it is rotated. */
@@ -69,7 +28,7 @@ static cJSON *rope_json(const ss_rope *r, const ss_config *c)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "base", r->base);
-    cJSON_AddStringToObject(j, "scaling", scaling_name(c->scaling.type));
+    cJSON_AddStringToObject(j, "scaling", ss_scaling_name(c->scaling.type));
     cJSON_AddItemToObject(j, "theta", cJSON_CreateDoubleArray(r->theta, r->n_freq));
     cJSON *act = cJSON_CreateArray();
     int all = 1;
@@ -82,86 +41,14 @@ static cJSON *rope_json(const ss_rope *r, const ss_config *c)
     return j;
 }
 
-/* The tokenizer text prompts went through: where it was read from, that
- * file's SHA-256 (a folder: its tokenizer.json), and a digest of its
- * vocabulary (every piece in id order, BOS, EOS, whether BOS is added), so
- * a resume or merge with another tokenizer is refused even when the file
- * moved. */
-static cJSON *tokenizer_json(const ss_prompt_opts *s)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "path", path_json(s->tok_path));
-    char hex[65], file[4200];
-    ss_error ignore = {0};
-    const char *f = s->tok_path;
-    if (f && ss_is_dir(f)) {
-        snprintf(file, sizeof file, "%s/tokenizer.json", f);
-        f = file;
-    }
-    struct stat st;
-    /* a model file that carries its vocabulary (GGUF, llama2.c) may be many GB: its
-     * vocabulary digest below identifies the tokenizer; only small files are hashed */
-    if (f && ss_is_file(f) && stat(f, &st) == 0 && st.st_size <= ((off_t)64 << 20) &&
-        ss_sha256_file(f, hex, &ignore) == SS_OK)
-        cJSON_AddStringToObject(j, "sha256", hex);
-    else
-        cJSON_AddNullToObject(j, "sha256");
-    ss_sha256 h;
-    ss_sha256_init(&h);
-    int v = ss_tokenizer_vocab_size(s->tok);
-    int32_t head[4] = {v, ss_tokenizer_bos(s->tok), ss_tokenizer_eos(s->tok),
-                       ss_tokenizer_adds_bos(s->tok)};
-    ss_sha256_update_i32le(&h, head, 4);
-    for (int id = 0; id < v; id++) {
-        const char *piece = ss_tokenizer_piece(s->tok, id);
-        ss_sha256_update(&h, piece ? piece : "", piece ? strlen(piece) + 1 : 1);
-    }
-    ss_sha256_hex(&h, hex);
-    cJSON_AddStringToObject(j, "vocab_sha256", hex);
-    return j;
-}
-
-static cJSON *source_json(const ss_prompt_opts *s, const char *sha)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "source", ss_source_kind_name(s->kind));
-    int synthetic = s->kind == SS_SRC_OOD || s->kind == SS_SRC_REPEAT;
-    cJSON_AddItemToObject(j, "path", synthetic ? cJSON_CreateNull() : path_json(s->path));
-    cJSON_AddStringToObject(j, "sha256", sha);
-    if (s->kind == SS_SRC_JSONL)
-        cJSON_AddItemToObject(j, "field", s->field ? cJSON_CreateString(s->field)
-                                                   : cJSON_CreateString("context|text"));
-    if (!synthetic) {
-        cJSON_AddBoolToObject(j, "chunk", s->chunk);
-        cJSON_AddNumberToObject(j, "count_limit", (double)s->count);
-    }
-    if (s->kind == SS_SRC_LINES || s->kind == SS_SRC_JSONL || s->kind == SS_SRC_TXT_DIR)
-        cJSON_AddBoolToObject(j, "add_bos", s->add_bos);
-    if (synthetic) {
-        cJSON_AddNumberToObject(j, "count", (double)s->count);
-        /* a 64-bit seed does not fit a JSON number exactly: a string */
-        char seed[32];
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
-        cJSON_AddStringToObject(j, "seed", seed);
-        cJSON_AddStringToObject(j, "rng", "splitmix64, per-prompt streams (analysis/ood.h)");
-        cJSON_AddNumberToObject(j, "vocab", s->vocab);
-        cJSON_AddNumberToObject(j, "bos", s->bos);
-        if (s->kind == SS_SRC_REPEAT)
-            cJSON_AddNumberToObject(j, "segment", s->segment);
-        /* the prompts' identity: indices first .. first + count - 1 of this seed */
-        cJSON_AddNumberToObject(j, "first", (double)s->first);
-    }
-    if (s->tok)
-        cJSON_AddItemToObject(j, "tokenizer", tokenizer_json(s));
-    return j;
-}
-
 cJSON *ss_scan_model_json(const ss_model *m, const char *path, ss_error *err)
 {
     ss_weights_fingerprint fp;
     if (ss_model_fingerprint(m, &fp, err))
         return NULL;
-    return model_json(m, path, &fp);
+    cJSON *j = ss_model_identity_json(m, ss_json_abs_path(path));
+    cJSON_AddItemToObject(j, "weights", ss_weights_fingerprint_json(&fp));
+    return j;
 }
 
 cJSON *ss_scan_settings_json(const ss_scan_opts *o)
@@ -174,7 +61,7 @@ cJSON *ss_scan_settings_json(const ss_scan_opts *o)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(j, "model", model);
     cJSON_AddItemToObject(j, "rope", rope_json(rope, &o->model->cfg));
-    cJSON_AddItemToObject(j, "prompts", source_json(o->source, ss_prompts_sha256(o->prompts)));
+    cJSON_AddItemToObject(j, "prompts", ss_prompt_source_json(o->source, ss_prompts_sha256(o->prompts)));
     cJSON_AddNumberToObject(j, "length", o->len);
     cJSON_AddNumberToObject(j, "skip", o->skip);
     cJSON *maps = cJSON_CreateObject();
