@@ -223,6 +223,15 @@ grep -q "small regime (Δ 0..4, κ 0.3)" "$T/sdh.out" || fail "--kappa-small not
 grep -q "large regime (Δ 500..5000, κ 0.001)" "$T/sdh.out" || fail "--kappa-small changed the large κ"
 "$BIN" sdh "$T/ss" --delta 500:5000 >"$T/sdh.out" 2>/dev/null || fail "sdh --delta 500:5000"
 grep -q "custom regime (Δ 500..5000, κ 0.001)" "$T/sdh.out" || fail "κ does not follow --delta"
+ok "scan with its own κ" "$BIN" scan "$S" --ids-file "$IDS" --count 4 --len 64 --kappa-small 0.3 \
+    "${Q[@]}" --out "$T/ks"
+"$PY" - "$T/ks" <<'PY' || fail "scan --kappa-small is not what sdh.csv and scan.json say"
+import csv, json, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1] + "/sdh.csv")) if r["regime"] == "small"]
+reg = {r["name"]: r["kappa"] for r in json.load(open(sys.argv[1] + "/scan.json"))["sdh_regimes"]}
+sys.exit(0 if rows and min(float(r["score"]) for r in rows) >= 0.3 and reg == {"small": 0.3, "large": 0.001} else 1)
+PY
+"$BIN" sdh "$T/ks" | grep -q "small regime (Δ 0..4, κ 0.3)" || fail "sdh does not follow the scan's κ"
 ok "scan at the full context" "$BIN" scan "$S" --ood 1 --len 512 "${Q[@]}" --out "$T/n512"
 grep -q "large regime's κ 0.001 is only 0.5x uniform attention at N = 512.*κ = 0.00977 (--kappa-large)" \
     "$T/err" || fail "no warning about κ against N: $(cat "$T/err")"

@@ -86,7 +86,8 @@ static ss_code choose_maps(const ss_scan_opts *o, const ss_scan_acc *acc, ss_sca
     ss_code rc = SS_OK;
     if (o->maps == SS_MAPS_SDH) {
         double *avg = ss_scan_result_average(r, err);
-        const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+        ss_sdh_regime reg[2];
+        ss_sdh_scan_regimes(o->kappa_small, o->kappa_large, reg);
         for (int g = 0; g < 2 && avg && !rc; g++) {
             ss_sdh *list;
             int cnt;
@@ -172,17 +173,9 @@ static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
     cJSON_AddItemToObject(r->meta, "sources", cJSON_CreateArray());
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r->meta, "sources"),
                          cJSON_Duplicate(pr, 1));
-    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
-    cJSON *regs = cJSON_CreateArray();
-    for (int g = 0; g < 2; g++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "name", reg[g].name);
-        cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
-        int d[2] = {reg[g].d_min, reg[g].d_max};
-        cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
-        cJSON_AddItemToArray(regs, e);
-    }
-    cJSON_AddItemToObject(r->meta, "sdh_regimes", regs);
+    ss_sdh_regime reg[2];
+    ss_sdh_scan_regimes(o->kappa_small, o->kappa_large, reg);
+    cJSON_AddItemToObject(r->meta, "sdh_regimes", ss_sdh_regimes_json(reg));
     cJSON_AddNumberToObject(r->meta, "threads",
                             o->threads > 0 ? o->threads : omp_get_max_threads());
     cJSON_AddNumberToObject(r->meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);

@@ -36,6 +36,7 @@ typedef struct {
     int map_size;
     int resume;
     int force;                  /* replace a finished result in out_dir (store/folder.h) */
+    double kappa_small, kappa_large; /* the SDH regimes' κ (sdh.csv, --maps sdh); 0: the paper's */
     int checkpoint_every;       /* prompts; 0: 8 */
     double checkpoint_seconds;  /* 0: 300 */
     int block_rows, allow_long, quiet, threads;

@@ -133,8 +133,12 @@ int cmd_compare(int argc, char **argv)
     comparison c = {.id_dir = a.positional[0], .ood_dir = a.positional[1], .reg = reg};
     ss_scan_result id = {0}, ood = {0};
     ss_compare_row *rows = NULL;
-    if (ss_regimes_from_args(&a, reg, &c.n_reg, &err) ||
-        ss_scan_result_read(c.id_dir, &id, &err) || ss_scan_result_read(c.ood_dir, &ood, &err) ||
+    ss_sdh_regime recorded[2];
+    if (!ss_scan_result_read(c.id_dir, &id, &err))
+        ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(id.meta, "sdh_regimes"),
+                                 recorded);
+    if (err.code || ss_regimes_from_args(&a, recorded, reg, &c.n_reg, &err) ||
+        ss_scan_result_read(c.ood_dir, &ood, &err) ||
         ss_compare_scans(&id, c.id_dir, &ood, c.ood_dir, reg, c.n_reg, &rows, &c.n, &err)) {
         ss_scan_result_free(&id);
         ss_scan_result_free(&ood);

@@ -48,6 +48,8 @@ static const char usage[] =
     "  --map-size M       map bins per side (default 256; N bins when N < M)\n"
     "  --ood-offset K     --ood/--repeat: start at prompt K of the seed's sequence, so a set can\n"
     "                     be extended without overlap (--ood 4 --ood-offset 4 adds prompts 4-7)\n"
+    "  --kappa-small K, --kappa-large K   κ of the two SDH regimes (Δ 0..4: 0.1; Δ 500..5000:\n"
+    "                     1e-3) for sdh.csv, --maps sdh and the listing, as in 'slashscope sdh'\n"
     "  --force            replace a finished result in DIR whole (else it is refused), or start\n"
     "                     afresh over an unfinished one\n"
     "  --resume           continue an interrupted scan from DIR.partial/checkpoint\n"
@@ -105,7 +107,8 @@ static ss_code maps_from_args(const ss_args *a, const ss_model *m, scan_setup *s
         return rc;
     }
     double *avg = ss_scan_result_average(&r, err);
-    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    ss_sdh_regime reg[2]; /* the SDHs that scan lists */
+    ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r.meta, "sdh_regimes"), reg);
     int any = 0;
     for (int g = 0; g < 2 && avg && !rc; g++) {
         ss_sdh *list;
@@ -164,7 +167,8 @@ static void print_summary(const char *dir)
         printf("skipped %.0f of %.0f records: shorter than %d tokens%s\n", skipped->valuedouble,
                cJSON_IsNumber(rec) ? rec->valuedouble : 0, r.n,
                cJSON_IsTrue(chunk) ? " (the unfinished last window)" : "; --chunk joins them");
-    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    ss_sdh_regime reg[2];
+    ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r.meta, "sdh_regimes"), reg);
     for (int g = 0; g < 2 && avg; g++) {
         if (reg[g].d_min >= r.n)
             continue;
@@ -184,7 +188,7 @@ int cmd_scan(int argc, char **argv)
 {
     static const ss_flag flags[] = {
         SS_PROMPT_FLAGS, {"--out", 1}, {"--skip", 1}, {"--maps", 1}, {"--map-size", 1},
-        {"--resume", 0}, {"--force", 0}, {"--checkpoint-every", 1}, {"--block-rows", 1}, {"--allow-long", 0},
+        {"--resume", 0}, {"--force", 0}, {"--kappa-small", 1}, {"--kappa-large", 1}, {"--checkpoint-every", 1}, {"--block-rows", 1}, {"--allow-long", 0},
         {"--rope-remove", 1}, {"--p-rope", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
@@ -199,12 +203,15 @@ int cmd_scan(int argc, char **argv)
     ss_model_run r = {0};
     ss_prompts *prompts = NULL;
     long long skip, every, block;
+    double kappa[2];
     const char *out;
     if (ss_args_require(&a, "--out", &out, &err) ||
         no_unfinished_scan(out, ss_args_has(&a, "--resume"), &err) ||
         ss_args_int(&a, "--skip", 4, 0, 1 << 24, &skip, &err) ||
         ss_args_int(&a, "--checkpoint-every", 8, 1, 1 << 30, &every, &err) ||
         ss_args_int(&a, "--block-rows", 0, 1, 1 << 16, &block, &err) ||
+        ss_args_double(&a, "--kappa-small", 0, 1e-12, 1, &kappa[0], &err) ||
+        ss_args_double(&a, "--kappa-large", 0, 1e-12, 1, &kappa[1], &err) ||
         ss_model_run_open(&r, &a, 0, &err) ||
         ss_prompt_opts_from_args(&a, r.model, r.allow_long, &s.src, &s.tok, &err) ||
         skip_within_len(skip, s.src.len, &err) || maps_from_args(&a, r.model, &s, &err) ||
@@ -224,6 +231,8 @@ int cmd_scan(int argc, char **argv)
     s.so.skip = (int)skip;
     s.so.resume = ss_args_has(&a, "--resume");
     s.so.force = ss_args_has(&a, "--force");
+    s.so.kappa_small = kappa[0];
+    s.so.kappa_large = kappa[1];
     s.so.checkpoint_every = (int)every;
     s.so.block_rows = (int)block;
     s.so.allow_long = r.allow_long;

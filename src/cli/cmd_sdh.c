@@ -13,8 +13,9 @@ static const char usage[] =
     "                          [--json]\n\n"
     "The slash-dominant heads of a scan folder: heads whose average slash score at offset Δ\n"
     "is at least κ (SPEC.md section 2), by Δ, strongest first, as a table and in the paper's\n"
-    "listing style (Δ = 1: L0H0, L0H1, ...). Default: the paper's two regimes, Δ 0..4 with\n"
-    "κ 0.1 (--kappa-small) and Δ 500..5000 with κ 1e-3 (--kappa-large); --delta A:B gives one\n"
+    "listing style (Δ = 1: L0H0, L0H1, ...). Default: the two regimes the scan recorded, the\n"
+    "paper's unless 'scan --kappa-small/--kappa-large' said otherwise: Δ 0..4 with κ 0.1\n"
+    "(--kappa-small) and Δ 500..5000 with κ 1e-3 (--kappa-large); --delta A:B gives one\n"
     "regime, κ from --kappa, by default that of the regime the range starts in. A κ below 5x\n"
     "uniform attention (5/N) is warned about. The terminal shows the strongest 3 heads per Δ\n"
     "and counts the rest; --json (and the scan's sdh.csv) list them all.\n";
@@ -68,8 +69,14 @@ int cmd_sdh(int argc, char **argv)
     ss_sdh_regime reg[2];
     int n_reg;
     ss_scan_result r;
-    if (ss_regimes_from_args(&a, reg, &n_reg, &err) || ss_scan_result_read(dir, &r, &err))
+    if (ss_scan_result_read(dir, &r, &err))
         return ss_cli_fail("sdh", &err);
+    ss_sdh_regime recorded[2];
+    ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r.meta, "sdh_regimes"), recorded);
+    if (ss_regimes_from_args(&a, recorded, reg, &n_reg, &err)) {
+        ss_scan_result_free(&r);
+        return ss_cli_fail("sdh", &err);
+    }
     double *avg = ss_scan_result_average(&r, &err);
     int json = ss_args_has(&a, "--json");
     cJSON *root = json ? cJSON_CreateObject() : NULL, *regs = NULL;

@@ -69,13 +69,16 @@ static ss_code parse_range(const char *s, int *a, int *b, ss_error *err)
     return SS_OK;
 }
 
-ss_code ss_regimes_from_args(const ss_args *a, ss_sdh_regime *out, int *n, ss_error *err)
+ss_code ss_regimes_from_args(const ss_args *a, const ss_sdh_regime *dflt, ss_sdh_regime *out,
+                             int *n, ss_error *err)
 {
     const char *delta = ss_args_get(a, "--delta");
     double ks, kl, kappa;
+    double ds = dflt ? dflt[0].kappa : SS_SDH_SMALL.kappa;
+    double dl = dflt ? dflt[1].kappa : SS_SDH_LARGE.kappa;
     ss_code rc;
-    if ((rc = ss_args_double(a, "--kappa-small", SS_SDH_SMALL.kappa, 0.0, 1.0, &ks, err)) ||
-        (rc = ss_args_double(a, "--kappa-large", SS_SDH_LARGE.kappa, 0.0, 1.0, &kl, err)))
+    if ((rc = ss_args_double(a, "--kappa-small", ds, 0.0, 1.0, &ks, err)) ||
+        (rc = ss_args_double(a, "--kappa-large", dl, 0.0, 1.0, &kl, err)))
         return rc;
     if (ss_args_has(a, "--kappa") && !delta)
         return ss_fail(err, SS_ERR_USAGE, "--kappa sets the κ of a --delta A:B range; for the "

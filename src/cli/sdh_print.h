@@ -25,7 +25,11 @@ void ss_print_sdh_listing(FILE *out, const ss_sdh *list, int n);
  * with --delta A:B one regime whose κ is --kappa, by default the κ of the
  * regime its range belongs to (A >= 500: the large one). --kappa without
  * --delta is refused: it would silently change both regimes. */
-ss_code ss_regimes_from_args(const ss_args *a, ss_sdh_regime *out, int *n, ss_error *err);
+/* dflt (2 regimes, NULL: the paper's) gives the κ the flags do not: a
+ * scan's recorded regimes (ss_sdh_regimes_from_json), so `sdh DIR` lists
+ * what the scan listed. */
+ss_code ss_regimes_from_args(const ss_args *a, const ss_sdh_regime *dflt, ss_sdh_regime *out,
+                             int *n, ss_error *err);
 
 /* A large-offset regime (from Δ 500 on) with κ below 5x uniform attention
  * (1/N) at this prompt length finds noise:

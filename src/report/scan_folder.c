@@ -169,7 +169,9 @@ ss_code ss_scan_result_write(const char *dir, ss_scan_result *r, ss_error *err)
     if (!rc)
         rc = ss_scan_result_spread(r, &sd, &half, err);
     if (!rc) {
-        const ss_sdh_regime regimes[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+        ss_sdh_regime regimes[2]; /* those scan.json records */
+        ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r->meta, "sdh_regimes"),
+                                 regimes);
         snprintf(path, sizeof path, "%s/sdh.csv", dir);
         rc = ss_sdh_csv_write(path, avg, sd, half, r->slash_count, r->n_layer, r->n_head, r->n,
                               regimes, 2, err);
