@@ -97,6 +97,12 @@ static void test_not_a_result_is_kept(void)
     CHECK(ss_folder_begin(&f, outc, &o, &e) == SS_ERR_USAGE);
     CHECK(strstr(e.msg, "not a slashscope result") != NULL);
     CHECK(exists("%s/notes.txt%s", outc, ""));
+    /* the unfinished scan of an earlier version (checkpoint inside DIR) is named as such */
+    ss_test_sh("mkdir -p '%s/checkpoint' && echo '{}' > '%s/checkpoint/state.json'", outc, outc);
+    memset(&e, 0, sizeof e);
+    CHECK(ss_folder_begin(&f, outc, &o, &e) == SS_ERR_USAGE);
+    CHECK_MSG(strstr(e.msg, "earlier slashscope") != NULL, "%s", e.msg);
+    ss_test_sh("rm -rf '%s/checkpoint'", outc);
     /* an empty folder is fine */
     ss_test_sh("rm -f '%s/notes.txt'", outc);
     memset(&e, 0, sizeof e);

@@ -175,6 +175,10 @@ static ss_code check_out(ss_folder *f, const ss_folder_opts *o, const char *flag
         return SS_OK;
     }
     int finished = has_file(f->out, SS_FOLDER_MANIFEST) || (o->marker && has_file(f->out, o->marker));
+    if (!finished && has_file(f->out, SS_FOLDER_CHECKPOINT "/state.json"))
+        return ss_fail(err, SS_ERR_USAGE, "%s %s: holds the checkpoint of an unfinished run of an "
+                       "earlier slashscope (which kept it in DIR/checkpoint): finish it with that "
+                       "version, or remove the folder", flag, f->out);
     if (!finished)
         return ss_fail(err, SS_ERR_USAGE, "%s %s: the folder holds files that are not a "
                        "slashscope result%s; it is not replaced, even with --force: choose "
