@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/path.h"
+
 ss_code ss_atomic_open(ss_atomic_file *f, const char *path, ss_error *err)
 {
     memset(f, 0, sizeof *f);
@@ -69,13 +71,18 @@ ss_code ss_read_file(const char *path, size_t max_bytes, char **data, size_t *n,
 {
     *data = NULL;
     *n = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
+    int fd = ss_open_regular(path, err);
+    if (fd < 0)
+        return err->code;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
         return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
     struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(fp), &st) != 0) {
         fclose(fp);
-        return ss_fail(err, SS_ERR_IO, "%s: not a regular file", path);
+        return ss_fail(err, SS_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     }
     if ((uint64_t)st.st_size > max_bytes) {
         fclose(fp);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/mem.h"
 #include "common/path.h"
@@ -173,12 +174,13 @@ static ss_code bind_weights(ss_model *m, const name_scheme *names, ss_error *err
 
 static int has_gguf_magic(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    ss_error ignored = {0};
+    int fd = ss_open_regular(path, &ignored); /* the loader reports what is wrong */
+    if (fd < 0)
         return 0;
     char magic[4] = {0};
-    size_t got = fread(magic, 1, 4, f);
-    fclose(f);
+    ssize_t got = read(fd, magic, 4);
+    close(fd);
     return got == 4 && memcmp(magic, "GGUF", 4) == 0;
 }
 
@@ -335,7 +337,8 @@ ss_code ss_model_open(const char *path, ss_model **out, ss_error *err)
                                         "%s: a model folder needs config.json (Hugging Face layout)",
                                         path);
     } else if (!ss_is_file(path)) {
-        rc = ss_fail(err, SS_ERR_IO, "%s: no such file or folder", path);
+        rc = ss_fail(err, SS_ERR_IO, "%s: %s, expected a model folder, a .gguf file or a llama2.c "
+                     ".bin", path, ss_path_kind(path));
     } else if (has_gguf_magic(path)) {
         m->format = SS_FMT_GGUF;
         rc = open_gguf(m, &base, err);

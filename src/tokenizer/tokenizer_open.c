@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/path.h"
 #include "io/gguf.h"
@@ -148,12 +149,13 @@ ss_code ss_tokenizer_open(const char *path, ss_tokenizer **out, ss_error *err)
         return ss_fail(err, SS_ERR_IO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return open_folder(path, out, err);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ss_fail(err, SS_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd = ss_open_regular(path, err);
+    if (fd < 0)
+        return err->code;
     unsigned char head[64];
-    size_t got = fread(head, 1, sizeof head, f);
-    fclose(f);
+    ssize_t r = read(fd, head, sizeof head);
+    close(fd);
+    size_t got = r > 0 ? (size_t)r : 0;
     if (got >= 4 && memcmp(head, "GGUF", 4) == 0)
         return open_gguf(path, out, err);
     size_t k = 0;
