@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/parse.h"
 #include "io/atomic_file.h"
 
 static const ss_flag global_flags[] = {{"--threads", 1}, {"--quiet", 0}, {"--help", 0}};
@@ -56,9 +57,8 @@ ss_code ss_args_parse(ss_args *a, const char *cmd, const char *usage, const ss_f
         }
         if (strcmp(name, "--threads") == 0) {
             const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-            char *end;
-            long t = v ? strtol(v, &end, 10) : 0;
-            if (!v || *end || t < 1 || t > 1024)
+            long long t;
+            if (!v || ss_parse_ll_all(v, 1, 1024, &t))
                 return ss_fail(err, SS_ERR_USAGE, "--threads wants a whole number from 1 to 1024");
             a->threads = (int)t;
             continue;
@@ -101,10 +101,8 @@ ss_code ss_args_int(const ss_args *a, const char *name, long long def, long long
         *out = def;
         return SS_OK;
     }
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (*v == '\0' || *end || errno || x < min || x > max)
+    long long x;
+    if (ss_parse_ll_all(v, min, max, &x))
         return ss_fail(err, SS_ERR_USAGE, "%s wants a whole number from %lld to %lld, got '%s'",
                        name, min, max, v);
     *out = x;
@@ -148,10 +146,10 @@ ss_code ss_parse_ids(const char *s, const char *where, int32_t **ids, int *n, ss
             p++;
         if (!*p || *p == '\n')
             break;
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || errno || v < 0 || v > INT32_MAX) {
+        const char *end;
+        long long v;
+        if (ss_parse_ll(p, &end, 0, INT32_MAX, &v) ||
+            (*end && *end != '\n' && !strchr(" \t,\r", *end))) {
             free(*ids);
             *ids = NULL;
             return ss_fail(err, SS_ERR_VALUE, "%s: token %d is not a non-negative integer id",
