@@ -48,3 +48,63 @@ expect_fail "--threads 2^32+1" "--threads wants a whole number" "$bin" info "$m"
 expect_fail "--deltas 2^32+1 (was sscanf %d)" "--deltas '4294967297'" "$bin" freq "$m" --ood 1 --len 8 --heads L0H0 --deltas 4294967297 --out "$tmp/f"
 expect_fail "--ids with a 2^64 id" "--ids: token 2 is not a non-negative integer id" "$bin" logits "$m" --ids "1 99999999999999999999" --out "$tmp/x.npy"
 [ ! -e "$tmp/s" ] && [ ! -e "$tmp/r" ] && ok "refused runs leave no folder" || bad "a refused run left output"
+
+# ---- 14: NUL bytes and invalid UTF-8 in prompts are errors naming file:line
+story='Once upon a time there was a little cat who liked to play in the sun all day long.'
+printf '%s\n\0%s\n' "$story" "$story" >"$tmp/nul-start.txt"
+expect_fail "line starting with NUL" "nul-start.txt:2: a NUL byte at byte 1" "$bin" scan "$m" --prompts "$tmp/nul-start.txt" --len 8 --out "$tmp/s"
+printf '%s\n' "$story" | iconv -f UTF-8 -t UTF-16 >"$tmp/utf16.txt"
+expect_fail "UTF-16 prompt file" "utf16.txt:1: .*UTF-16\? convert it with iconv" "$bin" scan "$m" --prompts "$tmp/utf16.txt" --len 8 --out "$tmp/s"
+printf '1 2 3 4 5 6 7 8 9\n1 2 3\0 4 5 6 7 8 9\n' >"$tmp/nul.ids"
+expect_fail "NUL inside an ids line" "nul.ids:2: a NUL byte at byte 6" "$bin" scan "$m" --ids-file "$tmp/nul.ids" --len 8 --out "$tmp/s"
+printf "1 2 3\0 4 5\n" >"$tmp/nul0.ids"
+expect_fail "NUL inside --ids-file of logits" "nul0.ids:1: a NUL byte at byte 6" "$bin" logits "$m" --ids-file "$tmp/nul0.ids" --out "$tmp/x.npy"
+printf '{"text": "%s\\u0000%s"}\n' "$story" "$story" >"$tmp/nul.jsonl"
+expect_fail "\\u0000 in JSONL" "nul.jsonl:1: the record holds .u0000" "$bin" scan "$m" --prompts "$tmp/nul.jsonl" --len 8 --out "$tmp/s"
+printf '{"text": "%s\\\\u0000 is a literal backslash"}\n' "$story" >"$tmp/backslash.jsonl"
+expect_ok "an escaped backslash before u0000 is text" "$bin" scan "$m" --prompts "$tmp/backslash.jsonl" --len 8 --out "$tmp/bs" --quiet
+for bytes in 'caf\xe9' 'x\xc0\x80y' 'x\xed\xa0\x80y' 'x\xf4\x90\x80\x80y' 'cut \xe2\x82'; do
+  printf "$story $bytes\n" >"$tmp/latin1.txt"
+  expect_fail "invalid UTF-8 ($bytes)" "latin1.txt:1: invalid UTF-8 at byte" "$bin" scan "$m" --prompts "$tmp/latin1.txt" --len 8 --out "$tmp/s"
+done
+printf '%s \xf0\x9f\x98\x80 caf\xc3\xa9 \xe4\xb8\xad\n' "$story" >"$tmp/utf8.txt"
+expect_ok "valid 2-, 3- and 4-byte UTF-8 is accepted" "$bin" scan "$m" --prompts "$tmp/utf8.txt" --len 8 --out "$tmp/u8" --quiet
+mkdir -p "$tmp/dir"; printf '%s\n' "$story" >"$tmp/dir/a.txt"; printf 'x\0y %s\n' "$story" >"$tmp/dir/b.txt"
+expect_fail "NUL in a folder's .txt file" "dir/b.txt:1: a NUL byte at byte 2" "$bin" scan "$m" --prompts "$tmp/dir" --len 8 --out "$tmp/s"
+
+# ---- 15: pipes as prompt sources: read once, hashed as read ----------------
+jl=$shared/prompts/stories260K-samples.jsonl
+expect_ok "scan --prompts FILE" "$bin" scan "$m" --prompts "$jl" --field text --len 16 --out "$tmp/file" --quiet
+expect_ok "scan --prompts <(cat FILE)" "$bin" scan "$m" --prompts <(cat "$jl") --field text --len 16 --out "$tmp/subst" --quiet
+expect_ok "scan --prompts /dev/stdin" "$bin" scan "$m" --prompts /dev/stdin --field text --len 16 --out "$tmp/stdin" --quiet <"$jl"
+cat "$jl" | "$bin" scan "$m" --prompts /dev/stdin --field text --len 16 --out "$tmp/pipe" --quiet 2>"$tmp/err" && ok "scan from a real pipe" || bad "scan from a real pipe"
+for d in subst stdin pipe; do
+  cmp -s "$tmp/file/slash_sum.npy" "$tmp/$d/slash_sum.npy" && cmp -s "$tmp/file/slash_count.npy" "$tmp/$d/slash_count.npy" \
+    && ok "$d: the same sums as the file" || bad "$d: sums differ from the file's"
+done
+sha() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['prompts']['sha256'])" "$1"; }
+want=$(sha256sum <"$jl" | cut -d' ' -f1)
+[ "$(sha "$tmp/pipe/scan.json")" = "$want" ] && [ "$(sha "$tmp/subst/scan.json")" = "$want" ] \
+  && ok "a pipe's recorded SHA-256 is the bytes' (sha256sum)" || bad "pipe sha256 differs from sha256sum"
+
+# --prompts given token ids: say --ids-file
+printf '1 403 407 261 378\n1 365 1622 395\n' >"$tmp/ids.txt"
+expect_fail "--prompts on token ids suggests --ids-file" "look like token ids.*--ids-file" "$bin" scan "$m" --prompts "$tmp/ids.txt" --len 4 --out "$tmp/s"
+
+# ---- flags: --tokenizer everywhere, and the error that names it ------------
+expect_fail "a model without a tokenizer names --tokenizer" "without tokenizer.json.*give the tokenizer with --tokenizer FILE" "$bin" tokenize "$shared/fixtures/qwen2/hf" --text hi
+expect_fail "scan says the same" "llama2.c checkpoint without a tokenizer.*--tokenizer FILE" "$bin" scan "$fx/model.bin" --prompts "$tmp/utf8.txt" --len 4 --out "$tmp/s"
+got=$("$bin" tokenize "$shared/fixtures/qwen2/hf" --tokenizer "$shared/tokenizers/gpt-2/tokenizer.json" --text "Hello world" 2>"$tmp/err")
+want=$(sed -n 12p "$shared/tokenizers/gpt-2/ggml-vocab-gpt-2.gguf.out" | sed 's/^ //')
+[ "$got" = "$want" ] && ok "tokenize --tokenizer: '$got' is the gpt-2 vector" || bad "tokenize --tokenizer gave '$got', want '$want'"
+
+# ---- 6: --ids-file without --len holds one sequence, or is refused ---------
+ids8=$shared/prompts/stories260K-samples.ids
+expect_fail "rank --ids-file of 64 lines without --len" "holds 64 sequences.*give --len N to use every line" "$bin" rank "$m" --ids-file "$ids8" --heads L0H0 --out "$tmp/r"
+expect_fail "freq --ids-file of 64 lines without --len" "holds 64 sequences.*--len N" "$bin" freq "$m" --ids-file "$ids8" --heads L0H0 --out "$tmp/f"
+expect_fail "logits --ids-file of 64 lines" "holds 64 sequences.*keep one line" "$bin" logits "$m" --ids-file "$ids8" --out "$tmp/x.npy"
+head -n 1 "$ids8" >"$tmp/one.ids"; echo >>"$tmp/one.ids"
+expect_ok "rank --ids-file of one line (and a blank one)" "$bin" rank "$m" --ids-file "$tmp/one.ids" --heads L0H0 --out "$tmp/r1" --quiet
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -173,6 +173,21 @@ ss_code ss_parse_ids(const char *s, const char *where, int32_t **ids, int *n, ss
     return SS_OK;
 }
 
+/* Lines holding something other than spaces. */
+static int count_sequences(const char *s, size_t n)
+{
+    int lines = 0, filled = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n') {
+            lines += filled;
+            filled = 0;
+        } else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
+            filled = 1;
+        }
+    }
+    return lines + filled;
+}
+
 ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err)
 {
     const char *inline_ids = ss_args_get(a, "--ids");
@@ -188,7 +203,26 @@ ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err)
     ss_code rc = ss_read_file(file, (size_t)1 << 30, &text, &len, err);
     if (rc)
         return rc;
-    rc = ss_parse_ids(text, file, ids, n, err);
+    /* only the first line is used, but a NUL in it would cut it silently */
+    const char *eol = memchr(text, '\n', len);
+    const char *nul = memchr(text, '\0', eol ? (size_t)(eol - text) : len);
+    if (nul)
+        rc = ss_fail(err, SS_ERR_FORMAT, "%s:1: a NUL byte at byte %zu of the line (ids files "
+                     "are text)", file, (size_t)(nul - text) + 1);
+    else
+        rc = ss_parse_ids(text, file, ids, n, err);
+    int lines = count_sequences(text, len);
+    if (!rc && lines > 1) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+        rc = find_flag(a, "--len") >= 0
+                 ? ss_fail(err, SS_ERR_USAGE, "%s holds %d sequences (non-blank lines) and "
+                           "--ids-file without --len reads one: give --len N to use every line, "
+                           "as scan does, or keep one line", file, lines)
+                 : ss_fail(err, SS_ERR_USAGE, "%s holds %d sequences (non-blank lines); 'slashscope "
+                           "%s' reads one: keep one line in the file", file, lines, a->cmd);
+    }
     free(text);
     return rc;
 }

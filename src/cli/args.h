@@ -42,7 +42,8 @@ ss_code ss_args_double(const ss_args *a, const char *name, double def, double mi
 /* The value of a required flag, or an SS_ERR_USAGE naming it. */
 ss_code ss_args_require(const ss_args *a, const char *name, const char **out, ss_error *err);
 
-/* Token ids from --ids "1 2 3" or the first line of --ids-file F. */
+/* Token ids from --ids "1 2 3" or --ids-file F, which must hold one sequence
+ * (one non-blank line: a file of several is refused, never cut to its first). */
 ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err);
 /* Parses whitespace-separated ids; names `where` in errors. */
 ss_code ss_parse_ids(const char *s, const char *where, int32_t **ids, int *n, ss_error *err);

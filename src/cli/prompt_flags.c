@@ -6,6 +6,16 @@
 
 #include "common/path.h"
 
+ss_code ss_cli_tokenizer_open(const ss_args *a, ss_tokenizer **tok, ss_error *err)
+{
+    const char *tp = ss_args_get(a, "--tokenizer");
+    ss_code rc = ss_tokenizer_open(tp ? tp : a->positional[0], tok, err);
+    if (rc && !tp && (rc == SS_ERR_MISSING || rc == SS_ERR_USAGE))
+        ss_error_suffix(err, "; give the tokenizer with --tokenizer FILE (a tokenizer.json, a "
+                        "GGUF or a llama2.c tokenizer.bin)");
+    return rc;
+}
+
 static ss_code parse_seed(const ss_args *a, uint64_t *seed, ss_error *err)
 {
     const char *v = ss_args_get(a, "--seed");
@@ -107,8 +117,7 @@ ss_code ss_prompt_opts_from_args(const ss_args *a, const ss_model *m, int allow_
         o->kind = SS_SRC_LINES;
     if (o->field && o->kind != SS_SRC_JSONL)
         return ss_fail(err, SS_ERR_USAGE, "--field applies to JSONL prompts only");
-    const char *tp = ss_args_get(a, "--tokenizer");
-    if ((rc = ss_tokenizer_open(tp ? tp : a->positional[0], tok, err)))
+    if ((rc = ss_cli_tokenizer_open(a, tok, err)))
         return rc;
     o->tok = *tok;
     o->add_bos = ss_tokenizer_adds_bos(*tok);
