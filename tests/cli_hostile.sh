@@ -93,7 +93,7 @@ expect_fail "--prompts on token ids suggests --ids-file" "look like token ids.*-
 
 # ---- flags: --tokenizer everywhere, and the error that names it ------------
 expect_fail "a model without a tokenizer names --tokenizer" "without tokenizer.json.*give the tokenizer with --tokenizer FILE" "$bin" tokenize "$shared/fixtures/qwen2/hf" --text hi
-expect_fail "scan says the same" "llama2.c checkpoint without a tokenizer.*--tokenizer FILE" "$bin" scan "$fx/model.bin" --prompts "$tmp/utf8.txt" --len 4 --out "$tmp/s"
+expect_fail "scan says the same" "llama2.c checkpoint without a tokenizer.*--tokenizer FILE" "$bin" scan "$fx/model.bin" --prompts "$tmp/utf8.txt" --len 8 --out "$tmp/s"
 got=$("$bin" tokenize "$shared/fixtures/qwen2/hf" --tokenizer "$shared/tokenizers/gpt-2/tokenizer.json" --text "Hello world" 2>"$tmp/err")
 want=$(sed -n 12p "$shared/tokenizers/gpt-2/ggml-vocab-gpt-2.gguf.out" | sed 's/^ //')
 [ "$got" = "$want" ] && ok "tokenize --tokenizer: '$got' is the gpt-2 vector" || bad "tokenize --tokenizer gave '$got', want '$want'"
@@ -105,6 +105,29 @@ expect_fail "freq --ids-file of 64 lines without --len" "holds 64 sequences.*--l
 expect_fail "logits --ids-file of 64 lines" "holds 64 sequences.*keep one line" "$bin" logits "$m" --ids-file "$ids8" --out "$tmp/x.npy"
 head -n 1 "$ids8" >"$tmp/one.ids"; echo >>"$tmp/one.ids"
 expect_ok "rank --ids-file of one line (and a blank one)" "$bin" rank "$m" --ids-file "$tmp/one.ids" --heads L0H0 --out "$tmp/r1" --quiet
+
+# ---- 11: a tokenizer's own steps may not grow a text without bound ---------
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, sys
+out = sys.argv[1]
+vocab = {"<unk>": 0, **{c: i + 1 for i, c in enumerate(" abcdefghijklmnopqrstuvwxyz")}}
+def write(name, normalizer=None, pre=None):
+    t = {"version": "1.0", "added_tokens": [], "normalizer": normalizer, "pre_tokenizer": pre,
+         "model": {"type": "BPE", "vocab": vocab, "merges": [], "unk_token": "<unk>"}}
+    open(f"{out}/{name}.json", "w").write(json.dumps(t))
+rep = lambda s: {"type": "Replace", "pattern": {"String": " "}, "content": s}
+write("inflate", {"type": "Sequence", "normalizers": [rep("    ")] * 10})  # 4x per step
+write("inflate_one", rep("x" * 50000))                                     # 50000x in one step
+write("inflate_pre", pre={"type": "Sequence", "pretokenizers": [
+    {"type": "Metaspace", "replacement": "    ", "prepend_scheme": "never", "split": False}] * 10})
+write("grow3", {"type": "Sequence", "normalizers": [rep("    ")] * 3})      # 64x: within bound
+PY
+expect_fail "a Sequence of Replace steps" "inflate.json: normalizer step 7 of 10 \(Replace\) on a 15-byte text: the text grew past 66496 bytes" "$bin" tokenize "$tmp/inflate.json" --text "a b c d e f g h"
+expect_fail "one Replace step 50000x" "inflate_one.json: normalizer step 1 of 1 \(Replace\).*grew past" "$bin" tokenize "$tmp/inflate_one.json" --text "a b c d e f g h"
+expect_fail "a Sequence of Metaspace steps" "inflate_pre.json: pre-tokenizer step 7 of 10.*grew past" "$bin" tokenize "$tmp/inflate_pre.json" --text "a b c d e f g h"
+got=$("$bin" tokenize "$tmp/grow3.json" --text "a b" 2>"$tmp/err" | wc -w)
+[ "$got" -eq 66 ] && ok "a bounded growth (3 steps, 64x) still tokenizes: $got ids" || bad "grow3 gave $got ids, want 66"
+expect_fail "scan names the tokenizer file too" "inflate.json: normalizer step" "$bin" scan "$m" --tokenizer "$tmp/inflate.json" --prompts "$tmp/utf8.txt" --len 8 --out "$tmp/s"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

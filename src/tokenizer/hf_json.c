@@ -484,8 +484,10 @@ static ss_code parse_added(ctx *c, const cJSON *added)
         /* normalized tokens are matched in normalized text, so their content
          * is normalized too (HF AddedVocabulary::refresh_added_tokens) */
         if (normalized) {
-            if ((rc = ss_normalize(&c->t->norm, md, s, len, &norm, c->err)))
+            if ((rc = ss_normalize(&c->t->norm, md, s, len, &norm, c->err))) {
+                ss_error_prefix(c->err, "%s: added token %d", c->file, a->n);
                 break;
+            }
             s = norm.p, len = norm.n;
         }
         t->content = ss_calloc(len + 1, 1, "added token", c->err);
@@ -585,6 +587,8 @@ ss_code ss_tokenizer_from_hf_json_bytes(const char *name, const char *bytes, siz
     else if (added && !cJSON_IsNull(added) && !cJSON_IsArray(added))
         rc = bad(&c, SS_ERR_FORMAT, "added_tokens", "expected an array");
     if (!rc && !(c.t = ss_tokenizer_alloc(err)))
+        rc = SS_ERR_NOMEM;
+    if (!rc && !(c.t->name = ss_strdup(name, err)))
         rc = SS_ERR_NOMEM;
     if (!rc) {
         c.t->kind = SS_TOK_HF_BPE;

@@ -21,9 +21,18 @@
 typedef struct {
     char *p;
     size_t n, cap;
+    size_t limit; /* 0, or the most bytes the buffer may hold (SS_ERR_VALUE past it) */
 } ss_buf;
 
 ss_code ss_buf_put(ss_buf *b, const void *s, size_t n, ss_error *err);
+
+/* How far a tokenizer's own steps (normalizer, pre-tokenizer) may grow a
+ * text of n bytes: SS_TOK_GROWTH times n plus 64 KiB. The largest growth of
+ * a real step is about 11x (NFKD of U+FDFA, 3 bytes -> 33); a tokenizer.json
+ * whose Sequence of Replace " " -> "    " steps quadruples the text per step
+ * would otherwise take every byte of memory (issue 9, item 11). */
+#define SS_TOK_GROWTH 64
+size_t ss_tok_growth_limit(size_t n);
 void ss_buf_free(ss_buf *b);
 
 typedef struct {
@@ -283,6 +292,7 @@ typedef enum {
 
 struct ss_tokenizer {
     ss_tok_kind kind;
+    char *name; /* the file it came from (messages), or NULL */
     ss_vocab vocab;
     ss_merges merges;
     int n_vocab; /* reported vocabulary size (max id + 1) */
