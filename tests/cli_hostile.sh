@@ -129,5 +129,51 @@ got=$("$bin" tokenize "$tmp/grow3.json" --text "a b" 2>"$tmp/err" | wc -w)
 [ "$got" -eq 66 ] && ok "a bounded growth (3 steps, 64x) still tokenizes: $got ids" || bad "grow3 gave $got ids, want 66"
 expect_fail "scan names the tokenizer file too" "inflate.json: normalizer step" "$bin" scan "$m" --tokenizer "$tmp/inflate.json" --prompts "$tmp/utf8.txt" --len 8 --out "$tmp/s"
 
+# ---- 16: GGUF headers: absurd layer counts, infinite factors, raw strings --
+/usr/bin/python3 - "$tmp" <<'PY'
+import struct, sys
+out = sys.argv[1]
+def s(x): return struct.pack('<Q', len(x)) + x
+def kv_str(k, v): return s(k) + struct.pack('<I', 8) + s(v)
+def kv_u32(k, v): return s(k) + struct.pack('<II', 4, v)
+def kv_f32(k, v): return s(k) + struct.pack('<If', 6, v)
+def gguf(name, arch=b'llama', layers=1, extra=()):
+    d, ff, V = 8, 16, 16
+    shapes = [('token_embd.weight', (d, V)), ('output_norm.weight', (d,))]
+    for l in range(1):
+        for t, sh in [('attn_norm', (d,)), ('attn_q', (d, d)), ('attn_k', (d, d)), ('attn_v', (d, d)),
+                      ('attn_output', (d, d)), ('ffn_norm', (d,)), ('ffn_gate', (d, ff)),
+                      ('ffn_down', (ff, d)), ('ffn_up', (d, ff))]:
+            shapes.append((f'blk.{l}.{t}.weight', sh))
+    kvs = [kv_str(b'general.architecture', arch), kv_u32(b'llama.block_count', layers),
+           kv_u32(b'llama.embedding_length', d), kv_u32(b'llama.feed_forward_length', ff),
+           kv_u32(b'llama.attention.head_count', 2), kv_u32(b'llama.context_length', 32)] + list(extra)
+    g = b'GGUF' + struct.pack('<IQQ', 3, len(shapes), len(kvs)) + b''.join(kvs)
+    off, data = 0, b''
+    for n, sh in shapes:
+        g += s(n.encode()) + struct.pack('<I', len(sh)) + b''.join(struct.pack('<Q', x) for x in sh)
+        g += struct.pack('<IQ', 0, off)
+        k = 1
+        for x in sh: k *= x
+        blob = struct.pack('<%df' % k, *([0.125] * k))
+        blob += b'\0' * (-len(blob) % 32)
+        data += blob; off += len(blob)
+    g += b'\0' * (-len(g) % 32) + data
+    open(f'{out}/{name}.gguf', 'wb').write(g)
+gguf('ok')
+gguf('layers', layers=1 << 30)
+gguf('inf', extra=[kv_str(b'llama.rope.scaling.type', b'linear'), kv_f32(b'llama.rope.scaling.factor', float('inf'))])
+gguf('nanbase', extra=[kv_f32(b'llama.rope.freq_base', float('nan'))])
+gguf('ansi', arch=b'll\x1b[31mama\nEVIL\r')
+PY
+expect_ok "the generated GGUF itself loads" "$bin" info "$tmp/ok.gguf"
+( ulimit -v 4000000 2>/dev/null; "$bin" info "$tmp/layers.gguf" ) >"$tmp/out" 2>"$tmp/err"
+rc=$?; [ $rc -eq 1 ] && grep -q "header says 1073741824 layers but the file holds only 11 tensors" "$tmp/err" \
+  && ok "block_count 2^30 is refused before a 100 GB layer table: $(cat "$tmp/err")" || bad "block_count 2^30: exit $rc"
+expect_fail "linear rope factor +inf" "rope.scaling.factor' = inf, expected a finite number" "$bin" info "$tmp/inf.gguf"
+expect_fail "rope base NaN" "rope.freq_base' = nan, expected a finite number" "$bin" info "$tmp/nanbase.gguf"
+expect_fail "general.architecture is escaped" "general.architecture 'll.x1B\[31mama.x0AEVIL.x0D' is not supported" "$bin" info "$tmp/ansi.gguf"
+if grep -q $'\x1b' "$tmp/err"; then bad "an ESC byte reached stderr"; else ok "no raw control byte on stderr"; fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

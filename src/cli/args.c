@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "common/mem.h"
 #include "common/parse.h"
 #include "io/atomic_file.h"
@@ -229,6 +230,10 @@ ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err)
 
 int ss_cli_fail(const char *cmd, const ss_error *err)
 {
-    fprintf(stderr, "slashscope %s: %s\n", cmd, err->msg[0] ? err->msg : ss_code_name(err->code));
+    /* messages quote strings from files (architecture names, tensor names,
+     * JSON fields): escape control bytes so none reaches the terminal raw */
+    char safe[4 * sizeof err->msg];
+    const char *msg = err->msg[0] ? err->msg : ss_code_name(err->code);
+    fprintf(stderr, "slashscope %s: %s\n", cmd, ss_escape(msg, strlen(msg), safe, sizeof safe));
     return err->code == SS_ERR_USAGE ? 2 : 1;
 }

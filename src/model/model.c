@@ -138,6 +138,13 @@ static ss_code bind_weights(ss_model *m, const name_scheme *names, ss_error *err
     } else if ((rc = check_shape(m->output, 2, emb, err))) {
         return rc;
     }
+    /* every layer has several tensors, so a layer count above the file's
+     * tensor count is a wrong header (a GGUF block_count of 2^30 would
+     * otherwise allocate a 100 GB layer table before any tensor is missed) */
+    if (c->n_layer > m->tensors.count)
+        return ss_fail(err, SS_ERR_VALUE, "%s: the header says %d layers but the file holds only "
+                       "%d tensors (block_count / num_hidden_layers / n_layers is wrong)", m->path,
+                       c->n_layer, m->tensors.count);
     m->layers = ss_calloc((size_t)c->n_layer, sizeof *m->layers, "layer table", err);
     if (!m->layers)
         return SS_ERR_NOMEM;
