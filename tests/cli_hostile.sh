@@ -175,5 +175,32 @@ expect_fail "rope base NaN" "rope.freq_base' = nan, expected a finite number" "$
 expect_fail "general.architecture is escaped" "general.architecture 'll.x1B\[31mama.x0AEVIL.x0D' is not supported" "$bin" info "$tmp/ansi.gguf"
 if grep -q $'\x1b' "$tmp/err"; then bad "an ESC byte reached stderr"; else ok "no raw control byte on stderr"; fi
 
+# ---- 16: stale temporary files, --out checked first, too-deep JSON ---------
+mkdir -p "$tmp/stale/checkpoint"
+: >"$tmp/stale/slash_sum.npy.tmp.2147483646"          # no such process: stale
+: >"$tmp/stale/checkpoint/state.json.tmp.2147483646"
+: >"$tmp/stale/scan.json.tmp.1"                        # pid 1 is alive: a live writer's, kept
+expect_ok "scan --resume over a killed run's leftovers" "$bin" scan "$m" --ood 2 --len 16 --out "$tmp/stale" --resume --quiet
+[ ! -e "$tmp/stale/slash_sum.npy.tmp.2147483646" ] && [ ! -e "$tmp/stale/checkpoint/state.json.tmp.2147483646" ] \
+  && ok "stale *.tmp.<pid> files are removed" || bad "stale tmp files survived the resume"
+[ -e "$tmp/stale/scan.json.tmp.1" ] && ok "a live process's temporary file is left alone" || bad "removed a live pid's file"
+[ -z "$(find "$tmp/stale" -name '*.tmp.*' ! -name '*.tmp.1')" ] && ok "no temporary file left after success" || bad "tmp files left"
+expect_fail "--out not writable is noticed before the run" "--out /proc/slashscope-test: cannot write in /proc.*checked before the run" "$bin" scan "$m" --ood 1 --len 8 --out /proc/slashscope-test
+expect_fail "rank --out not writable" "cannot write in /proc" "$bin" rank "$m" --ood 1 --len 8 --heads L0H0 --out /proc/x/y
+expect_fail "--out under a regular file" "nul-start.txt is a regular file, not a folder" "$bin" scan "$m" --ood 1 --len 8 --out "$tmp/nul-start.txt/p.txt/x"
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir -p "$tmp/ro"; chmod 555 "$tmp/ro"
+  expect_fail "--out in a read-only folder" "cannot write in .*ro: Permission denied" "$bin" scan "$m" --ood 1 --len 8 --out "$tmp/ro/s"
+  chmod 755 "$tmp/ro"
+fi
+/usr/bin/python3 -c "
+import sys; d = sys.argv[1]
+open(d + '/deep.json', 'w').write('{\"a\":' * 1100 + '1' + '}' * 1100)
+open(d + '/deep.jsonl', 'w').write('{\"text\":' + '[' * 1100 + '1' + ']' * 1100 + '}\n')" "$tmp"
+mkdir -p "$tmp/deephf"; cp "$tmp/deep.json" "$tmp/deephf/config.json"
+expect_fail "too-deep config.json says so" "config.json: JSON nested more than 1000 levels deep" "$bin" info "$tmp/deephf"
+expect_fail "too-deep tokenizer.json says so" "deep.json: JSON nested more than 1000 levels deep" "$bin" tokenize "$m" --tokenizer "$tmp/deep.json" --text hi
+expect_fail "too-deep JSONL record says so" "deep.jsonl:1: JSON nested more than 1000 levels deep" "$bin" scan "$m" --prompts "$tmp/deep.jsonl" --len 8 --out "$tmp/s"
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

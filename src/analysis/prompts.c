@@ -13,6 +13,7 @@
 #include "common/path.h"
 #include "common/sha256.h"
 #include "io/atomic_file.h"
+#include "io/json.h"
 
 #define TOKEN_MARGIN 64          /* tokens past the cut a prefix must yield */
 #define MAX_TEXT_FILE (1u << 30) /* a .txt prompt file larger than this is refused */
@@ -494,8 +495,13 @@ static int has_nul_escape(const char *s, size_t n)
 /* The text of one JSONL record. */
 static ss_code jsonl_text(ss_prompts *p, size_t len, char **text, ss_error *err)
 {
-    cJSON *obj = cJSON_ParseWithLength(p->line, len);
-    if (!obj || !cJSON_IsObject(obj)) {
+    char where[4200];
+    snprintf(where, sizeof where, "%s:%lld", p->path, (long long)p->records);
+    cJSON *obj;
+    ss_code rc = ss_json_parse(where, "JSON", p->line, len, &obj, err);
+    if (rc)
+        return rc;
+    if (!cJSON_IsObject(obj)) {
         cJSON_Delete(obj);
         return ss_fail(err, SS_ERR_FORMAT, "%s:%lld: not a JSON object", p->path,
                        (long long)p->records);

@@ -1,14 +1,17 @@
 #include "cli/args.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/escape.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "common/path.h"
 #include "io/atomic_file.h"
 
 static const ss_flag global_flags[] = {{"--threads", 1}, {"--quiet", 0}, {"--help", 0}};
@@ -171,6 +174,70 @@ ss_code ss_parse_ids(const char *s, const char *where, int32_t **ids, int *n, ss
     }
     if (*n == 0)
         return ss_fail(err, SS_ERR_VALUE, "%s: no token ids", where);
+    return SS_OK;
+}
+
+/* Creates and removes a probe file in dir; 0 and errno on failure. */
+static int can_write_in(const char *dir)
+{
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/.slashscope-probe.%ld", dir, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    unlink(probe);
+    return 1;
+}
+
+/* The folder part of path ("." for a bare name) into buf. */
+static void parent_of(const char *path, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", path);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(buf, cap, ".");
+    else if (slash == buf)
+        buf[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+ss_code ss_args_out(const ss_args *a, int is_dir, const char **out, ss_error *err)
+{
+    ss_code rc = ss_args_require(a, "--out", out, err);
+    if (rc)
+        return rc;
+    char dir[4096];
+    if (strlen(*out) >= sizeof dir - 64)
+        return ss_fail(err, SS_ERR_USAGE, "--out %s: path too long", *out);
+    if (is_dir && ss_is_dir(*out)) {
+        snprintf(dir, sizeof dir, "%s", *out);
+    } else if (is_dir) {
+        /* not there yet: it will be created inside the nearest existing folder */
+        parent_of(*out, dir, sizeof dir);
+        while (!ss_is_dir(dir) && strcmp(dir, ".") && strcmp(dir, "/")) {
+            if (access(dir, F_OK) == 0)
+                return ss_fail(err, SS_ERR_IO, "--out %s: %s is %s, not a folder", *out, dir,
+                               ss_path_kind(dir));
+            char up[4096];
+            parent_of(dir, up, sizeof up);
+            memcpy(dir, up, sizeof dir);
+        }
+    } else {
+        if (ss_is_dir(*out))
+            return ss_fail(err, SS_ERR_USAGE, "--out %s: is a folder, expected a file name", *out);
+        parent_of(*out, dir, sizeof dir);
+        if (!ss_is_dir(dir))
+            return ss_fail(err, SS_ERR_IO, "%s: cannot create: the folder %s does not exist",
+                           *out, dir);
+    }
+    if (!can_write_in(dir))
+        return ss_fail(err, SS_ERR_IO, "--out %s: cannot write in %s: %s (checked before the "
+                       "run)", *out, dir, strerror(errno));
     return SS_OK;
 }
 

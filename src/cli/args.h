@@ -42,6 +42,13 @@ ss_code ss_args_double(const ss_args *a, const char *name, double def, double mi
 /* The value of a required flag, or an SS_ERR_USAGE naming it. */
 ss_code ss_args_require(const ss_args *a, const char *name, const char **out, ss_error *err);
 
+/* --out, required, checked at the start instead of at the end of a long
+ * run: a folder (is_dir) must be one we can write into, or creatable inside
+ * the nearest existing folder; a file needs a writable existing folder.
+ * Checked by creating and removing a probe file (access() says yes to root
+ * on a read-only file system). Nothing is left behind. */
+ss_code ss_args_out(const ss_args *a, int is_dir, const char **out, ss_error *err);
+
 /* Token ids from --ids "1 2 3" or --ids-file F, which must hold one sequence
  * (one non-blank line: a file of several is refused, never cut to its first). */
 ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err);

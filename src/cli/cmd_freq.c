@@ -581,7 +581,7 @@ int cmd_freq(int argc, char **argv)
     }
     freq_run r;
     memset(&r, 0, sizeof r);
-    if (ss_args_require(&a, "--out", &r.out, &err) || ss_explain_src_open(&r.src, &a, &err))
+    if (ss_args_out(&a, 1, &r.out, &err) || ss_explain_src_open(&r.src, &a, &err))
         return ss_cli_fail("freq", &err);
     if (!setup(&r, &a, &err) && !run_prompts(&r, a.quiet, &err))
         write_outputs(&r, &err);

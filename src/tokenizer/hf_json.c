@@ -571,14 +571,11 @@ ss_code ss_tokenizer_from_hf_json_bytes(const char *name, const char *bytes, siz
                                         ss_tokenizer **out, ss_error *err)
 {
     *out = NULL;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(bytes, n, &end, 0);
-    if (!root) {
-        size_t off = end && end >= bytes && end <= bytes + n ? (size_t)(end - bytes) : 0;
-        return ss_fail(err, SS_ERR_FORMAT, "%s: malformed JSON at byte offset %zu", name, off);
-    }
+    cJSON *root;
+    ss_code rc = ss_json_parse(name, "JSON", bytes, n, &root, err);
+    if (rc)
+        return rc;
     ctx c = {name, NULL, err};
-    ss_code rc = SS_OK;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
     if (!cJSON_IsObject(root) || !cJSON_IsObject(model))
