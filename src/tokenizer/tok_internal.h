@@ -157,6 +157,8 @@ void ss_bpe_work_free(ss_bpe_work *w);
 /* GPT-2's bytes_to_unicode(): byte b -> the UTF-8 of its stand-in char. */
 const char *ss_byte_level_char(unsigned char b, size_t *len);
 ss_code ss_byte_level_map(const char *s, size_t n, ss_buf *out, ss_error *err);
+/* The inverse: the byte a stand-in code point stands for, or -1. */
+int ss_byte_level_byte(int32_t cp);
 
 /* ---- regex (regex.c) ---- */
 typedef struct {
@@ -304,6 +306,11 @@ struct ss_tokenizer {
     ss_added added;
     ss_normalizer norm;
     ss_pretok pretok;
+    /* decoding of tokenizer.json files, from their "decoder" (decode.c
+     * knows the other formats by their kind) */
+    uint8_t dec_byte_level;  /* pieces are in GPT-2's byte-level alphabet */
+    uint8_t dec_metaspace;   /* U+2581 stands for a space */
+    uint8_t dec_strip_lead;  /* leading spaces the encoder added, removed once */
 };
 
 ss_tokenizer *ss_tokenizer_alloc(ss_error *err);
