@@ -202,5 +202,19 @@ expect_fail "too-deep config.json says so" "config.json: JSON nested more than 1
 expect_fail "too-deep tokenizer.json says so" "deep.json: JSON nested more than 1000 levels deep" "$bin" tokenize "$m" --tokenizer "$tmp/deep.json" --text hi
 expect_fail "too-deep JSONL record says so" "deep.jsonl:1: JSON nested more than 1000 levels deep" "$bin" scan "$m" --prompts "$tmp/deep.jsonl" --len 8 --out "$tmp/s"
 
+# ---- 11: --len against memory: refused with the estimate, before the run ----
+# (a limit on the address space stands in for a small machine; AddressSanitizer
+# reserves terabytes of address space, so the sanitizer run skips this)
+if [ -z "${ASAN_OPTIONS:-}" ]; then
+  for cmd in "scan $m --ood 1" "rank $m --ood 1 --heads L0H0"; do
+    # shellcheck disable=SC2086
+    ( ulimit -v 1500000; "$bin" $cmd --len 2000000 --allow-long --out "$tmp/big" ) >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 1 ] && grep -q -- "--len 2000000: the forward pass over that many tokens needs about 3.46 GiB, more than the 1.4. GiB this machine has available" "$tmp/err" \
+      && ok "${cmd%% *} --len 2000000 in 1.5 GB: $(cat "$tmp/err")" || bad "${cmd%% *} --len 2000000: exit $rc"
+  done
+  [ ! -e "$tmp/big" ] && ok "nothing written" || bad "a refused run wrote $tmp/big"
+fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -1,10 +1,14 @@
 #include "cli/prompt_flags.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/mem.h"
 #include "common/path.h"
+#include "engine/forward.h"
 
 ss_code ss_cli_tokenizer_open(const ss_args *a, ss_tokenizer **tok, ss_error *err)
 {
@@ -49,6 +53,14 @@ static ss_code common_options(const ss_args *a, const ss_model *m, int allow_lon
     if (len > m->cfg.ctx_len && !allow_long)
         return ss_fail(err, SS_ERR_VALUE, "--len %lld is longer than the model's context of %d "
                        "(pass --allow-long to run it anyway)", len, m->cfg.ctx_len);
+    /* the forward pass checks this again; asking here refuses before the
+     * analysis allocates its own per-offset buffers */
+    char what[96];
+    snprintf(what, sizeof what, "--len %lld: the forward pass over that many tokens", len);
+    int threads = a->threads > 0 ? a->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if ((rc = ss_mem_check(ss_forward_bytes(&m->cfg, (int)len, 64, threads > 0 ? threads : 1),
+                           what, "use a shorter --len (or fewer --threads)", err)))
+        return rc;
     o->len = (int)len;
     o->count = count;
     o->vocab = (int)vocab;
