@@ -86,34 +86,31 @@ static void round_trip(const char *tok)
     ss_tokenizer_free(t);
 }
 
+/* tokenizer file (under shared/tokenizers/DIR) against DIR's vector files */
+static void vectors(const char *dir, const char *tok, const char *inp, const char *out)
+{
+    const char *d = ss_test_path("%s/tokenizers/%s", ss_test_shared(), dir);
+    char in_path[4096], out_path[4096];
+    snprintf(in_path, sizeof in_path, "%s/%s", d, inp);
+    snprintf(out_path, sizeof out_path, "%s/%s", d, out);
+    reference_ids(ss_test_path("%s/%s", d, tok), in_path, out_path);
+}
+
 static void vectors_gpt2(void)
 {
-    const char *d = ss_test_path("%s/tokenizers/gpt-2", ss_test_shared());
-    char inp[4096], out[4096];
-    snprintf(inp, sizeof inp, "%s/ggml-vocab-gpt-2.gguf.inp", d);
-    snprintf(out, sizeof out, "%s/ggml-vocab-gpt-2.gguf.out", d);
-    reference_ids(ss_test_path("%s/tokenizer.json", d), inp, out);
-    reference_ids(ss_test_path("%s/ggml-vocab-gpt-2.gguf", d), inp, out);
+    const char *inp = "ggml-vocab-gpt-2.gguf.inp", *out = "ggml-vocab-gpt-2.gguf.out";
+    vectors("gpt-2", "tokenizer.json", inp, out);
+    vectors("gpt-2", "ggml-vocab-gpt-2.gguf", inp, out);
 }
 
 static void vectors_llama_spm(void)
 {
-    const char *d = ss_test_path("%s/tokenizers/llama-spm", ss_test_shared());
-    char inp[4096], out[4096];
-    snprintf(inp, sizeof inp, "%s/ggml-vocab-llama-spm.gguf.inp", d);
-    snprintf(out, sizeof out, "%s/ggml-vocab-llama-spm.gguf.out", d);
-    reference_ids(ss_test_path("%s/tokenizer.json", d), inp, out);
-    reference_ids(ss_test_path("%s/ggml-vocab-llama-spm.gguf", d), inp, out);
+    const char *inp = "ggml-vocab-llama-spm.gguf.inp", *out = "ggml-vocab-llama-spm.gguf.out";
+    vectors("llama-spm", "tokenizer.json", inp, out);
+    vectors("llama-spm", "ggml-vocab-llama-spm.gguf", inp, out);
 }
 
-static void vectors_smollm2(void)
-{
-    const char *d = ss_test_path("%s/tokenizers/smollm2", ss_test_shared());
-    char inp[4096], out[4096];
-    snprintf(inp, sizeof inp, "%s/tests.inp", d);
-    snprintf(out, sizeof out, "%s/tests.out", d);
-    reference_ids(ss_test_path("%s/tokenizer.json", d), inp, out);
-}
+static void vectors_smollm2(void) { vectors("smollm2", "tokenizer.json", "tests.inp", "tests.out"); }
 
 static void round_trips(void)
 {
