@@ -206,6 +206,14 @@ static void parent_of(const char *path, char *buf, size_t cap)
         *slash = '\0';
 }
 
+static ss_code probe(const char *out, const char *dir, ss_error *err)
+{
+    if (can_write_in(dir))
+        return SS_OK;
+    return ss_fail(err, SS_ERR_IO, "--out %s: cannot write in %s: %s (checked before the run)",
+                   out, dir, strerror(errno));
+}
+
 ss_code ss_args_out(const ss_args *a, int is_dir, const char **out, ss_error *err)
 {
     ss_code rc = ss_args_require(a, "--out", out, err);
@@ -214,31 +222,28 @@ ss_code ss_args_out(const ss_args *a, int is_dir, const char **out, ss_error *er
     char dir[4096];
     if (strlen(*out) >= sizeof dir - 64)
         return ss_fail(err, SS_ERR_USAGE, "--out %s: path too long", *out);
-    if (is_dir && ss_is_dir(*out)) {
-        snprintf(dir, sizeof dir, "%s", *out);
-    } else if (is_dir) {
-        /* not there yet: it will be created inside the nearest existing folder */
-        parent_of(*out, dir, sizeof dir);
-        while (!ss_is_dir(dir) && strcmp(dir, ".") && strcmp(dir, "/")) {
-            if (access(dir, F_OK) == 0)
-                return ss_fail(err, SS_ERR_IO, "--out %s: %s is %s, not a folder", *out, dir,
-                               ss_path_kind(dir));
-            char up[4096];
-            parent_of(dir, up, sizeof up);
-            memcpy(dir, up, sizeof dir);
-        }
-    } else {
-        if (ss_is_dir(*out))
-            return ss_fail(err, SS_ERR_USAGE, "--out %s: is a folder, expected a file name", *out);
-        parent_of(*out, dir, sizeof dir);
-        if (!ss_is_dir(dir))
-            return ss_fail(err, SS_ERR_IO, "%s: cannot create: the folder %s does not exist",
-                           *out, dir);
+    if (!is_dir && ss_is_dir(*out))
+        return ss_fail(err, SS_ERR_USAGE, "--out %s: is a folder, expected a file name", *out);
+    if (is_dir && access(*out, F_OK) == 0 && !ss_is_dir(*out))
+        return ss_fail(err, SS_ERR_IO, "--out %s: is %s, not a folder", *out, ss_path_kind(*out));
+    /* the parent: a file is written next to its final name and renamed; a
+     * folder is created (or assembled and renamed into place) inside the
+     * nearest existing folder above it */
+    parent_of(*out, dir, sizeof dir);
+    if (!is_dir && !ss_is_dir(dir))
+        return ss_fail(err, SS_ERR_IO, "%s: cannot create: the folder %s does not exist", *out,
+                       dir);
+    while (!ss_is_dir(dir) && strcmp(dir, ".") && strcmp(dir, "/")) {
+        if (access(dir, F_OK) == 0)
+            return ss_fail(err, SS_ERR_IO, "--out %s: %s is %s, not a folder", *out, dir,
+                           ss_path_kind(dir));
+        char up[4096];
+        parent_of(dir, up, sizeof up);
+        memcpy(dir, up, sizeof dir);
     }
-    if (!can_write_in(dir))
-        return ss_fail(err, SS_ERR_IO, "--out %s: cannot write in %s: %s (checked before the "
-                       "run)", *out, dir, strerror(errno));
-    return SS_OK;
+    if ((rc = probe(*out, dir, err)))
+        return rc;
+    return is_dir && ss_is_dir(*out) ? probe(*out, *out, err) : SS_OK;
 }
 
 /* Lines holding something other than spaces. */

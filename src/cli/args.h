@@ -43,8 +43,10 @@ ss_code ss_args_double(const ss_args *a, const char *name, double def, double mi
 ss_code ss_args_require(const ss_args *a, const char *name, const char **out, ss_error *err);
 
 /* --out, required, checked at the start instead of at the end of a long
- * run: a folder (is_dir) must be one we can write into, or creatable inside
- * the nearest existing folder; a file needs a writable existing folder.
+ * run: the nearest existing folder above it must be writable (a file is
+ * written beside its name and renamed, a result folder created or renamed
+ * into place there) and so must an existing output folder itself; a file
+ * needs its folder to exist.
  * Checked by creating and removing a probe file (access() says yes to root
  * on a read-only file system). Nothing is left behind. */
 ss_code ss_args_out(const ss_args *a, int is_dir, const char **out, ss_error *err);
