@@ -218,5 +218,15 @@ if [ -z "${ASAN_OPTIONS:-}" ]; then
   [ ! -e "$tmp/big" ] && ok "nothing written" || bad "a refused run wrote $tmp/big"
 fi
 
+# ---- 15: the other inputs a user may pipe in (--file, --ids-file) -----------
+got=$(printf 'Once upon a time' | "$bin" tokenize "$m" --file /dev/stdin --no-bos 2>"$tmp/err")
+want=$("$bin" tokenize "$m" --text 'Once upon a time' --no-bos)
+[ -n "$got" ] && [ "$got" = "$want" ] && ok "tokenize --file /dev/stdin: $got" || bad "tokenize --file /dev/stdin gave '$got'"
+got=$(printf '%s\n' "$want" | "$bin" detokenize "$m" --ids-file /dev/stdin 2>"$tmp/err")
+[ "$got" = "Once upon a time" ] && ok "detokenize --ids-file /dev/stdin" || bad "detokenize --ids-file /dev/stdin gave '$got'"
+"$bin" logits "$m" --ids-file <(echo "1 403 407") --out "$tmp/pipe.npy" 2>"$tmp/err" && "$bin" logits "$m" --ids "1 403 407" --out "$tmp/file.npy" \
+  && cmp -s "$tmp/pipe.npy" "$tmp/file.npy" && ok "logits --ids-file <(...) gives the same bytes" || bad "logits from a pipe"
+expect_fail "tokenize --file on a folder" "is a folder, expected a file" "$bin" tokenize "$m" --file "$tmp"
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

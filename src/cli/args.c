@@ -273,7 +273,7 @@ ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err)
         return ss_fail(err, SS_ERR_USAGE, "--ids or --ids-file is required");
     char *text;
     size_t len;
-    ss_code rc = ss_read_file(file, (size_t)1 << 30, &text, &len, err);
+    ss_code rc = ss_read_input(file, (size_t)1 << 30, &text, &len, err);
     if (rc)
         return rc;
     /* only the first line is used, but a NUL in it would cut it silently */

@@ -17,7 +17,7 @@ static const char usage[] =
     "--tokenizer T uses T instead): the inverse of `slashscope tokenize` wherever the tokenizer\n"
     "is lossless. Byte-level pieces become their bytes, U+2581 a space, <0xXX> byte tokens\n"
     "their byte; the space the encoder prepends is removed; special tokens show as their text.\n"
-    "--ids-file F holds one sequence (one line).\n"
+    "--ids-file F holds one sequence (one line); it may be a pipe (--ids-file /dev/stdin).\n"
     "  --pieces  one line per token: position, id, the token's text (as decoded alone)\n"
     "  --raw     write the decoded bytes exactly, with no final newline; otherwise control\n"
     "            bytes other than newline and tab, and bytes that are not UTF-8 (a\n"

@@ -16,7 +16,8 @@ static const char usage[] =
     "a Hugging Face folder holding one, a GGUF (its embedded vocabulary), a llama2.c\n"
     "tokenizer.bin, or a llama2.c checkpoint (with tokenizer.bin or tok*.bin beside it);\n"
     "--tokenizer T uses T instead (as in scan, rank and freq).\n"
-    "--file tokenizes the file's bytes exactly (a final newline included).\n"
+    "--file tokenizes the file's bytes exactly (a final newline included); it may be a pipe\n"
+    "(--file /dev/stdin).\n"
     "BOS is added when the model adds it (GGUF tokenizer.ggml.add_bos_token, a tokenizer.json\n"
     "post-processor template starting with a special token, always for llama2.c);\n"
     "--bos / --no-bos force it on / off (--no-bos gives the raw encoding). Special tokens\n"
@@ -55,7 +56,7 @@ int cmd_tokenize(int argc, char **argv)
     }
     char *data = NULL;
     size_t len = text ? strlen(text) : 0;
-    if (file && ss_read_file(file, (size_t)1 << 30, &data, &len, &err))
+    if (file && ss_read_input(file, (size_t)1 << 30, &data, &len, &err))
         return fail(&err);
     ss_tokenizer *t;
     if (ss_cli_tokenizer_open(&a, &t, &err)) {

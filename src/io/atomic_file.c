@@ -174,6 +174,57 @@ ss_code ss_read_file(const char *path, size_t max_bytes, char **data, size_t *n,
     return SS_OK;
 }
 
+ss_code ss_read_input(const char *path, size_t max_bytes, char **data, size_t *n, ss_error *err)
+{
+    *data = NULL;
+    *n = 0;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISREG(st.st_mode))
+        return ss_read_file(path, max_bytes, data, n, err);
+    if (S_ISDIR(st.st_mode))
+        return ss_fail(err, SS_ERR_IO, "%s: is a folder, expected a file", path);
+    FILE *fp = fopen(path, "rb"); /* a FIFO waits for its writer here, as it should */
+    if (!fp)
+        return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap + 1);
+    ss_code rc = buf ? SS_OK : ss_fail(err, SS_ERR_NOMEM, "%s: out of memory", path);
+    while (!rc) {
+        if (len == cap) {
+            if (cap >= max_bytes) {
+                rc = ss_fail(err, SS_ERR_FORMAT, "%s: more than the %zu bytes allowed", path,
+                             max_bytes);
+                break;
+            }
+            cap = cap * 2 < max_bytes ? cap * 2 : max_bytes;
+            char *grown = realloc(buf, cap + 1);
+            if (!grown) {
+                rc = ss_fail(err, SS_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0) {
+            if (ferror(fp))
+                rc = ss_fail(err, SS_ERR_IO, "%s: read error", path);
+            break;
+        }
+    }
+    fclose(fp);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[len] = '\0';
+    *data = buf;
+    *n = len;
+    return SS_OK;
+}
+
 ss_code ss_mkdirs(const char *path, ss_error *err)
 {
     char buf[4096];

@@ -31,6 +31,10 @@ ss_code ss_write_file_atomic(const char *path, const void *data, size_t n, ss_er
 /* Reads a whole file (NUL-terminated for convenience); max_bytes guards
  * against hostile sizes. */
 ss_code ss_read_file(const char *path, size_t max_bytes, char **data, size_t *n, ss_error *err);
+/* The same for inputs a user may pipe in (--file, --ids-file): a regular
+ * file, or a pipe, FIFO or terminal read once to its end (at most
+ * max_bytes). Folders are refused. */
+ss_code ss_read_input(const char *path, size_t max_bytes, char **data, size_t *n, ss_error *err);
 /* mkdir -p. */
 ss_code ss_mkdirs(const char *path, ss_error *err);
 
