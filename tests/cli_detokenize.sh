@@ -7,14 +7,7 @@ set -u
 bin=${SS_BIN:?}; shared=${SS_SHARED:?}; tmp=${SS_TMP:-/tmp}/cli_detokenize
 rm -rf "$tmp"; mkdir -p "$tmp"
 passed=0; failed=0
-ok() { echo "ok   $1"; passed=$((passed+1)); }
-bad() { echo "FAIL $1"; [ -s "$tmp/err" ] && cat "$tmp/err"; failed=$((failed+1)); }
-expect_fail() {
-  local name=$1 pattern=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
-  if { [ $rc -eq 1 ] || [ $rc -eq 2 ]; } && grep -Eq -- "$pattern" "$tmp/err" &&
-     [ "$(wc -l <"$tmp/err")" -eq 1 ]; then ok "$name: $(cat "$tmp/err")"; else bad "$name: exit $rc"; fi
-}
+. "$(dirname "$0")/lib_expect.sh"
 spm=$shared/tokenizers/llama-spm; gpt2=$shared/tokenizers/gpt-2
 m=$shared/models/stories260K/stories260K.bin
 

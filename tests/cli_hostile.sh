@@ -9,24 +9,7 @@ set -u
 bin=${SS_BIN:?}; shared=${SS_SHARED:?}; tmp=${SS_TMP:-/tmp}/cli_hostile
 rm -rf "$tmp"; mkdir -p "$tmp"
 passed=0; failed=0
-ok() { echo "ok   $1"; passed=$((passed+1)); }
-bad() { echo "FAIL $1"; [ -s "$tmp/err" ] && cat "$tmp/err"; failed=$((failed+1)); }
-
-# expect_fail NAME PATTERN CMD...: exit 1 or 2 within 20 s, one stderr line matching PATTERN
-expect_fail() {
-  local name=$1 pattern=$2; shift 2
-  timeout 20 "$@" >"$tmp/out" 2>"$tmp/err" </dev/null; local rc=$?
-  if [ $rc -ne 1 ] && [ $rc -ne 2 ]; then bad "$name: exit $rc (want 1 or 2)"; return; fi
-  if ! grep -Eq -- "$pattern" "$tmp/err"; then bad "$name: message does not match /$pattern/"; return; fi
-  if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then bad "$name: want one line on stderr"; return; fi
-  ok "$name: $(cat "$tmp/err")"
-}
-expect_ok() {
-  local name=$1; shift
-  if timeout 60 "$@" >"$tmp/out" 2>"$tmp/err"; then ok "$name"; else bad "$name: exit $?"; fi
-}
-# patch FILE OFFSET HEXBYTES: overwrite bytes in place
-patch() { perl -e 'open(F,"+<",$ARGV[0]) or die; binmode F; seek(F,$ARGV[1],0); print F pack("H*",$ARGV[2]); close F' "$@"; }
+. "$(dirname "$0")/lib_expect.sh"
 
 m=$shared/models/stories260K/stories260K.bin
 fx=$shared/fixtures/mistral_mha
