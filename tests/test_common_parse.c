@@ -1,13 +1,15 @@
-/* common/parse.c and common/escape.c against hand-derived answers: the
- * integer parser refuses overflow (where strtol/sscanf would wrap or clamp),
- * leading spaces, '+' and trailing junk; head names; escaping keeps UTF-8
- * and printable ASCII and shows everything else as \xNN. */
+/* common/parse.c, common/escape.c and common/utf8check.c against
+ * hand-derived answers: the integer parser refuses overflow (where
+ * strtol/sscanf would wrap or clamp), leading spaces, '+' and trailing junk;
+ * head names; escaping keeps UTF-8 and printable ASCII and shows everything
+ * else as \xNN; UTF-8 validity at RFC 3629's boundaries. */
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "common/escape.h"
 #include "common/parse.h"
+#include "common/utf8check.h"
 #include "harness.h"
 
 static void integers(void)
@@ -67,4 +69,32 @@ static void escaping(void)
     CHECK(strcmp(ss_escape("abc", 3, small, sizeof small), "abc") == 0);
 }
 
-TEST_MAIN(TEST(integers), TEST(head_names), TEST(escaping))
+/* RFC 3629's table: the boundaries of each length, and what it rules out */
+static void utf8(void)
+{
+    CHECK(ss_utf8_valid_len("A", 1) == 1);
+    CHECK(ss_utf8_valid_len("\xc2\x80", 2) == 2);             /* U+0080 */
+    CHECK(ss_utf8_valid_len("\xdf\xbf", 2) == 2);             /* U+07FF */
+    CHECK(ss_utf8_valid_len("\xe0\xa0\x80", 3) == 3);         /* U+0800 */
+    CHECK(ss_utf8_valid_len("\xed\x9f\xbf", 3) == 3);         /* U+D7FF */
+    CHECK(ss_utf8_valid_len("\xee\x80\x80", 3) == 3);         /* U+E000 */
+    CHECK(ss_utf8_valid_len("\xf0\x90\x80\x80", 4) == 4);     /* U+10000 */
+    CHECK(ss_utf8_valid_len("\xf4\x8f\xbf\xbf", 4) == 4);     /* U+10FFFF */
+    CHECK(ss_utf8_valid_len("\xc0\x80", 2) == 0);             /* overlong NUL */
+    CHECK(ss_utf8_valid_len("\xc1\xbf", 2) == 0);
+    CHECK(ss_utf8_valid_len("\xe0\x9f\xbf", 3) == 0);         /* overlong */
+    CHECK(ss_utf8_valid_len("\xed\xa0\x80", 3) == 0);         /* surrogate U+D800 */
+    CHECK(ss_utf8_valid_len("\xf0\x8f\xbf\xbf", 4) == 0);     /* overlong */
+    CHECK(ss_utf8_valid_len("\xf4\x90\x80\x80", 4) == 0);     /* U+110000 */
+    CHECK(ss_utf8_valid_len("\xf5\x80\x80\x80", 4) == 0);
+    CHECK(ss_utf8_valid_len("\x80", 1) == 0);                 /* stray continuation */
+    CHECK(ss_utf8_valid_len("\xe2\x82", 2) == 0);             /* cut */
+    CHECK(ss_utf8_valid_len("\xe2\x82\x41", 3) == 0);
+    /* fed across a buffer boundary */
+    ss_utf8_check u = {0};
+    CHECK(ss_utf8_feed(&u, 0xf0) && u.need == 3);
+    CHECK(ss_utf8_feed(&u, 0x9f) && ss_utf8_feed(&u, 0x98) && ss_utf8_feed(&u, 0x80) && u.need == 0);
+    CHECK(!ss_utf8_feed(&u, 0xff));
+}
+
+TEST_MAIN(TEST(integers), TEST(head_names), TEST(escaping), TEST(utf8))

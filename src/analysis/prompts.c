@@ -12,6 +12,7 @@
 #include "common/mem.h"
 #include "common/path.h"
 #include "common/sha256.h"
+#include "common/utf8check.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
 
@@ -63,49 +64,13 @@ static void synth_prompt(const ss_prompts *p, int64_t k, int32_t *ids)
                          p->o.len);
 }
 
-/* UTF-8 checked one byte at a time (a read buffer may end inside a
- * character): `need` continuation bytes are still due, the next one in
- * [lo, hi] (which rules out overlong forms, surrogates and > U+10FFFF). */
-typedef struct {
-    int need;
-    unsigned char lo, hi;
-} utf8_check;
-
-static int utf8_feed(utf8_check *u, unsigned char c)
-{
-    if (u->need) {
-        if (c < u->lo || c > u->hi)
-            return 0;
-        u->lo = 0x80;
-        u->hi = 0xBF;
-        u->need--;
-        return 1;
-    }
-    u->lo = 0x80;
-    u->hi = 0xBF;
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2 || c > 0xF4)
-        return 0;
-    u->need = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-    if (c == 0xE0)
-        u->lo = 0xA0;
-    else if (c == 0xED)
-        u->hi = 0x9F;
-    else if (c == 0xF0)
-        u->lo = 0x90;
-    else if (c == 0xF4)
-        u->hi = 0x8F;
-    return 1;
-}
-
 /* What one pass over a prompt file learns besides its hash. */
 typedef struct {
     int64_t lines;        /* complete lines so far */
     int64_t col;          /* bytes into the current line */
     int first;            /* first non-space byte, -1 before it */
     int numeric;          /* every byte so far is a digit or a separator */
-    utf8_check u;
+    ss_utf8_check u;
 } scan_state;
 
 static ss_code bad_byte(const char *name, const scan_state *st, const char *what,
@@ -129,7 +94,7 @@ static ss_code scan_block(const char *name, int text, scan_state *st, const unsi
         unsigned char c = b[i];
         if (c == 0)
             return bad_byte(name, st, "a NUL byte", err);
-        if (text && !utf8_feed(&st->u, c))
+        if (text && !ss_utf8_feed(&st->u, c))
             return bad_byte(name, st, "invalid UTF-8", err);
         if (c == '\n') {
             st->lines++;

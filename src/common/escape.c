@@ -3,30 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (2..4), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-                                           : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (!len || len > n)
-        return 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
+#include "common/utf8check.h"
 
 char *ss_escape(const char *s, size_t n, char *out, size_t cap)
 {
@@ -39,7 +16,7 @@ char *ss_escape(const char *s, size_t n, char *out, size_t cap)
         size_t len = 1, adv = 1;
         if (u[i] >= 0x20 && u[i] < 0x7F) {
             piece[0] = (char)u[i];
-        } else if (u[i] >= 0x80 && (adv = utf8_len(u + i, n - i)) > 0) {
+        } else if (u[i] >= 0x80 && (adv = ss_utf8_valid_len(s + i, n - i)) > 0) {
             memcpy(piece, s + i, adv);
             len = adv;
         } else {
