@@ -137,16 +137,6 @@ static ss_code skip_within_len(long long skip, int len, ss_error *err)
 
 /* The library refuses to overwrite an unfinished scan too; here the
  * message can name the flag that continues it. */
-static ss_code no_unfinished_scan(const char *out, int resume, ss_error *err)
-{
-    char state[4200];
-    snprintf(state, sizeof state, "%s/checkpoint/state.json", out);
-    if (resume || access(state, F_OK) != 0)
-        return SS_OK;
-    return ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: add "
-                   "--resume to continue it, or delete %s/checkpoint to start afresh", out, out);
-}
-
 static void print_summary(const char *dir)
 {
     ss_error err = {0};
@@ -205,8 +195,7 @@ int cmd_scan(int argc, char **argv)
     long long skip, every, block;
     double kappa[2];
     const char *out;
-    if (ss_args_require(&a, "--out", &out, &err) ||
-        no_unfinished_scan(out, ss_args_has(&a, "--resume"), &err) ||
+    if (ss_args_out(&a, 1, &out, &err) ||
         ss_args_int(&a, "--skip", 4, 0, 1 << 24, &skip, &err) ||
         ss_args_int(&a, "--checkpoint-every", 8, 1, 1 << 30, &every, &err) ||
         ss_args_int(&a, "--block-rows", 0, 1, 1 << 16, &block, &err) ||
@@ -214,8 +203,8 @@ int cmd_scan(int argc, char **argv)
         ss_args_double(&a, "--kappa-large", 0, 1e-12, 1, &kappa[1], &err) ||
         ss_model_run_open(&r, &a, 0, &err) ||
         ss_prompt_opts_from_args(&a, r.model, r.allow_long, &s.src, &s.tok, &err) ||
-        skip_within_len(skip, s.src.len, &err) || maps_from_args(&a, r.model, &s, &err) ||
-        ss_prompts_open(&s.src, &prompts, &err)) {
+        maps_from_args(&a, r.model, &s, &err) || ss_prompts_open(&s.src, &prompts, &err) ||
+        skip_within_len(skip, s.src.len, &err)) {
         ss_prompts_close(prompts);
         ss_tokenizer_free(s.tok);
         free(s.map_flags);

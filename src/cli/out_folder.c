@@ -7,7 +7,7 @@ ss_code ss_out_folder_begin(ss_folder *f, const ss_args *a, const char *marker,
                             const char **work, ss_error *err)
 {
     const char *out;
-    ss_code rc = ss_args_require(a, "--out", &out, err);
+    ss_code rc = ss_args_out(a, 1, &out, err); /* its parent writable, before any work */
     if (rc)
         return rc;
     ss_folder_opts o = {.force = ss_args_has(a, "--force"), .marker = marker};

@@ -16,6 +16,7 @@
 #include "io/json.h"
 #include "io/npy.h"
 #include "report/heatmap.h"
+#include "common/parse.h"
 #include "report/scan_checkpoint.h"
 #include "store/folder.h"
 #include "store/manifest.h"
@@ -253,9 +254,10 @@ static ss_code read_map_heads(const char *file, const cJSON *maps, ss_scan_resul
     const cJSON *h;
     cJSON_ArrayForEach(h, heads)
     {
-        int l, hd, used = 0;
-        if (!cJSON_IsString(h) || sscanf(h->valuestring, "L%dH%d%n", &l, &hd, &used) != 2 ||
-            h->valuestring[used] || l < 0 || l >= r->n_layer || hd < 0 || hd >= r->n_head)
+        int l, hd;
+        const char *after; /* overflow-checked: "L4294967296H0" is not L0H0 */
+        if (!cJSON_IsString(h) || !ss_parse_head_name(h->valuestring, &after, &l, &hd) ||
+            *after || l >= r->n_layer || hd >= r->n_head)
             return ss_fail(err, SS_ERR_FORMAT, "%s: \"maps\".\"heads\"[%d] is not a head "
                            "LxHy of this model", file, k);
         r->map_heads[k++] = l * r->n_head + hd;
