@@ -28,6 +28,9 @@ static const char *scaling_name(ss_scaling_type t)
     case SS_SCALE_LINEAR: return "linear";
     case SS_SCALE_LLAMA3: return "llama3";
     case SS_SCALE_FREQ_FACTORS: return "freq_factors";
+    case SS_SCALE_YARN: return "yarn";
+    case SS_SCALE_DYNAMIC: return "dynamic";
+    case SS_SCALE_LONGROPE: return "longrope";
     }
     return "?";
 }

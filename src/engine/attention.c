@@ -85,6 +85,14 @@ static void softmax_causal_row(float *row, int first, int last, int width)
         memset(row + last + 1, 0, (size_t)(width - last - 1) * sizeof *row);
 }
 
+/* Gemma 2's attention-logit soft-capping, on the visible keys of one row
+ * (HF applies it before adding the mask, which only matters for those). */
+static void softcap_row(float *row, int first, int last, float cap)
+{
+    for (int j = first; j <= last; j++)
+        row[j] = cap * tanhf(row[j] / cap);
+}
+
 void ss_attend_head(const ss_head_attn *a, float *scores, ss_probs_cb cb, void *ctx, int tag)
 {
     int B = a->block_rows;
@@ -99,6 +107,8 @@ void ss_attend_head(const ss_head_attn *a, float *scores, ss_probs_cb cb, void *
             int i = r0 + r;
             /* a sliding window of W keys: j in (i - W, i] */
             int first = a->window > 0 && i - a->window + 1 > 0 ? i - a->window + 1 : 0;
+            if (a->softcap > 0)
+                softcap_row(scores + r * ld, first, i, a->softcap);
             softmax_causal_row(scores + r * ld, first, i, width);
         }
         if (cb)
@@ -115,15 +125,18 @@ ss_code ss_rope_table_build(ss_rope_table *t, const ss_rope *rope, int n, ss_err
     t->n = n;
     t->n_freq = rope->n_freq;
     t->rope = rope;
+    t->factor = rope->attn_factor > 0 ? rope->attn_factor : 1.0;
     t->cos_sin = ss_calloc((size_t)n * rope->n_freq * 2, sizeof(double), "RoPE table", err);
     if (!t->cos_sin)
         return SS_ERR_NOMEM;
+    ss_rope at_n;
+    ss_rope_at_length(rope, n, &at_n);
     for (int i = 0; i < n; i++)
         for (int f = 0; f < rope->n_freq; f++) {
-            double angle = (double)i * rope->theta[f];
+            double angle = (double)i * at_n.theta[f];
             double *cs = t->cos_sin + ((size_t)i * rope->n_freq + f) * 2;
-            cs[0] = cos(angle);
-            cs[1] = sin(angle);
+            cs[0] = cos(angle) * t->factor;
+            cs[1] = sin(angle) * t->factor;
         }
     return SS_OK;
 }
@@ -136,15 +149,21 @@ void ss_rope_table_free(ss_rope_table *t)
 
 void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head)
 {
-    int half = d_head / 2;
+    int half = t->n_freq;
+    float factor = (float)t->factor;
     #pragma omp parallel for schedule(static) if ((int64_t)t->n * heads * d_head >= (1 << 16))
     for (int i = 0; i < t->n; i++) {
         const double *cs = t->cos_sin + (size_t)i * t->n_freq * 2;
         for (int h = 0; h < heads; h++) {
             float *v = x + (int64_t)i * ld + (int64_t)h * d_head;
             for (int f = 0; f < half; f++) {
-                if (!t->rope->active[f])
+                if (!t->rope->active[f]) {
+                    if (factor != 1.0f) { /* unrotated, but scaled like the rest */
+                        v[f] *= factor;
+                        v[f + half] *= factor;
+                    }
                     continue;
+                }
                 double a = v[f], b = v[f + half], c = cs[2 * f], s = cs[2 * f + 1];
                 v[f] = (float)(a * c - b * s);
                 v[f + half] = (float)(a * s + b * c);

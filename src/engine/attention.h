@@ -13,8 +13,9 @@ typedef struct {
     const float *v; int64_t ldv; /* values, or NULL to skip the output */
     float *out; int64_t ldo;     /* output rows, or NULL */
     int n, d_head, block_rows;
-    int window; /* > 0: query i sees only keys i - window + 1 .. i (Mistral) */
+    int window; /* > 0: query i sees only keys i - window + 1 .. i (Mistral, local layers) */
     float scale;
+    float softcap; /* > 0: scores s become softcap tanh(s / softcap) before the mask (Gemma 2) */
 } ss_head_attn;
 
 /* Runs the head block by block; for each block calls cb(ctx, tag, row0,
@@ -22,11 +23,15 @@ typedef struct {
  * scores is a [block_rows, n] scratch. */
 void ss_attend_head(const ss_head_attn *a, float *scores, ss_probs_cb cb, void *ctx, int tag);
 
-/* Precomputed cos/sin of every active frequency at every position. */
+/* Precomputed cos/sin of every active frequency at every position, times
+ * the schedule's attn_factor (yarn, longrope). Built for n positions, so a
+ * length-dependent schedule (dynamic NTK, longrope) takes its angles for a
+ * sequence of n tokens (ss_rope_at_length). */
 typedef struct {
     int n, n_freq;
     double *cos_sin; /* [n][n_freq][2] */
     const ss_rope *rope;
+    double factor;   /* rope->attn_factor: inactive pairs are scaled by it, not rotated */
 } ss_rope_table;
 
 ss_code ss_rope_table_build(ss_rope_table *t, const ss_rope *rope, int n, ss_error *err);
@@ -38,7 +43,8 @@ ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t
                             ss_probs_cb cb, void *ctx, ss_error *err);
 
 /* Rotates rows 0..n-1 of `heads` heads stored at x (row stride ld, head h
- * at column h * d_head) in place. */
+ * at column h * d_head) in place: pair (f, f + n_freq) by frequency f; dims
+ * from 2 n_freq on (partial rotary) are left alone. */
 void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head);
 
 #endif
