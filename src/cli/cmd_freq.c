@@ -132,8 +132,17 @@ static ss_code setup(freq_run *r, const ss_args *a, ss_error *err)
         for (int h = 0; h < c->n_head; h++)
             if (r->sel.flags[l * c->n_head + h])
                 r->refs[r->n_refs++] = (ss_head_ref){l, h};
-    return ss_freq_acc_init(&r->acc, c, &r->src.run.rope, n, r->refs, r->n_refs, r->abl,
-                            r->n_abl, &r->fo, err);
+    if ((rc = ss_freq_acc_init(&r->acc, c, &r->src.run.rope, n, r->refs, r->n_refs, r->abl,
+                               r->n_abl, &r->fo, err)))
+        return rc;
+    const ss_model *m = r->src.run.model;
+    for (int l = 0; l < c->n_layer; l++)
+        if (ss_layer_is_local_rope(c, l)) {
+            ss_rope scratch;
+            return ss_freq_acc_set_local(&r->acc, ss_layer_rope_override(m, l, &r->src.run.rope,
+                                                                         &scratch), err);
+        }
+    return SS_OK;
 }
 
 static ss_code run_prompts(freq_run *r, int quiet, ss_error *err)
@@ -299,8 +308,7 @@ static ss_code plot_curves(const char *path, const freq_run *r, const double *cu
 /* Active frequencies, the frequency condition and its curve, per head. */
 static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
 {
-    const ss_rope *rope = &r->src.run.rope;
-    int F = rope->n_freq, S = r->n_refs, N = r->acc.n;
+    int F = r->src.run.rope.n_freq, S = r->n_refs, N = r->acc.n;
     double *curve = ss_calloc((size_t)(S ? S : 1) * (N + 1), sizeof *curve, "cosine sums", err);
     if (!curve)
         return SS_ERR_NOMEM;
@@ -318,6 +326,8 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
     cJSON *arr = cJSON_AddArrayToObject(root, "frequency_condition");
     for (int s = 0; s < S; s++) {
         const ss_head_ref *h = &r->refs[s];
+        /* each head's own layer schedule (Gemma 3's local layers differ) */
+        const ss_rope *rope = ss_freq_acc_layer_rope(&r->acc, h->layer);
         char name[32];
         ss_head_name(h->layer, h->head, name, sizeof name);
         double mean_abs[SS_ROPE_MAX_FREQ], theta[SS_ROPE_MAX_FREQ], mx = 0;
@@ -369,6 +379,10 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
         cJSON_AddStringToObject(e, "name", name);
         cJSON_AddItemToObject(e, "active", cJSON_CreateIntArray(act_l, na));
         cJSON_AddItemToObject(e, "mean_abs_inp", cJSON_CreateDoubleArray(mean_abs, F));
+        /* partial rotary: the position-free part of the logit, same pairs */
+        if (r->src.run.model->cfg.rotary_dim < r->src.run.model->cfg.d_head)
+            cJSON_AddItemToObject(e, "nope_mean_abs_logit",
+                                  ss_json_num_or_null(ss_freq_acc_nope_mean_abs(&r->acc, s)));
         cJSON_AddNumberToObject(e, "N", N);
         cJSON_AddItemToObject(e, "C1", ss_json_num_or_null(v[0]));
         cJSON_AddItemToObject(e, "C2", ss_json_num_or_null(v[1]));
@@ -472,7 +486,7 @@ static ss_code write_usage(const freq_run *r, ss_error *err)
                 for (int h = 0; h < (kind ? K : H); h++)
                     for (int x = 0; x < F; x++) {
                         fprintf(f.fp, "%d,%s,%d,%d,%.17g,", l, kind ? "k" : "q", h, x + 1,
-                                r->src.run.rope.theta[x]);
+                                ss_freq_acc_layer_rope(&r->acc, l)->theta[x]);
                         ss_csv_num(f.fp, (kind ? uk : uq)[((size_t)l * (kind ? K : H) + h) * F +
                                                           x]);
                         fputc('\n', f.fp);
@@ -485,7 +499,7 @@ static ss_code write_usage(const freq_run *r, ss_error *err)
             for (int kind = 0; kind < 2; kind++)
                 for (int x = 0; x < F; x++) {
                     fprintf(f.fp, "%d,%s,%d,%.17g,", l, kind ? "k" : "q", x + 1,
-                            r->src.run.rope.theta[x]);
+                            ss_freq_acc_layer_rope(&r->acc, l)->theta[x]);
                     ss_csv_num(f.fp, (kind ? lk : lq)[l * F + x]);
                     fputc('\n', f.fp);
                 }

@@ -36,11 +36,23 @@ typedef struct {
 
 ss_code ss_rope_table_build(ss_rope_table *t, const ss_rope *rope, int n, ss_error *err);
 void ss_rope_table_free(ss_rope_table *t);
+/* What a layer's attention applies besides RoPE, so that re-scoring a head
+ * gives what the model computes there. */
+typedef struct {
+    double scale;   /* logit scale */
+    double softcap; /* > 0: Gemma 2's attention-logit soft-capping */
+    int window;     /* > 0: the layer's sliding window */
+} ss_attn_layer;
+
+/* The scale, softcap and window of layer l of a model with config c. */
+ss_attn_layer ss_attn_layer_of(const ss_config *c, int l);
+
 /* ss_head_probs (engine/forward.h) with a table built once by the caller,
- * for re-scoring many heads under the same schedule and length (t->n rows). */
+ * for re-scoring many heads under the same schedule and length (t->n rows),
+ * with the attention details of the head's layer. */
 ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
-                            const ss_rope_table *t, double scale, int block_rows, int head_tag,
-                            ss_probs_cb cb, void *ctx, ss_error *err);
+                            const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
+                            int head_tag, ss_probs_cb cb, void *ctx, ss_error *err);
 
 /* Rotates rows 0..n-1 of `heads` heads stored at x (row stride ld, head h
  * at column h * d_head) in place: pair (f, f + n_freq) by frequency f; dims

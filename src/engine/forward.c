@@ -172,7 +172,7 @@ static void fan_out_probs(void *ctx, int head, int row0, int nrows, const float 
 static void attention(const ss_config *c, workspace *w, int n, int block, const ss_forward_opts *o,
                       int layer)
 {
-    int window = ss_layer_window(c, layer);
+    ss_attn_layer al = ss_attn_layer_of(c, layer);
     int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
     int group = c->n_head / c->n_kv_head;
     probs_fanout fan = {o->observers, o->n_observers, layer};
@@ -189,8 +189,8 @@ static void attention(const ss_config *c, workspace *w, int n, int block, const 
             .k = w->k + (int64_t)g * c->d_head, .ldk = kvd,
             .v = w->v + (int64_t)g * c->d_head, .ldv = kvd,
             .out = w->att + (int64_t)h * c->d_head, .ldo = qd,
-            .n = n, .d_head = c->d_head, .block_rows = block, .window = window,
-            .scale = (float)c->attn_scale, .softcap = (float)c->attn_softcap,
+            .n = n, .d_head = c->d_head, .block_rows = block, .window = al.window,
+            .scale = (float)al.scale, .softcap = (float)al.softcap,
         };
         float *scores = w->scores + (size_t)omp_get_thread_num() * block * n;
         ss_attend_head(&a, scores, any_probs ? fan_out_probs : NULL, &fan, h);
@@ -454,9 +454,15 @@ done:
     return rc;
 }
 
+ss_attn_layer ss_attn_layer_of(const ss_config *c, int l)
+{
+    ss_attn_layer al = {c->attn_scale, c->attn_softcap, ss_layer_window(c, l)};
+    return al;
+}
+
 ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
-                            const ss_rope_table *t, double scale, int block_rows, int head_tag,
-                            ss_probs_cb cb, void *ctx, ss_error *err)
+                            const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
+                            int head_tag, ss_probs_cb cb, void *ctx, ss_error *err)
 {
     int n = t->n, block = block_rows > 0 ? block_rows : 64;
     float *qr = ss_aligned_calloc((size_t)n * d_head, 4, "rotated queries", err);
@@ -470,7 +476,8 @@ ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t
         ss_rope_table_apply(t, qr, d_head, 1, d_head);
         ss_rope_table_apply(t, kr, d_head, 1, d_head);
         ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
-                          .d_head = d_head, .block_rows = block, .scale = (float)scale};
+                          .d_head = d_head, .block_rows = block, .scale = (float)al->scale,
+                          .softcap = (float)al->softcap, .window = al->window};
         ss_attend_head(&a, scores, cb, ctx, head_tag);
     }
     free(scores);
@@ -485,8 +492,9 @@ ss_code ss_head_probs(const float *q, int64_t ldq, const float *k, int64_t ldk, 
 {
     ss_rope_table table = {0};
     ss_code rc = ss_rope_table_build(&table, rope, n, err);
+    ss_attn_layer al = {scale, 0, 0};
     if (!rc)
-        rc = ss_head_probs_table(q, ldq, k, ldk, d_head, &table, scale, block_rows, head_tag, cb,
+        rc = ss_head_probs_table(q, ldq, k, ldk, d_head, &table, &al, block_rows, head_tag, cb,
                                  ctx, err);
     ss_rope_table_free(&table);
     return rc;

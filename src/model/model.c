@@ -390,12 +390,14 @@ int ss_layer_window(const ss_config *c, int l)
     return !c->per_layer || (l < SS_MAX_LAYERS && c->layer_local[l]) ? c->sliding_window : 0;
 }
 
+int ss_layer_is_local_rope(const ss_config *c, int l)
+{
+    return c->rope_local_base > 0 && c->per_layer && l < SS_MAX_LAYERS && c->layer_local[l];
+}
+
 const ss_rope *ss_layer_rope(const ss_model *m, int l)
 {
-    const ss_config *c = &m->cfg;
-    return c->rope_local_base > 0 && c->per_layer && l < SS_MAX_LAYERS && c->layer_local[l]
-               ? &m->rope_local
-               : &m->rope;
+    return ss_layer_is_local_rope(&m->cfg, l) ? &m->rope_local : &m->rope;
 }
 
 const ss_rope *ss_layer_rope_override(const ss_model *m, int l, const ss_rope *override,

@@ -93,6 +93,8 @@ const char *ss_arch_name(ss_arch a);
 
 /* Sliding window of layer l (0: full causal attention). */
 int ss_layer_window(const ss_config *c, int l);
+/* Does layer l run the local RoPE schedule (Gemma 3's sliding layers)? */
+int ss_layer_is_local_rope(const ss_config *c, int l);
 /* The RoPE schedule of layer l: m->rope_local for Gemma 3's local layers,
  * else m->rope. */
 const ss_rope *ss_layer_rope(const ss_model *m, int l);
