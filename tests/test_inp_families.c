@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/cone_vocab.h"
 #include "analysis/inp.h"
 #include "engine/attention.h"
 #include "engine/forward.h"
@@ -143,4 +144,30 @@ static void test_inp_reproduces_attention(void)
     }
 }
 
-TEST_MAIN(TEST(test_inp_reproduces_attention))
+/* cone's two norm RVs: ||W^T h|| and ||q|| are the same numbers without a
+ * bias or q/k norm (llama_yarn); a per-head RMSNorm (qwen3) fixes most of
+ * ||q|| (it varies only through the norm weight). */
+static void test_cone_norm_rv(void)
+{
+    const char *fixtures[] = {"llama_yarn", "qwen3"};
+    for (int f = 0; f < 2; f++) {
+        ss_error err = {0};
+        ss_model *m;
+        CHECK(ss_model_open(ss_test_path("%s/fixtures/%s/hf", ss_test_shared(), fixtures[f]), &m,
+                            &err) == SS_OK);
+        ss_cone_opts o = {.tau = 0.95, .max_delta = 2, .seed = 1};
+        ss_cone_report r;
+        CHECK_MSG(ss_cone_vocab(m, &o, &r, &err) == SS_OK, "%s", err.msg);
+        for (int h = 0; h < r.n_head; h++) {
+            double a = r.q[h].norm_rv_proj, b = r.q[h].norm_rv;
+            if (f == 0)
+                CHECK_MSG(fabs(a - b) <= 1e-5 * a, "%s head %d: %g vs %g", fixtures[f], h, a, b);
+            else
+                CHECK_MSG(b < 0.5 * a, "%s head %d: %g vs %g", fixtures[f], h, a, b);
+        }
+        ss_cone_report_free(&r);
+        ss_model_close(m);
+    }
+}
+
+TEST_MAIN(TEST(test_inp_reproduces_attention), TEST(test_cone_norm_rv))
