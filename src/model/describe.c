@@ -110,6 +110,11 @@ cJSON *ss_model_describe(const ss_model *m, const ss_rope *rope)
     cJSON_AddStringToObject(o, "activation", ss_activation_name(c->act));
     cJSON_AddStringToObject(o, "norm", c->norm_type == SS_NORM_LAYER ? "layernorm" : "rmsnorm");
     cJSON_AddStringToObject(o, "qk_norm", ss_qk_norm_name(c->qk_norm));
+    /* what observers and the rank / cone / freq analyses call pre-RoPE q, k */
+    cJSON_AddStringToObject(o, "pre_rope_qk",
+                            c->qk_norm == SS_QKNORM_HEAD ? "projection + bias, then q_norm/k_norm per head"
+                            : c->qk_norm == SS_QKNORM_PROJ ? "projection + bias, then q_norm/k_norm over the whole projection"
+                                                           : "projection + bias");
     cJSON_AddStringToObject(o, "mlp", c->gated_mlp ? "gated" : "plain");
     cJSON_AddBoolToObject(o, "parallel_residual", c->parallel_residual);
     cJSON_AddNumberToObject(o, "attn_scale", c->attn_scale);
