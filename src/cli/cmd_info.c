@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "engine/blas.h"
 #include "model/describe.h"
 #include "model/model.h"
 
@@ -45,6 +46,10 @@ static void print_text(const ss_model *m)
         printf(")");
     printf("\nrope pairing  %s (checkpoint q/k rows); analyses use half pairing\n",
            ss_pairing_name(c->pairing));
+    ss_blas_info b;
+    ss_blas_info_get(&b);
+    printf("blas          %s %s, core %s, %d threads; %s\n", b.library, b.version, b.core,
+           b.threads, b.selection);
     printf("rope theta    l: radians per token\n");
     for (int f = 0; f < m->rope.n_freq; f++)
         printf("  %4d: %.17g\n", f + 1, m->rope.theta[f]);
@@ -70,6 +75,8 @@ int cmd_info(int argc, char **argv)
         return ss_cli_fail("info", &err);
     if (ss_args_has(&a, "--json")) {
         cJSON *j = ss_model_describe(m, NULL);
+        if (j)
+            cJSON_AddItemToObject(j, "blas", ss_blas_info_json());
         char *text = j ? cJSON_Print(j) : NULL;
         if (text)
             printf("%s\n", text);
