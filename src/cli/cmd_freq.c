@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
+#include "engine/blas.h"
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
@@ -545,6 +546,7 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
     cJSON_AddStringToObject(root, "command", "freq");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(r->src.run.model, &r->src.run.rope));
+    cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(&r->src));
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "row", r->fo.row);

@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "engine/blas.h"
 #include "model/describe.h"
 #include "model/model.h"
 
@@ -95,6 +96,10 @@ static void print_text(const ss_model *m)
            c->rotary_dim < c->d_head ? " (the rest are not rotated: a position-free part)" : "");
     printf("rope pairing  %s (checkpoint q/k rows); analyses use half pairing\n",
            ss_pairing_name(c->pairing));
+    ss_blas_info b;
+    ss_blas_info_get(&b);
+    printf("blas          %s %s, core %s, %d threads; %s\n", b.library, b.version, b.core,
+           b.threads, b.selection);
     if (c->per_layer || c->rope_local_base > 0) {
         printf("layers        index: attention, RoPE schedule\n");
         for (int l = 0; l < c->n_layer; l++) {
@@ -130,6 +135,8 @@ int cmd_info(int argc, char **argv)
         return ss_cli_fail("info", &err);
     if (ss_args_has(&a, "--json")) {
         cJSON *j = ss_model_describe(m, NULL);
+        if (j)
+            cJSON_AddItemToObject(j, "blas", ss_blas_info_json());
         char *text = j ? cJSON_Print(j) : NULL;
         if (text)
             printf("%s\n", text);

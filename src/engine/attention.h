@@ -1,5 +1,7 @@
 /* Causal softmax attention of one query head, one block of query rows at a
- * time: the only place probabilities exist, as a [block, n] scratch. */
+ * time: the only place probabilities exist, as a [block, n] scratch.
+ * Scores come from register tiles over the visible keys only (AVX2), a few
+ * rows at a time so they are still in cache for the softmax. */
 #ifndef SS_ENGINE_ATTENTION_H
 #define SS_ENGINE_ATTENTION_H
 
@@ -18,10 +20,21 @@ typedef struct {
     float softcap; /* > 0: scores s become softcap tanh(s / softcap) before the mask (Gemma 2) */
 } ss_head_attn;
 
-/* Runs the head block by block; for each block calls cb(ctx, tag, row0,
- * nrows, p, ld) with the probabilities (entries above the diagonal are 0).
- * scores is a [block_rows, n] scratch. */
-void ss_attend_head(const ss_head_attn *a, float *scores, ss_probs_cb cb, void *ctx, int tag);
+/* Floats of scratch ss_attend_head needs for a head of n tokens. */
+int64_t ss_attend_scratch_floats(int n, int d_head, int block_rows);
+
+/* Runs the head block by block on the calling thread; for each block calls
+ * cb(ctx, tag, row0, nrows, p, ld) with the probabilities (entries above
+ * the diagonal are 0 up to the block's last row, undefined beyond).
+ * scratch holds ss_attend_scratch_floats floats. */
+void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag);
+
+/* The same with every thread of the enclosing parallel region working on
+ * each block (all threads call it with the same arguments and one shared
+ * scratch); cb is called by the master thread only, block after block, so
+ * the observer contract holds. For heads left over when there are fewer
+ * heads than threads. */
+void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag);
 
 /* Precomputed cos/sin of every active frequency at every position, times
  * the schedule's attn_factor (yarn, longrope). Built for n positions, so a

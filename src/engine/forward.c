@@ -27,6 +27,9 @@ void ss_set_threads(int n)
 /* Below this many elements a parallel region costs more than it saves (and
  * spinning threads hurt badly on a busy machine). */
 #define PAR_MIN ((int64_t)1 << 16)
+/* Below this much attention work (n^2 d) per head, a leftover head runs on
+ * one thread: the barriers per block would cost more than the idle core. */
+#define TEAM_MIN ((int64_t)1 << 24)
 
 typedef struct {
     float *x, *xn, *ao, *q, *k, *v, *att, *gate, *up, *norm_w, *norm_b, *scores;
@@ -65,7 +68,9 @@ static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int bloc
         !(w->up = ss_aligned_calloc(chunk * c->d_ff, 4, "MLP up", err)) ||
         !(w->norm_w = ss_aligned_calloc(norm_len, 4, "norm weight", err)) ||
         !(w->norm_b = ss_aligned_calloc((size_t)c->d_model, 4, "norm bias", err)) ||
-        !(w->scores = ss_aligned_calloc((size_t)w->n_threads * block * N, 4, "attention block", err))) {
+        !(w->scores = ss_aligned_calloc((size_t)w->n_threads *
+                                            ss_attend_scratch_floats(n, c->d_head, block),
+                                        4, "attention block", err))) {
         workspace_free(w);
         return SS_ERR_NOMEM;
     }
@@ -169,31 +174,51 @@ static void fan_out_probs(void *ctx, int head, int row0, int nrows, const float 
             f->obs[o].on_probs(f->obs[o].ctx, f->layer, head, row0, nrows, p, ld);
 }
 
+/* Head h of layer l: its q/k/v columns and the layer's attention details
+ * (scale, Gemma 2's softcap, the layer's sliding window). */
+static ss_head_attn head_attn(const ss_config *c, workspace *w, int n, int block, int l, int h)
+{
+    ss_attn_layer al = ss_attn_layer_of(c, l);
+    int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
+    int g = h / (c->n_head / c->n_kv_head);
+    ss_head_attn a = {
+        .q = w->q + (int64_t)h * c->d_head, .ldq = qd,
+        .k = w->k + (int64_t)g * c->d_head, .ldk = kvd,
+        .v = w->v + (int64_t)g * c->d_head, .ldv = kvd,
+        .out = w->att + (int64_t)h * c->d_head, .ldo = qd,
+        .n = n, .d_head = c->d_head, .block_rows = block, .window = al.window,
+        .scale = (float)al.scale, .softcap = (float)al.softcap,
+    };
+    return a;
+}
+
 static void attention(const ss_config *c, workspace *w, int n, int block, const ss_forward_opts *o,
                       int layer)
 {
-    ss_attn_layer al = ss_attn_layer_of(c, layer);
-    int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
-    int group = c->n_head / c->n_kv_head;
     probs_fanout fan = {o->observers, o->n_observers, layer};
     int any_probs = 0;
     for (int i = 0; i < o->n_observers; i++)
         any_probs |= o->observers[i].on_probs != NULL;
-    /* One head per task, its blocks in order: observers get per-head
-     * sequential calls and results do not depend on the thread count. */
-    #pragma omp parallel for schedule(dynamic, 1) if ((int64_t)n * n * c->d_head >= PAR_MIN)
-    for (int h = 0; h < c->n_head; h++) {
-        int g = h / group;
-        ss_head_attn a = {
-            .q = w->q + (int64_t)h * c->d_head, .ldq = qd,
-            .k = w->k + (int64_t)g * c->d_head, .ldk = kvd,
-            .v = w->v + (int64_t)g * c->d_head, .ldv = kvd,
-            .out = w->att + (int64_t)h * c->d_head, .ldo = qd,
-            .n = n, .d_head = c->d_head, .block_rows = block, .window = al.window,
-            .scale = (float)al.scale, .softcap = (float)al.softcap,
-        };
-        float *scores = w->scores + (size_t)omp_get_thread_num() * block * n;
-        ss_attend_head(&a, scores, any_probs ? fan_out_probs : NULL, &fan, h);
+    /* One head per thread, its blocks in order: observers get per-head
+     * sequential calls and results do not depend on the thread count. The
+     * heads left over (n_head not a multiple of the threads) run one at a
+     * time with every thread on each block, so no core idles. */
+    int64_t per_thread = ss_attend_scratch_floats(n, c->d_head, block);
+    #pragma omp parallel if ((int64_t)n * n * c->d_head >= PAR_MIN)
+    {
+        int team = omp_get_num_threads(), split = c->n_head - c->n_head % team;
+        if (team == 1 || (int64_t)n * n * c->d_head < TEAM_MIN)
+            split = c->n_head;
+        #pragma omp for schedule(dynamic, 1)
+        for (int h = 0; h < split; h++) {
+            ss_head_attn a = head_attn(c, w, n, block, layer, h);
+            float *scratch = w->scores + (size_t)omp_get_thread_num() * per_thread;
+            ss_attend_head(&a, scratch, any_probs ? fan_out_probs : NULL, &fan, h);
+        }
+        for (int h = split; h < c->n_head; h++) {
+            ss_head_attn a = head_attn(c, w, n, block, layer, h);
+            ss_attend_head_team(&a, w->scores, any_probs ? fan_out_probs : NULL, &fan, h);
+        }
     }
 }
 
@@ -467,7 +492,9 @@ ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t
     int n = t->n, block = block_rows > 0 ? block_rows : 64;
     float *qr = ss_aligned_calloc((size_t)n * d_head, 4, "rotated queries", err);
     float *kr = qr ? ss_aligned_calloc((size_t)n * d_head, 4, "rotated keys", err) : NULL;
-    float *scores = kr ? ss_aligned_calloc((size_t)block * n, 4, "attention block", err) : NULL;
+    float *scores = kr ? ss_aligned_calloc((size_t)ss_attend_scratch_floats(n, d_head, block), 4,
+                                           "attention block", err)
+                       : NULL;
     if (scores) {
         for (int i = 0; i < n; i++) {
             memcpy(qr + (int64_t)i * d_head, q + (int64_t)i * ldq, (size_t)d_head * 4);
