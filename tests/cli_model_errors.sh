@@ -56,6 +56,8 @@ mkhf badjson; printf '{"model_type": "mistral", "hidden_size": 64,,}' >"$tmp/bad
 expect_fail "malformed config.json" "config.json" "$bin" info "$tmp/badjson"
 mkhf arch; replace "$tmp/arch/config.json" '"model_type": "mistral"' '"model_type": "gpt2xxx"'
 expect_fail "unknown architecture" "model_type 'gpt2xxx' is not supported \(supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, olmo2, gpt_neox, phi3\)" "$bin" info "$tmp/arch"
+cp "$fx/model.gguf" "$tmp/arch.gguf"; replace "$tmp/arch.gguf" 'llama' 'bloom'
+expect_fail "unknown GGUF architecture" "general.architecture 'bloom' is not supported \(supported: llama, qwen2, gemma, gemma2, olmo2, gptneox, phi3\)" "$bin" info "$tmp/arch.gguf"
 rm -rf "$tmp/scal"; cp -r "$shared/fixtures/llama_yarn/hf" "$tmp/scal"
 replace "$tmp/scal/config.json" '"rope_type": "yarn"' '"rope_type": "ntk4"'
 expect_fail "unknown rope_scaling type" "rope_scaling type 'ntk4' is not supported \(supported: default, linear, llama3, yarn, dynamic, longrope\)" "$bin" info "$tmp/scal"

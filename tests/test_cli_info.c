@@ -57,13 +57,7 @@ static cJSON *run_info(const char *path)
 
 static cJSON *load_config(const char *dir)
 {
-    FILE *f = fopen(ss_test_path("%s/%s/hf/config.json", ss_test_shared(), dir), "r");
-    static char buf[1 << 16];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    return cJSON_Parse(buf);
+    return ss_test_load_json(ss_test_path("%s/%s/hf/config.json", ss_test_shared(), dir));
 }
 
 static double num(const cJSON *o, const char *key)
@@ -86,13 +80,7 @@ static int has(const cJSON *o, const char *key)
 
 static cJSON *load_summary(const char *dir)
 {
-    FILE *f = fopen(ss_test_path("%s/%s/ref/summary.json", ss_test_shared(), dir), "r");
-    static char buf[1 << 18];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    return cJSON_Parse(buf);
+    return ss_test_load_json(ss_test_path("%s/%s/ref/summary.json", ss_test_shared(), dir));
 }
 
 /* Is layer l a sliding-window layer, by the config's own rule: layer_types

@@ -82,13 +82,7 @@ static int file_exists(const char *path)
 
 static cJSON *load_summary(const char *dir)
 {
-    FILE *f = fopen(ss_test_path("%s/%s/ref/summary.json", ss_test_shared(), dir), "r");
-    static char buf[1 << 18];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    return cJSON_Parse(buf);
+    return ss_test_load_json(ss_test_path("%s/%s/ref/summary.json", ss_test_shared(), dir));
 }
 
 /* The largest disagreement between F32 peers on logits of sequence s, from

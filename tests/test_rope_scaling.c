@@ -78,34 +78,11 @@ static void test_yarn_attention_factor(void)
 
 /* ---- configs edited from a fixture ------------------------------------ */
 
-/* A copy of fixtures/<name>/hf with the given config fields replaced
- * (a JSON object text); the weights are linked. */
 static const char *edited_copy(const char *name, const char *tag, const char *fields)
 {
-    const char *dir = ss_test_path("%s/rope_%s", ss_test_tmp(), tag);
-    const char *src = ss_test_path("%s/fixtures/%s/hf", ss_test_shared(), name);
-    if (ss_test_sh("rm -rf '%s' && mkdir -p '%s' && ln -s '%s'/model*.safetensors* '%s/'", dir, dir,
-                   src, dir) != 0)
-        return NULL;
-    FILE *f = fopen(ss_test_path("%s/config.json", src), "r");
-    static char buf[1 << 14];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    cJSON *cfg = cJSON_Parse(buf), *edit = cJSON_Parse(fields), *e;
-    cJSON_ArrayForEach(e, edit) {
-        cJSON_DeleteItemFromObject(cfg, e->string);
-        cJSON_AddItemToObject(cfg, e->string, cJSON_Duplicate(e, 1));
-    }
-    char *text = cJSON_Print(cfg);
-    f = fopen(ss_test_path("%s/config.json", dir), "w");
-    fputs(text, f);
-    fclose(f);
-    free(text);
-    cJSON_Delete(cfg);
-    cJSON_Delete(edit);
-    return dir;
+    char t[64];
+    snprintf(t, sizeof t, "rope_%s", tag);
+    return ss_test_edited_hf(ss_test_path("fixtures/%s", name), t, fields);
 }
 
 typedef struct {

@@ -154,8 +154,15 @@ static ss_code read_rope_scaling(const cJSON *json, const char *file, int max_ct
                            "%s: rope_scaling.short_factor has %d entries but long_factor %d", file,
                            ns, nl);
         s->n_factors = ns;
-        if (top_orig <= 0)
-            s->max_ctx = (int)(s->factor * s->original_ctx); /* factor = max / original */
+        if (top_orig <= 0) { /* factor = max / original */
+            double mx = s->factor * s->original_ctx;
+            if (!(mx >= 1 && mx <= (double)(1 << 30)))
+                return ss_fail(err, SS_ERR_VALUE,
+                               "%s: rope_scaling.factor %g x original_max_position_embeddings "
+                               "%d must be a context from 1 to 2^30", file, s->factor,
+                               s->original_ctx);
+            s->max_ctx = (int)mx;
+        }
         return SS_OK;
     }
     if (strcmp(type, "llama3") == 0) {
