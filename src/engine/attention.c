@@ -114,7 +114,7 @@ static int first_key(const ss_head_attn *a, int i)
     return a->window > 0 && i - a->window + 1 > 0 ? i - a->window + 1 : 0;
 }
 
-#ifdef __AVX2__
+#if defined(__AVX2__) && !defined(SS_NO_TILED_SCORES) /* the latter: A/B against BLAS */
 /* Keys j0..j1-1 transposed into kt [d_head][ld], zero from n on: a tile
  * then loads TILE_C consecutive keys of one dimension as three vectors.
  * TILE_C keys at a time, so the rows being read stay in L1. */
