@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks of issues #2 (prefill), #4 (scan), #5 (rank, freq) and #10
 # (speed on every CPU, long N, the PyTorch peer, scaling) on a random-weight
-# model with SmolLM2-135M's shape, 2 threads, default environment. Writes one
+# model with SmolLM2-135M's shape, 2 threads, default environment; issue #10's
+# figures first, the longest scans last. Writes one
 # JSON line per measurement to build/bench/results.jsonl, then prints every
 # figure next to its target (bench/report.py).
 #   BENCH_QUICK=1        short lengths only (a smoke run)
@@ -49,42 +50,17 @@ measure() { # tag n cmd...
 blas=$("$build/slashscope" info "$model/hf" --json | $py -c "import json,sys; print(json.dumps(json.load(sys.stdin)['blas']))")
 echo "{\"bench\": \"machine\", \"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"cores\": $(nproc), \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"blas\": $blas, \"weights_mib\": $(( $(stat -c %s "$model/hf/model.safetensors") / 1048576 ))}" | tee -a "$results"
 
-echo "== prefill (tokens/s, effective GFLOP/s, peak RSS; SGEMM on [N x 576] x [576 x 1536])"
-for fmt in hf model.gguf; do
-  for n in $lens_prefill; do
-    "$build/bench_prefill" "$model/$fmt" "$n" $threads 2 prefill | tee -a "$results"
-  done
-done
-
 echo "== scan: effective GFLOP/s against the same run's SGEMM (bench_prefill scan mode)"
 for n in $lens_gflops; do
   "$build/bench_prefill" "$model/hf" "$n" $threads 1 scan | tee -a "$results"
 done
-echo "== BF16 twin of the same weights"
-for m in hf "../smollm2-135m-shape-bf16/hf"; do
-  "$build/bench_prefill" "$model/$m" "$len_bf16" $threads 1 scan | tee -a "$results"
-done
-
-echo "== scan of all heads and offsets vs a plain prefill of the same prompt (no logits)"
-for n in $lens_ratio; do
-  measure prefill_hidden "$n" "$build/bench_prefill" "$model/hf" "$n" $threads 1 hidden
-done
-
-echo "== scaling: scan time and peak RSS, N = $lens_scaling (--allow-long past 8192)"
+echo "== scaling: scan time and peak RSS, N <= 8192 (the longer ones come last)"
 for n in $lens_scaling; do
+  [ "$n" -le 8192 ] || continue
   rm -rf "$out/scan$n"
   measure scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" --len "$n" \
     --out "$out/scan$n" --quiet --threads $threads --allow-long
 done
-
-echo "== rank and freq, all heads, one prompt of $len_explain tokens"
-[ "$(echo " $lens_ratio " | grep -c " $len_explain ")" = 1 ] ||
-  measure prefill_hidden "$len_explain" "$build/bench_prefill" "$model/hf" "$len_explain" $threads 1 hidden
-rm -rf "$out/rank" "$out/freq"
-measure rank "$len_explain" "$build/slashscope" rank "$model/hf" --ood 1 --len "$len_explain" \
-  --seed 1 --heads all --out "$out/rank" --quiet --threads $threads
-measure freq "$len_explain" "$build/slashscope" freq "$model/hf" --ood 1 --len "$len_explain" \
-  --seed 1 --heads all --out "$out/freq" --quiet --threads $threads
 
 if [ "${BENCH_TORCH:-1}" != 0 ]; then
   if ! $py -c "import torch" 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -117,6 +93,40 @@ print(json.dumps({'bench': 'torch_agreement', 'n': $n, 'mode': '$mode',
     echo "(PyTorch peer skipped: python3-torch is not installed)"
   fi
 fi
+
+echo "== scan of all heads and offsets vs a plain prefill of the same prompt (no logits)"
+for n in $lens_ratio; do
+  measure prefill_hidden "$n" "$build/bench_prefill" "$model/hf" "$n" $threads 1 hidden
+done
+
+echo "== rank and freq, all heads, one prompt of $len_explain tokens"
+[ "$(echo " $lens_ratio " | grep -c " $len_explain ")" = 1 ] ||
+  measure prefill_hidden "$len_explain" "$build/bench_prefill" "$model/hf" "$len_explain" $threads 1 hidden
+rm -rf "$out/rank" "$out/freq"
+measure rank "$len_explain" "$build/slashscope" rank "$model/hf" --ood 1 --len "$len_explain" \
+  --seed 1 --heads all --out "$out/rank" --quiet --threads $threads
+measure freq "$len_explain" "$build/slashscope" freq "$model/hf" --ood 1 --len "$len_explain" \
+  --seed 1 --heads all --out "$out/freq" --quiet --threads $threads
+
+echo "== BF16 twin of the same weights"
+for m in hf "../smollm2-135m-shape-bf16/hf"; do
+  "$build/bench_prefill" "$model/$m" "$len_bf16" $threads 1 scan | tee -a "$results"
+done
+
+echo "== prefill (tokens/s, effective GFLOP/s, peak RSS; SGEMM on [N x 576] x [576 x 1536])"
+for fmt in hf model.gguf; do
+  for n in $lens_prefill; do
+    "$build/bench_prefill" "$model/$fmt" "$n" $threads 2 prefill | tee -a "$results"
+  done
+done
+
+echo "== scaling, N > 8192 (--allow-long)"
+for n in $lens_scaling; do
+  [ "$n" -gt 8192 ] || continue
+  rm -rf "$out/scan$n"
+  measure scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" --len "$n" \
+    --out "$out/scan$n" --quiet --threads $threads --allow-long
+done
 
 if [ -n "${LLAMA_BENCH:-}" ]; then
   echo "== llama.cpp ($LLAMA_BENCH), F32 prefill of the same weights"

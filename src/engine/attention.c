@@ -199,17 +199,14 @@ static void block_scores(const ss_head_attn *a, const float *kt, int64_t ld, int
 #define SS_TILED_SCORES 1
 #endif
 
+#ifdef SS_TILED_SCORES
 /* Whether the score tiles serve this head (the queries of a tile sit in a
  * stack buffer of SS_TILED_MAX_D dimensions); else one SGEMM per block. */
 static int tiled(const ss_head_attn *a)
 {
-#ifdef SS_TILED_SCORES
     return a->d_head <= SS_TILED_MAX_D;
-#else
-    (void)a;
-    return 0;
-#endif
 }
+#endif
 
 /* Scores of rows r0..r0+nr-1, softmax, zeros elsewhere up to the block's
  * width: the rows are in cache from the score tiles to the softmax. */
