@@ -47,6 +47,16 @@ measure() { # tag n cmd...
   echo "{\"bench\": \"$tag\", \"n\": $n, \"exit\": $rc, ${m#\{}" | tee -a "$results"
 }
 
+# the scaling table's scans whose length compares with 8192 as $1 says (-le, -gt)
+scaling_scans() {
+  for n in $lens_scaling; do
+    [ "$n" "$1" 8192 ] || continue
+    rm -rf "$out/scan$n"
+    measure scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" \
+      --len "$n" --out "$out/scan$n" --quiet --threads $threads --allow-long
+  done
+}
+
 blas=$("$build/slashscope" info "$model/hf" --json | $py -c "import json,sys; print(json.dumps(json.load(sys.stdin)['blas']))")
 echo "{\"bench\": \"machine\", \"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"cores\": $(nproc), \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"blas\": $blas, \"weights_mib\": $(( $(stat -c %s "$model/hf/model.safetensors") / 1048576 ))}" | tee -a "$results"
 
@@ -55,12 +65,7 @@ for n in $lens_gflops; do
   "$build/bench_prefill" "$model/hf" "$n" $threads 1 scan | tee -a "$results"
 done
 echo "== scaling: scan time and peak RSS, N <= 8192 (the longer ones come last)"
-for n in $lens_scaling; do
-  [ "$n" -le 8192 ] || continue
-  rm -rf "$out/scan$n"
-  measure scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" --len "$n" \
-    --out "$out/scan$n" --quiet --threads $threads --allow-long
-done
+scaling_scans -le
 
 if [ "${BENCH_TORCH:-1}" != 0 ]; then
   if ! $py -c "import torch" 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -121,12 +126,7 @@ for fmt in hf model.gguf; do
 done
 
 echo "== scaling, N > 8192 (--allow-long)"
-for n in $lens_scaling; do
-  [ "$n" -gt 8192 ] || continue
-  rm -rf "$out/scan$n"
-  measure scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" --len "$n" \
-    --out "$out/scan$n" --quiet --threads $threads --allow-long
-done
+scaling_scans -gt
 
 if [ -n "${LLAMA_BENCH:-}" ]; then
   echo "== llama.cpp ($LLAMA_BENCH), F32 prefill of the same weights"
