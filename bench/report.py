@@ -95,18 +95,18 @@ def main():
             print(f"| scan / llama.cpp tokens/s, N={n}: >= {t} | - | not measured (LLAMA_BENCH unset) |")
 
     print("\nScaling (scan of all heads and offsets, one prompt, end to end):\n")
-    print("| N | time | tokens/s | peak RSS | RSS over the shortest N | per 1000 extra tokens |")
-    print("|---|---|---|---|---|---|")
+    print("| N | time | CPU time | tokens/s | peak RSS | RSS over the shortest N | per 1000 extra tokens |")
+    print("|---|---|---|---|---|---|---|")
     scans = sorted((r for r in pick(rows, bench="scan") if r.get("seconds")), key=lambda x: x["n"])
     base = scans[0] if scans else None
     for r in scans:
         extra = r["peak_rss_mib"] - base["peak_rss_mib"]
         per = extra / (r["n"] - base["n"]) * 1000 if r["n"] > base["n"] else None
-        print(f"| {r['n']} | {r['seconds']:.1f} s | {r['n'] / r['seconds']:.0f} | "
+        print(f"| {r['n']} | {r['seconds']:.1f} s | {fmt(r.get('cpu_seconds'), '.1f')} s | {r['n'] / r['seconds']:.0f} | "
               f"{r['peak_rss_mib']:.0f} MiB | {extra:+.0f} MiB | {fmt(per, '.1f')} MiB |")
     for r in pick(rows, bench="scan"):
         if not r.get("seconds"):
-            print(f"| {r['n']} | failed (exit {r.get('exit')}) | | | | |")
+            print(f"| {r['n']} | failed (exit {r.get('exit')}) | | | | | |")
 
     torch_rows = [r for r in rows if r.get("bench", "").startswith("torch_") and r["bench"] != "torch_agreement"]
     if torch_rows:

@@ -44,7 +44,8 @@ measure() { # tag n cmd...
   local m rc=0
   m=$("$build/peak_rss" "$@" 2>&1 >/dev/null | tail -n 1) || rc=$?
   case $m in "{\"seconds\""*) ;; *) m='{"seconds": null, "peak_rss_mib": null}';; esac
-  echo "{\"bench\": \"$tag\", \"n\": $n, \"exit\": $rc, ${m#\{}" | tee -a "$results"
+  echo "{\"bench\": \"$tag\", \"n\": $n, \"exit\": $rc, \"load\": $(cut -d' ' -f1 /proc/loadavg), ${m#\{}" |
+    tee -a "$results"
 }
 
 # the scaling table's scans whose length compares with 8192 as $1 says (-le, -gt)
