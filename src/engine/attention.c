@@ -122,7 +122,7 @@ static int first_key(const ss_head_attn *a, int i)
     return a->window > 0 && i - a->window + 1 > 0 ? i - a->window + 1 : 0;
 }
 
-#ifdef __AVX2__
+#if defined(__AVX2__) && !defined(SS_NO_TILED_SCORES) /* the latter: A/B against BLAS */
 /* Keys j0..j1-1 transposed into kt [d_head][ld], zero from n on: a tile
  * then loads TILE_C consecutive keys of one dimension as three vectors.
  * TILE_C keys at a time, so the rows being read stay in L1. */
@@ -207,17 +207,14 @@ static void block_scores(const ss_head_attn *a, const float *kt, int64_t ld, int
 #define SS_TILED_SCORES 1
 #endif
 
+#ifdef SS_TILED_SCORES
 /* Whether the score tiles serve this head (the queries of a tile sit in a
  * stack buffer of SS_TILED_MAX_D dimensions); else one SGEMM per block. */
 static int tiled(const ss_head_attn *a)
 {
-#ifdef SS_TILED_SCORES
     return a->d_head <= SS_TILED_MAX_D;
-#else
-    (void)a;
-    return 0;
-#endif
 }
+#endif
 
 /* Row i's scores to probabilities: softcap (if any) on its visible keys,
  * then the causal (windowed) softmax, zeros elsewhere up to width. */

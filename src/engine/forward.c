@@ -29,7 +29,9 @@ void ss_set_threads(int n)
 #define PAR_MIN ((int64_t)1 << 16)
 /* Below this much attention work (n^2 d) per head, a leftover head runs on
  * one thread: the barriers per block would cost more than the idle core. */
+#ifndef TEAM_MIN
 #define TEAM_MIN ((int64_t)1 << 24)
+#endif
 
 typedef struct {
     float *x, *xn, *ao, *q, *k, *v, *att, *gate, *up, *norm_w, *norm_b, *scores;
