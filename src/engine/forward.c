@@ -55,7 +55,7 @@ uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
     uint64_t chunk = n < MLP_CHUNK ? N : MLP_CHUNK;
     uint64_t floats = N * (2 * (uint64_t)c->d_model + 2 * qd + 2 * kvd) +
                       2 * chunk * (uint64_t)c->d_ff + (uint64_t)c->d_model +
-                      (uint64_t)threads * (uint64_t)block * N;
+                      (uint64_t)threads * (uint64_t)ss_attend_scratch_floats(n, c->d_head, block);
     uint64_t rope = N * (uint64_t)(c->d_head / 2) * 2 * sizeof(double);
     return 4 * floats + rope;
 }
