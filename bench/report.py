@@ -56,6 +56,10 @@ def main():
         if r and t is not None:
             line(f"scan eff. GFLOP/s / SGEMM, N={n}", r[-1]["ratio_to_sgemm"], t,
                  f">= {t} ({r[-1]['gflops']:.1f} / {r[-1]['sgemm_gflops']:.1f} GFLOP/s)")
+            if "ratio_to_sgemm_cpu" in r[-1]:
+                line(f"the same per CPU second, N={n}", r[-1]["ratio_to_sgemm_cpu"], t,
+                     f">= {t} ({r[-1]['gflops_per_cpu_s']:.1f} / {r[-1]['sgemm_gflops_per_cpu_s']:.1f} "
+                     "GFLOP per CPU s; blind to idle cores)")
     # BF16 twin
     f32 = [x for x in pick(rows, mode="scan") if x["model"].endswith("smollm2-135m-shape/hf")]
     bf = [x for x in pick(rows, mode="scan") if "bf16" in x["model"]]

@@ -506,6 +506,8 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
     int found = 0;
     if (!ids || !settings)
         rc = ids ? ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory") : SS_ERR_NOMEM;
+    if (!rc && o->resume) /* files a killed run was writing when it died */
+        rc = ss_atomic_clean_stale(o->out_dir, NULL, err);
     if (!rc && o->resume) {
         rc = ck_load(&ck, &acc, settings, o->prompts, &wall_before, &found, err);
         if (!rc && !found && !o->quiet)
@@ -565,6 +567,8 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
         rc = write_result(o, &acc, settings, wall_before + run, run, run_tokens, err);
         if (!rc)
             ck_remove(&ck);
+        if (!rc)
+            rc = ss_atomic_clean_stale(o->out_dir, NULL, err);
     }
     cJSON_Delete(settings);
     free(ids);

@@ -160,7 +160,7 @@ int cmd_scan(int argc, char **argv)
     ss_prompts *prompts = NULL;
     long long skip, every, block;
     const char *out;
-    if (ss_args_require(&a, "--out", &out, &err) ||
+    if (ss_args_out(&a, 1, &out, &err) ||
         ss_args_int(&a, "--skip", 4, 0, 1 << 24, &skip, &err) ||
         ss_args_int(&a, "--checkpoint-every", 8, 1, 1 << 30, &every, &err) ||
         ss_args_int(&a, "--block-rows", 0, 1, 1 << 16, &block, &err) ||

@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,11 +44,29 @@ typedef struct {
 
 static void workspace_free(workspace *w)
 {
-    free(w->x); free(w->xn); free(w->ao); free(w->q); free(w->k); free(w->v); free(w->att);
+    if (w->ao != w->xn)
+        free(w->ao);
+    free(w->x); free(w->xn); free(w->q); free(w->k); free(w->v); free(w->att);
     free(w->gate); free(w->up); free(w->norm_w); free(w->norm_b); free(w->scores);
     free(w->scratch.buf);
     ss_rope_table_free(&w->rope);
     ss_rope_table_free(&w->rope_local);
+}
+
+uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
+{
+    uint64_t N = (uint64_t)n, qd = (uint64_t)c->n_head * c->d_head;
+    uint64_t kvd = (uint64_t)c->n_kv_head * c->d_head;
+    uint64_t chunk = n < MLP_CHUNK ? N : MLP_CHUNK;
+    uint64_t norm_len = qd > (uint64_t)c->d_model ? qd : (uint64_t)c->d_model;
+    /* x, xn (and the attention output of a parallel-residual layer), q, att, k, v */
+    uint64_t states = (c->parallel_residual ? 3 : 2) * (uint64_t)c->d_model;
+    uint64_t floats = N * (states + 2 * qd + 2 * kvd) + 2 * chunk * (uint64_t)c->d_ff +
+                      norm_len + (uint64_t)c->d_model +
+                      (uint64_t)threads * (uint64_t)ss_attend_scratch_floats(n, c->d_head, block);
+    int rot = c->rotary_dim > 0 ? c->rotary_dim : c->d_head;
+    uint64_t rope = N * (uint64_t)(rot / 2) * 2 * sizeof(double) * (c->rope_local_base > 0 ? 2 : 1);
+    return 4 * floats + rope;
 }
 
 static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int block, ss_error *err)
@@ -59,9 +78,21 @@ static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int bloc
      * the whole projection */
     size_t norm_len = qd > (size_t)c->d_model ? qd : (size_t)c->d_model;
     w->n_threads = omp_get_max_threads();
+    /* refuse up front rather than let the allocations below succeed on
+     * overcommit and the OOM killer end the run when they are touched */
+    char what[160];
+    snprintf(what, sizeof what, "the forward pass over %d tokens (hidden states, q/k/v, "
+             "attention blocks of %d threads)", n, w->n_threads);
+    ss_code rc = ss_mem_check(ss_forward_bytes(c, n, block, w->n_threads), what,
+                              "use a shorter --len (or fewer --threads)", err);
+    if (rc)
+        return rc;
     if (!(w->x = ss_aligned_calloc(N * c->d_model, 4, "hidden states", err)) ||
         !(w->xn = ss_aligned_calloc(N * c->d_model, 4, "normed states", err)) ||
-        !(w->ao = ss_aligned_calloc(N * c->d_model, 4, "attention output", err)) ||
+        /* the attention output waits in xn (free until the next norm) unless
+         * the MLP reads a norm of the same residual (parallel residual) */
+        !(w->ao = c->parallel_residual ? ss_aligned_calloc(N * c->d_model, 4, "attention output", err)
+                                       : w->xn) ||
         !(w->q = ss_aligned_calloc(N * qd, 4, "queries", err)) ||
         !(w->k = ss_aligned_calloc(N * kvd, 4, "keys", err)) ||
         !(w->v = ss_aligned_calloc(N * kvd, 4, "values", err)) ||

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "model/config.h"
 
 static ss_code get_int(const ss_gguf *g, const char *arch, const char *key, int required,
@@ -35,7 +36,11 @@ static ss_code get_float(const ss_gguf *g, const char *arch, const char *key, do
         *v = def;
         return SS_OK;
     }
-    return ss_gguf_get_float(g, full, v, err);
+    ss_code rc = ss_gguf_get_float(g, full, v, err);
+    if (!rc && !isfinite(*v)) /* no epsilon, base or factor is infinite */
+        return ss_fail(err, SS_ERR_VALUE, "%s: metadata '%s' = %g, expected a finite number",
+                       g->path, full, *v);
+    return rc;
 }
 
 static const char *const supported_archs = "llama, qwen2, gemma, gemma2, olmo2, gptneox, phi3";
@@ -52,9 +57,10 @@ static ss_code arch_from_name(const ss_gguf *g, const char *arch, ss_arch *out, 
             *out = known[i].arch;
             return SS_OK;
         }
+    char safe[256]; /* the name comes from the file: no raw control bytes in messages */
     return ss_fail(err, SS_ERR_UNSUPPORTED,
-                   "%s: general.architecture '%s' is not supported (supported: %s)", g->path, arch,
-                   supported_archs);
+                   "%s: general.architecture '%s' is not supported (supported: %s)", g->path,
+                   ss_escape(arch, strlen(arch), safe, sizeof safe), supported_archs);
 }
 
 static ss_code get_bool(const ss_gguf *g, const char *arch, const char *key, int def, int *v,

@@ -68,7 +68,8 @@ static ss_code check_scaling(const ss_rope_scaling *s, int n_freq, ss_error *err
     if (!s || s->type == SS_SCALE_NONE || s->type == SS_SCALE_FREQ_FACTORS)
         return SS_OK;
     if (s->type != SS_SCALE_LONGROPE && !(s->factor > 0 && isfinite(s->factor)))
-        return ss_fail(err, SS_ERR_VALUE, "rope_scaling factor %g must be positive", s->factor);
+        return ss_fail(err, SS_ERR_VALUE, "rope_scaling factor %g must be positive and finite",
+                       s->factor);
     if (s->type == SS_SCALE_LLAMA3 &&
         (s->original_ctx <= 0 || !(s->high_freq_factor > s->low_freq_factor) ||
          !(s->low_freq_factor > 0)))
