@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
+#include "engine/blas.h"
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
@@ -137,7 +138,7 @@ static ss_code setup(freq_run *r, const ss_args *a, ss_error *err)
         for (int h = 0; h < c->n_head; h++)
             if (r->sel.flags[l * c->n_head + h])
                 r->refs[r->n_refs++] = (ss_head_ref){l, h};
-    ss_code rc2 = ss_freq_analysis_new(&r->an, c, &r->src.run.rope, n, r->refs, r->n_refs,
+    ss_code rc2 = ss_freq_analysis_new(&r->an, r->src.run.model, &r->src.run.rope, n, r->refs, r->n_refs,
                                        r->abl, r->n_abl, &r->fo, err);
     r->acc = rc2 ? NULL : ss_freq_analysis_acc(&r->an);
     return rc2;
@@ -270,9 +271,8 @@ static ss_code plot_curves(const char *path, const freq_run *r, const double *cu
 /* Active frequencies, the frequency condition and its curve, per head. */
 static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
 {
-    const ss_rope *rope = &r->src.run.rope;
     const ss_freq_result *res = &r->res;
-    int F = rope->n_freq, S = r->n_refs, N = res->n;
+    int F = r->src.run.rope.n_freq, S = r->n_refs, N = res->n;
     ss_atomic_file fa, fc;
     ss_code rc = open_out(&fa, r->out, "active.csv", err);
     if (!rc && (rc = open_out(&fc, r->out, "freqcond.csv", err)))
@@ -291,7 +291,8 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
         const unsigned char *act = res->active + (size_t)s * F;
         int act_l[SS_ROPE_MAX_FREQ], na = res->n_active[s], k = 0;
         for (int f = 0; f < F; f++) {
-            fprintf(fa.fp, "%d,%d,%s,%d,%.17g,", h->layer, h->head, name, f + 1, rope->theta[f]);
+            fprintf(fa.fp, "%d,%d,%s,%d,%.17g,", h->layer, h->head, name, f + 1,
+                    res->theta[(size_t)s * F + f]);
             ss_csv_num(fa.fp, mean_abs[f]);
             fputc(',', fa.fp);
             ss_csv_num(fa.fp, res->inp_share[(size_t)s * F + f]);
@@ -323,6 +324,10 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
         cJSON_AddStringToObject(e, "name", name);
         cJSON_AddItemToObject(e, "active", cJSON_CreateIntArray(act_l, na));
         cJSON_AddItemToObject(e, "mean_abs_inp", cJSON_CreateDoubleArray(mean_abs, F));
+        /* partial rotary: the position-free part of the logit, same pairs */
+        if (r->src.run.model->cfg.rotary_dim < r->src.run.model->cfg.d_head)
+            cJSON_AddItemToObject(e, "nope_mean_abs_logit",
+                                  ss_json_num_or_null(res->nope_mean_abs[s]));
         cJSON_AddNumberToObject(e, "N", N);
         cJSON_AddItemToObject(e, "C1", ss_json_num_or_null(v[0]));
         cJSON_AddItemToObject(e, "C2", ss_json_num_or_null(v[1]));
@@ -410,7 +415,7 @@ static ss_code write_usage(const freq_run *r, ss_error *err)
                 for (int h = 0; h < (kind ? K : H); h++)
                     for (int x = 0; x < F; x++) {
                         fprintf(f.fp, "%d,%s,%d,%d,%.17g,", l, kind ? "k" : "q", h, x + 1,
-                                r->src.run.rope.theta[x]);
+                                a->layer_theta[l * F + x]);
                         ss_csv_num(f.fp, (kind ? uk : uq)[((size_t)l * (kind ? K : H) + h) * F +
                                                           x]);
                         fputc('\n', f.fp);
@@ -423,7 +428,7 @@ static ss_code write_usage(const freq_run *r, ss_error *err)
             for (int kind = 0; kind < 2; kind++)
                 for (int x = 0; x < F; x++) {
                     fprintf(f.fp, "%d,%s,%d,%.17g,", l, kind ? "k" : "q", x + 1,
-                            r->src.run.rope.theta[x]);
+                            a->layer_theta[l * F + x]);
                     ss_csv_num(f.fp, (kind ? lk : lq)[l * F + x]);
                     fputc('\n', f.fp);
                 }
@@ -468,6 +473,7 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
     cJSON_AddStringToObject(root, "command", "freq");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(r->src.run.model, &r->src.run.rope));
+    cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(&r->src));
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "row", r->fo.row);
