@@ -41,6 +41,14 @@ typedef struct {
 ss_code ss_fig_heatmap(ss_text *svg, const double *m, int rows, int cols,
                        const ss_fig_heatmap_opts *o, ss_error *err);
 
+/* The same, written atomically to its own .svg file. */
+ss_code ss_fig_heatmap_write(const char *path, const double *m, int rows, int cols,
+                             const ss_fig_heatmap_opts *o, ss_error *err);
+
+/* Axis names "<prefix><first>", "<prefix><first + 1>", ...: n strings in one
+ * allocation (release with free). NULL when memory runs out. */
+const char **ss_fig_names(const char *prefix, int first, int n);
+
 /* ---- box plots (Figure 7's OOD/ID ratios, Figure 16's band ablations) ---- */
 
 /* One box: the five-number summary (whiskers at min and max, as

@@ -267,3 +267,32 @@ done:
     free(g.blank);
     return rc;
 }
+
+ss_code ss_fig_heatmap_write(const char *path, const double *m, int rows, int cols,
+                             const ss_fig_heatmap_opts *o, ss_error *err)
+{
+    ss_text t = {0};
+    ss_code rc = ss_fig_heatmap(&t, m, rows, cols, o, err);
+    if (rc)
+        ss_error_prefix(err, "%s", path);
+    else
+        rc = ss_text_write(&t, path, err);
+    ss_text_free(&t);
+    return rc;
+}
+
+const char **ss_fig_names(const char *prefix, int first, int n)
+{
+    if (n < 1)
+        return NULL;
+    size_t room = strlen(prefix ? prefix : "") + 13; /* an int and the NUL */
+    const char **v = malloc((size_t)n * (sizeof *v + room));
+    if (!v)
+        return NULL;
+    char *s = (char *)(v + n);
+    for (int i = 0; i < n; i++, s += room) {
+        snprintf(s, room, "%s%d", prefix ? prefix : "", first + i);
+        v[i] = s;
+    }
+    return v;
+}
