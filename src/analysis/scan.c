@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analysis/scan_acc.h"
+#include "analysis/scan_analysis.h"
+#include "analysis/source.h"
 #include "analysis/scan_result.h"
 #include "analysis/sdh.h"
 #include "common/mem.h"
 #include "common/progress.h"
-#include "engine/forward.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
 #include "io/npy.h"
@@ -170,8 +170,8 @@ static void ck_path(const checkpoint *c, char *buf, const char *name, int64_t ge
 static void ck_remove_generation(const checkpoint *c, int64_t gen)
 {
     char p[PATH_CAP];
-    const char *names[3] = {"slash_sum", "slash_count", "map_sum"};
-    for (int k = 0; k < 3; k++) {
+    const char *names[4] = {"slash_sum", "slash_sumsq", "slash_count", "map_sum"};
+    for (int k = 0; k < 4; k++) {
         ck_path(c, p, names[k], gen);
         unlink(p);
     }
@@ -188,6 +188,9 @@ static ss_code ck_save(checkpoint *c, const ss_scan_acc *acc, const cJSON *setti
     int64_t shape[3] = {acc->n_layer, acc->n_head, acc->n};
     ck_path(c, p, "slash_sum", gen);
     if ((rc = ss_npy_write(p, SS_NPY_F64, 3, shape, acc->slash_sum, err)))
+        return rc;
+    ck_path(c, p, "slash_sumsq", gen);
+    if ((rc = ss_npy_write(p, SS_NPY_F64, 3, shape, acc->slash_sumsq, err)))
         return rc;
     ck_path(c, p, "slash_count", gen);
     if ((rc = ss_npy_write(p, SS_NPY_I64, 3, shape, acc->slash_count, err)))
@@ -278,6 +281,8 @@ static ss_code ck_load(checkpoint *c, ss_scan_acc *acc, const cJSON *settings, s
     size_t n = (size_t)acc->n_layer * acc->n_head * acc->n;
     if ((rc = ck_load_array(c, "slash_sum", gen, SS_NPY_F64, shape, acc->slash_sum,
                             n * sizeof(double), err)) ||
+        (rc = ck_load_array(c, "slash_sumsq", gen, SS_NPY_F64, shape, acc->slash_sumsq,
+                            n * sizeof(double), err)) ||
         (rc = ck_load_array(c, "slash_count", gen, SS_NPY_I64, shape, acc->slash_count,
                             n * sizeof(int64_t), err)))
         return rc;
@@ -313,7 +318,8 @@ static void ck_remove(const checkpoint *c)
     DIR *d = opendir(c->dir);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL)
-        if (starts_with(e->d_name, "slash_sum.") || starts_with(e->d_name, "slash_count.") ||
+        if (starts_with(e->d_name, "slash_sum.") || starts_with(e->d_name, "slash_sumsq.") ||
+            starts_with(e->d_name, "slash_count.") ||
             starts_with(e->d_name, "map_sum.") || starts_with(e->d_name, "state.json")) {
             ck_path(c, p, e->d_name, -1);
             unlink(p);
@@ -392,6 +398,7 @@ static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
     r.skip = acc->skip;
     r.prompts = acc->prompts;
     r.slash_sum = acc->slash_sum; /* borrowed: cleared before freeing r */
+    r.slash_sumsq = acc->slash_sumsq;
     r.slash_count = acc->slash_count;
     r.map_size = acc->n_maps > 0 ? o->map_size : 0;
     r.bins = acc->bins;
@@ -436,6 +443,7 @@ static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
         rc = ss_scan_result_write(o->out_dir, &r, err);
     }
     r.slash_sum = NULL;
+    r.slash_sumsq = NULL;
     r.slash_count = NULL;
     ss_scan_result_free(&r);
     return rc;
@@ -463,7 +471,7 @@ static ss_code check_opts(const ss_scan_opts *o, ss_error *err)
     return SS_OK;
 }
 
-static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
+static ss_code new_scan(const ss_scan_opts *o, ss_analysis *an, ss_error *err)
 {
     const ss_config *c = &o->model->cfg;
     size_t lh = (size_t)c->n_layer * c->n_head;
@@ -478,9 +486,55 @@ static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
         memset(all, 1, lh);
         flags = all;
     }
-    ss_code rc = ss_scan_acc_init(acc, c->n_layer, c->n_head, o->len, o->skip, o->map_size,
-                                  flags, err);
+    ss_code rc = ss_scan_analysis_new(an, c->n_layer, c->n_head, o->len, o->skip, o->map_size,
+                                      flags, err);
     free(all);
+    return rc;
+}
+
+/* Between prompts: a checkpoint every `every` prompts or `every_s` seconds. */
+typedef struct {
+    checkpoint ck;
+    const ss_scan_acc *acc;
+    const cJSON *settings;
+    const ss_prompts *prompts;
+    int every;
+    double every_s, wall_before, start, last;
+    int64_t last_done;
+} ck_schedule;
+
+static ss_code ck_between(void *ctx, int64_t done, ss_error *err)
+{
+    ck_schedule *s = ctx;
+    double now = ss_now_seconds();
+    if (done - s->last_done < s->every && now - s->last < s->every_s)
+        return SS_OK;
+    s->last_done = done;
+    ss_code rc = ck_save(&s->ck, s->acc, s->settings, s->prompts, s->wall_before + now - s->start,
+                         err);
+    s->last = ss_now_seconds();
+    return rc;
+}
+
+/* Opens the checkpoint of a resumed scan, or refuses to overwrite one. */
+static ss_code ck_start(const ss_scan_opts *o, ck_schedule *s, ss_scan_acc *acc, ss_error *err)
+{
+    if (!o->resume) {
+        char p[PATH_CAP];
+        ck_path(&s->ck, p, "state.json", -1);
+        if (access(p, F_OK) == 0)
+            return ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: "
+                           "add --resume to continue it, or delete %s to start afresh",
+                           o->out_dir, s->ck.dir);
+        return SS_OK;
+    }
+    int found = 0;
+    ss_code rc = ck_load(&s->ck, acc, s->settings, o->prompts, &s->wall_before, &found, err);
+    if (!rc && !found && !o->quiet)
+        fprintf(stderr, "slashscope scan: no checkpoint in %s: starting from the beginning\n",
+                o->out_dir);
+    if (!rc && found && !o->quiet)
+        fprintf(stderr, "slashscope scan: resuming after %lld prompts\n", (long long)acc->prompts);
     return rc;
 }
 
@@ -490,66 +544,37 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
     if (rc)
         return rc;
     const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
-    ss_scan_acc acc;
-    if ((rc = init_acc(o, &acc, err)))
+    ss_analysis an;
+    if ((rc = new_scan(o, &an, err)))
         return rc;
-    int32_t *ids = ss_calloc((size_t)o->len, sizeof *ids, "prompt ids", err);
+    ss_scan_acc *acc = ss_scan_analysis_acc(&an);
+    ck_schedule sch = {.acc = acc, .prompts = o->prompts,
+                       .every = o->checkpoint_every > 0 ? o->checkpoint_every : 8,
+                       .every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300};
+    snprintf(sch.ck.dir, sizeof sch.ck.dir, "%s/checkpoint", o->out_dir);
     cJSON *settings = settings_json(o, rope);
-    checkpoint ck = {.generation = 0};
-    snprintf(ck.dir, sizeof ck.dir, "%s/checkpoint", o->out_dir);
-    double wall_before = 0;
-    int found = 0;
-    if (!ids || !settings)
-        rc = ids ? ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory") : SS_ERR_NOMEM;
-    if (!rc && o->resume) {
-        rc = ck_load(&ck, &acc, settings, o->prompts, &wall_before, &found, err);
-        if (!rc && !found && !o->quiet)
-            fprintf(stderr, "slashscope scan: no checkpoint in %s: starting from the beginning\n",
-                    o->out_dir);
-        if (!rc && found && !o->quiet)
-            fprintf(stderr, "slashscope scan: resuming after %lld prompts\n",
-                    (long long)acc.prompts);
-    } else if (!rc) {
-        char p[PATH_CAP];
-        ck_path(&ck, p, "state.json", -1);
-        if (access(p, F_OK) == 0)
-            rc = ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: add "
-                         "--resume to continue it, or delete %s to start afresh", o->out_dir,
-                         ck.dir);
-    }
-    int every = o->checkpoint_every > 0 ? o->checkpoint_every : 8;
-    double every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300;
-    ss_observer obs = ss_scan_acc_observer(&acc);
-    ss_forward_opts fo = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
-                          .observers = &obs, .n_observers = 1};
-    ss_progress pg;
+    sch.settings = settings;
+    ss_prompt_source src = {0};
     int64_t total = o->source->count > 0 ? o->source->count
                                          : ss_prompts_total_records(o->prompts);
-    ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
-    double start = ss_now_seconds(), last_ck = start;
-    int64_t run_tokens = 0, since_ck = 0;
-    while (!rc) {
-        int got;
-        if ((rc = ss_prompts_next(o->prompts, ids, &got, err)) || !got)
-            break;
-        if ((rc = ss_forward(o->model, ids, o->len, &fo, NULL, err)))
-            break;
-        if ((rc = ss_scan_acc_end_prompt(&acc, err)))
-            break;
-        run_tokens += o->len;
-        since_ck++;
-        double now = ss_now_seconds();
-        char rate[64];
-        snprintf(rate, sizeof rate, "%.0f tok/s", run_tokens / (now - start + 1e-9));
-        ss_progress_update(&pg, acc.prompts, rate);
-        if (since_ck >= every || now - last_ck >= every_s) {
-            rc = ck_save(&ck, &acc, settings, o->prompts, wall_before + now - start, err);
-            since_ck = 0;
-            last_ck = ss_now_seconds();
-        }
+    if (!settings)
+        rc = ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory");
+    if (!rc && !(rc = ck_start(o, &sch, acc, err)))
+        rc = ss_prompt_source_prompts(&src, o->prompts, o->len, total, err);
+    double start = ss_now_seconds();
+    int64_t run_prompts = 0;
+    if (!rc) {
+        ss_progress pg;
+        ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
+        sch.start = sch.last = start;
+        ss_analysis *list[1] = {&an};
+        ss_run_opts ro = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
+                          .between_prompts = ck_between, .between_ctx = &sch,
+                          .progress_base = acc->prompts};
+        rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, &run_prompts, err);
+        ss_progress_end(&pg);
     }
-    ss_progress_end(&pg);
-    if (!rc && acc.prompts == 0)
+    if (!rc && acc->prompts == 0)
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens in the source (%lld records "
                      "read, %lld too short%s)", o->len,
                      (long long)ss_prompts_records(o->prompts),
@@ -557,12 +582,13 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
                      o->source->chunk ? "" : "; --chunk joins short ones");
     if (!rc) {
         double run = ss_now_seconds() - start;
-        rc = write_result(o, &acc, settings, wall_before + run, run, run_tokens, err);
+        rc = write_result(o, acc, settings, sch.wall_before + run, run, run_prompts * o->len,
+                          err);
         if (!rc)
-            ck_remove(&ck);
+            ck_remove(&sch.ck);
     }
+    ss_prompt_source_free(&src);
     cJSON_Delete(settings);
-    free(ids);
-    ss_scan_acc_free(&acc);
+    ss_analysis_free(&an);
     return rc;
 }

@@ -16,7 +16,10 @@ typedef enum {
     SS_ERR_VALUE,       /* a value is out of range: NaN weight, token id, length */
     SS_ERR_USAGE,       /* bad command-line or API arguments */
     SS_ERR_NOMEM,       /* allocation failed */
-    SS_ERR_INCOMPATIBLE /* results that cannot be combined (merge, compare) */
+    SS_ERR_INCOMPATIBLE, /* results that cannot be combined (merge, compare) */
+    SS_STOP             /* not an error: an observer, an analysis or the caller's interrupt
+                         * flag ended the work early (like SQLite's SQLITE_ABORT); no
+                         * message is recorded for it */
 } ss_code;
 
 typedef struct {
