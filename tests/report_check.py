@@ -12,7 +12,7 @@
 3. It prints to PDF (printable), and a full-page screenshot is saved for a
    person to look at.
 
-usage: report_check.py REPORT.html SCREENSHOT.png [--expect-figures N]
+usage: report_check.py REPORT.html SCREENSHOT.png [--expect-figures N] [--tiles H]
 Exit 0 when all holds, 1 with one line per problem otherwise, 77 when
 chromium or html5lib is missing (CTest reports a skip).
 """
@@ -28,6 +28,7 @@ import tempfile
 import time
 
 SKIP = 77
+TILES = 0  # --tiles H: also SHOT-1.png, SHOT-2.png, ... of H pixels each
 
 CHECK_IMAGES_JS = r"""
 (async () => {
@@ -199,6 +200,15 @@ def browser_checks(path, shot):
         png = b.send("Page.captureScreenshot", {"format": "png"}, session=s, timeout=120)
         with open(shot, "wb") as f:
             f.write(base64.b64decode(png["data"]))
+        if TILES:
+            # the page in screen-sized pieces, easier to look at than one long strip
+            for i, y in enumerate(range(0, height, TILES)):
+                clip = {"x": 0, "y": y, "width": 1200, "height": min(TILES, height - y),
+                        "scale": 1}
+                t = b.send("Page.captureScreenshot", {"format": "png", "clip": clip},
+                           session=s, timeout=120)
+                with open(shot[:-4] + "-%d.png" % (i + 1), "wb") as f:
+                    f.write(base64.b64decode(t["data"]))
         # anything the page said on the way (events arrive in order)
         b.send("Runtime.evaluate", {"expression": "1"}, session=s)
         for e in b.events:
@@ -225,6 +235,9 @@ def main():
     expect = None
     if "--expect-figures" in sys.argv:
         expect = int(sys.argv[sys.argv.index("--expect-figures") + 1])
+    global TILES
+    if "--tiles" in sys.argv:
+        TILES = int(sys.argv[sys.argv.index("--tiles") + 1])
     problems = static_checks(path)
     more, info = browser_checks(path, shot)
     problems += more
