@@ -22,9 +22,9 @@ static const char usage[] =
     "DIR/<k>-<name>/<stage>/ (several) in the single commands' own formats:\n"
     "  info      the model card (info --json)\n"
     "  scan-id   scan of the prompt set (--prompts text or --ids-file ids) at N tokens\n"
-    "  scan-ood  scan of COUNT uniform random-token prompts (default 16, --seed S, default 1)\n"
+    "  scan-ood  scan of COUNT uniform random-token prompts (default 64, --seed S, default 1)\n"
     "  compare   each SDH's OOD/ID ratio (Takeaway 1, Figure 7)\n"
-    "  maps      pooled mean attention of the 4 strongest SDHs over the first 8 prompts\n"
+    "  maps      pooled mean attention of the 4 strongest SDHs over the first 4 prompts\n"
     "  rank      low rank of pre-RoPE Q, K, hidden states, weights (Takeaway 2; 8 prompts)\n"
     "  cone      the layer-0 cone over the vocabulary (Takeaway 3)\n"
     "  freq      InP, band ablation, active frequencies, frequency condition (Takeaway 4;\n"
@@ -348,7 +348,7 @@ static int parse(study *s, ss_args *a, int argc, char **argv, ss_error *err)
         return 2;
     if (strlen(s->out) > 3000)
         return ss_fail(err, SS_ERR_USAGE, "--out: path too long"), 2;
-    if (ss_args_int(a, "--ood", 16, 1, 1000000, &s->ood, err) ||
+    if (ss_args_int(a, "--ood", 64, 1, 1000000, &s->ood, err) ||
         ss_args_int(a, "--len", 0, 2, 1 << 24, &s->len, err) ||
         ss_args_int(a, "--seed", 1, 0, 9007199254740991LL, &s->seed, err))
         return 2;
