@@ -256,40 +256,57 @@ static void say(const study *s, const study_model *m, const ss_stage *st)
             ss_stage_done(st) ? " (finished before, reused)" : "");
 }
 
-/* Stages in order; rank/freq with --heads sdh need SDHs. */
+/* info and scan-id first (the SDHs decide the maps and the heads to
+ * explain); then the OOD scan beside the explaining stages, which spend
+ * most of their time writing small files, two children at a time; compare
+ * needs both scans. */
 static ss_code run_model(study *s, study_model *m, ss_error *err)
 {
-    for (int k = 0; k < ST_COUNT; k++) {
-        ss_stage *st = &m->stage[k];
-        if (k == ST_MAPS) {
-            char heads[256];
-            ss_code rc = top_sdh_heads(m, heads, sizeof heads, err);
-            if (rc)
-                return rc;
-            m->has_maps = heads[0] != '\0';
-            if (!m->has_maps)
-                continue;
-            if (st->argc == 0) {
-                ss_stage_arg(st, "scan");
-                ss_stage_arg(st, "%s", m->path);
-                source_args(s, st, STUDY_MAP_PROMPTS);
-                ss_stage_arg(st, "--maps");
-                ss_stage_arg(st, "%s", heads);
-                ss_stage_arg(st, "--out");
-                ss_stage_arg(st, "%s", st->dir);
-                common_args(s, st);
-            }
-        }
-        if ((k == ST_RANK || k == ST_FREQ) && strcmp(s->heads, "sdh") == 0 && !m->has_maps)
-            continue; /* no SDH: nothing to explain (the report says so) */
-        say(s, m, st);
-        ss_code rc = ss_stage_run(st, s->quiet, err);
-        if (rc) {
-            ss_error_prefix(err, "%s", m->name);
-            return rc;
-        }
+    ss_stage *first[2] = {&m->stage[ST_INFO], &m->stage[ST_SCAN_ID]};
+    for (int k = 0; k < 2; k++)
+        say(s, m, first[k]);
+    ss_code rc = ss_stages_run(first, 2, 1, s->quiet, err);
+    char heads[256] = "";
+    if (!rc)
+        rc = top_sdh_heads(m, heads, sizeof heads, err);
+    if (rc) {
+        ss_error_prefix(err, "%s", m->name);
+        return rc;
     }
-    return SS_OK;
+    m->has_maps = heads[0] != '\0';
+    ss_stage *st = &m->stage[ST_MAPS];
+    if (m->has_maps && st->argc == 0) {
+        ss_stage_arg(st, "scan");
+        ss_stage_arg(st, "%s", m->path);
+        source_args(s, st, STUDY_MAP_PROMPTS);
+        ss_stage_arg(st, "--maps");
+        ss_stage_arg(st, "%s", heads);
+        ss_stage_arg(st, "--out");
+        ss_stage_arg(st, "%s", st->dir);
+        common_args(s, st);
+    }
+    /* rank/freq with --heads sdh have nothing to explain without SDHs (the
+     * report says so) */
+    int explain = m->has_maps || strcmp(s->heads, "sdh") != 0;
+    ss_stage *rest[ST_COUNT];
+    int n = 0;
+    rest[n++] = &m->stage[ST_SCAN_OOD];
+    if (m->has_maps)
+        rest[n++] = st;
+    if (explain)
+        rest[n++] = &m->stage[ST_RANK];
+    rest[n++] = &m->stage[ST_CONE];
+    if (explain)
+        rest[n++] = &m->stage[ST_FREQ];
+    for (int k = 0; k < n; k++)
+        say(s, m, rest[k]);
+    if (!(rc = ss_stages_run(rest, n, 2, s->quiet, err))) {
+        say(s, m, &m->stage[ST_COMPARE]);
+        rc = ss_stage_run(&m->stage[ST_COMPARE], s->quiet, err);
+    }
+    if (rc)
+        ss_error_prefix(err, "%s", m->name);
+    return rc;
 }
 
 /* N: the model's context (from the info stage), at most 1024. */

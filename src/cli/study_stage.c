@@ -102,8 +102,8 @@ static ss_code write_marker(const ss_stage *s, ss_error *err)
 
 /* fork + exec of this very program; the child dies with the study (so a
  * killed study leaves no stage writing behind it) and writes its stdout to
- * out_path. Returns the child's exit status, or -1 with err filled. */
-static int spawn(char **argv, const char *out_path, ss_error *err)
+ * out_path. Returns the child's pid, or -1 with err filled. */
+static pid_t spawn(char **argv, const char *out_path, ss_error *err)
 {
     int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -112,7 +112,7 @@ static int spawn(char **argv, const char *out_path, ss_error *err)
     }
     fflush(stdout);
     fflush(stderr);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         close(fd);
         ss_fail(err, SS_ERR_IO, "cannot start a stage: %s", strerror(errno));
@@ -120,28 +120,28 @@ static int spawn(char **argv, const char *out_path, ss_error *err)
     }
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() == 1)
-            _exit(127);
+        if (getppid() != parent)
+            _exit(127); /* the study died before the line above */
         dup2(fd, STDOUT_FILENO);
         execv("/proc/self/exe", argv);
         _exit(127);
     }
     close(fd);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            ss_fail(err, SS_ERR_IO, "waiting for a stage: %s", strerror(errno));
-            return -1;
-        }
-    if (WIFSIGNALED(status)) {
-        ss_fail(err, SS_ERR_IO, "killed by signal %d", WTERMSIG(status));
-        return -1;
-    }
-    return WEXITSTATUS(status);
+    return pid;
 }
 
-ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err)
+static void out_path(const ss_stage *s, char *buf, size_t n)
 {
+    if (s->stdout_file)
+        snprintf(buf, n, "%s", s->stdout_file);
+    else
+        snprintf(buf, n, "%s/stdout.txt", s->dir);
+}
+
+/* Starts the stage's child; *pid -1 when it was finished before. */
+static ss_code start(ss_stage *s, int quiet, pid_t *pid, ss_error *err)
+{
+    *pid = -1;
     if (ss_stage_done(s)) {
         s->reused = 1;
         return read_seconds(s, err);
@@ -160,19 +160,72 @@ ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err)
         argv[n++] = "--resume";
     argv[n] = NULL;
     char out[4200];
-    if (s->stdout_file)
-        snprintf(out, sizeof out, "%s", s->stdout_file);
+    out_path(s, out, sizeof out);
+    s->seconds = ss_now_seconds(); /* the start, until it ends */
+    *pid = spawn(argv, out, err);
+    return *pid < 0 ? SS_ERR_IO : SS_OK;
+}
+
+/* The child of s ended with status: record it. */
+static ss_code ended(ss_stage *s, int status, ss_error *err)
+{
+    s->seconds = ss_now_seconds() - s->seconds;
+    char out[4200];
+    out_path(s, out, sizeof out);
+    if (WIFSIGNALED(status))
+        ss_fail(err, SS_ERR_IO, "killed by signal %d (output in %s)", WTERMSIG(status), out);
+    else if (WEXITSTATUS(status))
+        ss_fail(err, SS_ERR_IO, "exit status %d (its message is above; output in %s)",
+                WEXITSTATUS(status), out);
     else
-        snprintf(out, sizeof out, "%s/stdout.txt", s->dir);
-    double t0 = ss_now_seconds();
-    int st = spawn(argv, out, err);
-    s->seconds = ss_now_seconds() - t0;
-    if (st != 0) {
-        if (st > 0)
-            ss_fail(err, SS_ERR_IO, "exit status %d (its message is above; output in %s)", st,
-                    out);
-        ss_error_prefix(err, "stage %s (slashscope %s)", s->name, s->argv[0]);
-        return err->code ? err->code : SS_ERR_IO;
+        return write_marker(s, err);
+    ss_error_prefix(err, "stage %s (slashscope %s)", s->name, s->argv[0]);
+    return err->code;
+}
+
+ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err)
+{
+    return ss_stages_run(&s, 1, 1, quiet, err);
+}
+
+ss_code ss_stages_run(ss_stage *const *s, int n, int parallel, int quiet, ss_error *err)
+{
+    pid_t pids[64];
+    int running = 0, next = 0;
+    ss_code first = SS_OK;
+    if (n > 64)
+        return ss_fail(err, SS_ERR_USAGE, "at most 64 stages at once, not %d", n);
+    if (parallel < 1)
+        parallel = 1;
+    for (int i = 0; i < n; i++)
+        pids[i] = -1;
+    for (;;) {
+        while (!first && next < n && running < parallel) {
+            ss_code rc = start(s[next], quiet, &pids[next], err);
+            if (rc)
+                first = rc;
+            else if (pids[next] > 0)
+                running++;
+            next++;
+        }
+        if (!running)
+            break;
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR)
+                continue;
+            return ss_fail(err, SS_ERR_IO, "waiting for a stage: %s", strerror(errno));
+        }
+        for (int i = 0; i < next; i++)
+            if (pids[i] == pid) {
+                pids[i] = -1;
+                running--;
+                ss_error e2 = {0};
+                ss_code rc = ended(s[i], status, first ? &e2 : err);
+                if (rc && !first)
+                    first = rc;
+            }
     }
-    return write_marker(s, err);
+    return first;
 }

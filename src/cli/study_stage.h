@@ -17,7 +17,8 @@ typedef struct {
     char *argv[SS_STAGE_MAX_ARGS + 1]; /* the slashscope command line, argv[0] = command */
     int argc;
     int resumable;           /* a scan: --resume when a checkpoint exists */
-    double seconds;          /* out: wall time of the run that finished it */
+    double seconds;          /* out: wall time of the run that finished it (start to end,
+                              * other stages may have run beside it) */
     int reused;              /* out: finished before this study started */
 } ss_stage;
 
@@ -29,5 +30,9 @@ int ss_stage_done(const ss_stage *s);
 /* Runs the stage unless it is done (then reads its recorded wall time).
  * quiet: the child gets --quiet. */
 ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err);
+/* The n stages in order, at most `parallel` children at a time (stages that
+ * do not depend on each other); after a failure no new one starts, the
+ * running ones finish, and the first error is returned. */
+ss_code ss_stages_run(ss_stage *const *s, int n, int parallel, int quiet, ss_error *err);
 
 #endif
