@@ -11,8 +11,8 @@ enum { ST_INFO, ST_SCAN_ID, ST_SCAN_OOD, ST_COMPARE, ST_MAPS, ST_RANK, ST_CONE, 
 #define STUDY_MAX_MODELS 8
 #define STUDY_MAP_HEADS 4     /* mean attention maps of the strongest SDHs */
 #define STUDY_MAP_PROMPTS 4   /* ... over the first prompts of the set */
-#define STUDY_RANK_PROMPTS 8  /* rank and freq on the first prompts */
-#define STUDY_FREQ_PROMPTS 4
+#define STUDY_RANK_PROMPTS 4  /* rank and freq on the first prompts */
+#define STUDY_FREQ_PROMPTS 2
 
 typedef struct {
     const char *path;   /* as given */
