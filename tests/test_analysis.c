@@ -4,6 +4,7 @@
  * run between layers, the between-prompts hook sees every prompt, and two
  * scans over disjoint prompts merge into the one-shot sums. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,13 +35,21 @@ static ss_prompts *open_ood(const ss_model *m, int64_t count, uint64_t seed)
     return p;
 }
 
+/* What a SIGINT handler would set, and its poll for the driver. */
+static volatile sig_atomic_t ctrl_c;
+
+static int interrupted(void)
+{
+    return ctrl_c;
+}
+
 /* A probe analysis: counts every hook and returns the codes it is told to. */
 typedef struct {
     int begins, layers, layers_done, probs, ends;
     int stop_layer;          /* on_layer returns SS_STOP at this layer (-1: never) */
     int fail_probs_layer;    /* on_probs fails at this layer (-1: never) */
     int stop_after_prompts;  /* end_prompt returns SS_STOP at this count (0: never) */
-    volatile sig_atomic_t *raise; /* set at layer 1 of the second prompt (a "Ctrl-C") */
+    int raise; /* set at layer 1 of the second prompt (a "Ctrl-C") */
 } probe;
 
 static ss_code probe_begin(void *self, const int32_t *ids, int n, ss_error *err)
@@ -73,8 +82,8 @@ static ss_code probe_layer_done(void *self, int layer, ss_error *err)
     (void)err;
     probe *p = self;
     p->layers_done++;
-    if (p->raise && p->begins == 2 && layer == 1)
-        *p->raise = 1;
+    if (p->begins == 2 && layer == 1)
+        ctrl_c = p->raise;
     return SS_OK;
 }
 
@@ -112,7 +121,7 @@ static void test_stop_is_not_an_error(void)
     ss_error err = {0};
     CHECK(ss_prompt_source_prompts(&src, pr, LEN, 3, &err) == SS_OK);
     int64_t seen = 0, done = -1;
-    ss_run_opts ro = {.between_prompts = count_between, .between_ctx = &seen};
+    ss_analysis_opts ro = {.between_prompts = count_between, .between_ctx = &seen};
     CHECK(ss_analysis_run(m, &src, (ss_analysis *[]){&an}, 1, NULL, &ro, &done, &err) == SS_OK);
     CHECK_MSG(err.code == SS_OK, "%s", err.msg);
     /* every prompt: layers 0 and 1 seen, layer 0 finished, the pass ended at 1 */
@@ -163,14 +172,14 @@ static void test_interrupt_and_stop_between_prompts(void)
     ss_model *m = open_model();
     if (!m)
         return;
-    volatile sig_atomic_t flag = 0;
-    probe p = {.stop_layer = -1, .fail_probs_layer = -1, .raise = &flag};
+    ctrl_c = 0;
+    probe p = {.stop_layer = -1, .fail_probs_layer = -1, .raise = 1};
     ss_analysis an = {&probe_vt, &p};
     ss_prompts *pr = open_ood(m, 5, 2);
     ss_prompt_source src;
     ss_error err = {0};
     CHECK(ss_prompt_source_prompts(&src, pr, LEN, 5, &err) == SS_OK);
-    ss_run_opts ro = {.interrupt = &flag};
+    ss_analysis_opts ro = {.interrupted = interrupted};
     int64_t done = -1;
     CHECK(ss_analysis_run(m, &src, (ss_analysis *[]){&an}, 1, NULL, &ro, &done, &err) == SS_STOP);
     CHECK_MSG(strstr(err.msg, "interrupted after 1 complete prompt") != NULL, "%s", err.msg);

@@ -202,7 +202,7 @@ static void test_ablation_identities(void)
     CHECK(ss_rope_keep_fraction(&nope, 0.0, &err) == SS_OK);
     CHECK(ss_freq_analysis_new(&an_b, c, &nope, n, sel, ns, NULL, 0, &o, &err) == SS_OK);
     ss_prompt_source_ids(&src, ids, n);
-    ss_run_opts ro = {.rope = &nope};
+    ss_analysis_opts ro = {.rope = &nope};
     CHECK(ss_analysis_run(m, &src, (ss_analysis *[]){&an_b}, 1, NULL, &ro, NULL, &err) == SS_OK);
     ss_freq_acc a = *ss_freq_analysis_acc(&an_a), b = *ss_freq_analysis_acc(&an_b);
     CHECK(a.prompts == 1 && b.prompts == 1);

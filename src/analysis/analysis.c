@@ -9,7 +9,7 @@
 /* The caller's interrupt flag as one more observer, last in line, so every
  * analysis has seen the layer when the pass stops. */
 typedef struct {
-    const volatile sig_atomic_t *flag;
+    int (*interrupted)(void);
     int fired;
 } interrupt_watch;
 
@@ -18,7 +18,7 @@ static ss_code watch_layer_done(void *ctx, int layer, ss_error *err)
     (void)layer;
     (void)err;
     interrupt_watch *w = ctx;
-    if (w->flag && *w->flag) {
+    if (w->interrupted && w->interrupted()) {
         w->fired = 1;
         return SS_STOP;
     }
@@ -53,11 +53,11 @@ static ss_code each_prompt_hook(ss_analysis *const *an, int n, int end, const in
 }
 
 ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *const *an, int n,
-                        ss_progress *progress, const ss_run_opts *opts, int64_t *prompts_run,
+                        ss_progress *progress, const ss_analysis_opts *opts, int64_t *prompts_run,
                         ss_error *err)
 {
-    static const ss_run_opts defaults = {0};
-    const ss_run_opts *o = opts ? opts : &defaults;
+    static const ss_analysis_opts defaults = {0};
+    const ss_analysis_opts *o = opts ? opts : &defaults;
     if (prompts_run)
         *prompts_run = 0;
     if (n < 0 || (n > 0 && !an) || !src || !src->next)
@@ -65,20 +65,20 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
     ss_observer *obs = ss_calloc((size_t)n + 1, sizeof *obs, "observers", err);
     if (!obs)
         return SS_ERR_NOMEM;
-    interrupt_watch watch = {o->interrupt, 0};
+    interrupt_watch watch = {o->interrupted, 0};
     for (int i = 0; i < n; i++)
         obs[i] = (ss_observer){an[i]->self, an[i]->vt->on_layer, an[i]->vt->on_probs,
                                an[i]->vt->on_layer_done};
     obs[n] = (ss_observer){.ctx = &watch, .on_layer_done = watch_layer_done};
     ss_forward_opts fo = {.rope = o->rope, .block_rows = o->block_rows,
                           .allow_long = o->allow_long, .observers = obs,
-                          .n_observers = n + (o->interrupt != NULL)};
+                          .n_observers = n + (o->interrupted != NULL)};
     double start = ss_now_seconds();
     int64_t done = 0, tokens = 0;
     ss_code rc = SS_OK;
     int stop = 0;
     while (!rc && !stop) {
-        if (o->interrupt && *o->interrupt) {
+        if (o->interrupted && o->interrupted()) {
             rc = interrupted(done, err);
             break;
         }

@@ -20,7 +20,6 @@
 #ifndef SS_ANALYSIS_ANALYSIS_H
 #define SS_ANALYSIS_ANALYSIS_H
 
-#include <signal.h>
 #include <stdint.h>
 
 #include "analysis/source.h"
@@ -60,16 +59,17 @@ typedef struct {
     const ss_rope *rope;      /* NULL: the model's own schedule */
     int block_rows;           /* attention rows per block (0: 64) */
     int allow_long;           /* permit prompts longer than the model's context */
-    /* Set (to non-zero) from a signal handler or another thread to stop: the
-     * driver checks it before each prompt and after each layer and returns
-     * SS_STOP, err naming how far it got. The prompt under way is then
-     * incomplete in the analyses: checkpoint state is still that of the last
-     * between_prompts call, but finish is not meaningful. */
-    const volatile sig_atomic_t *interrupt;
+    /* Polled before each prompt and after each layer (NULL: never); non-zero
+     * stops the run with SS_STOP, err naming how far it got. Reads a flag a
+     * signal handler or another thread sets (the public API's ss_interrupted
+     * fits as it is). The prompt under way is then incomplete in the
+     * analyses: checkpoints are still those of the last between_prompts
+     * call, but finish is not meaningful. */
+    int (*interrupted)(void);
     ss_between_prompts_fn between_prompts;
     void *between_ctx;
     int64_t progress_base;    /* added to the prompt count shown (a resumed run) */
-} ss_run_opts;
+} ss_analysis_opts;
 
 /* Runs every prompt of src through the model once, with all n analyses
  * observing the same pass. progress (started by the caller, or NULL) is
@@ -77,7 +77,7 @@ typedef struct {
  * *prompts_run (may be NULL) receives the prompts completed in this call.
  * Returns SS_OK at the end of the source, SS_STOP when interrupted. */
 ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *const *an, int n,
-                        ss_progress *progress, const ss_run_opts *opts, int64_t *prompts_run,
+                        ss_progress *progress, const ss_analysis_opts *opts, int64_t *prompts_run,
                         ss_error *err);
 
 /* The analysis's finish / merge / free through its vtable (errors when the

@@ -116,7 +116,7 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
 {
     ss_prompt_source src = {.ctx = s, .next = next_prompt,
                             .total = s->prompts ? ss_prompts_total_records(s->prompts) : 1};
-    ss_run_opts ro = {.rope = &s->run.rope, .allow_long = s->run.allow_long};
+    ss_analysis_opts ro = {.rope = &s->run.rope, .allow_long = s->run.allow_long};
     ss_progress pr;
     ss_progress_start(&pr, quiet, what, src.total, "prompts");
     int64_t done = 0;

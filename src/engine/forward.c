@@ -310,7 +310,7 @@ static ss_code check_input(const ss_model *m, const int32_t *ids, int n, const s
     if (n > m->cfg.ctx_len && !o->allow_long)
         return ss_fail(err, SS_ERR_VALUE,
                        "the sequence has %d tokens, more than the model's context of %d (pass "
-                       "--allow-long to run it anyway)", n, m->cfg.ctx_len);
+                       "allow_long to run it anyway)", n, m->cfg.ctx_len);
     for (int i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
             return ss_fail(err, SS_ERR_VALUE,
