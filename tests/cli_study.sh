@@ -188,7 +188,7 @@ then ok "study costs <= 2.5x its scans"; else bad "study costs > 2.5x its scans"
 "$bin" study "$m1" "$m2" "${args[@]}" --out "$tmp/b" --quiet >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
-  [ -e "$tmp/b/2-aidreams260K.bin/scan-id/checkpoint" ] && break
+  [ -e "$tmp/b/2-aidreams260K.bin/scan-id/checkpoint/state.json" ] && break
   sleep 0.05
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null

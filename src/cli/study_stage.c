@@ -138,7 +138,9 @@ static void out_path(const ss_stage *s, char *buf, size_t n)
         snprintf(buf, n, "%s/stdout.txt", s->dir);
 }
 
-/* Starts the stage's child; *pid -1 when it was finished before. */
+/* Starts the stage's child; *pid -1 when it was finished before. A scan with a
+ * checkpoint folder gets --resume (scan itself starts over when the folder
+ * holds no complete checkpoint yet). */
 static ss_code start(ss_stage *s, int quiet, pid_t *pid, ss_error *err)
 {
     *pid = -1;
