@@ -173,79 +173,71 @@ static ss_code top_sdh_heads(const study_model *m, char *out, size_t n, ss_error
     return SS_OK;
 }
 
+/* "slashscope CMD MODEL" ... */
+static ss_stage *begin(study_model *m, int k, const char *cmd)
+{
+    ss_stage *st = &m->stage[k];
+    ss_stage_arg(st, "%s", cmd);
+    ss_stage_arg(st, "%s", k == ST_COMPARE ? m->stage[ST_SCAN_ID].dir : m->path);
+    return st;
+}
+
+/* ... "--out DIR [--threads T]" */
+static void finish(const study *s, ss_stage *st)
+{
+    ss_stage_arg(st, "--out");
+    ss_stage_arg(st, "%s", st->dir);
+    common_args(s, st);
+}
+
+/* The stages of one model; maps waits for scan-id's SDHs (run_model). The
+ * stdout files of info and compare are their results. */
 static void plan(study *s, study_model *m)
 {
+    static char outs[STUDY_MAX_MODELS][2][4200];
+    int idx = (int)(m - s->model);
     for (int k = 0; k < ST_COUNT; k++) {
         ss_stage *st = &m->stage[k];
         st->name = STAGE_NAMES[k];
         snprintf(st->dir, sizeof st->dir, "%s/%s", m->dir, STAGE_NAMES[k]);
     }
-    static char info_out[STUDY_MAX_MODELS][4200], cmp_out[STUDY_MAX_MODELS][4200];
-    int idx = (int)(m - s->model);
-    ss_stage *st = &m->stage[ST_INFO];
-    ss_stage_arg(st, "info");
-    ss_stage_arg(st, "%s", m->path);
+    ss_stage *st = begin(m, ST_INFO, "info");
     ss_stage_arg(st, "--json");
-    snprintf(info_out[idx], sizeof info_out[idx], "%s/info.json", st->dir);
-    st->stdout_file = info_out[idx];
+    snprintf(outs[idx][0], sizeof outs[idx][0], "%s/info.json", st->dir);
+    st->stdout_file = outs[idx][0];
 
-    st = &m->stage[ST_SCAN_ID];
-    ss_stage_arg(st, "scan");
-    ss_stage_arg(st, "%s", m->path);
+    st = begin(m, ST_SCAN_ID, "scan");
     source_args(s, st, 0);
-    ss_stage_arg(st, "--out");
-    ss_stage_arg(st, "%s", st->dir);
-    common_args(s, st);
+    finish(s, st);
     st->resumable = 1;
 
-    st = &m->stage[ST_SCAN_OOD];
-    ss_stage_arg(st, "scan");
-    ss_stage_arg(st, "%s", m->path);
+    st = begin(m, ST_SCAN_OOD, "scan");
     ss_stage_arg(st, "--ood");
     ss_stage_arg(st, "%lld", s->ood);
     ss_stage_arg(st, "--seed");
     ss_stage_arg(st, "%lld", s->seed);
     ss_stage_arg(st, "--len");
     ss_stage_arg(st, "%lld", s->len);
-    ss_stage_arg(st, "--out");
-    ss_stage_arg(st, "%s", st->dir);
-    common_args(s, st);
+    finish(s, st);
     st->resumable = 1;
 
-    st = &m->stage[ST_COMPARE];
-    ss_stage_arg(st, "compare");
-    ss_stage_arg(st, "%s", m->stage[ST_SCAN_ID].dir);
+    st = begin(m, ST_COMPARE, "compare");
     ss_stage_arg(st, "%s", m->stage[ST_SCAN_OOD].dir);
     ss_stage_arg(st, "--json");
-    snprintf(cmp_out[idx], sizeof cmp_out[idx], "%s/compare.json", st->dir);
-    st->stdout_file = cmp_out[idx];
+    snprintf(outs[idx][1], sizeof outs[idx][1], "%s/compare.json", st->dir);
+    st->stdout_file = outs[idx][1];
 
-    /* maps: its heads are known only after scan-id (see run_model) */
-
-    st = &m->stage[ST_RANK];
-    ss_stage_arg(st, "rank");
-    ss_stage_arg(st, "%s", m->path);
+    st = begin(m, ST_RANK, "rank");
     source_args(s, st, STUDY_RANK_PROMPTS);
     heads_args(s, m, st);
-    ss_stage_arg(st, "--out");
-    ss_stage_arg(st, "%s", st->dir);
-    common_args(s, st);
+    finish(s, st);
 
-    st = &m->stage[ST_CONE];
-    ss_stage_arg(st, "cone");
-    ss_stage_arg(st, "%s", m->path);
-    ss_stage_arg(st, "--out");
-    ss_stage_arg(st, "%s", st->dir);
-    common_args(s, st);
+    finish(s, begin(m, ST_CONE, "cone"));
 
-    st = &m->stage[ST_FREQ];
-    ss_stage_arg(st, "freq");
-    ss_stage_arg(st, "%s", m->path);
+    st = begin(m, ST_FREQ, "freq");
     source_args(s, st, STUDY_FREQ_PROMPTS);
     heads_args(s, m, st);
-    ss_stage_arg(st, "--out");
-    ss_stage_arg(st, "%s", st->dir);
-    common_args(s, st);
+    finish(s, st);
 }
 
 static void say(const study *s, const study_model *m, const ss_stage *st)
@@ -276,14 +268,11 @@ static ss_code run_model(study *s, study_model *m, ss_error *err)
     m->has_maps = heads[0] != '\0';
     ss_stage *st = &m->stage[ST_MAPS];
     if (m->has_maps && st->argc == 0) {
-        ss_stage_arg(st, "scan");
-        ss_stage_arg(st, "%s", m->path);
+        begin(m, ST_MAPS, "scan");
         source_args(s, st, STUDY_MAP_PROMPTS);
         ss_stage_arg(st, "--maps");
         ss_stage_arg(st, "%s", heads);
-        ss_stage_arg(st, "--out");
-        ss_stage_arg(st, "%s", st->dir);
-        common_args(s, st);
+        finish(s, st);
     }
     /* rank/freq with --heads sdh have nothing to explain without SDHs (the
      * report says so) */

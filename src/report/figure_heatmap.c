@@ -272,13 +272,7 @@ ss_code ss_fig_heatmap_write(const char *path, const double *m, int rows, int co
                              const ss_fig_heatmap_opts *o, ss_error *err)
 {
     ss_text t = {0};
-    ss_code rc = ss_fig_heatmap(&t, m, rows, cols, o, err);
-    if (rc)
-        ss_error_prefix(err, "%s", path);
-    else
-        rc = ss_text_write(&t, path, err);
-    ss_text_free(&t);
-    return rc;
+    return ss_text_save(&t, ss_fig_heatmap(&t, m, rows, cols, o, err), path, err);
 }
 
 const char **ss_fig_names(const char *prefix, int first, int n)

@@ -102,11 +102,5 @@ ss_code ss_lineplot_svg(const char *path, const ss_series *s, int n_series,
                         const ss_plot_opts *o, ss_error *err)
 {
     ss_text t = {0};
-    ss_code rc = ss_fig_lines(&t, s, n_series, o, err);
-    if (rc)
-        ss_error_prefix(err, "%s", path);
-    else
-        rc = ss_text_write(&t, path, err);
-    ss_text_free(&t);
-    return rc;
+    return ss_text_save(&t, ss_fig_lines(&t, s, n_series, o, err), path, err);
 }

@@ -136,6 +136,16 @@ ss_code ss_text_check(const ss_text *b, const char *what, ss_error *err)
     return SS_OK;
 }
 
+ss_code ss_text_save(ss_text *b, ss_code rc, const char *path, ss_error *err)
+{
+    if (rc)
+        ss_error_prefix(err, "%s", path);
+    else
+        rc = ss_text_write(b, path, err);
+    ss_text_free(b);
+    return rc;
+}
+
 ss_code ss_text_write(const ss_text *b, const char *path, ss_error *err)
 {
     ss_code rc = ss_text_check(b, path, err);

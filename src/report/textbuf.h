@@ -30,5 +30,9 @@ void ss_text_base64(ss_text *b, const unsigned char *data, size_t n);
 ss_code ss_text_check(const ss_text *b, const char *what, ss_error *err);
 /* Atomically writes the contents to path (after ss_text_check). */
 ss_code ss_text_write(const ss_text *b, const char *path, ss_error *err);
+/* The end of "build a document, then save it": writes b to path when the
+ * build's rc is SS_OK (else names path in err), frees b, returns the
+ * outcome. */
+ss_code ss_text_save(ss_text *b, ss_code rc, const char *path, ss_error *err);
 
 #endif

@@ -113,11 +113,7 @@ static ss_code write_figure(const char *path, const ss_lab_result *r, const char
                             ss_error *err)
 {
     ss_text t = {0};
-    ss_code rc = fig(&t, r, title, err);
-    if (!rc)
-        rc = ss_text_write(&t, path, err);
-    ss_text_free(&t);
-    return rc;
+    return ss_text_save(&t, fig(&t, r, title, err), path, err);
 }
 
 static ss_code write_frequencies(const char *path, const ss_lab_config *c,
