@@ -656,19 +656,43 @@ static ss_code condition_curve(ss_html *h, const study_model *m, ss_error *err)
                          S, t.rows)
                : err->code;
     } else if (S > 0) {
-        int show = S < SS_DISTINCT_SERIES ? S : SS_DISTINCT_SERIES;
-        ss_series s[SS_DISTINCT_SERIES];
-        int cn = ss_csv_col(&t, "name");
-        for (int k = 0; k < show; k++)
-            s[k] = (ss_series){ss_csv_str(&t, k, cn), NULL, v + (size_t)k * X, X};
+        /* heads with the same active set have the same curve: one line
+         * each, named by its first head and how many share it */
+        ss_series sr[SS_DISTINCT_SERIES];
+        char names[SS_DISTINCT_SERIES][48];
+        int show = 0, cn = ss_csv_col(&t, "name"), groups = 0;
+        for (int k = 0; k < S; k++) {
+            int first = -1, same = 0;
+            for (int j = 0; j < k && first < 0; j++)
+                if (!memcmp(v + (size_t)j * X, v + (size_t)k * X, sizeof(double) * X))
+                    first = j;
+            if (first >= 0)
+                continue;
+            groups++;
+            for (int j = k + 1; j < S; j++)
+                same += !memcmp(v + (size_t)j * X, v + (size_t)k * X, sizeof(double) * X);
+            if (show == SS_DISTINCT_SERIES)
+                continue;
+            if (same)
+                snprintf(names[show], sizeof names[show], "%s and %d more",
+                         ss_csv_str(&t, k, cn), same);
+            else
+                snprintf(names[show], sizeof names[show], "%s", ss_csv_str(&t, k, cn));
+            sr[show] = (ss_series){names[show], NULL, v + (size_t)k * X, X};
+            show++;
+        }
         char title[128];
         snprintf(title, sizeof title, "Frequency condition: sum of cos(theta x) over each head's "
-                                      "active frequencies%s", S > show ? " (first 20)" : "");
+                                      "active frequencies%s", groups > show ? " (first 20)" : "");
         ss_plot_opts o = {title, "offset x (tokens)", "f(x)", 0};
         ss_text svg = {0};
-        if (!(rc = ss_fig_lines(&svg, s, show, &o, err)))
-            fig(h, &svg, "Figure 17's view: a pulse at x = 0 above a flat floor is what the "
-                         "slash-dominance condition asks of the active frequencies.");
+        char cap[300];
+        snprintf(cap, sizeof cap, "Figure 17's view: a pulse at x = 0 above a flat floor is what "
+                                  "the slash-dominance condition asks of the active frequencies "
+                                  "(%d heads, %d distinct active sets; freq/freqcond.csv).", S,
+                 groups);
+        if (!(rc = ss_fig_lines(&svg, sr, show, &o, err)))
+            fig(h, &svg, cap);
         ss_text_free(&svg);
     }
     free(v);
