@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* Screen and print: figures scale down to the page, never split. */
 static const char STYLE[] =
@@ -50,11 +51,15 @@ void ss_html_heading(ss_html *h, int level, const char *id, const char *text)
 
 static void vpara(ss_html *h, const char *open, const char *fmt, va_list ap)
 {
-    char buf[4096];
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    char *buf = NULL;
+    if (vasprintf(&buf, fmt, ap) < 0) {
+        h->t.oom = 1;
+        return;
+    }
     ss_text_put(&h->t, open);
     ss_text_escape(&h->t, buf);
     ss_text_put(&h->t, "</p>\n");
+    free(buf);
 }
 
 void ss_html_para(ss_html *h, const char *fmt, ...)
