@@ -43,6 +43,18 @@ static const ss_flag flags[] = {{"--prompts", 1}, {"--ids-file", 1}, {"--out", 1
 static const char *const STAGE_NAMES[ST_COUNT] = {"info", "scan-id", "scan-ood", "compare",
                                                   "maps", "rank",    "cone",     "freq"};
 
+/* dst = dir/name (dir alone when name is NULL), through a local buffer:
+ * dst and dir may sit in the same study struct. */
+static void join(char *dst, size_t n, const char *dir, const char *name)
+{
+    char buf[4096];
+    if (name)
+        snprintf(buf, sizeof buf, "%s/%s", dir, name);
+    else
+        snprintf(buf, sizeof buf, "%s", dir);
+    snprintf(dst, n, "%s", buf);
+}
+
 static void model_name(const char *path, char *out, size_t n)
 {
     size_t len = strlen(path);
@@ -199,7 +211,7 @@ static void plan(study *s, study_model *m)
     for (int k = 0; k < ST_COUNT; k++) {
         ss_stage *st = &m->stage[k];
         st->name = STAGE_NAMES[k];
-        snprintf(st->dir, sizeof st->dir, "%s/%s", m->dir, STAGE_NAMES[k]);
+        join(st->dir, sizeof st->dir, m->dir, STAGE_NAMES[k]);
     }
     ss_stage *st = begin(m, ST_INFO, "info");
     ss_stage_arg(st, "--json");
@@ -322,7 +334,7 @@ static ss_code find_len(study *s, ss_error *err)
     ss_stage *info = &m->stage[ST_INFO];
     static char out[4200];
     info->name = "info";
-    snprintf(info->dir, sizeof info->dir, "%s/info", m->dir);
+    join(info->dir, sizeof info->dir, m->dir, "info");
     snprintf(out, sizeof out, "%s/info.json", info->dir);
     info->stdout_file = out;
     ss_stage_arg(info, "info");
@@ -368,10 +380,9 @@ static int parse(study *s, ss_args *a, int argc, char **argv, ss_error *err)
         study_model *m = &s->model[k];
         m->path = a->positional[k];
         model_name(m->path, m->name, sizeof m->name);
-        if (s->n_models == 1)
-            snprintf(m->dir, sizeof m->dir, "%s", s->out);
-        else
-            snprintf(m->dir, sizeof m->dir, "%s/%d-%s", s->out, k + 1, m->name);
+        char sub[300];
+        snprintf(sub, sizeof sub, "%d-%s", k + 1, m->name);
+        join(m->dir, sizeof m->dir, s->out, s->n_models == 1 ? NULL : sub);
     }
     return 0;
 }

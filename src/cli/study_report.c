@@ -412,7 +412,7 @@ static ss_code maps(ss_html *h, const study_model *m, ss_error *err)
             rc = ss_fail(err, SS_ERR_SHAPE, "%s: wants a square 2-d map", p);
             break;
         }
-        char title[96], cap[300];
+        char title[200], cap[400];
         snprintf(title, sizeof title, "Mean attention of %s", e->valuestring);
         ss_fig_heatmap_opts o = {title, {"key position j", NULL, 0, N},
                                  {"query position i", NULL, 0, N},
@@ -439,6 +439,40 @@ static ss_code maps(ss_html *h, const study_model *m, ss_error *err)
 /* ---- Takeaway 2: rank one ---- */
 
 static const char *const RANK_COLS[5] = {"r1_Q", "r1_K", "r1_H", "r1_WQ", "r1_WK"};
+
+/* Tables 3 and 4 head by head: the listed heads of rank.csv. */
+static ss_code rank_heads(ss_html *h, const study_model *m, int mi, ss_error *err)
+{
+    ss_csv t;
+    ss_code rc = ss_csv_read(&t, m->stage[ST_RANK].dir, "rank.csv", err);
+    if (rc)
+        return rc;
+    static const char *const cols[] = {"name", "listed", "r1_Q", "R0.95_Q", "r1_K", "R0.95_K",
+                                       "r1_H", "R0.95_H", NULL};
+    if ((rc = ss_csv_need(&t, cols, err))) {
+        ss_csv_free(&t);
+        return rc;
+    }
+    static const char *const hd[] = {"head", "r1(Q)", "R0.95(Q)", "r1(K)", "R0.95(K)", "r1(H)",
+                                     "R0.95(H)"};
+    char id[32];
+    snprintf(id, sizeof id, "rank-heads-%d", mi);
+    ss_html_table_begin(h, id, "Rank of each listed head's pre-RoPE Q and K and of its hidden "
+                               "states (Tables 3, 4)", hd, 7);
+    int cl = ss_csv_col(&t, "listed");
+    for (int i = 0; i < t.rows; i++) {
+        if (ss_csv_value(&t, i, cl) != 1)
+            continue;
+        ss_html_row_begin(h);
+        ss_html_cell(h, ss_csv_str(&t, i, ss_csv_col(&t, "name")));
+        for (int c = 2; c < 8; c++)
+            ss_html_cell_num(h, ss_csv_value(&t, i, ss_csv_col(&t, cols[c])), 4);
+        ss_html_row_end(h);
+    }
+    ss_html_table_end(h);
+    ss_csv_free(&t);
+    return SS_OK;
+}
 
 static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err)
 {
@@ -494,6 +528,10 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
         ss_html_row_end(h);
     }
     ss_html_table_end(h);
+    if ((rc = rank_heads(h, m, mi, err))) {
+        ss_csv_free(&t);
+        return rc;
+    }
     if (listed >= 0 && all >= 0) {
         double v[10];
         for (int c = 0; c < 5; c++) {
@@ -681,7 +719,7 @@ static ss_code condition_curve(ss_html *h, const study_model *m, ss_error *err)
             sr[show] = (ss_series){names[show], NULL, v + (size_t)k * X, X};
             show++;
         }
-        char title[128];
+        char title[200];
         snprintf(title, sizeof title, "Frequency condition: sum of cos(theta x) over each head's "
                                       "active frequencies%s", groups > show ? " (first 20)" : "");
         ss_plot_opts o = {title, "offset x (tokens)", "f(x)", 0};
@@ -712,7 +750,7 @@ static ss_code inp_figure(ss_html *h, const study_model *m, const char *head, ss
     double *v = ss_npy_as_f64(&a, err);
     const char **ls = a.ndim == 2 ? ss_fig_names("", 1, (int)a.shape[1]) : NULL;
     if (v && ls) {
-        char title[96];
+        char title[200];
         snprintf(title, sizeof title, "InP of %s by key position and frequency", head);
         ss_fig_heatmap_opts o = {title, {"frequency index l (1 = highest)", ls, 0, 0},
                                  {"key position j", NULL, 0, (double)a.shape[0]},

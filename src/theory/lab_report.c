@@ -66,7 +66,7 @@ static void runs_table(ss_html *h, const ss_lab_report_run *runs, int n)
 static void slash_table(ss_html *h, const ss_lab_report_run *runs, int n)
 {
     const char *hd[12] = {"frequencies"};
-    char names[11][16];
+    char names[11][24];
     int m = runs[0].n_slash < 11 ? runs[0].n_slash : 11;
     for (int d = 0; d < m; d++) {
         snprintf(names[d], sizeof names[d], "offset %d", d);
