@@ -11,7 +11,6 @@
 #include "analysis/rank_obs.h"
 #include "common/mem.h"
 #include "engine/forward.h"
-#include "io/dequant.h"
 
 void ss_gaussian_vector(uint64_t seed, double *v, int d)
 {
@@ -130,7 +129,7 @@ static ss_code bias_norm(const ss_tensor *b, int head, int dh, double *out, ss_e
     float *buf = ss_calloc((size_t)dh, sizeof *buf, "bias", err);
     if (!buf)
         return SS_ERR_NOMEM;
-    ss_dequant(b->dtype, b->data, (int64_t)head * dh, dh, buf);
+    ss_weight_elems_f32(b, (int64_t)head * dh, dh, buf);
     double s = 0;
     for (int i = 0; i < dh; i++)
         s += (double)buf[i] * buf[i];

@@ -8,6 +8,7 @@
 
 #include "analysis/scan_analysis.h"
 #include "analysis/source.h"
+#include "analysis/source_json.h"
 #include "analysis/scan_result.h"
 #include "analysis/sdh.h"
 #include "common/mem.h"
@@ -15,18 +16,6 @@
 #include "model/describe.h"
 
 #define PATH_CAP 4096
-
-/* An absolute path when the file exists (so a resume from another working
- * directory matches), else the path as given. */
-static cJSON *path_json(const char *path)
-{
-    if (!path)
-        return cJSON_CreateNull();
-    char *abs = realpath(path, NULL);
-    cJSON *j = cJSON_CreateString(abs ? abs : path);
-    free(abs);
-    return j;
-}
 
 /* The RoPE schedule actually used: final angle per token of every
  * frequency l = 1..F (index 0 here is l = 1) and whether it is rotated. */
@@ -47,44 +36,13 @@ static cJSON *rope_json(const ss_rope *r, const ss_config *c)
     return j;
 }
 
-static cJSON *source_json(const ss_prompt_opts *s, const char *sha)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "source", ss_source_kind_name(s->kind));
-    int synthetic = s->kind == SS_SRC_OOD || s->kind == SS_SRC_REPEAT;
-    cJSON_AddItemToObject(j, "path", synthetic ? cJSON_CreateNull() : path_json(s->path));
-    cJSON_AddStringToObject(j, "sha256", sha);
-    if (s->kind == SS_SRC_JSONL)
-        cJSON_AddItemToObject(j, "field", s->field ? cJSON_CreateString(s->field)
-                                                   : cJSON_CreateString("context|text"));
-    if (!synthetic) {
-        cJSON_AddBoolToObject(j, "chunk", s->chunk);
-        cJSON_AddNumberToObject(j, "count_limit", (double)s->count);
-    }
-    if (s->kind == SS_SRC_LINES || s->kind == SS_SRC_JSONL || s->kind == SS_SRC_TXT_DIR)
-        cJSON_AddBoolToObject(j, "add_bos", s->add_bos);
-    if (synthetic) {
-        cJSON_AddNumberToObject(j, "count", (double)s->count);
-        /* a 64-bit seed does not fit a JSON number exactly: a string */
-        char seed[32];
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
-        cJSON_AddStringToObject(j, "seed", seed);
-        cJSON_AddStringToObject(j, "rng", "splitmix64, per-prompt streams (analysis/ood.h)");
-        cJSON_AddNumberToObject(j, "vocab", s->vocab);
-        cJSON_AddNumberToObject(j, "bos", s->bos);
-        if (s->kind == SS_SRC_REPEAT)
-            cJSON_AddNumberToObject(j, "segment", s->segment);
-    }
-    return j;
-}
-
 cJSON *ss_scan_settings_json(const ss_scan_opts *o)
 {
     const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "model", ss_model_identity_json(o->model, path_json(o->model_path)));
+    cJSON_AddItemToObject(j, "model", ss_model_identity_json(o->model, ss_json_abs_path(o->model_path)));
     cJSON_AddItemToObject(j, "rope", rope_json(rope, &o->model->cfg));
-    cJSON_AddItemToObject(j, "prompts", source_json(o->source, ss_prompts_sha256(o->prompts)));
+    cJSON_AddItemToObject(j, "prompts", ss_prompt_source_json(o->source, ss_prompts_sha256(o->prompts)));
     cJSON_AddNumberToObject(j, "length", o->len);
     cJSON_AddNumberToObject(j, "skip", o->skip);
     cJSON *maps = cJSON_CreateObject();
