@@ -779,15 +779,24 @@ static ss_code takeaway4(ss_html *h, const study_model *m, int mi, const char *t
     }
     double first = NAN, last = NAN;
     int V = 0;
-    ss_code rc = band_boxes(h, m, mi, &first, &last, &V, err);
-    if (rc)
+    /* the band table and figure go after the verdict they decide */
+    ss_html part = {.figures = h->figures, .tables = h->tables};
+    ss_code rc = band_boxes(&part, m, mi, &first, &last, &V, err);
+    if (rc) {
+        ss_html_free(&part);
         return rc;
+    }
     if (V >= 2) {
         int holds = first < last;
         ss_html_verdict(h, holds, "Takeaway 4 %s: removing the highest band keeps a median %.3g "
                                   "of the score, removing the lowest %.3g.",
                         holds ? "holds" : "does not hold", first, last);
     }
+    ss_text_putn(&h->t, part.t.p ? part.t.p : "", part.t.len);
+    h->t.oom |= part.t.oom;
+    h->figures = part.figures;
+    h->tables = part.tables;
+    ss_html_free(&part);
     if ((rc = condition_curve(h, m, err)))
         return rc;
     if (top && *top)
