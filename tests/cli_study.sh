@@ -130,6 +130,10 @@ for k, m in enumerate(models):
         same(r[0].text, s["name"], "rank head")
         for i, c in enumerate(["r1_Q", "R0.95_Q", "r1_K", "R0.95_K", "r1_H", "R0.95_H"]):
             same(val(r[i + 1]), float(s[c]), "%s rank %s %s" % (m, s["name"], c))
+    n_one = sum(max(float(s["r1_Q"]), float(s["r1_K"])) >= 0.9 for s in listed)
+    w = "%d of %d listed heads have r1(Q) or r1(K) >= 0.9" % (n_one, len(listed))
+    if w not in text:
+        fail("%s: Takeaway 2 should say '%s'" % (m, w))
     # cone averages
     av = json.load(open(os.path.join(d, "cone", "cone.json")))["averages"]["all"]
     keys = ["r1_tilde", "R_tilde", "r1", "R", "dominant_share", "rv_dominant", "bias_norm"]

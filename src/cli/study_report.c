@@ -441,8 +441,10 @@ static ss_code maps(ss_html *h, const study_model *m, ss_error *err)
 static const char *const RANK_COLS[5] = {"r1_Q", "r1_K", "r1_H", "r1_WQ", "r1_WK"};
 
 /* Tables 3 and 4 head by head: the listed heads of rank.csv. */
-static ss_code rank_heads(ss_html *h, const study_model *m, int mi, ss_error *err)
+static ss_code rank_heads(ss_html *h, const study_model *m, int mi, int *n_one, int *n_listed,
+                          ss_error *err)
 {
+    *n_one = *n_listed = 0;
     ss_csv t;
     ss_code rc = ss_csv_read(&t, m->stage[ST_RANK].dir, "rank.csv", err);
     if (rc)
@@ -463,6 +465,9 @@ static ss_code rank_heads(ss_html *h, const study_model *m, int mi, ss_error *er
     for (int i = 0; i < t.rows; i++) {
         if (ss_csv_value(&t, i, cl) != 1)
             continue;
+        (*n_listed)++;
+        *n_one += fmax(ss_csv_value(&t, i, ss_csv_col(&t, "r1_Q")),
+                       ss_csv_value(&t, i, ss_csv_col(&t, "r1_K"))) >= 0.9;
         ss_html_row_begin(h);
         ss_html_cell(h, ss_csv_str(&t, i, ss_csv_col(&t, "name")));
         for (int c = 2; c < 8; c++)
@@ -502,12 +507,21 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
     double q = ss_csv_value(&t, use, ss_csv_col(&t, "r1_Q")),
            k = ss_csv_value(&t, use, ss_csv_col(&t, "r1_K")),
            hh = ss_csv_value(&t, use, ss_csv_col(&t, "r1_H"));
-    int holds = (q >= 0.9 || k >= 0.9) && hh < fmax(q, k);
+    /* the per-head table is built first for its counts, shown after the summary */
+    ss_html part = {.figures = h->figures, .tables = h->tables + 1};
+    int n_one = 0, n_listed = 0;
+    if ((rc = rank_heads(&part, m, mi, &n_one, &n_listed, err))) {
+        ss_html_free(&part);
+        ss_csv_free(&t);
+        return rc;
+    }
+    int holds = (q >= 0.9 || k >= 0.9) && hh < fmax(q, k) ? 1 : n_one > 0 ? -1 : 0;
     ss_html_verdict(h, holds, "Takeaway 2 %s: over the %s heads the top singular direction "
                               "holds %.3g of pre-RoPE Q's energy and %.3g of K's, against %.3g "
-                              "for the hidden states they come from (mean r1 over %d prompts).",
-                    holds ? "holds" : "does not hold", listed >= 0 ? "listed" : "",
-                    q, k, hh, STUDY_RANK_PROMPTS);
+                              "for the hidden states they come from (mean r1 over %d prompts); "
+                              "%d of %d listed heads have r1(Q) or r1(K) >= 0.9.",
+                    holds == 1 ? "holds" : holds ? "holds for some heads" : "does not hold",
+                    listed >= 0 ? "listed" : "", q, k, hh, STUDY_RANK_PROMPTS, n_one, n_listed);
     static const char *const hd[] = {"heads", "count", "r1(Q)", "R0.95(Q)", "r1(K)",
                                      "R0.95(K)", "r1(H)", "R0.95(H)", "r1(W_Q)", "r1(W_K)"};
     char id[32];
@@ -528,10 +542,10 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
         ss_html_row_end(h);
     }
     ss_html_table_end(h);
-    if ((rc = rank_heads(h, m, mi, err))) {
-        ss_csv_free(&t);
-        return rc;
-    }
+    ss_text_putn(&h->t, part.t.p ? part.t.p : "", part.t.len);
+    h->t.oom |= part.t.oom;
+    h->tables = part.tables;
+    ss_html_free(&part);
     if (listed >= 0 && all >= 0) {
         double v[10];
         for (int c = 0; c < 5; c++) {
