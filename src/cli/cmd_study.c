@@ -362,8 +362,8 @@ static int parse(study *s, ss_args *a, int argc, char **argv, ss_error *err)
                2;
     s->src_flag = p ? "--prompts" : "--ids-file";
     s->src_path = p ? p : ids;
-    if (ss_args_require(a, "--out", &s->out, err))
-        return 2;
+    if (ss_args_out(a, 1, &s->out, err)) /* writable before any stage runs */
+        return err->code == SS_ERR_USAGE ? 2 : 1;
     if (strlen(s->out) > 3000)
         return ss_fail(err, SS_ERR_USAGE, "--out: path too long"), 2;
     if (ss_args_int(a, "--ood", 64, 1, 1000000, &s->ood, err) ||
