@@ -23,6 +23,7 @@
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "model/describe.h"
+#include "report/figure.h"
 #include "report/heatmap.h"
 
 static const char usage[] =
@@ -262,8 +263,11 @@ static ss_code plot_curves(const char *path, const freq_run *r, const double *cu
         series[s] = (ss_series){names[s], NULL, curve + (size_t)s * (N + 1), N + 1};
     }
     char title[96];
-    snprintf(title, sizeof title, "Sum of cos(theta x) over each head's active frequencies%s",
-             r->n_refs > S ? " (first 16 heads)" : "");
+    if (r->n_refs > S)
+        snprintf(title, sizeof title, "Sum of cos(theta x) over each head's active frequencies "
+                 "(first %d heads)", S);
+    else
+        snprintf(title, sizeof title, "Sum of cos(theta x) over each head's active frequencies");
     ss_plot_opts o = {title, "offset x (tokens)", "f(x)", 0};
     return ss_lineplot_svg(path, series, S, &o, err);
 }
@@ -393,6 +397,31 @@ static ss_code write_alignment(const freq_run *r, cJSON *root, ss_error *err)
     return ss_atomic_commit(&f, err);
 }
 
+/* usage_layer_{q,k}.svg: the usage heatmaps with axes (layers x frequency
+ * index l) and a colour bar. */
+static ss_code usage_figure(const char *out, const double *m, int L, int F, int kind,
+                            ss_error *err)
+{
+    const char **layers = ss_fig_names("L", 0, L), **ls = ss_fig_names("", 1, F);
+    char path[4096];
+    ss_code rc = !layers || !ls ? ss_fail(err, SS_ERR_NOMEM, "freq: out of memory for axis names")
+                                : ss_out_path(path, sizeof path, out,
+                                              kind ? "usage_layer_k.svg" : "usage_layer_q.svg",
+                                              err);
+    if (!rc) {
+        ss_fig_heatmap_opts o = {kind ? "Frequency usage of pre-RoPE keys, by layer"
+                                      : "Frequency usage of pre-RoPE queries, by layer",
+                                 {"frequency index l (1 = highest)", ls, 0, 0},
+                                 {"layer", layers, 0, 0},
+                                 "usage (share of the layer's energy)",
+                                 {0, 0, 0, 0, 0}};
+        rc = ss_fig_heatmap_write(path, m, L, F, &o, err);
+    }
+    free(layers);
+    free(ls);
+    return rc;
+}
+
 /* usage.csv, usage_layer.csv, the .npy arrays and per-layer heatmaps. */
 static ss_code write_usage(const freq_run *r, ss_error *err)
 {
@@ -439,6 +468,8 @@ static ss_code write_usage(const freq_run *r, ss_error *err)
         rc = ss_heatmap_png(path, lq, L, F, &ho, err);
     if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "usage_layer_k.png", err)))
         rc = ss_heatmap_png(path, lk, L, F, &ho, err);
+    for (int kind = 0; kind < 2 && !rc; kind++)
+        rc = usage_figure(r->out, kind ? lk : lq, L, F, kind, err);
     return rc;
 }
 
@@ -449,6 +480,9 @@ static ss_code write_inp(const freq_run *r, ss_error *err)
     if (!rc)
         rc = ss_mkdirs(dir, err);
     int F = r->res.n_freq, rows = r->res.row + 1;
+    const char **ls = ss_fig_names("", 1, F);
+    if (!rc && !ls)
+        rc = ss_fail(err, SS_ERR_NOMEM, "freq: out of memory for axis names");
     for (int s = 0; !rc && s < r->n_refs; s++) {
         char name[40];
         ss_head_name(r->refs[s].layer, r->refs[s].head, name, sizeof name);
@@ -463,7 +497,19 @@ static ss_code write_inp(const freq_run *r, ss_error *err)
         ss_heatmap_opts ho = {.log_scale = 0};
         if (!(rc = ss_out_path(path, sizeof path, dir, name, err)))
             rc = ss_heatmap_png(path, m, rows, F, &ho, err);
+        /* Figure 15 with axes: wide columns however few frequencies */
+        char title[96];
+        ss_head_name(r->refs[s].layer, r->refs[s].head, name, sizeof name);
+        snprintf(title, sizeof title, "InP of %s: query row %d against key j, by frequency",
+                 name, r->res.row);
+        snprintf(name + len, sizeof name - len, ".svg");
+        ss_fig_heatmap_opts fo = {title, {"frequency index l (1 = highest)", ls, 0, 0},
+                                  {"key position j", NULL, 0, rows},
+                                  "InP(i, j, l) (sums over l to the logit)", {0, 0, 0, 0, 0}};
+        if (!rc && !(rc = ss_out_path(path, sizeof path, dir, name, err)))
+            rc = ss_fig_heatmap_write(path, m, rows, F, &fo, err);
     }
+    free(ls);
     return rc;
 }
 
