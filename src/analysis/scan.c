@@ -16,6 +16,7 @@
 #include "common/path.h"
 #include "common/progress.h"
 #include "common/sha256.h"
+#include "engine/blas.h"
 #include "model/describe.h"
 #include "model/fingerprint.h"
 #include "store/provenance.h"
@@ -179,6 +180,7 @@ static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
     cJSON_AddNumberToObject(r->meta, "threads",
                             o->threads > 0 ? o->threads : omp_get_max_threads());
     cJSON_AddNumberToObject(r->meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
+    cJSON_AddItemToObject(r->meta, "blas", ss_blas_info_json());
     cJSON_AddItemToObject(r->meta, "environment", ss_prov_environment(o->threads));
     cJSON_AddNumberToObject(r->meta, "wall_seconds", wall);
     cJSON_AddNumberToObject(r->meta, "tokens", (double)r->prompts * r->n);

@@ -12,6 +12,7 @@
 #include "cli/explain_out.h"
 #include "cli/out_folder.h"
 #include "cli/summary.h"
+#include "engine/blas.h"
 #include "cli/explain_src.h"
 #include "cli/explain_table.h"
 #include "cli/headsel.h"
@@ -202,6 +203,7 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
         if (!prov)
             rc = err->code;
         cJSON_AddItemToObject(root, "provenance", prov);
+        cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
         cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
         cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(res->tau, res->n_tau));
         cJSON_AddItemToObject(root, "selection", ss_headsel_json(sel));

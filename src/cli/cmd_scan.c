@@ -135,8 +135,6 @@ static ss_code skip_within_len(long long skip, int len, ss_error *err)
                    len - 1);
 }
 
-/* The library refuses to overwrite an unfinished scan too; here the
- * message can name the flag that continues it. */
 static void print_summary(const char *dir)
 {
     ss_error err = {0};
@@ -204,6 +202,7 @@ int cmd_scan(int argc, char **argv)
         ss_model_run_open(&r, &a, 0, &err) ||
         ss_prompt_opts_from_args(&a, r.model, r.allow_long, &s.src, &s.tok, &err) ||
         maps_from_args(&a, r.model, &s, &err) || ss_prompts_open(&s.src, &prompts, &err) ||
+        /* after the source: what is wrong with the prompts is said first */
         skip_within_len(skip, s.src.len, &err)) {
         ss_prompts_close(prompts);
         ss_tokenizer_free(s.tok);
