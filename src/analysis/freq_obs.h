@@ -25,6 +25,7 @@
 
 #include <stdint.h>
 
+#include "analysis/analysis.h"
 #include "common/error.h"
 #include "engine/attention.h"
 #include "engine/observer.h"
@@ -52,6 +53,8 @@ typedef struct {
     int skip;         /* slash-score skip k (SPEC.md section 2) */
     int max_delta;    /* Cauchy-Schwarz offsets 0..max_delta */
     int block_rows;   /* for ss_head_probs (0: 64) */
+    double active_frac; /* active frequencies: mean |InP| above this share of the
+                         * head's largest (the paper: 0.1; analysis/freq_result.h) */
 } ss_freq_opts;
 
 typedef struct {
@@ -85,7 +88,6 @@ typedef struct {
     int64_t use_rows;            /* tokens summed per head */
     unsigned char *layer_done;   /* [L] in the prompt under way */
     int *layer_slots;            /* [H] scratch: the slots of one layer */
-    ss_error err;                /* why on_layer stopped the pass, if it did */
 } ss_freq_acc;
 
 /* sel: the chosen heads (copied); abl: ablations (borrowed, alive until
@@ -94,13 +96,23 @@ ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope
                          const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
                          const ss_freq_opts *o, ss_error *err);
 void ss_freq_acc_free(ss_freq_acc *a);
-ss_observer ss_freq_acc_observer(ss_freq_acc *a);
-int ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
-                         const float *k);
-void ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                          int64_t ld);
-int ss_freq_acc_on_layer_done(void *ctx, int layer);
+/* freq as an analysis (analysis/analysis.h): arguments as ss_freq_acc_init,
+ * the state allocated here and released by ss_analysis_free; finish fills
+ * an ss_freq_result (analysis/freq_result.h). */
+ss_code ss_freq_analysis_new(ss_analysis *an, const ss_config *c, const ss_rope *rope, int n,
+                             const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
+                             const ss_freq_opts *o, ss_error *err);
+ss_freq_acc *ss_freq_analysis_acc(const ss_analysis *an);
+ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                             const float *k, ss_error *err);
+ss_code ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                             int64_t ld);
+ss_code ss_freq_acc_on_layer_done(void *ctx, int layer, ss_error *err);
 ss_code ss_freq_acc_end_prompt(ss_freq_acc *a, ss_error *err);
+/* Adds b's sums and counts into a (same heads, ablations, length and
+ * settings, else SS_ERR_INCOMPATIBLE); the InP row stays a's first prompt's
+ * unless a had none. */
+ss_code ss_freq_acc_merge(ss_freq_acc *a, const ss_freq_acc *b, ss_error *err);
 
 /* Average slash score [n] of a slot under variant v (0: unablated, 1 + a:
  * ablation a); NaN where no prompt counted. */

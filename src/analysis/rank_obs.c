@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/rank_result.h"
 #include "common/mem.h"
-#include "io/dequant.h"
 
 ss_code ss_rank_acc_init(ss_rank_acc *a, const ss_config *c, const double *tau, int n_tau,
                          ss_error *err)
@@ -96,15 +96,15 @@ static double row_norm(const float *x, int d)
     return sqrt(s);
 }
 
-int ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
-                         const float *k)
+ss_code ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                             const float *k, ss_error *err)
 {
     ss_rank_acc *a = ctx;
     int H = a->n_head, K = a->n_kv_head, dh = a->d_head, T = a->n_tau;
     int64_t qd = (int64_t)H * dh, kd = (int64_t)K * dh;
     if (layer < 0 || layer >= a->n_layer)
-        return ss_fail(&a->err, SS_ERR_USAGE, "rank: layer %d outside 0..%d", layer,
-                       a->n_layer - 1) != SS_OK;
+        return ss_fail(err, SS_ERR_USAGE, "rank: layer %d outside 0..%d", layer,
+                       a->n_layer - 1);
     /* One task per query head, per key head and for the hidden states, all
      * in one parallel region: BLAS and LAPACK then run single-threaded inside
      * each task. Called from outside a region they would split every small
@@ -120,8 +120,8 @@ int ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const floa
         ss_gram_add_f32(&a->gh, h, n, a->d_model);
         if (add_spectrum(a, &a->gh, a->sv2 + (size_t)(H + K) * dh,
                          a->h_r + (size_t)layer * a->d_model, a->h_R + (size_t)layer * T,
-                         &a->h_cnt[layer], &a->err))
-            return 1;
+                         &a->h_cnt[layer], err))
+            return err->code;
     }
     #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
     for (int x = h_apart; x <= H + K; x++) {
@@ -134,7 +134,7 @@ int ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const floa
                              &a->h_cnt[layer], &e)) {
                 failed = 1;
                 #pragma omp critical(ss_rank_err)
-                ss_fail(&a->err, e.code, "%s", e.msg);
+                ss_fail(err, e.code, "%s", e.msg);
             }
             continue;
         }
@@ -150,22 +150,114 @@ int ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const floa
                          (key ? a->k_cnt : a->q_cnt) + slot, &e)) {
             failed = 1;
             #pragma omp critical(ss_rank_err)
-            ss_fail(&a->err, e.code, "%s", e.msg);
+            ss_fail(err, e.code, "%s", e.msg);
         }
         ss_moments *mom = (key ? a->k_norm : a->q_norm) + slot;
         for (int i = 0; i < n; i++)
             ss_moments_add(mom, row_norm(src + (int64_t)i * ld, dh));
     }
     a->layer_done[layer] = 1;
-    return failed;
+    return failed ? err->code : SS_OK;
 }
 
-ss_observer ss_rank_acc_observer(ss_rank_acc *a)
+/* The rank analysis: the accumulator and the model whose weights finish
+ * decomposes. */
+typedef struct {
+    ss_rank_acc acc; /* first: the observer hooks take it as their ctx */
+    const ss_model *m;
+} rank_state;
+
+static ss_code rank_end_prompt(void *self, ss_error *err)
 {
-    ss_observer o = {0};
-    o.ctx = a;
-    o.on_layer = ss_rank_acc_on_layer;
-    return o;
+    return ss_rank_acc_end_prompt(self, err);
+}
+
+static ss_code rank_finish(void *self, void *result, ss_error *err)
+{
+    const rank_state *s = self;
+    return ss_rank_result_make(s->m, &s->acc, result, err);
+}
+
+static void add_into(double *a, const double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] += b[i];
+}
+
+ss_code ss_rank_acc_merge(ss_rank_acc *a, const ss_rank_acc *b, ss_error *err)
+{
+    if (a->n_layer != b->n_layer || a->n_head != b->n_head || a->n_kv_head != b->n_kv_head ||
+        a->d_head != b->d_head || a->d_model != b->d_model || a->n_tau != b->n_tau ||
+        memcmp(a->tau, b->tau, (size_t)a->n_tau * sizeof *a->tau) != 0)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "rank merge: the two runs differ in the model's "
+                       "shape or in the thresholds tau");
+    size_t L = (size_t)a->n_layer, H = (size_t)a->n_head, K = (size_t)a->n_kv_head;
+    size_t dh = (size_t)a->d_head, T = (size_t)a->n_tau;
+    add_into(a->q_r, b->q_r, L * H * dh);
+    add_into(a->q_R, b->q_R, L * H * T);
+    add_into(a->k_r, b->k_r, L * K * dh);
+    add_into(a->k_R, b->k_R, L * K * T);
+    add_into(a->h_r, b->h_r, L * (size_t)a->d_model);
+    add_into(a->h_R, b->h_R, L * T);
+    for (size_t i = 0; i < L * H; i++) {
+        a->q_cnt[i] += b->q_cnt[i];
+        a->q_norm[i].n += b->q_norm[i].n;
+        a->q_norm[i].sum += b->q_norm[i].sum;
+        a->q_norm[i].sumsq += b->q_norm[i].sumsq;
+    }
+    for (size_t i = 0; i < L * K; i++) {
+        a->k_cnt[i] += b->k_cnt[i];
+        a->k_norm[i].n += b->k_norm[i].n;
+        a->k_norm[i].sum += b->k_norm[i].sum;
+        a->k_norm[i].sumsq += b->k_norm[i].sumsq;
+    }
+    for (size_t i = 0; i < L; i++)
+        a->h_cnt[i] += b->h_cnt[i];
+    a->prompts += b->prompts;
+    return SS_OK;
+}
+
+static ss_code rank_merge(void *self, const void *other, ss_error *err)
+{
+    return ss_rank_acc_merge(self, other, err);
+}
+
+static void rank_free(void *self)
+{
+    if (self)
+        ss_rank_acc_free(self);
+    free(self);
+}
+
+static const ss_analysis_vtable rank_vt = {
+    .name = "rank",
+    .on_layer = ss_rank_acc_on_layer,
+    .end_prompt = rank_end_prompt,
+    .finish = rank_finish,
+    .merge = rank_merge,
+    .free = rank_free,
+};
+
+ss_code ss_rank_analysis_new(ss_analysis *an, const ss_model *m, const double *tau, int n_tau,
+                             ss_error *err)
+{
+    an->vt = &rank_vt;
+    rank_state *s = ss_calloc(1, sizeof *s, "rank", err);
+    an->self = s;
+    if (!s)
+        return SS_ERR_NOMEM;
+    s->m = m;
+    ss_code rc = ss_rank_acc_init(&s->acc, &m->cfg, tau, n_tau, err);
+    if (rc) {
+        free(s);
+        an->self = NULL;
+    }
+    return rc;
+}
+
+ss_rank_acc *ss_rank_analysis_acc(const ss_analysis *an)
+{
+    return an->vt == &rank_vt ? &((rank_state *)an->self)->acc : NULL;
 }
 
 ss_code ss_rank_acc_end_prompt(ss_rank_acc *a, ss_error *err)
@@ -223,7 +315,7 @@ ss_code ss_head_weight(const ss_model *m, int layer, int head, int key, double *
         return SS_ERR_NOMEM;
     /* the head's d_head output rows; an interleaved checkpoint permutes them
      * within the head, which changes neither singular values nor v_l */
-    ss_tensor_rows_f32(t, (int64_t)head * c->d_head, c->d_head, rows);
+    ss_weight_rows_f32(t, (int64_t)head * c->d_head, c->d_head, rows);
     for (size_t i = 0; i < (size_t)c->d_head * c->d_model; i++)
         wt[i] = rows[i];
     free(rows);

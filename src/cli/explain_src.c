@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/source_json.h"
 #include "common/mem.h"
 
 /* The same flags and meaning as `scan` (cli/prompt_flags.h), so a scan's
@@ -80,24 +81,43 @@ void ss_explain_src_close(ss_explain_src *s)
 
 cJSON *ss_explain_src_json(const ss_explain_src *s)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "len", s->len);
-    cJSON_AddNumberToObject(j, "prompts", (double)s->emitted);
     if (!s->prompts) {
+        cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "kind", "ids");
+        cJSON_AddNumberToObject(j, "len", s->len);
+        cJSON_AddNumberToObject(j, "prompts", (double)s->emitted);
         return j;
     }
-    const ss_prompt_opts *o = &s->popts;
-    cJSON_AddStringToObject(j, "kind", ss_source_kind_name(o->kind));
-    if (o->path)
-        cJSON_AddStringToObject(j, "path", o->path);
-    if (o->kind == SS_SRC_OOD || o->kind == SS_SRC_REPEAT) {
-        cJSON_AddNumberToObject(j, "seed", (double)o->seed);
-        cJSON_AddNumberToObject(j, "count", (double)o->count);
-    }
-    if (o->kind == SS_SRC_REPEAT)
-        cJSON_AddNumberToObject(j, "segment", o->segment);
-    cJSON_AddStringToObject(j, "sha256", ss_prompts_sha256(s->prompts));
+    /* the source as scan.json records it, and what this run took from it */
+    cJSON *j = ss_prompt_source_json(&s->popts, ss_prompts_sha256(s->prompts));
+    cJSON_AddStringToObject(j, "kind", ss_source_kind_name(s->popts.kind));
+    cJSON_AddNumberToObject(j, "len", s->len);
+    cJSON_AddNumberToObject(j, "prompts", (double)s->emitted);
     cJSON_AddNumberToObject(j, "skipped", (double)ss_prompts_skipped(s->prompts));
     return j;
+}
+
+static ss_code next_prompt(void *ctx, const int32_t **ids, int *n, ss_error *err)
+{
+    ss_explain_src *s = ctx;
+    int got = 0;
+    ss_code rc = ss_explain_src_next(s, ids, &got, err);
+    *n = got ? s->len : 0;
+    return rc;
+}
+
+ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, const char *what,
+                           int quiet, ss_error *err)
+{
+    ss_prompt_source src = {.ctx = s, .next = next_prompt,
+                            .total = s->prompts ? ss_prompts_total_records(s->prompts) : 1};
+    ss_analysis_opts ro = {.rope = &s->run.rope, .allow_long = s->run.allow_long};
+    ss_progress pr;
+    ss_progress_start(&pr, quiet, what, src.total, "prompts");
+    int64_t done = 0;
+    ss_code rc = ss_analysis_run(s->run.model, &src, an, n, &pr, &ro, &done, err);
+    ss_progress_end(&pr);
+    if (!rc && done == 0)
+        rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens came from the source", s->len);
+    return rc;
 }
