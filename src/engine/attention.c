@@ -86,6 +86,14 @@ static void softmax_causal_row(float *row, int first, int last, int width)
         memset(row + last + 1, 0, (size_t)(width - last - 1) * sizeof *row);
 }
 
+/* Gemma 2's attention-logit soft-capping, on the visible keys of one row
+ * (HF applies it before adding the mask, which only matters for those). */
+static void softcap_row(float *row, int first, int last, float cap)
+{
+    for (int j = first; j <= last; j++)
+        row[j] = cap * tanhf(row[j] / cap);
+}
+
 /* Score tiles are TILE_R query rows by TILE_C keys; a row block is computed
  * one key panel of PANEL_C keys at a time, so the panel of K^T (d_head x
  * PANEL_C floats, 60 KiB at d_head 64) stays in L2 while every row of the
@@ -208,6 +216,15 @@ static int tiled(const ss_head_attn *a)
 }
 #endif
 
+/* Row i's scores to probabilities: softcap (if any) on its visible keys,
+ * then the causal (windowed) softmax, zeros elsewhere up to width. */
+static void finish_row(const ss_head_attn *a, float *row, int i, int width)
+{
+    if (a->softcap > 0)
+        softcap_row(row, first_key(a, i), i, a->softcap);
+    softmax_causal_row(row, first_key(a, i), i, width);
+}
+
 /* Scores of rows r0..r0+nr-1, softmax, zeros elsewhere up to the block's
  * width: the rows are in cache from the score tiles to the softmax. */
 static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr,
@@ -221,7 +238,7 @@ static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int 
             int rows = nr - g < group ? nr - g : group;
             block_scores(a, kt, ld, r0 + g, rows, s + (int64_t)g * ld);
             for (int r = g; r < g + rows; r++)
-                softmax_causal_row(s + r * ld, first_key(a, r0 + r), r0 + r, width);
+                finish_row(a, s + r * ld, r0 + r, width);
         }
         return;
     }
@@ -230,7 +247,7 @@ static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, width, a->d_head, a->scale,
                 a->q + (int64_t)r0 * a->ldq, (int)a->ldq, a->k, (int)a->ldk, 0.0f, s, (int)ld);
     for (int r = 0; r < nr; r++)
-        softmax_causal_row(s + r * ld, first_key(a, r0 + r), r0 + r, width);
+        finish_row(a, s + r * ld, r0 + r, width);
 }
 
 /* out rows r0..r0+nr-1 = P V over the keys any of them sees. */
@@ -305,15 +322,18 @@ ss_code ss_rope_table_build(ss_rope_table *t, const ss_rope *rope, int n, ss_err
     t->n = n;
     t->n_freq = rope->n_freq;
     t->rope = rope;
+    t->factor = rope->attn_factor > 0 ? rope->attn_factor : 1.0;
     t->cos_sin = ss_calloc((size_t)n * rope->n_freq * 2, sizeof(double), "RoPE table", err);
     if (!t->cos_sin)
         return SS_ERR_NOMEM;
+    ss_rope at_n;
+    ss_rope_at_length(rope, n, &at_n);
     for (int i = 0; i < n; i++)
         for (int f = 0; f < rope->n_freq; f++) {
-            double angle = (double)i * rope->theta[f];
+            double angle = (double)i * at_n.theta[f];
             double *cs = t->cos_sin + ((size_t)i * rope->n_freq + f) * 2;
-            cs[0] = cos(angle);
-            cs[1] = sin(angle);
+            cs[0] = cos(angle) * t->factor;
+            cs[1] = sin(angle) * t->factor;
         }
     return SS_OK;
 }
@@ -326,15 +346,21 @@ void ss_rope_table_free(ss_rope_table *t)
 
 void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head)
 {
-    int half = d_head / 2;
+    int half = t->n_freq;
+    float factor = (float)t->factor;
     #pragma omp parallel for schedule(static) if ((int64_t)t->n * heads * d_head >= (1 << 16))
     for (int i = 0; i < t->n; i++) {
         const double *cs = t->cos_sin + (size_t)i * t->n_freq * 2;
         for (int h = 0; h < heads; h++) {
             float *v = x + (int64_t)i * ld + (int64_t)h * d_head;
             for (int f = 0; f < half; f++) {
-                if (!t->rope->active[f])
+                if (!t->rope->active[f]) {
+                    if (factor != 1.0f) { /* unrotated, but scaled like the rest */
+                        v[f] *= factor;
+                        v[f + half] *= factor;
+                    }
                     continue;
+                }
                 double a = v[f], b = v[f + half], c = cs[2 * f], s = cs[2 * f + 1];
                 v[f] = (float)(a * c - b * s);
                 v[f + half] = (float)(a * s + b * c);
