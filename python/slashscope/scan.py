@@ -144,9 +144,10 @@ def _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk, t
         raise Error("length= (tokens per prompt) is required")
     s = _lib.PromptSpec()
     s.len = as_int(length, "length")
-    s.seed = as_int(seed, "seed") if seed is not None else 0
-    if s.seed < 0:
+    seed = as_int(seed, "seed") if seed is not None else 0
+    if not 0 <= seed < 2 ** 64:
         raise Error("seed must be from 0 to 2^64-1, got %d" % seed)
+    s.seed = seed
     s.count = as_int(count, "count") if count is not None else 0
     s.chunk, s.bos, s.allow_long = int(bool(chunk)), int(bool(bos)), int(bool(allow_long))
     s.vocab = as_int(vocab, "vocab") if vocab is not None else 0
