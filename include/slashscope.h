@@ -49,7 +49,8 @@ typedef enum {
     SS_ERR_USAGE,       /* bad command-line or API arguments */
     SS_ERR_NOMEM,       /* allocation failed */
     SS_ERR_INCOMPATIBLE,/* results that cannot be combined (merge, compare) */
-    SS_STOP             /* stopped early on request: not an error */
+    SS_STOP             /* not an error: an observer, an analysis or the caller's interrupt
+                         * ended the work early (like SQLite's SQLITE_ABORT) */
 } ss_code;
 
 typedef struct {

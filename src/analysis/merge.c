@@ -213,11 +213,20 @@ ss_code ss_scan_merge_results(const ss_scan_result *in, const char *const *names
         size_t cells = (size_t)out->n_layer * out->n_head * out->n;
         out->slash_sum = ss_calloc(cells, sizeof *out->slash_sum, "slash sums", err);
         out->slash_count = ss_calloc(cells, sizeof *out->slash_count, "slash counts", err);
-        if (!out->slash_sum || !out->slash_count)
+        /* sums of squares only when every input has them */
+        int all_sq = 1;
+        for (int a = 0; a < n; a++)
+            all_sq &= in[a].slash_sumsq != NULL;
+        if (all_sq)
+            out->slash_sumsq = ss_calloc(cells, sizeof *out->slash_sumsq,
+                                         "slash sums of squares", err);
+        if (!out->slash_sum || !out->slash_count || (all_sq && !out->slash_sumsq))
             rc = SS_ERR_NOMEM;
         for (int a = 0; a < n && !rc; a++) {
             for (size_t i = 0; i < cells; i++) {
                 out->slash_sum[i] += in[a].slash_sum[i];
+                if (out->slash_sumsq)
+                    out->slash_sumsq[i] += in[a].slash_sumsq[i];
                 out->slash_count[i] += in[a].slash_count[i];
             }
             out->prompts += in[a].prompts;

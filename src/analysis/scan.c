@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analysis/scan_acc.h"
+#include "analysis/scan_analysis.h"
+#include "analysis/source.h"
 #include "analysis/scan_result.h"
 #include "analysis/sdh.h"
 #include "common/mem.h"
 #include "common/progress.h"
-#include "engine/forward.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
 #include "io/npy.h"
@@ -170,8 +170,8 @@ static void ck_path(const checkpoint *c, char *buf, const char *name, int64_t ge
 static void ck_remove_generation(const checkpoint *c, int64_t gen)
 {
     char p[PATH_CAP];
-    const char *names[3] = {"slash_sum", "slash_count", "map_sum"};
-    for (int k = 0; k < 3; k++) {
+    const char *names[4] = {"slash_sum", "slash_sumsq", "slash_count", "map_sum"};
+    for (int k = 0; k < 4; k++) {
         ck_path(c, p, names[k], gen);
         unlink(p);
     }
@@ -188,6 +188,9 @@ static ss_code ck_save(checkpoint *c, const ss_scan_acc *acc, const cJSON *setti
     int64_t shape[3] = {acc->n_layer, acc->n_head, acc->n};
     ck_path(c, p, "slash_sum", gen);
     if ((rc = ss_npy_write(p, SS_NPY_F64, 3, shape, acc->slash_sum, err)))
+        return rc;
+    ck_path(c, p, "slash_sumsq", gen);
+    if ((rc = ss_npy_write(p, SS_NPY_F64, 3, shape, acc->slash_sumsq, err)))
         return rc;
     ck_path(c, p, "slash_count", gen);
     if ((rc = ss_npy_write(p, SS_NPY_I64, 3, shape, acc->slash_count, err)))
@@ -278,6 +281,8 @@ static ss_code ck_load(checkpoint *c, ss_scan_acc *acc, const cJSON *settings, s
     size_t n = (size_t)acc->n_layer * acc->n_head * acc->n;
     if ((rc = ck_load_array(c, "slash_sum", gen, SS_NPY_F64, shape, acc->slash_sum,
                             n * sizeof(double), err)) ||
+        (rc = ck_load_array(c, "slash_sumsq", gen, SS_NPY_F64, shape, acc->slash_sumsq,
+                            n * sizeof(double), err)) ||
         (rc = ck_load_array(c, "slash_count", gen, SS_NPY_I64, shape, acc->slash_count,
                             n * sizeof(int64_t), err)))
         return rc;
@@ -313,7 +318,8 @@ static void ck_remove(const checkpoint *c)
     DIR *d = opendir(c->dir);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL)
-        if (starts_with(e->d_name, "slash_sum.") || starts_with(e->d_name, "slash_count.") ||
+        if (starts_with(e->d_name, "slash_sum.") || starts_with(e->d_name, "slash_sumsq.") ||
+            starts_with(e->d_name, "slash_count.") ||
             starts_with(e->d_name, "map_sum.") || starts_with(e->d_name, "state.json")) {
             ck_path(c, p, e->d_name, -1);
             unlink(p);
@@ -382,64 +388,77 @@ static void utc_now(char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The finished scan as a result struct: the accumulator's sums move into
- * *r (acc keeps no arrays afterwards), scan.json's fields into r->meta. */
-static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
+/* The finished scan as a result struct (copies of the sums, the maps to
+ * keep, scan.json's fields in meta); *r is the caller's to free. */
+static ss_code build_result(const ss_scan_opts *o, const ss_scan_acc *acc, const cJSON *settings,
                             double wall, double run_seconds, int64_t run_tokens,
-                            ss_scan_result *r, ss_error *err)
+                            ss_scan_result *out, ss_error *err)
 {
-    memset(r, 0, sizeof *r);
-    r->n_layer = acc->n_layer;
-    r->n_head = acc->n_head;
-    r->n = acc->n;
-    r->skip = acc->skip;
-    r->prompts = acc->prompts;
-    r->slash_sum = acc->slash_sum;
-    r->slash_count = acc->slash_count;
-    acc->slash_sum = NULL;
-    acc->slash_count = NULL;
-    r->map_size = acc->n_maps > 0 ? o->map_size : 0;
-    r->bins = acc->bins;
-    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, r, err) : SS_OK;
-    if (rc)
-        return rc;
-    r->meta = cJSON_CreateObject();
-    cJSON_AddStringToObject(r->meta, "format", "slashscope-scan");
-    cJSON_AddNumberToObject(r->meta, "format_version", 1);
-    cJSON_AddStringToObject(r->meta, "tool_version", SS_VERSION);
-    const cJSON *x;
-    cJSON_ArrayForEach(x, settings)
-        cJSON_AddItemToObject(r->meta, x->string, cJSON_Duplicate(x, 1));
-    cJSON *pr = cJSON_GetObjectItemCaseSensitive(r->meta, "prompts");
-    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
-    cJSON_AddItemToObject(r->meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
-    cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
-    cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
-    cJSON_AddItemToObject(r->meta, "sources", cJSON_CreateArray());
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r->meta, "sources"),
-                         cJSON_Duplicate(pr, 1));
-    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
-    cJSON *regs = cJSON_CreateArray();
-    for (int g = 0; g < 2; g++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "name", reg[g].name);
-        cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
-        int d[2] = {reg[g].d_min, reg[g].d_max};
-        cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
-        cJSON_AddItemToArray(regs, e);
+    ss_scan_result r = {0};
+    r.n_layer = acc->n_layer;
+    r.n_head = acc->n_head;
+    r.n = acc->n;
+    r.skip = acc->skip;
+    r.prompts = acc->prompts;
+    r.slash_sum = acc->slash_sum; /* borrowed: cleared before freeing r */
+    r.slash_sumsq = acc->slash_sumsq;
+    r.slash_count = acc->slash_count;
+    r.map_size = acc->n_maps > 0 ? o->map_size : 0;
+    r.bins = acc->bins;
+    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, &r, err) : SS_OK;
+    if (!rc) {
+        r.meta = cJSON_CreateObject();
+        cJSON_AddStringToObject(r.meta, "format", "slashscope-scan");
+        cJSON_AddNumberToObject(r.meta, "format_version", 1);
+        cJSON_AddStringToObject(r.meta, "tool_version", SS_VERSION);
+        const cJSON *x;
+        cJSON_ArrayForEach(x, settings)
+            cJSON_AddItemToObject(r.meta, x->string, cJSON_Duplicate(x, 1));
+        cJSON *pr = cJSON_GetObjectItemCaseSensitive(r.meta, "prompts");
+        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
+        cJSON_AddItemToObject(r.meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
+        cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
+        cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
+        cJSON_AddItemToObject(r.meta, "sources", cJSON_CreateArray());
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r.meta, "sources"),
+                             cJSON_Duplicate(pr, 1));
+        const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+        cJSON *regs = cJSON_CreateArray();
+        for (int g = 0; g < 2; g++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "name", reg[g].name);
+            cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
+            int d[2] = {reg[g].d_min, reg[g].d_max};
+            cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
+            cJSON_AddItemToArray(regs, e);
+        }
+        cJSON_AddItemToObject(r.meta, "sdh_regimes", regs);
+        cJSON_AddNumberToObject(r.meta, "threads",
+                                o->threads > 0 ? o->threads : omp_get_max_threads());
+        cJSON_AddNumberToObject(r.meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
+        cJSON_AddNumberToObject(r.meta, "wall_seconds", wall);
+        cJSON_AddNumberToObject(r.meta, "tokens", (double)acc->prompts * acc->n);
+        cJSON_AddNumberToObject(r.meta, "tokens_per_second",
+                                run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
+        char when[32];
+        utc_now(when, sizeof when);
+        cJSON_AddStringToObject(r.meta, "created", when);
     }
-    cJSON_AddItemToObject(r->meta, "sdh_regimes", regs);
-    cJSON_AddNumberToObject(r->meta, "threads",
-                            o->threads > 0 ? o->threads : omp_get_max_threads());
-    cJSON_AddNumberToObject(r->meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
-    cJSON_AddNumberToObject(r->meta, "wall_seconds", wall);
-    cJSON_AddNumberToObject(r->meta, "tokens", (double)r->prompts * r->n);
-    cJSON_AddNumberToObject(r->meta, "tokens_per_second",
-                            run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
-    char when[32];
-    utc_now(when, sizeof when);
-    cJSON_AddStringToObject(r->meta, "created", when);
-    return SS_OK;
+    size_t cells = (size_t)r.n_layer * r.n_head * r.n;
+    r.slash_sum = r.slash_sumsq = NULL;
+    r.slash_count = NULL;
+    if (!rc) {
+        r.slash_sum = ss_memdup(acc->slash_sum, cells * sizeof(double), "slash sums", err);
+        r.slash_sumsq = ss_memdup(acc->slash_sumsq, cells * sizeof(double),
+                                  "slash sums of squares", err);
+        r.slash_count = ss_memdup(acc->slash_count, cells * sizeof(int64_t), "slash counts", err);
+        if (!r.slash_sum || !r.slash_sumsq || !r.slash_count)
+            rc = SS_ERR_NOMEM;
+    }
+    if (rc)
+        ss_scan_result_free(&r);
+    *out = r;
+    return rc;
 }
 
 /* ---- the loop ---- */
@@ -449,8 +468,6 @@ static ss_code check_opts(const ss_scan_opts *o, ss_error *err)
     const ss_config *c = &o->model->cfg;
     if (o->len < 1)
         return ss_fail(err, SS_ERR_USAGE, "len must be at least 1");
-    if (o->resume && !o->out_dir)
-        return ss_fail(err, SS_ERR_USAGE, "resume needs the output folder holding the checkpoint");
     if (o->len > c->ctx_len && !o->allow_long)
         return ss_fail(err, SS_ERR_VALUE, "len %d is longer than the model's context of %d "
                        "tokens (set allow_long to run past it anyway)", o->len, c->ctx_len);
@@ -459,12 +476,15 @@ static ss_code check_opts(const ss_scan_opts *o, ss_error *err)
                        o->len - 1);
     if (o->maps != SS_MAPS_NONE && o->map_size < 1)
         return ss_fail(err, SS_ERR_USAGE, "map_size must be at least 1");
+    if (o->resume && !o->out_dir)
+        return ss_fail(err, SS_ERR_USAGE, "resume needs the output folder holding the checkpoint");
     if (o->out_dir && strlen(o->out_dir) > PATH_CAP - 100)
-        return ss_fail(err, SS_ERR_USAGE, "output folder: path longer than %d bytes", PATH_CAP - 100);
+        return ss_fail(err, SS_ERR_USAGE, "output folder: path longer than %d bytes",
+                       PATH_CAP - 100);
     return SS_OK;
 }
 
-static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
+static ss_code new_scan(const ss_scan_opts *o, ss_analysis *an, ss_error *err)
 {
     const ss_config *c = &o->model->cfg;
     size_t lh = (size_t)c->n_layer * c->n_head;
@@ -479,133 +499,169 @@ static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
         memset(all, 1, lh);
         flags = all;
     }
-    ss_code rc = ss_scan_acc_init(acc, c->n_layer, c->n_head, o->len, o->skip, o->map_size,
-                                  flags, err);
+    ss_code rc = ss_scan_analysis_new(an, c->n_layer, c->n_head, o->len, o->skip, o->map_size,
+                                      flags, err);
     free(all);
     return rc;
 }
 
-/* Between layers: a stop requested with ss_interrupt ends the pass (the
- * engine reports it as an observer's stop; ss_scan_collect says SS_STOP). */
-static int interrupt_requested(void *ctx, int layer)
+/* Between prompts: a checkpoint every `every` prompts or `every_s` seconds. */
+typedef struct {
+    checkpoint ck;
+    const ss_scan_acc *acc;
+    const cJSON *settings;
+    const ss_prompts *prompts;
+    int every;
+    double every_s, wall_before, start, last;
+    int64_t last_done;
+} ck_schedule;
+
+static ss_code ck_between(void *ctx, int64_t done, ss_error *err)
 {
-    (void)ctx;
-    (void)layer;
-    return ss_interrupted();
+    ck_schedule *s = ctx;
+    double now = ss_now_seconds();
+    if (done - s->last_done < s->every && now - s->last < s->every_s)
+        return SS_OK;
+    s->last_done = done;
+    ss_code rc = ck_save(&s->ck, s->acc, s->settings, s->prompts, s->wall_before + now - s->start,
+                         err);
+    s->last = ss_now_seconds();
+    return rc;
 }
 
-static ss_code stopped(ss_error *err)
+/* Opens the checkpoint of a resumed scan, or refuses to overwrite one. */
+static ss_code ck_start(const ss_scan_opts *o, ck_schedule *s, ss_scan_acc *acc, ss_error *err)
 {
-    ss_error_clear(err);
-    return ss_fail(err, SS_STOP, "scan stopped on request");
+    if (!o->resume) {
+        char p[PATH_CAP];
+        ck_path(&s->ck, p, "state.json", -1);
+        if (access(p, F_OK) == 0)
+            return ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: "
+                           "resume it, or delete %s to start afresh",
+                           o->out_dir, s->ck.dir);
+        return SS_OK;
+    }
+    int found = 0;
+    ss_code rc = ck_load(&s->ck, acc, s->settings, o->prompts, &s->wall_before, &found, err);
+    if (!rc && !found && !o->quiet)
+        fprintf(stderr, "slashscope scan: no checkpoint in %s: starting from the beginning\n",
+                o->out_dir);
+    if (!rc && found && !o->quiet)
+        fprintf(stderr, "slashscope scan: resuming after %lld prompts\n", (long long)acc->prompts);
+    return rc;
 }
 
-ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *err)
+/* Between prompts: the caller's callback, then (writing a folder) the
+ * checkpoint schedule. */
+typedef struct {
+    const ss_scan_opts *o;
+    ck_schedule *sch; /* NULL: no checkpoints */
+    int64_t total;
+    int stopped;      /* the callback asked to stop */
+} between;
+
+static ss_code between_prompts(void *ctx, int64_t done, ss_error *err)
+{
+    between *b = ctx;
+    if (b->o->on_prompt &&
+        b->o->on_prompt(b->o->on_prompt_user, b->sch ? b->sch->acc->prompts : done, b->total)) {
+        b->stopped = 1;
+        return SS_STOP;
+    }
+    return b->sch ? ck_between(b->sch, done, err) : SS_OK;
+}
+
+/* The scan's pass over its source into *out; with sch, resuming from and
+ * writing checkpoints. */
+static ss_code scan_pass(const ss_scan_opts *o, ck_schedule *sch, ss_scan_result *out,
+                         ss_error *err)
 {
     memset(out, 0, sizeof *out);
     ss_code rc = check_opts(o, err);
     if (rc)
         return rc;
     const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
-    ss_scan_acc acc;
-    if ((rc = init_acc(o, &acc, err)))
+    ss_analysis an;
+    if ((rc = new_scan(o, &an, err)))
         return rc;
-    int32_t *ids = ss_calloc((size_t)o->len, sizeof *ids, "prompt ids", err);
+    ss_scan_acc *acc = ss_scan_analysis_acc(&an);
     cJSON *settings = settings_json(o, rope);
-    checkpoint ck = {.generation = 0};
-    if (o->out_dir)
-        snprintf(ck.dir, sizeof ck.dir, "%s/checkpoint", o->out_dir);
+    between bw = {.o = o, .sch = sch};
+    bw.total = o->source->count > 0 ? o->source->count : ss_prompts_total_records(o->prompts);
     double wall_before = 0;
-    int found = 0;
-    if (!ids || !settings)
-        rc = ids ? ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory") : SS_ERR_NOMEM;
-    if (!rc && o->resume) {
-        rc = ck_load(&ck, &acc, settings, o->prompts, &wall_before, &found, err);
-        if (!rc && !found && !o->quiet)
-            fprintf(stderr, "slashscope scan: no checkpoint in %s: starting from the beginning\n",
-                    o->out_dir);
-        if (!rc && found && !o->quiet)
-            fprintf(stderr, "slashscope scan: resuming after %lld prompts\n",
-                    (long long)acc.prompts);
-    } else if (!rc && o->out_dir) {
-        char p[PATH_CAP];
-        ck_path(&ck, p, "state.json", -1);
-        if (access(p, F_OK) == 0)
-            rc = ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: resume "
-                         "it, or delete %s to start afresh", o->out_dir,
-                         ck.dir);
+    ss_prompt_source src = {0};
+    if (!settings)
+        rc = ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory");
+    if (sch && !rc) {
+        sch->acc = acc;
+        sch->prompts = o->prompts;
+        sch->settings = settings;
+        rc = ck_start(o, sch, acc, err);
+        wall_before = sch->wall_before;
     }
-    int every = o->checkpoint_every > 0 ? o->checkpoint_every : 8;
-    double every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300;
-    ss_observer obs[2] = {ss_scan_acc_observer(&acc), {.on_layer_done = interrupt_requested}};
-    ss_forward_opts fo = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
-                          .observers = obs, .n_observers = 2};
-    ss_progress pg;
-    int64_t total = o->source->count > 0 ? o->source->count
-                                         : ss_prompts_total_records(o->prompts);
-    ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
-    double start = ss_now_seconds(), last_ck = start;
-    int64_t run_tokens = 0, since_ck = 0;
-    ss_interrupt_clear();
-    while (!rc) {
-        int got;
-        if ((rc = ss_prompts_next(o->prompts, ids, &got, err)) || !got)
-            break;
-        if ((rc = ss_forward(o->model, ids, o->len, &fo, NULL, err)))
-            break;
-        if ((rc = ss_scan_acc_end_prompt(&acc, err)))
-            break;
-        run_tokens += o->len;
-        since_ck++;
-        double now = ss_now_seconds();
-        char rate[64];
-        snprintf(rate, sizeof rate, "%.0f tok/s", run_tokens / (now - start + 1e-9));
-        ss_progress_update(&pg, acc.prompts, rate);
-        if (o->on_prompt && o->on_prompt(o->on_prompt_user, acc.prompts, total)) {
-            rc = stopped(err);
-            break;
-        }
-        if (o->out_dir && (since_ck >= every || now - last_ck >= every_s)) {
-            rc = ck_save(&ck, &acc, settings, o->prompts, wall_before + now - start, err);
-            since_ck = 0;
-            last_ck = ss_now_seconds();
-        }
+    if (!rc)
+        rc = ss_prompt_source_prompts(&src, o->prompts, o->len, bw.total, err);
+    double start = ss_now_seconds();
+    int64_t run_prompts = 0;
+    if (!rc) {
+        ss_progress pg;
+        ss_progress_start(&pg, o->quiet, "scan", bw.total, "prompts");
+        if (sch)
+            sch->start = sch->last = start;
+        ss_analysis *list[1] = {&an};
+        ss_interrupt_clear();
+        ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows,
+                               .allow_long = o->allow_long, .interrupted = ss_interrupted,
+                               .between_prompts = between_prompts, .between_ctx = &bw,
+                               .progress_base = acc->prompts};
+        rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, &run_prompts, err);
+        ss_progress_end(&pg);
+        if (!rc && bw.stopped)
+            rc = ss_fail(err, SS_STOP, "stopped on request after %lld prompts",
+                         (long long)acc->prompts);
     }
-    ss_progress_end(&pg);
-    if (rc && rc != SS_STOP && ss_interrupted())
-        rc = stopped(err);
-    if (!rc && acc.prompts == 0)
+    if (!rc && acc->prompts == 0)
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens in the source (%lld records "
                      "read, %lld too short%s)", o->len,
                      (long long)ss_prompts_records(o->prompts),
                      (long long)ss_prompts_skipped(o->prompts),
-                     o->source->chunk ? "" : "; --chunk joins short ones");
+                     o->source->chunk ? "" : "; chunk joins short ones");
     if (!rc) {
         double run = ss_now_seconds() - start;
-        rc = build_result(o, &acc, settings, wall_before + run, run, run_tokens, out, err);
-        if (rc)
-            ss_scan_result_free(out);
+        rc = build_result(o, acc, settings, wall_before + run, run, run_prompts * o->len, out,
+                          err);
     }
+    ss_prompt_source_free(&src);
     cJSON_Delete(settings);
-    free(ids);
-    ss_scan_acc_free(&acc);
+    ss_analysis_free(&an);
     return rc;
+}
+
+ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *err)
+{
+    if (o->out_dir || o->resume)
+        return ss_fail(err, SS_ERR_USAGE, "ss_scan_collect keeps no checkpoints: use ss_scan_run "
+                       "to write or resume a scan folder");
+    return scan_pass(o, NULL, out, err);
 }
 
 ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
 {
     if (!o->out_dir || !*o->out_dir)
         return ss_fail(err, SS_ERR_USAGE, "the scan needs an output folder");
+    ck_schedule sch = {.every = o->checkpoint_every > 0 ? o->checkpoint_every : 8,
+                       .every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300};
+    if (strlen(o->out_dir) > PATH_CAP - 100)
+        return ss_fail(err, SS_ERR_USAGE, "output folder: path longer than %d bytes",
+                       PATH_CAP - 100);
+    snprintf(sch.ck.dir, sizeof sch.ck.dir, "%s/checkpoint", o->out_dir);
     ss_scan_result r;
-    ss_code rc = ss_scan_collect(o, &r, err);
+    ss_code rc = scan_pass(o, &sch, &r, err);
     if (rc)
         return rc;
     rc = ss_scan_result_write(o->out_dir, &r, err);
     ss_scan_result_free(&r);
-    if (!rc) {
-        checkpoint ck;
-        snprintf(ck.dir, sizeof ck.dir, "%s/checkpoint", o->out_dir);
-        ck_remove(&ck);
-    }
+    if (!rc)
+        ck_remove(&sch.ck);
     return rc;
 }

@@ -41,17 +41,19 @@ typedef struct {
     int checkpoint_every;       /* prompts; 0: 8 */
     double checkpoint_seconds;  /* 0: 300 */
     int block_rows, allow_long, quiet, threads;
-    const char *out_dir;        /* ss_scan_collect: NULL for no checkpoints */
-    /* after every prompt (done, expected or 0); non-zero stops with SS_STOP */
+    const char *out_dir;
+    /* after every prompt (prompts done, expected or 0); non-zero stops the
+     * scan with SS_STOP */
     int (*on_prompt)(void *user, int64_t done, int64_t total);
     void *on_prompt_user;
 } ss_scan_opts;
 
-/* Runs the scan and writes the result folder out_dir (required). */
+/* Runs the scan and writes the result folder out_dir (required), with
+ * checkpoints there. ss_interrupt() stops it (SS_STOP) at the next layer,
+ * leaving the last checkpoint. */
 ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err);
-/* Runs the scan into *out (scan.json's fields in out->meta), checkpointing
- * into out_dir/checkpoint when out_dir is set. Stops with SS_STOP between
- * layers after ss_interrupt(), or when on_prompt returns non-zero. */
+/* The same pass into *out (scan.json's fields in out->meta), no files:
+ * out_dir must be NULL and resume 0. */
 ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "analysis/scan_acc.h"
 #include "analysis/slash.h"
@@ -55,6 +56,7 @@ ss_code ss_head_list_parse(const char *s, int n_layer, int n_head, unsigned char
 void ss_scan_result_free(ss_scan_result *r)
 {
     free(r->slash_sum);
+    free(r->slash_sumsq);
     free(r->slash_count);
     free(r->map_heads);
     free(r->map_sum);
@@ -71,23 +73,53 @@ double *ss_scan_result_average(const ss_scan_result *r, ss_error *err)
     return avg;
 }
 
-ss_code ss_sdh_csv_write(const char *path, const double *slash, int n_layer, int n_head, int n,
+ss_code ss_scan_result_spread(const ss_scan_result *r, double **sd, double **half, ss_error *err)
+{
+    size_t n = (size_t)r->n_layer * r->n_head * r->n;
+    *sd = ss_calloc(n, sizeof **sd, "slash deviations", err);
+    *half = *sd ? ss_calloc(n, sizeof **half, "slash intervals", err) : NULL;
+    if (!*half) {
+        free(*sd);
+        *sd = NULL;
+        return SS_ERR_NOMEM;
+    }
+    if (r->slash_sumsq) {
+        ss_slash_spread(r->slash_sum, r->slash_sumsq, r->slash_count, (int64_t)n, *sd, *half);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            (*sd)[i] = (*half)[i] = NAN;
+    }
+    return SS_OK;
+}
+
+ss_code ss_sdh_csv_write(const char *path, const double *slash, const double *sd,
+                         const double *half, const int64_t *count, int n_layer, int n_head, int n,
                          const ss_sdh_regime *regimes, int n_regimes, ss_error *err)
 {
     ss_atomic_file f;
     ss_code rc = ss_atomic_open(&f, path, err);
     if (rc)
         return rc;
-    fprintf(f.fp, "regime,kappa,delta,layer,head,name,score\n");
+    fprintf(f.fp, "regime,kappa,delta,layer,head,name,score,std,ci_low,ci_high,prompts\n");
     for (int g = 0; g < n_regimes && !rc; g++) {
         ss_sdh *list;
-        int count;
-        rc = ss_sdh_find(slash, n_layer, n_head, n, &regimes[g], &list, &count, err);
-        for (int k = 0; k < count; k++) {
+        int n_sdh;
+        rc = ss_sdh_find(slash, n_layer, n_head, n, &regimes[g], &list, &n_sdh, err);
+        for (int k = 0; k < n_sdh; k++) {
             char name[32];
             ss_head_name(list[k].layer, list[k].head, name, sizeof name);
-            fprintf(f.fp, "%s,%.15g,%d,%d,%d,%s,%.17g\n", regimes[g].name, regimes[g].kappa,
+            fprintf(f.fp, "%s,%.15g,%d,%d,%d,%s,%.17g", regimes[g].name, regimes[g].kappa,
                     list[k].delta, list[k].layer, list[k].head, name, list[k].score);
+            size_t at = ((size_t)list[k].layer * n_head + list[k].head) * n + list[k].delta;
+            if (sd && half)
+                fprintf(f.fp, ",%.17g,%.17g,%.17g", sd[at], list[k].score - half[at],
+                        list[k].score + half[at]);
+            else
+                fputs(",,,", f.fp);
+            if (count)
+                fprintf(f.fp, ",%lld\n", (long long)count[at]);
+            else
+                fputs(",\n", f.fp);
         }
         free(list);
     }
@@ -194,15 +226,25 @@ ss_code ss_scan_result_write(const char *dir, ss_scan_result *r, ss_error *err)
         snprintf(path, sizeof path, "%s/slash_sum.npy", dir);
         rc = ss_npy_write(path, SS_NPY_F64, 3, shape, r->slash_sum, err);
     }
+    if (!rc && r->slash_sumsq) {
+        snprintf(path, sizeof path, "%s/slash_sumsq.npy", dir);
+        rc = ss_npy_write(path, SS_NPY_F64, 3, shape, r->slash_sumsq, err);
+    }
     if (!rc) {
         snprintf(path, sizeof path, "%s/slash_count.npy", dir);
         rc = ss_npy_write(path, SS_NPY_I64, 3, shape, r->slash_count, err);
     }
+    double *sd = NULL, *half = NULL;
+    if (!rc)
+        rc = ss_scan_result_spread(r, &sd, &half, err);
     if (!rc) {
         const ss_sdh_regime regimes[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
         snprintf(path, sizeof path, "%s/sdh.csv", dir);
-        rc = ss_sdh_csv_write(path, avg, r->n_layer, r->n_head, r->n, regimes, 2, err);
+        rc = ss_sdh_csv_write(path, avg, sd, half, r->slash_count, r->n_layer, r->n_head, r->n,
+                              regimes, 2, err);
     }
+    free(sd);
+    free(half);
     free(avg);
     if (!rc && r->n_maps > 0)
         rc = write_maps(dir, r, err);
@@ -333,6 +375,16 @@ ss_code ss_scan_result_read(const char *dir, ss_scan_result *r, ss_error *err)
     }
     r->slash_sum = sum;
     r->slash_count = count;
+    /* optional: folders written before sums of squares were kept have none */
+    char sq[PATH_CAP];
+    snprintf(sq, sizeof sq, "%s/slash_sumsq.npy", dir);
+    void *sumsq = NULL;
+    if (access(sq, F_OK) == 0 &&
+        (rc = read_array(dir, "slash_sumsq.npy", SS_NPY_F64, 3, shape, &sumsq, err))) {
+        ss_scan_result_free(r);
+        return rc;
+    }
+    r->slash_sumsq = sumsq;
     if (cJSON_IsObject(maps))
         rc = read_map_heads(file, maps, r, err);
     if (!rc && r->n_maps > 0) {

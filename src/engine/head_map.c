@@ -7,15 +7,16 @@ typedef struct {
     float *map;
 } capture;
 
-static void copy_block(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                       int64_t ld)
+static ss_code copy_block(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                          int64_t ld)
 {
     capture *c = ctx;
     if (layer != c->layer || head != c->head)
-        return;
+        return SS_OK;
     for (int r = 0; r < nrows; r++)
         memcpy(c->map + (int64_t)(row0 + r) * c->n, p + r * ld,
                (size_t)(row0 + r + 1) * sizeof(float));
+    return SS_OK;
 }
 
 ss_code ss_head_map(const ss_model *m, const int32_t *ids, int n, int layer, int head,
