@@ -204,8 +204,16 @@ SS_API void ss_scan_get_dims(const ss_scan *s, ss_scan_dims *out);
 /* [L, H, N]: per-prompt means summed over prompts, and prompts counted. */
 SS_API const double *ss_scan_slash_sum(const ss_scan *s);
 SS_API const int64_t *ss_scan_slash_count(const ss_scan *s);
+/* [L, H, N]: squares of the per-prompt means summed (NULL for a folder
+ * written before slashscope kept them). */
+SS_API const double *ss_scan_slash_sumsq(const ss_scan *s);
 /* The average slash score into out [L, H, N] (NaN where nothing counted). */
 SS_API ss_code ss_scan_slash(const ss_scan *s, double *out, ss_error *err);
+/* Spread over prompts into sd and half [L, H, N] (either may be NULL): the
+ * sample standard deviation of the per-prompt scores and the half-width of
+ * the 95% Student-t interval of their mean; NaN where fewer than 2 prompts
+ * were counted (SPEC.md section 2). SS_ERR_MISSING without sums of squares. */
+SS_API ss_code ss_scan_spread(const ss_scan *s, double *sd, double *half, ss_error *err);
 /* scan.json as text (settings, model, prompt sources, counts); ss_free it. */
 SS_API char *ss_scan_meta_json(const ss_scan *s, ss_error *err);
 

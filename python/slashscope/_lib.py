@@ -110,6 +110,8 @@ _PROTOTYPES = {
     "ss_scan_slash_sum": (P(c_double), [c_void_p]),
     "ss_scan_slash_count": (P(c_int64), [c_void_p]),
     "ss_scan_slash": (c_int, [c_void_p, P(c_double), P(_Error)]),
+    "ss_scan_slash_sumsq": (P(c_double), [c_void_p]),
+    "ss_scan_spread": (c_int, [c_void_p, P(c_double), P(c_double), P(_Error)]),
     "ss_scan_meta_json": (c_void_p, [c_void_p, P(_Error)]),
     "ss_scan_save": (c_int, [c_void_p, c_char_p, P(_Error)]),
     "ss_scan_load": (c_int, [c_char_p, P(c_void_p), P(_Error)]),

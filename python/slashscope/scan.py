@@ -41,7 +41,7 @@ class Scan:
         lib.ss_scan_get_dims(handle, ctypes.byref(d))
         self.n_layers, self.n_heads, self.length = d.n_layers, d.n_heads, d.len
         self.skip, self.prompts = d.skip, d.prompts
-        self._slash = None
+        self._slash = self._sd = self._half = None
 
     def __del__(self):
         if getattr(self, "_h", None):
@@ -67,6 +67,40 @@ class Scan:
         """int64 [L, H, N]: prompts counted at each offset."""
         return view(lib.ss_scan_slash_count(self._h), self.shape, ctypes.c_int64, np.int64,
                     self)
+
+    @property
+    def sumsq(self):
+        """float64 [L, H, N]: squares of the per-prompt mean scores summed
+        (None for a folder written before slashscope kept them)."""
+        ptr = lib.ss_scan_slash_sumsq(self._h)
+        if not ptr:
+            return None
+        return view(ptr, self.shape, ctypes.c_double, np.float64, self)
+
+    def _spread(self):
+        if self._sd is None:
+            sd = np.empty(self.shape, dtype=np.float64)
+            half = np.empty(self.shape, dtype=np.float64)
+            err = _lib.new_error()
+            dp = ctypes.POINTER(ctypes.c_double)
+            check(lib.ss_scan_spread(self._h, sd.ctypes.data_as(dp), half.ctypes.data_as(dp),
+                                     ctypes.byref(err)), err)
+            sd.flags.writeable = half.flags.writeable = False
+            self._sd, self._half = sd, half
+        return self._sd, self._half
+
+    @property
+    def std(self):
+        """float64 [L, H, N]: standard deviation of the per-prompt scores
+        (sample, n - 1; NaN where fewer than 2 prompts were counted)."""
+        return self._spread()[0]
+
+    @property
+    def ci95(self):
+        """(low, high), each [L, H, N]: the 95% Student-t interval of the
+        average slash score over prompts (as sdh.csv's ci_low, ci_high)."""
+        sd, half = self._spread()
+        return self.slash - half, self.slash + half
 
     @property
     def slash(self):
@@ -108,12 +142,13 @@ class Scan:
               err)
 
     def to_pandas(self):
-        """One row per (layer, head, delta): slash, sum, count."""
+        """One row per (layer, head, delta): slash, std, sum, count."""
         pd = _pandas()
         L, H, N = self.shape
         l, h, d = np.meshgrid(np.arange(L), np.arange(H), np.arange(N), indexing="ij")
         return pd.DataFrame({"layer": l.ravel(), "head": h.ravel(), "delta": d.ravel(),
-                             "slash": self.slash.ravel(), "sum": self.sum.ravel(),
+                             "slash": self.slash.ravel(), "std": self.std.ravel(),
+                             "sum": self.sum.ravel(),
                              "count": self.count.ravel()})
 
 

@@ -11,6 +11,7 @@
 #include "analysis/merge.h"
 #include "analysis/scan.h"
 #include "analysis/sdh.h"
+#include "analysis/slash.h"
 #include "api/handles.h"
 #include "common/mem.h"
 #include "engine/forward.h"
@@ -91,6 +92,26 @@ const double *ss_scan_slash_sum(const ss_scan *s)
 const int64_t *ss_scan_slash_count(const ss_scan *s)
 {
     return s->r.slash_count;
+}
+
+const double *ss_scan_slash_sumsq(const ss_scan *s)
+{
+    return s->r.slash_sumsq;
+}
+
+ss_code ss_scan_spread(const ss_scan *s, double *sd, double *half, ss_error *err)
+{
+    if (!s->r.slash_sumsq)
+        return ss_fail(err, SS_ERR_MISSING, "%s has no sums of squares (slash_sumsq.npy): it was "
+                       "written by an older slashscope; rerun the scan for its spread", s->name);
+    size_t n = (size_t)s->r.n_layer * s->r.n_head * s->r.n;
+    double *tmp = sd ? NULL : ss_calloc(n, sizeof *tmp, "standard deviations", err);
+    if (!sd && !tmp)
+        return SS_ERR_NOMEM;
+    ss_slash_spread(s->r.slash_sum, s->r.slash_sumsq, s->r.slash_count, (int64_t)n,
+                    sd ? sd : tmp, half);
+    free(tmp);
+    return SS_OK;
 }
 
 ss_code ss_scan_slash(const ss_scan *s, double *out, ss_error *err)

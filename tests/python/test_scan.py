@@ -10,7 +10,7 @@ import pytest
 
 from conftest import MODEL, PROMPTS_IDS, PROMPTS_JSONL, cli
 
-ARRAYS = ("slash_sum", "slash_count", "slash")
+ARRAYS = ("slash_sum", "slash_sumsq", "slash_count", "slash")
 
 
 def cli_scan(out, *source):
@@ -21,6 +21,7 @@ def cli_scan(out, *source):
 def assert_same_as_folder(r, d):
     """The Scan's arrays are the folder's arrays, bit for bit."""
     assert r.sum.tobytes() == np.load(d / "slash_sum.npy").tobytes()
+    assert r.sumsq.tobytes() == np.load(d / "slash_sumsq.npy").tobytes()
     assert r.count.tobytes() == np.load(d / "slash_count.npy").tobytes()
     assert r.slash.tobytes() == np.load(d / "slash.npy").tobytes()
 
@@ -196,3 +197,39 @@ def test_bad_scan_arguments(ss, model, tmp_path):
     with pytest.raises(ss.Error) as e:
         ss.load_scan(tmp_path)
     assert str(tmp_path) in str(e.value)
+
+
+def test_spread_over_prompts(ss, model, tmp_path):
+    """std and the 95% interval against per-prompt scores computed one
+    prompt at a time, and against the program's sdh.csv."""
+    lines = PROMPTS_IDS.read_text().splitlines()[:4]
+    kw = dict(length=64, threads=2, progress=False)
+    single = []
+    for k, line in enumerate(lines):
+        (tmp_path / ("p%d.ids" % k)).write_text(line + "\n")
+        single.append(ss.scan(model, ids=tmp_path / ("p%d.ids" % k), **kw))
+    (tmp_path / "all.ids").write_text("\n".join(lines) + "\n")
+    r = ss.scan(model, ids=tmp_path / "all.ids", **kw)
+    per_prompt = np.stack([s.sum for s in single])       # each: one prompt's own scores
+    assert np.all(np.stack([s.count for s in single]) <= 1)
+    want = np.std(per_prompt, axis=0, ddof=1)
+    ok = r.count == 4
+    assert ok.sum() > 100
+    np.testing.assert_allclose(r.std[ok], want[ok], rtol=1e-8, atol=1e-12)
+    from math import sqrt
+    t975_3 = 3.182446305284263  # Student t, 3 degrees of freedom, 0.975 quantile
+    lo, hi = r.ci95
+    np.testing.assert_allclose((hi - lo)[ok] / 2, t975_3 * want[ok] / sqrt(4), rtol=1e-8,
+                               atol=1e-12)
+    assert np.all(np.isnan(single[0].std[single[0].count == 1]))  # one prompt: no spread
+    # the program's sdh.csv shows the same numbers
+    d = cli_scan(tmp_path / "cli", "--ids-file", tmp_path / "all.ids", "--len", 64)
+    with open(d / "sdh.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert rows
+    for x in rows:
+        i = (int(x["layer"]), int(x["head"]), int(x["delta"]))
+        assert float(x["std"]) == r.std[i] and float(x["ci_low"]) == lo[i], x
+    # a merge keeps the spread exact: the sums of squares add
+    m = ss.merge(single)
+    np.testing.assert_allclose(m.std[ok], r.std[ok], rtol=1e-9, atol=1e-12)
