@@ -240,26 +240,3 @@ ss_code ss_scan_merge_results(const ss_scan_result *in, const char *const *names
         ss_scan_result_free(out);
     return rc;
 }
-
-ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int *maps_dropped,
-                      ss_error *err)
-{
-    if (n < 2)
-        return ss_fail(err, SS_ERR_USAGE, "merge needs at least two scan folders");
-    ss_scan_result *in = ss_calloc((size_t)n, sizeof *in, "scans", err);
-    if (!in)
-        return SS_ERR_NOMEM;
-    ss_code rc = SS_OK;
-    for (int a = 0; a < n && !rc; a++)
-        rc = ss_scan_result_read(dirs[a], &in[a], err);
-    ss_scan_result out = {0};
-    if (!rc)
-        rc = ss_scan_merge_results(in, dirs, n, &out, maps_dropped, err);
-    if (!rc)
-        rc = ss_scan_result_write(out_dir, &out, err);
-    ss_scan_result_free(&out);
-    for (int a = 0; a < n; a++)
-        ss_scan_result_free(&in[a]);
-    free(in);
-    return rc;
-}

@@ -11,11 +11,9 @@
  * RoPE schedules, lengths or skips, and two inputs that share a prompt
  * source (same SHA-256: the same prompts counted twice). Maps are merged
  * for the heads every input has at the same map size; *maps_dropped (may
- * be NULL) gets how many input maps had to be left out. */
-ss_code ss_scan_merge(const char *const *dirs, int n_dirs, const char *out_dir,
-                      int *maps_dropped, ss_error *err);
-/* The same in memory: names[a] labels in[a] in messages and becomes the
- * merged scan.json's "merged_from" entry; *out is the caller's to free. */
+ * be NULL) gets how many input maps had to be left out. names[a] labels
+ * in[a] in messages and becomes the merged scan.json's "merged_from" entry;
+ * *out is the caller's to free. Folders: ss_scan_merge (report/scan_folder.h). */
 ss_code ss_scan_merge_results(const ss_scan_result *in, const char *const *names, int n,
                               ss_scan_result *out, int *maps_dropped, ss_error *err);
 

@@ -15,6 +15,7 @@
 #include "api/handles.h"
 #include "common/mem.h"
 #include "engine/forward.h"
+#include "report/scan_folder.h"
 
 ss_scan_params ss_scan_defaults(void)
 {

@@ -8,10 +8,11 @@
 #include "analysis/scan.h"
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
-#include "cli/prompt_flags.h"
 #include "cli/model_run.h"
+#include "cli/prompt_flags.h"
 #include "cli/sdh_print.h"
 #include "common/mem.h"
+#include "report/scan_folder.h"
 #include "tokenizer/tokenizer.h"
 
 static const char usage[] =
