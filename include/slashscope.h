@@ -253,6 +253,49 @@ SS_API ss_code ss_scan_compare(const ss_scan *id, const ss_scan *ood, double kap
                                int d_max, ss_compare_entry **rows, int *n_rows,
                                ss_five_numbers *summary, ss_error *err);
 
+/* ---- explaining analyses: rank (SPEC.md section 3), ... ----
+ * Their results are ss_result handles: named arrays (C order, owned by the
+ * result) and a JSON record of the settings and scalars. */
+
+typedef struct ss_result ss_result;
+
+typedef enum { SS_ARRAY_F64, SS_ARRAY_I64 } ss_array_type;
+
+typedef struct {
+    const char *name;
+    ss_array_type type;
+    int ndim;
+    int64_t shape[4];
+    const void *data;
+} ss_array;
+
+SS_API const char *ss_result_kind(const ss_result *r); /* "rank", ... */
+SS_API int ss_result_n_arrays(const ss_result *r);
+/* Array i (0 <= i < ss_result_n_arrays); NULL out of range. */
+SS_API const ss_array *ss_result_array(const ss_result *r, int i);
+/* The array called name, or NULL. */
+SS_API const ss_array *ss_result_find(const ss_result *r, const char *name);
+/* Settings and scalars as JSON text (ss_free it). */
+SS_API char *ss_result_json(const ss_result *r, ss_error *err);
+SS_API void ss_result_free(ss_result *r);
+
+/* How a prompt pass runs (rank, freq): RoPE ablation, progress/stop. */
+typedef struct {
+    ss_run_opts run;
+    int threads;            /* > 0: ss_set_threads(threads) first */
+    ss_progress_fn progress;
+    void *progress_user;
+} ss_pass_params;
+
+/* Low rank of pre-PE queries, keys, hidden states and weights over every
+ * prompt of src: r_l spectra and R_tau for tau[0..n_tau) (at most 8; the
+ * program's `rank` uses 0.95 first). Arrays: q_r [L,H,d_head], q_R
+ * [L,H,n_tau], k_r/k_R per KV head, h_r [L,d_model], h_R [L,n_tau],
+ * wq_r/wq_R, wk_r/wk_R (weights), q_norm_mean/q_norm_rv [L,H],
+ * k_norm_mean/k_norm_rv [L,H_kv] (Figure 14). */
+SS_API ss_code ss_run_rank(const ss_model *m, ss_source *src, const double *tau, int n_tau,
+                           const ss_pass_params *p, ss_result **out, ss_error *err);
+
 #ifdef __cplusplus
 }
 #endif

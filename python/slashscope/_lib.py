@@ -71,6 +71,16 @@ class FiveNumbers(ctypes.Structure):
     _fields_ = [("n", c_int)] + [(n, c_double) for n in ("min", "q1", "median", "q3", "max")]
 
 
+class Array(ctypes.Structure):
+    _fields_ = [("name", c_char_p), ("type", c_int), ("ndim", c_int),
+                ("shape", c_int64 * 4), ("data", c_void_p)]
+
+
+class PassParams(ctypes.Structure):
+    _fields_ = [("run", RunOpts), ("threads", c_int), ("progress", PROGRESS_FN),
+                ("progress_user", c_void_p)]
+
+
 PROMPTS_TEXT, PROMPTS_IDS, PROMPTS_OOD, PROMPTS_REPEAT = range(4)
 SS_STOP = 10
 
@@ -120,6 +130,13 @@ _PROTOTYPES = {
                             P(_Error)]),
     "ss_scan_compare": (c_int, [c_void_p, c_void_p, c_double, c_int, c_int,
                                 P(P(CompareEntry)), P(c_int), P(FiveNumbers), P(_Error)]),
+    "ss_result_kind": (c_char_p, [c_void_p]),
+    "ss_result_n_arrays": (c_int, [c_void_p]),
+    "ss_result_array": (P(Array), [c_void_p, c_int]),
+    "ss_result_json": (c_void_p, [c_void_p, P(_Error)]),
+    "ss_result_free": (None, [c_void_p]),
+    "ss_run_rank": (c_int, [c_void_p, c_void_p, P(c_double), c_int, P(PassParams), P(c_void_p),
+                            P(_Error)]),
 }
 
 

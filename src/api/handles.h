@@ -5,6 +5,9 @@
 #ifndef SS_API_HANDLES_H
 #define SS_API_HANDLES_H
 
+#include <cjson/cJSON.h>
+
+#include "analysis/analysis.h"
 #include "analysis/prompts.h"
 #include "analysis/scan_result.h"
 #include "model/model.h"
@@ -25,6 +28,31 @@ struct ss_scan {
 /* The model's RoPE schedule with o's ablations applied (p-RoPE first, then
  * the removed frequencies, as the program's flags). o may be NULL. */
 ss_code ss_api_rope(const ss_model *m, const ss_run_opts *o, ss_rope *rope, ss_error *err);
+
+/* A generic result: named arrays into `owned`, released by `release`. */
+#define SS_RESULT_MAX_ARRAYS 32
+struct ss_result {
+    const char *kind;
+    int n;
+    ss_array arrays[SS_RESULT_MAX_ARRAYS];
+    cJSON *meta;
+    void *owned;
+    void (*release)(void *owned);
+};
+
+/* An empty result of `kind` owning `owned` (released with release, also
+ * on failure); NULL when out of memory. */
+ss_result *ss_api_result_new(const char *kind, void *owned, void (*release)(void *),
+                             ss_error *err);
+/* Appends an f64 array (shape of ndim dims) viewing data. */
+void ss_api_result_add(ss_result *r, const char *name, const double *data, int ndim,
+                       int64_t d0, int64_t d1, int64_t d2);
+
+/* One pass of analyses an[0..n) over every prompt of src (read once) with
+ * p's RoPE ablation, threads, progress and stop; SS_STOP when stopped,
+ * SS_ERR_VALUE when the source gave no prompt. what names the pass. */
+ss_code ss_api_pass(const ss_model *m, ss_source *src, ss_analysis *const *an, int n,
+                    const ss_pass_params *p, const char *what, ss_error *err);
 
 /* A new scan handle taking over *r (zeroed afterwards). */
 ss_code ss_api_scan_wrap(ss_scan_result *r, const char *name, ss_scan **out, ss_error *err);
