@@ -296,6 +296,36 @@ typedef struct {
 SS_API ss_code ss_run_rank(const ss_model *m, ss_source *src, const double *tau, int n_tau,
                            const ss_pass_params *p, ss_result **out, ss_error *err);
 
+/* RoPE frequencies of chosen heads (SPEC.md section 5: InP, band
+ * ablations, active frequencies, the frequency condition, alignment,
+ * frequency usage). Zero-initialised fields mean the program's defaults
+ * after ss_freq_defaults(). */
+typedef struct {
+    const int *heads;    /* [2 * n_heads]: layer, head pairs; NULL: every head */
+    int n_heads;
+    int row;             /* InP query row; -1: min(100, len - 1) */
+    int skip;            /* slash-score skip (4) */
+    int inp_rows;        /* query rows behind the mean |InP| (64) */
+    int max_delta;       /* alignment offsets 0..max_delta (4) */
+    double active_frac;  /* active: mean |InP| above this share of the largest (0.1) */
+    int bands;           /* non-zero: the high / medium / low band ablations (1) */
+    const int *remove;   /* a custom ablation: 1-based frequencies, or NULL */
+    int n_remove;
+} ss_freq_params;
+
+SS_API ss_freq_params ss_freq_defaults(void);
+
+/* Arrays (S chosen heads, V = 1 + ablations, F frequencies, n the prompt
+ * length): heads [S,2] (i64); scores [S,V,n] (variant 0 unablated);
+ * inp [S,row+1,F]; inp_mean_abs, inp_share [S,F]; active [S,F] (i64 0/1);
+ * n_active [S] (i64); cond_ok [S] (i64) and cond_C1, cond_C2, cond_eps_fn,
+ * cond_L_min, cond_peak_gap [S], cond_peak_x [S] (i64); curve [S,n+1];
+ * cs_pairs [S,D] (i64), cs_mean, cs_min, cs_max, cs_logit_mean,
+ * cs_bound_mean [S,D]; usage_q [L,H,F], usage_k [L,H_kv,F], usage_layer_q,
+ * usage_layer_k [L,F]. The JSON names the variants and their removed l. */
+SS_API ss_code ss_run_freq(const ss_model *m, ss_source *src, const ss_freq_params *f,
+                           const ss_pass_params *p, ss_result **out, ss_error *err);
+
 #ifdef __cplusplus
 }
 #endif

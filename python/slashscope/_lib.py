@@ -81,6 +81,12 @@ class PassParams(ctypes.Structure):
                 ("progress_user", c_void_p)]
 
 
+class FreqParams(ctypes.Structure):
+    _fields_ = [("heads", P(c_int)), ("n_heads", c_int), ("row", c_int), ("skip", c_int),
+                ("inp_rows", c_int), ("max_delta", c_int), ("active_frac", c_double),
+                ("bands", c_int), ("remove", P(c_int)), ("n_remove", c_int)]
+
+
 PROMPTS_TEXT, PROMPTS_IDS, PROMPTS_OOD, PROMPTS_REPEAT = range(4)
 SS_STOP = 10
 
@@ -136,6 +142,9 @@ _PROTOTYPES = {
     "ss_result_json": (c_void_p, [c_void_p, P(_Error)]),
     "ss_result_free": (None, [c_void_p]),
     "ss_run_rank": (c_int, [c_void_p, c_void_p, P(c_double), c_int, P(PassParams), P(c_void_p),
+                            P(_Error)]),
+    "ss_freq_defaults": (FreqParams, []),
+    "ss_run_freq": (c_int, [c_void_p, c_void_p, P(FreqParams), P(PassParams), P(c_void_p),
                             P(_Error)]),
 }
 

@@ -44,9 +44,11 @@ struct ss_result {
  * on failure); NULL when out of memory. */
 ss_result *ss_api_result_new(const char *kind, void *owned, void (*release)(void *),
                              ss_error *err);
-/* Appends an f64 array (shape of ndim dims) viewing data. */
+/* Appends an f64 / i64 array (shape of ndim dims) viewing data. */
 void ss_api_result_add(ss_result *r, const char *name, const double *data, int ndim,
                        int64_t d0, int64_t d1, int64_t d2);
+void ss_api_result_add_i64(ss_result *r, const char *name, const int64_t *data, int ndim,
+                           int64_t d0, int64_t d1, int64_t d2);
 
 /* One pass of analyses an[0..n) over every prompt of src (read once) with
  * p's RoPE ablation, threads, progress and stop; SS_STOP when stopped,

@@ -26,16 +26,28 @@ ss_result *ss_api_result_new(const char *kind, void *owned, void (*release)(void
     return r;
 }
 
-void ss_api_result_add(ss_result *r, const char *name, const double *data, int ndim,
-                       int64_t d0, int64_t d1, int64_t d2)
+static void add(ss_result *r, const char *name, ss_array_type type, const void *data, int ndim,
+                int64_t d0, int64_t d1, int64_t d2)
 {
     if (r->n == SS_RESULT_MAX_ARRAYS) /* a programming error: the kinds add a fixed few */
         abort();
     ss_array *a = &r->arrays[r->n++];
-    *a = (ss_array){.name = name, .type = SS_ARRAY_F64, .ndim = ndim, .data = data};
+    *a = (ss_array){.name = name, .type = type, .ndim = ndim, .data = data};
     int64_t d[3] = {d0, d1, d2};
     for (int i = 0; i < ndim; i++)
         a->shape[i] = d[i];
+}
+
+void ss_api_result_add(ss_result *r, const char *name, const double *data, int ndim,
+                       int64_t d0, int64_t d1, int64_t d2)
+{
+    add(r, name, SS_ARRAY_F64, data, ndim, d0, d1, d2);
+}
+
+void ss_api_result_add_i64(ss_result *r, const char *name, const int64_t *data, int ndim,
+                           int64_t d0, int64_t d1, int64_t d2)
+{
+    add(r, name, SS_ARRAY_I64, data, ndim, d0, d1, d2);
 }
 
 const char *ss_result_kind(const ss_result *r)
