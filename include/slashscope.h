@@ -326,6 +326,50 @@ SS_API ss_freq_params ss_freq_defaults(void);
 SS_API ss_code ss_run_freq(const ss_model *m, ss_source *src, const ss_freq_params *f,
                            const ss_pass_params *p, ss_result **out, ss_error *err);
 
+/* Layer 0 over the whole vocabulary (SPEC.md section 4; token t at
+ * position t), the cone analysis. */
+typedef struct {
+    double tau;            /* R~_tau and R_tau (0.95) */
+    int max_delta;         /* alignment offsets 0..max_delta (4) */
+    uint64_t seed;         /* the random baseline direction (0) */
+    int chunk;             /* tokens per forward chunk (0: 2048) */
+    const int *heads;      /* layer-0 query heads for the alignment; NULL: all */
+    int n_heads;
+} ss_cone_params;
+
+SS_API ss_cone_params ss_cone_defaults(void);
+
+/* Arrays: q [H, 10] per layer-0 query head and k [H_kv, 10] per KV head,
+ * columns r1_tilde, R_tilde, r1, R, dominant_l (1-based), dominant_share,
+ * rv_dominant, proj_norm_mean, bias_norm, sigma1 (the JSON's "columns");
+ * heads [n] (i64), cs_pairs [n, D] (i64), cs_mean, cs_min, cs_max,
+ * cs_logit_mean, cs_bound_mean [n, D]; the JSON has rv_random. */
+SS_API ss_code ss_run_cone(const ss_model *m, const ss_cone_params *c, ss_result **out,
+                           ss_error *err);
+
+/* The theory lab (the paper's section 5, Algorithm 1): meanings and
+ * defaults as `slashscope theory` (ss_theory_defaults). */
+typedef struct {
+    int n_in, features, d_x, d_c, delta; /* d_x 0: features rounded up to even */
+    const char *freqs;     /* "high", "low", "standard" or a file (one frequency per line) */
+    double base, p_rope;   /* standard's base; p-RoPE fraction (1: plain RoPE) */
+    double eta1, eta2;
+    int tau1, tau2, batch;
+    uint64_t seed;
+    double kappa;          /* slash-dominant when mean S1[i][i-delta] >= kappa */
+    double L;              /* judge Assumption 5.1 against this L (<= 0: no verdict) */
+    int eval_prompts;
+} ss_theory_params;
+
+SS_API ss_theory_params ss_theory_defaults(void);
+
+/* Arrays: theta [F_c + F_s]; trajectory [tau1 + tau2 + 1, 6] (step, stage,
+ * loss, s1_mean, s1_min, s2_match); S1 [N, N] (final layer-1 attention);
+ * ood [6, 5] (loss, mse, sq_target, rel_mse, s2_match per case, names in
+ * the JSON). The JSON: slash_step, slash_dominant, loss_converged, the
+ * frequency condition and verdicts. */
+SS_API ss_code ss_run_theory(const ss_theory_params *p, ss_result **out, ss_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@ the numbers are those of the `slashscope` program, bit for bit.
 docs/python.md walks through the paper's study."""
 from ._lib import Error, lib as _clib
 from .model import Model
+from .cone import Cone, Theory, cone, theory
 from .freq import Freq, freq
 from .rank import Rank, rank
 from .result import Result
@@ -24,4 +25,5 @@ def set_threads(n):
 
 
 __all__ = ["Error", "Model", "Scan", "Comparison", "Result", "Rank", "scan", "load_scan", "merge",
-           "compare", "rank", "freq", "Freq", "set_threads", "__version__"]
+           "compare", "rank", "freq", "Freq", "cone", "Cone", "theory", "Theory",
+           "set_threads", "__version__"]

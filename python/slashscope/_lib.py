@@ -87,6 +87,19 @@ class FreqParams(ctypes.Structure):
                 ("bands", c_int), ("remove", P(c_int)), ("n_remove", c_int)]
 
 
+class ConeParams(ctypes.Structure):
+    _fields_ = [("tau", c_double), ("max_delta", c_int), ("seed", ctypes.c_uint64),
+                ("chunk", c_int), ("heads", P(c_int)), ("n_heads", c_int)]
+
+
+class TheoryParams(ctypes.Structure):
+    _fields_ = [("n_in", c_int), ("features", c_int), ("d_x", c_int), ("d_c", c_int),
+                ("delta", c_int), ("freqs", c_char_p), ("base", c_double), ("p_rope", c_double),
+                ("eta1", c_double), ("eta2", c_double), ("tau1", c_int), ("tau2", c_int),
+                ("batch", c_int), ("seed", ctypes.c_uint64), ("kappa", c_double),
+                ("L", c_double), ("eval_prompts", c_int)]
+
+
 PROMPTS_TEXT, PROMPTS_IDS, PROMPTS_OOD, PROMPTS_REPEAT = range(4)
 SS_STOP = 10
 
@@ -146,6 +159,10 @@ _PROTOTYPES = {
     "ss_freq_defaults": (FreqParams, []),
     "ss_run_freq": (c_int, [c_void_p, c_void_p, P(FreqParams), P(PassParams), P(c_void_p),
                             P(_Error)]),
+    "ss_cone_defaults": (ConeParams, []),
+    "ss_run_cone": (c_int, [c_void_p, P(ConeParams), P(c_void_p), P(_Error)]),
+    "ss_theory_defaults": (TheoryParams, []),
+    "ss_run_theory": (c_int, [P(TheoryParams), P(c_void_p), P(_Error)]),
 }
 
 
