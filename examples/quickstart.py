@@ -59,7 +59,30 @@ late = [row for row in cmp.rows if row[0] > 0]
 print("  without layer 0 (content-driven there): median %.2f"
       % np.median([row[5] for row in late if np.isfinite(row[5])]))
 
-# 5. Results are the program's scan folders: save, reload, merge shards exactly.
+# 5. Takeaway 2: the SDHs' pre-RoPE keys are nearly rank one (SPEC.md section 3).
+k = ss.rank(m, r_id, ood=4, length=N, progress=False)  # heads = the SDHs of r_id
+print("r1(K): %.3f over the SDHs, %.3f over all heads; r1(H) %.3f"
+      % (k.summary["listed"]["r1_K"], k.summary["all"]["r1_K"], k.summary["all"]["r1_H"]))
+
+# 6. Takeaway 3: the embedding cone, layer 0 over the whole vocabulary.
+cone = ss.cone(m)
+share = cone.q[:, cone.columns.index("dominant_share")]
+print("layer 0: the dominant direction of W_Q holds %.2f..%.2f of each token's energy"
+      % (share.min(), share.max()))
+
+# 7. Takeaway 4: which RoPE frequencies make the slash (band ablations, Figure 16).
+f = ss.freq(m, [(3, 6), (1, 3)], ood=4, length=N, progress=False)
+for s, (layer, head) in enumerate(f.heads):
+    kept = ["%s %.2f" % (v, f.ratio(v)[s, 1]) for v in f.variants[1:]]
+    print("L%dH%d at delta 1, score kept without each band: %s" % (layer, head, ", ".join(kept)))
+
+# 8. Theorem 5.3 in the theory lab: high frequencies make layer 1 slash-dominant, low never.
+for freqs in ("high", "low"):
+    t = ss.theory(freqs=freqs, tau1=40, tau2=40, batch=256, eval_prompts=128)
+    print("theory lab, %s frequencies: slash-dominant %s (step %d)"
+          % (freqs, t.slash_dominant, t.meta["slash_step"]))
+
+# 9. Results are the program's scan folders: save, reload, merge shards exactly.
 r_id.save(out / "scan-id")
 r_ood.save(out / "scan-ood")
 again = ss.load_scan(out / "scan-id")

@@ -46,6 +46,8 @@ def test_quickstart_runs(tmp_path):
     out = p.stdout
     assert "slash-dominant (head, offset) pairs at kappa 0.1" in out
     assert "OOD / text score ratio over" in out and "merged OOD scans: 32 prompts" in out
+    assert "theory lab, high frequencies: slash-dominant True" in out
+    assert "theory lab, low frequencies: slash-dominant False" in out
     for d in ("scan-id", "scan-ood"):
         assert (tmp_path / d / "slash_sum.npy").is_file()
 
@@ -66,3 +68,17 @@ def test_to_pandas(ss, model):
     row = df[(df.layer == 1) & (df.head == 3) & (df.delta == 1)].iloc[0]
     assert row.slash == r.slash[1, 3, 1] and row["count"] == r.count[1, 3, 1]
     assert len(c.to_pandas()) == len(c) and np.all(c.to_pandas().ratio == 1.0)
+
+
+def test_the_walkthrough_in_docs_python_md_runs(tmp_path):
+    """docs/python.md's code block, as written (with ../shared pointing at
+    the shared data), runs without an error."""
+    text = (ROOT / "docs" / "python.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "ss.rank(" in code and "ss.freq(" in code and "ss.theory(" in code
+    code = code.replace("../shared", str(SHARED))
+    prelude = "import sys; sys.path.insert(0, %r)\n" % str(ROOT / "python")
+    p = subprocess.run([sys.executable, "-c", prelude + code], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "scan-id" / "scan.json").is_file()
