@@ -2,13 +2,11 @@
 paper's Figures 15-17 and Table 5, Barbero et al. Figures 3-4)."""
 import ctypes
 
-import numpy as np
-
-from . import _lib
 from ._arrays import as_int
 from ._lib import Error, lib
 from .model import Model
-from .rank import pass_params, run_pass
+from ._run import run_pass
+from .rank import pass_params
 from .result import Result, head_list
 from .scan import _spec
 
@@ -63,6 +61,6 @@ def freq(model, heads=None, prompts=None, ids=None, ood=None, repeat=None, lengt
     spec, temp = _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk,
                        tokenizer, vocab, bos, allow_long)
     p, keep_p = pass_params(threads, rope_remove, p_rope, allow_long)
-    h = run_pass(model, lib.ss_run_freq, (spec, temp, p), "freq", progress, ctypes.byref(f))
+    h = run_pass(model, lib.ss_run_freq, spec, temp, p, "freq", progress, ctypes.byref(f))
     del keep, keep_p
     return Freq(h)

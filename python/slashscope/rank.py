@@ -5,8 +5,8 @@ import ctypes
 import numpy as np
 
 from . import _lib
-from ._lib import Error, check, lib
-from ._run import run_long
+from ._lib import Error, lib
+from ._run import run_pass
 from .model import Model, run_opts
 from .result import Result, column_means, head_list
 from .scan import _pandas, _spec
@@ -82,36 +82,6 @@ def pass_params(threads, rope_remove, p_rope, allow_long):
     return p, keep
 
 
-def run_pass(model, c_fn, spec_args, what, progress, *args):
-    """Opens the prompt source of spec_args, runs c_fn(model, src, *args,
-    params, out, err) in a worker thread; returns the result handle."""
-    spec, temp, p = spec_args
-    import os
-    try:
-        err = _lib.new_error()
-        src = ctypes.c_void_p()
-        check(lib.ss_source_open(model._handle(), ctypes.byref(spec), ctypes.byref(src),
-                                 ctypes.byref(err)), err)
-        try:
-            out = ctypes.c_void_p()
-
-            def call(cb):
-                p.progress = cb
-                return c_fn(model._handle(), src, *args, ctypes.byref(p), ctypes.byref(out),
-                            ctypes.byref(err))
-
-            rc = run_long(call, progress, what, "prompts")
-            if rc == _lib.SS_STOP:
-                raise KeyboardInterrupt
-            check(rc, err)
-            return out
-        finally:
-            lib.ss_source_close(src)
-    finally:
-        if temp:
-            os.unlink(temp)
-
-
 def rank(model, heads=None, prompts=None, ids=None, ood=None, repeat=None, length=None,
          tau=0.95, seed=0, count=None, field=None, chunk=False, tokenizer=None, vocab=None,
          bos=False, threads=None, progress=True, rope_remove=None, p_rope=None,
@@ -130,6 +100,6 @@ def rank(model, heads=None, prompts=None, ids=None, ood=None, repeat=None, lengt
     spec, temp = _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk,
                        tokenizer, vocab, bos, allow_long)
     p, keep = pass_params(threads, rope_remove, p_rope, allow_long)
-    h = run_pass(model, lib.ss_run_rank, (spec, temp, p), "rank", progress, tau_arr, len(taus))
+    h = run_pass(model, lib.ss_run_rank, spec, temp, p, "rank", progress, tau_arr, len(taus))
     del keep
     return Rank(h, listed, model.n_heads, model.n_kv_heads)

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _lib
 from ._arrays import view
-from ._lib import Error, check, lib
+from ._lib import Error, lib
 
 _TYPES = {0: (ctypes.c_double, np.float64), 1: (ctypes.c_int64, np.int64)}
 

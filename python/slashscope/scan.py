@@ -10,7 +10,7 @@ import numpy as np
 from . import _lib
 from ._arrays import as_ids, as_int, view
 from ._lib import Error, check, lib
-from ._run import run_long
+from ._run import run_pass
 from .model import Model, run_opts
 
 
@@ -233,36 +233,14 @@ def scan(model, prompts=None, ids=None, ood=None, repeat=None, length=None, skip
         raise Error("scan: model must be an ss.Model, got %s" % type(model).__name__)
     spec, temp = _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk,
                        tokenizer, vocab, bos, allow_long)
-    try:
-        err = _lib.new_error()
-        src = ctypes.c_void_p()
-        check(lib.ss_source_open(model._handle(), ctypes.byref(spec), ctypes.byref(src),
-                                 ctypes.byref(err)), err)
-        try:
-            p = lib.ss_scan_defaults()
-            p.skip = as_int(skip, "skip")
-            p.threads = as_int(threads, "threads") if threads is not None else 0
-            p.block_rows = as_int(block_rows, "block_rows") if block_rows is not None else 0
-            ro, keep = run_opts(rope_remove, p_rope, allow_long)
-            p.run = ro
-            out = ctypes.c_void_p()
-
-            def call(cb):
-                p.progress = cb
-                return lib.ss_run_scan(model._handle(), src, ctypes.byref(p), ctypes.byref(out),
-                                       ctypes.byref(err))
-
-            rc = run_long(call, progress, "scan", "prompts")
-            del keep
-            if rc == _lib.SS_STOP:
-                raise KeyboardInterrupt
-            check(rc, err)
-            return Scan(out)
-        finally:
-            lib.ss_source_close(src)
-    finally:
-        if temp:
-            os.unlink(temp)
+    p = lib.ss_scan_defaults()
+    p.skip = as_int(skip, "skip")
+    p.threads = as_int(threads, "threads") if threads is not None else 0
+    p.block_rows = as_int(block_rows, "block_rows") if block_rows is not None else 0
+    p.run, keep = run_opts(rope_remove, p_rope, allow_long)
+    h = run_pass(model, lib.ss_run_scan, spec, temp, p, "scan", progress)
+    del keep
+    return Scan(h)
 
 
 def load_scan(directory):

@@ -50,6 +50,11 @@ void ss_api_result_add(ss_result *r, const char *name, const double *data, int n
 void ss_api_result_add_i64(ss_result *r, const char *name, const int64_t *data, int ndim,
                            int64_t d0, int64_t d1, int64_t d2);
 
+/* What every run over a source does first: refuse a spent source (and mark
+ * this one spent), build the RoPE schedule of o, apply threads. */
+ss_code ss_api_pass_begin(const ss_model *m, ss_source *src, const ss_run_opts *o, int threads,
+                          ss_rope *rope, ss_error *err);
+
 /* One pass of analyses an[0..n) over every prompt of src (read once) with
  * p's RoPE ablation, threads, progress and stop; SS_STOP when stopped,
  * SS_ERR_VALUE when the source gave no prompt. what names the pass. */

@@ -22,22 +22,31 @@ static ss_code between(void *ctx, int64_t done, ss_error *err)
     return SS_OK;
 }
 
-ss_code ss_api_pass(const ss_model *m, ss_source *src, ss_analysis *const *an, int n,
-                    const ss_pass_params *p, const char *what, ss_error *err)
+ss_code ss_api_pass_begin(const ss_model *m, ss_source *src, const ss_run_opts *o, int threads,
+                          ss_rope *rope, ss_error *err)
 {
     if (src->used)
         return ss_fail(err, SS_ERR_USAGE, "this prompt source was read to its end by an earlier "
                        "run: open it again");
-    ss_rope rope;
-    ss_code rc = ss_api_rope(m, &p->run, &rope, err);
+    ss_code rc = ss_api_rope(m, o, rope, err);
     if (rc)
         return rc;
-    if (p->threads > 0)
-        ss_set_threads(p->threads);
+    if (threads > 0)
+        ss_set_threads(threads);
+    src->used = 1;
+    return SS_OK;
+}
+
+ss_code ss_api_pass(const ss_model *m, ss_source *src, ss_analysis *const *an, int n,
+                    const ss_pass_params *p, const char *what, ss_error *err)
+{
+    ss_rope rope;
+    ss_code rc = ss_api_pass_begin(m, src, &p->run, p->threads, &rope, err);
+    if (rc)
+        return rc;
     between_ctx b = {.p = p, .total = src->opts.count > 0 ? src->opts.count
                                                          : ss_prompts_total_records(src->prompts)};
     ss_prompt_source ps = {0};
-    src->used = 1;
     if ((rc = ss_prompt_source_prompts(&ps, src->prompts, src->opts.len, b.total, err)))
         return rc;
     ss_analysis_opts o = {.rope = &rope, .allow_long = p->run.allow_long,
