@@ -111,12 +111,7 @@ static ss_code layout(theory_owned *o, ss_result *r, ss_error *err)
     cJSON_AddNumberToObject(m, "sem_alpha", x->sem_alpha);
     cJSON_AddBoolToObject(m, "sem_pass", x->sem_pass);
     cJSON_AddNumberToObject(m, "cone_pass", x->cone_pass);
-    cJSON *cond = cJSON_AddObjectToObject(m, "cone_condition");
-    cJSON_AddNumberToObject(cond, "C1", x->cone.C1);
-    cJSON_AddNumberToObject(cond, "C2", x->cone.C2);
-    cJSON_AddNumberToObject(cond, "eps_fn", x->cone.eps_fn);
-    cJSON_AddNumberToObject(cond, "L_min", x->cone.L_min);
-    cJSON_AddNumberToObject(cond, "peak_gap", x->cone.peak_gap);
+    cJSON_AddItemToObject(m, "cone_condition", ss_lab_condition_json(&x->cone));
     cJSON_AddNumberToObject(m, "seconds", x->train.seconds);
     return SS_OK;
 }
