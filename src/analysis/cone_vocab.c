@@ -11,7 +11,6 @@
 #include "analysis/rank_obs.h"
 #include "common/mem.h"
 #include "engine/forward.h"
-#include "io/dequant.h"
 
 void ss_gaussian_vector(uint64_t seed, double *v, int d)
 {
@@ -20,10 +19,11 @@ void ss_gaussian_vector(uint64_t seed, double *v, int d)
         /* Box-Muller from two uniforms in (0, 1] (53-bit) */
         double u1 = ((ss_splitmix64_next(&s) >> 11) + 1.0) / 9007199254740992.0;
         double u2 = ((ss_splitmix64_next(&s) >> 11) + 1.0) / 9007199254740992.0;
-        double r = sqrt(-2.0 * log(u1));
-        v[i] = r * cos(2 * M_PI * u2);
+        double z0, z1;
+        ss_box_muller(u1, u2, &z0, &z1);
+        v[i] = z0;
         if (i + 1 < d)
-            v[i + 1] = r * sin(2 * M_PI * u2);
+            v[i + 1] = z1;
     }
 }
 
@@ -129,7 +129,7 @@ static ss_code bias_norm(const ss_tensor *b, int head, int dh, double *out, ss_e
     float *buf = ss_calloc((size_t)dh, sizeof *buf, "bias", err);
     if (!buf)
         return SS_ERR_NOMEM;
-    ss_dequant(b->dtype, b->data, (int64_t)head * dh, dh, buf);
+    ss_weight_elems_f32(b, (int64_t)head * dh, dh, buf);
     double s = 0;
     for (int i = 0; i < dh; i++)
         s += (double)buf[i] * buf[i];

@@ -6,7 +6,6 @@
 
 #include "analysis/rank_result.h"
 #include "common/mem.h"
-#include "io/dequant.h"
 
 ss_code ss_rank_acc_init(ss_rank_acc *a, const ss_config *c, const double *tau, int n_tau,
                          ss_error *err)
@@ -271,7 +270,7 @@ ss_code ss_head_weight(const ss_model *m, int layer, int head, int key, double *
         return SS_ERR_NOMEM;
     /* the head's d_head output rows; an interleaved checkpoint permutes them
      * within the head, which changes neither singular values nor v_l */
-    ss_tensor_rows_f32(t, (int64_t)head * c->d_head, c->d_head, rows);
+    ss_weight_rows_f32(t, (int64_t)head * c->d_head, c->d_head, rows);
     for (size_t i = 0; i < (size_t)c->d_head * c->d_model; i++)
         wt[i] = rows[i];
     free(rows);
