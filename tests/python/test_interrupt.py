@@ -17,7 +17,7 @@ m = ss.Model(%(model)r)
 print("ready", flush=True)
 t = time.time()
 try:
-    ss.scan(m, ood=20000, length=512, progress=False)
+    getattr(ss, %(fn)r)(m, ood=20000, length=512, progress=False)
     print("finished", flush=True)
 except KeyboardInterrupt:
     print("interrupted after %%.2f s" %% (time.time() - t), flush=True)
@@ -28,8 +28,9 @@ except KeyboardInterrupt:
 """
 
 
-def start(again=False):
-    code = SCRIPT % {"python": str(ROOT / "python"), "model": str(MODEL), "again": again}
+def start(again=False, fn="scan"):
+    code = SCRIPT % {"python": str(ROOT / "python"), "model": str(MODEL), "again": again,
+                     "fn": fn}
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"
@@ -45,6 +46,13 @@ def test_ctrl_c_stops_a_scan_and_the_library_goes_on():
     assert rc == 0, err
     assert "interrupted after" in out and "then scanned 2" in out and "finished" not in out
     assert took < 10
+
+
+def test_ctrl_c_stops_rank_and_freq():
+    for fn in ("rank", "freq"):
+        rc, out, err, took = start(fn=fn)
+        assert rc == 0 and "interrupted after" in out and "then scanned 2" in out, (fn, err)
+        assert took < 10, fn
 
 
 def test_an_uncaught_ctrl_c_ends_the_program_cleanly():
