@@ -326,6 +326,23 @@ SS_API ss_freq_params ss_freq_defaults(void);
 SS_API ss_code ss_run_freq(const ss_model *m, ss_source *src, const ss_freq_params *f,
                            const ss_pass_params *p, ss_result **out, ss_error *err);
 
+/* Analyses as handles, to run several over one pass of a source (one
+ * forward pass per prompt observed by all): make each, ss_run_analyzers,
+ * then take each one's result (the arrays of ss_run_rank / ss_run_freq).
+ * An analyzer runs once. */
+typedef struct ss_analyzer ss_analyzer;
+
+SS_API ss_code ss_analyzer_rank(const ss_model *m, const double *tau, int n_tau,
+                                ss_analyzer **out, ss_error *err);
+/* freq is made for one prompt length and RoPE schedule: the pass must use
+ * the same (run NULL: the model's own schedule). */
+SS_API ss_code ss_analyzer_freq(const ss_model *m, int len, const ss_freq_params *f,
+                                const ss_run_opts *run, ss_analyzer **out, ss_error *err);
+SS_API ss_code ss_run_analyzers(const ss_model *m, ss_source *src, ss_analyzer *const *a,
+                                int n, const ss_pass_params *p, ss_error *err);
+SS_API ss_code ss_analyzer_result(ss_analyzer *a, ss_result **out, ss_error *err);
+SS_API void ss_analyzer_free(ss_analyzer *a);
+
 /* Layer 0 over the whole vocabulary (SPEC.md section 4; token t at
  * position t), the cone analysis. */
 typedef struct {

@@ -330,6 +330,90 @@ static void test_results(void)
     ss_model_close(m);
 }
 
+/* rank and freq as analyzers over one pass give the numbers of their own
+ * passes, bit for bit; misuse is refused by name. */
+static int same_arrays(const ss_result *a, const ss_result *b)
+{
+    if (ss_result_n_arrays(a) != ss_result_n_arrays(b))
+        return 0;
+    for (int i = 0; i < ss_result_n_arrays(a); i++) {
+        const ss_array *x = ss_result_array(a, i), *y = ss_result_array(b, i);
+        int64_t n = 1;
+        for (int d = 0; d < x->ndim; d++)
+            n *= x->shape[d];
+        if (strcmp(x->name, y->name) || x->ndim != y->ndim || memcmp(x->data, y->data, (size_t)n * 8))
+            return 0;
+    }
+    return 1;
+}
+
+static ss_source *ood_source(ss_model *m, int count, int len, ss_error *err)
+{
+    ss_prompt_spec spec = {.kind = SS_PROMPTS_OOD, .count = count, .seed = 3, .len = len};
+    ss_source *s = NULL;
+    ss_source_open(m, &spec, &s, err);
+    return s;
+}
+
+static void test_analyzers_share_a_pass(void)
+{
+    ss_model *m = open_model();
+    if (!m)
+        return;
+    ss_error err = {0};
+    double tau = 0.95;
+    int heads[4] = {1, 3, 3, 6};
+    ss_freq_params f = ss_freq_defaults();
+    f.heads = heads;
+    f.n_heads = 2;
+    ss_pass_params p = {0};
+    ss_result *rank1 = NULL, *freq1 = NULL, *rank2 = NULL, *freq2 = NULL;
+    ss_source *s1 = ood_source(m, 2, 64, &err), *s2 = ood_source(m, 2, 64, &err);
+    CHECK(s1 && s2);
+    CHECK(ss_run_rank(m, s1, &tau, 1, &p, &rank1, &err) == SS_OK);
+    ss_source_close(s1);
+    s1 = ood_source(m, 2, 64, &err);
+    CHECK(ss_run_freq(m, s1, &f, &p, &freq1, &err) == SS_OK);
+    ss_analyzer *a[2] = {NULL, NULL};
+    CHECK(ss_analyzer_rank(m, &tau, 1, &a[0], &err) == SS_OK);
+    CHECK(ss_analyzer_freq(m, 64, &f, NULL, &a[1], &err) == SS_OK);
+    CHECK_MSG(ss_run_analyzers(m, s2, a, 2, &p, &err) == SS_OK, "%s", err.msg);
+    CHECK(ss_analyzer_result(a[0], &rank2, &err) == SS_OK);
+    CHECK(ss_analyzer_result(a[1], &freq2, &err) == SS_OK);
+    CHECK(rank1 && rank2 && same_arrays(rank1, rank2));
+    CHECK(freq1 && freq2 && same_arrays(freq1, freq2));
+    /* run twice, another length, another RoPE schedule: refused */
+    ss_source *s3 = ood_source(m, 1, 64, &err);
+    ss_error_clear(&err);
+    CHECK(ss_run_analyzers(m, s3, a, 2, &p, &err) == SS_ERR_USAGE && strstr(err.msg, "has run"));
+    ss_analyzer *b = NULL;
+    CHECK(ss_analyzer_freq(m, 32, &f, NULL, &b, &err) == SS_OK);
+    ss_error_clear(&err);
+    CHECK(ss_run_analyzers(m, s3, &b, 1, &p, &err) == SS_ERR_USAGE &&
+          strstr(err.msg, "made for prompts of 32 tokens"));
+    ss_analyzer_free(b);
+    CHECK(ss_analyzer_freq(m, 64, &f, NULL, &b, &err) == SS_OK);
+    ss_pass_params nope = {.run = {.use_p_rope = 1, .p_rope = 0}};
+    ss_error_clear(&err);
+    CHECK(ss_run_analyzers(m, s3, &b, 1, &nope, &err) == SS_ERR_USAGE &&
+          strstr(err.msg, "another RoPE schedule"));
+    ss_result *none = NULL;
+    ss_error_clear(&err);
+    CHECK(ss_analyzer_result(b, &none, &err) == SS_ERR_USAGE && none == NULL);
+    ss_analyzer_free(b);
+    ss_analyzer_free(a[0]);
+    ss_analyzer_free(a[1]);
+    ss_source_close(s1);
+    ss_source_close(s2);
+    ss_source_close(s3);
+    ss_result_free(rank1);
+    ss_result_free(rank2);
+    ss_result_free(freq1);
+    ss_result_free(freq2);
+    ss_model_close(m);
+}
+
 TEST_MAIN(TEST(test_version_and_codes), TEST(test_bad_model),
           TEST(test_model_dims_theta_logits_attention), TEST(test_scan_save_load_merge_sdh),
-          TEST(test_stop_and_interrupt), TEST(test_sources_refuse_bad_specs), TEST(test_results))
+          TEST(test_stop_and_interrupt), TEST(test_sources_refuse_bad_specs), TEST(test_results),
+          TEST(test_analyzers_share_a_pass))

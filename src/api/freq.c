@@ -16,9 +16,14 @@ ss_freq_params ss_freq_defaults(void)
 }
 
 #define N_COND_F64 5
+/* The analyzer's own: the ablations its analysis borrows. */
+typedef struct {
+    ss_ablation abl[SS_BAND_COUNT + 1];
+    int n_abl;
+} freq_state;
+
 typedef struct {
     ss_freq_result res;
-    ss_ablation abl[SS_BAND_COUNT + 1];
     int64_t *ints;   /* heads [S,2], active [S,F], n_active, cond_ok, cond_peak_x [S],
                       * cs_pairs [S,D] */
     double *cond;    /* [N_COND_F64, S] */
@@ -33,11 +38,11 @@ static void release_freq(void *p)
     free(o);
 }
 
-static ss_code check(const ss_model *m, const ss_source *src, const ss_freq_params *f,
-                     ss_error *err)
+static ss_code check(const ss_model *m, int n, const ss_freq_params *f, ss_error *err)
 {
     const ss_config *c = &m->cfg;
-    int n = src->opts.len;
+    if (n < 1)
+        return ss_fail(err, SS_ERR_USAGE, "len must be at least 1, got %d", n);
     if (f->n_heads < 0 || (f->n_heads > 0 && !f->heads))
         return ss_fail(err, SS_ERR_USAGE, "heads: %d heads but no list", f->n_heads);
     for (int i = 0; i < f->n_heads; i++)
@@ -81,7 +86,7 @@ static ss_code ablations(const ss_rope *base, const ss_freq_params *f, ss_ablati
     return SS_OK;
 }
 
-static ss_code layout(freq_owned *o, ss_result *r, int n_abl, ss_error *err)
+static ss_code layout(freq_owned *o, ss_result *r, const freq_state *st, ss_error *err)
 {
     const ss_freq_result *x = &o->res;
     int64_t S = x->n_sel, F = x->n_freq, D = x->max_delta + 1, L = x->n_layer;
@@ -136,11 +141,11 @@ static ss_code layout(freq_owned *o, ss_result *r, int n_abl, ss_error *err)
     cJSON_AddStringToObject(none, "name", "none");
     cJSON_AddItemToObject(none, "removed", cJSON_CreateArray());
     cJSON_AddItemToArray(vars, none);
-    for (int a = 0; a < n_abl; a++) {
+    for (int a = 0; a < st->n_abl; a++) {
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "name", o->abl[a].name);
+        cJSON_AddStringToObject(e, "name", st->abl[a].name);
         cJSON_AddItemToObject(e, "removed",
-                              cJSON_CreateIntArray(o->abl[a].removed, o->abl[a].n_removed));
+                              cJSON_CreateIntArray(st->abl[a].removed, st->abl[a].n_removed));
         cJSON_AddItemToArray(vars, e);
     }
     cJSON_AddNumberToObject(r->meta, "prompts", (double)x->prompts);
@@ -152,42 +157,12 @@ static ss_code layout(freq_owned *o, ss_result *r, int n_abl, ss_error *err)
     return SS_OK;
 }
 
-ss_code ss_run_freq(const ss_model *m, ss_source *src, const ss_freq_params *f,
-                    const ss_pass_params *p, ss_result **out, ss_error *err)
+static ss_code freq_result(ss_analyzer *a, ss_result **out, ss_error *err)
 {
-    *out = NULL;
-    if (!m || !src || !f || !p)
-        return ss_fail(err, SS_ERR_USAGE, "ss_run_freq: a NULL argument");
-    ss_code rc = check(m, src, f, err);
-    if (rc)
-        return rc;
-    ss_rope rope;
-    if ((rc = ss_api_rope(m, &p->run, &rope, err)))
-        return rc;
-    const ss_config *c = &m->cfg;
-    int S = f->n_heads > 0 ? f->n_heads : c->n_layer * c->n_head;
-    ss_head_ref *sel = ss_calloc((size_t)S, sizeof *sel, "head list", err);
     freq_owned *o = ss_calloc(1, sizeof *o, "freq result", err);
-    if (!sel || !o) {
-        free(sel);
-        free(o);
+    if (!o)
         return SS_ERR_NOMEM;
-    }
-    for (int i = 0; i < S; i++)
-        sel[i] = f->n_heads > 0 ? (ss_head_ref){f->heads[2 * i], f->heads[2 * i + 1]}
-                                : (ss_head_ref){i / c->n_head, i % c->n_head};
-    int n = src->opts.len, n_abl = 0;
-    ss_freq_opts fo = {.row = f->row >= 0 ? f->row : (n > 100 ? 100 : n - 1),
-                       .inp_rows = f->inp_rows, .skip = f->skip, .max_delta = f->max_delta,
-                       .active_frac = f->active_frac};
-    ss_analysis an = {0};
-    if (!(rc = ablations(&rope, f, o->abl, &n_abl, err)) &&
-        !(rc = ss_freq_analysis_new(&an, c, &rope, n, sel, S, o->abl, n_abl, &fo, err))) {
-        if (!(rc = ss_api_pass(m, src, (ss_analysis *[]){&an}, 1, p, "freq", err)))
-            rc = ss_analysis_finish(&an, &o->res, err);
-        ss_analysis_free(&an);
-    }
-    free(sel);
+    ss_code rc = ss_analysis_finish(&a->an, &o->res, err);
     if (rc) {
         release_freq(o);
         return rc;
@@ -195,10 +170,70 @@ ss_code ss_run_freq(const ss_model *m, ss_source *src, const ss_freq_params *f,
     ss_result *r = ss_api_result_new("freq", o, release_freq, err);
     if (!r)
         return SS_ERR_NOMEM;
-    if ((rc = layout(o, r, n_abl, err))) {
+    if ((rc = layout(o, r, a->state, err))) {
         ss_result_free(r);
         return rc;
     }
     *out = r;
     return SS_OK;
+}
+
+ss_code ss_analyzer_freq(const ss_model *m, int len, const ss_freq_params *f,
+                         const ss_run_opts *run, ss_analyzer **out, ss_error *err)
+{
+    *out = NULL;
+    if (!m || !f)
+        return ss_fail(err, SS_ERR_USAGE, "ss_analyzer_freq: a NULL argument");
+    ss_code rc = check(m, len, f, err);
+    if (rc)
+        return rc;
+    ss_analyzer *a = ss_api_analyzer_new("freq", err);
+    freq_state *st = ss_calloc(1, sizeof *st, "freq ablations", err);
+    const ss_config *c = &m->cfg;
+    int S = f->n_heads > 0 ? f->n_heads : c->n_layer * c->n_head;
+    ss_head_ref *sel = ss_calloc((size_t)S, sizeof *sel, "head list", err);
+    if (!a || !st || !sel) {
+        ss_analyzer_free(a);
+        free(st);
+        free(sel);
+        return SS_ERR_NOMEM;
+    }
+    a->state = st;
+    a->free_state = free;
+    a->result = freq_result;
+    a->len = len;
+    a->has_rope = 1;
+    for (int i = 0; i < S; i++)
+        sel[i] = f->n_heads > 0 ? (ss_head_ref){f->heads[2 * i], f->heads[2 * i + 1]}
+                                : (ss_head_ref){i / c->n_head, i % c->n_head};
+    ss_freq_opts fo = {.row = f->row >= 0 ? f->row : (len > 100 ? 100 : len - 1),
+                       .inp_rows = f->inp_rows, .skip = f->skip, .max_delta = f->max_delta,
+                       .active_frac = f->active_frac};
+    if (!(rc = ss_api_rope(m, run, &a->rope, err)) &&
+        !(rc = ablations(&a->rope, f, st->abl, &st->n_abl, err)))
+        rc = ss_freq_analysis_new(&a->an, c, &a->rope, len, sel, S, st->abl, st->n_abl, &fo,
+                                  err);
+    free(sel);
+    if (rc) {
+        ss_analyzer_free(a);
+        return rc;
+    }
+    *out = a;
+    return SS_OK;
+}
+
+ss_code ss_run_freq(const ss_model *m, ss_source *src, const ss_freq_params *f,
+                    const ss_pass_params *p, ss_result **out, ss_error *err)
+{
+    *out = NULL;
+    if (!src || !p)
+        return ss_fail(err, SS_ERR_USAGE, "ss_run_freq: a NULL argument");
+    ss_analyzer *a;
+    ss_code rc = ss_analyzer_freq(m, src->opts.len, f, &p->run, &a, err);
+    if (rc)
+        return rc;
+    if (!(rc = ss_run_analyzers(m, src, &a, 1, p, err)))
+        rc = ss_analyzer_result(a, out, err);
+    ss_analyzer_free(a);
+    return rc;
 }

@@ -55,6 +55,24 @@ void ss_api_result_add_i64(ss_result *r, const char *name, const int64_t *data, 
 ss_code ss_api_pass_begin(const ss_model *m, ss_source *src, const ss_run_opts *o, int threads,
                           ss_rope *rope, ss_error *err);
 
+/* A library analysis as a public handle: `result` turns its finished state
+ * into a result; `state` is the kind's own (freed with free_state after the
+ * analysis). len / rope: what a freq analysis was made for (len 0: any). */
+struct ss_analyzer {
+    const char *kind;
+    ss_analysis an;
+    void *state;
+    void (*free_state)(void *state);
+    ss_code (*result)(ss_analyzer *a, ss_result **out, ss_error *err);
+    int len;
+    int has_rope;
+    ss_rope rope;
+    int ran;
+};
+
+/* A new analyzer of kind (zeroed but for kind); NULL when out of memory. */
+ss_analyzer *ss_api_analyzer_new(const char *kind, ss_error *err);
+
 /* One pass of analyses an[0..n) over every prompt of src (read once) with
  * p's RoPE ablation, threads, progress and stop; SS_STOP when stopped,
  * SS_ERR_VALUE when the source gave no prompt. what names the pass. */

@@ -34,32 +34,14 @@ static void add_arrays(ss_result *r, const ss_rank_result *x)
     cJSON_AddItemToObject(r->meta, "tau", cJSON_CreateDoubleArray(x->tau, x->n_tau));
 }
 
-ss_code ss_run_rank(const ss_model *m, ss_source *src, const double *tau, int n_tau,
-                    const ss_pass_params *p, ss_result **out, ss_error *err)
+static ss_code rank_result(ss_analyzer *a, ss_result **out, ss_error *err)
 {
-    *out = NULL;
-    if (!m || !src || !p || (n_tau > 0 && !tau))
-        return ss_fail(err, SS_ERR_USAGE, "ss_run_rank: a NULL argument");
-    if (n_tau < 1 || n_tau > SS_RANK_MAX_TAU)
-        return ss_fail(err, SS_ERR_USAGE, "tau: give 1 to %d thresholds, got %d", SS_RANK_MAX_TAU,
-                       n_tau);
-    for (int i = 0; i < n_tau; i++)
-        if (!(tau[i] >= 0 && tau[i] <= 1))
-            return ss_fail(err, SS_ERR_USAGE, "tau[%d] = %g: thresholds are fractions in [0, 1]",
-                           i, tau[i]);
-    ss_analysis an = {0};
-    ss_code rc = ss_rank_analysis_new(&an, m, tau, n_tau, err);
-    if (rc)
-        return rc;
     ss_rank_result *res = ss_calloc(1, sizeof *res, "rank result", err);
     if (!res)
-        rc = SS_ERR_NOMEM;
-    if (!rc && !(rc = ss_api_pass(m, src, (ss_analysis *[]){&an}, 1, p, "rank", err)))
-        rc = ss_analysis_finish(&an, res, err);
-    ss_analysis_free(&an);
+        return SS_ERR_NOMEM;
+    ss_code rc = ss_analysis_finish(&a->an, res, err);
     if (rc) {
-        if (res)
-            release_rank(res);
+        release_rank(res);
         return rc;
     }
     ss_result *r = ss_api_result_new("rank", res, release_rank, err);
@@ -68,4 +50,44 @@ ss_code ss_run_rank(const ss_model *m, ss_source *src, const double *tau, int n_
     add_arrays(r, res);
     *out = r;
     return SS_OK;
+}
+
+ss_code ss_analyzer_rank(const ss_model *m, const double *tau, int n_tau, ss_analyzer **out,
+                         ss_error *err)
+{
+    *out = NULL;
+    if (!m || (n_tau > 0 && !tau))
+        return ss_fail(err, SS_ERR_USAGE, "ss_analyzer_rank: a NULL argument");
+    if (n_tau < 1 || n_tau > SS_RANK_MAX_TAU)
+        return ss_fail(err, SS_ERR_USAGE, "tau: give 1 to %d thresholds, got %d", SS_RANK_MAX_TAU,
+                       n_tau);
+    for (int i = 0; i < n_tau; i++)
+        if (!(tau[i] >= 0 && tau[i] <= 1))
+            return ss_fail(err, SS_ERR_USAGE, "tau[%d] = %g: thresholds are fractions in [0, 1]",
+                           i, tau[i]);
+    ss_analyzer *a = ss_api_analyzer_new("rank", err);
+    if (!a)
+        return SS_ERR_NOMEM;
+    ss_code rc = ss_rank_analysis_new(&a->an, m, tau, n_tau, err);
+    if (rc) {
+        ss_analyzer_free(a);
+        return rc;
+    }
+    a->result = rank_result;
+    *out = a;
+    return SS_OK;
+}
+
+ss_code ss_run_rank(const ss_model *m, ss_source *src, const double *tau, int n_tau,
+                    const ss_pass_params *p, ss_result **out, ss_error *err)
+{
+    *out = NULL;
+    ss_analyzer *a;
+    ss_code rc = ss_analyzer_rank(m, tau, n_tau, &a, err);
+    if (rc)
+        return rc;
+    if (!(rc = ss_run_analyzers(m, src, &a, 1, p, err)))
+        rc = ss_analyzer_result(a, out, err);
+    ss_analyzer_free(a);
+    return rc;
 }
