@@ -82,6 +82,10 @@ class Theory(Result):
     def slash_dominant(self):
         return bool(self.meta["slash_dominant"])
 
+    def to_pandas(self):
+        """The training trajectory, one row per step (trajectory.csv)."""
+        return _pandas().DataFrame(self.trajectory, columns=list(self.trajectory_columns))
+
 
 def theory(**settings):
     """Trains the paper's reduced two-layer model with Algorithm 1 (the

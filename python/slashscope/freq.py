@@ -8,7 +8,7 @@ from .model import Model
 from ._run import run_pass
 from .rank import pass_params
 from .result import Result, head_list
-from .scan import _spec
+from .scan import _pandas, _spec
 
 
 class Freq(Result):
@@ -27,6 +27,22 @@ class Freq(Result):
     @property
     def variants(self):
         return [v["name"] for v in self.meta["variants"]]
+
+    def table(self):
+        """One dict per chosen head, variant and offset 0..max_delta: the
+        score and its ratio to the unablated one (ablation.csv's numbers)."""
+        rows = []
+        D = min(self.meta["max_delta"] + 1, self.scores.shape[2])
+        for s, (layer, head) in enumerate(self.heads):
+            for v, name in enumerate(self.variants):
+                for d in range(D):
+                    score, base = float(self.scores[s, v, d]), float(self.scores[s, 0, d])
+                    rows.append({"layer": layer, "head": head, "variant": name, "delta": d,
+                                 "score": score, "ratio": score / base if base else float("nan")})
+        return rows
+
+    def to_pandas(self):
+        return _pandas().DataFrame(self.table())
 
     def ratio(self, variant):
         """score under an ablation / unablated score, [S, N] (Figure 16)."""

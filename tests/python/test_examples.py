@@ -55,13 +55,16 @@ def test_quickstart_runs(tmp_path):
 def test_to_pandas(ss, model):
     r = ss.scan(model, ood=2, length=24, skip=0, progress=False)
     c = ss.compare(r, r, kappa=0.05)
+    f = ss.freq(model, "L1H3", ood=1, length=24, progress=False)
+    rows = f.table()
+    assert len(rows) == 4 * 5 and rows[0]["variant"] == "none" and rows[0]["ratio"] == 1.0
+    assert rows[6]["score"] == f.scores[0, 1, 1]
     try:
         import pandas  # noqa: F401
     except ImportError:
-        with pytest.raises(ImportError, match="needs pandas"):
-            r.to_pandas()
-        with pytest.raises(ImportError, match="needs pandas"):
-            c.to_pandas()
+        for x in (r, c, f, ss.rank(model, ood=1, length=24, progress=False), ss.cone(model)):
+            with pytest.raises(ImportError, match="needs pandas"):
+                x.to_pandas()
         return
     df = r.to_pandas()
     assert len(df) == r.slash.size and list(df.columns[:3]) == ["layer", "head", "delta"]
