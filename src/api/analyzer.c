@@ -84,3 +84,37 @@ ss_code ss_analyzer_result(ss_analyzer *a, ss_result **out, ss_error *err)
                        a ? a->kind : "NULL");
     return a->result(a, out, err);
 }
+
+ss_code ss_api_analyzer_finish(ss_analyzer *a, size_t size, void (*release)(void *),
+                               ss_code (*lay)(ss_result *r, void *owned, const ss_analyzer *a,
+                                              ss_error *err),
+                               ss_result **out, ss_error *err)
+{
+    void *owned = ss_calloc(1, size, "result", err);
+    if (!owned)
+        return SS_ERR_NOMEM;
+    ss_code rc = ss_analysis_finish(&a->an, owned, err);
+    if (rc) {
+        release(owned);
+        return rc;
+    }
+    ss_result *r = ss_api_result_new(a->kind, owned, release, err);
+    if (!r)
+        return SS_ERR_NOMEM;
+    if ((rc = lay(r, owned, a, err))) {
+        ss_result_free(r);
+        return rc;
+    }
+    *out = r;
+    return SS_OK;
+}
+
+ss_code ss_api_run_one(ss_analyzer *a, const ss_model *m, ss_source *src,
+                       const ss_pass_params *p, ss_result **out, ss_error *err)
+{
+    ss_code rc = ss_run_analyzers(m, src, &a, 1, p, err);
+    if (!rc)
+        rc = ss_analyzer_result(a, out, err);
+    ss_analyzer_free(a);
+    return rc;
+}

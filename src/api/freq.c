@@ -86,8 +86,10 @@ static ss_code ablations(const ss_rope *base, const ss_freq_params *f, ss_ablati
     return SS_OK;
 }
 
-static ss_code layout(freq_owned *o, ss_result *r, const freq_state *st, ss_error *err)
+static ss_code layout(ss_result *r, void *owned, const ss_analyzer *an, ss_error *err)
 {
+    freq_owned *o = owned;
+    const freq_state *st = an->state;
     const ss_freq_result *x = &o->res;
     int64_t S = x->n_sel, F = x->n_freq, D = x->max_delta + 1, L = x->n_layer;
     size_t ni = (size_t)(S * 2 + S * F + 3 * S + S * D);
@@ -159,23 +161,7 @@ static ss_code layout(freq_owned *o, ss_result *r, const freq_state *st, ss_erro
 
 static ss_code freq_result(ss_analyzer *a, ss_result **out, ss_error *err)
 {
-    freq_owned *o = ss_calloc(1, sizeof *o, "freq result", err);
-    if (!o)
-        return SS_ERR_NOMEM;
-    ss_code rc = ss_analysis_finish(&a->an, &o->res, err);
-    if (rc) {
-        release_freq(o);
-        return rc;
-    }
-    ss_result *r = ss_api_result_new("freq", o, release_freq, err);
-    if (!r)
-        return SS_ERR_NOMEM;
-    if ((rc = layout(o, r, a->state, err))) {
-        ss_result_free(r);
-        return rc;
-    }
-    *out = r;
-    return SS_OK;
+    return ss_api_analyzer_finish(a, sizeof(freq_owned), release_freq, layout, out, err);
 }
 
 ss_code ss_analyzer_freq(const ss_model *m, int len, const ss_freq_params *f,
@@ -230,10 +216,5 @@ ss_code ss_run_freq(const ss_model *m, ss_source *src, const ss_freq_params *f,
         return ss_fail(err, SS_ERR_USAGE, "ss_run_freq: a NULL argument");
     ss_analyzer *a;
     ss_code rc = ss_analyzer_freq(m, src->opts.len, f, &p->run, &a, err);
-    if (rc)
-        return rc;
-    if (!(rc = ss_run_analyzers(m, src, &a, 1, p, err)))
-        rc = ss_analyzer_result(a, out, err);
-    ss_analyzer_free(a);
-    return rc;
+    return rc ? rc : ss_api_run_one(a, m, src, p, out, err);
 }

@@ -72,6 +72,16 @@ struct ss_analyzer {
 
 /* A new analyzer of kind (zeroed but for kind); NULL when out of memory. */
 ss_analyzer *ss_api_analyzer_new(const char *kind, ss_error *err);
+/* The analyzer's result: a zeroed block of `size` bytes whose first member
+ * is the analysis's result struct receives its finish, then becomes the
+ * result's owned memory (released with release) and lay adds its arrays. */
+ss_code ss_api_analyzer_finish(ss_analyzer *a, size_t size, void (*release)(void *),
+                               ss_code (*lay)(ss_result *r, void *owned, const ss_analyzer *a,
+                                              ss_error *err),
+                               ss_result **out, ss_error *err);
+/* Runs a (consumed: freed here) alone over src and takes its result. */
+ss_code ss_api_run_one(ss_analyzer *a, const ss_model *m, ss_source *src,
+                       const ss_pass_params *p, ss_result **out, ss_error *err);
 
 /* One pass of analyses an[0..n) over every prompt of src (read once) with
  * p's RoPE ablation, threads, progress and stop; SS_STOP when stopped,

@@ -12,8 +12,11 @@ static void release_rank(void *p)
     free(p);
 }
 
-static void add_arrays(ss_result *r, const ss_rank_result *x)
+static ss_code add_arrays(ss_result *r, void *owned, const ss_analyzer *a, ss_error *err)
 {
+    (void)a;
+    (void)err;
+    const ss_rank_result *x = owned;
     int64_t L = x->n_layer, H = x->n_head, K = x->n_kv_head, dh = x->d_head, T = x->n_tau;
     ss_api_result_add(r, "q_r", x->q_r, 3, L, H, dh);
     ss_api_result_add(r, "q_R", x->q_R, 3, L, H, T);
@@ -32,24 +35,12 @@ static void add_arrays(ss_result *r, const ss_rank_result *x)
     ss_api_result_add(r, "tau", x->tau, 1, T, 0, 0);
     cJSON_AddNumberToObject(r->meta, "prompts", (double)x->prompts);
     cJSON_AddItemToObject(r->meta, "tau", cJSON_CreateDoubleArray(x->tau, x->n_tau));
+    return SS_OK;
 }
 
 static ss_code rank_result(ss_analyzer *a, ss_result **out, ss_error *err)
 {
-    ss_rank_result *res = ss_calloc(1, sizeof *res, "rank result", err);
-    if (!res)
-        return SS_ERR_NOMEM;
-    ss_code rc = ss_analysis_finish(&a->an, res, err);
-    if (rc) {
-        release_rank(res);
-        return rc;
-    }
-    ss_result *r = ss_api_result_new("rank", res, release_rank, err);
-    if (!r)
-        return SS_ERR_NOMEM;
-    add_arrays(r, res);
-    *out = r;
-    return SS_OK;
+    return ss_api_analyzer_finish(a, sizeof(ss_rank_result), release_rank, add_arrays, out, err);
 }
 
 ss_code ss_analyzer_rank(const ss_model *m, const double *tau, int n_tau, ss_analyzer **out,
@@ -84,10 +75,5 @@ ss_code ss_run_rank(const ss_model *m, ss_source *src, const double *tau, int n_
     *out = NULL;
     ss_analyzer *a;
     ss_code rc = ss_analyzer_rank(m, tau, n_tau, &a, err);
-    if (rc)
-        return rc;
-    if (!(rc = ss_run_analyzers(m, src, &a, 1, p, err)))
-        rc = ss_analyzer_result(a, out, err);
-    ss_analyzer_free(a);
-    return rc;
+    return rc ? rc : ss_api_run_one(a, m, src, p, out, err);
 }
