@@ -127,6 +127,12 @@ SS_API void ss_tokenizer_free(ss_tokenizer *t);
 /* UTF-8 text -> ids (*ids: ss_free it). add_bos puts the BOS id first. */
 SS_API ss_code ss_tokenizer_encode(const ss_tokenizer *t, const char *text, size_t len,
                                    int add_bos, int32_t **ids, size_t *n_ids, ss_error *err);
+/* Ids -> the text they stand for (the inverse of encode where the tokenizer
+ * is lossless; special tokens as their text). *text is NUL-terminated
+ * (ss_free it) and may be invalid UTF-8 when the ids cut a character; an
+ * id outside the vocabulary is an SS_ERR_VALUE. */
+SS_API ss_code ss_tokenizer_decode(const ss_tokenizer *t, const int32_t *ids, size_t n,
+                                   char **text, size_t *len, ss_error *err);
 /* Whether the model's tokenizer adds BOS by default. */
 SS_API int ss_tokenizer_adds_bos(const ss_tokenizer *t);
 SS_API int ss_tokenizer_vocab_size(const ss_tokenizer *t);

@@ -125,6 +125,8 @@ _PROTOTYPES = {
     "ss_tokenizer_free": (None, [c_void_p]),
     "ss_tokenizer_encode": (c_int, [c_void_p, c_char_p, ctypes.c_size_t, c_int,
                                     P(P(ctypes.c_int32)), P(ctypes.c_size_t), P(_Error)]),
+    "ss_tokenizer_decode": (c_int, [c_void_p, P(ctypes.c_int32), ctypes.c_size_t,
+                                    P(c_void_p), P(ctypes.c_size_t), P(_Error)]),
     "ss_tokenizer_adds_bos": (c_int, [c_void_p]),
     "ss_tokenizer_vocab_size": (c_int, [c_void_p]),
     "ss_tokenizer_piece": (c_char_p, [c_void_p, c_int]),

@@ -41,6 +41,17 @@ def test_tokenize_matches_the_program(model):
     assert model.tokenize(text, bos=False) == want[1:]
 
 
+def test_detokenize_inverts_tokenize_and_matches_the_program(model, ss):
+    text = "Once upon a time, there was a little girl named Lily."
+    ids = model.tokenize(text, bos=False)
+    assert model.detokenize(ids) == text
+    want = cli("detokenize", MODEL, "--ids", " ".join(map(str, ids)))
+    assert model.detokenize(ids) == want.rstrip("\n")
+    assert model.detokenize(ids, raw=True) == text.encode()
+    with pytest.raises(ss.Error, match="512"):
+        model.detokenize([1, 512])
+
+
 def test_logits_match_llamacpp_and_the_program(model, tokens, tmp_path):
     ids = tokens[0]
     lg = model.logits(ids)
