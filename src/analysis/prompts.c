@@ -14,8 +14,8 @@
 #include "common/sha256.h"
 #include "common/utf8check.h"
 #include "io/atomic_file.h"
-#include "tokenizer/ids.h"
 #include "io/json.h"
+#include "tokenizer/ids.h"
 
 #define TOKEN_MARGIN 64          /* tokens past the cut a prefix must yield */
 #define MAX_TEXT_FILE (1u << 30) /* a .txt prompt file larger than this is refused */

@@ -10,6 +10,7 @@
 #include "common/mem.h"
 #include "common/parse.h"
 
+
 void ss_head_name(int layer, int head, char *buf, int cap)
 {
     snprintf(buf, (size_t)cap, "L%dH%d", layer, head);

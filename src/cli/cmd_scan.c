@@ -191,6 +191,7 @@ int cmd_scan(int argc, char **argv)
         ss_model_run_open(&r, &a, 0, &err) ||
         ss_prompt_opts_from_args(&a, r.model, r.allow_long, &s.src, &s.tok, &err) ||
         maps_from_args(&a, r.model, &s, &err) || ss_prompts_open(&s.src, &prompts, &err) ||
+        /* after the source: what is wrong with the prompts is said first */
         skip_within_len(skip, s.src.len, &err)) {
         ss_prompts_close(prompts);
         ss_tokenizer_free(s.tok);
