@@ -362,9 +362,10 @@ typedef struct {
 
 SS_API ss_cone_params ss_cone_defaults(void);
 
-/* Arrays: q [H, 10] per layer-0 query head and k [H_kv, 10] per KV head,
+/* Arrays: q [H, 12] per layer-0 query head and k [H_kv, 12] per KV head,
  * columns r1_tilde, R_tilde, r1, R, dominant_l (1-based), dominant_share,
- * rv_dominant, proj_norm_mean, bias_norm, sigma1 (the JSON's "columns");
+ * rv_dominant, proj_norm_mean, bias_norm, sigma1, norm_rv_proj, norm_rv
+ * (the JSON's "columns");
  * heads [n] (i64), cs_pairs [n, D] (i64), cs_mean, cs_min, cs_max,
  * cs_logit_mean, cs_bound_mean [n, D]; the JSON has rv_random. */
 SS_API ss_code ss_run_cone(const ss_model *m, const ss_cone_params *c, ss_result **out,

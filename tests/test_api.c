@@ -316,7 +316,7 @@ static void test_results(void)
     CHECK_MSG(ss_run_cone(m, &c, &r, &err) == SS_OK, "%s", err.msg);
     if (r) {
         const ss_array *q = ss_result_find(r, "q");
-        CHECK(q && q->shape[0] == 8 && q->shape[1] == 10);
+        CHECK(q && q->shape[0] == 8 && q->shape[1] == 12);
         ss_result_free(r);
     }
     ss_theory_params t = ss_theory_defaults();

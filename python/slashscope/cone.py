@@ -13,7 +13,7 @@ from .scan import _pandas
 
 
 class Cone(Result):
-    """q [H, 10] per layer-0 query head and k [H_kv, 10] per KV head with the
+    """q [H, 12] per layer-0 query head and k [H_kv, 12] per KV head with the
     columns in `columns`; alignment cs_* [n, max_delta + 1] for `heads`."""
 
     @property

@@ -83,7 +83,8 @@ class Model:
     # -- description
     @property
     def config(self):
-        """The model's description as a dict (the program's `info --json`)."""
+        """The model's description as a dict (the program's `info --json`
+        without its "blas" block, which describes the machine)."""
         err = _lib.new_error()
         return json.loads(_lib.take_string(lib.ss_model_config_json(self._handle(),
                                                                    ctypes.byref(err)), err))

@@ -197,7 +197,7 @@ ss_code ss_analyzer_freq(const ss_model *m, int len, const ss_freq_params *f,
                        .active_frac = f->active_frac};
     if (!(rc = ss_api_rope(m, run, &a->rope, err)) &&
         !(rc = ablations(&a->rope, f, st->abl, &st->n_abl, err)))
-        rc = ss_freq_analysis_new(&a->an, c, &a->rope, len, sel, S, st->abl, st->n_abl, &fo,
+        rc = ss_freq_analysis_new(&a->an, m, &a->rope, len, sel, S, st->abl, st->n_abl, &fo,
                                   err);
     free(sel);
     if (rc) {
