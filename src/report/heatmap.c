@@ -75,7 +75,7 @@ static const unsigned char VIRIDIS[256][3] = {
 };
 
 /* t in [0, 1] to a colour, binned as matplotlib does (256 equal bins). */
-static void viridis(double t, unsigned char rgb[3])
+void ss_viridis(double t, unsigned char rgb[3])
 {
     int i = t >= 0.0 ? (int)(t * 256.0) : 0;
     if (i > 255)
@@ -238,7 +238,7 @@ static void draw_row(png_bytep px, int y, const double *m, int rows, int cols, i
             } else if (isnan(v)) {
                 rgb[0] = rgb[1] = rgb[2] = 200;
             } else {
-                viridis(to_t(r, v), rgb);
+                ss_viridis(to_t(r, v), rgb);
             }
             for (int s = 0; s < scale; s++)
                 memcpy(px + ((size_t)j * scale + s) * 3, rgb, 3);
@@ -246,7 +246,7 @@ static void draw_row(png_bytep px, int y, const double *m, int rows, int cols, i
     }
     if (y < bar_h) {
         unsigned char rgb[3];
-        viridis(bar_h > 1 ? 1.0 - (double)y / (bar_h - 1) : 1.0, rgb);
+        ss_viridis(bar_h > 1 ? 1.0 - (double)y / (bar_h - 1) : 1.0, rgb);
         for (int x = bar_x; x < bar_x + BAR_WIDTH; x++)
             memcpy(px + (size_t)x * 3, rgb, 3);
     }

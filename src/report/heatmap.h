@@ -13,6 +13,9 @@ typedef struct {
     int upper_blank;  /* draw entries above the diagonal white (causal maps) */
 } ss_heatmap_opts;
 
+/* The colour of t in [0, 1] on viridis (values outside are clamped). */
+void ss_viridis(double t, unsigned char rgb[3]);
+
 /* m is [rows, cols] row-major doubles; written atomically as PNG. */
 ss_code ss_heatmap_png(const char *path, const double *m, int rows, int cols,
                        const ss_heatmap_opts *o, ss_error *err);
