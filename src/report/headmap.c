@@ -63,6 +63,16 @@ static void make_layout(const ss_headmap_opts *o, int rows, int cols, layout *L)
     L->h = L->gy + L->bar_h + below;
 }
 
+void ss_headmap_cell(const ss_headmap_opts *o, int rows, int cols, int i, int j, int *x, int *y,
+                     int *side)
+{
+    layout L;
+    make_layout(o, rows, cols, &L);
+    *x = L.gx + j * L.cell;
+    *y = L.gy + i * L.cell;
+    *side = L.cell;
+}
+
 static void draw_cells(ss_canvas *c, const layout *L, const double *m, int rows, int cols,
                        const ss_headmap_opts *o)
 {

@@ -16,6 +16,12 @@ typedef struct {
     const char *mark_label;         /* legend text for the dot */
 } ss_headmap_opts;
 
+/* Where cell (i, j) is drawn in the image of a rows x cols map with these
+ * options: its top-left pixel and its side (for tests, or an image map
+ * that links cells to heads). */
+void ss_headmap_cell(const ss_headmap_opts *o, int rows, int cols, int i, int j, int *x, int *y,
+                     int *side);
+
 /* m is [rows, cols] row-major; written atomically as PNG. */
 ss_code ss_headmap_png(const char *path, const double *m, int rows, int cols,
                        const ss_headmap_opts *o, ss_error *err);
