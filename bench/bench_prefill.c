@@ -44,10 +44,12 @@ static double sgemm_gflops(int m, int n, int k)
 
 typedef struct { int L, H, n; double *sums; } slash_obs;
 
-static void on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p, int64_t ld)
+static ss_code on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                        int64_t ld)
 {
     slash_obs *s = ctx;
     ss_slash_add_rows(s->sums + ((size_t)layer * s->H + head) * s->n, p, ld, row0, nrows, 4);
+    return SS_OK;
 }
 
 int main(int argc, char **argv)

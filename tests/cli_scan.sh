@@ -55,7 +55,7 @@ grep -q "prompts.sha256 differs\|prompts.seed differs" "$T/err" || fail "seed mi
 
 "$BIN" scan "$MODEL" "${ARGS[@]}" --checkpoint-every 1 --resume --out "$T/killed" >/dev/null ||
     fail "resume"
-for f in slash_sum.npy slash_count.npy slash.npy sdh.csv maps/sums.npy maps/L0H1.npy maps/L1H3.npy; do
+for f in slash_sum.npy slash_sumsq.npy slash_count.npy slash.npy sdh.csv maps/sums.npy maps/L0H1.npy maps/L1H3.npy; do
     cmp -s "$T/once/$f" "$T/killed/$f" || fail "$f differs between the resumed and the uninterrupted run"
 done
 [ -e "$T/killed/checkpoint" ] && fail "checkpoint folder left behind"

@@ -90,7 +90,7 @@ static void test_rank_matches_dense(void)
     for (int prompt = 0; prompt < 2; prompt++) { /* the same prompt twice: means unchanged */
         for (int l = 0; l < L; l++) {
             const float *ql = q + (size_t)l * T * H * dh, *kl = k + (size_t)l * T * K * dh;
-            CHECK(ss_rank_acc_on_layer(&a, l, T, ql, ql, kl) == 0);
+            CHECK(ss_rank_acc_on_layer(&a, l, T, ql, ql, kl, &err) == SS_OK);
         }
         CHECK(ss_rank_acc_end_prompt(&a, &err) == SS_OK);
     }
@@ -153,7 +153,7 @@ static void test_rank_wide_hidden(void)
     double tau = 0.95, r[D], R, r1;
     int Rd;
     CHECK(ss_rank_acc_init(&a, &c, &tau, 1, &err) == SS_OK);
-    CHECK(ss_rank_acc_on_layer(&a, 0, N, h, q, q) == 0);
+    CHECK(ss_rank_acc_on_layer(&a, 0, N, h, q, q, &err) == SS_OK);
     CHECK(ss_rank_acc_end_prompt(&a, &err) == SS_OK);
     ss_rank_acc_mean(&a, SS_RANK_H, 0, 0, r, &R);
     dense_stats(h, N, D, D, 0.95, &r1, &Rd);
@@ -191,20 +191,21 @@ static void test_ablation_identities(void)
         for (int h = 0; h < c->n_head; h++)
             sel[ns++] = (ss_head_ref){l, h};
     ss_freq_opts o = {.row = 50, .inp_rows = 8, .skip = 4, .max_delta = 2};
-    ss_freq_acc a, b;
-    CHECK(ss_freq_acc_init(&a, c, &m->rope, n, sel, ns, ab, 3, &o, &err) == SS_OK);
-    ss_observer obs = ss_freq_acc_observer(&a);
-    ss_forward_opts fo = {.observers = &obs, .n_observers = 1};
-    CHECK(ss_forward(m, ids, n, &fo, NULL, &err) == SS_OK);
-    CHECK(ss_freq_acc_end_prompt(&a, &err) == SS_OK);
+    /* both runs through the analysis driver, as the CLI runs them */
+    ss_analysis an_a, an_b;
+    ss_prompt_source src;
+    CHECK(ss_freq_analysis_new(&an_a, c, &m->rope, n, sel, ns, ab, 3, &o, &err) == SS_OK);
+    ss_prompt_source_ids(&src, ids, n);
+    CHECK(ss_analysis_run(m, &src, (ss_analysis *[]){&an_a}, 1, NULL, NULL, NULL, &err) == SS_OK);
     /* NoPE forward pass: every frequency unrotated from the start */
     ss_rope nope = m->rope;
     CHECK(ss_rope_keep_fraction(&nope, 0.0, &err) == SS_OK);
-    CHECK(ss_freq_acc_init(&b, c, &nope, n, sel, ns, NULL, 0, &o, &err) == SS_OK);
-    ss_observer obs2 = ss_freq_acc_observer(&b);
-    ss_forward_opts fo2 = {.rope = &nope, .observers = &obs2, .n_observers = 1};
-    CHECK(ss_forward(m, ids, n, &fo2, NULL, &err) == SS_OK);
-    CHECK(ss_freq_acc_end_prompt(&b, &err) == SS_OK);
+    CHECK(ss_freq_analysis_new(&an_b, c, &nope, n, sel, ns, NULL, 0, &o, &err) == SS_OK);
+    ss_prompt_source_ids(&src, ids, n);
+    ss_analysis_opts ro = {.rope = &nope};
+    CHECK(ss_analysis_run(m, &src, (ss_analysis *[]){&an_b}, 1, NULL, &ro, NULL, &err) == SS_OK);
+    ss_freq_acc a = *ss_freq_analysis_acc(&an_a), b = *ss_freq_analysis_acc(&an_b);
+    CHECK(a.prompts == 1 && b.prompts == 1);
     double *base = malloc(sizeof(double) * n), *v = malloc(sizeof(double) * n);
     double worst_empty = 0, worst_nope = 0, moved = 0;
     for (int s = 0; s < ns; s++) {
@@ -235,8 +236,8 @@ static void test_ablation_identities(void)
         CHECK_NEAR(a.use_q[i], b.use_q[i], 1e-9 * (1 + a.use_q[i]));
     free(base);
     free(v);
-    ss_freq_acc_free(&a);
-    ss_freq_acc_free(&b);
+    ss_analysis_free(&an_a); /* a and b are copies of their states: freed with them */
+    ss_analysis_free(&an_b);
     ss_model_close(m);
 }
 
@@ -280,7 +281,7 @@ static int construction_sdhs(int shift, double p_rope, ss_sdh **out)
     scan_feed fd = {&scan};
     CHECK(ss_head_probs(q, DH, k, DH, N, DH, &rope, 1 / sqrt(DH), 16, 0, feed, &fd, &err) ==
           SS_OK);
-    ss_scan_acc_on_layer_done(&scan, 0);
+    CHECK(ss_scan_acc_on_layer_done(&scan, 0, &err) == SS_OK);
     CHECK(ss_scan_acc_end_prompt(&scan, &err) == SS_OK);
     double avg[N];
     ss_slash_average(scan.slash_sum, scan.slash_count, N, avg);
@@ -317,8 +318,10 @@ typedef struct {
     float *q, *k;
 } capture;
 
-static int grab(void *ctx, int layer, int n, const float *h, const float *q, const float *k)
+static ss_code grab(void *ctx, int layer, int n, const float *h, const float *q, const float *k,
+                    ss_error *err)
 {
+    (void)err;
     capture *c = ctx;
     if (layer == 0) {
         for (int64_t i = 0; i < (int64_t)n * c->d; i++)
@@ -326,7 +329,7 @@ static int grab(void *ctx, int layer, int n, const float *h, const float *q, con
         memcpy(c->q, q, sizeof(float) * (size_t)n * c->qd);
         memcpy(c->k, k, sizeof(float) * (size_t)n * c->kd);
     }
-    return 1;
+    return SS_STOP; /* layer 0 is all this test needs */
 }
 
 static void test_cone_vocab_brute_force(void)
@@ -366,7 +369,8 @@ static void test_cone_vocab_brute_force(void)
     ss_observer obs = {.ctx = &cap, .on_layer = grab};
     ss_forward_opts fo = {.n_layers = 1, .allow_long = 1, .observers = &obs, .n_observers = 1};
     ss_error ferr = {0};
-    ss_forward(m, ids, V, &fo, NULL, &ferr); /* stopped by the observer on purpose */
+    /* the observer ends the pass after layer 0: a stop, not an error */
+    CHECK(ss_forward(m, ids, V, &fo, NULL, &ferr) == SS_STOP && ferr.code == SS_OK);
     for (int x = 0; x < H + K; x++) {
         int key = x >= H, idx = key ? x - H : x;
         const ss_cone_side *side = key ? &r1.k[idx] : &r1.q[idx];

@@ -220,19 +220,22 @@ typedef struct {
     float *q, *k; /* [L, H, n, dh], [L, Hkv, n, dh] */
 } capture;
 
-static void on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                     int64_t ld)
+static ss_code on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                        int64_t ld)
 {
     capture *c = ctx;
     for (int r = 0; r < nrows; r++)
         memcpy(c->attn + (((size_t)layer * c->H + head) * c->n + row0 + r) * c->n, p + r * ld,
                sizeof(float) * (size_t)(row0 + r + 1));
+    return SS_OK;
 }
 
-static int on_layer(void *ctx, int layer, int n, const float *h, const float *q, const float *k)
+static ss_code on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                        const float *k, ss_error *err)
 {
     capture *c = ctx;
     (void)h;
+    (void)err;
     for (int i = 0; i < n; i++) {
         for (int x = 0; x < c->H; x++)
             memcpy(c->q + (((size_t)layer * c->H + x) * n + i) * c->dh,
@@ -241,7 +244,7 @@ static int on_layer(void *ctx, int layer, int n, const float *h, const float *q,
             memcpy(c->k + (((size_t)layer * c->Hkv + x) * n + i) * c->dh,
                    k + ((size_t)i * c->Hkv + x) * c->dh, sizeof(float) * c->dh);
     }
-    return 0;
+    return SS_OK;
 }
 
 static void check_attention_case(const model_case *mc)

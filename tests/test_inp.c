@@ -77,6 +77,57 @@ static void test_sum_is_logit(void)
     ss_inp_table_free(&t);
 }
 
+/* The mean |InP| behind the active frequencies (Figure 17) against each
+ * vector rotated to its absolute position: a sign flip of the sine term (or
+ * any other departure from the InP formula) changes these sums. */
+static void test_abs_sums_by_rotation(void)
+{
+    enum { F = 5, N = 30 };
+    double th[F];
+    for (int f = 0; f < F; f++)
+        th[f] = pow(500, -2.0 * f / (2 * F));
+    ss_rope r;
+    rope_from(&r, th, F);
+    r.active[3] = 0;
+    static float q[N][2 * F], k[N][2 * F];
+    for (int i = 0; i < N; i++)
+        for (int x = 0; x < 2 * F; x++) {
+            q[i][x] = (float)sin(0.8 * i + 1.1 * x + 0.3);
+            k[i][x] = (float)cos(1.7 * i - 0.6 * x);
+        }
+    ss_error err = {0};
+    ss_inp_table t;
+    CHECK(ss_inp_table_init(&t, &r, N, &err) == SS_OK);
+    const double s = 0.3;
+    double worst = 0, spread = 0;
+    for (int i = 4; i < N; i += 5) {
+        double got[F] = {0}, want[F] = {0}, mirrored[F] = {0};
+        CHECK(ss_inp_row_abs_add(&t, q[i], k[0], 2 * F, i, 2, s, got) == i - 1);
+        for (int j = 2; j <= i; j++)
+            for (int f = 0; f < F; f++) {
+                double ai = r.active[f] ? i * th[f] : 0, aj = r.active[f] ? j * th[f] : 0;
+                double qa = q[i][f] * cos(ai) - q[i][f + F] * sin(ai);
+                double qb = q[i][f] * sin(ai) + q[i][f + F] * cos(ai);
+                double ka = k[j][f] * cos(aj) - k[j][f + F] * sin(aj);
+                double kb = k[j][f] * sin(aj) + k[j][f + F] * cos(aj);
+                want[f] += fabs(s * (qa * ka + qb * kb));
+                /* rotating the other way is what a flipped sine computes */
+                double qa2 = q[i][f] * cos(ai) + q[i][f + F] * sin(ai);
+                double qb2 = -q[i][f] * sin(ai) + q[i][f + F] * cos(ai);
+                double ka2 = k[j][f] * cos(aj) + k[j][f + F] * sin(aj);
+                double kb2 = -k[j][f] * sin(aj) + k[j][f + F] * cos(aj);
+                mirrored[f] += fabs(s * (qa2 * ka2 + qb2 * kb2));
+            }
+        for (int f = 0; f < F; f++) {
+            worst = fmax(worst, fabs(got[f] - want[f]));
+            spread = fmax(spread, fabs(mirrored[f] - want[f]));
+        }
+    }
+    CHECK(worst < 1e-12);
+    CHECK(spread > 1e-3); /* the test data tell the two signs apart */
+    ss_inp_table_free(&t);
+}
+
 /* One frequency, q = k = (1, 0): InP(i, j, 0) = s cos((i - j) theta). */
 static void test_single_frequency_closed_form(void)
 {
@@ -238,6 +289,6 @@ static void test_cauchy_schwarz(void)
     ss_inp_table_free(&t);
 }
 
-TEST_MAIN(TEST(test_sum_is_logit), TEST(test_single_frequency_closed_form),
+TEST_MAIN(TEST(test_sum_is_logit), TEST(test_abs_sums_by_rotation), TEST(test_single_frequency_closed_form),
           TEST(test_reference_attention), TEST(test_chunk_norms_and_active),
           TEST(test_cauchy_schwarz))

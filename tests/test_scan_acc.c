@@ -64,7 +64,7 @@ static void feed(ss_scan_acc *acc, const attn_ref *r, int block)
                 int nr = r->T - row0 < block ? r->T - row0 : block;
                 ss_scan_acc_on_probs(acc, l, h, row0, nr, head_rows(r, l, h, row0), r->ld);
             }
-        ss_scan_acc_on_layer_done(acc, l);
+        CHECK(ss_scan_acc_on_layer_done(acc, l, &(ss_error){0}) == SS_OK);
     }
     ss_error err = {0};
     CHECK_MSG(ss_scan_acc_end_prompt(acc, &err) == SS_OK, "%s", err.msg);
@@ -136,7 +136,7 @@ static void test_same_as_plain_loop(void)
                 memset(sum, 0, (size_t)r.T * sizeof *sum);
                 memset(cnt, 0, (size_t)r.T * sizeof *cnt);
                 ss_slash_add_rows(diag, head_rows(&r, l, h, 0), r.ld, 0, r.T, skip);
-                ss_slash_finish_prompt(diag, r.T, skip, sum, cnt);
+                ss_slash_finish_prompt(diag, r.T, skip, sum, NULL, cnt);
                 size_t at = ((size_t)l * r.H + h) * r.T;
                 same &= memcmp(sum, acc.slash_sum + at, (size_t)r.T * sizeof *sum) == 0;
                 same &= memcmp(cnt, acc.slash_count + at, (size_t)r.T * sizeof *cnt) == 0;
@@ -324,7 +324,7 @@ static void test_concurrent_heads(void)
         for (int h = 0; h < r.H; h++)
             for (int row0 = 0; row0 < r.T; row0 += 4)
                 ss_scan_acc_on_probs(&par, l, h, row0, 4, head_rows(&r, l, h, row0), r.ld);
-        ss_scan_acc_on_layer_done(&par, l);
+        CHECK(ss_scan_acc_on_layer_done(&par, l, &(ss_error){0}) == SS_OK);
     }
     CHECK(ss_scan_acc_end_prompt(&par, &err) == SS_OK);
     size_t n = (size_t)r.L * r.H * r.T;
@@ -344,14 +344,14 @@ static void test_bad_calls(void)
     CHECK(ss_scan_acc_init(&acc, 2, 2, 8, 4, 0, NULL, &err) == SS_OK);
     float row[8 * 8] = {0};
     ss_scan_acc_on_probs(&acc, 0, 2, 0, 1, row, 8); /* head out of range */
-    ss_scan_acc_on_layer_done(&acc, 0);
-    ss_scan_acc_on_layer_done(&acc, 1);
+    CHECK(ss_scan_acc_on_layer_done(&acc, 0, &(ss_error){0}) == SS_OK);
+    CHECK(ss_scan_acc_on_layer_done(&acc, 1, &(ss_error){0}) == SS_OK);
     CHECK(ss_scan_acc_end_prompt(&acc, &err) == SS_ERR_USAGE);
     ss_error_clear(&err);
     ss_scan_acc_on_probs(&acc, 0, 0, 6, 4, row, 8); /* rows past n */
     CHECK(ss_scan_acc_end_prompt(&acc, &err) == SS_ERR_USAGE);
     ss_error_clear(&err);
-    ss_scan_acc_on_layer_done(&acc, 0); /* a prompt missing a layer */
+    CHECK(ss_scan_acc_on_layer_done(&acc, 0, &(ss_error){0}) == SS_OK); /* a prompt missing a layer */
     CHECK(ss_scan_acc_end_prompt(&acc, &err) == SS_ERR_USAGE);
     CHECK(acc.prompts == 0);
     ss_scan_acc_free(&acc);

@@ -39,14 +39,16 @@ typedef struct {
     float *p; /* [H, n, n] of one layer */
 } capture;
 
-static void on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p, int64_t ld)
+static ss_code on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                        int64_t ld)
 {
     capture *c = ctx;
     if (layer != c->layer)
-        return;
+        return SS_OK;
     for (int r = 0; r < nrows; r++)
         memcpy(c->p + ((size_t)head * c->n + row0 + r) * c->n, p + r * ld,
                sizeof(float) * (size_t)(row0 + r + 1));
+    return SS_OK;
 }
 
 static int run(const char *path, const int32_t *ids, int n, int layer, float *probs, float *logits)

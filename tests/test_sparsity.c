@@ -28,7 +28,8 @@ static void feed_pass(ss_coverage *c, const float *maps, int L, int H, int n, in
                 ss_coverage_on_probs(c, l, h, r0, nr, m + (size_t)r0 * n, n);
             }
         }
-        ss_coverage_on_layer_done(c, l);
+        ss_error err = {0};
+        ss_coverage_on_layer_done(c, l, &err);
     }
 }
 
@@ -218,7 +219,8 @@ static void test_identities(void)
     free(maps);
 }
 
-/* Column-mass sums over disjoint prompt sets merge into the one-shot sums. */
+/* Coverage and column-mass sums over disjoint prompt sets merge into the
+ * one-shot sums; other grids do not merge. */
 static void test_colmass_merge(void)
 {
     int P = 4, L = 1, H = 2, n = 16;
@@ -235,11 +237,28 @@ static void test_colmass_merge(void)
         feed_prompt(&all, m, L, H, n, 16);
         feed_prompt(p < 1 ? &a : &b, m, L, H, n, 3);
     }
-    CHECK(ss_colmass_merge(&a.colmass, &b.colmass, &err) == SS_OK);
+    CHECK(ss_coverage_merge(&a, &b, &err) == SS_OK); /* merges the column mass too */
     for (int x = 0; x < L * H * n; x++) {
         CHECK(a.colmass.count[x] == P && all.colmass.count[x] == P);
         CHECK_NEAR(a.colmass.sum[x], all.colmass.sum[x], 1e-12);
     }
+    CHECK(a.prompts == P);
+    for (int l = 0; l < L; l++)
+        for (int h = 0; h < H; h++)
+            for (int v = 0; v < g.n_v; v++)
+                for (int s = 0; s < g.n_s; s++) {
+                    CHECK_NEAR(ss_coverage_mean(&a, l, h, v, s), ss_coverage_mean(&all, l, h, v, s),
+                               1e-12);
+                    CHECK_NEAR(ss_coverage_kept_mean(&a, l, h, v, s),
+                               ss_coverage_kept_mean(&all, l, h, v, s), 1e-12);
+                }
+    ss_vs_grid g2 = g;
+    g2.s[g2.n_s - 1] = n - 1;
+    ss_coverage c2;
+    CHECK(ss_coverage_init(&c2, L, H, n, &g2, &err) == SS_OK);
+    CHECK(ss_coverage_merge(&a, &c2, &err) == SS_ERR_INCOMPATIBLE);
+    ss_error_clear(&err);
+    ss_coverage_free(&c2);
     ss_colmass other;
     CHECK(ss_colmass_init(&other, L, H, n + 1, &err) == SS_OK);
     CHECK(ss_colmass_merge(&a.colmass, &other, &err) == SS_ERR_INCOMPATIBLE);
@@ -263,7 +282,7 @@ static void test_errors(void)
     CHECK(ss_coverage_init(&c, L, H, n, &g, &err) == SS_OK);
     CHECK(ss_coverage_end_prompt(&c, &err) == SS_ERR_USAGE);
     ss_error_clear(&err);
-    ss_coverage_on_layer_done(&c, 0);
+    ss_coverage_on_layer_done(&c, 0, &err);
     CHECK(ss_coverage_select(&c, &err) == SS_OK); /* an all-zero prompt is still a prompt */
     CHECK(ss_coverage_select(&c, &err) == SS_ERR_USAGE);
     ss_error_clear(&err);
@@ -279,8 +298,8 @@ static void test_errors(void)
     ss_coverage_free(&c);
 
     CHECK(ss_coverage_init(&c, L, H, n, &g, &err) == SS_OK);
-    ss_coverage_on_probs(&c, 0, 1, 0, 1, maps, n);
-    ss_coverage_on_layer_done(&c, 0);
+    CHECK(ss_coverage_on_probs(&c, 0, 1, 0, 1, maps, n) == SS_ERR_USAGE);
+    ss_coverage_on_layer_done(&c, 0, &err);
     CHECK(ss_coverage_select(&c, &err) == SS_ERR_USAGE);
     ss_error_clear(&err);
     ss_coverage_free(&c);
@@ -293,6 +312,17 @@ static void test_errors(void)
     CHECK(ss_coverage_init(&c, L, H, n, &bad, &err) == SS_ERR_USAGE);
     CHECK_MSG(strstr(err.msg, "outside [0, 8]") != NULL, "%s", err.msg);
     free(maps);
+}
+
+/* The choice over the collected result of c. */
+static ss_code choose(const ss_coverage *c, double target, ss_sparsity_head *out, ss_error *err)
+{
+    ss_coverage_result r;
+    ss_code rc = ss_coverage_collect(c, &r, err);
+    if (!rc)
+        rc = ss_sparsity_choose(&r, target, out, err);
+    ss_coverage_result_free(&r);
+    return rc;
 }
 
 /* Patterns whose answer is known: a pure previous-token slash wants one
@@ -312,7 +342,7 @@ static void test_choice(void)
     CHECK(ss_coverage_init(&c, 1, 2, n, &g, &err) == SS_OK);
     feed_prompt(&c, maps, 1, 2, n, 64);
     ss_sparsity_head out[2];
-    CHECK(ss_sparsity_choose(&c, 0.95, out, &err) == SS_OK);
+    CHECK(choose(&c, 0.95, out, &err) == SS_OK);
     double causal = n * (n + 1) / 2.0;
     CHECK(out[0].v == 0 && out[0].s == 1 && out[0].reached);
     CHECK_NEAR(out[0].coverage, (n - 1.0) / n, 1e-15); /* row 0 looks at itself */
@@ -323,18 +353,18 @@ static void test_choice(void)
     /* target 1: row 0 needs (0, 0) too, cheapest through column 0 (the
      * heaviest column: S[0][0] + S[1][0]), which shares (1, 0) with the
      * slash: 64 + 63 - 1 entries, one fewer than diagonals 1 and 0 */
-    CHECK(ss_sparsity_choose(&c, 1.0, out, &err) == SS_OK);
+    CHECK(choose(&c, 1.0, out, &err) == SS_OK);
     CHECK_MSG(out[0].v == 1 && out[0].s == 1 && out[0].coverage == 1.0, "v=%d s=%d %g", out[0].v,
               out[0].s, out[0].coverage);
     CHECK_NEAR(out[0].sparsity, (2 * n - 2) / causal, 1e-15);
-    CHECK(ss_sparsity_choose(&c, 1.5, out, &err) == SS_ERR_USAGE);
+    CHECK(choose(&c, 1.5, out, &err) == SS_ERR_USAGE);
     ss_error_clear(&err);
     ss_coverage_free(&c);
     /* a budget nothing reaches: the budget itself, reached = 0 */
     ss_vs_grid one = {.n_v = 1, .n_s = 1, .v = {0}, .s = {0}};
     CHECK(ss_coverage_init(&c, 1, 2, n, &one, &err) == SS_OK);
     feed_prompt(&c, maps, 1, 2, n, 7);
-    CHECK(ss_sparsity_choose(&c, 0.5, out, &err) == SS_OK);
+    CHECK(choose(&c, 0.5, out, &err) == SS_OK);
     CHECK(!out[0].reached && out[0].v == 0 && out[0].s == 0 && out[0].coverage == 0.0);
     ss_coverage_free(&c);
     free(maps);
@@ -364,7 +394,7 @@ static void test_theory_layer1(void)
     CHECK(ss_scan_acc_init(&scan, 1, 1, n, 4, 0, NULL, &err) == SS_OK);
     for (int r0 = 0; r0 < n; r0 += 8)
         ss_scan_acc_on_probs(&scan, 0, 0, r0, n - r0 < 8 ? n - r0 : 8, m + (size_t)r0 * n, n);
-    ss_scan_acc_on_layer_done(&scan, 0);
+    ss_scan_acc_on_layer_done(&scan, 0, &err);
     CHECK(ss_scan_acc_end_prompt(&scan, &err) == SS_OK);
     double slash01 = scan.slash_sum[0] + scan.slash_sum[1]; /* one prompt: the scores */
     ss_vs_grid g;
@@ -378,7 +408,7 @@ static void test_theory_layer1(void)
             "%.6f\n", n, cov2, slash01);
     CHECK_MSG(cov2 >= slash01, "coverage %.12g < scan %.12g", cov2, slash01);
     ss_sparsity_head out;
-    CHECK(ss_sparsity_choose(&c, 0.95, &out, &err) == SS_OK);
+    CHECK(choose(&c, 0.95, &out, &err) == SS_OK);
     CHECK_MSG(out.reached && out.v == 0 && out.s <= 2, "v=%d s=%d coverage %g", out.v, out.s,
               out.coverage);
     ss_coverage_free(&c);

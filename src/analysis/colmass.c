@@ -48,7 +48,7 @@ void ss_colmass_add_prompt(ss_colmass *c, int layer, int head, const double *col
     size_t at = ((size_t)layer * c->n_head + head) * (size_t)c->n;
     /* column j is seen by N - j rows: the slash score's row count at skip 0,
      * so the same fold serves both and they merge the same way */
-    ss_slash_finish_prompt(col, c->n, 0, c->sum + at, c->count + at);
+    ss_slash_finish_prompt(col, c->n, 0, c->sum + at, NULL, c->count + at);
 }
 
 ss_code ss_colmass_merge(ss_colmass *into, const ss_colmass *from, ss_error *err)

@@ -96,11 +96,12 @@ static void alignment(cone_run *r, int n, const float *q, const float *k)
     r->tail2 = t;
 }
 
-static int on_layer(void *ctx, int layer, int n, const float *h, const float *q, const float *k)
+static ss_code on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                        const float *k, ss_error *err)
 {
     cone_run *r = ctx;
     if (layer != 0)
-        return 1;
+        return ss_fail(err, SS_ERR_USAGE, "cone: layer %d seen, only layer 0 expected", layer);
     int H = r->H, K = r->K, dh = r->dh, d = r->d;
     for (int64_t i = 0; i < (int64_t)n * d; i++)
         r->hd[i] = h[i];
@@ -116,7 +117,7 @@ static int on_layer(void *ctx, int layer, int n, const float *h, const float *q,
     alignment(r, n, q, k);
     r->base += n;
     r->captured = 1;
-    return 1; /* nothing after layer 0's projections is needed */
+    return SS_STOP; /* nothing after layer 0's projections is needed */
 }
 
 static ss_code bias_norm(const ss_tensor *b, int head, int dh, double *out, ss_error *err)
@@ -241,15 +242,14 @@ static ss_code run_vocab(cone_run *r, int chunk, ss_error *err)
         for (int i = 0; i < n; i++)
             ids[i] = (int32_t)(t0 + i);
         r->captured = 0;
-        ss_error fe = {0};
-        ss_code frc = ss_forward(m, ids, n, &fo, NULL, &fe);
-        /* the observer stops every pass on purpose right after layer 0's
-         * projections: only a pass that never reached it failed */
-        if (!r->captured) {
-            rc = frc ? ss_fail(err, fe.code, "%s", fe.msg)
-                     : ss_fail(err, SS_ERR_USAGE, "cone: the forward pass skipped layer 0");
+        /* the observer stops every pass right after layer 0's projections */
+        rc = ss_forward(m, ids, n, &fo, NULL, err);
+        if (rc == SS_STOP && r->captured)
+            rc = SS_OK;
+        else if (!rc)
+            rc = ss_fail(err, SS_ERR_USAGE, "cone: the forward pass ran past layer 0");
+        if (rc)
             break;
-        }
     }
     free(ids);
     return rc;

@@ -130,15 +130,15 @@ static double measure_row(const ss_coverage *c, size_t x, int i, const float *p,
     return total;
 }
 
-void ss_coverage_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                          int64_t ld)
+ss_code ss_coverage_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                             int64_t ld)
 {
     ss_coverage *c = ctx;
     if (layer < 0 || layer >= c->n_layer || head < 0 || head >= c->n_head || row0 < 0 ||
         nrows < 0 || row0 + nrows > c->n) {
         /* reported by select / end_prompt; other heads' threads may store it too */
         __atomic_store_n(&c->bad_call, 1, __ATOMIC_RELAXED);
-        return;
+        return SS_ERR_USAGE;
     }
     size_t x = (size_t)layer * c->n_head + head, N = (size_t)c->n;
     size_t G = (size_t)c->grid.n_v * c->grid.n_s;
@@ -150,17 +150,19 @@ void ss_coverage_on_probs(void *ctx, int layer, int head, int row0, int nrows, c
         else
             c->total2[x] += measure_row(c, x, i, row, c->hist + x * G, c->hist_cnt + x * G);
     }
+    return SS_OK;
 }
 
-int ss_coverage_on_layer_done(void *ctx, int layer)
+ss_code ss_coverage_on_layer_done(void *ctx, int layer, ss_error *err)
 {
     ss_coverage *c = ctx;
     if (layer < 0 || layer >= c->n_layer) {
         c->bad_call = 1;
-        return 1;
+        return ss_fail(err, SS_ERR_USAGE, "coverage: layer %d of a %d-layer model", layer,
+                       c->n_layer);
     }
     c->layers_done++;
-    return 0;
+    return SS_OK;
 }
 
 ss_observer ss_coverage_observer(ss_coverage *c)
@@ -371,4 +373,58 @@ double ss_coverage_mean(const ss_coverage *c, int layer, int head, int a, int b)
 double ss_coverage_kept_mean(const ss_coverage *c, int layer, int head, int a, int b)
 {
     return mean_at(c, c->kept_sum, layer, head, a, b);
+}
+
+ss_code ss_coverage_merge(ss_coverage *into, const ss_coverage *from, ss_error *err)
+{
+    if (into->n_layer != from->n_layer || into->n_head != from->n_head || into->n != from->n ||
+        memcmp(&into->grid, &from->grid, sizeof into->grid) != 0)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "coverage: cannot merge %d x %d heads at N = %d "
+                       "into %d x %d at N = %d, or their (v, s) grids differ", from->n_layer,
+                       from->n_head, from->n, into->n_layer, into->n_head, into->n);
+    if (into->measuring || from->measuring)
+        return ss_fail(err, SS_ERR_USAGE, "coverage: merge between prompts only");
+    size_t cells = (size_t)into->n_layer * into->n_head * into->grid.n_v * into->grid.n_s;
+    for (size_t x = 0; x < cells; x++) {
+        into->cov_sum[x] += from->cov_sum[x];
+        into->kept_sum[x] += from->kept_sum[x];
+    }
+    into->prompts += from->prompts;
+    return ss_colmass_merge(&into->colmass, &from->colmass, err);
+}
+
+ss_code ss_coverage_collect(const ss_coverage *c, ss_coverage_result *r, ss_error *err)
+{
+    memset(r, 0, sizeof *r);
+    size_t G = (size_t)c->n_layer * c->n_head * c->grid.n_v * c->grid.n_s;
+    size_t C = (size_t)c->n_layer * c->n_head * c->n;
+    r->coverage = ss_calloc(G, sizeof *r->coverage, "coverage result", err);
+    r->kept = ss_calloc(G, sizeof *r->kept, "coverage result", err);
+    r->colmass_sum = ss_calloc(C, sizeof *r->colmass_sum, "column mass result", err);
+    r->colmass_count = ss_calloc(C, sizeof *r->colmass_count, "column mass result", err);
+    if (!r->coverage || !r->kept || !r->colmass_sum || !r->colmass_count) {
+        ss_coverage_result_free(r);
+        return SS_ERR_NOMEM;
+    }
+    r->n_layer = c->n_layer;
+    r->n_head = c->n_head;
+    r->n = c->n;
+    r->grid = c->grid;
+    r->prompts = c->prompts;
+    for (size_t x = 0; x < G; x++) {
+        r->coverage[x] = c->prompts ? c->cov_sum[x] / (double)c->prompts : NAN;
+        r->kept[x] = c->prompts ? c->kept_sum[x] / (double)c->prompts : NAN;
+    }
+    memcpy(r->colmass_sum, c->colmass.sum, C * sizeof *r->colmass_sum);
+    memcpy(r->colmass_count, c->colmass.count, C * sizeof *r->colmass_count);
+    return SS_OK;
+}
+
+void ss_coverage_result_free(ss_coverage_result *r)
+{
+    free(r->coverage);
+    free(r->kept);
+    free(r->colmass_sum);
+    free(r->colmass_count);
+    memset(r, 0, sizeof *r);
 }

@@ -31,9 +31,13 @@
 
 #include <stdint.h>
 
+#include <stddef.h>
+
+#include "analysis/analysis.h"
 #include "analysis/colmass.h"
 #include "common/error.h"
 #include "engine/observer.h"
+#include "model/model.h"
 
 #define SS_VS_GRID_MAX 64
 
@@ -81,9 +85,9 @@ void ss_coverage_free(ss_coverage *c);
 /* The observer to pass to ss_forward (ctx = c), for both passes. */
 ss_observer ss_coverage_observer(ss_coverage *c);
 /* Its callbacks, callable directly (tests feed reference arrays). */
-void ss_coverage_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                          int64_t ld);
-int ss_coverage_on_layer_done(void *ctx, int layer);
+ss_code ss_coverage_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                             int64_t ld);
+ss_code ss_coverage_on_layer_done(void *ctx, int layer, ss_error *err);
 
 /* After pass 1 of a prompt: ranks columns and diagonals, fixes the patterns
  * and switches to pass 2. */
@@ -95,5 +99,45 @@ ss_code ss_coverage_end_prompt(ss_coverage *c, ss_error *err);
 /* Means over the prompts at grid point (a, b) (NaN before any prompt). */
 double ss_coverage_mean(const ss_coverage *c, int layer, int head, int a, int b);
 double ss_coverage_kept_mean(const ss_coverage *c, int layer, int head, int a, int b);
+
+/* into += from (sums, counts, column mass): the same dimensions and grid,
+ * both between prompts. Disjoint prompt sets merge exactly. */
+ss_code ss_coverage_merge(ss_coverage *into, const ss_coverage *from, ss_error *err);
+
+/* What a finished run hands on: plain arrays, owned. */
+typedef struct {
+    int n_layer, n_head, n;
+    ss_vs_grid grid;
+    int64_t prompts;
+    double *coverage;    /* [L, H, n_v, n_s] means over the prompts */
+    double *kept;        /* [L, H, n_v, n_s] mean kept fractions */
+    double *colmass_sum; /* [L, H, N] column mass sums (colmass.h) */
+    int64_t *colmass_count;
+} ss_coverage_result;
+
+ss_code ss_coverage_collect(const ss_coverage *c, ss_coverage_result *r, ss_error *err);
+void ss_coverage_result_free(ss_coverage_result *r);
+/* Index of (layer, head, a, b) in coverage / kept. */
+static inline size_t ss_coverage_at(const ss_coverage_result *r, int layer, int head, int a,
+                                    int b)
+{
+    return (((size_t)layer * r->n_head + head) * r->grid.n_v + a) * r->grid.n_s + b;
+}
+
+/* The coverage as an analysis (analysis/analysis.h): the driver's forward
+ * pass is pass 1 of each prompt; end_prompt runs pass 2 itself, a second
+ * ss_forward of the same ids with these settings, which must be the
+ * driver's (rope, allow_long, block_rows), or the fingerprint check fails.
+ * finish fills an ss_coverage_result; merge adds. */
+typedef struct {
+    const ss_model *model;
+    const ss_rope *rope;  /* NULL: the model's own */
+    int allow_long, block_rows;
+} ss_coverage_pass2;
+
+ss_code ss_coverage_analysis_new(ss_analysis *an, int n_layer, int n_head, int n,
+                                 const ss_vs_grid *grid, const ss_coverage_pass2 *pass2,
+                                 ss_error *err);
+ss_coverage *ss_coverage_analysis_acc(const ss_analysis *an);
 
 #endif

@@ -200,14 +200,14 @@ static void inp_work(ss_freq_acc *a, int slot, const float *qh, int64_t ldq, con
     }
 }
 
-int ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
-                         const float *k)
+ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                             const float *k, ss_error *err)
 {
     (void)h;
     ss_freq_acc *a = ctx;
     if (n != a->n || layer < 0 || layer >= a->n_layer)
-        return ss_fail(&a->err, SS_ERR_USAGE, "freq: layer %d with %d tokens; expected a layer "
-                       "below %d and %d tokens", layer, n, a->n_layer, a->n) != SS_OK;
+        return ss_fail(err, SS_ERR_USAGE, "freq: layer %d with %d tokens; expected a layer "
+                       "below %d and %d tokens", layer, n, a->n_layer, a->n);
     int H = a->n_head, K = a->n_kv_head, dh = a->d_head, F = a->n_freq;
     int64_t qd = (int64_t)H * dh, kd = (int64_t)K * dh;
     /* frequency usage of every head (threads only when it pays) */
@@ -244,49 +244,95 @@ int ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const floa
                                 a->o.block_rows, head, add_probs, &dc, &e)) {
             failed = 1;
             #pragma omp critical(ss_freq_err)
-            ss_fail(&a->err, e.code, "%s", e.msg);
+            ss_fail(err, e.code, "%s", e.msg);
         }
     }
-    return failed;
+    return failed ? err->code : SS_OK;
 }
 
-void ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                          int64_t ld)
+ss_code ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                             int64_t ld)
 {
     ss_freq_acc *a = ctx;
     if (layer < 0 || layer >= a->n_layer || head < 0 || head >= a->n_head)
-        return;
+        return SS_ERR_USAGE;
     int slot = a->slot_of[layer * a->n_head + head];
     if (slot >= 0)
         ss_slash_add_rows(diag_of(a, slot, 0), p, ld, row0, nrows, a->o.skip);
+    return SS_OK;
 }
 
-int ss_freq_acc_on_layer_done(void *ctx, int layer)
+ss_code ss_freq_acc_on_layer_done(void *ctx, int layer, ss_error *err)
 {
     ss_freq_acc *a = ctx;
+    if (layer < 0 || layer >= a->n_layer)
+        return ss_fail(err, SS_ERR_USAGE, "freq: layer %d outside 0..%d", layer, a->n_layer - 1);
     for (int x = 0; x < a->n_head; x++) {
         int slot = a->slot_of[layer * a->n_head + x];
         if (slot < 0)
             continue;
         for (int v = 0; v < a->n_var; v++) {
             size_t off = ((size_t)slot * a->n_var + v) * a->n;
-            ss_slash_finish_prompt(a->diag + off, a->n, a->o.skip, a->score_sum + off,
+            ss_slash_finish_prompt(a->diag + off, a->n, a->o.skip, a->score_sum + off, NULL,
                                    a->score_cnt + off);
             memset(a->diag + off, 0, (size_t)a->n * sizeof *a->diag);
         }
     }
     a->layer_done[layer] = 1;
-    return 0;
+    return SS_OK;
 }
 
-ss_observer ss_freq_acc_observer(ss_freq_acc *a)
+static ss_code freq_begin(void *self, const int32_t *ids, int n, ss_error *err)
 {
-    ss_observer o = {0};
-    o.ctx = a;
-    o.on_layer = ss_freq_acc_on_layer;
-    o.on_probs = ss_freq_acc_on_probs;
-    o.on_layer_done = ss_freq_acc_on_layer_done;
-    return o;
+    (void)ids;
+    const ss_freq_acc *a = self;
+    if (n != a->n)
+        return ss_fail(err, SS_ERR_VALUE, "freq: a prompt of %d tokens; this run counts "
+                       "prompts of exactly %d", n, a->n);
+    return SS_OK;
+}
+
+static ss_code freq_end_prompt(void *self, ss_error *err)
+{
+    return ss_freq_acc_end_prompt(self, err);
+}
+
+static void freq_free(void *self)
+{
+    if (self)
+        ss_freq_acc_free(self);
+    free(self);
+}
+
+static const ss_analysis_vtable freq_vt = {
+    .name = "freq",
+    .begin = freq_begin,
+    .on_layer = ss_freq_acc_on_layer,
+    .on_probs = ss_freq_acc_on_probs,
+    .on_layer_done = ss_freq_acc_on_layer_done,
+    .end_prompt = freq_end_prompt,
+    .free = freq_free,
+};
+
+ss_code ss_freq_analysis_new(ss_analysis *an, const ss_config *c, const ss_rope *rope, int n,
+                             const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
+                             const ss_freq_opts *o, ss_error *err)
+{
+    an->vt = &freq_vt;
+    an->self = ss_calloc(1, sizeof(ss_freq_acc), "freq", err);
+    if (!an->self)
+        return SS_ERR_NOMEM;
+    ss_code rc = ss_freq_acc_init(an->self, c, rope, n, sel, n_sel, abl, n_abl, o, err);
+    if (rc) {
+        free(an->self);
+        an->self = NULL;
+    }
+    return rc;
+}
+
+ss_freq_acc *ss_freq_analysis_acc(const ss_analysis *an)
+{
+    return an->vt == &freq_vt ? an->self : NULL;
 }
 
 ss_code ss_freq_acc_end_prompt(ss_freq_acc *a, ss_error *err)

@@ -25,6 +25,7 @@
 
 #include <stdint.h>
 
+#include "analysis/analysis.h"
 #include "common/error.h"
 #include "engine/attention.h"
 #include "engine/observer.h"
@@ -85,7 +86,6 @@ typedef struct {
     int64_t use_rows;            /* tokens summed per head */
     unsigned char *layer_done;   /* [L] in the prompt under way */
     int *layer_slots;            /* [H] scratch: the slots of one layer */
-    ss_error err;                /* why on_layer stopped the pass, if it did */
 } ss_freq_acc;
 
 /* sel: the chosen heads (copied); abl: ablations (borrowed, alive until
@@ -94,12 +94,17 @@ ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope
                          const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
                          const ss_freq_opts *o, ss_error *err);
 void ss_freq_acc_free(ss_freq_acc *a);
-ss_observer ss_freq_acc_observer(ss_freq_acc *a);
-int ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
-                         const float *k);
-void ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                          int64_t ld);
-int ss_freq_acc_on_layer_done(void *ctx, int layer);
+/* freq as an analysis (analysis/analysis.h): arguments as ss_freq_acc_init,
+ * the state allocated here and released by ss_analysis_free. */
+ss_code ss_freq_analysis_new(ss_analysis *an, const ss_config *c, const ss_rope *rope, int n,
+                             const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
+                             const ss_freq_opts *o, ss_error *err);
+ss_freq_acc *ss_freq_analysis_acc(const ss_analysis *an);
+ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                             const float *k, ss_error *err);
+ss_code ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                             int64_t ld);
+ss_code ss_freq_acc_on_layer_done(void *ctx, int layer, ss_error *err);
 ss_code ss_freq_acc_end_prompt(ss_freq_acc *a, ss_error *err);
 
 /* Average slash score [n] of a slot under variant v (0: unablated, 1 + a:

@@ -33,6 +33,14 @@ void ss_inp_table_free(ss_inp_table *t)
     t->cs = NULL;
 }
 
+/* The formula, in one place: InP of frequency f from its cos and sin. */
+static inline double inp_term(const float *q, const float *k, int f, int F, double c, double s,
+                              double scale)
+{
+    double qa = q[f], qb = q[f + F], ka = k[f], kb = k[f + F];
+    return scale * ((qa * ka + qb * kb) * c + (qa * kb - qb * ka) * s);
+}
+
 /* sin is odd: a negative offset (j > i, only for pair queries) flips it. */
 static inline void chunk_terms(const ss_inp_table *t, int delta, int f, double *c, double *s)
 {
@@ -48,9 +56,9 @@ double ss_inp_pair(const ss_inp_table *t, const float *q, const float *k, int i,
     int F = t->n_freq;
     double logit = 0;
     for (int f = 0; f < F; f++) {
-        double qa = q[f], qb = q[f + F], ka = k[f], kb = k[f + F], c, s;
+        double c, s;
         chunk_terms(t, i - j, f, &c, &s);
-        double v = scale * ((qa * ka + qb * kb) * c + (qa * kb - qb * ka) * s);
+        double v = inp_term(q, k, f, F, c, s, scale);
         if (out)
             out[f] = v;
         logit += v;
@@ -74,11 +82,8 @@ int64_t ss_inp_row_abs_add(const ss_inp_table *t, const float *q_i, const float 
     for (int j = j0; j <= i; j++) {
         const float *kj = k + (int64_t)j * ldk;
         const double *cs = t->cs + (int64_t)(i - j) * F * 2;
-        for (int f = 0; f < F; f++) {
-            double qa = q_i[f], qb = q_i[f + F], ka = kj[f], kb = kj[f + F];
-            double v = (qa * ka + qb * kb) * cs[2 * f] + (qa * kb - qb * ka) * cs[2 * f + 1];
-            abs_sum[f] += fabs(scale * v);
-        }
+        for (int f = 0; f < F; f++)
+            abs_sum[f] += fabs(inp_term(q_i, kj, f, F, cs[2 * f], cs[2 * f + 1], scale));
     }
     return i >= j0 ? (int64_t)(i - j0 + 1) : 0;
 }

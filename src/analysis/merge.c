@@ -15,7 +15,7 @@ static const cJSON *sources_of(const ss_scan_result *r)
 }
 
 /* No prompt source may appear in two inputs. */
-static ss_code check_disjoint(ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
+static ss_code check_disjoint(const ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
 {
     for (int a = 0; a < n; a++) {
         const cJSON *sa = sources_of(&in[a]), *x;
@@ -57,7 +57,7 @@ static const char *family_of(const char *kind)
 
 /* Averaging over two populations would blur exactly what `compare` keeps
  * apart (in-distribution against OOD): every source must be of one family. */
-static ss_code check_same_family(ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
+static ss_code check_same_family(const ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
 {
     const char *first = NULL, *first_dir = NULL;
     for (int a = 0; a < n; a++) {
@@ -92,7 +92,7 @@ static int has_head(const ss_scan_result *r, int x)
 }
 
 /* Maps of heads that every input has at the same size, summed. */
-static ss_code merge_maps(ss_scan_result *in, int n, ss_scan_result *out, int *dropped,
+static ss_code merge_maps(const ss_scan_result *in, int n, ss_scan_result *out, int *dropped,
                           ss_error *err)
 {
     int total = 0;
@@ -135,7 +135,7 @@ static ss_code merge_maps(ss_scan_result *in, int n, ss_scan_result *out, int *d
 
 /* scan.json of the merge: the first input's settings, every input's
  * sources, summed counts and times. */
-static void merged_meta(ss_scan_result *in, const char *const *dirs, int n, ss_scan_result *out)
+static void merged_meta(const ss_scan_result *in, const char *const *dirs, int n, ss_scan_result *out)
 {
     out->meta = cJSON_Duplicate(in[0].meta, 1);
     cJSON *sources = cJSON_CreateArray();
@@ -188,55 +188,55 @@ static void merged_meta(ss_scan_result *in, const char *const *dirs, int n, ss_s
     }
 }
 
-ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int *maps_dropped,
-                      ss_error *err)
+ss_code ss_scan_merge_results(const ss_scan_result *in, const char *const *names, int n,
+                              ss_scan_result *out, int *maps_dropped, ss_error *err)
 {
     int dropped_local;
     if (!maps_dropped)
         maps_dropped = &dropped_local;
     *maps_dropped = 0;
+    memset(out, 0, sizeof *out);
     if (n < 2)
-        return ss_fail(err, SS_ERR_USAGE, "merge needs at least two scan folders");
-    ss_scan_result *in = ss_calloc((size_t)n, sizeof *in, "scans", err);
-    if (!in)
-        return SS_ERR_NOMEM;
+        return ss_fail(err, SS_ERR_USAGE, "merge needs at least two scans");
     ss_code rc = SS_OK;
-    for (int a = 0; a < n && !rc; a++)
-        rc = ss_scan_result_read(dirs[a], &in[a], err);
     for (int a = 1; a < n && !rc; a++)
-        rc = ss_scan_result_compatible(&in[0], dirs[0], &in[a], dirs[a], 1, err);
+        rc = ss_scan_result_compatible(&in[0], names[0], &in[a], names[a], 1, err);
     if (!rc)
-        rc = check_disjoint(in, dirs, n, err);
+        rc = check_disjoint(in, names, n, err);
     if (!rc)
-        rc = check_same_family(in, dirs, n, err);
-    ss_scan_result out = {0};
+        rc = check_same_family(in, names, n, err);
     if (!rc) {
-        out.n_layer = in[0].n_layer;
-        out.n_head = in[0].n_head;
-        out.n = in[0].n;
-        out.skip = in[0].skip;
-        size_t cells = (size_t)out.n_layer * out.n_head * out.n;
-        out.slash_sum = ss_calloc(cells, sizeof *out.slash_sum, "slash sums", err);
-        out.slash_count = ss_calloc(cells, sizeof *out.slash_count, "slash counts", err);
-        if (!out.slash_sum || !out.slash_count)
+        out->n_layer = in[0].n_layer;
+        out->n_head = in[0].n_head;
+        out->n = in[0].n;
+        out->skip = in[0].skip;
+        size_t cells = (size_t)out->n_layer * out->n_head * out->n;
+        out->slash_sum = ss_calloc(cells, sizeof *out->slash_sum, "slash sums", err);
+        out->slash_count = ss_calloc(cells, sizeof *out->slash_count, "slash counts", err);
+        /* sums of squares only when every input has them */
+        int all_sq = 1;
+        for (int a = 0; a < n; a++)
+            all_sq &= in[a].slash_sumsq != NULL;
+        if (all_sq)
+            out->slash_sumsq = ss_calloc(cells, sizeof *out->slash_sumsq,
+                                         "slash sums of squares", err);
+        if (!out->slash_sum || !out->slash_count || (all_sq && !out->slash_sumsq))
             rc = SS_ERR_NOMEM;
         for (int a = 0; a < n && !rc; a++) {
             for (size_t i = 0; i < cells; i++) {
-                out.slash_sum[i] += in[a].slash_sum[i];
-                out.slash_count[i] += in[a].slash_count[i];
+                out->slash_sum[i] += in[a].slash_sum[i];
+                if (out->slash_sumsq)
+                    out->slash_sumsq[i] += in[a].slash_sumsq[i];
+                out->slash_count[i] += in[a].slash_count[i];
             }
-            out.prompts += in[a].prompts;
+            out->prompts += in[a].prompts;
         }
     }
     if (!rc)
-        rc = merge_maps(in, n, &out, maps_dropped, err);
-    if (!rc) {
-        merged_meta(in, dirs, n, &out);
-        rc = ss_scan_result_write(out_dir, &out, err);
-    }
-    ss_scan_result_free(&out);
-    for (int a = 0; a < n; a++)
-        ss_scan_result_free(&in[a]);
-    free(in);
+        rc = merge_maps(in, n, out, maps_dropped, err);
+    if (!rc)
+        merged_meta(in, names, n, out);
+    if (rc)
+        ss_scan_result_free(out);
     return rc;
 }

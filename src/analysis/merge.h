@@ -4,14 +4,17 @@
 #ifndef SS_ANALYSIS_MERGE_H
 #define SS_ANALYSIS_MERGE_H
 
+#include "analysis/scan_result.h"
 #include "common/error.h"
 
 /* Refuses (SS_ERR_INCOMPATIBLE, naming the field) scans of different models,
  * RoPE schedules, lengths or skips, and two inputs that share a prompt
  * source (same SHA-256: the same prompts counted twice). Maps are merged
  * for the heads every input has at the same map size; *maps_dropped (may
- * be NULL) gets how many input maps had to be left out. */
-ss_code ss_scan_merge(const char *const *dirs, int n_dirs, const char *out_dir,
-                      int *maps_dropped, ss_error *err);
+ * be NULL) gets how many input maps had to be left out. names[a] labels
+ * in[a] in messages and becomes the merged scan.json's "merged_from" entry;
+ * *out is the caller's to free. Folders: ss_scan_merge (report/scan_folder.h). */
+ss_code ss_scan_merge_results(const ss_scan_result *in, const char *const *names, int n,
+                              ss_scan_result *out, int *maps_dropped, ss_error *err);
 
 #endif

@@ -528,3 +528,12 @@ ss_code ss_prompts_seek(ss_prompts *p, int64_t records, int64_t skipped, int64_t
     p->emitted = emitted;
     return SS_OK;
 }
+
+ss_source_kind ss_text_source_kind(const char *path, const char *field)
+{
+    if (ss_is_dir(path))
+        return SS_SRC_TXT_DIR;
+    if (field || ss_ends_with(path, ".jsonl") || ss_ends_with(path, ".json"))
+        return SS_SRC_JSONL;
+    return SS_SRC_LINES;
+}

@@ -86,5 +86,8 @@ ss_code ss_prompts_seek(ss_prompts *p, int64_t records, int64_t skipped, int64_t
 int64_t ss_prompts_total_records(const ss_prompts *p);
 const char *ss_prompts_sha256(const ss_prompts *p);
 const char *ss_source_kind_name(ss_source_kind k);
+/* What a text path holds: a folder of .txt files, JSONL (a .jsonl/.json
+ * name, or a field asked for), else one prompt per line. */
+ss_source_kind ss_text_source_kind(const char *path, const char *field);
 
 #endif

@@ -96,15 +96,15 @@ static double row_norm(const float *x, int d)
     return sqrt(s);
 }
 
-int ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
-                         const float *k)
+ss_code ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                             const float *k, ss_error *err)
 {
     ss_rank_acc *a = ctx;
     int H = a->n_head, K = a->n_kv_head, dh = a->d_head, T = a->n_tau;
     int64_t qd = (int64_t)H * dh, kd = (int64_t)K * dh;
     if (layer < 0 || layer >= a->n_layer)
-        return ss_fail(&a->err, SS_ERR_USAGE, "rank: layer %d outside 0..%d", layer,
-                       a->n_layer - 1) != SS_OK;
+        return ss_fail(err, SS_ERR_USAGE, "rank: layer %d outside 0..%d", layer,
+                       a->n_layer - 1);
     /* One task per query head, per key head and for the hidden states, all
      * in one parallel region: BLAS and LAPACK then run single-threaded inside
      * each task. Called from outside a region they would split every small
@@ -120,8 +120,8 @@ int ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const floa
         ss_gram_add_f32(&a->gh, h, n, a->d_model);
         if (add_spectrum(a, &a->gh, a->sv2 + (size_t)(H + K) * dh,
                          a->h_r + (size_t)layer * a->d_model, a->h_R + (size_t)layer * T,
-                         &a->h_cnt[layer], &a->err))
-            return 1;
+                         &a->h_cnt[layer], err))
+            return err->code;
     }
     #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
     for (int x = h_apart; x <= H + K; x++) {
@@ -134,7 +134,7 @@ int ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const floa
                              &a->h_cnt[layer], &e)) {
                 failed = 1;
                 #pragma omp critical(ss_rank_err)
-                ss_fail(&a->err, e.code, "%s", e.msg);
+                ss_fail(err, e.code, "%s", e.msg);
             }
             continue;
         }
@@ -150,22 +150,53 @@ int ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const floa
                          (key ? a->k_cnt : a->q_cnt) + slot, &e)) {
             failed = 1;
             #pragma omp critical(ss_rank_err)
-            ss_fail(&a->err, e.code, "%s", e.msg);
+            ss_fail(err, e.code, "%s", e.msg);
         }
         ss_moments *mom = (key ? a->k_norm : a->q_norm) + slot;
         for (int i = 0; i < n; i++)
             ss_moments_add(mom, row_norm(src + (int64_t)i * ld, dh));
     }
     a->layer_done[layer] = 1;
-    return failed;
+    return failed ? err->code : SS_OK;
 }
 
-ss_observer ss_rank_acc_observer(ss_rank_acc *a)
+static ss_code rank_end_prompt(void *self, ss_error *err)
 {
-    ss_observer o = {0};
-    o.ctx = a;
-    o.on_layer = ss_rank_acc_on_layer;
-    return o;
+    return ss_rank_acc_end_prompt(self, err);
+}
+
+static void rank_free(void *self)
+{
+    if (self)
+        ss_rank_acc_free(self);
+    free(self);
+}
+
+static const ss_analysis_vtable rank_vt = {
+    .name = "rank",
+    .on_layer = ss_rank_acc_on_layer,
+    .end_prompt = rank_end_prompt,
+    .free = rank_free,
+};
+
+ss_code ss_rank_analysis_new(ss_analysis *an, const ss_config *c, const double *tau, int n_tau,
+                             ss_error *err)
+{
+    an->vt = &rank_vt;
+    an->self = ss_calloc(1, sizeof(ss_rank_acc), "rank", err);
+    if (!an->self)
+        return SS_ERR_NOMEM;
+    ss_code rc = ss_rank_acc_init(an->self, c, tau, n_tau, err);
+    if (rc) {
+        free(an->self);
+        an->self = NULL;
+    }
+    return rc;
+}
+
+ss_rank_acc *ss_rank_analysis_acc(const ss_analysis *an)
+{
+    return an->vt == &rank_vt ? an->self : NULL;
 }
 
 ss_code ss_rank_acc_end_prompt(ss_rank_acc *a, ss_error *err)

@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "analysis/analysis.h"
 #include "analysis/cone.h"
 #include "analysis/lowrank.h"
 #include "common/error.h"
@@ -42,17 +43,20 @@ typedef struct {
     ss_gram *gq, *gk, gh;
     double *sv2;                 /* [(H + H_kv) * d_head + d_model] */
     unsigned char *layer_done;   /* [L]: layers seen in the prompt under way */
-    ss_error err;                /* why on_layer stopped the pass, if it did */
 } ss_rank_acc;
 
 /* tau: n_tau thresholds in [0, 1] (the first is the headline one, 0.95). */
 ss_code ss_rank_acc_init(ss_rank_acc *a, const ss_config *c, const double *tau, int n_tau,
                          ss_error *err);
 void ss_rank_acc_free(ss_rank_acc *a);
-ss_observer ss_rank_acc_observer(ss_rank_acc *a);
+/* The rank as an analysis (analysis/analysis.h) over a state allocated
+ * here (released by ss_analysis_free); ss_rank_analysis_acc is that state. */
+ss_code ss_rank_analysis_new(ss_analysis *an, const ss_config *c, const double *tau, int n_tau,
+                             ss_error *err);
+ss_rank_acc *ss_rank_analysis_acc(const ss_analysis *an);
 /* The observer callback, callable directly (tests). */
-int ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
-                         const float *k);
+ss_code ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                             const float *k, ss_error *err);
 /* Ends a prompt: every layer must have been seen. */
 ss_code ss_rank_acc_end_prompt(ss_rank_acc *a, ss_error *err);
 

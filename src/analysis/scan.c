@@ -1,23 +1,17 @@
 #include "analysis/scan.h"
 
-#include <dirent.h>
-#include <limits.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "analysis/scan_acc.h"
+#include "analysis/scan_analysis.h"
+#include "analysis/source.h"
 #include "analysis/scan_result.h"
 #include "analysis/sdh.h"
 #include "common/mem.h"
 #include "common/progress.h"
-#include "engine/forward.h"
-#include "io/atomic_file.h"
-#include "io/json.h"
-#include "io/npy.h"
 
 #define PATH_CAP 4096
 
@@ -113,9 +107,9 @@ static cJSON *source_json(const ss_prompt_opts *s, const char *sha)
     return j;
 }
 
-/* Everything a resumed scan must share with the one it continues. */
-static cJSON *settings_json(const ss_scan_opts *o, const ss_rope *rope)
+cJSON *ss_scan_settings_json(const ss_scan_opts *o)
 {
+    const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(j, "model", model_json(o->model, o->model_path));
     cJSON_AddItemToObject(j, "rope", rope_json(rope, &o->model->cfg));
@@ -128,199 +122,6 @@ static cJSON *settings_json(const ss_scan_opts *o, const ss_rope *rope)
     cJSON_AddNumberToObject(maps, "size", o->maps == SS_MAPS_NONE ? 0 : o->map_size);
     cJSON_AddItemToObject(j, "maps", maps);
     return j;
-}
-
-/* The first field where two settings objects differ, as "a.b". */
-static void first_difference(const cJSON *a, const cJSON *b, char *buf, size_t cap)
-{
-    const cJSON *x;
-    cJSON_ArrayForEach(x, a)
-    {
-        const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
-        if (y && cJSON_Compare(x, y, 1))
-            continue;
-        if (y && cJSON_IsObject(x) && cJSON_IsObject(y)) {
-            char sub[256];
-            first_difference(x, y, sub, sizeof sub);
-            snprintf(buf, cap, "%s.%s", x->string, sub);
-        } else {
-            snprintf(buf, cap, "%s", x->string);
-        }
-        return;
-    }
-    snprintf(buf, cap, "(a field only the new run has)");
-}
-
-/* ---- checkpoints ---- */
-
-typedef struct {
-    char dir[PATH_CAP];
-    int64_t generation;
-} checkpoint;
-
-static void ck_path(const checkpoint *c, char *buf, const char *name, int64_t gen)
-{
-    /* c->dir is checked short enough in ss_scan_run: these never truncate */
-    int w = gen < 0 ? snprintf(buf, PATH_CAP, "%s/%s", c->dir, name)
-                    : snprintf(buf, PATH_CAP, "%s/%s.%lld.npy", c->dir, name, (long long)gen);
-    if (w >= PATH_CAP)
-        buf[0] = '\0';
-}
-
-static void ck_remove_generation(const checkpoint *c, int64_t gen)
-{
-    char p[PATH_CAP];
-    const char *names[3] = {"slash_sum", "slash_count", "map_sum"};
-    for (int k = 0; k < 3; k++) {
-        ck_path(c, p, names[k], gen);
-        unlink(p);
-    }
-}
-
-static ss_code ck_save(checkpoint *c, const ss_scan_acc *acc, const cJSON *settings,
-                       const ss_prompts *src, double wall, ss_error *err)
-{
-    ss_code rc = ss_mkdirs(c->dir, err);
-    if (rc)
-        return rc;
-    int64_t gen = c->generation + 1;
-    char p[PATH_CAP];
-    int64_t shape[3] = {acc->n_layer, acc->n_head, acc->n};
-    ck_path(c, p, "slash_sum", gen);
-    if ((rc = ss_npy_write(p, SS_NPY_F64, 3, shape, acc->slash_sum, err)))
-        return rc;
-    ck_path(c, p, "slash_count", gen);
-    if ((rc = ss_npy_write(p, SS_NPY_I64, 3, shape, acc->slash_count, err)))
-        return rc;
-    if (acc->n_maps > 0) {
-        int64_t ms[3] = {acc->n_maps, acc->bins, acc->bins};
-        ck_path(c, p, "map_sum", gen);
-        if ((rc = ss_npy_write(p, SS_NPY_F64, 3, ms, acc->map_sum, err)))
-            return rc;
-    }
-    cJSON *st = cJSON_CreateObject();
-    cJSON_AddItemToObject(st, "settings", cJSON_Duplicate(settings, 1));
-    cJSON_AddNumberToObject(st, "generation", (double)gen);
-    cJSON_AddNumberToObject(st, "prompts", (double)acc->prompts);
-    cJSON_AddNumberToObject(st, "records", (double)ss_prompts_records(src));
-    cJSON_AddNumberToObject(st, "skipped", (double)ss_prompts_skipped(src));
-    cJSON_AddNumberToObject(st, "emitted", (double)ss_prompts_emitted(src));
-    cJSON_AddNumberToObject(st, "wall_seconds", wall);
-    char *text = cJSON_Print(st);
-    cJSON_Delete(st);
-    if (!text)
-        return ss_fail(err, SS_ERR_NOMEM, "checkpoint: out of memory");
-    ck_path(c, p, "state.json", -1);
-    rc = ss_write_file_atomic(p, text, strlen(text), err); /* the commit point */
-    free(text);
-    if (rc)
-        return rc;
-    ck_remove_generation(c, c->generation);
-    c->generation = gen;
-    return SS_OK;
-}
-
-static ss_code ck_load_array(const checkpoint *c, const char *name, int64_t gen,
-                             ss_npy_type type, const int64_t *shape, void *dst, size_t bytes,
-                             ss_error *err)
-{
-    char p[PATH_CAP];
-    ck_path(c, p, name, gen);
-    ss_npy a;
-    ss_code rc = ss_npy_read(p, &a, err);
-    if (rc)
-        return rc;
-    int ok = a.type == type && a.ndim == 3 && a.shape[0] == shape[0] && a.shape[1] == shape[1] &&
-             a.shape[2] == shape[2];
-    if (ok)
-        memcpy(dst, a.data, bytes);
-    ss_npy_free(&a);
-    return ok ? SS_OK : ss_fail(err, SS_ERR_SHAPE, "%s: wrong type or shape for this scan", p);
-}
-
-/* Loads the checkpoint into acc and moves the source to where it was.
- * *found = 0 when there is none. */
-static ss_code ck_load(checkpoint *c, ss_scan_acc *acc, const cJSON *settings, ss_prompts *src,
-                       double *wall, int *found, ss_error *err)
-{
-    *found = 0;
-    char p[PATH_CAP];
-    ck_path(c, p, "state.json", -1);
-    if (access(p, F_OK) != 0)
-        return SS_OK;
-    cJSON *st;
-    ss_code rc = ss_json_load(p, (size_t)64 << 20, &st, err);
-    if (rc)
-        return rc;
-    const cJSON *saved = cJSON_GetObjectItemCaseSensitive(st, "settings");
-    long long gen = 0, prompts = 0, records = 0, skipped = 0, emitted = 0;
-    double w = 0;
-    if (!cJSON_IsObject(saved))
-        rc = ss_fail(err, SS_ERR_FORMAT, "%s: no \"settings\" object", p);
-    else if (!cJSON_Compare(saved, settings, 1)) {
-        char field[300];
-        first_difference(settings, saved, field, sizeof field);
-        rc = ss_fail(err, SS_ERR_INCOMPATIBLE,
-                     "%s: the checkpoint was made with other settings (%s differs); resume with "
-                     "the same model, prompts, --len, --skip and --maps, or start afresh in "
-                     "another folder", p, field);
-    }
-    if (!rc && !(rc = ss_json_int(st, p, "generation", 1, 1, LLONG_MAX, &gen, err)) &&
-        !(rc = ss_json_int(st, p, "prompts", 1, 0, LLONG_MAX, &prompts, err)) &&
-        !(rc = ss_json_int(st, p, "records", 1, 0, LLONG_MAX, &records, err)) &&
-        !(rc = ss_json_int(st, p, "skipped", 1, 0, LLONG_MAX, &skipped, err)) &&
-        !(rc = ss_json_int(st, p, "emitted", 1, 0, LLONG_MAX, &emitted, err)))
-        rc = ss_json_num(st, p, "wall_seconds", 1, &w, err);
-    cJSON_Delete(st);
-    if (rc)
-        return rc;
-    int64_t shape[3] = {acc->n_layer, acc->n_head, acc->n};
-    size_t n = (size_t)acc->n_layer * acc->n_head * acc->n;
-    if ((rc = ck_load_array(c, "slash_sum", gen, SS_NPY_F64, shape, acc->slash_sum,
-                            n * sizeof(double), err)) ||
-        (rc = ck_load_array(c, "slash_count", gen, SS_NPY_I64, shape, acc->slash_count,
-                            n * sizeof(int64_t), err)))
-        return rc;
-    if (acc->n_maps > 0) {
-        int64_t ms[3] = {acc->n_maps, acc->bins, acc->bins};
-        size_t mb = (size_t)acc->n_maps * acc->bins * acc->bins * sizeof(double);
-        if ((rc = ck_load_array(c, "map_sum", gen, SS_NPY_F64, ms, acc->map_sum, mb, err)))
-            return rc;
-    }
-    if ((rc = ss_prompts_seek(src, records, skipped, emitted, err)))
-        return rc;
-    acc->prompts = prompts;
-    c->generation = gen;
-    *wall = w;
-    *found = 1;
-    return SS_OK;
-}
-
-static int starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* After the results are written: the state first (so a kill half-way
- * leaves no checkpoint pointing at removed arrays), then every array and
- * temporary file of ours, including those a killed run left behind (a kill
- * between a commit and the removal of the previous generation). */
-static void ck_remove(const checkpoint *c)
-{
-    char p[PATH_CAP];
-    ck_path(c, p, "state.json", -1);
-    unlink(p);
-    DIR *d = opendir(c->dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL)
-        if (starts_with(e->d_name, "slash_sum.") || starts_with(e->d_name, "slash_count.") ||
-            starts_with(e->d_name, "map_sum.") || starts_with(e->d_name, "state.json")) {
-            ck_path(c, p, e->d_name, -1);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-    rmdir(c->dir);
 }
 
 /* ---- the result ---- */
@@ -382,63 +183,66 @@ static void utc_now(char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static ss_code write_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
-                            double wall, double run_seconds, int64_t run_tokens, ss_error *err)
+/* The finished scan as a result struct: the accumulator's sums move into
+ * *r (acc keeps no arrays afterwards), scan.json's fields into r->meta. */
+static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
+                            double wall, double run_seconds, int64_t run_tokens,
+                            ss_scan_result *r, ss_error *err)
 {
-    ss_scan_result r = {0};
-    r.n_layer = acc->n_layer;
-    r.n_head = acc->n_head;
-    r.n = acc->n;
-    r.skip = acc->skip;
-    r.prompts = acc->prompts;
-    r.slash_sum = acc->slash_sum; /* borrowed: cleared before freeing r */
-    r.slash_count = acc->slash_count;
-    r.map_size = acc->n_maps > 0 ? o->map_size : 0;
-    r.bins = acc->bins;
-    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, &r, err) : SS_OK;
-    if (!rc) {
-        r.meta = cJSON_CreateObject();
-        cJSON_AddStringToObject(r.meta, "format", "slashscope-scan");
-        cJSON_AddNumberToObject(r.meta, "format_version", 1);
-        cJSON_AddStringToObject(r.meta, "tool_version", SS_VERSION);
-        const cJSON *x;
-        cJSON_ArrayForEach(x, settings)
-            cJSON_AddItemToObject(r.meta, x->string, cJSON_Duplicate(x, 1));
-        cJSON *pr = cJSON_GetObjectItemCaseSensitive(r.meta, "prompts");
-        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
-        cJSON_AddItemToObject(r.meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
-        cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
-        cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
-        cJSON_AddItemToObject(r.meta, "sources", cJSON_CreateArray());
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r.meta, "sources"),
-                             cJSON_Duplicate(pr, 1));
-        const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
-        cJSON *regs = cJSON_CreateArray();
-        for (int g = 0; g < 2; g++) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "name", reg[g].name);
-            cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
-            int d[2] = {reg[g].d_min, reg[g].d_max};
-            cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
-            cJSON_AddItemToArray(regs, e);
-        }
-        cJSON_AddItemToObject(r.meta, "sdh_regimes", regs);
-        cJSON_AddNumberToObject(r.meta, "threads",
-                                o->threads > 0 ? o->threads : omp_get_max_threads());
-        cJSON_AddNumberToObject(r.meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
-        cJSON_AddNumberToObject(r.meta, "wall_seconds", wall);
-        cJSON_AddNumberToObject(r.meta, "tokens", (double)acc->prompts * acc->n);
-        cJSON_AddNumberToObject(r.meta, "tokens_per_second",
-                                run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
-        char when[32];
-        utc_now(when, sizeof when);
-        cJSON_AddStringToObject(r.meta, "created", when);
-        rc = ss_scan_result_write(o->out_dir, &r, err);
+    memset(r, 0, sizeof *r);
+    r->n_layer = acc->n_layer;
+    r->n_head = acc->n_head;
+    r->n = acc->n;
+    r->skip = acc->skip;
+    r->prompts = acc->prompts;
+    r->slash_sum = acc->slash_sum;
+    r->slash_sumsq = acc->slash_sumsq;
+    r->slash_count = acc->slash_count;
+    acc->slash_sum = NULL;
+    acc->slash_sumsq = NULL;
+    acc->slash_count = NULL;
+    r->map_size = acc->n_maps > 0 ? o->map_size : 0;
+    r->bins = acc->bins;
+    ss_code rc = acc->n_maps > 0 ? choose_maps(o, acc, r, err) : SS_OK;
+    if (rc)
+        return rc;
+    r->meta = cJSON_CreateObject();
+    cJSON_AddStringToObject(r->meta, "format", "slashscope-scan");
+    cJSON_AddNumberToObject(r->meta, "format_version", 1);
+    cJSON_AddStringToObject(r->meta, "tool_version", SS_VERSION);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, settings)
+        cJSON_AddItemToObject(r->meta, x->string, cJSON_Duplicate(x, 1));
+    cJSON *pr = cJSON_GetObjectItemCaseSensitive(r->meta, "prompts");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(pr, "seed");
+    cJSON_AddItemToObject(r->meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
+    cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
+    cJSON_AddItemToObject(r->meta, "sources", cJSON_CreateArray());
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r->meta, "sources"),
+                         cJSON_Duplicate(pr, 1));
+    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    cJSON *regs = cJSON_CreateArray();
+    for (int g = 0; g < 2; g++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", reg[g].name);
+        cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
+        int d[2] = {reg[g].d_min, reg[g].d_max};
+        cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
+        cJSON_AddItemToArray(regs, e);
     }
-    r.slash_sum = NULL;
-    r.slash_count = NULL;
-    ss_scan_result_free(&r);
-    return rc;
+    cJSON_AddItemToObject(r->meta, "sdh_regimes", regs);
+    cJSON_AddNumberToObject(r->meta, "threads",
+                            o->threads > 0 ? o->threads : omp_get_max_threads());
+    cJSON_AddNumberToObject(r->meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
+    cJSON_AddNumberToObject(r->meta, "wall_seconds", wall);
+    cJSON_AddNumberToObject(r->meta, "tokens", (double)r->prompts * r->n);
+    cJSON_AddNumberToObject(r->meta, "tokens_per_second",
+                            run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
+    char when[32];
+    utc_now(when, sizeof when);
+    cJSON_AddStringToObject(r->meta, "created", when);
+    return SS_OK;
 }
 
 /* ---- the loop ---- */
@@ -447,23 +251,23 @@ static ss_code check_opts(const ss_scan_opts *o, ss_error *err)
 {
     const ss_config *c = &o->model->cfg;
     if (o->len < 1)
-        return ss_fail(err, SS_ERR_USAGE, "--len must be at least 1");
+        return ss_fail(err, SS_ERR_USAGE, "len must be at least 1");
+    if (o->resume && !o->out_dir)
+        return ss_fail(err, SS_ERR_USAGE, "resume needs the output folder holding the checkpoint");
     if (o->len > c->ctx_len && !o->allow_long)
-        return ss_fail(err, SS_ERR_VALUE, "--len %d is longer than the model's context of %d "
-                       "tokens (add --allow-long to run past it anyway)", o->len, c->ctx_len);
+        return ss_fail(err, SS_ERR_VALUE, "len %d is longer than the model's context of %d "
+                       "tokens (set allow_long to run past it anyway)", o->len, c->ctx_len);
     if (o->skip < 0 || o->skip >= o->len)
-        return ss_fail(err, SS_ERR_USAGE, "--skip %d must be from 0 to --len - 1 = %d", o->skip,
+        return ss_fail(err, SS_ERR_USAGE, "skip %d must be from 0 to len - 1 = %d", o->skip,
                        o->len - 1);
     if (o->maps != SS_MAPS_NONE && o->map_size < 1)
-        return ss_fail(err, SS_ERR_USAGE, "--map-size must be at least 1");
-    if (!o->out_dir || !*o->out_dir)
-        return ss_fail(err, SS_ERR_USAGE, "--out is required");
-    if (strlen(o->out_dir) > PATH_CAP - 100)
-        return ss_fail(err, SS_ERR_USAGE, "--out: path longer than %d bytes", PATH_CAP - 100);
+        return ss_fail(err, SS_ERR_USAGE, "map_size must be at least 1");
+    if (o->out_dir && strlen(o->out_dir) > PATH_CAP - 100)
+        return ss_fail(err, SS_ERR_USAGE, "output folder: path longer than %d bytes", PATH_CAP - 100);
     return SS_OK;
 }
 
-static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
+static ss_code new_scan(const ss_scan_opts *o, ss_analysis *an, ss_error *err)
 {
     const ss_config *c = &o->model->cfg;
     size_t lh = (size_t)c->n_layer * c->n_head;
@@ -478,78 +282,83 @@ static ss_code init_acc(const ss_scan_opts *o, ss_scan_acc *acc, ss_error *err)
         memset(all, 1, lh);
         flags = all;
     }
-    ss_code rc = ss_scan_acc_init(acc, c->n_layer, c->n_head, o->len, o->skip, o->map_size,
-                                  flags, err);
+    ss_code rc = ss_scan_analysis_new(an, c->n_layer, c->n_head, o->len, o->skip, o->map_size,
+                                      flags, err);
     free(all);
     return rc;
 }
 
-ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
+/* Between prompts: the caller's on_prompt, then the store's checkpoint. */
+typedef struct {
+    const ss_scan_opts *o;
+    int64_t total;
+    int stopped;                /* on_prompt asked to stop */
+    const ss_scan_acc *acc;
+    const cJSON *settings;
+    double wall_before, start;
+} between_ctx;
+
+static ss_code between(void *ctx, int64_t done, ss_error *err)
 {
+    between_ctx *b = ctx;
+    const ss_scan_opts *o = b->o;
+    if (o->on_prompt && o->on_prompt(o->on_prompt_user, b->acc->prompts, b->total)) {
+        b->stopped = 1;
+        return SS_STOP;
+    }
+    if (!o->store || !o->store->after_prompt)
+        return SS_OK;
+    return o->store->after_prompt(o->store->ctx, b->acc, b->settings, done,
+                                  b->wall_before + ss_now_seconds() - b->start, err);
+}
+
+static ss_code stopped(ss_error *err)
+{
+    ss_error_clear(err);
+    return ss_fail(err, SS_STOP, "scan stopped on request");
+}
+
+ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *err)
+{
+    memset(out, 0, sizeof *out);
     ss_code rc = check_opts(o, err);
     if (rc)
         return rc;
     const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
-    ss_scan_acc acc;
-    if ((rc = init_acc(o, &acc, err)))
+    ss_analysis an;
+    if ((rc = new_scan(o, &an, err)))
         return rc;
-    int32_t *ids = ss_calloc((size_t)o->len, sizeof *ids, "prompt ids", err);
-    cJSON *settings = settings_json(o, rope);
-    checkpoint ck = {.generation = 0};
-    snprintf(ck.dir, sizeof ck.dir, "%s/checkpoint", o->out_dir);
-    double wall_before = 0;
-    int found = 0;
-    if (!ids || !settings)
-        rc = ids ? ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory") : SS_ERR_NOMEM;
-    if (!rc && o->resume) {
-        rc = ck_load(&ck, &acc, settings, o->prompts, &wall_before, &found, err);
-        if (!rc && !found && !o->quiet)
-            fprintf(stderr, "slashscope scan: no checkpoint in %s: starting from the beginning\n",
-                    o->out_dir);
-        if (!rc && found && !o->quiet)
-            fprintf(stderr, "slashscope scan: resuming after %lld prompts\n",
-                    (long long)acc.prompts);
-    } else if (!rc) {
-        char p[PATH_CAP];
-        ck_path(&ck, p, "state.json", -1);
-        if (access(p, F_OK) == 0)
-            rc = ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: add "
-                         "--resume to continue it, or delete %s to start afresh", o->out_dir,
-                         ck.dir);
-    }
-    int every = o->checkpoint_every > 0 ? o->checkpoint_every : 8;
-    double every_s = o->checkpoint_seconds > 0 ? o->checkpoint_seconds : 300;
-    ss_observer obs = ss_scan_acc_observer(&acc);
-    ss_forward_opts fo = {.rope = rope, .block_rows = o->block_rows, .allow_long = o->allow_long,
-                          .observers = &obs, .n_observers = 1};
-    ss_progress pg;
+    ss_scan_acc *acc = ss_scan_analysis_acc(&an);
     int64_t total = o->source->count > 0 ? o->source->count
                                          : ss_prompts_total_records(o->prompts);
-    ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
-    double start = ss_now_seconds(), last_ck = start;
-    int64_t run_tokens = 0, since_ck = 0;
-    while (!rc) {
-        int got;
-        if ((rc = ss_prompts_next(o->prompts, ids, &got, err)) || !got)
-            break;
-        if ((rc = ss_forward(o->model, ids, o->len, &fo, NULL, err)))
-            break;
-        if ((rc = ss_scan_acc_end_prompt(&acc, err)))
-            break;
-        run_tokens += o->len;
-        since_ck++;
-        double now = ss_now_seconds();
-        char rate[64];
-        snprintf(rate, sizeof rate, "%.0f tok/s", run_tokens / (now - start + 1e-9));
-        ss_progress_update(&pg, acc.prompts, rate);
-        if (since_ck >= every || now - last_ck >= every_s) {
-            rc = ck_save(&ck, &acc, settings, o->prompts, wall_before + now - start, err);
-            since_ck = 0;
-            last_ck = ss_now_seconds();
-        }
+    between_ctx sch = {.o = o, .total = total, .acc = acc};
+    cJSON *settings = ss_scan_settings_json(o);
+    sch.settings = settings;
+    ss_prompt_source src = {0};
+    if (!settings)
+        rc = ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory");
+    if (!rc && o->store && o->store->start)
+        rc = o->store->start(o->store->ctx, acc, settings, &sch.wall_before, err);
+    if (!rc)
+        rc = ss_prompt_source_prompts(&src, o->prompts, o->len, total, err);
+    double start = ss_now_seconds();
+    int64_t run_prompts = 0;
+    if (!rc) {
+        ss_progress pg;
+        ss_progress_start(&pg, o->quiet, "scan", total, "prompts");
+        sch.start = start;
+        ss_analysis *list[1] = {&an};
+        ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows,
+                               .allow_long = o->allow_long, .interrupted = ss_interrupted,
+                               .between_prompts = between, .between_ctx = &sch,
+                               .progress_base = acc->prompts};
+        ss_interrupt_clear();
+        rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, &run_prompts, err);
+        ss_progress_end(&pg);
     }
-    ss_progress_end(&pg);
-    if (!rc && acc.prompts == 0)
+    if (rc == SS_STOP || (!rc && sch.stopped))
+        rc = stopped(err);
+    if (!rc && acc->prompts == 0)
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens in the source (%lld records "
                      "read, %lld too short%s)", o->len,
                      (long long)ss_prompts_records(o->prompts),
@@ -557,12 +366,13 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
                      o->source->chunk ? "" : "; --chunk joins short ones");
     if (!rc) {
         double run = ss_now_seconds() - start;
-        rc = write_result(o, &acc, settings, wall_before + run, run, run_tokens, err);
-        if (!rc)
-            ck_remove(&ck);
+        rc = build_result(o, acc, settings, sch.wall_before + run, run, run_prompts * o->len,
+                          out, err);
+        if (rc)
+            ss_scan_result_free(out);
     }
+    ss_prompt_source_free(&src);
     cJSON_Delete(settings);
-    free(ids);
-    ss_scan_acc_free(&acc);
+    ss_analysis_free(&an);
     return rc;
 }

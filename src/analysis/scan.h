@@ -1,21 +1,17 @@
 /* The scan (SPEC.md section 2): every prompt of a source through the
- * forward pass with the scan observer (analysis/scan_acc.h), no logits, and
- * the result folder written at the end (analysis/scan_result.h).
- *
- * Checkpoints: every `checkpoint_every` prompts (and at least every
- * `checkpoint_seconds`), DIR/checkpoint/ receives the sums so far as
- * generation-numbered .npy files and then state.json naming that
- * generation; the rename of state.json is the commit, so a kill at any
- * moment leaves the previous complete checkpoint. state.json also holds the
- * settings (model, RoPE angles, source and its SHA-256, length, skip, maps):
- * a resume with other settings is refused, naming the field. A resumed scan
- * continues from the saved float64 sums in the same order, so it ends with
- * the numbers of an uninterrupted run, bit for bit. The checkpoint folder is
- * removed once the results are written. */
+ * forward pass with the scan analysis (analysis/scan_analysis.h), one pass
+ * per prompt through the analysis driver, no logits; the result is an
+ * ss_scan_result in memory (analysis/scan_result.h). Files are the report
+ * layer's: the folder and its checkpoints (report/scan_folder.h,
+ * report/scan_checkpoint.h). A resumed scan continues from the saved
+ * float64 sums in the same order, so it ends with the numbers of an
+ * uninterrupted run, bit for bit. */
 #ifndef SS_ANALYSIS_SCAN_H
 #define SS_ANALYSIS_SCAN_H
 
 #include "analysis/prompts.h"
+#include "analysis/scan_acc.h"
+#include "analysis/scan_result.h"
 #include "common/error.h"
 #include "model/model.h"
 
@@ -24,6 +20,8 @@ typedef enum {
     SS_MAPS_LIST, /* the heads flagged in map_heads */
     SS_MAPS_SDH   /* every head kept, the scan's own SDHs written at the end */
 } ss_maps_mode;
+
+typedef struct ss_scan_store ss_scan_store;
 
 typedef struct {
     const ss_model *model;
@@ -40,9 +38,37 @@ typedef struct {
     int checkpoint_every;       /* prompts; 0: 8 */
     double checkpoint_seconds;  /* 0: 300 */
     int block_rows, allow_long, quiet, threads;
-    const char *out_dir;
+    const char *out_dir;        /* ss_scan_collect: NULL for no checkpoints */
+    /* after every prompt (done, expected or 0); non-zero stops with SS_STOP */
+    int (*on_prompt)(void *user, int64_t done, int64_t total);
+    void *on_prompt_user;
+    /* where the sums of the scan under way are kept (checkpoints), or NULL */
+    const ss_scan_store *store;
 } ss_scan_opts;
 
-ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err);
+/* Checkpoints of a scan under way (report/scan_checkpoint.h keeps them in
+ * a folder). start: once the accumulator exists, before the first prompt;
+ * a resume loads the saved sums into acc, moves o->prompts to where they
+ * were and sets *wall_before to the seconds already spent. after_prompt:
+ * after every prompt, `done` prompts into this run, `wall` seconds in all. */
+struct ss_scan_store {
+    void *ctx;
+    ss_code (*start)(void *ctx, ss_scan_acc *acc, const cJSON *settings, double *wall_before,
+                     ss_error *err);
+    ss_code (*after_prompt)(void *ctx, const ss_scan_acc *acc, const cJSON *settings,
+                            int64_t done, double wall, ss_error *err);
+};
+
+/* Everything a resumed scan must share with the one it continues (model,
+ * RoPE angles, prompt source and its SHA-256, length, skip, maps): the
+ * settings part of scan.json. NULL when out of memory. */
+cJSON *ss_scan_settings_json(const ss_scan_opts *o);
+
+/* Runs the scan through the analysis driver into *out (scan.json's fields in
+ * out->meta), with o->store's checkpoints when given. Stops with SS_STOP
+ * between layers after ss_interrupt(), or when on_prompt returns non-zero.
+ * The scan into its folder, with checkpoints: ss_scan_run in
+ * report/scan_folder.h. */
+ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *err);
 
 #endif

@@ -32,8 +32,11 @@ ss_code ss_scan_acc_init(ss_scan_acc *a, int n_layer, int n_head, int n, int ski
                                  "scan diagonal sums", err);
     a->tmp = ss_calloc((size_t)n, sizeof *a->tmp, "scan buffer", err);
     a->slash_sum = ss_calloc(lh * (size_t)n, sizeof *a->slash_sum, "slash sums", err);
+    a->slash_sumsq = ss_calloc(lh * (size_t)n, sizeof *a->slash_sumsq, "slash sums of squares",
+                               err);
     a->slash_count = ss_calloc(lh * (size_t)n, sizeof *a->slash_count, "slash counts", err);
-    if (!a->map_slot || !a->rdiag || !a->tmp || !a->slash_sum || !a->slash_count) {
+    if (!a->map_slot || !a->rdiag || !a->tmp || !a->slash_sum || !a->slash_sumsq ||
+        !a->slash_count) {
         ss_scan_acc_free(a);
         return SS_ERR_NOMEM;
     }
@@ -55,6 +58,7 @@ ss_code ss_scan_acc_init(ss_scan_acc *a, int n_layer, int n_head, int n, int ski
         ss_scan_acc_free(a);
         return SS_ERR_NOMEM;
     }
+    a->map_size = map_size;
     ss_scan_map_edges(n, map_size, &a->bins, a->edge);
     for (int b = 0; b < a->bins; b++)
         for (int i = a->edge[b]; i < a->edge[b + 1]; i++)
@@ -76,6 +80,7 @@ void ss_scan_acc_free(ss_scan_acc *a)
     free(a->rdiag);
     free(a->tmp);
     free(a->slash_sum);
+    free(a->slash_sumsq);
     free(a->slash_count);
     free(a->map_sum);
     memset(a, 0, sizeof *a);
@@ -108,15 +113,15 @@ static void map_row(const ss_scan_acc *a, double *map, int i, const float *row)
     }
 }
 
-void ss_scan_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                          int64_t ld)
+ss_code ss_scan_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                             int64_t ld)
 {
     ss_scan_acc *a = ctx;
     if (layer < 0 || layer >= a->n_layer || head < 0 || head >= a->n_head || row0 < 0 ||
         nrows < 0 || row0 + nrows > a->n) {
         /* reported by end_prompt; other heads' threads may store it too */
         __atomic_store_n(&a->bad_call, 1, __ATOMIC_RELAXED);
-        return;
+        return SS_OK;
     }
     double *rdiag = a->rdiag + (size_t)head * (size_t)a->n;
     int slot = a->map_slot[(size_t)layer * a->n_head + head];
@@ -129,14 +134,16 @@ void ss_scan_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, c
         if (map)
             map_row(a, map, i, row);
     }
+    return SS_OK;
 }
 
-int ss_scan_acc_on_layer_done(void *ctx, int layer)
+ss_code ss_scan_acc_on_layer_done(void *ctx, int layer, ss_error *err)
 {
     ss_scan_acc *a = ctx;
     if (layer < 0 || layer >= a->n_layer) {
         a->bad_call = 1;
-        return 1;
+        return ss_fail(err, SS_ERR_USAGE, "scan accumulator: layer %d outside 0..%d", layer,
+                       a->n_layer - 1);
     }
     int n = a->n;
     for (int h = 0; h < a->n_head; h++) {
@@ -144,17 +151,12 @@ int ss_scan_acc_on_layer_done(void *ctx, int layer)
         for (int d = 0; d < n; d++)
             a->tmp[d] = rdiag[n - 1 - d];
         size_t at = ((size_t)layer * a->n_head + h) * (size_t)n;
-        ss_slash_finish_prompt(a->tmp, n, a->skip, a->slash_sum + at, a->slash_count + at);
+        ss_slash_finish_prompt(a->tmp, n, a->skip, a->slash_sum + at, a->slash_sumsq + at,
+                               a->slash_count + at);
         memset(rdiag, 0, (size_t)n * sizeof *rdiag);
     }
     a->layers_done++;
-    return 0;
-}
-
-ss_observer ss_scan_acc_observer(ss_scan_acc *a)
-{
-    ss_observer o = {a, NULL, ss_scan_acc_on_probs, ss_scan_acc_on_layer_done};
-    return o;
+    return SS_OK;
 }
 
 ss_code ss_scan_acc_end_prompt(ss_scan_acc *a, ss_error *err)
@@ -183,4 +185,29 @@ void ss_scan_acc_map_mean(const ss_scan_acc *a, int slot, double *out)
             out[(size_t)r * a->bins + c] =
                 a->prompts > 0 ? m[(size_t)r * a->bins + c] / (area * (double)a->prompts) : NAN;
         }
+}
+
+ss_code ss_scan_acc_merge(ss_scan_acc *a, const ss_scan_acc *b, ss_error *err)
+{
+    if (a->n_layer != b->n_layer || a->n_head != b->n_head || a->n != b->n || a->skip != b->skip)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "scan merge: %d x %d heads, length %d, skip %d "
+                       "against %d x %d, %d, %d", a->n_layer, a->n_head, a->n, a->skip,
+                       b->n_layer, b->n_head, b->n, b->skip);
+    size_t lh = (size_t)a->n_layer * a->n_head, cells = lh * a->n;
+    int same_maps = a->n_maps == b->n_maps && a->bins == b->bins;
+    for (size_t x = 0; x < lh && same_maps; x++)
+        same_maps = a->map_slot[x] == b->map_slot[x];
+    if (!same_maps)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "scan merge: the two scans keep maps of "
+                       "different heads or sizes");
+    for (size_t x = 0; x < cells; x++) {
+        a->slash_sum[x] += b->slash_sum[x];
+        a->slash_sumsq[x] += b->slash_sumsq[x];
+        a->slash_count[x] += b->slash_count[x];
+    }
+    size_t m = (size_t)a->n_maps * a->bins * a->bins;
+    for (size_t x = 0; x < m; x++)
+        a->map_sum[x] += b->map_sum[x];
+    a->prompts += b->prompts;
+    return SS_OK;
 }

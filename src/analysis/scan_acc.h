@@ -7,8 +7,10 @@
  *  - per-prompt diagonal sums for the heads of the layer being run (H x n
  *    doubles), folded into slash_sum / slash_count (ss_slash_finish_prompt)
  *    when the layer is done, so memory is O(L H n), never O(n^2);
- *  - slash_sum [L, H, n] (per-prompt means summed) and slash_count [L, H, n]
- *    (prompts counted at each offset): disjoint prompt sets merge by adding;
+ *  - slash_sum [L, H, n] (per-prompt means summed), slash_sumsq [L, H, n]
+ *    (their squares summed, for the spread over prompts) and slash_count
+ *    [L, H, n] (prompts counted at each offset): disjoint prompt sets merge
+ *    by adding;
  *  - map_sum [n_maps, B, B]: sums over prompts of S[i][j] over each block.
  *
  * Pooling rule: B = min(M, n) bins; bin b holds positions
@@ -31,7 +33,8 @@
 
 typedef struct {
     int n_layer, n_head, n, skip;
-    int bins;            /* B, 0 when no map is kept */
+    int map_size;        /* M asked for, 0 when no map is kept */
+    int bins;            /* B = min(M, n), 0 when no map is kept */
     int *edge;           /* [B + 1] bin boundaries */
     int *bin_of;         /* [n] position -> bin */
     int *map_slot;       /* [L * H]: slot in map_sum, or -1 */
@@ -39,6 +42,7 @@ typedef struct {
     double *rdiag;       /* [H * n]: current layer's diagonal sums, offset d at n - 1 - d */
     double *tmp;         /* [n] */
     double *slash_sum;   /* [L * H * n] */
+    double *slash_sumsq; /* [L * H * n] */
     int64_t *slash_count;/* [L * H * n] */
     double *map_sum;     /* [n_maps * B * B] */
     int64_t prompts;     /* prompts completed */
@@ -52,16 +56,18 @@ ss_code ss_scan_acc_init(ss_scan_acc *a, int n_layer, int n_head, int n, int ski
                          int map_size, const unsigned char *map_heads, ss_error *err);
 void ss_scan_acc_free(ss_scan_acc *a);
 
-/* The observer to pass to ss_forward (ctx = a). */
-ss_observer ss_scan_acc_observer(ss_scan_acc *a);
-
-/* The observer callbacks, callable directly (tests feed reference arrays). */
-void ss_scan_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                          int64_t ld);
-int ss_scan_acc_on_layer_done(void *ctx, int layer);
+/* The observer callbacks (engine/observer.h), callable directly (tests feed
+ * reference arrays); analysis/scan_analysis.h runs them in the driver. */
+ss_code ss_scan_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                             int64_t ld);
+ss_code ss_scan_acc_on_layer_done(void *ctx, int layer, ss_error *err);
 
 /* Ends a prompt: checks every layer was finished, counts the prompt. */
 ss_code ss_scan_acc_end_prompt(ss_scan_acc *a, ss_error *err);
+
+/* Adds b's sums and counts into a: same dimensions, skip and map heads and
+ * size, else SS_ERR_INCOMPATIBLE naming what differs. */
+ss_code ss_scan_acc_merge(ss_scan_acc *a, const ss_scan_acc *b, ss_error *err);
 
 /* Pooled mean map [B, B] of a slot (divides by prompts and block areas;
  * NaN when no prompt was counted). */

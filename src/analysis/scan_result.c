@@ -1,22 +1,14 @@
 #include "analysis/scan_result.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "analysis/scan_acc.h"
 #include "analysis/slash.h"
 #include "common/mem.h"
-#include "io/atomic_file.h"
-#include "io/json.h"
-#include "io/npy.h"
-#include "report/heatmap.h"
 
-#define PATH_CAP 4096
-#define MAX_JSON ((size_t)64 << 20)
 
 void ss_head_name(int layer, int head, char *buf, int cap)
 {
@@ -55,6 +47,7 @@ ss_code ss_head_list_parse(const char *s, int n_layer, int n_head, unsigned char
 void ss_scan_result_free(ss_scan_result *r)
 {
     free(r->slash_sum);
+    free(r->slash_sumsq);
     free(r->slash_count);
     free(r->map_heads);
     free(r->map_sum);
@@ -71,283 +64,21 @@ double *ss_scan_result_average(const ss_scan_result *r, ss_error *err)
     return avg;
 }
 
-ss_code ss_sdh_csv_write(const char *path, const double *slash, int n_layer, int n_head, int n,
-                         const ss_sdh_regime *regimes, int n_regimes, ss_error *err)
+ss_code ss_scan_result_spread(const ss_scan_result *r, double **sd, double **half, ss_error *err)
 {
-    ss_atomic_file f;
-    ss_code rc = ss_atomic_open(&f, path, err);
-    if (rc)
-        return rc;
-    fprintf(f.fp, "regime,kappa,delta,layer,head,name,score\n");
-    for (int g = 0; g < n_regimes && !rc; g++) {
-        ss_sdh *list;
-        int count;
-        rc = ss_sdh_find(slash, n_layer, n_head, n, &regimes[g], &list, &count, err);
-        for (int k = 0; k < count; k++) {
-            char name[32];
-            ss_head_name(list[k].layer, list[k].head, name, sizeof name);
-            fprintf(f.fp, "%s,%.15g,%d,%d,%d,%s,%.17g\n", regimes[g].name, regimes[g].kappa,
-                    list[k].delta, list[k].layer, list[k].head, name, list[k].score);
-        }
-        free(list);
+    size_t n = (size_t)r->n_layer * r->n_head * r->n;
+    *sd = ss_calloc(n, sizeof **sd, "slash deviations", err);
+    *half = *sd ? ss_calloc(n, sizeof **half, "slash intervals", err) : NULL;
+    if (!*half) {
+        free(*sd);
+        *sd = NULL;
+        return SS_ERR_NOMEM;
     }
-    if (rc) {
-        ss_atomic_abort(&f);
-        return rc;
-    }
-    return ss_atomic_commit(&f, err);
-}
-
-static void json_set(cJSON *obj, const char *key, cJSON *v)
-{
-    if (cJSON_GetObjectItemCaseSensitive(obj, key))
-        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
-    else
-        cJSON_AddItemToObject(obj, key, v);
-}
-
-/* The maps object of scan.json: size, bins, bin edges, head names. */
-static cJSON *maps_json(const ss_scan_result *r, cJSON *old)
-{
-    cJSON *m = old ? cJSON_Duplicate(old, 1) : cJSON_CreateObject();
-    json_set(m, "size", cJSON_CreateNumber(r->map_size));
-    json_set(m, "bins", cJSON_CreateNumber(r->bins));
-    int *edge = malloc(((size_t)r->bins + 1) * sizeof *edge);
-    int bins = 0;
-    if (edge && r->bins > 0) {
-        ss_scan_map_edges(r->n, r->map_size, &bins, edge);
-        json_set(m, "edges", cJSON_CreateIntArray(edge, bins + 1));
+    if (r->slash_sumsq) {
+        ss_slash_spread(r->slash_sum, r->slash_sumsq, r->slash_count, (int64_t)n, *sd, *half);
     } else {
-        json_set(m, "edges", cJSON_CreateArray());
-    }
-    free(edge);
-    cJSON *heads = cJSON_CreateArray();
-    for (int k = 0; k < r->n_maps; k++) {
-        char name[32];
-        ss_head_name(r->map_heads[k] / r->n_head, r->map_heads[k] % r->n_head, name, sizeof name);
-        cJSON_AddItemToArray(heads, cJSON_CreateString(name));
-    }
-    json_set(m, "heads", heads);
-    return m;
-}
-
-static ss_code write_maps(const char *dir, const ss_scan_result *r, ss_error *err)
-{
-    char path[PATH_CAP];
-    snprintf(path, sizeof path, "%s/maps", dir);
-    ss_code rc = ss_mkdirs(path, err);
-    if (rc)
-        return rc;
-    size_t bb = (size_t)r->bins * r->bins;
-    double *mean = ss_calloc(bb, sizeof *mean, "map", err);
-    float *mean32 = ss_calloc(bb, sizeof *mean32, "map", err);
-    int *edge = ss_calloc((size_t)r->bins + 1, sizeof *edge, "map bins", err);
-    if (!mean || !mean32 || !edge)
-        rc = SS_ERR_NOMEM;
-    int bins = 0;
-    if (!rc)
-        ss_scan_map_edges(r->n, r->map_size, &bins, edge);
-    for (int k = 0; k < r->n_maps && !rc; k++) {
-        /* block mean = block sum / (prompts * area), bins by the pooling rule */
-        const double *s = r->map_sum + (size_t)k * bb;
-        for (int a = 0; a < bins; a++)
-            for (int b = 0; b < bins; b++) {
-                double area = (double)(edge[a + 1] - edge[a]) * (edge[b + 1] - edge[b]);
-                double v = r->prompts > 0 ? s[(size_t)a * bins + b] / (area * r->prompts) : NAN;
-                mean[(size_t)a * bins + b] = v;
-                mean32[(size_t)a * bins + b] = (float)v;
-            }
-        char name[32];
-        ss_head_name(r->map_heads[k] / r->n_head, r->map_heads[k] % r->n_head, name, sizeof name);
-        int64_t shape[2] = {r->bins, r->bins};
-        snprintf(path, sizeof path, "%s/maps/%s.npy", dir, name);
-        rc = ss_npy_write(path, SS_NPY_F32, 2, shape, mean32, err);
-        if (rc)
-            break;
-        snprintf(path, sizeof path, "%s/maps/%s.png", dir, name);
-        ss_heatmap_opts ho = {.log_scale = 1, .upper_blank = 1};
-        rc = ss_heatmap_png(path, mean, r->bins, r->bins, &ho, err);
-    }
-    free(mean);
-    free(mean32);
-    free(edge);
-    if (rc)
-        return rc;
-    int64_t shape[3] = {r->n_maps, r->bins, r->bins};
-    snprintf(path, sizeof path, "%s/maps/sums.npy", dir);
-    return ss_npy_write(path, SS_NPY_F64, 3, shape, r->map_sum, err);
-}
-
-ss_code ss_scan_result_write(const char *dir, ss_scan_result *r, ss_error *err)
-{
-    ss_code rc = ss_mkdirs(dir, err);
-    if (rc)
-        return rc;
-    char path[PATH_CAP];
-    int64_t shape[3] = {r->n_layer, r->n_head, r->n};
-    double *avg = ss_scan_result_average(r, err);
-    if (!avg)
-        return SS_ERR_NOMEM;
-    snprintf(path, sizeof path, "%s/slash.npy", dir);
-    rc = ss_npy_write(path, SS_NPY_F64, 3, shape, avg, err);
-    if (!rc) {
-        snprintf(path, sizeof path, "%s/slash_sum.npy", dir);
-        rc = ss_npy_write(path, SS_NPY_F64, 3, shape, r->slash_sum, err);
-    }
-    if (!rc) {
-        snprintf(path, sizeof path, "%s/slash_count.npy", dir);
-        rc = ss_npy_write(path, SS_NPY_I64, 3, shape, r->slash_count, err);
-    }
-    if (!rc) {
-        const ss_sdh_regime regimes[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
-        snprintf(path, sizeof path, "%s/sdh.csv", dir);
-        rc = ss_sdh_csv_write(path, avg, r->n_layer, r->n_head, r->n, regimes, 2, err);
-    }
-    free(avg);
-    if (!rc && r->n_maps > 0)
-        rc = write_maps(dir, r, err);
-    if (rc)
-        return rc;
-
-    /* scan.json: the caller's metadata with the counts made consistent */
-    if (!r->meta)
-        r->meta = cJSON_CreateObject();
-    cJSON *model = cJSON_GetObjectItemCaseSensitive(r->meta, "model");
-    if (!cJSON_IsObject(model)) {
-        model = cJSON_CreateObject();
-        json_set(r->meta, "model", model);
-    }
-    json_set(model, "n_layer", cJSON_CreateNumber(r->n_layer));
-    json_set(model, "n_head", cJSON_CreateNumber(r->n_head));
-    json_set(r->meta, "length", cJSON_CreateNumber(r->n));
-    json_set(r->meta, "skip", cJSON_CreateNumber(r->skip));
-    json_set(r->meta, "prompt_count", cJSON_CreateNumber((double)r->prompts));
-    json_set(r->meta, "maps",
-             maps_json(r, cJSON_GetObjectItemCaseSensitive(r->meta, "maps")));
-    char *text = cJSON_Print(r->meta);
-    if (!text)
-        return ss_fail(err, SS_ERR_NOMEM, "scan.json: out of memory");
-    snprintf(path, sizeof path, "%s/scan.json", dir);
-    size_t len = strlen(text);
-    text[len] = '\n'; /* end the file with a line break (replaces the NUL we do not write) */
-    rc = ss_write_file_atomic(path, text, len + 1, err);
-    free(text);
-    return rc;
-}
-
-/* Reads an .npy and checks its type and shape. */
-static ss_code read_array(const char *dir, const char *name, ss_npy_type type, int ndim,
-                          const int64_t *shape, void **data, ss_error *err)
-{
-    char path[PATH_CAP];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    ss_npy a;
-    ss_code rc = ss_npy_read(path, &a, err);
-    if (rc)
-        return rc;
-    int ok = a.type == type && a.ndim == ndim;
-    for (int k = 0; ok && k < ndim; k++)
-        ok = a.shape[k] == shape[k];
-    if (!ok) {
-        ss_npy_free(&a);
-        return ss_fail(err, SS_ERR_SHAPE, "%s: expected %s of shape [%lld, %lld, %lld] as "
-                       "scan.json says", path, type == SS_NPY_F64 ? "float64" : "int64",
-                       (long long)shape[0], (long long)(ndim > 1 ? shape[1] : 0),
-                       (long long)(ndim > 2 ? shape[2] : 0));
-    }
-    *data = a.data;
-    return SS_OK;
-}
-
-/* The map head list from scan.json's "maps"."heads". */
-static ss_code read_map_heads(const char *file, const cJSON *maps, ss_scan_result *r,
-                              ss_error *err)
-{
-    const cJSON *heads = cJSON_GetObjectItemCaseSensitive(maps, "heads");
-    if (!heads)
-        return SS_OK;
-    if (!cJSON_IsArray(heads))
-        return ss_fail(err, SS_ERR_FORMAT, "%s: \"maps\".\"heads\" must be an array", file);
-    r->n_maps = cJSON_GetArraySize(heads);
-    if (r->n_maps == 0)
-        return SS_OK;
-    r->map_heads = ss_calloc((size_t)r->n_maps, sizeof *r->map_heads, "map heads", err);
-    if (!r->map_heads)
-        return SS_ERR_NOMEM;
-    int k = 0;
-    const cJSON *h;
-    cJSON_ArrayForEach(h, heads)
-    {
-        int l, hd, used = 0;
-        if (!cJSON_IsString(h) || sscanf(h->valuestring, "L%dH%d%n", &l, &hd, &used) != 2 ||
-            h->valuestring[used] || l < 0 || l >= r->n_layer || hd < 0 || hd >= r->n_head)
-            return ss_fail(err, SS_ERR_FORMAT, "%s: \"maps\".\"heads\"[%d] is not a head "
-                           "LxHy of this model", file, k);
-        r->map_heads[k++] = l * r->n_head + hd;
-    }
-    return SS_OK;
-}
-
-ss_code ss_scan_result_read(const char *dir, ss_scan_result *r, ss_error *err)
-{
-    memset(r, 0, sizeof *r);
-    char file[PATH_CAP];
-    snprintf(file, sizeof file, "%s/scan.json", dir);
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ss_fail(err, SS_ERR_IO, "%s: not a scan folder (no such folder)", dir);
-    ss_code rc = ss_json_load(file, MAX_JSON, &r->meta, err);
-    if (rc)
-        return rc;
-    long long L = 0, H = 0, n = 0, skip = 0, prompts = 0, msize = 0, bins = 0;
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(r->meta, "model");
-    const cJSON *maps = cJSON_GetObjectItemCaseSensitive(r->meta, "maps");
-    if (!cJSON_IsObject(model))
-        rc = ss_fail(err, SS_ERR_MISSING, "%s: field \"model\" missing (not a slashscope scan?)",
-                     file);
-    if (!rc && !(rc = ss_json_int(model, file, "n_layer", 1, 1, 1 << 20, &L, err)) &&
-        !(rc = ss_json_int(model, file, "n_head", 1, 1, 1 << 20, &H, err)) &&
-        !(rc = ss_json_int(r->meta, file, "length", 1, 1, 1 << 30, &n, err)) &&
-        !(rc = ss_json_int(r->meta, file, "skip", 1, 0, 1 << 30, &skip, err)) &&
-        !(rc = ss_json_int(r->meta, file, "prompt_count", 1, 0, INT64_MAX, &prompts, err)) &&
-        cJSON_IsObject(maps) && !(rc = ss_json_int(maps, file, "size", 0, 0, 1 << 20, &msize, err)))
-        rc = ss_json_int(maps, file, "bins", 0, 0, 1 << 20, &bins, err);
-    if (rc) {
-        ss_scan_result_free(r);
-        return rc;
-    }
-    r->n_layer = (int)L;
-    r->n_head = (int)H;
-    r->n = (int)n;
-    r->skip = (int)skip;
-    r->prompts = prompts;
-    r->map_size = (int)msize;
-    r->bins = (int)bins;
-    int64_t shape[3] = {L, H, n};
-    void *sum = NULL, *count = NULL;
-    if ((rc = read_array(dir, "slash_sum.npy", SS_NPY_F64, 3, shape, &sum, err)) ||
-        (rc = read_array(dir, "slash_count.npy", SS_NPY_I64, 3, shape, &count, err))) {
-        free(sum);
-        ss_scan_result_free(r);
-        return rc;
-    }
-    r->slash_sum = sum;
-    r->slash_count = count;
-    if (cJSON_IsObject(maps))
-        rc = read_map_heads(file, maps, r, err);
-    if (!rc && r->n_maps > 0) {
-        int want_bins = (r->map_size < r->n ? r->map_size : r->n);
-        if (r->map_size < 1 || r->bins != want_bins)
-            rc = ss_fail(err, SS_ERR_FORMAT, "%s: \"maps\": bins %d do not follow from size %d "
-                         "and length %d", file, r->bins, r->map_size, r->n);
-        int64_t mshape[3] = {r->n_maps, r->bins, r->bins};
-        void *ms = NULL;
-        if (!rc && !(rc = read_array(dir, "maps/sums.npy", SS_NPY_F64, 3, mshape, &ms, err)))
-            r->map_sum = ms;
-    }
-    if (rc) {
-        ss_scan_result_free(r);
-        return rc;
+        for (size_t i = 0; i < n; i++)
+            (*sd)[i] = (*half)[i] = NAN;
     }
     return SS_OK;
 }

@@ -1,13 +1,7 @@
-/* A finished scan as it lives in its output folder (docs/scan.md):
- *   scan.json                     settings, model, prompt source, counts, timing
- *   slash.npy        f64 [L,H,N]  average slash score (NaN: no prompt counted)
- *   slash_sum.npy    f64 [L,H,N]  per-prompt means, summed over prompts
- *   slash_count.npy  i64 [L,H,N]  prompts counted at each offset
- *   sdh.csv                       SDHs under the two default regimes
- *   maps/LxHy.npy    f32 [B,B]    pooled mean attention of a chosen head
- *   maps/LxHy.png                 the same, log colour scale
- *   maps/sums.npy    f64 [K,B,B]  the block sums behind the K maps, for merging
- * Written by `scan` and `merge`, read by `sdh`, `compare` and `merge`. */
+/* A finished scan as a plain struct: sums, sums of squares and counts per
+ * (layer, head, offset), the kept maps' block sums and scan.json's fields.
+ * Its folder (slash*.npy, sdh.csv, maps/, scan.json) is written and read by
+ * report/scan_folder.h. */
 #ifndef SS_ANALYSIS_SCAN_RESULT_H
 #define SS_ANALYSIS_SCAN_RESULT_H
 
@@ -21,6 +15,7 @@ typedef struct {
     int n_layer, n_head, n, skip;
     int64_t prompts;
     double *slash_sum;     /* [L, H, n] */
+    double *slash_sumsq;   /* [L, H, n]; NULL from a folder written before it existed */
     int64_t *slash_count;  /* [L, H, n] */
     int map_size, bins;    /* M asked for, B = min(M, n) used; 0 when no maps */
     int n_maps;
@@ -29,19 +24,15 @@ typedef struct {
     cJSON *meta;           /* scan.json (owned); its count fields are set on write */
 } ss_scan_result;
 
-/* Writes every file above into dir (created if needed), scan.json last. */
-ss_code ss_scan_result_write(const char *dir, ss_scan_result *r, ss_error *err);
-/* Reads a scan folder, checking every array's shape against scan.json. */
-ss_code ss_scan_result_read(const char *dir, ss_scan_result *r, ss_error *err);
 void ss_scan_result_free(ss_scan_result *r);
 
 /* slash_sum / slash_count, NaN where nothing was counted; malloc'd. */
 double *ss_scan_result_average(const ss_scan_result *r, ss_error *err);
 
-/* Writes the SDH table of the given regimes as CSV
- * (regime,kappa,delta,layer,head,name,score). */
-ss_code ss_sdh_csv_write(const char *path, const double *slash, int n_layer, int n_head, int n,
-                         const ss_sdh_regime *regimes, int n_regimes, ss_error *err);
+/* Standard deviation over prompts and 95% half-width [L, H, n] (NaN where
+ * fewer than two prompts counted, or everywhere without sums of squares);
+ * malloc'd into *sd and *half. */
+ss_code ss_scan_result_spread(const ss_scan_result *r, double **sd, double **half, ss_error *err);
 
 /* Whether two scans are of the same model (every recorded model field but
  * its path, and the RoPE angles), with the same skip, and when same_length

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "analysis/tdist.h"
+
 void ss_slash_add_rows(double *diag_sum, const float *p, int64_t ld, int row0, int nrows,
                        int skip)
 {
@@ -21,12 +23,15 @@ int ss_slash_rows_at(int n, int d, int skip)
 }
 
 void ss_slash_finish_prompt(const double *diag_sum, int n, int skip, double *score_sum,
-                            int64_t *count)
+                            double *score_sumsq, int64_t *count)
 {
     for (int d = 0; d < n; d++) {
         int rows = ss_slash_rows_at(n, d, skip);
         if (rows > 0) {
-            score_sum[d] += diag_sum[d] / rows;
+            double s = diag_sum[d] / rows;
+            score_sum[d] += s;
+            if (score_sumsq)
+                score_sumsq[d] += s * s;
             count[d] += 1;
         }
     }
@@ -36,4 +41,30 @@ void ss_slash_average(const double *score_sum, const int64_t *count, int64_t n, 
 {
     for (int64_t d = 0; d < n; d++)
         out[d] = count[d] > 0 ? score_sum[d] / (double)count[d] : NAN;
+}
+
+void ss_slash_spread(const double *score_sum, const double *score_sumsq, const int64_t *count,
+                     int64_t n, double *sd, double *half)
+{
+    /* the t quantile depends only on the count: most cells share one */
+    int64_t t_for = -1;
+    double t = NAN;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t c = count[i];
+        if (c < 2) {
+            sd[i] = NAN;
+            if (half)
+                half[i] = NAN;
+            continue;
+        }
+        double var = (score_sumsq[i] - score_sum[i] * score_sum[i] / (double)c) / (double)(c - 1);
+        sd[i] = var > 0 ? sqrt(var) : 0;
+        if (!half)
+            continue;
+        if (c != t_for) {
+            t = ss_student_t_quantile(0.975, (double)(c - 1));
+            t_for = c;
+        }
+        half[i] = t * sd[i] / sqrt((double)c);
+    }
 }

@@ -23,12 +23,21 @@ void ss_slash_add_rows(double *diag_sum, const float *p, int64_t ld, int row0, i
  * or 0. */
 int ss_slash_rows_at(int n, int d, int skip);
 
-/* Ends a prompt: score_sum[d] += diag_sum[d] / rows_at(d), count[d] += 1 for
+/* Ends a prompt: with s = diag_sum[d] / rows_at(d), score_sum[d] += s,
+ * score_sumsq[d] += s^2 (unless score_sumsq is NULL) and count[d] += 1 for
  * every d in 0..n-1 with rows_at(d) > 0. diag_sum is left unchanged. */
 void ss_slash_finish_prompt(const double *diag_sum, int n, int skip, double *score_sum,
-                            int64_t *count);
+                            double *score_sumsq, int64_t *count);
 
 /* Average slash score from sums and counts (NaN where count is 0). */
 void ss_slash_average(const double *score_sum, const int64_t *count, int64_t n, double *out);
+
+/* Spread over prompts (SPEC.md section 2), from sums, sums of squares and
+ * counts c: sd[i] = sqrt((sumsq - sum^2 / c) / (c - 1)), the sample standard
+ * deviation (0 when rounding makes the numerator negative), and half[i] =
+ * t_{0.975, c - 1} sd / sqrt(c), the half-width of the 95% Student-t
+ * interval around the mean; both NaN where c < 2. half may be NULL. */
+void ss_slash_spread(const double *score_sum, const double *score_sumsq, const int64_t *count,
+                     int64_t n, double *sd, double *half);
 
 #endif

@@ -22,7 +22,7 @@ typedef struct {
 } ss_sparsity_head;
 
 /* out has L * H entries, head x = layer * H + head. target in [0, 1]. */
-ss_code ss_sparsity_choose(const ss_coverage *c, double target, ss_sparsity_head *out,
+ss_code ss_sparsity_choose(const ss_coverage_result *r, double target, ss_sparsity_head *out,
                            ss_error *err);
 
 #endif

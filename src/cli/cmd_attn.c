@@ -1,11 +1,11 @@
 /* slashscope attn MODEL (--ids ... | --ids-file F) --layer L --head H --out X.npy */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli/commands.h"
 #include "cli/model_run.h"
 #include "common/mem.h"
+#include "engine/head_map.h"
 #include "io/npy.h"
 
 static const char usage[] =
@@ -15,21 +15,6 @@ static const char usage[] =
     "position, key position; zero above the diagonal). Layers and heads are 0-based; with\n"
     "grouped-query attention head H reads key/value head H / (heads / kv_heads).\n"
     "The model runs only up to layer L and only that head's map is kept in memory.\n";
-
-typedef struct {
-    int layer, head, n;
-    float *map;
-} capture;
-
-static void copy_block(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                       int64_t ld)
-{
-    capture *c = ctx;
-    if (layer != c->layer || head != c->head)
-        return;
-    for (int r = 0; r < nrows; r++)
-        memcpy(c->map + (int64_t)(row0 + r) * c->n, p + r * ld, (size_t)(row0 + r + 1) * sizeof(float));
-}
 
 int cmd_attn(int argc, char **argv)
 {
@@ -57,19 +42,16 @@ int cmd_attn(int argc, char **argv)
         ss_model_run_close(&r);
         return ss_cli_fail("attn", &err);
     }
-    capture cap = {(int)layer, (int)head, r.n, NULL};
-    cap.map = ss_calloc((size_t)r.n * r.n, sizeof(float), "attention map", &err);
-    ss_observer obs = {.ctx = &cap, .on_probs = copy_block};
+    float *map = ss_calloc((size_t)r.n * r.n, sizeof(float), "attention map", &err);
     ss_progress progress;
     ss_progress_start(&progress, a.quiet, "attn", layer + 1, "layers");
-    ss_forward_opts o = {.rope = &r.rope, .allow_long = r.allow_long, .n_layers = (int)layer + 1,
-                         .observers = &obs, .n_observers = 1, .progress = &progress};
-    if (cap.map && !ss_forward(r.model, r.ids, r.n, &o, NULL, &err)) {
+    if (map && !ss_head_map(r.model, r.ids, r.n, (int)layer, (int)head, &r.rope, r.allow_long,
+                            &progress, map, &err)) {
         int64_t shape[2] = {r.n, r.n};
-        ss_npy_write(out, SS_NPY_F32, 2, shape, cap.map, &err);
+        ss_npy_write(out, SS_NPY_F32, 2, shape, map, &err);
     }
     ss_progress_end(&progress);
-    free(cap.map);
+    free(map);
     ss_model_run_close(&r);
     return err.code ? ss_cli_fail("attn", &err) : 0;
 }

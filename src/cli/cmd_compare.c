@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/sdh_print.h"
 #include "common/mem.h"
+#include "report/scan_folder.h"
 
 static const char usage[] =
     "usage: slashscope compare ID_DIR OOD_DIR [--kappa K] [--delta A:B] [--json]\n\n"

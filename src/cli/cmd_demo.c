@@ -61,7 +61,7 @@ static ss_code slash_and_sdh(demo_case *d, ss_error *err)
     /* Layer 1 is the same for every prompt (it sees only the cone), so one
      * prompt is the whole average. */
     ss_slash_add_rows(diag, p, N, 0, N, DEMO_SKIP);
-    ss_slash_finish_prompt(diag, N, DEMO_SKIP, sum, count);
+    ss_slash_finish_prompt(diag, N, DEMO_SKIP, sum, NULL, count);
     ss_slash_average(sum, count, N, avg);
     for (int k = 0; k < DEMO_SHOW && k < N; k++)
         d->slash[k] = avg[k];

@@ -55,7 +55,8 @@ typedef struct {
     ss_ablation abl[SS_BAND_COUNT + 1];
     int n_abl;
     ss_freq_opts fo;
-    ss_freq_acc acc;
+    ss_analysis an;
+    ss_freq_acc *acc;            /* an's state */
     int d_lo, d_hi;
     double active_frac, L;
     int has_L;
@@ -132,40 +133,10 @@ static ss_code setup(freq_run *r, const ss_args *a, ss_error *err)
         for (int h = 0; h < c->n_head; h++)
             if (r->sel.flags[l * c->n_head + h])
                 r->refs[r->n_refs++] = (ss_head_ref){l, h};
-    return ss_freq_acc_init(&r->acc, c, &r->src.run.rope, n, r->refs, r->n_refs, r->abl,
-                            r->n_abl, &r->fo, err);
-}
-
-static ss_code run_prompts(freq_run *r, int quiet, ss_error *err)
-{
-    ss_observer obs = ss_freq_acc_observer(&r->acc);
-    ss_forward_opts fo = {.rope = &r->src.run.rope, .allow_long = r->src.run.allow_long,
-                          .observers = &obs, .n_observers = 1};
-    ss_progress pr;
-    ss_progress_start(&pr, quiet, "freq",
-                      r->src.prompts ? ss_prompts_total_records(r->src.prompts) : 1, "prompts");
-    ss_code rc = SS_OK;
-    for (;;) {
-        const int32_t *ids;
-        int got;
-        if ((rc = ss_explain_src_next(&r->src, &ids, &got, err)) || !got)
-            break;
-        if ((rc = ss_forward(r->src.run.model, ids, r->src.len, &fo, NULL, err))) {
-            if (r->acc.err.code) {
-                ss_error_clear(err);
-                rc = ss_fail(err, r->acc.err.code, "%s", r->acc.err.msg);
-            }
-            break;
-        }
-        if ((rc = ss_freq_acc_end_prompt(&r->acc, err)))
-            break;
-        ss_progress_update(&pr, r->src.emitted, NULL);
-    }
-    ss_progress_end(&pr);
-    if (!rc && r->acc.prompts == 0)
-        rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens came from the source",
-                     r->src.len);
-    return rc;
+    ss_code rc2 = ss_freq_analysis_new(&r->an, c, &r->src.run.rope, n, r->refs, r->n_refs,
+                                       r->abl, r->n_abl, &r->fo, err);
+    r->acc = rc2 ? NULL : ss_freq_analysis_acc(&r->an);
+    return rc2;
 }
 
 static ss_code open_out(ss_atomic_file *f, const char *dir, const char *name, ss_error *err)
@@ -215,7 +186,7 @@ static ss_code write_bands(const freq_run *r, cJSON *root, ss_error *err)
 static void ablation_row(const freq_run *r, FILE *fp, cJSON *arr, int slot, int d,
                          const double *scores)
 {
-    int n = r->acc.n;
+    int n = r->acc->n;
     const ss_head_ref *h = &r->refs[slot];
     char name[32];
     ss_head_name(h->layer, h->head, name, sizeof name);
@@ -244,13 +215,13 @@ static void ablation_row(const freq_run *r, FILE *fp, cJSON *arr, int slot, int 
 
 static ss_code write_ablation(const freq_run *r, cJSON *root, ss_error *err)
 {
-    int n = r->acc.n, V = r->acc.n_var, S = r->n_refs;
+    int n = r->acc->n, V = r->acc->n_var, S = r->n_refs;
     double *all = ss_calloc((size_t)(S ? S : 1) * V * n, sizeof *all, "slash scores", err);
     if (!all)
         return SS_ERR_NOMEM;
     for (int s = 0; s < S; s++)
         for (int v = 0; v < V; v++)
-            ss_freq_acc_scores(&r->acc, s, v, all + ((size_t)s * V + v) * n);
+            ss_freq_acc_scores(r->acc, s, v, all + ((size_t)s * V + v) * n);
     char path[4096];
     int64_t shape[3] = {S, V, n};
     ss_code rc = ss_out_path(path, sizeof path, r->out, "ablation_scores.npy", err);
@@ -263,7 +234,7 @@ static ss_code write_ablation(const freq_run *r, cJSON *root, ss_error *err)
         if (r->sel.n_sdh) {
             for (int i = 0; i < r->sel.n_sdh; i++) {
                 const ss_sdh *e = &r->sel.sdh[i];
-                int slot = r->acc.slot_of[e->layer * r->acc.n_head + e->head];
+                int slot = r->acc->slot_of[e->layer * r->acc->n_head + e->head];
                 ablation_row(r, f.fp, arr, slot, e->delta, all + (size_t)slot * V * n);
             }
         } else {
@@ -300,7 +271,7 @@ static ss_code plot_curves(const char *path, const freq_run *r, const double *cu
 static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
 {
     const ss_rope *rope = &r->src.run.rope;
-    int F = rope->n_freq, S = r->n_refs, N = r->acc.n;
+    int F = rope->n_freq, S = r->n_refs, N = r->acc->n;
     double *curve = ss_calloc((size_t)(S ? S : 1) * (N + 1), sizeof *curve, "cosine sums", err);
     if (!curve)
         return SS_ERR_NOMEM;
@@ -323,7 +294,7 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
         double mean_abs[SS_ROPE_MAX_FREQ], theta[SS_ROPE_MAX_FREQ], mx = 0;
         unsigned char act[SS_ROPE_MAX_FREQ];
         int act_l[SS_ROPE_MAX_FREQ];
-        ss_freq_acc_inp_mean_abs(&r->acc, s, mean_abs);
+        ss_freq_acc_inp_mean_abs(r->acc, s, mean_abs);
         /* a frequency the run leaves unrotated carries no position: not active */
         for (int f = 0; f < F; f++)
             if (!rope->active[f])
@@ -409,7 +380,7 @@ static ss_code write_alignment(const freq_run *r, cJSON *root, ss_error *err)
                   "bound_mean\n");
     for (int s = 0; s < r->n_refs; s++)
         for (int d = 0; d < D; d++) {
-            const ss_freq_acc *a = &r->acc;
+            const ss_freq_acc *a = r->acc;
             size_t x = (size_t)s * D + d;
             double n = (double)a->cs_n[x];
             double v[5] = {n ? a->cs_sum[x] / n : NAN, n ? a->cs_min[x] : NAN,
@@ -439,7 +410,7 @@ static ss_code write_alignment(const freq_run *r, cJSON *root, ss_error *err)
 /* usage.csv, usage_layer.csv, the .npy arrays and per-layer heatmaps. */
 static ss_code write_usage(const freq_run *r, ss_error *err)
 {
-    const ss_freq_acc *a = &r->acc;
+    const ss_freq_acc *a = r->acc;
     int L = a->n_layer, H = a->n_head, K = a->n_kv_head, F = a->n_freq;
     double rows = (double)a->use_rows;
     size_t nq = (size_t)L * H * F, nk = (size_t)L * K * F;
@@ -506,11 +477,11 @@ static ss_code write_inp(const freq_run *r, ss_error *err)
     ss_code rc = ss_out_path(dir, sizeof dir, r->out, "inp", err);
     if (!rc)
         rc = ss_mkdirs(dir, err);
-    int F = r->acc.n_freq, rows = r->fo.row + 1;
+    int F = r->acc->n_freq, rows = r->fo.row + 1;
     for (int s = 0; !rc && s < r->n_refs; s++) {
         char name[40];
         ss_head_name(r->refs[s].layer, r->refs[s].head, name, sizeof name);
-        const double *m = r->acc.inp + (size_t)s * rows * F;
+        const double *m = r->acc->inp + (size_t)s * rows * F;
         int64_t shape[2] = {rows, F};
         size_t len = strlen(name);
         snprintf(name + len, sizeof name - len, ".npy");
@@ -535,10 +506,10 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "row", r->fo.row);
     cJSON_AddNumberToObject(set, "skip", r->fo.skip);
-    cJSON_AddNumberToObject(set, "inp_rows", r->acc.n_rows);
+    cJSON_AddNumberToObject(set, "inp_rows", r->acc->n_rows);
     cJSON_AddNumberToObject(set, "max_delta", r->fo.max_delta);
     cJSON_AddNumberToObject(set, "active_frac", r->active_frac);
-    cJSON_AddNumberToObject(set, "scale", r->acc.scale);
+    cJSON_AddNumberToObject(set, "scale", r->acc->scale);
     if (r->has_L)
         cJSON_AddNumberToObject(set, "L", r->L);
     cJSON_AddItemToObject(root, "selection", ss_headsel_json(&r->sel));
@@ -581,9 +552,11 @@ int cmd_freq(int argc, char **argv)
     memset(&r, 0, sizeof r);
     if (ss_args_require(&a, "--out", &r.out, &err) || ss_explain_src_open(&r.src, &a, &err))
         return ss_cli_fail("freq", &err);
-    if (!setup(&r, &a, &err) && !run_prompts(&r, a.quiet, &err))
+    if (!setup(&r, &a, &err) &&
+        !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err))
         write_outputs(&r, &err);
-    ss_freq_acc_free(&r.acc);
+    if (r.acc)
+        ss_analysis_free(&r.an);
     free(r.refs);
     ss_headsel_free(&r.sel);
     ss_explain_src_close(&r.src);

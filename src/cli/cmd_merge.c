@@ -4,6 +4,7 @@
 #include "analysis/merge.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "report/scan_folder.h"
 
 static const char usage[] =
     "usage: slashscope merge DIR DIR... --out DIR\n\n"

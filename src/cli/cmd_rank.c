@@ -312,37 +312,6 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src, const s
     return rc;
 }
 
-static ss_code run_prompts(ss_explain_src *src, ss_rank_acc *acc, int quiet, ss_error *err)
-{
-    ss_observer obs = ss_rank_acc_observer(acc);
-    ss_forward_opts fo = {.rope = &src->run.rope, .allow_long = src->run.allow_long,
-                          .observers = &obs, .n_observers = 1};
-    ss_progress pr;
-    ss_progress_start(&pr, quiet, "rank", src->prompts ? ss_prompts_total_records(src->prompts)
-                                                       : 1, "prompts");
-    ss_code rc = SS_OK;
-    for (;;) {
-        const int32_t *ids;
-        int got;
-        if ((rc = ss_explain_src_next(src, &ids, &got, err)) || !got)
-            break;
-        if ((rc = ss_forward(src->run.model, ids, src->len, &fo, NULL, err))) {
-            if (acc->err.code) { /* the observer's own failure says more */
-                ss_error_clear(err);
-                rc = ss_fail(err, acc->err.code, "%s", acc->err.msg);
-            }
-            break;
-        }
-        if ((rc = ss_rank_acc_end_prompt(acc, err)))
-            break;
-        ss_progress_update(&pr, src->emitted, NULL);
-    }
-    ss_progress_end(&pr);
-    if (!rc && acc->prompts == 0)
-        rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens came from the source", src->len);
-    return rc;
-}
-
 int cmd_rank(int argc, char **argv)
 {
     static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, {"--out", 1},
@@ -365,14 +334,15 @@ int cmd_rank(int argc, char **argv)
         return ss_cli_fail("rank", &err);
     const ss_config *c = &src.run.model->cfg;
     ss_headsel sel = {0};
-    ss_rank_acc acc = {0};
+    ss_analysis an = {0};
     weight_ranks w = {0};
     if (!ss_headsel_from_args(&a, c->n_layer, c->n_head, &sel, &err) &&
-        !ss_rank_acc_init(&acc, c, tau, n_tau, &err) && !run_prompts(&src, &acc, a.quiet, &err) &&
-        !compute_weights(src.run.model, &acc, &w, &err))
-        write_outputs(out, &src, &acc, &w, &sel, &err);
+        !ss_rank_analysis_new(&an, c, tau, n_tau, &err) &&
+        !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "rank", a.quiet, &err) &&
+        !compute_weights(src.run.model, ss_rank_analysis_acc(&an), &w, &err))
+        write_outputs(out, &src, ss_rank_analysis_acc(&an), &w, &sel, &err);
     free(w.wq); free(w.wk); free(w.wq_R); free(w.wk_R);
-    ss_rank_acc_free(&acc);
+    ss_analysis_free(&an);
     ss_headsel_free(&sel);
     ss_explain_src_close(&src);
     return err.code ? ss_cli_fail("rank", &err) : 0;

@@ -3,14 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/scan.h"
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
-#include "cli/prompt_flags.h"
 #include "cli/model_run.h"
+#include "cli/prompt_flags.h"
 #include "cli/sdh_print.h"
 #include "common/mem.h"
+#include "report/scan_folder.h"
 #include "tokenizer/tokenizer.h"
 
 static const char usage[] =
@@ -32,8 +34,8 @@ static const char usage[] =
     "                     the probe for induction / copying heads\n\n"
     "options:\n"
     "  --len N            prompt length (required; at most the model's context unless --allow-long)\n"
-    "  --out DIR          output folder: slash.npy, slash_sum.npy, slash_count.npy, scan.json,\n"
-    "                     sdh.csv, maps/ (docs/scan.md)\n"
+    "  --out DIR          output folder: slash.npy, slash_sum.npy, slash_sumsq.npy,\n"
+    "                     slash_count.npy, scan.json, sdh.csv, maps/ (docs/scan.md)\n"
     "  --skip K           leave out entries with key position < K (default 4, as the paper)\n"
     "  --seed S           seed of --ood / --repeat (default 0; same seed, same prompts anywhere)\n"
     "  --count P          number of --repeat prompts; with --prompts/--ids-file at most P prompts\n"
@@ -113,6 +115,27 @@ static ss_code maps_from_args(const ss_args *a, const ss_model *m, scan_setup *s
     return rc;
 }
 
+/* The library says "skip"; on the command line it is the flag. */
+static ss_code skip_within_len(long long skip, int len, ss_error *err)
+{
+    if (skip < len)
+        return SS_OK;
+    return ss_fail(err, SS_ERR_USAGE, "--skip %lld must be from 0 to --len - 1 = %d", skip,
+                   len - 1);
+}
+
+/* The library refuses to overwrite an unfinished scan too; here the
+ * message can name the flag that continues it. */
+static ss_code no_unfinished_scan(const char *out, int resume, ss_error *err)
+{
+    char state[4200];
+    snprintf(state, sizeof state, "%s/checkpoint/state.json", out);
+    if (resume || access(state, F_OK) != 0)
+        return SS_OK;
+    return ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: add "
+                   "--resume to continue it, or delete %s/checkpoint to start afresh", out, out);
+}
+
 static void print_summary(const char *dir)
 {
     ss_error err = {0};
@@ -161,12 +184,14 @@ int cmd_scan(int argc, char **argv)
     long long skip, every, block;
     const char *out;
     if (ss_args_require(&a, "--out", &out, &err) ||
+        no_unfinished_scan(out, ss_args_has(&a, "--resume"), &err) ||
         ss_args_int(&a, "--skip", 4, 0, 1 << 24, &skip, &err) ||
         ss_args_int(&a, "--checkpoint-every", 8, 1, 1 << 30, &every, &err) ||
         ss_args_int(&a, "--block-rows", 0, 1, 1 << 16, &block, &err) ||
         ss_model_run_open(&r, &a, 0, &err) ||
         ss_prompt_opts_from_args(&a, r.model, r.allow_long, &s.src, &s.tok, &err) ||
-        maps_from_args(&a, r.model, &s, &err) || ss_prompts_open(&s.src, &prompts, &err)) {
+        skip_within_len(skip, s.src.len, &err) || maps_from_args(&a, r.model, &s, &err) ||
+        ss_prompts_open(&s.src, &prompts, &err)) {
         ss_prompts_close(prompts);
         ss_tokenizer_free(s.tok);
         free(s.map_flags);

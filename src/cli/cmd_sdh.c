@@ -6,6 +6,7 @@
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
 #include "cli/sdh_print.h"
+#include "report/scan_folder.h"
 
 static const char usage[] =
     "usage: slashscope sdh DIR [--kappa K] [--delta A:B] [--json]\n\n"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/slash.h"
 #include "analysis/sparsity.h"
 #include "cli/commands.h"
 #include "cli/explain_out.h"
@@ -14,7 +15,6 @@
 #include "cli/explain_table.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
-#include "common/progress.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "model/describe.h"
@@ -87,35 +87,7 @@ static ss_code grid_from_args(const ss_args *a, int len, ss_vs_grid *g, ss_error
     return rc;
 }
 
-/* Both passes of every prompt. */
-static ss_code run_prompts(ss_explain_src *src, ss_coverage *cov, int quiet, ss_error *err)
-{
-    ss_observer obs = ss_coverage_observer(cov);
-    ss_forward_opts fo = {.rope = &src->run.rope, .allow_long = src->run.allow_long,
-                          .observers = &obs, .n_observers = 1};
-    ss_progress pr;
-    ss_progress_start(&pr, quiet, "sparsity", src->prompts ? ss_prompts_total_records(src->prompts)
-                                                           : 1, "prompts");
-    ss_code rc = SS_OK;
-    for (;;) {
-        const int32_t *ids;
-        int got;
-        if ((rc = ss_explain_src_next(src, &ids, &got, err)) || !got)
-            break;
-        if ((rc = ss_forward(src->run.model, ids, src->len, &fo, NULL, err)) ||
-            (rc = ss_coverage_select(cov, err)) ||
-            (rc = ss_forward(src->run.model, ids, src->len, &fo, NULL, err)) ||
-            (rc = ss_coverage_end_prompt(cov, err)))
-            break;
-        ss_progress_update(&pr, src->emitted, NULL);
-    }
-    ss_progress_end(&pr);
-    if (!rc && cov->prompts == 0)
-        rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens came from the source", src->len);
-    return rc;
-}
-
-static ss_code fill_table(ss_table *t, const ss_coverage *cov, const ss_sparsity_head *ch,
+static ss_code fill_table(ss_table *t, const ss_coverage_result *cov, const ss_sparsity_head *ch,
                           const ss_headsel *sel, int n_kv, ss_error *err)
 {
     int L = cov->n_layer, H = cov->n_head;
@@ -170,40 +142,26 @@ static ss_code write_npy(const char *dir, const char *name, ss_npy_type type, in
     return rc ? rc : ss_npy_write(path, type, ndim, shape, data, err);
 }
 
-static ss_code write_arrays(const char *dir, const ss_coverage *cov, ss_error *err)
+static ss_code write_arrays(const char *dir, const ss_coverage_result *cov, ss_error *err)
 {
     int L = cov->n_layer, H = cov->n_head, nv = cov->grid.n_v, ns = cov->grid.n_s;
-    size_t G = (size_t)L * H * nv * ns, C = (size_t)L * H * cov->n;
-    double *cg = ss_calloc(G, sizeof *cg, "coverage grid", err);
-    double *kg = ss_calloc(G, sizeof *kg, "kept grid", err);
+    size_t C = (size_t)L * H * cov->n;
     double *cm = ss_calloc(C, sizeof *cm, "column mass", err);
-    ss_code rc = cg && kg && cm ? SS_OK : SS_ERR_NOMEM;
-    for (int l = 0; !rc && l < L; l++)
-        for (int h = 0; h < H; h++)
-            for (int a = 0; a < nv; a++)
-                for (int b = 0; b < ns; b++) {
-                    size_t at = (((size_t)l * H + h) * nv + a) * ns + b;
-                    cg[at] = ss_coverage_mean(cov, l, h, a, b);
-                    kg[at] = ss_coverage_kept_mean(cov, l, h, a, b);
-                }
+    if (!cm)
+        return SS_ERR_NOMEM;
+    ss_slash_average(cov->colmass_sum, cov->colmass_count, (int64_t)C, cm);
     int64_t gshape[4] = {L, H, nv, ns}, cshape[3] = {L, H, cov->n};
-    if (!rc) {
-        ss_colmass_mean(&cov->colmass, cm);
-        if (!(rc = write_npy(dir, "coverage_grid.npy", SS_NPY_F64, 4, gshape, cg, err)) &&
-            !(rc = write_npy(dir, "kept_grid.npy", SS_NPY_F64, 4, gshape, kg, err)) &&
-            !(rc = write_npy(dir, "colmass.npy", SS_NPY_F64, 3, cshape, cm, err)) &&
-            !(rc = write_npy(dir, "colmass_sum.npy", SS_NPY_F64, 3, cshape, cov->colmass.sum,
-                             err)))
-            rc = write_npy(dir, "colmass_count.npy", SS_NPY_I64, 3, cshape, cov->colmass.count,
-                           err);
-    }
-    free(cg);
-    free(kg);
+    ss_code rc;
+    if (!(rc = write_npy(dir, "coverage_grid.npy", SS_NPY_F64, 4, gshape, cov->coverage, err)) &&
+        !(rc = write_npy(dir, "kept_grid.npy", SS_NPY_F64, 4, gshape, cov->kept, err)) &&
+        !(rc = write_npy(dir, "colmass.npy", SS_NPY_F64, 3, cshape, cm, err)) &&
+        !(rc = write_npy(dir, "colmass_sum.npy", SS_NPY_F64, 3, cshape, cov->colmass_sum, err)))
+        rc = write_npy(dir, "colmass_count.npy", SS_NPY_I64, 3, cshape, cov->colmass_count, err);
     free(cm);
     return rc;
 }
 
-static ss_code write_maps(const char *dir, const ss_coverage *cov, const ss_sparsity_head *ch,
+static ss_code write_maps(const char *dir, const ss_coverage_result *cov, const ss_sparsity_head *ch,
                           const ss_headsel *sel, const char *sdh_dir, double target,
                           ss_error *err)
 {
@@ -255,7 +213,7 @@ typedef struct {
 } run_settings;
 
 static ss_code write_outputs(const run_settings *rs, const ss_explain_src *src,
-                             const ss_coverage *cov, const ss_sparsity_head *ch,
+                             const ss_coverage_result *cov, const ss_sparsity_head *ch,
                              const ss_headsel *sel, ss_error *err)
 {
     const ss_config *c = &src->run.model->cfg;
@@ -305,7 +263,7 @@ static ss_code write_outputs(const run_settings *rs, const ss_explain_src *src,
     return rc;
 }
 
-static void print_summary(const run_settings *rs, const ss_coverage *cov,
+static void print_summary(const run_settings *rs, const ss_coverage_result *cov,
                           const ss_sparsity_head *ch)
 {
     int LH = cov->n_layer * cov->n_head, reached = 0;
@@ -346,20 +304,26 @@ int cmd_sparsity(int argc, char **argv)
     const ss_config *c = &src.run.model->cfg;
     ss_vs_grid grid;
     ss_headsel sel = {0};
-    ss_coverage cov = {0};
+    ss_analysis an = {0};
+    ss_coverage_result cov = {0};
     ss_sparsity_head *ch = NULL;
     const char *regime = ss_args_get(&a, "--regime");
+    /* the driver's settings, for the second pass the analysis runs itself */
+    ss_coverage_pass2 pass2 = {.model = src.run.model, .rope = &src.run.rope,
+                               .allow_long = src.run.allow_long};
     if (!grid_from_args(&a, src.len, &grid, &err) &&
         (!rs.sdh_dir || !ss_headsel_read_sdh(rs.sdh_dir, regime ? regime : "small", c->n_layer,
                                              c->n_head, &sel, &err)) &&
-        !ss_coverage_init(&cov, c->n_layer, c->n_head, src.len, &grid, &err) &&
-        !run_prompts(&src, &cov, a.quiet, &err) &&
+        !ss_coverage_analysis_new(&an, c->n_layer, c->n_head, src.len, &grid, &pass2, &err) &&
+        !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "sparsity", a.quiet, &err) &&
+        !ss_analysis_finish(&an, &cov, &err) &&
         (ch = ss_calloc((size_t)c->n_layer * c->n_head, sizeof *ch, "patterns", &err)) &&
         !ss_sparsity_choose(&cov, rs.target, ch, &err) &&
         !write_outputs(&rs, &src, &cov, ch, &sel, &err))
         print_summary(&rs, &cov, ch);
     free(ch);
-    ss_coverage_free(&cov);
+    ss_coverage_result_free(&cov);
+    ss_analysis_free(&an);
     ss_headsel_free(&sel);
     ss_explain_src_close(&src);
     return err.code ? ss_cli_fail("sparsity", &err) : 0;

@@ -101,3 +101,28 @@ cJSON *ss_explain_src_json(const ss_explain_src *s)
     cJSON_AddNumberToObject(j, "skipped", (double)ss_prompts_skipped(s->prompts));
     return j;
 }
+
+static ss_code next_prompt(void *ctx, const int32_t **ids, int *n, ss_error *err)
+{
+    ss_explain_src *s = ctx;
+    int got = 0;
+    ss_code rc = ss_explain_src_next(s, ids, &got, err);
+    *n = got ? s->len : 0;
+    return rc;
+}
+
+ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, const char *what,
+                           int quiet, ss_error *err)
+{
+    ss_prompt_source src = {.ctx = s, .next = next_prompt,
+                            .total = s->prompts ? ss_prompts_total_records(s->prompts) : 1};
+    ss_analysis_opts ro = {.rope = &s->run.rope, .allow_long = s->run.allow_long};
+    ss_progress pr;
+    ss_progress_start(&pr, quiet, what, src.total, "prompts");
+    int64_t done = 0;
+    ss_code rc = ss_analysis_run(s->run.model, &src, an, n, &pr, &ro, &done, err);
+    ss_progress_end(&pr);
+    if (!rc && done == 0)
+        rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens came from the source", s->len);
+    return rc;
+}

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "analysis/analysis.h"
 #include "analysis/prompts.h"
 #include "cli/model_run.h"
 #include "cli/prompt_flags.h"
@@ -45,6 +46,10 @@ ss_code ss_explain_src_open(ss_explain_src *s, const ss_args *a, ss_error *err);
 /* The next prompt: *ids valid until the next call, *got = 0 at the end. */
 ss_code ss_explain_src_next(ss_explain_src *s, const int32_t **ids, int *got, ss_error *err);
 void ss_explain_src_close(ss_explain_src *s);
+/* Runs every prompt through the n analyses (analysis/analysis.h) with a
+ * progress line labelled `what`; refuses a source that gave no prompt. */
+ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, const char *what,
+                           int quiet, ss_error *err);
 /* For the record in the output JSON. */
 cJSON *ss_explain_src_json(const ss_explain_src *s);
 

@@ -42,6 +42,13 @@ ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_er
         ss_model_run_close(r);
         return rc;
     }
+    if (want_ids && r->n > r->model->cfg.ctx_len && !r->allow_long) {
+        rc = ss_fail(err, SS_ERR_VALUE, "the sequence has %d tokens, more than the model's "
+                     "context of %d (pass --allow-long to run it anyway)", r->n,
+                     r->model->cfg.ctx_len);
+        ss_model_run_close(r);
+        return rc;
+    }
     return SS_OK;
 }
 

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/path.h"
 
 static ss_code parse_seed(const ss_args *a, uint64_t *seed, ss_error *err)
 {
@@ -99,12 +98,7 @@ ss_code ss_prompt_opts_from_args(const ss_args *a, const ss_model *m, int allow_
         return SS_OK;
     }
     o->path = ss_args_get(a, "--prompts");
-    if (ss_is_dir(o->path))
-        o->kind = SS_SRC_TXT_DIR;
-    else if (o->field || ss_ends_with(o->path, ".jsonl") || ss_ends_with(o->path, ".json"))
-        o->kind = SS_SRC_JSONL;
-    else
-        o->kind = SS_SRC_LINES;
+    o->kind = ss_text_source_kind(o->path, o->field);
     if (o->field && o->kind != SS_SRC_JSONL)
         return ss_fail(err, SS_ERR_USAGE, "--field applies to JSONL prompts only");
     const char *tp = ss_args_get(a, "--tokenizer");

@@ -58,6 +58,7 @@ const char *ss_code_name(ss_code code)
     case SS_ERR_USAGE: return "usage";
     case SS_ERR_NOMEM: return "nomem";
     case SS_ERR_INCOMPATIBLE: return "incompatible";
+    case SS_STOP: return "stop";
     }
     return "unknown";
 }

@@ -6,23 +6,11 @@
 
 #include <stddef.h>
 
-typedef enum {
-    SS_OK = 0,
-    SS_ERR_IO,          /* cannot open, read, map or write a file */
-    SS_ERR_FORMAT,      /* a file is malformed: bad magic, truncated, bad JSON */
-    SS_ERR_UNSUPPORTED, /* valid but not supported: architecture, dtype, version */
-    SS_ERR_MISSING,     /* a required tensor, field or file is absent */
-    SS_ERR_SHAPE,       /* a tensor or array has the wrong shape or dtype */
-    SS_ERR_VALUE,       /* a value is out of range: NaN weight, token id, length */
-    SS_ERR_USAGE,       /* bad command-line or API arguments */
-    SS_ERR_NOMEM,       /* allocation failed */
-    SS_ERR_INCOMPATIBLE /* results that cannot be combined (merge, compare) */
-} ss_code;
-
-typedef struct {
-    ss_code code;
-    char msg[1024];
-} ss_error;
+/* ss_code and ss_error are part of the public API (include/slashscope.h):
+ * one definition for the library and its callers. Including the public
+ * header here also makes the compiler check every public declaration
+ * against its definition. */
+#include "slashscope.h"
 
 /* Records the error (unless one is already recorded: the first, most
  * specific message wins) and returns its code, so callers can write
@@ -33,8 +21,5 @@ ss_code ss_fail(ss_error *err, ss_code code, const char *fmt, ...)
 /* Prefixes context to an already recorded message ("loading X: <msg>"). */
 void ss_error_prefix(ss_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-void ss_error_clear(ss_error *err);
-const char *ss_code_name(ss_code code);
 
 #endif

@@ -73,3 +73,11 @@ int ss_add_u64(uint64_t a, uint64_t b, uint64_t *out)
     *out = a + b;
     return 1;
 }
+
+void *ss_memdup(const void *p, size_t size, const char *what, ss_error *err)
+{
+    void *d = ss_calloc(size, 1, what, err);
+    if (d && size)
+        memcpy(d, p, size);
+    return d;
+}

@@ -16,6 +16,8 @@ void *ss_aligned_calloc(size_t n, size_t size, const char *what, ss_error *err);
 /* realloc to n elements with overflow check; the old block survives failure. */
 void *ss_realloc_array(void *p, size_t n, size_t size, const char *what, ss_error *err);
 char *ss_strdup(const char *s, ss_error *err);
+/* A malloc'd copy of bytes [0, size) of p (NULL and SS_ERR_NOMEM on failure). */
+void *ss_memdup(const void *p, size_t size, const char *what, ss_error *err);
 
 /* a*b and a+b for sizes from untrusted files: return 0 on overflow. */
 int ss_mul_u64(uint64_t a, uint64_t b, uint64_t *out);

@@ -118,22 +118,56 @@ static void interleaved_to_half(float *x, int64_t ld, int n, int heads, int d_he
 typedef struct {
     const ss_observer *obs;
     int n_obs, layer;
+    int code, head; /* the first non-OK on_probs return and its head (set once) */
 } probs_fanout;
 
 static void fan_out_probs(void *ctx, int head, int row0, int nrows, const float *p, int64_t ld)
 {
-    const probs_fanout *f = ctx;
-    for (int o = 0; o < f->n_obs; o++)
-        if (f->obs[o].on_probs)
-            f->obs[o].on_probs(f->obs[o].ctx, f->layer, head, row0, nrows, p, ld);
+    probs_fanout *f = ctx;
+    for (int o = 0; o < f->n_obs; o++) {
+        if (!f->obs[o].on_probs)
+            continue;
+        ss_code rc = f->obs[o].on_probs(f->obs[o].ctx, f->layer, head, row0, nrows, p, ld);
+        if (rc == SS_OK)
+            continue;
+        /* heads run concurrently: the first code wins, except that an error
+         * replaces a stop, so a failure is never reported as a stop */
+        int seen = __atomic_load_n(&f->code, __ATOMIC_RELAXED);
+        while (seen == SS_OK || (seen == SS_STOP && rc != SS_STOP)) {
+            if (__atomic_compare_exchange_n(&f->code, &seen, (int)rc, 0, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED)) {
+                __atomic_store_n(&f->head, head, __ATOMIC_RELAXED);
+                break;
+            }
+        }
+    }
 }
 
-static void attention(const ss_config *c, workspace *w, int n, int block, const ss_forward_opts *o,
-                      int layer)
+/* What an observer's code means for the pass: SS_OK and SS_STOP pass through
+ * untouched; an error without a message gets one naming where it happened. */
+static ss_code observer_code(ss_code rc, const char *where, int layer, int head, ss_error *err)
+{
+    if (rc == SS_OK || rc == SS_STOP)
+        return rc;
+    if (err->code == SS_OK) {
+        if (head >= 0)
+            ss_fail(err, rc, "an observer failed (%s) %s layer %d, head %d", ss_code_name(rc),
+                    where, layer, head);
+        else
+            ss_fail(err, rc, "an observer failed (%s) %s layer %d", ss_code_name(rc), where,
+                    layer);
+    }
+    return rc;
+}
+
+/* Returns the first non-OK code an on_probs call returned (SS_OK if none),
+ * with *head its head. */
+static ss_code attention(const ss_config *c, workspace *w, int n, int block,
+                         const ss_forward_opts *o, int layer, int *bad_head)
 {
     int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
     int group = c->n_head / c->n_kv_head;
-    probs_fanout fan = {o->observers, o->n_observers, layer};
+    probs_fanout fan = {o->observers, o->n_observers, layer, SS_OK, -1};
     int any_probs = 0;
     for (int i = 0; i < o->n_observers; i++)
         any_probs |= o->observers[i].on_probs != NULL;
@@ -153,6 +187,8 @@ static void attention(const ss_config *c, workspace *w, int n, int block, const 
         float *scores = w->scores + (size_t)omp_get_thread_num() * block * n;
         ss_attend_head(&a, scores, any_probs ? fan_out_probs : NULL, &fan, h);
     }
+    *bad_head = fan.head;
+    return (ss_code)fan.code;
 }
 
 static float gelu_tanh(float x)
@@ -238,14 +274,20 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
     }
     for (int i = 0; i < o->n_observers; i++)
         if (o->observers[i].on_layer &&
-            o->observers[i].on_layer(o->observers[i].ctx, l, n, w->xn, w->q, w->k))
-            return ss_fail(err, SS_ERR_USAGE, "stopped by observer at layer %d", l);
+            (rc = o->observers[i].on_layer(o->observers[i].ctx, l, n, w->xn, w->q, w->k, err)))
+            return observer_code(rc, "at", l, -1, err);
     ss_rope_table_apply(&w->rope, w->q, qd, c->n_head, c->d_head);
     ss_rope_table_apply(&w->rope, w->k, kvd, c->n_kv_head, c->d_head);
-    attention(c, w, n, block, o, l);
+    int bad_head;
+    ss_code probs_rc = attention(c, w, n, block, o, l, &bad_head);
+    if (probs_rc && probs_rc != SS_STOP)
+        return observer_code(probs_rc, "on the attention of", l, bad_head, err);
     for (int i = 0; i < o->n_observers; i++)
-        if (o->observers[i].on_layer_done && o->observers[i].on_layer_done(o->observers[i].ctx, l))
-            return ss_fail(err, SS_ERR_USAGE, "stopped by observer after layer %d", l);
+        if (o->observers[i].on_layer_done &&
+            (rc = o->observers[i].on_layer_done(o->observers[i].ctx, l, err)))
+            return observer_code(rc, "after", l, -1, err);
+    if (probs_rc)
+        return SS_STOP;
     /* x += att . W_o^T, through the xn buffer (free until the next norm) */
     if ((rc = ss_linear(w->att, qd, n, lw->wo, NULL, w->xn, c->d_model, &w->scratch, err)))
         return rc;
@@ -268,7 +310,7 @@ static ss_code check_input(const ss_model *m, const int32_t *ids, int n, const s
     if (n > m->cfg.ctx_len && !o->allow_long)
         return ss_fail(err, SS_ERR_VALUE,
                        "the sequence has %d tokens, more than the model's context of %d (pass "
-                       "--allow-long to run it anyway)", n, m->cfg.ctx_len);
+                       "allow_long to run it anyway)", n, m->cfg.ctx_len);
     for (int i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
             return ss_fail(err, SS_ERR_VALUE,

@@ -12,20 +12,31 @@
  *    for one (layer, head) come from a single thread in increasing row0;
  *    calls for different heads may run concurrently (make per-head state).
  *  - on_layer_done: once per layer after all heads, from the calling thread.
- * Any callback may be NULL. A non-zero return from on_layer or
- * on_layer_done aborts the pass with SS_ERR_USAGE ("stopped by observer"). */
+ * Any callback may be NULL. Every callback returns an ss_code:
+ *  - SS_OK: go on;
+ *  - SS_STOP: end the pass here; not an error. ss_forward returns SS_STOP
+ *    without a message and computes no logits (the layers already run were
+ *    observed in full; after an on_probs SS_STOP the layer's other heads
+ *    still run, the pass ends after it);
+ *  - any other code: the pass fails with it. on_layer / on_layer_done fill
+ *    err with the reason (if they leave it empty the pass names the layer);
+ *    on_probs runs on worker threads and has no err: the pass names the layer
+ *    and head, so an observer with more to say keeps it and reports it from
+ *    on_layer_done. */
 #ifndef SS_ENGINE_OBSERVER_H
 #define SS_ENGINE_OBSERVER_H
 
 #include <stdint.h>
 
+#include "common/error.h"
+
 typedef struct ss_observer {
     void *ctx;
-    int (*on_layer)(void *ctx, int layer, int n, const float *h, const float *q,
-                    const float *k);
-    void (*on_probs)(void *ctx, int layer, int head, int row0, int nrows, const float *p,
-                     int64_t ld);
-    int (*on_layer_done)(void *ctx, int layer);
+    ss_code (*on_layer)(void *ctx, int layer, int n, const float *h, const float *q,
+                        const float *k, ss_error *err);
+    ss_code (*on_probs)(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                        int64_t ld);
+    ss_code (*on_layer_done)(void *ctx, int layer, ss_error *err);
 } ss_observer;
 
 #endif

@@ -74,7 +74,7 @@ ss_code ss_rope_remove(ss_rope *r, const int *l, int n, ss_error *err)
 ss_code ss_rope_keep_fraction(ss_rope *r, double p, ss_error *err)
 {
     if (!(p >= 0.0 && p <= 1.0))
-        return ss_fail(err, SS_ERR_USAGE, "--p-rope wants a fraction from 0 to 1, got %g", p);
+        return ss_fail(err, SS_ERR_USAGE, "p-RoPE: the kept fraction p must be from 0 to 1, got %g", p);
     int keep = (int)(p * r->n_freq);
     for (int f = 0; f < r->n_freq; f++)
         r->active[f] = f < keep;

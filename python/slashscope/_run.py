@@ -1,0 +1,85 @@
+"""Long library calls: run in a worker thread so that Ctrl-C reaches Python
+while the C code works (the GIL is released during the call), stop it
+through the library's interrupt flag, and show progress."""
+import sys
+import threading
+
+from . import _lib
+
+
+class _Progress:
+    """tqdm when it is installed, else one redrawn stderr line; only when
+    asked for and stderr is a terminal."""
+
+    def __init__(self, enabled, what, unit):
+        self.bar = None
+        self.line = False
+        self.what, self.unit = what, unit
+        if not enabled or not sys.stderr.isatty():
+            return
+        try:
+            from tqdm import tqdm
+            self.bar = tqdm(desc=what, unit=unit[:-1] if unit.endswith("s") else unit,
+                            file=sys.stderr)
+        except ImportError:
+            self.line = True
+
+    def update(self, done, total):
+        if self.bar is not None:
+            if total and self.bar.total != total:
+                self.bar.total = total
+            self.bar.n = done
+            self.bar.refresh()
+        elif self.line:
+            of = "/%d" % total if total else ""
+            sys.stderr.write("\r%s: %d%s %s" % (self.what, done, of, self.unit))
+            sys.stderr.flush()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+        elif self.line:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def run_long(call, progress=True, what="scan", unit="prompts"):
+    """call(progress_fn) runs the C function and returns its code; it runs in
+    a worker thread. Returns the code; KeyboardInterrupt stops the C side
+    (ss_interrupt) and is re-raised once it has returned."""
+    bar = _Progress(progress, what, unit)
+
+    def on_progress(_user, done, total):
+        bar.update(done, total)
+        return 0
+
+    cb = _lib.PROGRESS_FN(on_progress)
+    result = {}
+
+    def work():
+        try:
+            result["rc"] = call(cb)
+        except BaseException as e:  # reported in the calling thread
+            result["exc"] = e
+
+    t = threading.Thread(target=work, name="slashscope-" + what, daemon=True)
+    t.start()
+    interrupted = False
+    try:
+        while t.is_alive():
+            t.join(0.1)
+    except KeyboardInterrupt:
+        interrupted = True
+        # keep asking until the call returns: a run clears the flag when it
+        # starts, so one request could arrive just before that and be lost
+        while t.is_alive():
+            _lib.lib.ss_interrupt()
+            t.join(0.05)
+        _lib.lib.ss_interrupt_clear()
+    finally:
+        bar.close()
+    if interrupted:
+        raise KeyboardInterrupt
+    if "exc" in result:
+        raise result["exc"]
+    return result["rc"]

@@ -1,0 +1,160 @@
+"""ss.Model: a model file opened by the library, its dimensions and RoPE
+schedule, tokenization, logits and one head's attention."""
+import ctypes
+import json
+
+import numpy as np
+
+from . import _lib
+from ._arrays import as_ids, as_int, view
+from ._lib import Error, check, lib
+
+
+def run_opts(rope_remove=None, p_rope=None, allow_long=False):
+    """The C ss_run_opts for the RoPE ablations; the returned list keeps the
+    index array alive while the struct is in use."""
+    o = _lib.RunOpts()
+    keep = []
+    if rope_remove is not None:
+        if isinstance(rope_remove, (int, np.integer)):
+            rope_remove = [rope_remove]
+        l = np.asarray(list(rope_remove))
+        if l.size and not np.issubdtype(l.dtype, np.integer):
+            raise Error("rope_remove: want 1-based frequency indices (integers), got %s"
+                        % l.dtype)
+        arr = (ctypes.c_int * max(l.size, 1))(*[int(x) for x in l])
+        keep.append(arr)
+        o.rope_remove, o.n_rope_remove = arr, int(l.size)
+    if p_rope is not None:
+        o.use_p_rope, o.p_rope = 1, float(p_rope)
+    o.allow_long = 1 if allow_long else 0
+    return o, keep
+
+
+class Model:
+    """A model: a Hugging Face folder, a .gguf file or a llama2.c checkpoint.
+
+    >>> m = Model("../shared/models/stories260K/stories260K.bin")
+    >>> m.n_layers, m.n_heads, m.head_dim
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        err = _lib.new_error()
+        h = ctypes.c_void_p()
+        check(lib.ss_model_open(_lib.fspath(path, "model path"), ctypes.byref(h),
+                                ctypes.byref(err)), err)
+        self._h = h
+        self._tok = None
+        d = _lib.ModelDims()
+        lib.ss_model_get_dims(h, ctypes.byref(d))
+        self._dims = d
+        self.n_layers, self.n_heads, self.n_kv_heads = d.n_layers, d.n_heads, d.n_kv_heads
+        self.head_dim, self.context, self.vocab = d.head_dim, d.context, d.vocab
+        self.d_model, self.bos_id, self.eos_id = d.d_model, d.bos_id, d.eos_id
+
+    # -- lifetime
+    def close(self):
+        if getattr(self, "_tok", None):
+            lib.ss_tokenizer_free(self._tok)
+            self._tok = None
+        if getattr(self, "_h", None):
+            lib.ss_model_close(self._h)
+            self._h = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _handle(self):
+        if not self._h:
+            raise Error("the model is closed")
+        return self._h
+
+    def __repr__(self):
+        return "Model(%r: %d layers x %d heads (%d KV), head_dim %d, context %d)" % (
+            self.path, self.n_layers, self.n_heads, self.n_kv_heads, self.head_dim, self.context)
+
+    # -- description
+    @property
+    def config(self):
+        """The model's description as a dict (the program's `info --json`)."""
+        err = _lib.new_error()
+        return json.loads(_lib.take_string(lib.ss_model_config_json(self._handle(),
+                                                                   ctypes.byref(err)), err))
+
+    @property
+    def theta(self):
+        """RoPE angle per frequency, radians per token, l = 1 (highest)
+        first: a read-only view of the model's own table."""
+        n = ctypes.c_int()
+        ptr = lib.ss_model_theta(self._handle(), ctypes.byref(n))
+        return view(ptr, (n.value,), ctypes.c_double, np.float64, self)
+
+    # -- tokens
+    def _tokenizer(self):
+        if self._tok is None:
+            err = _lib.new_error()
+            t = ctypes.c_void_p()
+            check(lib.ss_tokenizer_open(self.path.encode(), ctypes.byref(t), ctypes.byref(err)),
+                  err)
+            self._tok = t
+        return self._tok
+
+    def tokenize(self, text, bos=None):
+        """Token ids of text (list[int]); BOS first when the model's tokenizer
+        adds it (bos=True/False to force)."""
+        if not isinstance(text, str):
+            raise Error("tokenize: text must be a str, got %s" % type(text).__name__)
+        t = self._tokenizer()
+        add = lib.ss_tokenizer_adds_bos(t) if bos is None else int(bool(bos))
+        data = text.encode("utf-8")
+        ids = ctypes.POINTER(ctypes.c_int32)()
+        n = ctypes.c_size_t()
+        err = _lib.new_error()
+        rc = lib.ss_tokenizer_encode(t, data, len(data), add, ctypes.byref(ids), ctypes.byref(n),
+                                     ctypes.byref(err))
+        try:
+            check(rc, err)
+            return [ids[i] for i in range(n.value)]
+        finally:
+            lib.ss_free(ids)
+
+    def piece(self, token_id):
+        """The stored piece of a token (for display), or None."""
+        p = lib.ss_tokenizer_piece(self._tokenizer(), as_int(token_id, "token_id"))
+        return None if p is None else p.decode("utf-8", "replace")
+
+    # -- forward passes
+    def logits(self, ids, rope_remove=None, p_rope=None, allow_long=False):
+        """np.float32 [T, vocab]: row p predicts token p + 1."""
+        a = as_ids(ids)
+        out = np.empty((a.size, self.vocab), dtype=np.float32)
+        o, keep = run_opts(rope_remove, p_rope, allow_long)
+        err = _lib.new_error()
+        check(lib.ss_logits(self._handle(), a.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+                            a.size, ctypes.byref(o),
+                            out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                            ctypes.byref(err)), err)
+        del keep
+        return out
+
+    def attention(self, ids, layer, head, rope_remove=None, p_rope=None, allow_long=False):
+        """np.float32 [T, T]: post-softmax attention of query head `head` of
+        `layer` (query, key), zero above the diagonal."""
+        a = as_ids(ids)
+        out = np.empty((a.size, a.size), dtype=np.float32)
+        o, keep = run_opts(rope_remove, p_rope, allow_long)
+        err = _lib.new_error()
+        check(lib.ss_attention(self._handle(), a.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+                               a.size, as_int(layer, "layer"), as_int(head, "head"),
+                               ctypes.byref(o),
+                               out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                               ctypes.byref(err)), err)
+        del keep
+        return out

@@ -1,0 +1,89 @@
+/* One shape for every analysis (scan, rank, freq, ...) and one driver that
+ * runs any set of them over any prompt source, one forward pass per prompt.
+ *
+ * An analysis is a vtable over its own state. Per prompt the driver calls
+ *   begin(ids, n) -> the forward pass with on_layer / on_probs /
+ *   on_layer_done (engine/observer.h, same threading contract) ->
+ *   end_prompt.
+ * After the last prompt the caller takes the result with finish (a plain
+ * struct the analysis's header names: ss_scan_result, ss_rank_result, ...),
+ * may first fold another analysis of the same kind and settings into this
+ * one with merge (exact: sums and counts add), and releases the state with
+ * free. Any hook may be NULL.
+ *
+ * Codes: every hook returns an ss_code. SS_STOP is not an error:
+ *  - from a forward-pass hook it ends that prompt's pass early (the layers
+ *    after it do not run) and the driver goes on with end_prompt;
+ *  - from begin or end_prompt it ends the run after this prompt, and
+ *    ss_analysis_run returns SS_OK as if the source had ended.
+ * Any other non-OK code ends the run with that error (err filled). */
+#ifndef SS_ANALYSIS_ANALYSIS_H
+#define SS_ANALYSIS_ANALYSIS_H
+
+#include <stdint.h>
+
+#include "analysis/source.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "model/model.h"
+
+typedef struct {
+    const char *name; /* "scan", "rank", ... : names the analysis in messages */
+    ss_code (*begin)(void *self, const int32_t *ids, int n, ss_error *err);
+    ss_code (*on_layer)(void *self, int layer, int n, const float *h, const float *q,
+                        const float *k, ss_error *err);
+    ss_code (*on_probs)(void *self, int layer, int head, int row0, int nrows, const float *p,
+                        int64_t ld);
+    ss_code (*on_layer_done)(void *self, int layer, ss_error *err);
+    ss_code (*end_prompt)(void *self, ss_error *err);
+    /* Fills *(T *)result for the analysis's result type T (owned by the
+     * caller, freed with T's own free function). */
+    ss_code (*finish)(void *self, void *result, ss_error *err);
+    /* Adds other's sums and counts into self (SS_ERR_INCOMPATIBLE when their
+     * settings differ); other is left as it was. */
+    ss_code (*merge)(void *self, const void *other, ss_error *err);
+    void (*free)(void *self);
+} ss_analysis_vtable;
+
+typedef struct {
+    const ss_analysis_vtable *vt;
+    void *self;
+} ss_analysis;
+
+/* Between two prompts: after prompt number `done` (counted from 1 over this
+ * call) was ended in every analysis. Checkpoints live here; SS_STOP ends the
+ * run cleanly (SS_OK), any other code fails it. */
+typedef ss_code (*ss_between_prompts_fn)(void *ctx, int64_t done, ss_error *err);
+
+typedef struct {
+    const ss_rope *rope;      /* NULL: the model's own schedule */
+    int block_rows;           /* attention rows per block (0: 64) */
+    int allow_long;           /* permit prompts longer than the model's context */
+    /* Polled before each prompt and after each layer (NULL: never); non-zero
+     * stops the run with SS_STOP, err naming how far it got. Reads a flag a
+     * signal handler or another thread sets (the public API's ss_interrupted
+     * fits as it is). The prompt under way is then incomplete in the
+     * analyses: checkpoints are still those of the last between_prompts
+     * call, but finish is not meaningful. */
+    int (*interrupted)(void);
+    ss_between_prompts_fn between_prompts;
+    void *between_ctx;
+    int64_t progress_base;    /* added to the prompt count shown (a resumed run) */
+} ss_analysis_opts;
+
+/* Runs every prompt of src through the model once, with all n analyses
+ * observing the same pass. progress (started by the caller, or NULL) is
+ * updated after every prompt with the prompt count and tokens per second.
+ * *prompts_run (may be NULL) receives the prompts completed in this call.
+ * Returns SS_OK at the end of the source, SS_STOP when interrupted. */
+ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *const *an, int n,
+                        ss_progress *progress, const ss_analysis_opts *opts, int64_t *prompts_run,
+                        ss_error *err);
+
+/* The analysis's finish / merge / free through its vtable (errors when the
+ * analysis has no such hook). */
+ss_code ss_analysis_finish(ss_analysis *a, void *result, ss_error *err);
+ss_code ss_analysis_merge(ss_analysis *a, const ss_analysis *other, ss_error *err);
+void ss_analysis_free(ss_analysis *a);
+
+#endif

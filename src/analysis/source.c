@@ -1,0 +1,59 @@
+#include "analysis/source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+
+static ss_code next_from_prompts(void *ctx, const int32_t **ids, int *n, ss_error *err)
+{
+    ss_prompt_source *s = ctx;
+    int got = 0;
+    ss_code rc = ss_prompts_next(s->prompts, s->buf, &got, err);
+    *ids = s->buf;
+    *n = rc || !got ? 0 : s->len;
+    return rc;
+}
+
+static ss_code next_single(void *ctx, const int32_t **ids, int *n, ss_error *err)
+{
+    (void)err;
+    ss_prompt_source *s = ctx;
+    *ids = s->single;
+    *n = s->single_done ? 0 : s->len;
+    s->single_done = 1;
+    return SS_OK;
+}
+
+ss_code ss_prompt_source_prompts(ss_prompt_source *s, ss_prompts *p, int len, int64_t total,
+                                 ss_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (len < 1)
+        return ss_fail(err, SS_ERR_USAGE, "prompt length %d: must be at least 1", len);
+    s->buf = ss_calloc((size_t)len, sizeof *s->buf, "prompt ids", err);
+    if (!s->buf)
+        return SS_ERR_NOMEM;
+    s->ctx = s;
+    s->next = next_from_prompts;
+    s->total = total;
+    s->prompts = p;
+    s->len = len;
+    return SS_OK;
+}
+
+void ss_prompt_source_ids(ss_prompt_source *s, const int32_t *ids, int n)
+{
+    memset(s, 0, sizeof *s);
+    s->ctx = s;
+    s->next = next_single;
+    s->total = 1;
+    s->single = ids;
+    s->len = n;
+}
+
+void ss_prompt_source_free(ss_prompt_source *s)
+{
+    free(s->buf);
+    s->buf = NULL;
+}

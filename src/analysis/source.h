@@ -1,0 +1,32 @@
+/* What the analysis driver reads prompts from: anything with a `next`.
+ * Two are built in: an opened prompt source (analysis/prompts.h) and one
+ * sequence of ids held in memory. */
+#ifndef SS_ANALYSIS_SOURCE_H
+#define SS_ANALYSIS_SOURCE_H
+
+#include <stdint.h>
+
+#include "analysis/prompts.h"
+#include "common/error.h"
+
+typedef struct ss_prompt_source {
+    void *ctx;
+    /* The next prompt: *ids [*n] valid until the next call; *n = 0 at the end. */
+    ss_code (*next)(void *ctx, const int32_t **ids, int *n, ss_error *err);
+    int64_t total; /* prompts (or records) expected, for progress; 0: unknown */
+    /* private state of the built-in sources */
+    ss_prompts *prompts;
+    int32_t *buf;
+    const int32_t *single;
+    int len, single_done;
+} ss_prompt_source;
+
+/* Reads p (not owned: close it yourself after ss_prompt_source_free) in
+ * prompts of len tokens. */
+ss_code ss_prompt_source_prompts(ss_prompt_source *s, ss_prompts *p, int len, int64_t total,
+                                 ss_error *err);
+/* One prompt ids[0..n) (borrowed). */
+void ss_prompt_source_ids(ss_prompt_source *s, const int32_t *ids, int n);
+void ss_prompt_source_free(ss_prompt_source *s);
+
+#endif

@@ -1,0 +1,45 @@
+/* A scan's output folder (docs/scan.md):
+ *   scan.json                     settings, model, prompt source, counts, timing
+ *   slash.npy        f64 [L,H,N]  average slash score (NaN: no prompt counted)
+ *   slash_sum.npy    f64 [L,H,N]  per-prompt means, summed over prompts
+ *   slash_sumsq.npy  f64 [L,H,N]  squares of the per-prompt means, summed
+ *   slash_count.npy  i64 [L,H,N]  prompts counted at each offset
+ *   sdh.csv                       SDHs under the two default regimes, with the
+ *                                 std over prompts and the 95% interval
+ *   maps/LxHy.npy    f32 [B,B]    pooled mean attention of a chosen head
+ *   maps/LxHy.png                 the same, log colour scale
+ *   maps/sums.npy    f64 [K,B,B]  the block sums behind the K maps, for merging
+ * Written by `scan` and `merge`, read by `sdh`, `compare` and `merge`.
+ * (The result struct itself: analysis/scan_result.h.) */
+#ifndef SS_REPORT_SCAN_FOLDER_H
+#define SS_REPORT_SCAN_FOLDER_H
+
+#include "analysis/scan.h"
+#include "analysis/scan_result.h"
+#include "analysis/sdh.h"
+#include "common/error.h"
+
+/* Writes every file above into dir (created if needed), scan.json last. */
+ss_code ss_scan_result_write(const char *dir, ss_scan_result *r, ss_error *err);
+/* Reads a scan folder, checking every array's shape against scan.json
+ * (slash_sumsq.npy is optional: folders from before it have none). */
+ss_code ss_scan_result_read(const char *dir, ss_scan_result *r, ss_error *err);
+
+/* Writes the SDH table of the given regimes as CSV
+ * (regime,kappa,delta,layer,head,name,score,std,ci_low,ci_high,prompts):
+ * std and the interval score -/+ half from sd and half, prompts from count
+ * (each [L, H, n]; NULL leaves those columns empty). */
+ss_code ss_sdh_csv_write(const char *path, const double *slash, const double *sd,
+                         const double *half, const int64_t *count, int n_layer, int n_head, int n,
+                         const ss_sdh_regime *regimes, int n_regimes, ss_error *err);
+
+/* Runs the scan (ss_scan_collect) with checkpoints in o->out_dir/checkpoint
+ * (report/scan_checkpoint.h) and writes the folder o->out_dir; the
+ * checkpoint is removed once the results are written. */
+ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err);
+
+/* Merges scan folders (ss_scan_merge_results) into out_dir. */
+ss_code ss_scan_merge(const char *const *dirs, int n_dirs, const char *out_dir,
+                      int *maps_dropped, ss_error *err);
+
+#endif
