@@ -3,7 +3,6 @@
  * read back with libpng, its cells in matplotlib's viridis (#440154,
  * #21918C, #FDE725 at 0, 1/2, 1), NaN grey, the marked head's white dot,
  * text ink in the title band; and the errors. */
-#include <png.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,30 +44,6 @@ static void test_font(void)
     CHECK(ss_canvas_init(&c, 0, 5, &err) == SS_ERR_VALUE);
 }
 
-typedef struct {
-    int w, h;
-    unsigned char *rgb;
-} image;
-
-static int read_png(const char *path, image *im)
-{
-    png_image pi;
-    memset(&pi, 0, sizeof pi);
-    pi.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&pi, path))
-        return 0;
-    pi.format = PNG_FORMAT_RGB;
-    im->w = (int)pi.width;
-    im->h = (int)pi.height;
-    im->rgb = malloc(PNG_IMAGE_SIZE(pi));
-    if (!im->rgb || !png_image_finish_read(&pi, NULL, im->rgb, 0, NULL)) {
-        png_image_free(&pi);
-        free(im->rgb);
-        return 0;
-    }
-    return 1;
-}
-
 static int near(const unsigned char *p, int r, int g, int b)
 {
     return abs(p[0] - r) <= 1 && abs(p[1] - g) <= 1 && abs(p[2] - b) <= 1;
@@ -87,8 +62,8 @@ static void test_map(void)
     const char *path = ss_test_path("%s/headmap.png", ss_test_tmp());
     ss_error err = {0};
     CHECK_MSG(ss_headmap_png(path, m, 3, 4, &o, &err) == SS_OK, "%s", err.msg);
-    image im = {0};
-    int read = read_png(path, &im);
+    ss_test_image im;
+    int read = ss_test_read_png(path, &im);
     CHECK(read);
     if (!read)
         return;
