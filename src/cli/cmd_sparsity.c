@@ -19,6 +19,7 @@
 #include "io/npy.h"
 #include "model/describe.h"
 #include "report/headmap.h"
+#include "report/minference.h"
 
 static const char usage[] =
     "usage: slashscope sparsity MODEL (prompts) --out DIR [--target T] [--budget V,S |\n"
@@ -108,30 +109,6 @@ static ss_code fill_table(ss_table *t, const ss_coverage_result *cov, const ss_s
         *ss_table_at(t, x, cr) = ch[x].reached;
     }
     return SS_OK;
-}
-
-/* MInference's best_pattern format: one object per layer, the head index
- * as a string -> ["vertical_and_slash", v, s, score]; our score is the
- * coverage. */
-static cJSON *minference_json(const ss_sparsity_head *ch, int L, int H)
-{
-    cJSON *list = cJSON_CreateArray();
-    for (int l = 0; l < L; l++) {
-        cJSON *layer = cJSON_CreateObject();
-        for (int h = 0; h < H; h++) {
-            const ss_sparsity_head *c = &ch[(size_t)l * H + h];
-            char key[16];
-            snprintf(key, sizeof key, "%d", h);
-            cJSON *e = cJSON_CreateArray();
-            cJSON_AddItemToArray(e, cJSON_CreateString("vertical_and_slash"));
-            cJSON_AddItemToArray(e, cJSON_CreateNumber(c->v));
-            cJSON_AddItemToArray(e, cJSON_CreateNumber(c->s));
-            cJSON_AddItemToArray(e, cJSON_CreateNumber(c->coverage));
-            cJSON_AddItemToObject(layer, key, e);
-        }
-        cJSON_AddItemToArray(list, layer);
-    }
-    return list;
 }
 
 static ss_code write_npy(const char *dir, const char *name, ss_npy_type type, int ndim,
@@ -229,8 +206,10 @@ static ss_code write_outputs(const run_settings *rs, const ss_explain_src *src,
     if (!rc)
         rc = write_arrays(rs->out, cov, err);
     if (!rc) {
-        cJSON *mi = minference_json(ch, cov->n_layer, cov->n_head);
-        if (!(rc = ss_out_path(path, sizeof path, rs->out, "minference.json", err)))
+        cJSON *mi = ss_minference_config(ch, cov->n_layer, cov->n_head);
+        if (!mi)
+            rc = ss_fail(err, SS_ERR_NOMEM, "out of memory for the MInference config");
+        else if (!(rc = ss_out_path(path, sizeof path, rs->out, "minference.json", err)))
             rc = ss_json_write_file(path, mi, err);
         cJSON_Delete(mi);
     }
