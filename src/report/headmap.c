@@ -33,6 +33,7 @@ static int tick_step(int cell, int room)
 typedef struct {
     int cell, gx, gy, gw, gh;     /* the grid */
     int bar_x, bar_lab_x, bar_h, w, h;
+    int legend_y;                 /* below the axis labels and the colour bar */
     int row_lab_w;                /* widest row tick label */
 } layout;
 
@@ -59,8 +60,10 @@ static void make_layout(const ss_headmap_opts *o, int rows, int cols, layout *L)
     int bar_h = ss_text_width(o->bar_label, TS) + 2 * GAP;
     bar_h = bar_h < 120 ? 120 : bar_h;
     L->bar_h = bar_h > L->gh ? bar_h : L->gh;
-    int below = TICK + GAP + th + GAP + th + (o->mark ? GAP + th : 0) + PAD;
-    L->h = L->gy + L->bar_h + below;
+    int axis = L->gh + TICK + GAP + th + GAP + th; /* grid, tick labels, axis label */
+    int bar = L->bar_h + th / 2; /* the bottom tick label hangs below the bar */
+    L->legend_y = L->gy + (axis > bar ? axis : bar) + GAP;
+    L->h = L->legend_y + (o->mark ? th + GAP : 0) + PAD;
 }
 
 void ss_headmap_cell(const ss_headmap_opts *o, int rows, int cols, int i, int j, int *x, int *y,
@@ -121,10 +124,11 @@ static void draw_axes(ss_canvas *c, const layout *L, int rows, int cols, const s
     int xl_y = L->gy + L->gh + TICK + GAP + th + GAP;
     ss_canvas_text(c, L->gx + L->gw / 2 - ss_text_width(o->col_label, TS) / 2, xl_y, o->col_label,
                    TS, BLACK);
-    ss_canvas_text_up(c, PAD, L->gy + L->gh / 2 + ss_text_width(o->row_label, TS) / 2,
-                      o->row_label, TS, BLACK);
+    /* centred on the grid, but never above it (a grid of one or two layers) */
+    int rw = ss_text_width(o->row_label, TS), ry = L->gy + L->gh / 2 + rw / 2;
+    ss_canvas_text_up(c, PAD, ry - rw < L->gy ? L->gy + rw : ry, o->row_label, TS, BLACK);
     if (o->mark && o->mark_label) {
-        int ly = xl_y + th + GAP;
+        int ly = L->legend_y;
         ss_canvas_disc(c, L->gx + th / 2.0, ly + th / 2.0, th * 0.3 + 1.2, BLACK);
         ss_canvas_disc(c, L->gx + th / 2.0, ly + th / 2.0, th * 0.3, WHITE);
         ss_canvas_text(c, L->gx + th + GAP, ly, o->mark_label, TS, BLACK);
