@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/random.h"
+
 enum { D = 576, H = 9, HKV = 3, DH = 64, FF = 1536, VOCAB = 49152, CTX = 8192 };
 static int n_layer = 30;
 
@@ -36,7 +38,9 @@ static double uniform(void)
 }
 static float normal(float std)
 {
-    return std * (float)(sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform()));
+    double u1 = uniform(), u2 = uniform(), z0, z1;
+    ss_box_muller(u1, u2, &z0, &z1);
+    return std * (float)z0;
 }
 
 static float *make(const tensor_spec *t, uint64_t seed)

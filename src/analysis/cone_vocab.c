@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/analysis.h"
 #include "analysis/inp.h"
 #include "analysis/lowrank.h"
 #include "analysis/ood.h"
 #include "analysis/rank_obs.h"
 #include "common/mem.h"
 #include "engine/forward.h"
-#include "io/dequant.h"
 
 void ss_gaussian_vector(uint64_t seed, double *v, int d)
 {
@@ -19,10 +19,11 @@ void ss_gaussian_vector(uint64_t seed, double *v, int d)
         /* Box-Muller from two uniforms in (0, 1] (53-bit) */
         double u1 = ((ss_splitmix64_next(&s) >> 11) + 1.0) / 9007199254740992.0;
         double u2 = ((ss_splitmix64_next(&s) >> 11) + 1.0) / 9007199254740992.0;
-        double r = sqrt(-2.0 * log(u1));
-        v[i] = r * cos(2 * M_PI * u2);
+        double z0, z1;
+        ss_box_muller(u1, u2, &z0, &z1);
+        v[i] = z0;
         if (i + 1 < d)
-            v[i + 1] = r * sin(2 * M_PI * u2);
+            v[i + 1] = z1;
     }
 }
 
@@ -128,7 +129,7 @@ static ss_code bias_norm(const ss_tensor *b, int head, int dh, double *out, ss_e
     float *buf = ss_calloc((size_t)dh, sizeof *buf, "bias", err);
     if (!buf)
         return SS_ERR_NOMEM;
-    ss_dequant(b->dtype, b->data, (int64_t)head * dh, dh, buf);
+    ss_weight_elems_f32(b, (int64_t)head * dh, dh, buf);
     double s = 0;
     for (int i = 0; i < dh; i++)
         s += (double)buf[i] * buf[i];
@@ -228,30 +229,56 @@ static ss_code prepare_heads(cone_run *r, ss_error *err)
     return failed ? err->code : SS_OK;
 }
 
+/* The vocabulary as a prompt source: token t at position t, in chunks. */
+typedef struct {
+    int32_t *ids;
+    int64_t next, vocab;
+    int chunk;
+} vocab_chunks;
+
+static ss_code next_chunk(void *ctx, const int32_t **ids, int *n, ss_error *err)
+{
+    (void)err;
+    vocab_chunks *v = ctx;
+    int64_t left = v->vocab - v->next;
+    *n = (int)(left < v->chunk ? left : v->chunk);
+    for (int i = 0; i < *n; i++)
+        v->ids[i] = (int32_t)(v->next + i);
+    v->next += *n;
+    *ids = v->ids;
+    return SS_OK;
+}
+
+static ss_code cone_begin(void *self, const int32_t *ids, int n, ss_error *err)
+{
+    (void)ids; (void)n; (void)err;
+    ((cone_run *)self)->captured = 0;
+    return SS_OK;
+}
+
+/* on_layer stops every pass right after layer 0's projections (SS_STOP). */
+static ss_code cone_end_prompt(void *self, ss_error *err)
+{
+    return ((cone_run *)self)->captured
+               ? SS_OK
+               : ss_fail(err, SS_ERR_USAGE, "cone: the forward pass skipped layer 0");
+}
+
+static const ss_analysis_vtable cone_vt = {
+    .name = "cone", .begin = cone_begin, .on_layer = on_layer, .end_prompt = cone_end_prompt,
+};
+
 static ss_code run_vocab(cone_run *r, int chunk, ss_error *err)
 {
-    const ss_model *m = r->m;
-    int32_t *ids = ss_calloc((size_t)chunk, sizeof *ids, "token ids", err);
-    if (!ids)
+    vocab_chunks v = {.vocab = r->m->cfg.vocab, .chunk = chunk};
+    if (!(v.ids = ss_calloc((size_t)chunk, sizeof *v.ids, "token ids", err)))
         return SS_ERR_NOMEM;
-    ss_observer obs = {.ctx = r, .on_layer = on_layer};
-    ss_forward_opts fo = {.n_layers = 1, .allow_long = 1, .observers = &obs, .n_observers = 1};
-    ss_code rc = SS_OK;
-    for (int64_t t0 = 0; t0 < m->cfg.vocab; t0 += chunk) {
-        int n = (int)(m->cfg.vocab - t0 < chunk ? m->cfg.vocab - t0 : chunk);
-        for (int i = 0; i < n; i++)
-            ids[i] = (int32_t)(t0 + i);
-        r->captured = 0;
-        /* the observer stops every pass right after layer 0's projections */
-        rc = ss_forward(m, ids, n, &fo, NULL, err);
-        if (rc == SS_STOP && r->captured)
-            rc = SS_OK;
-        else if (!rc)
-            rc = ss_fail(err, SS_ERR_USAGE, "cone: the forward pass ran past layer 0");
-        if (rc)
-            break;
-    }
-    free(ids);
+    ss_prompt_source src = {.ctx = &v, .next = next_chunk,
+                            .total = (v.vocab + chunk - 1) / chunk};
+    ss_analysis an = {&cone_vt, r};
+    ss_analysis_opts o = {.allow_long = 1};
+    ss_code rc = ss_analysis_run(r->m, &src, (ss_analysis *[]){&an}, 1, NULL, &o, NULL, err);
+    free(v.ids);
     return rc;
 }
 

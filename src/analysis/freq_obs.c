@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis/slash.h"
+#include "analysis/freq_result.h"
 #include "common/mem.h"
 #include "engine/forward.h"
 
@@ -297,6 +298,12 @@ static ss_code freq_end_prompt(void *self, ss_error *err)
     return ss_freq_acc_end_prompt(self, err);
 }
 
+static ss_code freq_finish(void *self, void *result, ss_error *err)
+{
+    const ss_freq_acc *a = self;
+    return ss_freq_result_make(a, a->o.active_frac, result, err);
+}
+
 static void freq_free(void *self)
 {
     if (self)
@@ -311,6 +318,7 @@ static const ss_analysis_vtable freq_vt = {
     .on_probs = ss_freq_acc_on_probs,
     .on_layer_done = ss_freq_acc_on_layer_done,
     .end_prompt = freq_end_prompt,
+    .finish = freq_finish,
     .free = freq_free,
 };
 

@@ -53,6 +53,8 @@ typedef struct {
     int skip;         /* slash-score skip k (SPEC.md section 2) */
     int max_delta;    /* Cauchy-Schwarz offsets 0..max_delta */
     int block_rows;   /* for ss_head_probs (0: 64) */
+    double active_frac; /* active frequencies: mean |InP| above this share of the
+                         * head's largest (the paper: 0.1; analysis/freq_result.h) */
 } ss_freq_opts;
 
 typedef struct {
@@ -95,7 +97,8 @@ ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope
                          const ss_freq_opts *o, ss_error *err);
 void ss_freq_acc_free(ss_freq_acc *a);
 /* freq as an analysis (analysis/analysis.h): arguments as ss_freq_acc_init,
- * the state allocated here and released by ss_analysis_free. */
+ * the state allocated here and released by ss_analysis_free; finish fills
+ * an ss_freq_result (analysis/freq_result.h). */
 ss_code ss_freq_analysis_new(ss_analysis *an, const ss_config *c, const ss_rope *rope, int n,
                              const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
                              const ss_freq_opts *o, ss_error *err);

@@ -1,13 +1,5 @@
 #include "analysis/ood.h"
 
-uint64_t ss_splitmix64_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 uint32_t ss_uniform_id(uint64_t *state, uint32_t v)
 {
     uint64_t reject_below = (0 - (uint64_t)v) % v; /* 2^64 mod v */

@@ -23,7 +23,8 @@
 
 #include <stdint.h>
 
-uint64_t ss_splitmix64_next(uint64_t *state);
+#include "common/random.h" /* ss_splitmix64_next */
+
 /* Uniform over [0, v), v >= 1. */
 uint32_t ss_uniform_id(uint64_t *state, uint32_t v);
 

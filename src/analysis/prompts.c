@@ -13,6 +13,7 @@
 #include "common/path.h"
 #include "common/sha256.h"
 #include "io/atomic_file.h"
+#include "tokenizer/ids.h"
 
 #define TOKEN_MARGIN 64          /* tokens past the cut a prefix must yield */
 #define MAX_TEXT_FILE (1u << 30) /* a .txt prompt file larger than this is refused */
@@ -322,41 +323,9 @@ static ss_code tokenize(ss_prompts *p, const char *text, size_t len, int want, i
 /* The ids of one line of an ids file, each checked against the vocabulary. */
 static ss_code parse_ids(ss_prompts *p, const char *s, int32_t **ids, size_t *n, ss_error *err)
 {
-    size_t cap = 0;
-    *ids = NULL;
-    *n = 0;
-    while (*s) {
-        while (*s == ' ' || *s == '\t' || *s == ',')
-            s++;
-        if (!*s)
-            break;
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (end == s || errno || v < 0 || v >= p->o.vocab) {
-            free(*ids);
-            *ids = NULL;
-            if (end == s || errno)
-                return ss_fail(err, SS_ERR_FORMAT, "%s:%lld: token %zu is not an integer id",
-                               p->path, (long long)p->records, *n + 1);
-            return ss_fail(err, SS_ERR_VALUE,
-                           "%s:%lld: token %zu is %lld, outside the model's vocabulary [0, %d)",
-                           p->path, (long long)p->records, *n + 1, v, p->o.vocab);
-        }
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            int32_t *grown = ss_realloc_array(*ids, cap, sizeof *grown, "token ids", err);
-            if (!grown) {
-                free(*ids);
-                *ids = NULL;
-                return SS_ERR_NOMEM;
-            }
-            *ids = grown;
-        }
-        (*ids)[(*n)++] = (int32_t)v;
-        s = end;
-    }
-    return SS_OK;
+    char where[4200];
+    snprintf(where, sizeof where, "%s:%lld", p->path, (long long)p->records);
+    return ss_ids_parse(s, where, p->o.vocab, ids, n, err);
 }
 
 /* The text of one JSONL record. */

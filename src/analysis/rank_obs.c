@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/rank_result.h"
 #include "common/mem.h"
-#include "io/dequant.h"
 
 ss_code ss_rank_acc_init(ss_rank_acc *a, const ss_config *c, const double *tau, int n_tau,
                          ss_error *err)
@@ -160,9 +160,22 @@ ss_code ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
     return failed ? err->code : SS_OK;
 }
 
+/* The rank analysis: the accumulator and the model whose weights finish
+ * decomposes. */
+typedef struct {
+    ss_rank_acc acc; /* first: the observer hooks take it as their ctx */
+    const ss_model *m;
+} rank_state;
+
 static ss_code rank_end_prompt(void *self, ss_error *err)
 {
     return ss_rank_acc_end_prompt(self, err);
+}
+
+static ss_code rank_finish(void *self, void *result, ss_error *err)
+{
+    const rank_state *s = self;
+    return ss_rank_result_make(s->m, &s->acc, result, err);
 }
 
 static void rank_free(void *self)
@@ -176,19 +189,22 @@ static const ss_analysis_vtable rank_vt = {
     .name = "rank",
     .on_layer = ss_rank_acc_on_layer,
     .end_prompt = rank_end_prompt,
+    .finish = rank_finish,
     .free = rank_free,
 };
 
-ss_code ss_rank_analysis_new(ss_analysis *an, const ss_config *c, const double *tau, int n_tau,
+ss_code ss_rank_analysis_new(ss_analysis *an, const ss_model *m, const double *tau, int n_tau,
                              ss_error *err)
 {
     an->vt = &rank_vt;
-    an->self = ss_calloc(1, sizeof(ss_rank_acc), "rank", err);
-    if (!an->self)
+    rank_state *s = ss_calloc(1, sizeof *s, "rank", err);
+    an->self = s;
+    if (!s)
         return SS_ERR_NOMEM;
-    ss_code rc = ss_rank_acc_init(an->self, c, tau, n_tau, err);
+    s->m = m;
+    ss_code rc = ss_rank_acc_init(&s->acc, &m->cfg, tau, n_tau, err);
     if (rc) {
-        free(an->self);
+        free(s);
         an->self = NULL;
     }
     return rc;
@@ -196,7 +212,7 @@ ss_code ss_rank_analysis_new(ss_analysis *an, const ss_config *c, const double *
 
 ss_rank_acc *ss_rank_analysis_acc(const ss_analysis *an)
 {
-    return an->vt == &rank_vt ? an->self : NULL;
+    return an->vt == &rank_vt ? &((rank_state *)an->self)->acc : NULL;
 }
 
 ss_code ss_rank_acc_end_prompt(ss_rank_acc *a, ss_error *err)
@@ -254,7 +270,7 @@ ss_code ss_head_weight(const ss_model *m, int layer, int head, int key, double *
         return SS_ERR_NOMEM;
     /* the head's d_head output rows; an interleaved checkpoint permutes them
      * within the head, which changes neither singular values nor v_l */
-    ss_tensor_rows_f32(t, (int64_t)head * c->d_head, c->d_head, rows);
+    ss_weight_rows_f32(t, (int64_t)head * c->d_head, c->d_head, rows);
     for (size_t i = 0; i < (size_t)c->d_head * c->d_model; i++)
         wt[i] = rows[i];
     free(rows);

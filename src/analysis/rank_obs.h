@@ -50,8 +50,10 @@ ss_code ss_rank_acc_init(ss_rank_acc *a, const ss_config *c, const double *tau, 
                          ss_error *err);
 void ss_rank_acc_free(ss_rank_acc *a);
 /* The rank as an analysis (analysis/analysis.h) over a state allocated
- * here (released by ss_analysis_free); ss_rank_analysis_acc is that state. */
-ss_code ss_rank_analysis_new(ss_analysis *an, const ss_config *c, const double *tau, int n_tau,
+ * here (released by ss_analysis_free); ss_rank_analysis_acc is its
+ * accumulator. finish fills an ss_rank_result (analysis/rank_result.h),
+ * the weight ranks of m included. */
+ss_code ss_rank_analysis_new(ss_analysis *an, const ss_model *m, const double *tau, int n_tau,
                              ss_error *err);
 ss_rank_acc *ss_rank_analysis_acc(const ss_analysis *an);
 /* The observer callback, callable directly (tests). */

@@ -8,54 +8,14 @@
 
 #include "analysis/scan_analysis.h"
 #include "analysis/source.h"
+#include "analysis/source_json.h"
 #include "analysis/scan_result.h"
 #include "analysis/sdh.h"
 #include "common/mem.h"
 #include "common/progress.h"
+#include "model/describe.h"
 
 #define PATH_CAP 4096
-
-static const char *scaling_name(ss_scaling_type t)
-{
-    switch (t) {
-    case SS_SCALE_NONE: return "none";
-    case SS_SCALE_LINEAR: return "linear";
-    case SS_SCALE_LLAMA3: return "llama3";
-    case SS_SCALE_FREQ_FACTORS: return "freq_factors";
-    }
-    return "?";
-}
-
-/* An absolute path when the file exists (so a resume from another working
- * directory matches), else the path as given. */
-static cJSON *path_json(const char *path)
-{
-    if (!path)
-        return cJSON_CreateNull();
-    char *abs = realpath(path, NULL);
-    cJSON *j = cJSON_CreateString(abs ? abs : path);
-    free(abs);
-    return j;
-}
-
-static cJSON *model_json(const ss_model *m, const char *path)
-{
-    const ss_config *c = &m->cfg;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "path", path_json(path));
-    cJSON_AddStringToObject(j, "format", ss_format_name(m->format));
-    cJSON_AddStringToObject(j, "architecture", ss_arch_name(c->arch));
-    cJSON_AddNumberToObject(j, "n_layer", c->n_layer);
-    cJSON_AddNumberToObject(j, "n_head", c->n_head);
-    cJSON_AddNumberToObject(j, "n_kv_head", c->n_kv_head);
-    cJSON_AddNumberToObject(j, "d_model", c->d_model);
-    cJSON_AddNumberToObject(j, "d_head", c->d_head);
-    cJSON_AddNumberToObject(j, "d_ff", c->d_ff);
-    cJSON_AddNumberToObject(j, "vocab", c->vocab);
-    cJSON_AddNumberToObject(j, "ctx_len", c->ctx_len);
-    cJSON_AddNumberToObject(j, "attn_scale", c->attn_scale);
-    return j;
-}
 
 /* The RoPE schedule actually used: final angle per token of every
  * frequency l = 1..F (index 0 here is l = 1) and whether it is rotated. */
@@ -63,7 +23,7 @@ static cJSON *rope_json(const ss_rope *r, const ss_config *c)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "base", r->base);
-    cJSON_AddStringToObject(j, "scaling", scaling_name(c->scaling.type));
+    cJSON_AddStringToObject(j, "scaling", ss_scaling_name(c->scaling.type));
     cJSON_AddItemToObject(j, "theta", cJSON_CreateDoubleArray(r->theta, r->n_freq));
     cJSON *act = cJSON_CreateArray();
     int all = 1;
@@ -76,44 +36,13 @@ static cJSON *rope_json(const ss_rope *r, const ss_config *c)
     return j;
 }
 
-static cJSON *source_json(const ss_prompt_opts *s, const char *sha)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "source", ss_source_kind_name(s->kind));
-    int synthetic = s->kind == SS_SRC_OOD || s->kind == SS_SRC_REPEAT;
-    cJSON_AddItemToObject(j, "path", synthetic ? cJSON_CreateNull() : path_json(s->path));
-    cJSON_AddStringToObject(j, "sha256", sha);
-    if (s->kind == SS_SRC_JSONL)
-        cJSON_AddItemToObject(j, "field", s->field ? cJSON_CreateString(s->field)
-                                                   : cJSON_CreateString("context|text"));
-    if (!synthetic) {
-        cJSON_AddBoolToObject(j, "chunk", s->chunk);
-        cJSON_AddNumberToObject(j, "count_limit", (double)s->count);
-    }
-    if (s->kind == SS_SRC_LINES || s->kind == SS_SRC_JSONL || s->kind == SS_SRC_TXT_DIR)
-        cJSON_AddBoolToObject(j, "add_bos", s->add_bos);
-    if (synthetic) {
-        cJSON_AddNumberToObject(j, "count", (double)s->count);
-        /* a 64-bit seed does not fit a JSON number exactly: a string */
-        char seed[32];
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
-        cJSON_AddStringToObject(j, "seed", seed);
-        cJSON_AddStringToObject(j, "rng", "splitmix64, per-prompt streams (analysis/ood.h)");
-        cJSON_AddNumberToObject(j, "vocab", s->vocab);
-        cJSON_AddNumberToObject(j, "bos", s->bos);
-        if (s->kind == SS_SRC_REPEAT)
-            cJSON_AddNumberToObject(j, "segment", s->segment);
-    }
-    return j;
-}
-
 cJSON *ss_scan_settings_json(const ss_scan_opts *o)
 {
     const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "model", model_json(o->model, o->model_path));
+    cJSON_AddItemToObject(j, "model", ss_model_identity_json(o->model, ss_json_abs_path(o->model_path)));
     cJSON_AddItemToObject(j, "rope", rope_json(rope, &o->model->cfg));
-    cJSON_AddItemToObject(j, "prompts", source_json(o->source, ss_prompts_sha256(o->prompts)));
+    cJSON_AddItemToObject(j, "prompts", ss_prompt_source_json(o->source, ss_prompts_sha256(o->prompts)));
     cJSON_AddNumberToObject(j, "length", o->len);
     cJSON_AddNumberToObject(j, "skip", o->skip);
     cJSON *maps = cJSON_CreateObject();

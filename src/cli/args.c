@@ -8,6 +8,7 @@
 
 #include "common/mem.h"
 #include "io/atomic_file.h"
+#include "tokenizer/ids.h"
 
 static const ss_flag global_flags[] = {{"--threads", 1}, {"--quiet", 0}, {"--help", 0}};
 
@@ -139,40 +140,12 @@ ss_code ss_args_require(const ss_args *a, const char *name, const char **out, ss
 
 ss_code ss_parse_ids(const char *s, const char *where, int32_t **ids, int *n, ss_error *err)
 {
-    *ids = NULL;
-    *n = 0;
-    int cap = 0;
-    const char *p = s;
-    while (*p && *p != '\n') {
-        while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r')
-            p++;
-        if (!*p || *p == '\n')
-            break;
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || errno || v < 0 || v > INT32_MAX) {
-            free(*ids);
-            *ids = NULL;
-            return ss_fail(err, SS_ERR_VALUE, "%s: token %d is not a non-negative integer id",
-                           where, *n + 1);
-        }
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 256;
-            int32_t *grown = ss_realloc_array(*ids, (size_t)cap, sizeof **ids, "ids", err);
-            if (!grown) {
-                free(*ids);
-                *ids = NULL;
-                return SS_ERR_NOMEM;
-            }
-            *ids = grown;
-        }
-        (*ids)[(*n)++] = (int32_t)v;
-        p = end;
-    }
-    if (*n == 0)
+    size_t count = 0;
+    ss_code rc = ss_ids_parse(s, where, 0, ids, &count, err);
+    *n = (int)count; /* below 2^31: every id took at least two bytes of a smaller file */
+    if (!rc && count == 0)
         return ss_fail(err, SS_ERR_VALUE, "%s: no token ids", where);
-    return SS_OK;
+    return rc;
 }
 
 ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err)

@@ -8,6 +8,7 @@
 
 #include "analysis/bands.h"
 #include "analysis/freq_obs.h"
+#include "analysis/freq_result.h"
 #include "analysis/freqcond.h"
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
@@ -57,6 +58,7 @@ typedef struct {
     ss_freq_opts fo;
     ss_analysis an;
     ss_freq_acc *acc;            /* an's state */
+    ss_freq_result res;          /* what an finished with */
     int d_lo, d_hi;
     double active_frac, L;
     int has_L;
@@ -123,7 +125,7 @@ static ss_code setup(freq_run *r, const ss_args *a, ss_error *err)
                        "reported at its own offset)");
     r->has_L = ss_args_has(a, "--L");
     r->fo = (ss_freq_opts){.row = (int)row, .inp_rows = (int)rows, .skip = (int)skip,
-                           .max_delta = (int)maxd};
+                           .max_delta = (int)maxd, .active_frac = r->active_frac};
     if ((rc = ss_headsel_from_args(a, c->n_layer, c->n_head, &r->sel, err)) ||
         (rc = make_ablations(r, a, err)))
         return rc;
@@ -186,7 +188,7 @@ static ss_code write_bands(const freq_run *r, cJSON *root, ss_error *err)
 static void ablation_row(const freq_run *r, FILE *fp, cJSON *arr, int slot, int d,
                          const double *scores)
 {
-    int n = r->acc->n;
+    int n = r->res.n;
     const ss_head_ref *h = &r->refs[slot];
     char name[32];
     ss_head_name(h->layer, h->head, name, sizeof name);
@@ -215,13 +217,8 @@ static void ablation_row(const freq_run *r, FILE *fp, cJSON *arr, int slot, int 
 
 static ss_code write_ablation(const freq_run *r, cJSON *root, ss_error *err)
 {
-    int n = r->acc->n, V = r->acc->n_var, S = r->n_refs;
-    double *all = ss_calloc((size_t)(S ? S : 1) * V * n, sizeof *all, "slash scores", err);
-    if (!all)
-        return SS_ERR_NOMEM;
-    for (int s = 0; s < S; s++)
-        for (int v = 0; v < V; v++)
-            ss_freq_acc_scores(r->acc, s, v, all + ((size_t)s * V + v) * n);
+    int n = r->res.n, V = r->res.n_var, S = r->n_refs;
+    const double *all = r->res.scores;
     char path[4096];
     int64_t shape[3] = {S, V, n};
     ss_code rc = ss_out_path(path, sizeof path, r->out, "ablation_scores.npy", err);
@@ -234,7 +231,9 @@ static ss_code write_ablation(const freq_run *r, cJSON *root, ss_error *err)
         if (r->sel.n_sdh) {
             for (int i = 0; i < r->sel.n_sdh; i++) {
                 const ss_sdh *e = &r->sel.sdh[i];
-                int slot = r->acc->slot_of[e->layer * r->acc->n_head + e->head];
+                int slot = 0;
+                while (r->refs[slot].layer != e->layer || r->refs[slot].head != e->head)
+                    slot++; /* every SDH is a chosen head */
                 ablation_row(r, f.fp, arr, slot, e->delta, all + (size_t)slot * V * n);
             }
         } else {
@@ -244,7 +243,6 @@ static ss_code write_ablation(const freq_run *r, cJSON *root, ss_error *err)
         }
         rc = ss_atomic_commit(&f, err);
     }
-    free(all);
     return rc;
 }
 
@@ -271,18 +269,14 @@ static ss_code plot_curves(const char *path, const freq_run *r, const double *cu
 static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
 {
     const ss_rope *rope = &r->src.run.rope;
-    int F = rope->n_freq, S = r->n_refs, N = r->acc->n;
-    double *curve = ss_calloc((size_t)(S ? S : 1) * (N + 1), sizeof *curve, "cosine sums", err);
-    if (!curve)
-        return SS_ERR_NOMEM;
+    const ss_freq_result *res = &r->res;
+    int F = rope->n_freq, S = r->n_refs, N = res->n;
     ss_atomic_file fa, fc;
     ss_code rc = open_out(&fa, r->out, "active.csv", err);
     if (!rc && (rc = open_out(&fc, r->out, "freqcond.csv", err)))
         ss_atomic_abort(&fa);
-    if (rc) {
-        free(curve);
+    if (rc)
         return rc;
-    }
     fprintf(fa.fp, "layer,head,name,l,theta,mean_abs_inp,share_of_max,active\n");
     fprintf(fc.fp, "layer,head,name,n_active,active_l,N,C1,C2,eps_fn,L_min,peak_gap,peak_x,L,"
                    "pass\n");
@@ -291,45 +285,32 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
         const ss_head_ref *h = &r->refs[s];
         char name[32];
         ss_head_name(h->layer, h->head, name, sizeof name);
-        double mean_abs[SS_ROPE_MAX_FREQ], theta[SS_ROPE_MAX_FREQ], mx = 0;
-        unsigned char act[SS_ROPE_MAX_FREQ];
-        int act_l[SS_ROPE_MAX_FREQ];
-        ss_freq_acc_inp_mean_abs(r->acc, s, mean_abs);
-        /* a frequency the run leaves unrotated carries no position: not active */
-        for (int f = 0; f < F; f++)
-            if (!rope->active[f])
-                mean_abs[f] = 0;
-        int na = ss_inp_active(mean_abs, F, r->active_frac, act);
-        for (int f = 0; f < F; f++)
-            mx = fmax(mx, mean_abs[f]);
-        int k = 0;
+        const double *mean_abs = res->inp_mean_abs + (size_t)s * F;
+        const unsigned char *act = res->active + (size_t)s * F;
+        int act_l[SS_ROPE_MAX_FREQ], na = res->n_active[s], k = 0;
         for (int f = 0; f < F; f++) {
             fprintf(fa.fp, "%d,%d,%s,%d,%.17g,", h->layer, h->head, name, f + 1, rope->theta[f]);
             ss_csv_num(fa.fp, mean_abs[f]);
             fputc(',', fa.fp);
-            ss_csv_num(fa.fp, mx > 0 ? mean_abs[f] / mx : NAN);
+            ss_csv_num(fa.fp, res->inp_share[(size_t)s * F + f]);
             fprintf(fa.fp, ",%d\n", act[f]);
-            if (act[f]) {
-                theta[k] = rope->theta[f];
+            if (act[f])
                 act_l[k++] = f + 1;
-            }
         }
-        ss_freq_condition_result fr;
-        int ok = na > 0 && ss_freq_condition(theta, na, N, &fr) == SS_OK;
-        for (int x = 0; x <= N; x++)
-            curve[(size_t)s * (N + 1) + x] = ok ? ss_freq_cos_sum(theta, na, x) : NAN;
+        const ss_freq_condition_result *fr = &res->cond[s];
+        int ok = res->cond_ok[s];
         fprintf(fc.fp, "%d,%d,%s,%d,", h->layer, h->head, name, na);
         for (int i = 0; i < na; i++)
             fprintf(fc.fp, "%s%d", i ? ";" : "", act_l[i]);
         fprintf(fc.fp, ",%d", N);
-        const double v[5] = {ok ? fr.C1 : NAN, ok ? fr.C2 : NAN, ok ? fr.eps_fn : NAN,
-                             ok ? fr.L_min : NAN, ok ? fr.peak_gap : NAN};
+        const double v[5] = {ok ? fr->C1 : NAN, ok ? fr->C2 : NAN, ok ? fr->eps_fn : NAN,
+                             ok ? fr->L_min : NAN, ok ? fr->peak_gap : NAN};
         for (int i = 0; i < 5; i++) {
             fputc(',', fc.fp);
             ss_csv_num(fc.fp, v[i]);
         }
-        int pass = ok && r->has_L && ss_freq_condition_holds(&fr, r->L);
-        fprintf(fc.fp, ",%d,", ok ? fr.peak_x : 0);
+        int pass = ok && r->has_L && ss_freq_condition_holds(fr, r->L);
+        fprintf(fc.fp, ",%d,", ok ? fr->peak_x : 0);
         if (r->has_L) {
             ss_csv_num(fc.fp, r->L);
             fprintf(fc.fp, ",%s\n", pass ? "pass" : "fail");
@@ -347,7 +328,7 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
         cJSON_AddItemToObject(e, "L_min", ss_json_num_or_null(v[3]));
         cJSON_AddItemToObject(e, "peak_gap", ss_json_num_or_null(v[4]));
         if (ok)
-            cJSON_AddNumberToObject(e, "peak_x", fr.peak_x);
+            cJSON_AddNumberToObject(e, "peak_x", fr->peak_x);
         if (r->has_L) {
             cJSON_AddNumberToObject(e, "L", r->L);
             cJSON_AddBoolToObject(e, "pass", pass);
@@ -361,10 +342,9 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
     else
         rc = ss_atomic_commit(&fc, err);
     if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "freqcond_curve.npy", err)))
-        rc = ss_npy_write(path, SS_NPY_F64, 2, shape, curve, err);
+        rc = ss_npy_write(path, SS_NPY_F64, 2, shape, res->curve, err);
     if (!rc && S > 0 && !(rc = ss_out_path(path, sizeof path, r->out, "freqcond_curve.svg", err)))
-        rc = plot_curves(path, r, curve, N, err);
-    free(curve);
+        rc = plot_curves(path, r, res->curve, N, err);
     return rc;
 }
 
@@ -380,16 +360,15 @@ static ss_code write_alignment(const freq_run *r, cJSON *root, ss_error *err)
                   "bound_mean\n");
     for (int s = 0; s < r->n_refs; s++)
         for (int d = 0; d < D; d++) {
-            const ss_freq_acc *a = r->acc;
+            const ss_freq_result *a = &r->res;
             size_t x = (size_t)s * D + d;
-            double n = (double)a->cs_n[x];
-            double v[5] = {n ? a->cs_sum[x] / n : NAN, n ? a->cs_min[x] : NAN,
-                           n ? a->cs_max[x] : NAN, n ? a->cs_logit[x] / n : NAN,
-                           n ? a->cs_bound[x] / n : NAN};
+            double n = (double)a->cs_pairs[x];
+            double v[5] = {a->cs_mean[x], a->cs_min[x], a->cs_max[x], a->cs_logit_mean[x],
+                           a->cs_bound_mean[x]};
             char name[32];
             ss_head_name(r->refs[s].layer, r->refs[s].head, name, sizeof name);
             fprintf(f.fp, "%d,%d,%s,%d,%lld", r->refs[s].layer, r->refs[s].head, name, d,
-                    (long long)a->cs_n[x]);
+                    (long long)a->cs_pairs[x]);
             cJSON *e = cJSON_CreateObject();
             cJSON_AddStringToObject(e, "name", name);
             cJSON_AddNumberToObject(e, "delta", d);
@@ -410,25 +389,11 @@ static ss_code write_alignment(const freq_run *r, cJSON *root, ss_error *err)
 /* usage.csv, usage_layer.csv, the .npy arrays and per-layer heatmaps. */
 static ss_code write_usage(const freq_run *r, ss_error *err)
 {
-    const ss_freq_acc *a = r->acc;
+    const ss_freq_result *a = &r->res;
     int L = a->n_layer, H = a->n_head, K = a->n_kv_head, F = a->n_freq;
-    double rows = (double)a->use_rows;
-    size_t nq = (size_t)L * H * F, nk = (size_t)L * K * F;
-    double *uq = ss_calloc(nq, sizeof *uq, "usage", err), *uk = ss_calloc(nk, sizeof *uk, "", err);
-    double *lq = ss_calloc((size_t)L * F, sizeof *lq, "usage", err);
-    double *lk = ss_calloc((size_t)L * F, sizeof *lk, "usage", err);
-    ss_code rc = uq && uk && lq && lk ? SS_OK : SS_ERR_NOMEM;
-    for (size_t i = 0; !rc && i < nq; i++)
-        uq[i] = a->use_q[i] / rows;
-    for (size_t i = 0; !rc && i < nk; i++)
-        uk[i] = a->use_k[i] / rows;
-    for (int l = 0; !rc && l < L; l++)
-        for (int f = 0; f < F; f++) {
-            for (int h = 0; h < H; h++)
-                lq[l * F + f] += uq[((size_t)l * H + h) * F + f] / H;
-            for (int h = 0; h < K; h++)
-                lk[l * F + f] += uk[((size_t)l * K + h) * F + f] / K;
-        }
+    const double *uq = a->usage_q, *uk = a->usage_k, *lq = a->usage_layer_q,
+                 *lk = a->usage_layer_k;
+    ss_code rc = SS_OK;
     char path[4096];
     int64_t sq[3] = {L, H, F}, sk[3] = {L, K, F};
     if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "usage_q.npy", err)))
@@ -467,7 +432,6 @@ static ss_code write_usage(const freq_run *r, ss_error *err)
         rc = ss_heatmap_png(path, lq, L, F, &ho, err);
     if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "usage_layer_k.png", err)))
         rc = ss_heatmap_png(path, lk, L, F, &ho, err);
-    free(uq); free(uk); free(lq); free(lk);
     return rc;
 }
 
@@ -477,11 +441,11 @@ static ss_code write_inp(const freq_run *r, ss_error *err)
     ss_code rc = ss_out_path(dir, sizeof dir, r->out, "inp", err);
     if (!rc)
         rc = ss_mkdirs(dir, err);
-    int F = r->acc->n_freq, rows = r->fo.row + 1;
+    int F = r->res.n_freq, rows = r->res.row + 1;
     for (int s = 0; !rc && s < r->n_refs; s++) {
         char name[40];
         ss_head_name(r->refs[s].layer, r->refs[s].head, name, sizeof name);
-        const double *m = r->acc->inp + (size_t)s * rows * F;
+        const double *m = r->res.inp + (size_t)s * rows * F;
         int64_t shape[2] = {rows, F};
         size_t len = strlen(name);
         snprintf(name + len, sizeof name - len, ".npy");
@@ -506,10 +470,10 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "row", r->fo.row);
     cJSON_AddNumberToObject(set, "skip", r->fo.skip);
-    cJSON_AddNumberToObject(set, "inp_rows", r->acc->n_rows);
+    cJSON_AddNumberToObject(set, "inp_rows", r->res.inp_rows);
     cJSON_AddNumberToObject(set, "max_delta", r->fo.max_delta);
     cJSON_AddNumberToObject(set, "active_frac", r->active_frac);
-    cJSON_AddNumberToObject(set, "scale", r->acc->scale);
+    cJSON_AddNumberToObject(set, "scale", r->res.scale);
     if (r->has_L)
         cJSON_AddNumberToObject(set, "L", r->L);
     cJSON_AddItemToObject(root, "selection", ss_headsel_json(&r->sel));
@@ -553,8 +517,10 @@ int cmd_freq(int argc, char **argv)
     if (ss_args_require(&a, "--out", &r.out, &err) || ss_explain_src_open(&r.src, &a, &err))
         return ss_cli_fail("freq", &err);
     if (!setup(&r, &a, &err) &&
-        !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err))
+        !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err) &&
+        !ss_analysis_finish(&r.an, &r.res, &err))
         write_outputs(&r, &err);
+    ss_freq_result_free(&r.res);
     if (r.acc)
         ss_analysis_free(&r.an);
     free(r.refs);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/rank_obs.h"
+#include "analysis/rank_result.h"
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
@@ -84,95 +84,40 @@ static void put(ss_table *t, int row, const rank_cols *c, int n_tau, double r1, 
         *ss_table_at(t, row, c->R[i]) = R[i];
 }
 
-typedef struct {
-    double *wq, *wk;       /* [L, H, dh], [L, Hkv, dh] */
-    double *wq_R, *wk_R;   /* [L, H, n_tau], [L, Hkv, n_tau] */
-} weight_ranks;
-
-static ss_code compute_weights(const ss_model *m, const ss_rank_acc *acc, weight_ranks *w,
-                               ss_error *err)
+static ss_code fill_table(ss_table *t, const ss_rank_result *res, const ss_headsel *sel,
+                          ss_error *err)
 {
-    const ss_config *c = &m->cfg;
-    size_t L = (size_t)c->n_layer, H = (size_t)c->n_head, K = (size_t)c->n_kv_head;
-    size_t dh = (size_t)c->d_head, T = (size_t)acc->n_tau;
-    if (!(w->wq = ss_calloc(L * H * dh, sizeof(double), "weight spectra", err)) ||
-        !(w->wk = ss_calloc(L * K * dh, sizeof(double), "weight spectra", err)) ||
-        !(w->wq_R = ss_calloc(L * H * T, sizeof(double), "weight ranks", err)) ||
-        !(w->wk_R = ss_calloc(L * K * T, sizeof(double), "weight ranks", err)))
-        return SS_ERR_NOMEM;
-    /* one SVD per head, in a parallel region so LAPACK runs single-threaded
-     * inside each (see analysis/rank_obs.c) */
-    int failed = 0;
-    #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
-    for (size_t t = 0; t < L * (H + K); t++) {
-        size_t l = t / (H + K), x = t % (H + K);
-        int key = x >= H, R[SS_RANK_MAX_TAU];
-        size_t idx = key ? x - H : x, slot = l * (key ? K : H) + idx;
-        ss_error e = {0};
-        if (ss_rank_weight(m, (int)l, (int)idx, key, acc->tau, acc->n_tau,
-                           (key ? w->wk : w->wq) + slot * dh, R, &e)) {
-            failed = 1;
-            #pragma omp critical(ss_rank_weight_err)
-            ss_fail(err, e.code, "%s", e.msg);
-            continue;
-        }
-        for (size_t i = 0; i < T; i++)
-            (key ? w->wk_R : w->wq_R)[slot * T + i] = R[i];
-    }
-    if (failed)
-        return err->code;
-    return SS_OK;
-}
-
-static ss_code fill_table(ss_table *t, const ss_rank_acc *acc, const weight_ranks *w,
-                          const ss_headsel *sel, ss_error *err)
-{
-    int L = acc->n_layer, H = acc->n_head, K = acc->n_kv_head, T = acc->n_tau;
-    int dh = acc->d_head;
+    int L = res->n_layer, H = res->n_head, K = res->n_kv_head, T = res->n_tau;
+    int dh = res->d_head;
     ss_code rc = ss_table_init(t, L * H, err);
     if (rc)
         return rc;
     rank_cols cq, ck, ch, cwq, cwk;
-    add_cols(t, "Q", T, acc->tau, &cq);
-    add_cols(t, "K", T, acc->tau, &ck);
-    add_cols(t, "H", T, acc->tau, &ch);
-    add_cols(t, "WQ", T, acc->tau, &cwq);
-    add_cols(t, "WK", T, acc->tau, &cwk);
+    add_cols(t, "Q", T, res->tau, &cq);
+    add_cols(t, "K", T, res->tau, &ck);
+    add_cols(t, "H", T, res->tau, &ch);
+    add_cols(t, "WQ", T, res->tau, &cwq);
+    add_cols(t, "WK", T, res->tau, &cwk);
     int qn = ss_table_col(t, "q_norm_mean"), qrv = ss_table_col(t, "q_norm_rv");
     int kn = ss_table_col(t, "k_norm_mean"), krv = ss_table_col(t, "k_norm_rv");
-    double *r = ss_calloc((size_t)(acc->d_model > dh ? acc->d_model : dh), sizeof *r,
-                          "spectrum", err);
-    if (!r)
-        return SS_ERR_NOMEM;
-    double R[SS_RANK_MAX_TAU];
     for (int l = 0; l < L; l++)
         for (int h = 0; h < H; h++) {
             int row = l * H + h, kv = h / (H / K);
+            size_t sq = (size_t)l * H + h, sk = (size_t)l * K + kv;
             t->layer[row] = l;
             t->head[row] = h;
             t->kv_head[row] = kv;
             t->listed[row] = sel->flags[row];
-            ss_rank_acc_mean(acc, SS_RANK_Q, l, h, r, R);
-            put(t, row, &cq, T, r[0], R);
-            ss_rank_acc_mean(acc, SS_RANK_K, l, kv, r, R);
-            put(t, row, &ck, T, r[0], R);
-            ss_rank_acc_mean(acc, SS_RANK_H, l, 0, r, R);
-            put(t, row, &ch, T, r[0], R);
-            size_t sq = (size_t)l * H + h, sk = (size_t)l * K + kv;
-            for (int i = 0; i < T; i++)
-                R[i] = w->wq_R[sq * T + i];
-            put(t, row, &cwq, T, w->wq[sq * dh], R);
-            for (int i = 0; i < T; i++)
-                R[i] = w->wk_R[sk * T + i];
-            put(t, row, &cwk, T, w->wk[sk * dh], R);
-            *ss_table_at(t, row, qn) = ss_moments_mean(&acc->q_norm[sq]);
-            *ss_table_at(t, row, qrv) = ss_moments_std(&acc->q_norm[sq]) /
-                                        ss_moments_mean(&acc->q_norm[sq]);
-            *ss_table_at(t, row, kn) = ss_moments_mean(&acc->k_norm[sk]);
-            *ss_table_at(t, row, krv) = ss_moments_std(&acc->k_norm[sk]) /
-                                        ss_moments_mean(&acc->k_norm[sk]);
+            put(t, row, &cq, T, res->q_r[sq * dh], res->q_R + sq * T);
+            put(t, row, &ck, T, res->k_r[sk * dh], res->k_R + sk * T);
+            put(t, row, &ch, T, res->h_r[(size_t)l * res->d_model], res->h_R + (size_t)l * T);
+            put(t, row, &cwq, T, res->wq_r[sq * dh], res->wq_R + sq * T);
+            put(t, row, &cwk, T, res->wk_r[sk * dh], res->wk_R + sk * T);
+            *ss_table_at(t, row, qn) = res->q_norm_mean[sq];
+            *ss_table_at(t, row, qrv) = res->q_norm_rv[sq];
+            *ss_table_at(t, row, kn) = res->k_norm_mean[sk];
+            *ss_table_at(t, row, krv) = res->k_norm_rv[sk];
         }
-    free(r);
     return SS_OK;
 }
 
@@ -184,53 +129,20 @@ static ss_code write_npy(const char *dir, const char *name, int ndim, const int6
     return rc ? rc : ss_npy_write(path, SS_NPY_F64, ndim, shape, data, err);
 }
 
-/* Cumulative energy sum_{i<=l} r_i against l (how R_tau is read), averaged
- * over the listed heads and over all heads, for Q and K; H (first d_head
- * directions, all layers) for scale. q [L,H,dh], k [L,K,dh], h [L,d]. */
-static ss_code plot_spectra(const char *dir, const ss_rank_acc *acc, const ss_headsel *sel,
-                            const double *q, const double *k, const double *h, ss_error *err)
+/* The cumulative energy curves (ss_rank_cumulative) as spectra.svg. */
+static ss_code plot_spectra(const char *dir, const ss_rank_result *res, const ss_headsel *sel,
+                            ss_error *err)
 {
-    int L = acc->n_layer, H = acc->n_head, K = acc->n_kv_head, dh = acc->d_head, d = acc->d_model;
+    int dh = res->d_head;
     double *c = ss_calloc((size_t)5 * dh, sizeof *c, "spectrum plot", err);
     if (!c)
         return SS_ERR_NOMEM;
+    int nql, nkl;
+    ss_rank_cumulative(res, sel->flags, c, &nql, &nkl, err);
     double *ql = c, *qa = c + dh, *kl = c + 2 * dh, *ka = c + 3 * dh, *hh = c + 4 * dh;
-    int nql = 0, nkl = 0;
-    for (int l = 0; l < L; l++) {
-        for (int x = 0; x < H; x++) {
-            const double *r = q + ((size_t)l * H + x) * dh;
-            int listed = sel->flags[(size_t)l * H + x];
-            nql += listed;
-            for (int i = 0; i < dh; i++) {
-                qa[i] += r[i];
-                ql[i] += listed ? r[i] : 0;
-            }
-        }
-        for (int g = 0; g < K; g++) {
-            const double *r = k + ((size_t)l * K + g) * dh;
-            int listed = 0; /* a key head counts when a listed query head reads it */
-            for (int x = g * (H / K); x < (g + 1) * (H / K); x++)
-                listed |= sel->flags[(size_t)l * H + x];
-            nkl += listed;
-            for (int i = 0; i < dh; i++) {
-                ka[i] += r[i];
-                kl[i] += listed ? r[i] : 0;
-            }
-        }
-        for (int i = 0; i < dh && i < d; i++)
-            hh[i] += h[(size_t)l * d + i];
-    }
     double lx[SS_ROPE_MAX_FREQ * 2];
-    for (int i = 0; i < dh; i++) {
+    for (int i = 0; i < dh; i++)
         lx[i] = i + 1;
-        if (i > 0)
-            for (int s = 0; s < 5; s++)
-                c[s * dh + i] += c[s * dh + i - 1];
-    }
-    const double div[5] = {nql, (double)L * H, nkl, (double)L * K, L};
-    for (int s = 0; s < 5; s++)
-        for (int i = 0; i < dh; i++)
-            c[s * dh + i] = div[s] > 0 ? c[s * dh + i] / div[s] : NAN;
     ss_series series[5];
     int n = 0;
     if (nql)
@@ -250,41 +162,26 @@ static ss_code plot_spectra(const char *dir, const ss_rank_acc *acc, const ss_he
     return rc;
 }
 
-static ss_code write_spectra(const char *dir, const ss_rank_acc *acc, const weight_ranks *w,
-                             const ss_headsel *sel, ss_error *err)
+static ss_code write_spectra(const char *dir, const ss_rank_result *res, const ss_headsel *sel,
+                             ss_error *err)
 {
-    int L = acc->n_layer, H = acc->n_head, K = acc->n_kv_head, dh = acc->d_head;
-    int d = acc->d_model;
-    size_t nq = (size_t)L * H * dh, nk = (size_t)L * K * dh, nh = (size_t)L * d;
-    double *q = ss_calloc(nq, sizeof *q, "spectra", err), *k = ss_calloc(nk, sizeof *k, "", err);
-    double *h = ss_calloc(nh, sizeof *h, "spectra", err);
-    ss_code rc = q && k && h ? SS_OK : SS_ERR_NOMEM;
-    for (int l = 0; !rc && l < L; l++) {
-        for (int x = 0; x < H; x++)
-            ss_rank_acc_mean(acc, SS_RANK_Q, l, x, q + ((size_t)l * H + x) * dh, NULL);
-        for (int x = 0; x < K; x++)
-            ss_rank_acc_mean(acc, SS_RANK_K, l, x, k + ((size_t)l * K + x) * dh, NULL);
-        ss_rank_acc_mean(acc, SS_RANK_H, l, 0, h + (size_t)l * d, NULL);
-    }
-    int64_t sq[3] = {L, H, dh}, sk[3] = {L, K, dh}, sh[2] = {L, d};
-    if (!rc && !(rc = write_npy(dir, "spectra_q.npy", 3, sq, q, err)) &&
-        !(rc = write_npy(dir, "spectra_k.npy", 3, sk, k, err)) &&
-        !(rc = write_npy(dir, "spectra_h.npy", 2, sh, h, err)) &&
-        !(rc = write_npy(dir, "spectra_wq.npy", 3, sq, w->wq, err)))
-        rc = write_npy(dir, "spectra_wk.npy", 3, sk, w->wk, err);
-    if (!rc)
-        rc = plot_spectra(dir, acc, sel, q, k, h, err);
-    free(q);
-    free(k);
-    free(h);
+    int64_t L = res->n_layer, H = res->n_head, K = res->n_kv_head, dh = res->d_head;
+    int64_t sq[3] = {L, H, dh}, sk[3] = {L, K, dh}, sh[2] = {L, res->d_model};
+    ss_code rc;
+    if (!(rc = write_npy(dir, "spectra_q.npy", 3, sq, res->q_r, err)) &&
+        !(rc = write_npy(dir, "spectra_k.npy", 3, sk, res->k_r, err)) &&
+        !(rc = write_npy(dir, "spectra_h.npy", 2, sh, res->h_r, err)) &&
+        !(rc = write_npy(dir, "spectra_wq.npy", 3, sq, res->wq_r, err)) &&
+        !(rc = write_npy(dir, "spectra_wk.npy", 3, sk, res->wk_r, err)))
+        rc = plot_spectra(dir, res, sel, err);
     return rc;
 }
 
-static ss_code write_outputs(const char *dir, const ss_explain_src *src, const ss_rank_acc *acc,
-                             const weight_ranks *w, const ss_headsel *sel, ss_error *err)
+static ss_code write_outputs(const char *dir, const ss_explain_src *src,
+                             const ss_rank_result *res, const ss_headsel *sel, ss_error *err)
 {
     ss_table t;
-    ss_code rc = fill_table(&t, acc, w, sel, err);
+    ss_code rc = fill_table(&t, res, sel, err);
     char path[4096];
     if (!rc)
         rc = ss_mkdirs(dir, err);
@@ -293,14 +190,14 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src, const s
     if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "rank_summary.csv", err)))
         rc = ss_table_write_summary(&t, path, err);
     if (!rc)
-        rc = write_spectra(dir, acc, w, sel, err);
+        rc = write_spectra(dir, res, sel, err);
     if (!rc) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "command", "rank");
         cJSON_AddStringToObject(root, "version", SS_VERSION);
         cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
         cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
-        cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(acc->tau, acc->n_tau));
+        cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(res->tau, res->n_tau));
         cJSON_AddItemToObject(root, "selection", ss_headsel_json(sel));
         cJSON_AddItemToObject(root, "averages", ss_table_summary_json(&t));
         cJSON_AddItemToObject(root, "heads", ss_table_rows_json(&t));
@@ -335,14 +232,15 @@ int cmd_rank(int argc, char **argv)
     const ss_config *c = &src.run.model->cfg;
     ss_headsel sel = {0};
     ss_analysis an = {0};
-    weight_ranks w = {0};
+    ss_rank_result res = {0};
     if (!ss_headsel_from_args(&a, c->n_layer, c->n_head, &sel, &err) &&
-        !ss_rank_analysis_new(&an, c, tau, n_tau, &err) &&
+        !ss_rank_analysis_new(&an, src.run.model, tau, n_tau, &err) &&
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "rank", a.quiet, &err) &&
-        !compute_weights(src.run.model, ss_rank_analysis_acc(&an), &w, &err))
-        write_outputs(out, &src, ss_rank_analysis_acc(&an), &w, &sel, &err);
-    free(w.wq); free(w.wk); free(w.wq_R); free(w.wk_R);
-    ss_analysis_free(&an);
+        !ss_analysis_finish(&an, &res, &err))
+        write_outputs(out, &src, &res, &sel, &err);
+    ss_rank_result_free(&res);
+    if (an.vt)
+        ss_analysis_free(&an);
     ss_headsel_free(&sel);
     ss_explain_src_close(&src);
     return err.code ? ss_cli_fail("rank", &err) : 0;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/source_json.h"
 #include "common/mem.h"
 
 /* The same flags and meaning as `scan` (cli/prompt_flags.h), so a scan's
@@ -80,24 +81,18 @@ void ss_explain_src_close(ss_explain_src *s)
 
 cJSON *ss_explain_src_json(const ss_explain_src *s)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "len", s->len);
-    cJSON_AddNumberToObject(j, "prompts", (double)s->emitted);
     if (!s->prompts) {
+        cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "kind", "ids");
+        cJSON_AddNumberToObject(j, "len", s->len);
+        cJSON_AddNumberToObject(j, "prompts", (double)s->emitted);
         return j;
     }
-    const ss_prompt_opts *o = &s->popts;
-    cJSON_AddStringToObject(j, "kind", ss_source_kind_name(o->kind));
-    if (o->path)
-        cJSON_AddStringToObject(j, "path", o->path);
-    if (o->kind == SS_SRC_OOD || o->kind == SS_SRC_REPEAT) {
-        cJSON_AddNumberToObject(j, "seed", (double)o->seed);
-        cJSON_AddNumberToObject(j, "count", (double)o->count);
-    }
-    if (o->kind == SS_SRC_REPEAT)
-        cJSON_AddNumberToObject(j, "segment", o->segment);
-    cJSON_AddStringToObject(j, "sha256", ss_prompts_sha256(s->prompts));
+    /* the source as scan.json records it, and what this run took from it */
+    cJSON *j = ss_prompt_source_json(&s->popts, ss_prompts_sha256(s->prompts));
+    cJSON_AddStringToObject(j, "kind", ss_source_kind_name(s->popts.kind));
+    cJSON_AddNumberToObject(j, "len", s->len);
+    cJSON_AddNumberToObject(j, "prompts", (double)s->emitted);
     cJSON_AddNumberToObject(j, "skipped", (double)ss_prompts_skipped(s->prompts));
     return j;
 }

@@ -31,29 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/le.h"
 #include "common/mem.h"
 
 #define AK42_MAGIC 0x616b3432u
 #define AK42_HEADER 256
 #define LEGACY_HEADER 28
 #define MAX_DIM (1 << 24) /* per header field; sizes are then overflow-checked */
-
-static int32_t rd_i32(const uint8_t *p)
-{
-    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                 (uint32_t)p[3] << 24;
-    int32_t i;
-    memcpy(&i, &u, 4);
-    return i;
-}
-
-static float rd_f32(const uint8_t *p)
-{
-    uint32_t u = (uint32_t)rd_i32(p);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
 
 static ss_code check_field(const char *path, const char *name, long long v, long long max,
                            ss_error *err)
@@ -254,7 +238,7 @@ static void dequant_q8(const uint8_t *src, uint64_t numel, uint64_t gs, float *d
     const int8_t *q = (const int8_t *)src;
     const uint8_t *s = src + numel;
     for (uint64_t g = 0; g < numel / gs; g++) {
-        float scale = rd_f32(s + 4 * g);
+        float scale = ss_le_f32(s + 4 * g);
         for (uint64_t i = g * gs; i < (g + 1) * gs; i++)
             dst[i] = q[i] * scale;
     }
@@ -275,7 +259,7 @@ static ss_code parse_v2(adder *a, size_t n)
 {
     ss_llama2c *m = a->m;
     dims d = dims_of(m);
-    int32_t gs_i = rd_i32(a->b + 37);
+    int32_t gs_i = ss_le_i32(a->b + 37);
     if (gs_i < 1 || d.dim % (uint64_t)gs_i != 0)
         return ss_fail(a->err, SS_ERR_FORMAT, "%s: llama2.c version 2 group_size %d must be "
                        "positive and divide dim %d", a->path, gs_i, m->dim);
@@ -346,33 +330,38 @@ static ss_code parse_v2(adder *a, size_t n)
     return rc;
 }
 
-static ss_code parse_core(const char *path, const uint8_t *b, size_t n, int map, ss_llama2c *m,
+/* The ak42 fields a header read needs: magic, version, 7 int32, the
+ * shared-classifier byte at 36. */
+#define AK42_FIELDS 40
+
+ss_code ss_llama2c_header(const char *path, const void *bytes, size_t n, ss_llama2c *m,
                           ss_error *err)
 {
+    const uint8_t *b = bytes;
     if (n >= 4 && memcmp(b, "GGUF", 4) == 0)
         return ss_fail(err, SS_ERR_FORMAT, "%s: is a GGUF file, not a llama2.c checkpoint", path);
     if (n < LEGACY_HEADER)
         return ss_fail(err, SS_ERR_FORMAT, "%s: file is %zu bytes, too short for a llama2.c "
                        "header (%d bytes)", path, n, LEGACY_HEADER);
     const uint8_t *h = b;
-    if ((uint32_t)rd_i32(b) == AK42_MAGIC) {
-        if (n < AK42_HEADER)
+    if (ss_le_u32(b) == AK42_MAGIC) {
+        if (n < AK42_FIELDS)
             return ss_fail(err, SS_ERR_FORMAT, "%s: file is %zu bytes, too short for a llama2.c "
                            "'ak42' header (%d bytes)", path, n, AK42_HEADER);
-        m->version = rd_i32(b + 4);
+        m->version = ss_le_i32(b + 4);
         if (m->version != 1 && m->version != 2)
             return ss_fail(err, SS_ERR_UNSUPPORTED, "%s: llama2.c checkpoint version %d; "
                            "supported: legacy (no magic), 1 (fp32), 2 (int8 groups)", path,
                            m->version);
         h = b + 8;
     }
-    m->dim = rd_i32(h);
-    m->hidden_dim = rd_i32(h + 4);
-    m->n_layers = rd_i32(h + 8);
-    m->n_heads = rd_i32(h + 12);
-    m->n_kv_heads = rd_i32(h + 16);
-    int32_t vocab = rd_i32(h + 20);
-    m->seq_len = rd_i32(h + 24);
+    m->dim = ss_le_i32(h);
+    m->hidden_dim = ss_le_i32(h + 4);
+    m->n_layers = ss_le_i32(h + 8);
+    m->n_heads = ss_le_i32(h + 12);
+    m->n_kv_heads = ss_le_i32(h + 16);
+    int32_t vocab = ss_le_i32(h + 20);
+    m->seq_len = ss_le_i32(h + 24);
     if (m->version == 0) {
         /* run.c: a negative vocab_size flags a separate classifier */
         m->shared_classifier = vocab > 0;
@@ -381,7 +370,16 @@ static ss_code parse_core(const char *path, const uint8_t *b, size_t n, int map,
         m->shared_classifier = b[36] != 0;
         m->vocab_size = vocab;
     }
-    ss_code rc = check_header(path, m, err);
+    return check_header(path, m, err);
+}
+
+static ss_code parse_core(const char *path, const uint8_t *b, size_t n, int map, ss_llama2c *m,
+                          ss_error *err)
+{
+    if (n >= 4 && ss_le_u32(b) == AK42_MAGIC && n < AK42_HEADER)
+        return ss_fail(err, SS_ERR_FORMAT, "%s: file is %zu bytes, too short for a llama2.c "
+                       "'ak42' header (%d bytes)", path, n, AK42_HEADER);
+    ss_code rc = ss_llama2c_header(path, b, n, m, err);
     if (rc)
         return rc;
     adder a = {m, b, map, path, err};

@@ -22,5 +22,10 @@ ss_code ss_llama2c_load(const char *path, ss_llama2c *m, ss_error *err);
 ss_code ss_llama2c_parse(const char *path, const void *bytes, size_t n, ss_llama2c *m,
                          ss_error *err);
 void ss_llama2c_free(ss_llama2c *m);
+/* Reads and checks only the header (the first 28 bytes, or 40 of an ak42
+ * file) into m's fields, with the limits the loader applies; no tensors.
+ * For telling a llama2.c checkpoint from other files (tokenizer_open.c). */
+ss_code ss_llama2c_header(const char *path, const void *bytes, size_t n, ss_llama2c *m,
+                          ss_error *err);
 
 #endif

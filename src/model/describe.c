@@ -42,6 +42,35 @@ static cJSON *describe_rope(const ss_model *m, const ss_rope *r)
     return o;
 }
 
+/* The fields both descriptions share, in one place so they cannot drift. */
+static void add_shape(cJSON *o, const ss_model *m)
+{
+    const ss_config *c = &m->cfg;
+    cJSON_AddStringToObject(o, "format", ss_format_name(m->format));
+    cJSON_AddStringToObject(o, "architecture", ss_arch_name(c->arch));
+    cJSON_AddNumberToObject(o, "n_layer", c->n_layer);
+    cJSON_AddNumberToObject(o, "n_head", c->n_head);
+    cJSON_AddNumberToObject(o, "n_kv_head", c->n_kv_head);
+    cJSON_AddNumberToObject(o, "d_model", c->d_model);
+    cJSON_AddNumberToObject(o, "d_head", c->d_head);
+    cJSON_AddNumberToObject(o, "d_ff", c->d_ff);
+    cJSON_AddNumberToObject(o, "vocab", c->vocab);
+}
+
+cJSON *ss_model_identity_json(const ss_model *m, cJSON *path)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) {
+        cJSON_Delete(path);
+        return NULL;
+    }
+    cJSON_AddItemToObject(o, "path", path);
+    add_shape(o, m);
+    cJSON_AddNumberToObject(o, "ctx_len", m->cfg.ctx_len);
+    cJSON_AddNumberToObject(o, "attn_scale", m->cfg.attn_scale);
+    return o;
+}
+
 cJSON *ss_model_describe(const ss_model *m, const ss_rope *rope)
 {
     const ss_config *c = &m->cfg;
@@ -49,16 +78,8 @@ cJSON *ss_model_describe(const ss_model *m, const ss_rope *rope)
     if (!o)
         return NULL;
     cJSON_AddStringToObject(o, "path", m->path);
-    cJSON_AddStringToObject(o, "format", ss_format_name(m->format));
-    cJSON_AddStringToObject(o, "architecture", ss_arch_name(c->arch));
+    add_shape(o, m);
     cJSON_AddStringToObject(o, "dtype", ss_dtype_name(m->dtype));
-    cJSON_AddNumberToObject(o, "n_layer", c->n_layer);
-    cJSON_AddNumberToObject(o, "d_model", c->d_model);
-    cJSON_AddNumberToObject(o, "n_head", c->n_head);
-    cJSON_AddNumberToObject(o, "n_kv_head", c->n_kv_head);
-    cJSON_AddNumberToObject(o, "d_head", c->d_head);
-    cJSON_AddNumberToObject(o, "d_ff", c->d_ff);
-    cJSON_AddNumberToObject(o, "vocab", c->vocab);
     cJSON_AddNumberToObject(o, "context", c->ctx_len);
     cJSON_AddNumberToObject(o, "norm_eps", c->norm_eps);
     cJSON_AddBoolToObject(o, "norm_add_one", c->norm_add_one);

@@ -11,6 +11,12 @@
  * only when out of memory. Schema in docs/cli.md ("info --json"). */
 cJSON *ss_model_describe(const ss_model *m, const ss_rope *rope);
 
+/* The model's identity as a scan records it (scan.json "model": path, format,
+ * architecture, n_layer, n_head, n_kv_head, d_model, d_head, d_ff, vocab,
+ * ctx_len, attn_scale): the fields two scans must share to be merged or
+ * resumed. path (owned from here on) is the JSON value to record. */
+cJSON *ss_model_identity_json(const ss_model *m, cJSON *path);
+
 const char *ss_scaling_name(ss_scaling_type t);
 const char *ss_pairing_name(ss_rope_pairing p);
 

@@ -390,3 +390,13 @@ ss_code ss_tensor_check_finite(const ss_tensor *t, ss_error *err)
     free(row);
     return rc;
 }
+
+void ss_weight_rows_f32(const ss_tensor *t, int64_t row0, int64_t nrows, float *dst)
+{
+    ss_tensor_rows_f32(t, row0, nrows, dst);
+}
+
+void ss_weight_elems_f32(const ss_tensor *t, int64_t first, int64_t n, float *dst)
+{
+    ss_dequant(t->dtype, t->data, first, n, dst);
+}

@@ -61,4 +61,10 @@ const char *ss_format_name(ss_format f);
  * activations, to say which weight is to blame. */
 ss_code ss_tensor_check_finite(const ss_tensor *t, ss_error *err);
 
+/* A weight's values as f32 whatever its stored dtype, for the analyses that
+ * read weights (rank's SVDs, cone): rows [row0, row0 + nrows) of a matrix,
+ * or elements [first, first + n) of a vector such as a bias. */
+void ss_weight_rows_f32(const ss_tensor *t, int64_t row0, int64_t nrows, float *dst);
+void ss_weight_elems_f32(const ss_tensor *t, int64_t first, int64_t n, float *dst);
+
 #endif

@@ -2,13 +2,7 @@
 
 #include <math.h>
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+#include "common/random.h"
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -17,12 +11,12 @@ void ss_rng_seed(ss_rng *r, uint64_t seed, uint64_t stream, uint64_t index)
     /* Hash the three words one after another so that (seed, stream, index)
      * and any permutation of it land on different states. */
     uint64_t x = seed;
-    uint64_t h = splitmix64(&x);
+    uint64_t h = ss_splitmix64_next(&x);
     x = h ^ stream;
-    h = splitmix64(&x);
+    h = ss_splitmix64_next(&x);
     x = h ^ index;
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
+        r->s[i] = ss_splitmix64_next(&x);
     r->has_spare = 0;
     r->spare = 0.0;
 }
@@ -64,10 +58,8 @@ double ss_rng_normal(ss_rng *r)
         r->has_spare = 0;
         return r->spare;
     }
-    double u1 = ss_rng_uniform(r), u2 = ss_rng_uniform(r);
-    double rad = sqrt(-2.0 * log(1.0 - u1)); /* 1 - u1 is in (0, 1] */
-    double ang = 2.0 * M_PI * u2;
-    r->spare = rad * sin(ang);
+    double u1 = ss_rng_uniform(r), u2 = ss_rng_uniform(r), z0;
+    ss_box_muller(1.0 - u1, u2, &z0, &r->spare); /* 1 - u1 is in (0, 1] */
     r->has_spare = 1;
-    return rad * cos(ang);
+    return z0;
 }

@@ -12,17 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/le.h"
 #include "common/mem.h"
 #include "io/atomic_file.h"
 #include "tokenizer/tok_internal.h"
-
-static int32_t rd_i32(const unsigned char *p)
-{
-    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    int32_t r;
-    memcpy(&r, &v, 4);
-    return r;
-}
 
 /* Counts the tokens of a tokenizer.bin image (stopping at max, 0 = no
  * limit); fails with a message naming path when a record is malformed. */
@@ -32,7 +25,7 @@ static ss_code scan(const char *path, const unsigned char *b, size_t n, int max,
     if (n < 4)
         return ss_fail(err, SS_ERR_FORMAT, "%s: truncated llama2.c tokenizer: %zu bytes, expected "
                        "at least the 4-byte max_token_length", path, n);
-    int32_t max_len = rd_i32(b);
+    int32_t max_len = ss_le_i32(b);
     if (max_len <= 0 || max_len > (1 << 20))
         return ss_fail(err, SS_ERR_FORMAT, "%s: max_token_length %d is not a llama2.c tokenizer "
                        "value (expected 1..1048576)", path, max_len);
@@ -43,7 +36,7 @@ static ss_code scan(const char *path, const unsigned char *b, size_t n, int max,
             return ss_fail(err, SS_ERR_FORMAT, "%s: truncated llama2.c tokenizer: token %d's "
                            "score/length need 8 bytes at offset %zu, the file has %zu", path, k,
                            at, n);
-        int32_t len = rd_i32(b + at + 4);
+        int32_t len = ss_le_i32(b + at + 4);
         if (len < 0 || len > max_len)
             return ss_fail(err, SS_ERR_FORMAT, "%s: token %d has length %d (expected 0..%d, the "
                            "max_token_length) at offset %zu", path, k, len, max_len, at + 4);
@@ -79,9 +72,8 @@ ss_code ss_tokenizer_from_llama2c_bytes(const char *path, const void *bytes, siz
     rc = ss_vocab_init(&t->vocab, count, 1, err);
     size_t at = 4;
     for (int i = 0; i < count && !rc; i++) {
-        float score;
-        memcpy(&score, b + at, 4);
-        int32_t len = rd_i32(b + at + 4);
+        float score = ss_le_f32(b + at);
+        int32_t len = ss_le_i32(b + at + 4);
         t->vocab.score[i] = score;
         rc = ss_vocab_set(&t->vocab, i, (const char *)b + at + 8, (size_t)len, 1, err);
         at += 8 + (size_t)len;

@@ -10,6 +10,7 @@
 
 #include "common/path.h"
 #include "io/gguf.h"
+#include "io/llama2c.h"
 #include "tokenizer/tokenizer.h"
 
 static void dir_of(const char *path, char *dir, size_t cap)
@@ -45,42 +46,18 @@ static ss_code open_folder(const char *dir, ss_tokenizer **out, ss_error *err)
                    dir, p);
 }
 
-static int32_t le32(const unsigned char *b)
-{
-    uint32_t v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                 (uint32_t)b[3] << 24;
-    int32_t r;
-    memcpy(&r, &v, 4);
-    return r;
-}
-
-/* A llama2.c checkpoint header (legacy 7 int32, or "ak42" v1/v2) whose
- * numbers are plausible and whose file is big enough for the embedding;
- * gives |vocab_size|. */
+/* A llama2.c checkpoint header (io/llama2c.h checks it with the loader's
+ * own limits) whose file is big enough for the embedding; gives
+ * |vocab_size|. */
 static int llama2c_checkpoint(const unsigned char *h, size_t got, long long size, int *vocab)
 {
-    const unsigned char *p = h;
-    if (got >= 8 && le32(h) == 0x616b3432) {
-        int version = le32(h + 4);
-        if (version != 1 && version != 2)
-            return 0;
-        p = h + 8;
-        if (got < 8 + 28)
-            return 0;
-    } else if (got < 28) {
+    ss_llama2c m = {0};
+    ss_error e = {0};
+    if (ss_llama2c_header("", h, got, &m, &e) != SS_OK)
         return 0;
-    }
-    int dim = le32(p), hidden = le32(p + 4), layers = le32(p + 8), heads = le32(p + 12);
-    int kv = le32(p + 16), voc = le32(p + 20), seq = le32(p + 24);
-    int lim = 1 << 20;
-    if (dim <= 0 || dim > lim || hidden <= 0 || hidden > lim || layers <= 0 || layers > 4096 ||
-        heads <= 0 || heads > dim || dim % heads || kv <= 0 || kv > heads || heads % kv ||
-        voc == 0 || voc == INT32_MIN || seq <= 0 || seq > (1 << 24))
+    if ((long long)m.vocab_size * m.dim * (m.version == 0 ? 4 : 1) > size)
         return 0;
-    int v = voc < 0 ? -voc : voc;
-    if (v > (1 << 24) || (long long)v * dim * (p == h ? 4 : 1) > size)
-        return 0;
-    *vocab = v;
+    *vocab = m.vocab_size;
     return 1;
 }
 
