@@ -85,6 +85,7 @@ S=(--ids-file "$T/ids.txt" --len $N --quiet)
 expect_error "expected V,S" "${S[@]}" --budget 4 --out "$T/x"
 expect_error "outside \[0, $N\]" "${S[@]}" --budget 0,$((N + 1)) --out "$T/x"
 expect_error "ascending" "${S[@]}" --v-grid 4,2 --out "$T/x"
+expect_error "separated by commas" "${S[@]}" --s-grid 0,1, --out "$T/x"
 expect_error "does not combine" "${S[@]}" --budget 1,1 --s-grid 1,2 --out "$T/x"
 expect_error "target" "${S[@]}" --target 1.5 --out "$T/x"
 expect_error "give --sdh" "${S[@]}" --regime large --out "$T/x"

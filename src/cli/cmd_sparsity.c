@@ -49,7 +49,8 @@ static ss_code parse_sizes(const char *flag, const char *s, int *out, int *n, ss
     while (*p) {
         char *end;
         long v = strtol(p, &end, 10);
-        if (end == p || v < 0 || v > (1L << 30) || (*end && *end != ','))
+        if (end == p || v < 0 || v > (1L << 30) || (*end && *end != ',') ||
+            (*end == ',' && !end[1]))
             return ss_fail(err, SS_ERR_USAGE, "%s '%s': expected non-negative integers separated "
                            "by commas", flag, s);
         if (*n == SS_VS_GRID_MAX)
@@ -251,9 +252,9 @@ static void print_summary(const run_settings *rs, const ss_coverage_result *cov,
         reached += ch[x].reached;
         kept += ch[x].sparsity / LH;
     }
-    printf("measured %lld prompts of %d tokens: %d of %d heads reach coverage %g; mean kept "
-           "fraction %.4f; results in %s\n", (long long)cov->prompts, cov->n, reached, LH,
-           rs->target, kept, rs->out);
+    printf("measured %lld prompt%s of %d tokens: %d of %d heads reach coverage %g; mean kept "
+           "fraction %.4f; results in %s\n", (long long)cov->prompts, cov->prompts == 1 ? "" : "s",
+           cov->n, reached, LH, rs->target, kept, rs->out);
 }
 
 int cmd_sparsity(int argc, char **argv)
