@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/analysis.h"
 #include "analysis/colmass.h"
 #include "analysis/coverage.h"
 #include "analysis/scan_acc.h"
+#include "analysis/scan_analysis.h"
 #include "analysis/slash.h"
 #include "analysis/sparsity.h"
+#include "engine/forward.h"
 #include "harness.h"
 #include "io/npy.h"
 #include "theory/lab.h"
@@ -417,5 +420,78 @@ static void test_theory_layer1(void)
     ss_lab_free(&r);
 }
 
+/* The coverage as an analysis of the driver, next to a scan in the same
+ * pass: its numbers equal the two explicit forward passes', bit for bit, and
+ * the scan's equal a scan run alone (the second pass is the analysis's own
+ * and disturbs nobody). */
+static void test_driver(void)
+{
+    enum { LEN = 24, P = 3 };
+    ss_error err = {0};
+    ss_model *m = NULL;
+    const char *path = ss_test_path("%s/models/stories260K/stories260K.bin", ss_test_shared());
+    CHECK_MSG(ss_model_open(path, &m, &err) == SS_OK, "%s", err.msg);
+    if (!m)
+        return;
+    int L = m->cfg.n_layer, H = m->cfg.n_head;
+    int32_t ids[P][LEN];
+    for (int p = 0; p < P; p++)
+        for (int i = 0; i < LEN; i++)
+            ids[p][i] = (int32_t)((i * 37 + p * 101 + 1) % m->cfg.vocab);
+    ss_vs_grid g;
+    ss_vs_grid_default(LEN, &g);
+    ss_coverage_pass2 pass2 = {.model = m};
+    ss_analysis cov = {0}, scan = {0}, alone = {0};
+    CHECK(ss_coverage_analysis_new(&cov, L, H, LEN, &g, &pass2, &err) == SS_OK);
+    CHECK(ss_scan_analysis_new(&scan, L, H, LEN, 4, 0, NULL, &err) == SS_OK);
+    CHECK(ss_scan_analysis_new(&alone, L, H, LEN, 4, 0, NULL, &err) == SS_OK);
+    ss_coverage manual;
+    CHECK(ss_coverage_init(&manual, L, H, LEN, &g, &err) == SS_OK);
+    ss_observer obs = ss_coverage_observer(&manual);
+    ss_forward_opts fo = {.observers = &obs, .n_observers = 1};
+    for (int p = 0; p < P; p++) {
+        ss_prompt_source src;
+        ss_prompt_source_ids(&src, ids[p], LEN);
+        CHECK_MSG(ss_analysis_run(m, &src, (ss_analysis *[]){&scan, &cov}, 2, NULL, NULL, NULL,
+                                  &err) == SS_OK, "%s", err.msg);
+        ss_prompt_source_free(&src);
+        ss_prompt_source_ids(&src, ids[p], LEN);
+        CHECK(ss_analysis_run(m, &src, (ss_analysis *[]){&alone}, 1, NULL, NULL, NULL, &err) ==
+              SS_OK);
+        ss_prompt_source_free(&src);
+        CHECK(ss_forward(m, ids[p], LEN, &fo, NULL, &err) == SS_OK);
+        CHECK(ss_coverage_select(&manual, &err) == SS_OK);
+        CHECK(ss_forward(m, ids[p], LEN, &fo, NULL, &err) == SS_OK);
+        CHECK(ss_coverage_end_prompt(&manual, &err) == SS_OK);
+    }
+    const ss_coverage *c = ss_coverage_analysis_acc(&cov);
+    CHECK(c && c->prompts == P);
+    size_t G = (size_t)L * H * g.n_v * g.n_s, cells = (size_t)L * H * LEN;
+    int same = 1;
+    for (size_t x = 0; c && x < G; x++)
+        same &= c->cov_sum[x] == manual.cov_sum[x] && c->kept_sum[x] == manual.kept_sum[x];
+    for (size_t x = 0; c && x < cells; x++)
+        same &= c->colmass.sum[x] == manual.colmass.sum[x];
+    CHECK_MSG(same, "the driver's coverage differs from two explicit passes");
+    const ss_scan_acc *s1 = ss_scan_analysis_acc(&scan), *s2 = ss_scan_analysis_acc(&alone);
+    CHECK(s1 && s2 && s1->prompts == P && s2->prompts == P);
+    for (size_t x = 0; s1 && s2 && x < cells; x++)
+        same &= s1->slash_sum[x] == s2->slash_sum[x];
+    CHECK_MSG(same, "a scan next to the coverage differs from a scan alone");
+    /* a prompt of another length is refused before any pass */
+    ss_prompt_source src;
+    ss_prompt_source_ids(&src, ids[0], LEN - 1);
+    CHECK(ss_analysis_run(m, &src, (ss_analysis *[]){&cov}, 1, NULL, NULL, NULL, &err) ==
+          SS_ERR_VALUE);
+    CHECK_MSG(strstr(err.msg, "exactly 24") != NULL, "%s", err.msg);
+    ss_prompt_source_free(&src);
+    ss_coverage_free(&manual);
+    ss_analysis_free(&cov);
+    ss_analysis_free(&scan);
+    ss_analysis_free(&alone);
+    ss_model_close(m);
+}
+
 TEST_MAIN(TEST(test_llamacpp_attention), TEST(test_identities), TEST(test_colmass_merge),
-          TEST(test_errors), TEST(test_choice), TEST(test_theory_layer1))
+          TEST(test_errors), TEST(test_choice), TEST(test_theory_layer1),
+          TEST(test_driver))
