@@ -22,7 +22,7 @@ head -n $P "$SHARED/prompts/stories260K-samples.ids" |
     >"$T/stdout" || fail "sparsity run"
 grep -q "measured $P prompts of $N tokens" "$T/stdout" || fail "summary line: $(cat "$T/stdout")"
 for f in sparsity.csv sparsity_summary.csv sparsity.json minference.json coverage_grid.npy \
-    kept_grid.npy colmass.npy colmass_sum.npy colmass_count.npy coverage.png sparsity.png; do
+    kept_grid.npy coverage_sum.npy kept_sum.npy colmass.npy colmass_sum.npy colmass_count.npy coverage.png sparsity.png; do
     [ -s "$T/out/$f" ] || fail "no $f"
 done
 for f in coverage.png sparsity.png; do

@@ -42,6 +42,9 @@ def main():
     n = meta["len"]
     assert cov.shape == (L, H, len(vg), len(sg)) and kept.shape == cov.shape, cov.shape
     assert colmass.shape == (L, H, n), colmass.shape
+    assert meta["measured_prompts"] == P
+    for name, mean in (("coverage_sum", cov), ("kept_sum", kept)):
+        assert np.allclose(np.load(f"{out}/{name}.npy") / P, mean, rtol=0, atol=1e-15), name
 
     ref_c = np.zeros(cov.shape)
     ref_k = np.zeros(cov.shape)

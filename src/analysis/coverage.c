@@ -400,9 +400,12 @@ ss_code ss_coverage_collect(const ss_coverage *c, ss_coverage_result *r, ss_erro
     size_t C = (size_t)c->n_layer * c->n_head * c->n;
     r->coverage = ss_calloc(G, sizeof *r->coverage, "coverage result", err);
     r->kept = ss_calloc(G, sizeof *r->kept, "coverage result", err);
+    r->coverage_sum = ss_calloc(G, sizeof *r->coverage_sum, "coverage result", err);
+    r->kept_sum = ss_calloc(G, sizeof *r->kept_sum, "coverage result", err);
     r->colmass_sum = ss_calloc(C, sizeof *r->colmass_sum, "column mass result", err);
     r->colmass_count = ss_calloc(C, sizeof *r->colmass_count, "column mass result", err);
-    if (!r->coverage || !r->kept || !r->colmass_sum || !r->colmass_count) {
+    if (!r->coverage || !r->kept || !r->coverage_sum || !r->kept_sum || !r->colmass_sum ||
+        !r->colmass_count) {
         ss_coverage_result_free(r);
         return SS_ERR_NOMEM;
     }
@@ -415,6 +418,8 @@ ss_code ss_coverage_collect(const ss_coverage *c, ss_coverage_result *r, ss_erro
         r->coverage[x] = c->prompts ? c->cov_sum[x] / (double)c->prompts : NAN;
         r->kept[x] = c->prompts ? c->kept_sum[x] / (double)c->prompts : NAN;
     }
+    memcpy(r->coverage_sum, c->cov_sum, G * sizeof *r->coverage_sum);
+    memcpy(r->kept_sum, c->kept_sum, G * sizeof *r->kept_sum);
     memcpy(r->colmass_sum, c->colmass.sum, C * sizeof *r->colmass_sum);
     memcpy(r->colmass_count, c->colmass.count, C * sizeof *r->colmass_count);
     return SS_OK;
@@ -424,6 +429,8 @@ void ss_coverage_result_free(ss_coverage_result *r)
 {
     free(r->coverage);
     free(r->kept);
+    free(r->coverage_sum);
+    free(r->kept_sum);
     free(r->colmass_sum);
     free(r->colmass_count);
     memset(r, 0, sizeof *r);

@@ -111,6 +111,8 @@ typedef struct {
     int64_t prompts;
     double *coverage;    /* [L, H, n_v, n_s] means over the prompts */
     double *kept;        /* [L, H, n_v, n_s] mean kept fractions */
+    double *coverage_sum, *kept_sum; /* the per-prompt values summed: runs over disjoint
+                                        prompt sets merge by adding these and prompts */
     double *colmass_sum; /* [L, H, N] column mass sums (colmass.h) */
     int64_t *colmass_count;
 } ss_coverage_result;

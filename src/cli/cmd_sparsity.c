@@ -37,8 +37,9 @@ static const char usage[] =
     "Writes DIR/sparsity.csv (v, s, coverage, sparsity, reached per head; listed = 1 for the\n"
     "--sdh heads), DIR/sparsity_summary.csv, DIR/sparsity.json, DIR/minference.json (a list of\n"
     "one object per layer: {\"head\": [\"vertical_and_slash\", v, s, coverage]}), the float64\n"
-    "grids coverage_grid.npy and kept_grid.npy [L,H,n_v,n_s], the column mass colmass.npy\n"
-    "[L,H,N] with colmass_sum.npy / colmass_count.npy (merge by adding), and the heat maps\n"
+    "grids coverage_grid.npy and kept_grid.npy [L,H,n_v,n_s] with their per-prompt sums\n"
+    "coverage_sum.npy and kept_sum.npy, the column mass colmass.npy [L,H,N] with\n"
+    "colmass_sum.npy / colmass_count.npy (sums merge by adding), and the heat maps\n"
     "coverage.png and sparsity.png (SDHs marked). See docs/sparsity.md.\n";
 
 /* A comma-separated list of sizes. */
@@ -132,6 +133,9 @@ static ss_code write_arrays(const char *dir, const ss_coverage_result *cov, ss_e
     ss_code rc;
     if (!(rc = write_npy(dir, "coverage_grid.npy", SS_NPY_F64, 4, gshape, cov->coverage, err)) &&
         !(rc = write_npy(dir, "kept_grid.npy", SS_NPY_F64, 4, gshape, cov->kept, err)) &&
+        !(rc = write_npy(dir, "coverage_sum.npy", SS_NPY_F64, 4, gshape, cov->coverage_sum,
+                         err)) &&
+        !(rc = write_npy(dir, "kept_sum.npy", SS_NPY_F64, 4, gshape, cov->kept_sum, err)) &&
         !(rc = write_npy(dir, "colmass.npy", SS_NPY_F64, 3, cshape, cm, err)) &&
         !(rc = write_npy(dir, "colmass_sum.npy", SS_NPY_F64, 3, cshape, cov->colmass_sum, err)))
         rc = write_npy(dir, "colmass_count.npy", SS_NPY_I64, 3, cshape, cov->colmass_count, err);
@@ -221,6 +225,7 @@ static ss_code write_outputs(const run_settings *rs, const ss_explain_src *src,
         cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
         cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
         cJSON_AddNumberToObject(root, "len", cov->n);
+        cJSON_AddNumberToObject(root, "measured_prompts", (double)cov->prompts);
         cJSON_AddNumberToObject(root, "target", rs->target);
         if (rs->budget)
             cJSON_AddStringToObject(root, "budget", rs->budget);
