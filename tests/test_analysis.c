@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
+#include "analysis/freq_result.h"
+#include "analysis/rank_result.h"
 #include "analysis/scan_analysis.h"
 #include "analysis/scan_result.h"
 #include "engine/forward.h"
@@ -259,5 +261,80 @@ static void test_scan_merge_is_exact(void)
     ss_model_close(m);
 }
 
+/* rank and freq observing the same passes over prompts [first, first +
+ * count) of the OOD stream of seed 7. */
+static void run_rank_freq(ss_model *m, ss_analysis *rank, ss_analysis *freq, int64_t first,
+                          int64_t count)
+{
+    ss_error err = {0};
+    static const double tau[2] = {0.95, 0.5};
+    static const ss_head_ref sel[3] = {{0, 0}, {1, 2}, {2, 5}};
+    const ss_freq_opts fo = {.row = 10, .inp_rows = 6, .skip = 4, .max_delta = 2,
+                             .active_frac = 0.1};
+    CHECK(ss_rank_analysis_new(rank, m, tau, 2, &err) == SS_OK);
+    CHECK(ss_freq_analysis_new(freq, &m->cfg, &m->rope, LEN, sel, 3, NULL, 0, &fo, &err) ==
+          SS_OK);
+    ss_prompts *pr = open_ood(m, first + count, 7);
+    if (first > 0)
+        CHECK(ss_prompts_seek(pr, first, 0, first, &err) == SS_OK);
+    ss_prompt_source src;
+    CHECK(ss_prompt_source_prompts(&src, pr, LEN, count, &err) == SS_OK);
+    CHECK_MSG(ss_analysis_run(m, &src, (ss_analysis *[]){rank, freq}, 2, NULL, NULL, NULL, &err) ==
+              SS_OK, "%s", err.msg);
+    ss_prompt_source_free(&src);
+    ss_prompts_close(pr);
+}
+
+static double worst_rel(const double *a, const double *b, size_t n)
+{
+    double w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(isnan(a[i]) && isnan(b[i])))
+            w = fmax(w, fabs(a[i] - b[i]) / (fabs(b[i]) + 1e-300));
+    return w;
+}
+
+/* Two analyses in one pass; their merges of disjoint halves equal one shot. */
+static void test_rank_freq_merge(void)
+{
+    ss_model *m = open_model();
+    if (!m)
+        return;
+    ss_analysis r_all, f_all, r_a, f_a, r_b, f_b;
+    run_rank_freq(m, &r_all, &f_all, 0, PROMPTS);
+    run_rank_freq(m, &r_a, &f_a, 0, PROMPTS / 2);
+    run_rank_freq(m, &r_b, &f_b, PROMPTS / 2, PROMPTS / 2);
+    ss_error err = {0};
+    CHECK(ss_analysis_merge(&r_a, &r_b, &err) == SS_OK);
+    CHECK(ss_analysis_merge(&f_a, &f_b, &err) == SS_OK);
+    CHECK(ss_analysis_merge(&r_a, &f_b, &err) == SS_ERR_INCOMPATIBLE); /* not the same kind */
+    ss_rank_result x, y;
+    ss_freq_result u, v;
+    CHECK(ss_analysis_finish(&r_all, &x, &err) == SS_OK);
+    CHECK(ss_analysis_finish(&r_a, &y, &err) == SS_OK);
+    CHECK(ss_analysis_finish(&f_all, &u, &err) == SS_OK);
+    CHECK(ss_analysis_finish(&f_a, &v, &err) == SS_OK);
+    size_t L = (size_t)x.n_layer, H = (size_t)x.n_head, K = (size_t)x.n_kv_head;
+    CHECK(x.prompts == PROMPTS && y.prompts == PROMPTS && u.prompts == PROMPTS);
+    CHECK(worst_rel(y.q_r, x.q_r, L * H * x.d_head) < 1e-12);
+    CHECK(worst_rel(y.k_R, x.k_R, L * K * x.n_tau) < 1e-12);
+    CHECK(worst_rel(y.h_r, x.h_r, L * x.d_model) < 1e-12);
+    CHECK(worst_rel(y.q_norm_rv, x.q_norm_rv, L * H) < 1e-9);
+    CHECK(worst_rel(v.scores, u.scores, (size_t)u.n_sel * u.n_var * u.n) < 1e-12);
+    CHECK(worst_rel(v.inp_mean_abs, u.inp_mean_abs, (size_t)u.n_sel * u.n_freq) < 1e-12);
+    CHECK(worst_rel(v.cs_mean, u.cs_mean, (size_t)u.n_sel * (u.max_delta + 1)) < 1e-12);
+    CHECK(worst_rel(v.usage_q, u.usage_q, L * H * u.n_freq) < 1e-12);
+    CHECK(memcmp(v.inp, u.inp, sizeof(double) * u.n_sel * (u.row + 1) * u.n_freq) == 0);
+    CHECK(memcmp(v.n_active, u.n_active, sizeof(int) * u.n_sel) == 0);
+    ss_rank_result_free(&x);
+    ss_rank_result_free(&y);
+    ss_freq_result_free(&u);
+    ss_freq_result_free(&v);
+    ss_analysis *all[6] = {&r_all, &f_all, &r_a, &f_a, &r_b, &f_b};
+    for (int i = 0; i < 6; i++)
+        ss_analysis_free(all[i]);
+    ss_model_close(m);
+}
+
 TEST_MAIN(TEST(test_stop_is_not_an_error), TEST(test_errors_name_the_place),
-          TEST(test_interrupt_and_stop_between_prompts), TEST(test_scan_merge_is_exact))
+          TEST(test_interrupt_and_stop_between_prompts), TEST(test_scan_merge_is_exact), TEST(test_rank_freq_merge))

@@ -304,6 +304,58 @@ static ss_code freq_finish(void *self, void *result, ss_error *err)
     return ss_freq_result_make(a, a->o.active_frac, result, err);
 }
 
+ss_code ss_freq_acc_merge(ss_freq_acc *a, const ss_freq_acc *b, ss_error *err)
+{
+    int same = a->n_layer == b->n_layer && a->n_head == b->n_head && a->n == b->n &&
+               a->n_freq == b->n_freq && a->n_sel == b->n_sel && a->n_var == b->n_var &&
+               a->o.row == b->o.row && a->o.inp_rows == b->o.inp_rows &&
+               a->o.skip == b->o.skip && a->o.max_delta == b->o.max_delta;
+    for (int s = 0; same && s < a->n_sel; s++)
+        same = a->sel[s].layer == b->sel[s].layer && a->sel[s].head == b->sel[s].head;
+    for (int v = 0; same && v < a->n_abl; v++)
+        same = a->abl[v].n_removed == b->abl[v].n_removed &&
+               memcmp(a->abl[v].removed, b->abl[v].removed,
+                      (size_t)a->abl[v].n_removed * sizeof(int)) == 0;
+    if (!same)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "freq merge: the two runs differ in heads, "
+                       "ablations, prompt length or settings");
+    size_t S = (size_t)a->n_sel, V = (size_t)a->n_var, N = (size_t)a->n, F = (size_t)a->n_freq;
+    size_t D = (size_t)a->o.max_delta + 1, L = (size_t)a->n_layer;
+    for (size_t i = 0; i < S * V * N; i++) {
+        a->score_sum[i] += b->score_sum[i];
+        a->score_cnt[i] += b->score_cnt[i];
+    }
+    for (size_t i = 0; i < S * F; i++)
+        a->inp_abs[i] += b->inp_abs[i];
+    for (size_t s = 0; s < S; s++)
+        a->inp_abs_n[s] += b->inp_abs_n[s];
+    for (size_t i = 0; i < S * D; i++) {
+        a->cs_sum[i] += b->cs_sum[i];
+        a->cs_logit[i] += b->cs_logit[i];
+        a->cs_bound[i] += b->cs_bound[i];
+        a->cs_min[i] = fmin(a->cs_min[i], b->cs_min[i]);
+        a->cs_max[i] = fmax(a->cs_max[i], b->cs_max[i]);
+        a->cs_n[i] += b->cs_n[i];
+    }
+    for (size_t i = 0; i < L * (size_t)a->n_head * F; i++)
+        a->use_q[i] += b->use_q[i];
+    for (size_t i = 0; i < L * (size_t)a->n_kv_head * F; i++)
+        a->use_k[i] += b->use_k[i];
+    a->use_rows += b->use_rows;
+    /* Figure 15's InP row is the first prompt's: b's only when a has none */
+    if (!a->inp_filled && b->inp_filled) {
+        memcpy(a->inp, b->inp, S * ((size_t)a->o.row + 1) * F * sizeof(double));
+        a->inp_filled = 1;
+    }
+    a->prompts += b->prompts;
+    return SS_OK;
+}
+
+static ss_code freq_merge(void *self, const void *other, ss_error *err)
+{
+    return ss_freq_acc_merge(self, other, err);
+}
+
 static void freq_free(void *self)
 {
     if (self)
@@ -319,6 +371,7 @@ static const ss_analysis_vtable freq_vt = {
     .on_layer_done = ss_freq_acc_on_layer_done,
     .end_prompt = freq_end_prompt,
     .finish = freq_finish,
+    .merge = freq_merge,
     .free = freq_free,
 };
 

@@ -109,6 +109,10 @@ ss_code ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows
                              int64_t ld);
 ss_code ss_freq_acc_on_layer_done(void *ctx, int layer, ss_error *err);
 ss_code ss_freq_acc_end_prompt(ss_freq_acc *a, ss_error *err);
+/* Adds b's sums and counts into a (same heads, ablations, length and
+ * settings, else SS_ERR_INCOMPATIBLE); the InP row stays a's first prompt's
+ * unless a had none. */
+ss_code ss_freq_acc_merge(ss_freq_acc *a, const ss_freq_acc *b, ss_error *err);
 
 /* Average slash score [n] of a slot under variant v (0: unablated, 1 + a:
  * ablation a); NaN where no prompt counted. */

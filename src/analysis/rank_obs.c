@@ -178,6 +178,50 @@ static ss_code rank_finish(void *self, void *result, ss_error *err)
     return ss_rank_result_make(s->m, &s->acc, result, err);
 }
 
+static void add_into(double *a, const double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] += b[i];
+}
+
+ss_code ss_rank_acc_merge(ss_rank_acc *a, const ss_rank_acc *b, ss_error *err)
+{
+    if (a->n_layer != b->n_layer || a->n_head != b->n_head || a->n_kv_head != b->n_kv_head ||
+        a->d_head != b->d_head || a->d_model != b->d_model || a->n_tau != b->n_tau ||
+        memcmp(a->tau, b->tau, (size_t)a->n_tau * sizeof *a->tau) != 0)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "rank merge: the two runs differ in the model's "
+                       "shape or in the thresholds tau");
+    size_t L = (size_t)a->n_layer, H = (size_t)a->n_head, K = (size_t)a->n_kv_head;
+    size_t dh = (size_t)a->d_head, T = (size_t)a->n_tau;
+    add_into(a->q_r, b->q_r, L * H * dh);
+    add_into(a->q_R, b->q_R, L * H * T);
+    add_into(a->k_r, b->k_r, L * K * dh);
+    add_into(a->k_R, b->k_R, L * K * T);
+    add_into(a->h_r, b->h_r, L * (size_t)a->d_model);
+    add_into(a->h_R, b->h_R, L * T);
+    for (size_t i = 0; i < L * H; i++) {
+        a->q_cnt[i] += b->q_cnt[i];
+        a->q_norm[i].n += b->q_norm[i].n;
+        a->q_norm[i].sum += b->q_norm[i].sum;
+        a->q_norm[i].sumsq += b->q_norm[i].sumsq;
+    }
+    for (size_t i = 0; i < L * K; i++) {
+        a->k_cnt[i] += b->k_cnt[i];
+        a->k_norm[i].n += b->k_norm[i].n;
+        a->k_norm[i].sum += b->k_norm[i].sum;
+        a->k_norm[i].sumsq += b->k_norm[i].sumsq;
+    }
+    for (size_t i = 0; i < L; i++)
+        a->h_cnt[i] += b->h_cnt[i];
+    a->prompts += b->prompts;
+    return SS_OK;
+}
+
+static ss_code rank_merge(void *self, const void *other, ss_error *err)
+{
+    return ss_rank_acc_merge(self, other, err);
+}
+
 static void rank_free(void *self)
 {
     if (self)
@@ -190,6 +234,7 @@ static const ss_analysis_vtable rank_vt = {
     .on_layer = ss_rank_acc_on_layer,
     .end_prompt = rank_end_prompt,
     .finish = rank_finish,
+    .merge = rank_merge,
     .free = rank_free,
 };
 

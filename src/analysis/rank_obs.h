@@ -61,6 +61,9 @@ ss_code ss_rank_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
                              const float *k, ss_error *err);
 /* Ends a prompt: every layer must have been seen. */
 ss_code ss_rank_acc_end_prompt(ss_rank_acc *a, ss_error *err);
+/* Adds b's sums, counts and norm moments into a (same model shape and tau,
+ * else SS_ERR_INCOMPATIBLE): a then holds both prompt sets. */
+ss_code ss_rank_acc_merge(ss_rank_acc *a, const ss_rank_acc *b, ss_error *err);
 
 typedef enum { SS_RANK_Q, SS_RANK_K, SS_RANK_H } ss_rank_kind;
 
