@@ -71,26 +71,22 @@ got=$(awk -F, 'NR > 1 && $5 == 1 { print $1 "," $2 }' "$T/marked/sparsity.csv" |
 cmp -s "$T/out/minference.json" "$T/marked/minference.json" ||
     fail "marking SDHs changed the patterns"
 
-# bad input: a clear message and a non-zero exit
-expect_error() { # PATTERN ARGS...
-    local pat=$1
-    shift
-    if "$BIN" sparsity "$MODEL" "$@" >/dev/null 2>"$T/err"; then
-        fail "accepted: $*"
-    elif ! grep -q -- "$pat" "$T/err"; then
-        fail "message for $* lacks '$pat': $(cat "$T/err")"
-    fi
-}
-S=(--ids-file "$T/ids.txt" --len $N --quiet)
-expect_error "expected V,S" "${S[@]}" --budget 4 --out "$T/x"
-expect_error "outside \[0, $N\]" "${S[@]}" --budget 0,$((N + 1)) --out "$T/x"
-expect_error "ascending" "${S[@]}" --v-grid 4,2 --out "$T/x"
-expect_error "separated by commas" "${S[@]}" --s-grid 0,1, --out "$T/x"
-expect_error "does not combine" "${S[@]}" --budget 1,1 --s-grid 1,2 --out "$T/x"
-expect_error "target" "${S[@]}" --target 1.5 --out "$T/x"
-expect_error "give --sdh" "${S[@]}" --regime large --out "$T/x"
-expect_error "sdh.csv" "${S[@]}" --sdh "$T/nowhere" --out "$T/x"
-expect_error "--out" "${S[@]}"
+# bad input: one clear line on stderr and exit 1 or 2 (tests/lib_expect.sh)
+. "$HERE/lib_expect.sh"
+tmp=$T/expect passed=0 failed=0
+mkdir -p "$tmp"
+S=("$BIN" sparsity "$MODEL" --ids-file "$T/ids.txt" --len $N --quiet)
+expect_fail "budget of one size" "expected V,S" "${S[@]}" --budget 4 --out "$T/x"
+expect_fail "budget beyond N" "outside \[0, $N\]" "${S[@]}" --budget 0,$((N + 1)) --out "$T/x"
+expect_fail "grid not ascending" "ascending" "${S[@]}" --v-grid 4,2 --out "$T/x"
+expect_fail "grid ending in a comma" "separated by commas" "${S[@]}" --s-grid 0,1, --out "$T/x"
+expect_fail "budget and grid" "does not combine" "${S[@]}" --budget 1,1 --s-grid 1,2 --out "$T/x"
+expect_fail "target above 1" "--target" "${S[@]}" --target 1.5 --out "$T/x"
+expect_fail "regime without sdh" "give --sdh" "${S[@]}" --regime large --out "$T/x"
+expect_fail "sdh folder missing" "sdh.csv" "${S[@]}" --sdh "$T/nowhere" --out "$T/x"
+expect_fail "no --out" "--out" "${S[@]}"
+expect_fail "--out is a file" "not a folder" "${S[@]}" --out "$T/ids.txt"
+[ "$failed" -eq 0 ] || fail "$failed bad-input cases"
 [ -e "$T/x" ] && fail "a failed run left an output folder"
 
 [ "$fails" -eq 0 ] && echo "cli_sparsity: all checks passed"

@@ -276,7 +276,7 @@ int cmd_sparsity(int argc, char **argv)
         return 0;
     }
     run_settings rs = {.budget = ss_args_get(&a, "--budget"), .sdh_dir = ss_args_get(&a, "--sdh")};
-    if (ss_args_require(&a, "--out", &rs.out, &err) ||
+    if (ss_args_out(&a, 1, &rs.out, &err) ||
         ss_args_double(&a, "--target", 0.95, 0.0, 1.0, &rs.target, &err))
         return ss_cli_fail("sparsity", &err);
     if (ss_args_has(&a, "--regime") && !rs.sdh_dir) {
