@@ -18,5 +18,6 @@ int cmd_freq(int argc, char **argv);
 int cmd_sparsity(int argc, char **argv);
 int cmd_theory(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 
 #endif

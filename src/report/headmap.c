@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "report/canvas.h"
-#include "report/heatmap.h"
+#include "report/colormap.h"
 
 #define TS 2          /* text scale: 10 x 14 pixel characters */
 #define PAD 14
