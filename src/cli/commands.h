@@ -15,6 +15,7 @@ int cmd_merge(int argc, char **argv);
 int cmd_rank(int argc, char **argv);
 int cmd_cone(int argc, char **argv);
 int cmd_freq(int argc, char **argv);
+int cmd_sparsity(int argc, char **argv);
 int cmd_theory(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_study(int argc, char **argv);
