@@ -17,6 +17,7 @@ static const command commands[] = {
     {"tokenize", cmd_tokenize, "text to token ids with the model's tokenizer"},
     {"detokenize", cmd_detokenize, "token ids to the text they stand for"},
     {"logits", cmd_logits, "logits at every position of a sequence, as .npy"},
+    {"ppl", cmd_ppl, "loss and perplexity of a prompt set (per prompt, per position)"},
     {"attn", cmd_attn, "one head's attention probabilities, as .npy"},
     {"scan", cmd_scan, "average slash scores of every head over a set of prompts; SDHs"},
     {"sdh", cmd_sdh, "the slash-dominant heads of a scan, by offset"},
