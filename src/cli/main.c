@@ -26,6 +26,7 @@ static const command commands[] = {
     {"rank", cmd_rank, "low rank of pre-PE Q, K, hidden states and W_Q, W_K per head"},
     {"cone", cmd_cone, "layer-0 cone analysis over the vocabulary: r~, RV, bias share, alignment"},
     {"freq", cmd_freq, "RoPE frequencies of heads: InP, band ablation, active set, condition"},
+    {"compress", cmd_compress, "low-rank W_Q/W_K compression plan from hidden-state energy"},
     {"theory", cmd_theory, "train the paper's two-layer RoPE model; does layer 1 become an SDH?"},
     {"demo", cmd_demo, "the theory lab with frequencies that satisfy and violate the condition"},
 };
