@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "engine/blas.h"
 
 typedef struct {
     const char *name;
@@ -27,6 +28,7 @@ static const command commands[] = {
     {"cone", cmd_cone, "layer-0 cone analysis over the vocabulary: r~, RV, bias share, alignment"},
     {"freq", cmd_freq, "RoPE frequencies of heads: InP, band ablation, active set, condition"},
     {"compress", cmd_compress, "low-rank W_Q/W_K compression plan from hidden-state energy"},
+    {"study", cmd_study, "the whole study of one or more models, in resumable stages; report.html"},
     {"theory", cmd_theory, "train the paper's two-layer RoPE model; does layer 1 become an SDH?"},
     {"demo", cmd_demo, "the theory lab with frequencies that satisfy and violate the condition"},
 };
@@ -44,19 +46,31 @@ static void usage(FILE *out)
 /* OpenMP threads that spin while waiting make runs 5-20x slower when the
  * machine is busy (a shared node, a parallel build) and gain ~3% when it is
  * idle. libgomp reads OMP_WAIT_POLICY once, when it loads, so choosing
- * passive waiting takes one re-exec; a user's own setting always wins. */
-static void prefer_passive_waiting(char **argv)
+ * passive waiting takes a re-exec; a user's own setting always wins.
+ * Returns 1 when it changed the environment. */
+static int prefer_passive_waiting(void)
 {
     if (getenv("OMP_WAIT_POLICY"))
-        return;
+        return 0;
     setenv("OMP_WAIT_POLICY", "passive", 1);
-    execv("/proc/self/exe", argv);
-    /* no /proc: run on with libgomp's default */
+    return 1;
+}
+
+/* Both start-up choices (thread waiting, BLAS kernels: engine/blas.h) are
+ * read by the libraries when they load: one re-exec applies them. A
+ * selected BLAS core that fails its self-check costs one more. */
+static void choose_runtime(char **argv)
+{
+    int again = ss_blas_select();
+    again |= prefer_passive_waiting();
+    if (again)
+        execv("/proc/self/exe", argv);
+    /* no /proc: run on with what the libraries chose (info shows it) */
 }
 
 int main(int argc, char **argv)
 {
-    prefer_passive_waiting(argv);
+    choose_runtime(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
