@@ -113,7 +113,8 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
     obs[n] = (ss_observer){.ctx = &watch, .on_layer_done = watch_layer_done};
     ss_forward_opts fo = {.rope = o->rope, .block_rows = o->block_rows,
                           .allow_long = o->allow_long, .observers = obs,
-                          .n_observers = n + (o->interrupted != NULL)};
+                          .n_observers = n + (o->interrupted != NULL),
+                          .edit_heads = o->edit_heads, .edit_ctx = o->edit_ctx};
     double start = ss_now_seconds();
     int64_t done = 0, tokens = 0;
     ss_code rc = SS_OK;

@@ -76,6 +76,9 @@ typedef struct {
     ss_between_prompts_fn between_prompts;
     void *between_ctx;
     int64_t progress_base;    /* added to the prompt count shown (a resumed run) */
+    /* the forward pass's head intervention (engine/forward.h), or NULL */
+    ss_code (*edit_heads)(void *ctx, int layer, int n, float *att, ss_error *err);
+    void *edit_ctx;
 } ss_analysis_opts;
 
 /* Runs every prompt of src through the model once, with all n analyses
