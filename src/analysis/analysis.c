@@ -74,7 +74,7 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
                           .allow_long = o->allow_long, .observers = obs,
                           .n_observers = n + (o->interrupted != NULL)};
     double start = ss_now_seconds();
-    int64_t done = 0, tokens = 0;
+    int64_t done = 0, tokens = 0, index = -1;
     ss_code rc = SS_OK;
     int stop = 0;
     while (!rc && !stop) {
@@ -86,6 +86,8 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
         int len;
         if ((rc = src->next(src->ctx, &ids, &len, err)) || len == 0)
             break;
+        if (o->take && !o->take(o->take_ctx, ++index))
+            continue;
         if ((rc = each_prompt_hook(an, n, 0, ids, len, &stop, err)))
             break;
         rc = ss_forward(m, ids, len, &fo, NULL, err);
@@ -139,4 +141,9 @@ void ss_analysis_free(ss_analysis *a)
 {
     if (a && a->vt && a->vt->free)
         a->vt->free(a->self);
+}
+
+int ss_analysis_fields(const ss_analysis *a, ss_state_field *out)
+{
+    return a->vt->fields ? a->vt->fields(a->self, out) : 0;
 }

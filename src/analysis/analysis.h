@@ -27,6 +27,24 @@
 #include "common/progress.h"
 #include "model/model.h"
 
+/* One array of an analysis's mergeable state (sums, counts, moments, the
+ * prompt count), as raw bytes of the running machine: what a distributed
+ * run sends to rank 0 and a per-rank checkpoint keeps. Unpacked into a
+ * fresh analysis of the same kind and settings, then folded in with merge,
+ * so merge stays the one place that knows how states combine. */
+typedef struct {
+    const char *name;
+    void *data;
+    size_t bytes;
+} ss_state_field;
+
+#define SS_STATE_MAX_FIELDS 24
+/* out[k++] = the array p of count elements, named by its expression */
+#define SS_STATE_FIELD(out, k, p, count) \
+    ((out)[(k)++] = (ss_state_field){#p, (void *)(p), (size_t)(count) * sizeof *(p)})
+
+struct ss_analysis;
+
 typedef struct {
     const char *name; /* "scan", "rank", ... : names the analysis in messages */
     ss_code (*begin)(void *self, const int32_t *ids, int n, ss_error *err);
@@ -43,9 +61,15 @@ typedef struct {
      * settings differ); other is left as it was. */
     ss_code (*merge)(void *self, const void *other, ss_error *err);
     void (*free)(void *self);
+    /* Lists the state merge reads (at most SS_STATE_MAX_FIELDS) into out;
+     * returns how many. */
+    int (*fields)(void *self, ss_state_field *out);
+    /* A new analysis of the same kind and settings with no prompts yet
+     * (what another process's fields are unpacked into). */
+    ss_code (*fresh)(void *self, struct ss_analysis *out, ss_error *err);
 } ss_analysis_vtable;
 
-typedef struct {
+typedef struct ss_analysis {
     const ss_analysis_vtable *vt;
     void *self;
 } ss_analysis;
@@ -69,6 +93,11 @@ typedef struct {
     ss_between_prompts_fn between_prompts;
     void *between_ctx;
     int64_t progress_base;    /* added to the prompt count shown (a resumed run) */
+    /* Which prompts of the source this run counts (NULL: all): called with
+     * each prompt's 0-based index in the source; the others are read and
+     * passed over (a distributed run's share, a resume's remainder). */
+    int (*take)(void *ctx, int64_t index);
+    void *take_ctx;
 } ss_analysis_opts;
 
 /* Runs every prompt of src through the model once, with all n analyses
@@ -85,5 +114,7 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
 ss_code ss_analysis_finish(ss_analysis *a, void *result, ss_error *err);
 ss_code ss_analysis_merge(ss_analysis *a, const ss_analysis *other, ss_error *err);
 void ss_analysis_free(ss_analysis *a);
+/* The analysis's state arrays (0 when it has no fields hook). */
+int ss_analysis_fields(const ss_analysis *a, ss_state_field *out);
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef SS_ANALYSIS_SCAN_H
 #define SS_ANALYSIS_SCAN_H
 
+#include "analysis/analysis.h"
 #include "analysis/prompts.h"
 #include "analysis/scan_acc.h"
 #include "analysis/scan_result.h"
@@ -44,6 +45,13 @@ typedef struct {
     void *on_prompt_user;
     /* where the sums of the scan under way are kept (checkpoints), or NULL */
     const ss_scan_store *store;
+    /* A distributed run (cli/dist.h): take picks this process's prompts
+     * (ss_analysis_opts.take); reduce, after the last prompt, folds every
+     * process's sums into rank 0's analysis. On the other ranks it returns
+     * SS_STOP and ss_scan_collect returns SS_STOP with no result. */
+    int (*take)(void *ctx, int64_t index);
+    ss_code (*reduce)(void *ctx, ss_analysis *an, ss_error *err);
+    void *dist_ctx;
 } ss_scan_opts;
 
 /* Checkpoints of a scan under way (report/scan_checkpoint.h keeps them in

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
+#include "cli/dist_cli.h"
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
@@ -526,5 +527,5 @@ int cmd_freq(int argc, char **argv)
     free(r.refs);
     ss_headsel_free(&r.sel);
     ss_explain_src_close(&r.src);
-    return err.code ? ss_cli_fail("freq", &err) : 0;
+    return ss_cli_dist_status("freq", &err);
 }

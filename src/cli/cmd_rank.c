@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
+#include "cli/dist_cli.h"
 #include "cli/explain_src.h"
 #include "cli/explain_table.h"
 #include "cli/headsel.h"
@@ -243,5 +244,5 @@ int cmd_rank(int argc, char **argv)
         ss_analysis_free(&an);
     ss_headsel_free(&sel);
     ss_explain_src_close(&src);
-    return err.code ? ss_cli_fail("rank", &err) : 0;
+    return ss_cli_dist_status("rank", &err);
 }

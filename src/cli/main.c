@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/dist_cli.h"
 
 typedef struct {
     const char *name;
@@ -67,9 +68,19 @@ int main(int argc, char **argv)
         printf("slashscope %s\n", SS_VERSION);
         return 0;
     }
+    /* under mpirun/srun: join the job (after the re-exec, once per process) */
+    ss_error err = {0};
+    if (ss_dist_init(&ss_cli_dist, &argc, &argv, &err)) {
+        fprintf(stderr, "slashscope: %s\n", err.msg);
+        return 1;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            int status = commands[i].run(argc - 1, argv + 1);
+            ss_dist_end(&ss_cli_dist);
+            return status;
+        }
+    ss_dist_end(&ss_cli_dist);
     fprintf(stderr, "slashscope: unknown command '%s' (see slashscope --help)\n", argv[1]);
     return 2;
 }
