@@ -73,10 +73,13 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
     ss_forward_opts fo = {.rope = o->rope, .block_rows = o->block_rows,
                           .allow_long = o->allow_long, .observers = obs,
                           .n_observers = n + (o->interrupted != NULL)};
+    const ss_analysis_share *sh = o->share;
     double start = ss_now_seconds();
     int64_t done = 0, tokens = 0, index = -1;
     ss_code rc = SS_OK;
     int stop = 0;
+    if (sh && sh->start) /* SS_STOP from it is returned: this process has nothing to do */
+        rc = sh->start(sh->ctx, an, n, err);
     while (!rc && !stop) {
         if (o->interrupted && o->interrupted()) {
             rc = interrupted(done, err);
@@ -86,7 +89,7 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
         int len;
         if ((rc = src->next(src->ctx, &ids, &len, err)) || len == 0)
             break;
-        if (o->take && !o->take(o->take_ctx, ++index))
+        if (sh && sh->take && !sh->take(sh->ctx, ++index))
             continue;
         if ((rc = each_prompt_hook(an, n, 0, ids, len, &stop, err)))
             break;
@@ -106,6 +109,8 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
             snprintf(rate, sizeof rate, "%.0f tok/s", tokens / (ss_now_seconds() - start + 1e-9));
             ss_progress_update(progress, o->progress_base + done, rate);
         }
+        if (sh && sh->after_prompt && (rc = sh->after_prompt(sh->ctx, an, n, err)))
+            break;
         if (o->between_prompts) {
             rc = o->between_prompts(o->between_ctx, done, err);
             if (rc == SS_STOP) {

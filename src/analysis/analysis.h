@@ -93,12 +93,27 @@ typedef struct {
     ss_between_prompts_fn between_prompts;
     void *between_ctx;
     int64_t progress_base;    /* added to the prompt count shown (a resumed run) */
-    /* Which prompts of the source this run counts (NULL: all): called with
-     * each prompt's 0-based index in the source; the others are read and
-     * passed over (a distributed run's share, a resume's remainder). */
-    int (*take)(void *ctx, int64_t index);
-    void *take_ctx;
+    const struct ss_analysis_share *share; /* NULL: this process runs every prompt */
 } ss_analysis_opts;
+
+/* A run shared with other processes (dist/dist.h: an MPI job's ranks and
+ * their checkpoints). Any hook may be NULL.
+ *  take: which prompts this process counts, called with each prompt's
+ *        0-based index in the source in order; the others are read and
+ *        passed over (its share of the deal, a resume's remainder);
+ *  start: once, before the first prompt (a resume loads saved state); its
+ *        non-OK code, SS_STOP included, is the run's;
+ *  after_prompt: after every prompt counted (checkpoints);
+ *  finish: called by the driver's caller after a complete run (the
+ *        reduction to one process; SS_STOP on the processes whose part
+ *        is then done). */
+typedef struct ss_analysis_share {
+    void *ctx;
+    int (*take)(void *ctx, int64_t index);
+    ss_code (*start)(void *ctx, ss_analysis *const *an, int n, ss_error *err);
+    ss_code (*after_prompt)(void *ctx, ss_analysis *const *an, int n, ss_error *err);
+    ss_code (*finish)(void *ctx, ss_analysis *const *an, int n, ss_error *err);
+} ss_analysis_share;
 
 /* Runs every prompt of src through the model once, with all n analyses
  * observing the same pass. progress (started by the caller, or NULL) is

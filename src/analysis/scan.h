@@ -45,13 +45,10 @@ typedef struct {
     void *on_prompt_user;
     /* where the sums of the scan under way are kept (checkpoints), or NULL */
     const ss_scan_store *store;
-    /* A distributed run (cli/dist.h): take picks this process's prompts
-     * (ss_analysis_opts.take); reduce, after the last prompt, folds every
-     * process's sums into rank 0's analysis. On the other ranks it returns
-     * SS_STOP and ss_scan_collect returns SS_STOP with no result. */
-    int (*take)(void *ctx, int64_t index);
-    ss_code (*reduce)(void *ctx, ss_analysis *an, ss_error *err);
-    void *dist_ctx;
+    /* A run shared with other processes (analysis/analysis.h; dist/dist.h):
+     * handed to the driver, and its finish called after the last prompt,
+     * before the result is built (SS_STOP there: no result on this one). */
+    const ss_analysis_share *share;
 } ss_scan_opts;
 
 /* Checkpoints of a scan under way (report/scan_checkpoint.h keeps them in

@@ -1,6 +1,8 @@
-/* ss_dist over MPI (built with SS_MPI): init, the exact reduction to rank 0
- * and the job-wide abort. Only this file calls MPI. */
+/* ss_dist over MPI (built with SS_MPI): joining the job, the broadcast, the
+ * exact reduction to rank 0 and the job-wide abort. Only this file calls
+ * MPI. */
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "dist/dist.h"
@@ -8,6 +10,7 @@
 ss_code ss_dist_init(ss_dist *d, int *argc, char ***argv, ss_error *err)
 {
     *d = (ss_dist){.rank = 0, .size = 1, .current = -1};
+    ss_dist_bind(d);
     if (!ss_dist_launched())
         return SS_OK; /* a plain run: no MPI at all */
     if (MPI_Init(argc, argv) != MPI_SUCCESS)
@@ -20,6 +23,7 @@ ss_code ss_dist_init(ss_dist *d, int *argc, char ***argv, ss_error *err)
 
 void ss_dist_end(ss_dist *d)
 {
+    ss_dist_release(d);
     if (d->mpi)
         MPI_Finalize();
     d->mpi = 0;
@@ -29,6 +33,12 @@ void ss_dist_abort(const ss_dist *d, int status)
 {
     if (d->mpi && d->size > 1)
         MPI_Abort(MPI_COMM_WORLD, status);
+}
+
+void ss_dist_bcast_i64(const ss_dist *d, int64_t *v, int64_t n)
+{
+    if (d->mpi && d->size > 1 && n > 0)
+        MPI_Bcast(v, (int)n, MPI_INT64_T, 0, MPI_COMM_WORLD);
 }
 
 /* Bytes go in pieces of at most 1 GiB: MPI counts are ints. */
@@ -58,37 +68,18 @@ static ss_code recv_state(int from, unsigned char **buf, size_t *bytes, ss_error
     return SS_OK;
 }
 
-/* Rank 0: rank `from`'s state into a fresh analysis, merged into an. */
-static ss_code fold_in(ss_analysis *an, int from, ss_error *err)
+ss_code ss_dist_reduce(void *ctx, ss_analysis *const *an, int n, ss_error *err)
 {
-    unsigned char *buf = NULL;
-    size_t bytes = 0;
-    ss_analysis other = {0};
-    ss_code rc = recv_state(from, &buf, &bytes, err);
-    if (!rc && !an->vt->fresh)
-        rc = ss_fail(err, SS_ERR_USAGE, "%s: no fresh state to receive into", an->vt->name);
-    if (!rc)
-        rc = an->vt->fresh(an->self, &other, err);
-    if (!rc)
-        rc = ss_dist_unpack(&other, buf, bytes, err);
-    if (!rc)
-        rc = ss_analysis_merge(an, &other, err);
-    if (rc)
-        ss_error_prefix(err, "the state of rank %d", from);
-    if (other.vt)
-        ss_analysis_free(&other);
-    free(buf);
-    return rc;
-}
-
-ss_code ss_dist_reduce(ss_dist *d, ss_analysis *an, ss_error *err)
-{
+    ss_dist *d = ctx;
     if (d->size <= 1)
         return SS_OK;
+    ss_code saved = ss_dist_ck_save(d, an, n, err);
+    if (saved)
+        return saved;
     if (d->rank != 0) {
         unsigned char *buf;
         size_t bytes;
-        ss_code rc = ss_dist_pack(an, &buf, &bytes, err);
+        ss_code rc = ss_dist_pack(an, n, &buf, &bytes, err);
         if (rc)
             return rc;
         send_state(buf, bytes);
@@ -97,7 +88,14 @@ ss_code ss_dist_reduce(ss_dist *d, ss_analysis *an, ss_error *err)
     }
     /* in rank order: the same sums in the same order for a given K */
     for (int r = 1; r < d->size; r++) {
-        ss_code rc = fold_in(an, r, err);
+        unsigned char *buf = NULL;
+        size_t bytes = 0;
+        char what[64];
+        snprintf(what, sizeof what, "the state of rank %d", r);
+        ss_code rc = recv_state(r, &buf, &bytes, err);
+        if (!rc)
+            rc = ss_dist_fold(an, n, buf, bytes, what, err);
+        free(buf);
         if (rc)
             return rc;
     }
