@@ -84,7 +84,8 @@ static ss_code save(ss_dist *d, ss_analysis *const *an, int n, ss_error *err)
         fwrite(&slen, sizeof slen, 1, f.fp);
         fwrite(d->settings, 1, slen, f.fp);
         fwrite(&held, sizeof held, 1, f.fp);
-        fwrite(d->held, sizeof *d->held, (size_t)held, f.fp);
+        if (held > 0)
+            fwrite(d->held, sizeof *d->held, (size_t)held, f.fp);
         fwrite(&sbytes, sizeof sbytes, 1, f.fp);
         fwrite(state, 1, bytes, f.fp);
         rc = ss_atomic_commit(&f, err); /* reports a failed write */
@@ -233,7 +234,8 @@ static ss_code start_root(ss_dist *d, ss_analysis *const *an, int n, ss_error *e
     }
     if (rc)
         return rc;
-    qsort(d->held, (size_t)d->n_held, sizeof *d->held, cmp_i64);
+    if (d->n_held > 1)
+        qsort(d->held, (size_t)d->n_held, sizeof *d->held, cmp_i64);
     for (int64_t i = 1; i < d->n_held; i++)
         if (d->held[i] == d->held[i - 1])
             return ss_fail(err, SS_ERR_FORMAT, "%s: prompt %lld is in two checkpoint files "
