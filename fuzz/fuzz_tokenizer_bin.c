@@ -1,5 +1,6 @@
 /* libFuzzer target: a llama2.c tokenizer.bin from bytes (every record
- * length is untrusted), then run.c-style encoding of a fixed text. */
+ * length is untrusted), then run.c-style encoding of a fixed text and
+ * decoding the ids back. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < n; i++)
             if (ids[i] < 0 || ids[i] >= ss_tokenizer_vocab_size(t))
                 abort();
+        /* every id encode gives must decode (detokenize) */
+        char *back = NULL;
+        size_t len = 0;
+        if (ss_tokenizer_decode(t, ids, n, &back, &len, &err) != SS_OK)
+            abort();
+        free(back);
         free(ids);
     }
     ss_tokenizer_free(t);

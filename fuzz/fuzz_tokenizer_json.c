@@ -2,7 +2,7 @@
  * merges, added tokens, normalizer and pre-tokenizer trees with their
  * regexes), then encoding a fixed text that exercises every step: spaces,
  * digits, punctuation, added-token look-alikes, non-ASCII and invalid
- * UTF-8. Seeds: shared/tokenizers/.../tokenizer.json. */
+ * UTF-8, and decoding the ids back. Seeds: fuzz/make_tokenizer_seeds.py. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < n; i++)
             if (ids[i] < 0 || ids[i] >= ss_tokenizer_vocab_size(t))
                 abort(); /* every id must be a valid token */
+        /* every id encode gives must decode (detokenize) */
+        char *back = NULL;
+        size_t len = 0;
+        if (ss_tokenizer_decode(t, ids, n, &back, &len, &err) != SS_OK)
+            abort();
+        free(back);
         free(ids);
     }
     ss_tokenizer_free(t);

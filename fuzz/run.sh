@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/fuzz_*.c) with clang into build-fuzz and
 # runs each for FUZZ_SECONDS seconds (default 10), seeded from the shared
-# test data (small files whole, large ones cut to their first few KB, which
-# still hold the whole header), fuzz/seeds/<target>/ when it exists, and a
-# tiny valid safetensors / GGUF / llama2.c file generated here so that the
-# accept path is reachable from the start.
+# test data (found through symlinks; small files whole, large binary ones
+# cut to their first few KB, which still hold the whole header),
+# fuzz/seeds/<target>/ when it exists, and small VALID files generated here
+# so that the accept path is reachable from the start: a tiny safetensors,
+# GGUF and llama2.c file, and tokenizer.json files from
+# fuzz/make_tokenizer_seeds.py (a tokenizer.json cut to a few KB is invalid
+# JSON). Prints each target's coverage at the start and at the end.
 # Exits non-zero if any target crashes (ASan/UBSan report, leak, timeout,
 # out-of-memory); the input that did it is left in build-fuzz/crashes/.
 #
@@ -33,6 +36,7 @@ cmake --build "$BUILD" -j"${FUZZ_JOBS:-2}" --target $targets
 # ---- seed corpora ---------------------------------------------------------
 # By target name: shared files of the format it parses (small files whole,
 # large ones cut to their first 8 KB), plus fuzz/seeds/<target>/ if present.
+# find -L: ../shared (or SS_SHARED) may be a symlink, and so may its folders.
 SEEDS="$BUILD/seeds"
 rm -rf "$SEEDS"
 mkdir -p "$BUILD/crashes"
@@ -44,12 +48,12 @@ add_seed() { # target file
 }
 seed_files() { # target -> shared files to seed it with
     case "$1" in
-    *gguf*) find "$SHARED" -name '*.gguf' ;;
-    *safetensors*) find "$SHARED" -name '*.safetensors' ;;
-    *llama2c*) find "$SHARED/models" "$SHARED/fixtures" -name '*.bin' ! -name 'tok*' ;;
-    *tokenizer_bin*) find "$SHARED" -name 'tok*.bin' ;;
-    *tokenizer_json*) find "$SHARED" -name 'tokenizer.json' ;;
-    *json*) find "$SHARED" -name 'config.json' -o -name '*.index.json' ;;
+    *gguf*) find -L "$SHARED" -name '*.gguf' ;;
+    *safetensors*) find -L "$SHARED" -name '*.safetensors' ;;
+    *llama2c*) find -L "$SHARED/models" "$SHARED/fixtures" -name '*.bin' ! -name 'tok*' ;;
+    *tokenizer_bin*) find -L "$SHARED" -name 'tok*.bin' ;;
+    *tokenizer_json*) ;; # fuzz/make_tokenizer_seeds.py below: small valid files
+    *json*) find -L "$SHARED" -name 'config.json' -o -name '*.index.json' ;;
     esac
 }
 for t in $targets; do
@@ -102,6 +106,11 @@ g += b'\0' * (-len(g) % 32) + f32(8) + struct.pack('<e', 0.5) + bytes(range(32))
 open(out + '/fuzz_gguf/tiny.gguf', 'wb').write(g)
 EOF
 
+/usr/bin/python3 "$ROOT/fuzz/make_tokenizer_seeds.py" "$SEEDS/fuzz_tokenizer_json" "$SHARED"
+for t in $targets; do
+    [ -n "$(ls -A "$SEEDS/$t")" ] || { echo "fuzz/run.sh: no seeds for $t (is $SHARED complete?)" >&2; exit 2; }
+done
+
 # ---- run --------------------------------------------------------------------
 fail=0
 for t in $targets; do
@@ -116,8 +125,12 @@ for t in $targets; do
         tail -n 40 "$log" >&2
         fail=1
     else
-        grep -E "stat::number_of_executed_units|stat::new_units_added" "$log" | tr '\n' ' '
-        echo
+        # coverage with the seeds alone and at the end: a target whose seeds
+        # are all rejected stays near its start value
+        cov0=$(grep -m1 -o 'INITED cov: [0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+        cov1=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || echo 0)
+        runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$')
+        echo "coverage $cov0 -> $cov1 edges, $runs runs"
     fi
 done
 exit $fail

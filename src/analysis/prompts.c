@@ -12,7 +12,9 @@
 #include "common/mem.h"
 #include "common/path.h"
 #include "common/sha256.h"
+#include "common/utf8check.h"
 #include "io/atomic_file.h"
+#include "io/json.h"
 #include "tokenizer/ids.h"
 
 #define TOKEN_MARGIN 64          /* tokens past the cut a prefix must yield */
@@ -26,6 +28,9 @@ struct ss_prompts {
     size_t line_cap;
     char **files; /* SS_SRC_TXT_DIR, sorted */
     int64_t n_files;
+    char *mem;         /* a source that is not a regular file, as read once */
+    size_t mem_n;
+    int from_memory;
     int64_t records, skipped, emitted, total;
     int32_t *win;        /* chunk window */
     int win_n;
@@ -60,40 +65,116 @@ static void synth_prompt(const ss_prompts *p, int64_t k, int32_t *ids)
                          p->o.len);
 }
 
-/* Hash and count the lines of a file in one pass; JSONL sources must not
+/* What one pass over a prompt file learns besides its hash. */
+typedef struct {
+    int64_t lines;        /* complete lines so far */
+    int64_t col;          /* bytes into the current line */
+    int first;            /* first non-space byte, -1 before it */
+    int numeric;          /* every byte so far is a digit or a separator */
+    ss_utf8_check u;
+} scan_state;
+
+static ss_code bad_byte(const char *name, const scan_state *st, const char *what,
+                        ss_error *err)
+{
+    return ss_fail(err, SS_ERR_FORMAT, "%s:%lld: %s at byte %lld of the line (prompt files "
+                   "must be UTF-8 text%s)", name, (long long)st->lines + 1, what,
+                   (long long)st->col + 1,
+                   st->lines == 0 && st->col < 2 ? "; UTF-16? convert it with iconv -f UTF-16 "
+                                                   "-t UTF-8" : "");
+}
+
+/* Checks a block of the file: no NUL byte anywhere (it would end the line
+ * for every C string reader downstream: a silent cut), valid UTF-8 for the
+ * text kinds, and whether the lines are all numbers (token ids given to
+ * --prompts). */
+static ss_code scan_block(const char *name, int text, scan_state *st, const unsigned char *b,
+                          size_t n, ss_error *err)
+{
+    for (size_t i = 0; i < n; i++, st->col++) {
+        unsigned char c = b[i];
+        if (c == 0)
+            return bad_byte(name, st, "a NUL byte", err);
+        if (text && !ss_utf8_feed(&st->u, c))
+            return bad_byte(name, st, "invalid UTF-8", err);
+        if (c == '\n') {
+            st->lines++;
+            st->col = -1;
+            continue;
+        }
+        int space = c == ' ' || c == '\r' || c == '\t';
+        if (st->first < 0 && !space)
+            st->first = c;
+        if (!space && c != ',' && (c < '0' || c > '9'))
+            st->numeric = 0;
+    }
+    return SS_OK;
+}
+
+/* Hash, count and check the lines of a file in one pass. A regular file is
+ * read again by ss_prompts_seek; anything else (a pipe, /dev/stdin, a
+ * process substitution) can be read only once, so its bytes are kept in
+ * memory as they are hashed and served from there. JSONL sources must not
  * be a JSON array (LongBench v2's data.json is one: convert it first). */
 static ss_code hash_file(ss_prompts *p, ss_error *err)
 {
     FILE *f = fopen(p->path, "rb");
     if (!f)
         return ss_fail(err, SS_ERR_IO, "%s: cannot open prompts: %s", p->path, strerror(errno));
+    struct stat fst;
+    int keep = fstat(fileno(f), &fst) == 0 && !S_ISREG(fst.st_mode);
     ss_sha256 s;
     ss_sha256_init(&s);
     unsigned char buf[1 << 16];
-    size_t got;
-    int first = -1, last = '\n';
-    int64_t lines = 0;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+    size_t got, mem_cap = 0;
+    int last = '\n';
+    scan_state st = {.first = -1, .numeric = 1};
+    ss_code rc = SS_OK;
+    while (!rc && (got = fread(buf, 1, sizeof buf, f)) > 0) {
         ss_sha256_update(&s, buf, got);
-        for (size_t i = 0; i < got; i++) {
-            if (first < 0 && buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\t')
-                first = buf[i];
-            lines += buf[i] == '\n';
-        }
+        rc = scan_block(p->path, p->o.kind != SS_SRC_IDS, &st, buf, got, err);
         last = buf[got - 1];
+        if (!rc && keep) {
+            if (p->mem_n + got > MAX_TEXT_FILE)
+                rc = ss_fail(err, SS_ERR_VALUE, "%s: more than %u bytes from a pipe (kept in "
+                             "memory to be read once): write it to a file", p->path, MAX_TEXT_FILE);
+            else if (p->mem_n + got > mem_cap) {
+                mem_cap = mem_cap ? 2 * mem_cap : sizeof buf;
+                while (mem_cap < p->mem_n + got)
+                    mem_cap *= 2;
+                char *grown = ss_realloc_array(p->mem, mem_cap, 1, "prompts from a pipe", err);
+                if (!grown)
+                    rc = SS_ERR_NOMEM;
+                else
+                    p->mem = grown;
+            }
+            if (!rc) {
+                memcpy(p->mem + p->mem_n, buf, got);
+                p->mem_n += got;
+            }
+        }
     }
     int bad = ferror(f);
     fclose(f);
+    if (rc)
+        return rc;
     if (bad)
         return ss_fail(err, SS_ERR_IO, "%s: read error", p->path);
+    if (p->o.kind != SS_SRC_IDS && st.u.need)
+        return bad_byte(p->path, &st, "invalid UTF-8 (a character cut at the end of the file)",
+                        err);
     ss_sha256_hex(&s, p->sha);
-    p->total = lines + (last != '\n');
-    if (p->o.kind == SS_SRC_JSONL && first == '[')
+    p->from_memory = keep;
+    p->total = st.lines + (last != '\n');
+    if (p->o.kind == SS_SRC_JSONL && st.first == '[')
         return ss_fail(err, SS_ERR_FORMAT,
                        "%s: a JSON array, expected JSONL (one object per line); convert it "
                        "with: jq -c '.[]' %s > prompts.jsonl", p->path, p->path);
-    if (first < 0)
+    if (st.first < 0)
         return ss_fail(err, SS_ERR_VALUE, "%s: no prompts (the file is empty)", p->path);
+    if (p->o.kind == SS_SRC_LINES && st.numeric)
+        return ss_fail(err, SS_ERR_USAGE, "%s: every line is numbers only: these look like token "
+                       "ids, not text; pass them with --ids-file %s", p->path, p->path);
     return SS_OK;
 }
 
@@ -262,6 +343,7 @@ void ss_prompts_close(ss_prompts *p)
         free(p->files[i]);
     free(p->files);
     free(p->line);
+    free(p->mem);
     free(p->win);
     free(p->path);
     free(p->field);
@@ -328,11 +410,32 @@ static ss_code parse_ids(ss_prompts *p, const char *s, int32_t **ids, size_t *n,
     return ss_ids_parse(s, where, p->o.vocab, ids, n, err);
 }
 
+/* Whether a JSON text holds the escape \u0000: cJSON decodes it into a NUL
+ * that would end the string early. Backslashes occur only inside strings,
+ * and "\\" is stepped over whole, so "\\u0000" (a backslash, then u0000)
+ * is not counted. */
+static int has_nul_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+            return 1;
+        i++; /* the escaped character */
+    }
+    return 0;
+}
+
 /* The text of one JSONL record. */
 static ss_code jsonl_text(ss_prompts *p, size_t len, char **text, ss_error *err)
 {
-    cJSON *obj = cJSON_ParseWithLength(p->line, len);
-    if (!obj || !cJSON_IsObject(obj)) {
+    char where[4200];
+    snprintf(where, sizeof where, "%s:%lld", p->path, (long long)p->records);
+    cJSON *obj;
+    ss_code rc = ss_json_parse(where, "JSON", p->line, len, &obj, err);
+    if (rc)
+        return rc;
+    if (!cJSON_IsObject(obj)) {
         cJSON_Delete(obj);
         return ss_fail(err, SS_ERR_FORMAT, "%s:%lld: not a JSON object", p->path,
                        (long long)p->records);
@@ -350,6 +453,11 @@ static ss_code jsonl_text(ss_prompts *p, size_t len, char **text, ss_error *err)
         return ss_fail(err, v ? SS_ERR_FORMAT : SS_ERR_MISSING,
                        "%s:%lld: expected a string field \"context\" or \"text\" (choose "
                        "another with --field)", p->path, (long long)p->records);
+    }
+    if (has_nul_escape(p->line, len)) {
+        cJSON_Delete(obj);
+        return ss_fail(err, SS_ERR_FORMAT, "%s:%lld: the record holds \\u0000 (a NUL character); "
+                       "refused rather than cut the text there", p->path, (long long)p->records);
     }
     *text = ss_strdup(v->valuestring, err);
     cJSON_Delete(obj);
@@ -375,7 +483,12 @@ static ss_code next_record(ss_prompts *p, int want, int32_t **ids, size_t *n, in
         ss_code rc = ss_read_file(full, MAX_TEXT_FILE, &text, &len, err);
         if (rc)
             return rc;
-        rc = len ? tokenize(p, text, len, want, ids, n, err) : SS_OK;
+        scan_state st = {.first = -1};
+        rc = scan_block(full, 1, &st, (const unsigned char *)text, len, err);
+        if (!rc && st.u.need)
+            rc = bad_byte(full, &st, "invalid UTF-8 (a character cut at the end of the file)", err);
+        if (!rc && len)
+            rc = tokenize(p, text, len, want, ids, n, err);
         free(text);
         return rc;
     }
@@ -388,6 +501,9 @@ static ss_code next_record(ss_prompts *p, int want, int32_t **ids, size_t *n, in
     }
     p->records++;
     *have = 1;
+    if (memchr(p->line, 0, len)) /* checked at open; the file has changed since */
+        return ss_fail(err, SS_ERR_FORMAT, "%s:%lld: a NUL byte (has the file changed since the "
+                       "scan started?)", p->path, (long long)p->records);
     if (blank(p->line))
         return SS_OK;
     if (p->o.kind == SS_SRC_IDS)
@@ -481,7 +597,7 @@ ss_code ss_prompts_seek(ss_prompts *p, int64_t records, int64_t skipped, int64_t
     if (!is_synthetic(p) && p->o.kind != SS_SRC_TXT_DIR) {
         if (p->f)
             fclose(p->f);
-        p->f = fopen(p->path, "rb");
+        p->f = p->from_memory ? fmemopen(p->mem, p->mem_n, "rb") : fopen(p->path, "rb");
         if (!p->f)
             return ss_fail(err, SS_ERR_IO, "%s: cannot open prompts: %s", p->path,
                            strerror(errno));

@@ -26,6 +26,14 @@
  * can differ from a whole-text tokenization, the 64-token margin keeps them
  * out of the prompt.
  *
+ * Prompt files must be UTF-8 text without NUL bytes: a NUL anywhere, a
+ * byte that is not UTF-8 (text kinds), or \u0000 in a JSONL record is an
+ * SS_ERR_FORMAT naming file:line, found by the hashing pass at open. A
+ * source that is not a regular file (a pipe, /dev/stdin) is read once: its
+ * bytes are kept in memory (at most 1 GiB) as they are hashed and served
+ * from there. A text-lines file of numbers only is refused (token ids:
+ * use SS_SRC_IDS).
+ *
  * The source's SHA-256: a file's bytes; for a folder, the hash of the
  * `sha256sum` listing of its .txt files in name order ("<hex>  <name>\n"
  * each, i.e. `(cd DIR && LC_ALL=C sha256sum *.txt) | sha256sum`); for

@@ -8,6 +8,7 @@
 #include "analysis/scan_acc.h"
 #include "analysis/slash.h"
 #include "common/mem.h"
+#include "common/parse.h"
 
 
 void ss_head_name(int layer, int head, char *buf, int cap)
@@ -25,19 +26,19 @@ ss_code ss_head_list_parse(const char *s, int n_layer, int n_head, unsigned char
             p++;
         if (!*p)
             break;
-        int l, h, used = 0;
-        if (sscanf(p, "L%dH%d%n", &l, &h, &used) != 2 || (p[used] && p[used] != ',' &&
-                                                          p[used] != ' '))
+        int l, h;
+        const char *after;
+        if (!ss_parse_head_name(p, &after, &l, &h) || (*after && *after != ',' && *after != ' '))
             return ss_fail(err, SS_ERR_USAGE,
-                           "head list '%s': expected entries like L0H1 (layer, head, 0-based) "
-                           "near '%.20s'", s, p);
+                           "head list '%s': expected entries like L0H1 (layer, head, 0-based, "
+                           "each below 2^31) near '%.20s'", s, p);
         if (l < 0 || l >= n_layer || h < 0 || h >= n_head)
             return ss_fail(err, SS_ERR_VALUE,
                            "head list '%s': L%dH%d is outside the model's %d layers x %d heads",
                            s, l, h, n_layer, n_head);
         flags[(size_t)l * n_head + h] = 1;
         any = 1;
-        p += used;
+        p = after;
     }
     if (!any)
         return ss_fail(err, SS_ERR_USAGE, "head list '%s' names no head", s);

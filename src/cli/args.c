@@ -1,12 +1,17 @@
 #include "cli/args.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/escape.h"
 #include "common/mem.h"
+#include "common/parse.h"
+#include "common/path.h"
 #include "io/atomic_file.h"
 #include "tokenizer/ids.h"
 
@@ -57,9 +62,8 @@ ss_code ss_args_parse(ss_args *a, const char *cmd, const char *usage, const ss_f
         }
         if (strcmp(name, "--threads") == 0) {
             const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-            char *end;
-            long t = v ? strtol(v, &end, 10) : 0;
-            if (!v || *end || t < 1 || t > 1024)
+            long long t;
+            if (!v || ss_parse_ll_all(v, 1, 1024, &t))
                 return ss_fail(err, SS_ERR_USAGE, "--threads wants a whole number from 1 to 1024");
             a->threads = (int)t;
             continue;
@@ -102,10 +106,8 @@ ss_code ss_args_int(const ss_args *a, const char *name, long long def, long long
         *out = def;
         return SS_OK;
     }
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (*v == '\0' || *end || errno || x < min || x > max)
+    long long x;
+    if (ss_parse_ll_all(v, min, max, &x))
         return ss_fail(err, SS_ERR_USAGE, "%s wants a whole number from %lld to %lld, got '%s'",
                        name, min, max, v);
     *out = x;
@@ -148,6 +150,90 @@ ss_code ss_parse_ids(const char *s, const char *where, int32_t **ids, int *n, ss
     return rc;
 }
 
+/* Creates and removes a probe file in dir; 0 and errno on failure. */
+static int can_write_in(const char *dir)
+{
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/.slashscope-probe.%ld", dir, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    unlink(probe);
+    return 1;
+}
+
+/* The folder part of path ("." for a bare name) into buf. */
+static void parent_of(const char *path, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", path);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(buf, cap, ".");
+    else if (slash == buf)
+        buf[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+static ss_code probe(const char *out, const char *dir, ss_error *err)
+{
+    if (can_write_in(dir))
+        return SS_OK;
+    return ss_fail(err, SS_ERR_IO, "--out %s: cannot write in %s: %s (checked before the run)",
+                   out, dir, strerror(errno));
+}
+
+ss_code ss_args_out(const ss_args *a, int is_dir, const char **out, ss_error *err)
+{
+    ss_code rc = ss_args_require(a, "--out", out, err);
+    if (rc)
+        return rc;
+    char dir[4096];
+    if (strlen(*out) >= sizeof dir - 64)
+        return ss_fail(err, SS_ERR_USAGE, "--out %s: path too long", *out);
+    if (!is_dir && ss_is_dir(*out))
+        return ss_fail(err, SS_ERR_USAGE, "--out %s: is a folder, expected a file name", *out);
+    if (is_dir && access(*out, F_OK) == 0 && !ss_is_dir(*out))
+        return ss_fail(err, SS_ERR_IO, "--out %s: is %s, not a folder", *out, ss_path_kind(*out));
+    /* the parent: a file is written next to its final name and renamed; a
+     * folder is created (or assembled and renamed into place) inside the
+     * nearest existing folder above it */
+    parent_of(*out, dir, sizeof dir);
+    if (!is_dir && !ss_is_dir(dir))
+        return ss_fail(err, SS_ERR_IO, "%s: cannot create: the folder %s does not exist", *out,
+                       dir);
+    while (!ss_is_dir(dir) && strcmp(dir, ".") && strcmp(dir, "/")) {
+        if (access(dir, F_OK) == 0)
+            return ss_fail(err, SS_ERR_IO, "--out %s: %s is %s, not a folder", *out, dir,
+                           ss_path_kind(dir));
+        char up[4096];
+        parent_of(dir, up, sizeof up);
+        memcpy(dir, up, sizeof dir);
+    }
+    if ((rc = probe(*out, dir, err)))
+        return rc;
+    return is_dir && ss_is_dir(*out) ? probe(*out, *out, err) : SS_OK;
+}
+
+/* Lines holding something other than spaces. */
+static int count_sequences(const char *s, size_t n)
+{
+    int lines = 0, filled = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n') {
+            lines += filled;
+            filled = 0;
+        } else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
+            filled = 1;
+        }
+    }
+    return lines + filled;
+}
+
 ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err)
 {
     const char *inline_ids = ss_args_get(a, "--ids");
@@ -160,16 +246,39 @@ ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err)
         return ss_fail(err, SS_ERR_USAGE, "--ids or --ids-file is required");
     char *text;
     size_t len;
-    ss_code rc = ss_read_file(file, (size_t)1 << 30, &text, &len, err);
+    ss_code rc = ss_read_input(file, (size_t)1 << 30, &text, &len, err);
     if (rc)
         return rc;
-    rc = ss_parse_ids(text, file, ids, n, err);
+    /* only the first line is used, but a NUL in it would cut it silently */
+    const char *eol = memchr(text, '\n', len);
+    const char *nul = memchr(text, '\0', eol ? (size_t)(eol - text) : len);
+    if (nul)
+        rc = ss_fail(err, SS_ERR_FORMAT, "%s:1: a NUL byte at byte %zu of the line (ids files "
+                     "are text)", file, (size_t)(nul - text) + 1);
+    else
+        rc = ss_parse_ids(text, file, ids, n, err);
+    int lines = count_sequences(text, len);
+    if (!rc && lines > 1) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+        rc = find_flag(a, "--len") >= 0
+                 ? ss_fail(err, SS_ERR_USAGE, "%s holds %d sequences (non-blank lines) and "
+                           "--ids-file without --len reads one: give --len N to use every line, "
+                           "as scan does, or keep one line", file, lines)
+                 : ss_fail(err, SS_ERR_USAGE, "%s holds %d sequences (non-blank lines); 'slashscope "
+                           "%s' reads one: keep one line in the file", file, lines, a->cmd);
+    }
     free(text);
     return rc;
 }
 
 int ss_cli_fail(const char *cmd, const ss_error *err)
 {
-    fprintf(stderr, "slashscope %s: %s\n", cmd, err->msg[0] ? err->msg : ss_code_name(err->code));
+    /* messages quote strings from files (architecture names, tensor names,
+     * JSON fields): escape control bytes so none reaches the terminal raw */
+    char safe[4 * sizeof err->msg];
+    const char *msg = err->msg[0] ? err->msg : ss_code_name(err->code);
+    fprintf(stderr, "slashscope %s: %s\n", cmd, ss_escape(msg, strlen(msg), safe, sizeof safe));
     return err->code == SS_ERR_USAGE ? 2 : 1;
 }

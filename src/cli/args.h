@@ -42,7 +42,17 @@ ss_code ss_args_double(const ss_args *a, const char *name, double def, double mi
 /* The value of a required flag, or an SS_ERR_USAGE naming it. */
 ss_code ss_args_require(const ss_args *a, const char *name, const char **out, ss_error *err);
 
-/* Token ids from --ids "1 2 3" or the first line of --ids-file F. */
+/* --out, required, checked at the start instead of at the end of a long
+ * run: the nearest existing folder above it must be writable (a file is
+ * written beside its name and renamed, a result folder created or renamed
+ * into place there) and so must an existing output folder itself; a file
+ * needs its folder to exist.
+ * Checked by creating and removing a probe file (access() says yes to root
+ * on a read-only file system). Nothing is left behind. */
+ss_code ss_args_out(const ss_args *a, int is_dir, const char **out, ss_error *err);
+
+/* Token ids from --ids "1 2 3" or --ids-file F, which must hold one sequence
+ * (one non-blank line: a file of several is refused, never cut to its first). */
 ss_code ss_args_ids(const ss_args *a, int32_t **ids, int *n, ss_error *err);
 /* Parses whitespace-separated ids; names `where` in errors. */
 ss_code ss_parse_ids(const char *s, const char *where, int32_t **ids, int *n, ss_error *err);

@@ -31,7 +31,7 @@ int cmd_attn(int argc, char **argv)
     const char *out;
     long long layer, head;
     ss_model_run r;
-    if (ss_args_require(&a, "--out", &out, &err) ||
+    if (ss_args_out(&a, 0, &out, &err) ||
         ss_args_require(&a, "--layer", &(const char *){NULL}, &err) ||
         ss_args_require(&a, "--head", &(const char *){NULL}, &err) ||
         ss_model_run_open(&r, &a, 1, &err))

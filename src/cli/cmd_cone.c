@@ -216,7 +216,7 @@ int cmd_cone(int argc, char **argv)
     long long max_delta, seed, chunk;
     if (a.n_positional != 1)
         ss_fail(&err, SS_ERR_USAGE, "expected one MODEL argument (see --help)");
-    if (err.code || ss_args_require(&a, "--out", &out, &err) ||
+    if (err.code || ss_args_out(&a, 1, &out, &err) ||
         ss_args_double(&a, "--tau", 0.95, 0, 1, &tau, &err) ||
         ss_args_int(&a, "--max-delta", 4, 0, 1 << 20, &max_delta, &err) ||
         ss_args_int(&a, "--seed", 0, 0, INT64_MAX, &seed, &err) ||

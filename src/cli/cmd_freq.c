@@ -18,6 +18,7 @@
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
+#include "common/parse.h"
 #include "common/progress.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
@@ -68,15 +69,16 @@ typedef struct {
 
 static ss_code parse_range(const char *s, int *lo, int *hi, ss_error *err)
 {
-    int used = 0;
-    if (sscanf(s, "%d-%d%n", lo, hi, &used) == 2 && !s[used] && *lo >= 0 && *hi >= *lo)
-        return SS_OK;
-    used = 0;
-    if (sscanf(s, "%d%n", lo, &used) == 1 && !s[used] && *lo >= 0) {
-        *hi = *lo;
+    const char *end;
+    long long a, b;
+    if (!ss_parse_ll(s, &end, 0, INT32_MAX, &a) &&
+        (!*end || (*end == '-' && !ss_parse_ll_all(end + 1, a, INT32_MAX, &b)))) {
+        *lo = (int)a;
+        *hi = *end ? (int)b : (int)a;
         return SS_OK;
     }
-    return ss_fail(err, SS_ERR_USAGE, "--deltas '%s': expected an offset or a range like 0-4", s);
+    return ss_fail(err, SS_ERR_USAGE, "--deltas '%s': expected an offset or a range like 0-4 "
+                   "(0 <= first <= last < 2^31)", s);
 }
 
 static ss_code make_ablations(freq_run *r, const ss_args *a, ss_error *err)
@@ -516,7 +518,7 @@ int cmd_freq(int argc, char **argv)
     freq_run r;
     memset(&r, 0, sizeof r);
     int dist;
-    if (ss_args_require(&a, "--out", &r.out, &err) ||
+    if (ss_args_out(&a, 1, &r.out, &err) ||
         ss_cli_dist_setup(&a, argc, argv, r.out, &dist, &err) ||
         ss_explain_src_open(&r.src, &a, &err))
         return ss_cli_fail("freq", &err);

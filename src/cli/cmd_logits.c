@@ -29,7 +29,7 @@ int cmd_logits(int argc, char **argv)
     }
     const char *out;
     ss_model_run r;
-    if (ss_args_require(&a, "--out", &out, &err) || ss_model_run_open(&r, &a, 1, &err))
+    if (ss_args_out(&a, 0, &out, &err) || ss_model_run_open(&r, &a, 1, &err))
         return ss_cli_fail("logits", &err);
     int vocab = r.model->cfg.vocab;
     float *logits = ss_calloc((size_t)r.n * vocab, sizeof *logits, "logits", &err);

@@ -26,7 +26,7 @@ int cmd_merge(int argc, char **argv)
         return 0;
     }
     const char *out;
-    if (ss_args_require(&a, "--out", &out, &err))
+    if (ss_args_out(&a, 1, &out, &err))
         return ss_cli_fail("merge", &err);
     int dropped = 0;
     if (ss_scan_merge(a.positional, a.n_positional, out, &dropped, &err))

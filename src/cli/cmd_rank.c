@@ -225,7 +225,7 @@ int cmd_rank(int argc, char **argv)
     const char *out;
     double tau[SS_RANK_MAX_TAU];
     int n_tau;
-    if (ss_args_require(&a, "--out", &out, &err) || parse_taus(&a, tau, &n_tau, &err))
+    if (ss_args_out(&a, 1, &out, &err) || parse_taus(&a, tau, &n_tau, &err))
         return ss_cli_fail("rank", &err);
     ss_explain_src src;
     int dist;

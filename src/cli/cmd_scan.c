@@ -201,15 +201,16 @@ int cmd_scan(int argc, char **argv)
     ss_prompts *prompts = NULL;
     long long skip, every, block;
     const char *out;
-    if (ss_args_require(&a, "--out", &out, &err) ||
+    if (ss_args_out(&a, 1, &out, &err) ||
         no_unfinished_scan(out, ss_args_has(&a, "--resume"), &err) ||
         ss_args_int(&a, "--skip", 4, 0, 1 << 24, &skip, &err) ||
         ss_args_int(&a, "--checkpoint-every", 8, 1, 1 << 30, &every, &err) ||
         ss_args_int(&a, "--block-rows", 0, 1, 1 << 16, &block, &err) ||
         ss_model_run_open(&r, &a, 0, &err) ||
         ss_prompt_opts_from_args(&a, r.model, r.allow_long, &s.src, &s.tok, &err) ||
-        skip_within_len(skip, s.src.len, &err) || maps_from_args(&a, r.model, &s, &err) ||
-        ss_prompts_open(&s.src, &prompts, &err)) {
+        maps_from_args(&a, r.model, &s, &err) || ss_prompts_open(&s.src, &prompts, &err) ||
+        /* after the source: what is wrong with the prompts is said first */
+        skip_within_len(skip, s.src.len, &err)) {
         ss_prompts_close(prompts);
         ss_tokenizer_free(s.tok);
         free(s.map_flags);

@@ -140,7 +140,7 @@ int cmd_theory(int argc, char **argv)
         omp_set_num_threads(a.threads);
     const char *out;
     ss_lab_config c;
-    if (ss_args_require(&a, "--out", &out, &err) || config_from_flags(&a, &c, &err))
+    if (ss_args_out(&a, 1, &out, &err) || config_from_flags(&a, &c, &err))
         return ss_cli_fail("theory", &err);
     if (ss_args_has(&a, "--sweep"))
         return run_sweep(&c, out, &err);

@@ -1,19 +1,23 @@
-/* slashscope tokenize MODEL (--text STR | --file F) [--bos | --no-bos] */
+/* slashscope tokenize MODEL (--text STR | --file F) [--bos | --no-bos] [--tokenizer T] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/prompt_flags.h"
 #include "io/atomic_file.h"
 #include "tokenizer/tokenizer.h"
 
 static const char usage[] =
-    "usage: slashscope tokenize MODEL (--text STR | --file F) [--bos | --no-bos]\n\n"
+    "usage: slashscope tokenize MODEL (--text STR | --file F) [--bos | --no-bos]\n"
+    "                           [--tokenizer T]\n\n"
     "Prints the token ids of the text, space-separated on one line. MODEL is a tokenizer.json,\n"
     "a Hugging Face folder holding one, a GGUF (its embedded vocabulary), a llama2.c\n"
-    "tokenizer.bin, or a llama2.c checkpoint (with tokenizer.bin or tok*.bin beside it).\n"
-    "--file tokenizes the file's bytes exactly (a final newline included).\n"
+    "tokenizer.bin, or a llama2.c checkpoint (with tokenizer.bin or tok*.bin beside it);\n"
+    "--tokenizer T uses T instead (as in scan, rank and freq).\n"
+    "--file tokenizes the file's bytes exactly (a final newline included); it may be a pipe\n"
+    "(--file /dev/stdin).\n"
     "BOS is added when the model adds it (GGUF tokenizer.ggml.add_bos_token, a tokenizer.json\n"
     "post-processor template starting with a special token, always for llama2.c);\n"
     "--bos / --no-bos force it on / off (--no-bos gives the raw encoding). Special tokens\n"
@@ -28,7 +32,7 @@ static int fail(ss_error *err)
 int cmd_tokenize(int argc, char **argv)
 {
     static const ss_flag flags[] = {{"--text", 1}, {"--file", 1}, {"--bos", 0}, {"--no-bos", 0},
-                                    {NULL, 0}};
+                                    {"--tokenizer", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
     if (ss_args_parse(&a, "tokenize", usage, flags, argc, argv, &err))
@@ -52,10 +56,10 @@ int cmd_tokenize(int argc, char **argv)
     }
     char *data = NULL;
     size_t len = text ? strlen(text) : 0;
-    if (file && ss_read_file(file, (size_t)1 << 30, &data, &len, &err))
+    if (file && ss_read_input(file, (size_t)1 << 30, &data, &len, &err))
         return fail(&err);
     ss_tokenizer *t;
-    if (ss_tokenizer_open(a.positional[0], &t, &err)) {
+    if (ss_cli_tokenizer_open(&a, &t, &err)) {
         free(data);
         return fail(&err);
     }

@@ -5,6 +5,7 @@
 
 int cmd_info(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_detokenize(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_attn(int argc, char **argv);
 int cmd_scan(int argc, char **argv);

@@ -16,6 +16,7 @@ typedef struct {
 static const command commands[] = {
     {"info", cmd_info, "architecture, dimensions, dtype and RoPE schedule of a model"},
     {"tokenize", cmd_tokenize, "text to token ids with the model's tokenizer"},
+    {"detokenize", cmd_detokenize, "token ids to the text they stand for"},
     {"logits", cmd_logits, "logits at every position of a sequence, as .npy"},
     {"attn", cmd_attn, "one head's attention probabilities, as .npy"},
     {"scan", cmd_scan, "average slash scores of every head over a set of prompts; SDHs"},

@@ -1,9 +1,24 @@
 #include "cli/prompt_flags.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/mem.h"
+#include "common/path.h"
+#include "engine/forward.h"
+
+ss_code ss_cli_tokenizer_open(const ss_args *a, ss_tokenizer **tok, ss_error *err)
+{
+    const char *tp = ss_args_get(a, "--tokenizer");
+    ss_code rc = ss_tokenizer_open(tp ? tp : a->positional[0], tok, err);
+    if (rc && !tp && (rc == SS_ERR_MISSING || rc == SS_ERR_USAGE))
+        ss_error_suffix(err, "; give the tokenizer with --tokenizer FILE (a tokenizer.json, a "
+                        "GGUF or a llama2.c tokenizer.bin)");
+    return rc;
+}
 
 static ss_code parse_seed(const ss_args *a, uint64_t *seed, ss_error *err)
 {
@@ -38,6 +53,14 @@ static ss_code common_options(const ss_args *a, const ss_model *m, int allow_lon
     if (len > m->cfg.ctx_len && !allow_long)
         return ss_fail(err, SS_ERR_VALUE, "--len %lld is longer than the model's context of %d "
                        "(pass --allow-long to run it anyway)", len, m->cfg.ctx_len);
+    /* the forward pass checks this again; asking here refuses before the
+     * analysis allocates its own per-offset buffers */
+    char what[96];
+    snprintf(what, sizeof what, "--len %lld: the forward pass over that many tokens", len);
+    int threads = a->threads > 0 ? a->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if ((rc = ss_mem_check(ss_forward_bytes(&m->cfg, (int)len, 64, threads > 0 ? threads : 1),
+                           what, "use a shorter --len (or fewer --threads)", err)))
+        return rc;
     o->len = (int)len;
     o->count = count;
     o->vocab = (int)vocab;
@@ -101,8 +124,7 @@ ss_code ss_prompt_opts_from_args(const ss_args *a, const ss_model *m, int allow_
     o->kind = ss_text_source_kind(o->path, o->field);
     if (o->field && o->kind != SS_SRC_JSONL)
         return ss_fail(err, SS_ERR_USAGE, "--field applies to JSONL prompts only");
-    const char *tp = ss_args_get(a, "--tokenizer");
-    if ((rc = ss_tokenizer_open(tp ? tp : a->positional[0], tok, err)))
+    if ((rc = ss_cli_tokenizer_open(a, tok, err)))
         return rc;
     o->tok = *tok;
     o->add_bos = ss_tokenizer_adds_bos(*tok);

@@ -21,4 +21,10 @@
 ss_code ss_prompt_opts_from_args(const ss_args *a, const ss_model *m, int allow_long,
                                  ss_prompt_opts *o, ss_tokenizer **tok, ss_error *err);
 
+/* The tokenizer --tokenizer names, else the model's own (a->positional[0]).
+ * When the model brings none (an HF folder without tokenizer.json, a
+ * llama2.c checkpoint without tokenizer.bin), the error says which flag
+ * fixes it. */
+ss_code ss_cli_tokenizer_open(const ss_args *a, ss_tokenizer **tok, ss_error *err);
+
 #endif

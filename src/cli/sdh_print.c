@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "common/parse.h"
+
 void ss_print_sdh_listing(FILE *out, const ss_sdh *list, int n)
 {
     for (int k = 0; k < n;) {
@@ -31,15 +33,12 @@ void ss_print_sdh_regime(FILE *out, const ss_sdh_regime *r, const ss_sdh *list, 
 
 static ss_code parse_range(const char *s, int *a, int *b, ss_error *err)
 {
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 10);
-    if (end == s || *end != ':' || errno)
-        return ss_fail(err, SS_ERR_USAGE, "--delta wants A:B (offsets, 0-based), got '%s'", s);
-    const char *t = end + 1;
-    long y = strtol(t, &end, 10);
-    if (end == t || *end || errno || x < 0 || y < x || y > 1 << 30)
-        return ss_fail(err, SS_ERR_USAGE, "--delta wants A:B with 0 <= A <= B, got '%s'", s);
+    const char *end;
+    long long x, y;
+    if (ss_parse_ll(s, &end, 0, 1 << 30, &x) || *end != ':' ||
+        ss_parse_ll_all(end + 1, x, 1 << 30, &y))
+        return ss_fail(err, SS_ERR_USAGE, "--delta wants A:B with 0 <= A <= B <= 2^30 (offsets, "
+                       "0-based), got '%s'", s);
     *a = (int)x;
     *b = (int)y;
     return SS_OK;

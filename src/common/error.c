@@ -39,6 +39,17 @@ void ss_error_prefix(ss_error *err, const char *fmt, ...)
     memcpy(err->msg, joined, sizeof err->msg);
 }
 
+void ss_error_suffix(ss_error *err, const char *fmt, ...)
+{
+    if (!err || err->code == SS_OK)
+        return;
+    size_t used = strnlen(err->msg, sizeof err->msg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg + used, sizeof err->msg - used, fmt, ap);
+    va_end(ap);
+}
+
 void ss_error_clear(ss_error *err)
 {
     err->code = SS_OK;

@@ -22,4 +22,8 @@ ss_code ss_fail(ss_error *err, ss_code code, const char *fmt, ...)
 void ss_error_prefix(ss_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Appends to an already recorded message ("<msg>; advice"): callers that
+ * know how to fix an error (the CLI knows its flags) add it here. */
+void ss_error_suffix(ss_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

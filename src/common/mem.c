@@ -1,7 +1,43 @@
 #include "common/mem.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+
+uint64_t ss_mem_available(void)
+{
+    uint64_t avail = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                avail = (uint64_t)kb * 1024;
+                break;
+            }
+        fclose(f);
+    }
+    int limits[2] = {RLIMIT_AS, RLIMIT_DATA};
+    for (int i = 0; i < 2; i++) {
+        struct rlimit rl;
+        if (getrlimit(limits[i], &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            (avail == 0 || (uint64_t)rl.rlim_cur < avail))
+            avail = (uint64_t)rl.rlim_cur;
+    }
+    return avail;
+}
+
+ss_code ss_mem_check(uint64_t need, const char *what, const char *advice, ss_error *err)
+{
+    uint64_t avail = ss_mem_available();
+    if (avail == 0 || need <= avail)
+        return SS_OK;
+    return ss_fail(err, SS_ERR_NOMEM, "%s needs about %.2f GiB, more than the %.2f GiB this "
+                   "machine has available%s%s", what, need / 1073741824.0, avail / 1073741824.0,
+                   advice && *advice ? ": " : "", advice ? advice : "");
+}
 
 void *ss_calloc(size_t n, size_t size, const char *what, ss_error *err)
 {

@@ -19,6 +19,15 @@ char *ss_strdup(const char *s, ss_error *err);
 /* A malloc'd copy of bytes [0, size) of p (NULL and SS_ERR_NOMEM on failure). */
 void *ss_memdup(const void *p, size_t size, const char *what, ss_error *err);
 
+/* Bytes of memory this process can still use without swapping: the
+ * kernel's MemAvailable (/proc/meminfo), lowered to RLIMIT_AS / RLIMIT_DATA
+ * when those are set; 0 when unknown (then no check is made). */
+uint64_t ss_mem_available(void);
+/* SS_ERR_NOMEM naming `what` when `need` bytes exceed what is available
+ * (with the two sizes in GiB, and `advice`); SS_OK when they fit or the
+ * amount available is unknown. */
+ss_code ss_mem_check(uint64_t need, const char *what, const char *advice, ss_error *err);
+
 /* a*b and a+b for sizes from untrusted files: return 0 on overflow. */
 int ss_mul_u64(uint64_t a, uint64_t b, uint64_t *out);
 int ss_add_u64(uint64_t a, uint64_t b, uint64_t *out);

@@ -4,6 +4,9 @@
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "common/path.h"
 
 _Static_assert(sizeof(struct sha256_ctx) <= sizeof(((ss_sha256 *)0)->opaque),
                "ss_sha256 too small for nettle's sha256_ctx");
@@ -28,9 +31,13 @@ void ss_sha256_hex(ss_sha256 *s, char hex[65])
 
 ss_code ss_sha256_file(const char *path, char hex[65], ss_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = ss_open_regular(path, err);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
     ss_sha256 s;
     ss_sha256_init(&s);
     unsigned char buf[1 << 16];

@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,12 +43,33 @@ static void workspace_free(workspace *w)
     ss_rope_table_free(&w->rope);
 }
 
+uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
+{
+    uint64_t N = (uint64_t)n, qd = (uint64_t)c->n_head * c->d_head;
+    uint64_t kvd = (uint64_t)c->n_kv_head * c->d_head;
+    uint64_t chunk = n < MLP_CHUNK ? N : MLP_CHUNK;
+    uint64_t floats = N * (2 * (uint64_t)c->d_model + 2 * qd + 2 * kvd) +
+                      2 * chunk * (uint64_t)c->d_ff + (uint64_t)c->d_model +
+                      (uint64_t)threads * (uint64_t)block * N;
+    uint64_t rope = N * (uint64_t)(c->d_head / 2) * 2 * sizeof(double);
+    return 4 * floats + rope;
+}
+
 static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int block, ss_error *err)
 {
     memset(w, 0, sizeof *w);
     size_t N = (size_t)n, qd = (size_t)c->n_head * c->d_head, kvd = (size_t)c->n_kv_head * c->d_head;
     size_t chunk = n < MLP_CHUNK ? N : MLP_CHUNK;
     w->n_threads = omp_get_max_threads();
+    /* refuse up front rather than let the allocations below succeed on
+     * overcommit and the OOM killer end the run when they are touched */
+    char what[160];
+    snprintf(what, sizeof what, "the forward pass over %d tokens (hidden states, q/k/v, "
+             "attention blocks of %d threads)", n, w->n_threads);
+    ss_code rc = ss_mem_check(ss_forward_bytes(c, n, block, w->n_threads), what,
+                              "use a shorter --len (or fewer --threads)", err);
+    if (rc)
+        return rc;
     if (!(w->x = ss_aligned_calloc(N * c->d_model, 4, "hidden states", err)) ||
         !(w->xn = ss_aligned_calloc(N * c->d_model, 4, "normed states", err)) ||
         !(w->q = ss_aligned_calloc(N * qd, 4, "queries", err)) ||

@@ -1,11 +1,15 @@
 #include "io/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/path.h"
 
 ss_code ss_atomic_open(ss_atomic_file *f, const char *path, ss_error *err)
 {
@@ -52,6 +56,72 @@ void ss_atomic_abort(ss_atomic_file *f)
     }
 }
 
+/* The pid of a "<name>.tmp.<pid>" file name, or 0. */
+static long tmp_pid(const char *name)
+{
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
+        t = p;
+    if (!t || t == name || !t[5])
+        return 0;
+    long pid = 0;
+    for (const char *d = t + 5; *d; d++) {
+        if (*d < '0' || *d > '9' || pid > 1L << 40)
+            return 0;
+        pid = pid * 10 + (*d - '0');
+    }
+    return pid;
+}
+
+static int pid_alive(long pid)
+{
+    if (pid <= 0 || pid > INT32_MAX)
+        return 0;
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+static ss_code clean_dir(const char *dir, int depth, int *removed, ss_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? SS_OK
+                               : ss_fail(err, SS_ERR_IO, "%s: cannot list: %s", dir, strerror(errno));
+    ss_code rc = SS_OK;
+    struct dirent *e;
+    while (!rc && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char full[4096];
+        if (snprintf(full, sizeof full, "%s/%s", dir, e->d_name) >= (int)sizeof full)
+            continue;
+        struct stat st;
+        if (lstat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth > 0)
+                rc = clean_dir(full, depth - 1, removed, err);
+            continue;
+        }
+        long pid = tmp_pid(e->d_name);
+        if (!S_ISREG(st.st_mode) || pid == 0 || pid == (long)getpid() || pid_alive(pid))
+            continue;
+        if (unlink(full) != 0)
+            rc = ss_fail(err, SS_ERR_IO, "%s: cannot remove a stale temporary file: %s", full,
+                         strerror(errno));
+        else if (removed)
+            (*removed)++;
+    }
+    closedir(d);
+    return rc;
+}
+
+ss_code ss_atomic_clean_stale(const char *dir, int *removed, ss_error *err)
+{
+    if (removed)
+        *removed = 0;
+    return clean_dir(dir, 1, removed, err);
+}
+
 ss_code ss_write_file_atomic(const char *path, const void *data, size_t n, ss_error *err)
 {
     ss_atomic_file f;
@@ -69,13 +139,18 @@ ss_code ss_read_file(const char *path, size_t max_bytes, char **data, size_t *n,
 {
     *data = NULL;
     *n = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
+    int fd = ss_open_regular(path, err);
+    if (fd < 0)
+        return err->code;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
         return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
     struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(fp), &st) != 0) {
         fclose(fp);
-        return ss_fail(err, SS_ERR_IO, "%s: not a regular file", path);
+        return ss_fail(err, SS_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     }
     if ((uint64_t)st.st_size > max_bytes) {
         fclose(fp);
@@ -96,6 +171,57 @@ ss_code ss_read_file(const char *path, size_t max_bytes, char **data, size_t *n,
     buf[got] = '\0';
     *data = buf;
     *n = got;
+    return SS_OK;
+}
+
+ss_code ss_read_input(const char *path, size_t max_bytes, char **data, size_t *n, ss_error *err)
+{
+    *data = NULL;
+    *n = 0;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISREG(st.st_mode))
+        return ss_read_file(path, max_bytes, data, n, err);
+    if (S_ISDIR(st.st_mode))
+        return ss_fail(err, SS_ERR_IO, "%s: is a folder, expected a file", path);
+    FILE *fp = fopen(path, "rb"); /* a FIFO waits for its writer here, as it should */
+    if (!fp)
+        return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap + 1);
+    ss_code rc = buf ? SS_OK : ss_fail(err, SS_ERR_NOMEM, "%s: out of memory", path);
+    while (!rc) {
+        if (len == cap) {
+            if (cap >= max_bytes) {
+                rc = ss_fail(err, SS_ERR_FORMAT, "%s: more than the %zu bytes allowed", path,
+                             max_bytes);
+                break;
+            }
+            cap = cap * 2 < max_bytes ? cap * 2 : max_bytes;
+            char *grown = realloc(buf, cap + 1);
+            if (!grown) {
+                rc = ss_fail(err, SS_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0) {
+            if (ferror(fp))
+                rc = ss_fail(err, SS_ERR_IO, "%s: read error", path);
+            break;
+        }
+    }
+    fclose(fp);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[len] = '\0';
+    *data = buf;
+    *n = len;
     return SS_OK;
 }
 

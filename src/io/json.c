@@ -9,6 +9,54 @@
 
 #include "io/atomic_file.h"
 
+/* How deep [ and { nest in buf[0..n) (strings skipped): cJSON gives up past
+ * CJSON_NESTING_LIMIT levels and reports only where it stopped. */
+static int max_depth(const char *buf, size_t n)
+{
+    int depth = 0, deepest = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = buf[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
+ss_code ss_json_parse(const char *name, const char *what, const char *buf, size_t n, cJSON **out,
+                      ss_error *err)
+{
+    *out = NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(buf, n, &end, 0);
+    if (!root) {
+        size_t off = end && end >= buf && end <= buf + n ? (size_t)(end - buf) : 0;
+        if (max_depth(buf, off + 1 < n ? off + 1 : n) > CJSON_NESTING_LIMIT)
+            return ss_fail(err, SS_ERR_FORMAT, "%s: %s nested more than %d levels deep (at byte "
+                           "offset %zu): refused", name, what, CJSON_NESTING_LIMIT, off);
+        return ss_fail(err, SS_ERR_FORMAT, "%s: malformed %s at byte offset %zu", name, what, off);
+    }
+    for (const char *p = end; p && p < buf + n; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            cJSON_Delete(root);
+            return ss_fail(err, SS_ERR_FORMAT, "%s: unexpected data after the %s value at byte "
+                           "offset %zu", name, what, (size_t)(p - buf));
+        }
+    }
+    *out = root;
+    return SS_OK;
+}
+
 ss_code ss_json_load(const char *path, size_t max_bytes, cJSON **out, ss_error *err)
 {
     *out = NULL;
@@ -17,25 +65,9 @@ ss_code ss_json_load(const char *path, size_t max_bytes, cJSON **out, ss_error *
     ss_code rc = ss_read_file(path, max_bytes, &buf, &n, err);
     if (rc)
         return rc;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(buf, n, &end, 0);
-    if (!root) {
-        size_t off = end && end >= buf && end <= buf + n ? (size_t)(end - buf) : 0;
-        free(buf);
-        return ss_fail(err, SS_ERR_FORMAT, "%s: malformed JSON at byte offset %zu", path, off);
-    }
-    for (const char *p = end; p && p < buf + n; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            size_t off = (size_t)(p - buf);
-            free(buf);
-            cJSON_Delete(root);
-            return ss_fail(err, SS_ERR_FORMAT, "%s: unexpected data after the JSON value at byte "
-                           "offset %zu", path, off);
-        }
-    }
+    rc = ss_json_parse(path, "JSON", buf, n, out, err);
     free(buf);
-    *out = root;
-    return SS_OK;
+    return rc;
 }
 
 /* The value as a short printable string for an error message. */

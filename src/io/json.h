@@ -7,7 +7,12 @@
 
 #include "common/error.h"
 
-/* Parses a whole file; malformed JSON reports the byte offset. */
+/* Parses n bytes as one JSON value (what: "JSON", "JSON header"): malformed
+ * input reports the byte offset, nesting beyond cJSON's limit says so, and
+ * anything but whitespace after the value is an error. name labels messages. */
+ss_code ss_json_parse(const char *name, const char *what, const char *buf, size_t n, cJSON **out,
+                      ss_error *err);
+/* Parses a whole file the same way. */
 ss_code ss_json_load(const char *path, size_t max_bytes, cJSON **out, ss_error *err);
 
 /* Getters: `required` non-zero makes absence an SS_ERR_MISSING error;

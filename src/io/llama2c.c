@@ -271,14 +271,23 @@ static ss_code parse_v2(adder *a, size_t n)
     uint64_t o_att = take(&c, d.L, d.dim, 4);
     uint64_t o_ffn = take(&c, d.L, d.dim, 4);
     uint64_t o_fin = take(&c, 1, d.dim, 4);
-    uint64_t q_start = c.off, total = 0;
-    for (int i = 0; i < n_q; i++) {
-        uint64_t ne = v2_numel(&d, i);
-        take(&c, ne, 1, 1);
-        take(&c, ne / gs, 1, 4);
-        if (!ss_add_u64(total, ne, &total))
+    uint64_t q_start = c.off, total = 0, per_layer = 0;
+    /* The quantized tensors' size in closed form (every count is a multiple
+     * of gs, so their scales take 4 total / gs bytes), checked against the
+     * file before anything walks the layers: a header claiming 65,487
+     * layers is refused in O(1). */
+    for (int k = 0; k < N_MAT; k++) {
+        uint64_t r, cc;
+        mat_shape(&d, k, &r, &cc);
+        if (!ss_mul_u64(r, cc, &r) || !ss_add_u64(per_layer, r, &per_layer))
             c.overflow = 1;
     }
+    uint64_t embd = d.vocab * d.dim; /* both < 2^31 (check_header) */
+    if (!ss_mul_u64(per_layer, d.L, &total) || !ss_add_u64(total, embd, &total) ||
+        (!m->shared_classifier && !ss_add_u64(total, embd, &total)))
+        c.overflow = 1;
+    take(&c, total, 1, 1);
+    take(&c, total / gs, 1, 4);
     if (c.overflow || total > SIZE_MAX / 4)
         return ss_fail(a->err, SS_ERR_FORMAT, "%s: llama2.c header dimensions overflow the file "
                        "size computation", a->path);

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/mem.h"
+#include "io/json.h"
 
 /* The reference implementation's limit; a larger header is hostile. */
 #define MAX_HEADER_BYTES 100000000ull
@@ -136,18 +137,11 @@ static ss_code parse_header(const char *path, const uint8_t *b, size_t n, cJSON 
     if (hlen < 2 || b[8] != '{')
         return ss_fail(err, SS_ERR_FORMAT, "%s: not a safetensors file (header does not start "
                        "with '{')", path);
-    const char *js = (const char *)b + 8, *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(js, (size_t)hlen, &end, 0);
-    if (!root) {
-        size_t at = end && end >= js && end <= js + hlen ? (size_t)(end - js) : 0;
-        return ss_fail(err, SS_ERR_FORMAT, "%s: malformed JSON header at byte %zu of %llu", path,
-                       at, (unsigned long long)hlen);
-    }
+    cJSON *root;
+    ss_code rc = ss_json_parse(path, "JSON header", (const char *)b + 8, (size_t)hlen, &root, err);
+    if (rc)
+        return rc;
     *root_out = root;
-    for (const char *p = end; p < js + hlen; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-            return ss_fail(err, SS_ERR_FORMAT, "%s: unexpected bytes after the JSON header at "
-                           "byte %zu", path, (size_t)(p - js));
     if (!cJSON_IsObject(root))
         return ss_fail(err, SS_ERR_FORMAT, "%s: JSON header is not an object", path);
     *data_start = 8 + hlen;

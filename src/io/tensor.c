@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/mem.h"
+#include "common/path.h"
 
 static const struct {
     const char *name;
@@ -56,22 +57,14 @@ int64_t ss_tensor_numel(const ss_tensor *t)
 ss_code ss_mmap_open(const char *path, ss_mmap *m, ss_error *err)
 {
     memset(m, 0, sizeof *m);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = ss_open_regular(path, err); /* a FIFO or device is refused, never waited on */
     if (fd < 0)
-        return ss_fail(err, SS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return err->code;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
         return ss_fail(err, SS_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return ss_fail(err, SS_ERR_IO, "%s: is a folder, expected a file", path);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return ss_fail(err, SS_ERR_IO, "%s: not a regular file", path);
     }
     if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
         close(fd);

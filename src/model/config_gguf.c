@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "model/config.h"
 
 static ss_code get_int(const ss_gguf *g, const char *arch, const char *key, int required,
@@ -35,7 +36,11 @@ static ss_code get_float(const ss_gguf *g, const char *arch, const char *key, do
         *v = def;
         return SS_OK;
     }
-    return ss_gguf_get_float(g, full, v, err);
+    ss_code rc = ss_gguf_get_float(g, full, v, err);
+    if (!rc && !isfinite(*v)) /* no epsilon, base or factor is infinite */
+        return ss_fail(err, SS_ERR_VALUE, "%s: metadata '%s' = %g, expected a finite number",
+                       g->path, full, *v);
+    return rc;
 }
 
 ss_code ss_config_from_gguf(const ss_gguf *g, ss_config *cfg, double *rope_base, ss_error *err)
@@ -51,10 +56,12 @@ ss_code ss_config_from_gguf(const ss_gguf *g, ss_config *cfg, double *rope_base,
         cfg->arch = SS_ARCH_QWEN2;
     else if (strcmp(arch, "gemma") == 0)
         cfg->arch = SS_ARCH_GEMMA;
-    else
+    else {
+        char safe[256]; /* the name comes from the file: no raw control bytes in messages */
         return ss_fail(err, SS_ERR_UNSUPPORTED,
                        "%s: general.architecture '%s' is not supported (supported: llama, qwen2, gemma)",
-                       g->path, arch);
+                       g->path, ss_escape(arch, strlen(arch), safe, sizeof safe));
+    }
     long long layers, d, ff, heads, kv, ctx, key_len, rot_dim, bos, eos;
     if ((rc = get_int(g, arch, "block_count", 1, 0, &layers, err)) ||
         (rc = get_int(g, arch, "embedding_length", 1, 0, &d, err)) ||

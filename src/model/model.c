@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/mem.h"
 #include "common/path.h"
@@ -137,6 +138,13 @@ static ss_code bind_weights(ss_model *m, const name_scheme *names, ss_error *err
     } else if ((rc = check_shape(m->output, 2, emb, err))) {
         return rc;
     }
+    /* every layer has several tensors, so a layer count above the file's
+     * tensor count is a wrong header (a GGUF block_count of 2^30 would
+     * otherwise allocate a 100 GB layer table before any tensor is missed) */
+    if (c->n_layer > m->tensors.count)
+        return ss_fail(err, SS_ERR_VALUE, "%s: the header says %d layers but the file holds only "
+                       "%d tensors (block_count / num_hidden_layers / n_layers is wrong)", m->path,
+                       c->n_layer, m->tensors.count);
     m->layers = ss_calloc((size_t)c->n_layer, sizeof *m->layers, "layer table", err);
     if (!m->layers)
         return SS_ERR_NOMEM;
@@ -173,12 +181,13 @@ static ss_code bind_weights(ss_model *m, const name_scheme *names, ss_error *err
 
 static int has_gguf_magic(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    ss_error ignored = {0};
+    int fd = ss_open_regular(path, &ignored); /* the loader reports what is wrong */
+    if (fd < 0)
         return 0;
     char magic[4] = {0};
-    size_t got = fread(magic, 1, 4, f);
-    fclose(f);
+    ssize_t got = read(fd, magic, 4);
+    close(fd);
     return got == 4 && memcmp(magic, "GGUF", 4) == 0;
 }
 
@@ -335,7 +344,8 @@ ss_code ss_model_open(const char *path, ss_model **out, ss_error *err)
                                         "%s: a model folder needs config.json (Hugging Face layout)",
                                         path);
     } else if (!ss_is_file(path)) {
-        rc = ss_fail(err, SS_ERR_IO, "%s: no such file or folder", path);
+        rc = ss_fail(err, SS_ERR_IO, "%s: %s, expected a model folder, a .gguf file or a llama2.c "
+                     ".bin", path, ss_path_kind(path));
     } else if (has_gguf_magic(path)) {
         m->format = SS_FMT_GGUF;
         rc = open_gguf(m, &base, err);

@@ -43,8 +43,9 @@ ss_code ss_rope_standard(ss_rope *r, int d_head, double base, const ss_rope_scal
         r->theta[f] = theta;
         r->active[f] = 1;
     }
-    if (s && (s->type == SS_SCALE_LINEAR || s->type == SS_SCALE_LLAMA3) && !(s->factor > 0))
-        return ss_fail(err, SS_ERR_VALUE, "rope_scaling factor %g must be positive", s->factor);
+    if (s && (s->type == SS_SCALE_LINEAR || s->type == SS_SCALE_LLAMA3) && (!(s->factor > 0) || !isfinite(s->factor)))
+        return ss_fail(err, SS_ERR_VALUE, "rope_scaling factor %g must be positive and finite",
+                       s->factor);
     if (s && s->type == SS_SCALE_LLAMA3 &&
         (s->original_ctx <= 0 || !(s->high_freq_factor > s->low_freq_factor) ||
          !(s->low_freq_factor > 0)))

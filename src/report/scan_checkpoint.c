@@ -220,7 +220,10 @@ static ss_code on_start(void *ctx, ss_scan_acc *acc, const cJSON *settings, doub
         return SS_OK;
     }
     int found = 0;
-    ss_code rc = ck_load(c, acc, settings, o->prompts, wall_before, &found, err);
+    /* files a killed run was writing when it died */
+    ss_code rc = ss_atomic_clean_stale(o->out_dir, NULL, err);
+    if (!rc)
+        rc = ck_load(c, acc, settings, o->prompts, wall_before, &found, err);
     if (!rc && !found && !o->quiet)
         fprintf(stderr, "slashscope scan: no checkpoint in %s: starting from the beginning\n",
                 o->out_dir);

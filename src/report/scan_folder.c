@@ -12,6 +12,7 @@
 #include "analysis/scan_acc.h"
 #include "analysis/slash.h"
 #include "common/mem.h"
+#include "common/parse.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
 #include "io/npy.h"
@@ -249,9 +250,10 @@ static ss_code read_map_heads(const char *file, const cJSON *maps, ss_scan_resul
     const cJSON *h;
     cJSON_ArrayForEach(h, heads)
     {
-        int l, hd, used = 0;
-        if (!cJSON_IsString(h) || sscanf(h->valuestring, "L%dH%d%n", &l, &hd, &used) != 2 ||
-            h->valuestring[used] || l < 0 || l >= r->n_layer || hd < 0 || hd >= r->n_head)
+        int l, hd;
+        const char *after;
+        if (!cJSON_IsString(h) || !ss_parse_head_name(h->valuestring, &after, &l, &hd) ||
+            *after || l >= r->n_layer || hd >= r->n_head)
             return ss_fail(err, SS_ERR_FORMAT, "%s: \"maps\".\"heads\"[%d] is not a head "
                            "LxHy of this model", file, k);
         r->map_heads[k++] = l * r->n_head + hd;
@@ -371,5 +373,7 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
     ss_scan_result_free(&r);
     if (!rc)
         ss_scan_checkpoint_remove(&ck);
+    if (!rc)
+        rc = ss_atomic_clean_stale(o->out_dir, NULL, err);
     return rc;
 }

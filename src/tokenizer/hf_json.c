@@ -2,7 +2,7 @@
  * BPE: model.vocab / model.merges (strings "a b" or pairs [a, b]),
  * byte_fallback, unk_token + fuse_unk, ignore_merges; added_tokens; the
  * normalizer and pre_tokenizer trees; BOS from a TemplateProcessing
- * post-processor. Everything else in the file (decoder, padding,
+ * post-processor, and the decoder for decoding. Everything else in the file (padding,
  * truncation) does not change encoding and is not read. */
 #include <math.h>
 #include <stdio.h>
@@ -484,8 +484,10 @@ static ss_code parse_added(ctx *c, const cJSON *added)
         /* normalized tokens are matched in normalized text, so their content
          * is normalized too (HF AddedVocabulary::refresh_added_tokens) */
         if (normalized) {
-            if ((rc = ss_normalize(&c->t->norm, md, s, len, &norm, c->err)))
+            if ((rc = ss_normalize(&c->t->norm, md, s, len, &norm, c->err))) {
+                ss_error_prefix(c->err, "%s: added token %d", c->file, a->n);
                 break;
+            }
             s = norm.p, len = norm.n;
         }
         t->content = ss_calloc(len + 1, 1, "added token", c->err);
@@ -535,6 +537,56 @@ static int32_t find_added(const ss_added *a, const char *const *names)
     return -1;
 }
 
+/* The decoder, as far as decoding needs it (decode.c): which alphabet the
+ * pieces are in and how many leading spaces the encoder added. Decoders
+ * this does not know (WordPiece, CTC) decode as the pieces joined. Files
+ * without a decoder are read by their pre-tokenizer: ByteLevel means the
+ * byte-level alphabet, Metaspace the U+2581 one. */
+static void parse_decoder(ctx *c, const cJSON *o, int depth)
+{
+    ss_tokenizer *t = c->t;
+    const char *type = str_or(o, "type", NULL);
+    if (!type || depth > 8)
+        return;
+    if (strcmp(type, "Sequence") == 0) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "decoders"))
+        parse_decoder(c, it, depth + 1);
+    } else if (strcmp(type, "ByteLevel") == 0) {
+        t->dec_byte_level = 1;
+    } else if (strcmp(type, "Metaspace") == 0) {
+        const char *scheme = str_or(o, "prepend_scheme", NULL);
+        const cJSON *aps = cJSON_GetObjectItemCaseSensitive(o, "add_prefix_space");
+        t->dec_metaspace = 1;
+        if (scheme ? strcmp(scheme, "never") != 0 : !cJSON_IsFalse(aps))
+            t->dec_strip_lead = 1;
+    } else if (strcmp(type, "Replace") == 0) {
+        const cJSON *pat = cJSON_GetObjectItemCaseSensitive(o, "pattern");
+        const char *from = str_or(pat, "String", NULL), *to = str_or(o, "content", NULL);
+        if (from && to && strcmp(from, "\xe2\x96\x81") == 0 && strcmp(to, " ") == 0)
+            t->dec_metaspace = 1;
+    } else if (strcmp(type, "Strip") == 0) {
+        const cJSON *start = cJSON_GetObjectItemCaseSensitive(o, "start");
+        const char *content = str_or(o, "content", " ");
+        if (strcmp(content, " ") == 0 && cJSON_IsNumber(start) && start->valuedouble >= 1 &&
+            start->valuedouble <= 8)
+            t->dec_strip_lead = (uint8_t)start->valuedouble;
+    }
+}
+
+static void decoder_from_pretok(ss_tokenizer *t)
+{
+    for (int i = 0; i < t->pretok.n; i++) {
+        const ss_pre_step *st = &t->pretok.steps[i];
+        if (st->kind == SS_PRE_BYTE_LEVEL)
+            t->dec_byte_level = 1;
+        if (st->kind == SS_PRE_METASPACE) {
+            t->dec_metaspace = 1;
+            t->dec_strip_lead = st->prepend != SS_PREPEND_NEVER;
+        }
+    }
+}
+
 static void parse_specials(ctx *c, const cJSON *root)
 {
     ss_tokenizer *t = c->t;
@@ -569,14 +621,11 @@ ss_code ss_tokenizer_from_hf_json_bytes(const char *name, const char *bytes, siz
                                         ss_tokenizer **out, ss_error *err)
 {
     *out = NULL;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(bytes, n, &end, 0);
-    if (!root) {
-        size_t off = end && end >= bytes && end <= bytes + n ? (size_t)(end - bytes) : 0;
-        return ss_fail(err, SS_ERR_FORMAT, "%s: malformed JSON at byte offset %zu", name, off);
-    }
+    cJSON *root;
+    ss_code rc = ss_json_parse(name, "JSON", bytes, n, &root, err);
+    if (rc)
+        return rc;
     ctx c = {name, NULL, err};
-    ss_code rc = SS_OK;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
     if (!cJSON_IsObject(root) || !cJSON_IsObject(model))
@@ -585,6 +634,8 @@ ss_code ss_tokenizer_from_hf_json_bytes(const char *name, const char *bytes, siz
     else if (added && !cJSON_IsNull(added) && !cJSON_IsArray(added))
         rc = bad(&c, SS_ERR_FORMAT, "added_tokens", "expected an array");
     if (!rc && !(c.t = ss_tokenizer_alloc(err)))
+        rc = SS_ERR_NOMEM;
+    if (!rc && !(c.t->name = ss_strdup(name, err)))
         rc = SS_ERR_NOMEM;
     if (!rc) {
         c.t->kind = SS_TOK_HF_BPE;
@@ -596,6 +647,11 @@ ss_code ss_tokenizer_from_hf_json_bytes(const char *name, const char *bytes, siz
             rc = parse_added(&c, added);
         if (!rc)
             parse_specials(&c, root);
+        const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decoder");
+        if (!rc && cJSON_IsObject(dec))
+            parse_decoder(&c, dec, 0);
+        else if (!rc)
+            decoder_from_pretok(c.t);
     }
     cJSON_Delete(root);
     if (rc) {

@@ -1,18 +1,20 @@
 #include "tokenizer/ids.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/mem.h"
+#include "common/parse.h"
 
-static ss_code bad_id(const char *where, size_t index, const char *text, const char *end,
-                      long long v, int vocab, ss_error *err)
+static ss_code bad_id(const char *where, size_t index, int not_integer, long long v, int vocab,
+                      ss_error *err)
 {
     if (vocab <= 0)
         return ss_fail(err, SS_ERR_VALUE, "%s: token %zu is not a non-negative integer id",
                        where, index);
-    if (end == text || errno)
+    if (not_integer)
         return ss_fail(err, SS_ERR_FORMAT, "%s: token %zu is not an integer id", where, index);
     return ss_fail(err, SS_ERR_VALUE, "%s: token %zu is %lld, outside the model's vocabulary "
                    "[0, %d)", where, index, v, vocab);
@@ -30,11 +32,13 @@ ss_code ss_ids_parse(const char *s, const char *where, int vocab, int32_t **ids,
             s++;
         if (!*s || *s == '\n')
             break;
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (end == s || errno || v < 0 || v >= limit) {
-            ss_code rc = bad_id(where, *n + 1, s, end, v, vocab, err);
+        /* common/parse: digits with an optional '-', then a separator or the end */
+        const char *end = s;
+        long long v = 0;
+        int not_integer = ss_parse_ll(s, &end, LLONG_MIN, LLONG_MAX, &v) != SS_PARSE_OK ||
+                          (*end && !strchr(" \t,\r\n", *end));
+        if (not_integer || v < 0 || v >= limit) {
+            ss_code rc = bad_id(where, *n + 1, not_integer, v, vocab, err);
             free(*ids);
             *ids = NULL;
             *n = 0;

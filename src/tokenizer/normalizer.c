@@ -172,13 +172,24 @@ static ss_code apply(const ss_norm_step *st, pcre2_match_data *md, const char *s
     }
 }
 
+static const char *step_name(ss_norm_kind k)
+{
+    static const char *const names[] = {"Prepend", "Replace", "Replace (regex)", "NFC", "NFD",
+                                        "NFKC", "NFKD", "Lowercase", "Strip", "StripAccents"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
 ss_code ss_normalize(const ss_normalizer *nz, pcre2_match_data *md, const char *s, size_t n,
                      ss_buf *out, ss_error *err)
 {
     out->n = 0;
+    out->limit = 0;
     ss_code rc = ss_buf_put(out, s, n, err);
-    ss_buf tmp = {0};
-    for (int i = 0; i < nz->n && !rc; i++) {
+    size_t limit = ss_tok_growth_limit(n);
+    ss_buf tmp = {.limit = limit};
+    out->limit = limit; /* checked inside every step, not after: one step can grow 10^5-fold */
+    int i = 0;
+    for (; i < nz->n && !rc; i++) {
         rc = apply(&nz->steps[i], md, out->p, out->n, &tmp, err);
         if (!rc) {
             ss_buf t = *out;
@@ -186,7 +197,11 @@ ss_code ss_normalize(const ss_normalizer *nz, pcre2_match_data *md, const char *
             tmp = t;
         }
     }
+    out->limit = 0;
     ss_buf_free(&tmp);
+    if (rc)
+        ss_error_prefix(err, "normalizer step %d of %d (%s) on a %zu-byte text", i, nz->n,
+                        step_name(nz->steps[i - 1].kind), n);
     return rc;
 }
 

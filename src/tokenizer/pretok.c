@@ -222,10 +222,15 @@ ss_code ss_pretokenize(const ss_pretok *pt, pcre2_match_data *md, const char *s,
         return SS_OK;
     if (pt->n == 0)
         return ss_pieces_add(out, s, n, flags, err);
-    work w = {.md = md};
-    ss_pieces a = {0}, b = {0};
+    /* every buffer a step writes is bounded (tok_internal.h: a Metaspace
+     * replacement or a chain of them can grow a text without bound) */
+    size_t limit = ss_tok_growth_limit(n);
+    work w = {.md = md, .buf.limit = limit, .tmp.text.limit = limit};
+    ss_pieces a = {.text.limit = limit}, b = {.text.limit = limit};
+    out->text.limit = limit;
     ss_code rc = ss_pieces_add(&a, s, n, flags, err);
-    for (int k = 0; k < pt->n && !rc; k++) {
+    int k = 0;
+    for (; k < pt->n && !rc; k++) {
         ss_pieces *dst = k == pt->n - 1 ? out : &b;
         if (dst == &b)
             ss_pieces_clear(&b);
@@ -236,11 +241,14 @@ ss_code ss_pretokenize(const ss_pretok *pt, pcre2_match_data *md, const char *s,
         a = b;
         b = t;
     }
+    out->text.limit = 0;
     ss_pieces_free(&a);
     ss_pieces_free(&b);
     ss_pieces_free(&w.tmp);
     ss_buf_free(&w.buf);
     free(w.spans.p);
+    if (rc)
+        ss_error_prefix(err, "pre-tokenizer step %d of %d on a %zu-byte piece", k, pt->n, n);
     return rc;
 }
 

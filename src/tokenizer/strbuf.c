@@ -29,6 +29,10 @@ ss_code ss_buf_put(ss_buf *b, const void *s, size_t n, ss_error *err)
 {
     if (n > SIZE_MAX - b->n - 1)
         return ss_fail(err, SS_ERR_NOMEM, "text buffer: size overflow");
+    if (b->limit && n > b->limit - (b->n < b->limit ? b->n : b->limit))
+        return ss_fail(err, SS_ERR_VALUE, "the text grew past %zu bytes, the bound on what a "
+                       "tokenizer's own steps may make of it (%d times the input plus 64 KiB): "
+                       "this tokenizer inflates text without bound", b->limit, SS_TOK_GROWTH);
     ss_code rc = grow((void **)&b->p, &b->cap, b->n + n + 1, 1, "text buffer", err);
     if (rc)
         return rc;
@@ -37,6 +41,12 @@ ss_code ss_buf_put(ss_buf *b, const void *s, size_t n, ss_error *err)
     b->n += n;
     b->p[b->n] = '\0';
     return SS_OK;
+}
+
+size_t ss_tok_growth_limit(size_t n)
+{
+    size_t slack = (size_t)64 << 10;
+    return n > (SIZE_MAX - slack) / SS_TOK_GROWTH ? SIZE_MAX : SS_TOK_GROWTH * n + slack;
 }
 
 void ss_buf_free(ss_buf *b)

@@ -21,9 +21,18 @@
 typedef struct {
     char *p;
     size_t n, cap;
+    size_t limit; /* 0, or the most bytes the buffer may hold (SS_ERR_VALUE past it) */
 } ss_buf;
 
 ss_code ss_buf_put(ss_buf *b, const void *s, size_t n, ss_error *err);
+
+/* How far a tokenizer's own steps (normalizer, pre-tokenizer) may grow a
+ * text of n bytes: SS_TOK_GROWTH times n plus 64 KiB. The largest growth of
+ * a real step is about 11x (NFKD of U+FDFA, 3 bytes -> 33); a tokenizer.json
+ * whose Sequence of Replace " " -> "    " steps quadruples the text per step
+ * would otherwise take every byte of memory (issue 9, item 11). */
+#define SS_TOK_GROWTH 64
+size_t ss_tok_growth_limit(size_t n);
 void ss_buf_free(ss_buf *b);
 
 typedef struct {
@@ -148,6 +157,8 @@ void ss_bpe_work_free(ss_bpe_work *w);
 /* GPT-2's bytes_to_unicode(): byte b -> the UTF-8 of its stand-in char. */
 const char *ss_byte_level_char(unsigned char b, size_t *len);
 ss_code ss_byte_level_map(const char *s, size_t n, ss_buf *out, ss_error *err);
+/* The inverse: the byte a stand-in code point stands for, or -1. */
+int ss_byte_level_byte(int32_t cp);
 
 /* ---- regex (regex.c) ---- */
 typedef struct {
@@ -283,6 +294,7 @@ typedef enum {
 
 struct ss_tokenizer {
     ss_tok_kind kind;
+    char *name; /* the file it came from (messages), or NULL */
     ss_vocab vocab;
     ss_merges merges;
     int n_vocab; /* reported vocabulary size (max id + 1) */
@@ -294,6 +306,11 @@ struct ss_tokenizer {
     ss_added added;
     ss_normalizer norm;
     ss_pretok pretok;
+    /* decoding of tokenizer.json files, from their "decoder" (decode.c
+     * knows the other formats by their kind) */
+    uint8_t dec_byte_level;  /* pieces are in GPT-2's byte-level alphabet */
+    uint8_t dec_metaspace;   /* U+2581 stands for a space */
+    uint8_t dec_strip_lead;  /* leading spaces the encoder added, removed once */
 };
 
 ss_tokenizer *ss_tokenizer_alloc(ss_error *err);

@@ -44,6 +44,7 @@ void ss_tokenizer_free(ss_tokenizer *t)
     ss_added_free(&t->added);
     ss_normalizer_free(&t->norm);
     ss_pretok_free(&t->pretok);
+    free(t->name);
     free(t);
 }
 
@@ -83,6 +84,8 @@ static ss_code hf_segment(const ss_tokenizer *t, encode_work *w, const char *s, 
             rc = run_pieces(t, w, w->text.p + g->start, g->len,
                             at_start && g->start == 0 ? SS_PIECE_AT_START : 0, out, err);
     }
+    if (rc && t->name) /* the steps come from that file: name it */
+        ss_error_prefix(err, "%s", t->name);
     return rc;
 }
 

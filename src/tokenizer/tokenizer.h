@@ -42,6 +42,18 @@ void ss_tokenizer_free(ss_tokenizer *t);
 ss_code ss_tokenizer_encode(const ss_tokenizer *t, const char *text, size_t len, int add_bos,
                             int32_t **ids, size_t *n_ids, ss_error *err);
 
+/* Token ids -> the text they stand for (the inverse of encode where the
+ * tokenizer is lossless): byte-level pieces back to bytes, U+2581 to a
+ * space, <0xXX> byte tokens to their byte, the space the encoder prepended
+ * removed; special tokens appear as their text. *text is malloc'd and
+ * NUL-terminated; it can be invalid UTF-8 when the ids cut a character.
+ * An id outside the vocabulary is an SS_ERR_VALUE. */
+ss_code ss_tokenizer_decode(const ss_tokenizer *t, const int32_t *ids, size_t n, char **text,
+                            size_t *len, ss_error *err);
+/* One token's text as decode renders it (without the leading-space strip). */
+ss_code ss_tokenizer_token_text(const ss_tokenizer *t, int32_t id, char **text, size_t *len,
+                                ss_error *err);
+
 int ss_tokenizer_vocab_size(const ss_tokenizer *t);
 int ss_tokenizer_bos(const ss_tokenizer *t); /* -1 if none */
 int ss_tokenizer_eos(const ss_tokenizer *t); /* -1 if none */

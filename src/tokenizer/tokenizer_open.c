@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/path.h"
 #include "io/gguf.h"
@@ -40,8 +41,7 @@ static ss_code open_folder(const char *dir, ss_tokenizer **out, ss_error *err)
     snprintf(cfg, sizeof cfg, "%s/config.json", dir);
     if (ss_is_file(cfg))
         return ss_fail(err, SS_ERR_MISSING, "%s: Hugging Face model folder without tokenizer.json "
-                       "(looked for %s); pass a tokenizer.json, a GGUF or a llama2.c "
-                       "tokenizer.bin instead", dir, p);
+                       "(looked for %s)", dir, p);
     return ss_fail(err, SS_ERR_MISSING, "%s: no tokenizer.json in this folder (looked for %s)",
                    dir, p);
 }
@@ -88,10 +88,9 @@ static ss_code companion(const char *path, int vocab, ss_tokenizer **out, ss_err
         return ss_tokenizer_from_llama2c(found, vocab, out, err);
     if (n > 1)
         return ss_fail(err, SS_ERR_USAGE, "%s: llama2.c checkpoint with several candidate "
-                       "tokenizers in %s (%s): pass the tokenizer file itself", path, dir, names);
-    return ss_fail(err, SS_ERR_MISSING, "%s: llama2.c checkpoint without a tokenizer: looked for "
-                   "%s/tokenizer.bin and %s/tok*.bin; pass the tokenizer file (tokenizer.bin, "
-                   "tokenizer.json or a GGUF) instead", path, dir, dir);
+                       "tokenizers in %s (%s)", path, dir, names);
+    return ss_fail(err, SS_ERR_MISSING, "%s: llama2.c checkpoint without a tokenizer (looked for "
+                   "%s/tokenizer.bin and %s/tok*.bin)", path, dir, dir);
 }
 
 static ss_code open_gguf(const char *path, ss_tokenizer **out, ss_error *err)
@@ -125,12 +124,13 @@ ss_code ss_tokenizer_open(const char *path, ss_tokenizer **out, ss_error *err)
         return ss_fail(err, SS_ERR_IO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return open_folder(path, out, err);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ss_fail(err, SS_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd = ss_open_regular(path, err);
+    if (fd < 0)
+        return err->code;
     unsigned char head[64];
-    size_t got = fread(head, 1, sizeof head, f);
-    fclose(f);
+    ssize_t r = read(fd, head, sizeof head);
+    close(fd);
+    size_t got = r > 0 ? (size_t)r : 0;
     if (got >= 4 && memcmp(head, "GGUF", 4) == 0)
         return open_gguf(path, out, err);
     size_t k = 0;
