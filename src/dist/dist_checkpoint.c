@@ -45,19 +45,43 @@ static int parse_name(const char *name, long long *epoch, int *rank)
     return *epoch >= 0 && *rank >= 0;
 }
 
-int ss_dist_has_checkpoints(const char *dir)
+typedef struct {
+    long long resume_epoch; /* newest epoch with rank 0's file, -1: none */
+    long long max_epoch;    /* largest epoch of any file, -1: none */
+    int max_rank;           /* largest rank number, -1: none */
+} ck_survey;
+
+/* One pass over dir: the checkpoints it holds; with `remove`, also unlinks
+ * every checkpoint not of epoch `keep` and what a killed save left. */
+static ck_survey survey(const char *dir, int remove, long long keep)
 {
+    ck_survey s = {-1, -1, -1};
     DIR *dp = opendir(dir);
     if (!dp)
-        return 0;
-    int found = 0;
+        return s;
     struct dirent *e;
     long long ep;
     int r;
-    while (!found && (e = readdir(dp)))
-        found = parse_name(e->d_name, &ep, &r);
+    char path[4400];
+    while ((e = readdir(dp))) {
+        int ours = parse_name(e->d_name, &ep, &r);
+        if (ours) {
+            s.max_epoch = ep > s.max_epoch ? ep : s.max_epoch;
+            s.resume_epoch = r == 0 && ep > s.resume_epoch ? ep : s.resume_epoch;
+            s.max_rank = r > s.max_rank ? r : s.max_rank;
+        }
+        if (remove && ((ours && ep != keep) || strstr(e->d_name, ".ck.tmp."))) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    }
     closedir(dp);
-    return found;
+    return s;
+}
+
+int ss_dist_has_checkpoints(const char *dir)
+{
+    return survey(dir, 0, 0).max_epoch >= 0;
 }
 
 static void file_name(const ss_dist *d, int64_t epoch, int rank, char *out, size_t cap)
@@ -173,54 +197,12 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The files in d->dir: newest epoch with rank 0's file (-1: none), largest
- * epoch of any file (-1: none), and the largest rank number. */
-static void survey(const ss_dist *d, long long *resume_epoch, long long *max_epoch, int *max_rank)
-{
-    *resume_epoch = *max_epoch = -1;
-    *max_rank = -1;
-    DIR *dp = opendir(d->dir);
-    if (!dp)
-        return;
-    struct dirent *e;
-    long long ep;
-    int r;
-    while ((e = readdir(dp)))
-        if (parse_name(e->d_name, &ep, &r)) {
-            if (ep > *max_epoch)
-                *max_epoch = ep;
-            if (r == 0 && ep > *resume_epoch)
-                *resume_epoch = ep;
-            if (r > *max_rank)
-                *max_rank = r;
-        }
-    closedir(dp);
-}
-
-static void remove_other_epochs(const ss_dist *d, long long keep)
-{
-    DIR *dp = opendir(d->dir);
-    if (!dp)
-        return;
-    struct dirent *e;
-    long long ep;
-    int r;
-    char path[4400];
-    while ((e = readdir(dp)))
-        if ((parse_name(e->d_name, &ep, &r) && ep != keep) ||
-            strstr(e->d_name, ".ck.tmp.")) { /* and what a killed save left */
-            snprintf(path, sizeof path, "%s/%s", d->dir, e->d_name);
-            unlink(path);
-        }
-    closedir(dp);
-}
-
 /* Rank 0's part of the start: survey, load, commit the new epoch. */
 static ss_code start_root(ss_dist *d, ss_analysis *const *an, int n, ss_error *err)
 {
-    long long resume_epoch, max_epoch;
-    int max_rank;
-    survey(d, &resume_epoch, &max_epoch, &max_rank);
+    ck_survey sv = survey(d->dir, 0, 0);
+    long long resume_epoch = sv.resume_epoch, max_epoch = sv.max_epoch;
+    int max_rank = sv.max_rank;
     if (max_epoch >= 0 && !d->resume)
         return ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoints of an unfinished run: add "
                        "--resume to continue it (any number of ranks), or delete %s to start "
@@ -245,7 +227,7 @@ static ss_code start_root(ss_dist *d, ss_analysis *const *an, int n, ss_error *e
     /* the commit: from here on the new epoch holds everything earlier */
     if ((rc = save(d, an, n, err)))
         return rc;
-    remove_other_epochs(d, d->epoch);
+    survey(d->dir, 1, d->epoch);
     return SS_OK;
 }
 
@@ -295,6 +277,6 @@ void ss_dist_remove_checkpoints(const ss_dist *d)
 {
     if (!d->dir[0])
         return;
-    remove_other_epochs(d, -1);
+    survey(d->dir, 1, -1);
     rmdir(d->dir);
 }
