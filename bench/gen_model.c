@@ -2,7 +2,9 @@
  * 9 heads, 3 KV heads, d_h 64, FFN 1536, vocab 49152, tied embeddings) as a
  * Hugging Face folder (F32 safetensors) and as an F32 GGUF holding the same
  * weights (q/k rows permuted to llama.cpp's interleaved order, as its
- * converter does). Usage: gen_model OUT_DIR [layers]. */
+ * converter does). Usage: gen_model OUT_DIR [layers] [bf16]; with bf16 only
+ * the Hugging Face folder is written, its weights rounded to BF16 (the
+ * dtype of Hugging Face checkpoints). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +15,25 @@
 #include "common/random.h"
 
 enum { D = 576, H = 9, HKV = 3, DH = 64, FF = 1536, VOCAB = 49152, CTX = 8192 };
-static int n_layer = 30;
+static int n_layer = 30, bf16 = 0;
+
+static FILE *open_or_die(const char *path, const char *mode)
+{
+    FILE *f = fopen(path, mode);
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    return f;
+}
+
+/* float32 -> bfloat16, rounding to nearest even (weights are finite) */
+static uint16_t to_bf16(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
 
 typedef struct { char name[96]; int64_t rows, cols; int is_norm, qk_heads; } tensor_spec;
 
@@ -100,11 +120,13 @@ static const char *gguf_name(const char *hf, char *buf)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: gen_model OUT_DIR [layers]\n");
+        fprintf(stderr, "usage: gen_model OUT_DIR [layers] [bf16]\n");
         return 2;
     }
     if (argc > 2)
         n_layer = atoi(argv[2]);
+    bf16 = argc > 3 && strcmp(argv[3], "bf16") == 0;
+    int esize = bf16 ? 2 : 4;
     const char *dir = argv[1];
     char path[4096];
     mkdir(dir, 0777);
@@ -130,13 +152,13 @@ int main(int argc, char **argv)
 
     /* config.json */
     snprintf(path, sizeof path, "%s/hf/config.json", dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = open_or_die(path, "w");
     fprintf(f, "{\"model_type\": \"llama\", \"hidden_size\": %d, \"intermediate_size\": %d,\n"
                " \"num_hidden_layers\": %d, \"num_attention_heads\": %d, \"num_key_value_heads\": %d,\n"
                " \"vocab_size\": %d, \"max_position_embeddings\": %d, \"rms_norm_eps\": 1e-05,\n"
                " \"rope_theta\": 100000.0, \"tie_word_embeddings\": true, \"hidden_act\": \"silu\",\n"
-               " \"bos_token_id\": 1, \"eos_token_id\": 2, \"torch_dtype\": \"float32\"}\n",
-            D, FF, n_layer, H, HKV, VOCAB, CTX);
+               " \"bos_token_id\": 1, \"eos_token_id\": 2, \"torch_dtype\": \"%s\"}\n",
+            D, FF, n_layer, H, HKV, VOCAB, CTX, bf16 ? "bfloat16" : "float32");
     fclose(f);
 
     /* safetensors: header then data in spec order */
@@ -146,14 +168,15 @@ int main(int argc, char **argv)
     uint64_t off = 0;
     for (int i = 0; i < n_specs; i++) {
         tensor_spec *t = &specs[i];
-        uint64_t bytes = 4ull * t->rows * t->cols;
+        uint64_t bytes = (uint64_t)esize * t->rows * t->cols;
         if (t->rows == 1)
-            len += sprintf(hdr + len, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld],\"data_offsets\":[%llu,%llu]}",
-                           i ? "," : "", t->name, (long long)t->cols, (unsigned long long)off,
+            len += sprintf(hdr + len, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%lld],\"data_offsets\":[%llu,%llu]}",
+                           i ? "," : "", t->name, bf16 ? "BF16" : "F32", (long long)t->cols, (unsigned long long)off,
                            (unsigned long long)(off + bytes));
         else
-            len += sprintf(hdr + len, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld,%lld],\"data_offsets\":[%llu,%llu]}",
-                           i ? "," : "", t->name, (long long)t->rows, (long long)t->cols,
+            len += sprintf(hdr + len, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%lld,%lld],\"data_offsets\":[%llu,%llu]}",
+                           i ? "," : "", t->name, bf16 ? "BF16" : "F32", (long long)t->rows,
+                           (long long)t->cols,
                            (unsigned long long)off, (unsigned long long)(off + bytes));
         off += bytes;
     }
@@ -161,20 +184,31 @@ int main(int argc, char **argv)
     while (len % 8)
         hdr[len++] = ' ';
     snprintf(path, sizeof path, "%s/hf/model.safetensors", dir);
-    f = fopen(path, "wb");
+    f = open_or_die(path, "wb");
     uint64_t hl = len;
     fwrite(&hl, 8, 1, f);
     fwrite(hdr, 1, len, f);
     for (int i = 0; i < n_specs; i++) {
         float *w = make(&specs[i], (uint64_t)i + 1);
-        fwrite(w, 4, (size_t)(specs[i].rows * specs[i].cols), f);
+        size_t count = (size_t)(specs[i].rows * specs[i].cols);
+        if (bf16)
+            for (size_t j = 0; j < count; j++) {
+                uint16_t h = to_bf16(w[j]);
+                fwrite(&h, 2, 1, f);
+            }
+        else
+            fwrite(w, 4, count, f);
         free(w);
     }
     fclose(f);
+    if (bf16) {
+        fprintf(stderr, "wrote %s/hf (BF16, %d tensors)\n", dir, n_specs);
+        return 0;
+    }
 
     /* GGUF v3, F32, alignment 32 */
     snprintf(path, sizeof path, "%s/model.gguf", dir);
-    f = fopen(path, "wb");
+    f = open_or_die(path, "wb");
     uint32_t version = 3;
     uint64_t nt = (uint64_t)n_specs, nkv = 10;
     fwrite("GGUF", 1, 4, f);

@@ -19,8 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ss_error err = {0};
     if (ss_config_from_hf(json, "fuzz/config.json", &cfg, &base, &err) == SS_OK &&
         ss_config_validate(&cfg, "fuzz/config.json", &err) == SS_OK) {
-        ss_rope rope;
-        ss_rope_standard(&rope, cfg.d_head, base, &cfg.scaling, &err);
+        /* the schedule, also at a length past every original context
+         * (dynamic NTK and longrope switch there), and Gemma 3's local one */
+        static ss_rope rope, at;
+        if (ss_rope_standard(&rope, cfg.rotary_dim, base, &cfg.scaling, &err) == SS_OK)
+            ss_rope_at_length(&rope, 1 << 30, &at);
+        if (cfg.rope_local_base > 0)
+            ss_rope_standard(&rope, cfg.rotary_dim, cfg.rope_local_base, NULL, &err);
     }
     cJSON_Delete(json);
     return 0;

@@ -55,10 +55,21 @@ expect_fail "shape mismatch" "mlp.gate_proj.weight' has shape \[160, 64\], the c
 mkhf badjson; printf '{"model_type": "mistral", "hidden_size": 64,,}' >"$tmp/badjson/config.json"
 expect_fail "malformed config.json" "config.json" "$bin" info "$tmp/badjson"
 mkhf arch; replace "$tmp/arch/config.json" '"model_type": "mistral"' '"model_type": "gpt2xxx"'
-expect_fail "unknown architecture" "model_type 'gpt2xxx' is not supported \(supported: llama, mistral, qwen2, gemma\)" "$bin" info "$tmp/arch"
+expect_fail "unknown architecture" "model_type 'gpt2xxx' is not supported \(supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, olmo2, gpt_neox, phi3\)" "$bin" info "$tmp/arch"
+cp "$fx/model.gguf" "$tmp/arch.gguf"; replace "$tmp/arch.gguf" 'llama' 'bloom'
+expect_fail "unknown GGUF architecture" "general.architecture 'bloom' is not supported \(supported: llama, qwen2, gemma, gemma2, olmo2, gptneox, phi3\)" "$bin" info "$tmp/arch.gguf"
+rm -rf "$tmp/scal"; cp -r "$shared/fixtures/llama_yarn/hf" "$tmp/scal"
+replace "$tmp/scal/config.json" '"rope_type": "yarn"' '"rope_type": "ntk4"'
+expect_fail "unknown rope_scaling type" "rope_scaling type 'ntk4' is not supported \(supported: default, linear, llama3, yarn, dynamic, longrope\)" "$bin" info "$tmp/scal"
 rm -rf "$tmp/qwin"; cp -r "$shared/fixtures/qwen2/hf" "$tmp/qwin"
 replace "$tmp/qwin/config.json" '"use_sliding_window": false' '"use_sliding_window": true '
-expect_fail "per-layer sliding windows refused" "use_sliding_window = true .*not supported" "$bin" info "$tmp/qwin"
+expect_ok "Qwen2 per-layer sliding windows (max_window_layers)" "$bin" info "$tmp/qwin" --json
+rm -rf "$tmp/g3"; cp -r "$shared/fixtures/gemma3/hf" "$tmp/g3"
+replace "$tmp/g3/config.json" '"full_attention"' '"chunked_attent"'
+expect_fail "unknown layer type" "layer_types\[1\] = 'chunked_attent' \(supported: sliding_attention, full_attention\)" "$bin" info "$tmp/g3"
+rm -rf "$tmp/g3m"; cp -r "$shared/fixtures/gemma3/hf" "$tmp/g3m"
+replace "$tmp/g3m/config.json" '"model_type": "gemma3_text"' '"model_type": "gemma3"     '
+expect_fail "multimodal gemma3 named" "model_type 'gemma3' is the multimodal checkpoint" "$bin" info "$tmp/g3m"
 mkhf bos; replace "$tmp/bos/config.json" '"bos_token_id": 1,' '"bos_token_id":1e78,'
 expect_fail "token id out of range in config" "config.json: field 'bos_token_id' must be a token id" "$bin" info "$tmp/bos"
 mkhf eoslist; replace "$tmp/eoslist/config.json" '"eos_token_id": 2,' '"eos_token_id":[2],'

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <cjson/cJSON.h>
+
 #include "io/npy.h"
 
 int ss_test_failures;
@@ -95,4 +97,45 @@ double *ss_test_load_npy(const char *path, int *ndim, long shape[4])
     double *d = ss_npy_as_f64(&a, &err);
     ss_npy_free(&a);
     return d;
+}
+
+cJSON *ss_test_load_json(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return cJSON_Parse(buf);
+}
+
+const char *ss_test_edited_hf(const char *dir, const char *tag, const char *fields)
+{
+    const char *out = ss_test_path("%s/%s", ss_test_tmp(), tag);
+    const char *src = ss_test_path("%s/%s/hf", ss_test_shared(), dir);
+    if (ss_test_sh("rm -rf '%s' && mkdir -p '%s' && ln -s '%s'/model*.safetensors* '%s/'", out, out,
+                   src, out) != 0)
+        return NULL;
+    cJSON *cfg = ss_test_load_json(ss_test_path("%s/config.json", src)), *edit = cJSON_Parse(fields);
+    if (!cfg || !edit) {
+        cJSON_Delete(cfg);
+        cJSON_Delete(edit);
+        return NULL;
+    }
+    cJSON *e;
+    cJSON_ArrayForEach(e, edit) {
+        cJSON_DeleteItemFromObject(cfg, e->string);
+        cJSON_AddItemToObject(cfg, e->string, cJSON_Duplicate(e, 1));
+    }
+    char *text = cJSON_Print(cfg);
+    FILE *f = fopen(ss_test_path("%s/config.json", out), "w");
+    int ok = f && text && fputs(text, f) >= 0;
+    if (f)
+        ok &= fclose(f) == 0;
+    free(text);
+    cJSON_Delete(cfg);
+    cJSON_Delete(edit);
+    return ok ? out : NULL;
 }

@@ -35,6 +35,12 @@ const char *ss_test_path(const char *fmt, ...) __attribute__((format(printf, 1, 
 int ss_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Loads a float32/float64 .npy (returns doubles); *shape gets up to 4 dims. */
 double *ss_test_load_npy(const char *path, int *ndim, long shape[4]);
+/* Parses a JSON file (cJSON; NULL if unreadable or malformed). */
+struct cJSON *ss_test_load_json(const char *path);
+/* A copy of SS_SHARED/<dir>/hf under SS_TMP/<tag> whose config.json has the
+ * fields of `fields` (a JSON object text) replaced; the weights are linked.
+ * Returns the folder (static rotating buffer) or NULL. */
+const char *ss_test_edited_hf(const char *dir, const char *tag, const char *fields);
 
 #define TEST_MAIN(...) int main(int argc, char **argv) { \
     static const ss_test_case cases_[] = { __VA_ARGS__ }; \

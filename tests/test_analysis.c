@@ -272,7 +272,7 @@ static void run_rank_freq(ss_model *m, ss_analysis *rank, ss_analysis *freq, int
     const ss_freq_opts fo = {.row = 10, .inp_rows = 6, .skip = 4, .max_delta = 2,
                              .active_frac = 0.1};
     CHECK(ss_rank_analysis_new(rank, m, tau, 2, &err) == SS_OK);
-    CHECK(ss_freq_analysis_new(freq, &m->cfg, &m->rope, LEN, sel, 3, NULL, 0, &fo, &err) ==
+    CHECK(ss_freq_analysis_new(freq, m, &m->rope, LEN, sel, 3, NULL, 0, &fo, &err) ==
           SS_OK);
     ss_prompts *pr = open_ood(m, first + count, 7);
     if (first > 0)

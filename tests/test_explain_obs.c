@@ -194,13 +194,13 @@ static void test_ablation_identities(void)
     /* both runs through the analysis driver, as the CLI runs them */
     ss_analysis an_a, an_b;
     ss_prompt_source src;
-    CHECK(ss_freq_analysis_new(&an_a, c, &m->rope, n, sel, ns, ab, 3, &o, &err) == SS_OK);
+    CHECK(ss_freq_analysis_new(&an_a, m, &m->rope, n, sel, ns, ab, 3, &o, &err) == SS_OK);
     ss_prompt_source_ids(&src, ids, n);
     CHECK(ss_analysis_run(m, &src, (ss_analysis *[]){&an_a}, 1, NULL, NULL, NULL, &err) == SS_OK);
     /* NoPE forward pass: every frequency unrotated from the start */
     ss_rope nope = m->rope;
     CHECK(ss_rope_keep_fraction(&nope, 0.0, &err) == SS_OK);
-    CHECK(ss_freq_analysis_new(&an_b, c, &nope, n, sel, ns, NULL, 0, &o, &err) == SS_OK);
+    CHECK(ss_freq_analysis_new(&an_b, m, &nope, n, sel, ns, NULL, 0, &o, &err) == SS_OK);
     ss_prompt_source_ids(&src, ids, n);
     ss_analysis_opts ro = {.rope = &nope};
     CHECK(ss_analysis_run(m, &src, (ss_analysis *[]){&an_b}, 1, NULL, &ro, NULL, &err) == SS_OK);

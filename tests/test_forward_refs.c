@@ -46,19 +46,50 @@ static const model_case cases[] = {
     {"models/aidreams260K", "hf", "llamacpp", 2},
     {"models/aidreams260K", "aidreams260K.gguf", "llamacpp", 2},
     {"models/aidreams260K", "aidreams260K.bin", "runc", 2},
+    /* the later families; the reference is summary.json's `reference` */
+    {"fixtures/gemma2", "hf", "llamacpp_exactgelu", 2},
+    {"fixtures/gemma2", "model.gguf", "llamacpp_exactgelu", 2},
+    {"fixtures/gemma3", "hf", "torch", 2},
+    {"fixtures/qwen3", "hf", "torch", 2},
+    {"fixtures/olmo2", "hf", "llamacpp", 2},
+    {"fixtures/olmo2", "model.gguf", "llamacpp", 2},
+    {"fixtures/gptneox", "hf", "torch", 2},
+    {"fixtures/gptneox", "model.gguf", "torch", 2},
+    {"fixtures/phi3", "hf", "llamacpp", 2},
+    {"fixtures/phi3", "model.gguf", "llamacpp", 2},
+    {"fixtures/llama_yarn", "hf", "llamacpp", 2},
+    {"fixtures/llama_yarn", "model.gguf", "llamacpp", 2},
 };
+
+/* The later fixtures name their reference in summary.json; for them the
+ * bar is LOGITS_TOL with no widening (their peers that follow HF agree to
+ * 1e-5 or better, and llama.cpp's GPT-NeoX / stock-GELU runs are known to
+ * differ for reasons outside the forward pass, see shared/README.md). */
+static int has_named_reference(const char *dir)
+{
+    return strstr(dir, "gemma2") || strstr(dir, "gemma3") || strstr(dir, "qwen3") ||
+           strstr(dir, "olmo2") || strstr(dir, "gptneox") || strstr(dir, "phi3") ||
+           strstr(dir, "llama_yarn");
+}
+
+static int file_exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f)
+        fclose(f);
+    return f != NULL;
+}
+
+static cJSON *load_summary(const char *dir)
+{
+    return ss_test_load_json(ss_test_path("%s/%s/ref/summary.json", ss_test_shared(), dir));
+}
 
 /* The largest disagreement between F32 peers on logits of sequence s, from
  * ref/summary.json ("compare": {"A_vs_B/logits_s1": {"max_abs": ...}}). */
 static double peer_spread(const char *dir, int s)
 {
-    FILE *f = fopen(ss_test_path("%s/%s/ref/summary.json", ss_test_shared(), dir), "r");
-    static char buf[1 << 16];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    cJSON *j = cJSON_Parse(buf);
+    cJSON *j = load_summary(dir);
     const cJSON *cmp = cJSON_GetObjectItem(j, "compare"), *e;
     char want[32];
     snprintf(want, sizeof want, "/logits_s%d", s);
@@ -138,20 +169,31 @@ static void test_logits_all_formats(void)
             if (ref && rc == SS_OK) {
                 double max_ref;
                 double d = max_abs_diff_f32(logits, ref, (long)n * m->cfg.vocab, &max_ref);
-                double spread = peer_spread(mc->dir, s);
+                double spread = has_named_reference(mc->dir) ? 0 : peer_spread(mc->dir, s);
                 double tol = spread > 5e-5 ? LOGITS_TOL + spread : LOGITS_TOL;
                 fprintf(stderr, "  %-30s %-18s s%d: max |diff| %.3g (tol %.3g, peers %.2g, max|ref| %.3g)\n",
                         mc->dir, mc->file, s, d, tol, spread, max_ref);
                 CHECK_MSG(d <= tol, "%s s%d vs %s: %g > %g", path, s, mc->ref, d, tol);
             }
-            /* the float64 PyTorch reference exists for s0 of every F32 model */
-            if (s == 0 && strcmp(mc->ref, "llamacpp") == 0 && rc == SS_OK) {
-                double *t = ss_test_load_npy(
-                    ss_test_path("%s/%s/ref/torch_logits_s0.npy", ss_test_shared(), mc->dir), &nd, shape);
-                CHECK(t != NULL);
+            /* the float64 PyTorch reference exists for s0 of every F32 model;
+             * the later fixtures also have the NumPy forward (qwen3, gemma3,
+             * llama_yarn) and torch s1 (gptneox, qwen3, gemma3) */
+            const char *peers[] = {"torch", "numpy"};
+            int later = has_named_reference(mc->dir);
+            for (int p = 0; p < 2 && rc == SS_OK; p++) {
+                int wanted = later ? strcmp(mc->ref, peers[p]) != 0
+                                   : p == 0 && s == 0 && strcmp(mc->ref, "llamacpp") == 0;
+                const char *tp = ss_test_path("%s/%s/ref/%s_logits_s%d.npy", ss_test_shared(),
+                                              mc->dir, peers[p], s);
+                if (!wanted || (later && !file_exists(tp)))
+                    continue;
+                double *t = ss_test_load_npy(tp, &nd, shape);
+                CHECK_MSG(t != NULL, "%s unreadable", tp);
                 if (t) {
                     double d = max_abs_diff_f32(logits, t, (long)n * m->cfg.vocab, NULL);
-                    CHECK_MSG(d <= LOGITS_TOL, "%s s0 vs torch: %g", path, d);
+                    fprintf(stderr, "  %-30s %-18s s%d: max |diff| %.3g vs %s\n", mc->dir,
+                            mc->file, s, d, peers[p]);
+                    CHECK_MSG(d <= LOGITS_TOL, "%s s%d vs %s: %g", path, s, peers[p], d);
                 }
                 free(t);
             }
@@ -176,6 +218,11 @@ static void test_formats_agree(void)
         {"models/stories260K", "hf", "stories260K.gguf", "stories260K.bin"},
         {"models/llama2xs_tinystories", "hf", "model.gguf", "model.bin"},
         {"models/aidreams260K", "hf", "aidreams260K.gguf", "aidreams260K.bin"},
+        {"fixtures/gemma2", "hf", "model.gguf", NULL},
+        {"fixtures/olmo2", "hf", "model.gguf", NULL},
+        {"fixtures/gptneox", "hf", "model.gguf", NULL},
+        {"fixtures/phi3", "hf", "model.gguf", NULL},
+        {"fixtures/llama_yarn", "hf", "model.gguf", NULL},
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         int32_t *ids = NULL;
@@ -267,42 +314,49 @@ static void check_attention_case(const model_case *mc)
         memset(c.attn, 0, sizeof(float) * (size_t)c.L * c.H * n * n);
         ss_forward_opts o = {.block_rows = block, .observers = &obs, .n_observers = 1};
         CHECK_MSG(ss_forward(m, ids, n, &o, NULL, &err) == SS_OK, "%s", err.msg);
-        int nd;
-        long shape_r[4], shape_t[4];
-        const char *gelu = strstr(mc->ref, "exactgelu") ? "llamacpp_exactgelu" : "llamacpp";
-        double *ref = ss_test_load_npy(
-            ss_test_path("%s/%s/ref/%s_attn_s0.npy", ss_test_shared(), mc->dir, gelu), &nd, shape_r);
-        double *tref = ss_test_load_npy(
-            ss_test_path("%s/%s/ref/torch_attn_s0.npy", ss_test_shared(), mc->dir), &nd, shape_t);
-        CHECK(ref && tref && shape_r[2] == n && shape_t[3] == n);
-        if (!ref || !tref)
-            break;
-        long padded = shape_r[3]; /* llama.cpp pads keys to a multiple of 32 */
-        double worst = 0, worst_t = 0, worst_sum = 0;
-        for (int l = 0; l < c.L; l++)
-            for (int h = 0; h < c.H; h++)
-                for (int i = 0; i < n; i++) {
-                    double sum = 0;
-                    for (int j = 0; j <= i; j++) {
-                        double v = c.attn[(((size_t)l * c.H + h) * n + i) * n + j];
-                        double r = ref[(((size_t)l * c.H + h) * n + i) * padded + j];
-                        double t = tref[(((size_t)l * c.H + h) * n + i) * n + j];
-                        worst = fmax(worst, fabs(v - r));
-                        worst_t = fmax(worst_t, fabs(v - t));
-                        sum += v;
+        /* the case's reference, the float64 PyTorch forward, and the NumPy
+         * one where it exists; llama.cpp pads keys to a multiple of 32 */
+        const char *first = strcmp(mc->ref, "torch") == 0 || strstr(mc->ref, "exactgelu")
+                                ? mc->ref : "llamacpp";
+        const char *names[3] = {first, "torch", "numpy"};
+        for (int r = 0; r < 3; r++) {
+            if (r > 0 && strcmp(names[r], first) == 0)
+                continue;
+            const char *rp = ss_test_path("%s/%s/ref/%s_attn_s0.npy", ss_test_shared(), mc->dir,
+                                          names[r]);
+            if (r == 2 && !file_exists(rp))
+                continue;
+            int nd;
+            long shape[4];
+            double *ref = ss_test_load_npy(rp, &nd, shape);
+            CHECK_MSG(ref && nd == 4 && shape[2] == n && shape[3] >= n, "%s", rp);
+            if (!ref)
+                continue;
+            long padded = shape[3];
+            double worst = 0, worst_sum = 0;
+            for (int l = 0; l < c.L; l++)
+                for (int h = 0; h < c.H; h++)
+                    for (int i = 0; i < n; i++) {
+                        double sum = 0;
+                        for (int j = 0; j < n; j++) {
+                            /* keys after the query are not written by on_probs */
+                            double v = j <= i ? c.attn[(((size_t)l * c.H + h) * n + i) * n + j] : 0;
+                            double rv = ref[(((size_t)l * c.H + h) * n + i) * padded + j];
+                            worst = fmax(worst, fabs(v - rv));
+                            sum += v;
+                        }
+                        worst_sum = fmax(worst_sum, fabs(sum - 1.0));
                     }
-                    worst_sum = fmax(worst_sum, fabs(sum - 1.0));
-                }
-        /* The issue's bar is 1e-4; we hold 5e-5. llama2xs's sharp heads
-         * amplify fp32 rounding of the scores (the peers differ by 8e-6
-         * there, we reach 2.4e-5 with one-row blocks). */
-        fprintf(stderr, "  %-30s %-18s block %2d: attention vs llama.cpp %.2g, vs torch %.2g\n",
-                mc->dir, mc->file, block, worst, worst_t);
-        CHECK_MSG(worst <= 5e-5, "%s attention vs llama.cpp: %g (block %d)", path, worst, block);
-        CHECK_MSG(worst_t <= 5e-5, "%s attention vs torch: %g (block %d)", path, worst_t, block);
-        CHECK_MSG(worst_sum <= 1e-5, "%s attention row sums off by %g", path, worst_sum);
-        free(ref);
-        free(tref);
+            /* The issue's bar is 1e-4; we hold 5e-5. llama2xs's sharp heads
+             * amplify fp32 rounding of the scores (the peers differ by 8e-6
+             * there, we reach 2.4e-5 with one-row blocks). */
+            fprintf(stderr, "  %-30s %-18s block %2d: attention vs %s %.2g\n", mc->dir, mc->file,
+                    block, names[r], worst);
+            CHECK_MSG(worst <= 5e-5, "%s attention vs %s: %g (block %d)", path, names[r], worst,
+                      block);
+            CHECK_MSG(worst_sum <= 1e-5, "%s attention row sums off by %g", path, worst_sum);
+            free(ref);
+        }
     }
     /* pre-RoPE q/k in canonical half order against the HF-order reference */
     int nd;
@@ -317,12 +371,24 @@ static void check_attention_case(const model_case *mc)
         CHECK_MSG(dq <= 1e-5 * (1 + mq), "%s pre-RoPE q: %g (max %g)", path, dq, mq);
         CHECK_MSG(dk <= 1e-5 * (1 + mk), "%s pre-RoPE k: %g (max %g)", path, dk, mk);
     }
-    /* the final angles against the reference's inv_freq */
+    /* the final angles against the reference's inv_freq: [F], or per layer
+     * [n_layer, F] (gemma3); the cos/sin factor against summary.json */
     double *inv = ss_test_load_npy(ss_test_path("%s/%s/ref/rope_inv_freq.npy", ss_test_shared(), mc->dir), &nd, shape);
-    CHECK(inv && shape[0] == m->rope.n_freq);
-    for (int f = 0; inv && f < m->rope.n_freq; f++)
-        CHECK_MSG(fabs(m->rope.theta[f] - inv[f]) <= 1e-7 * inv[f], "%s theta[%d] %.9g vs %.9g",
-                  path, f, m->rope.theta[f], inv[f]);
+    int per_layer = inv && nd == 2;
+    CHECK(inv && shape[nd - 1] == m->rope.n_freq && (!per_layer || shape[0] == m->cfg.n_layer));
+    cJSON *summary = load_summary(mc->dir);
+    const cJSON *scal = cJSON_GetObjectItem(summary, "rope_attention_scaling");
+    for (int l = 0; inv && l < m->cfg.n_layer; l++) {
+        const ss_rope *r = ss_layer_rope(m, l);
+        const double *row = inv + (per_layer ? (size_t)l * m->rope.n_freq : 0);
+        for (int f = 0; f < r->n_freq; f++)
+            CHECK_MSG(fabs(r->theta[f] - row[f]) <= 1e-7 * row[f], "%s layer %d theta[%d] %.9g vs %.9g",
+                      path, l, f, r->theta[f], row[f]);
+        double want = scal ? cJSON_GetArrayItem(scal, l)->valuedouble : 1.0;
+        CHECK_MSG(fabs(r->attn_factor - want) <= 1e-12, "%s layer %d attention factor %.12g vs %.12g",
+                  path, l, r->attn_factor, want);
+    }
+    cJSON_Delete(summary);
     free(inv);
     free(tq);
     free(tk);

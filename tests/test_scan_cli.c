@@ -25,6 +25,13 @@ static const model_case models[] = {
     {"models/stories260K", "stories260K.bin", "llamacpp_slash_k4", 200},
     {"models/llama2xs_tinystories", "model.gguf", "llamacpp_slash_k4", 200},
     {"models/aidreams260K", "hf", "llamacpp_slash_k4", 128},
+    /* the later families: windows and softcap (gemma2), local/global RoPE
+     * (gemma3), partial rotary (gptneox), q/k norms (qwen3), yarn */
+    {"fixtures/gemma2", "hf", "llamacpp_exactgelu_slash_k4", 200},
+    {"fixtures/gemma3", "hf", "torch_slash_k4", 200},
+    {"fixtures/gptneox", "model.gguf", "torch_slash_k4", 200},
+    {"fixtures/qwen3", "hf", "torch_slash_k4", 200},
+    {"fixtures/llama_yarn", "model.gguf", "llamacpp_slash_k4", 200},
 };
 
 /* snprintf into a pool of 256 rotating buffers: command lines here nest

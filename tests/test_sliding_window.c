@@ -13,25 +13,10 @@
 /* A copy of fixtures/mistral_mha/hf whose config says sliding_window = w. */
 static const char *windowed_copy(int w)
 {
-    const char *dir = ss_test_path("%s/window%d", ss_test_tmp(), w);
-    const char *src = ss_test_path("%s/fixtures/mistral_mha/hf", ss_test_shared());
-    if (ss_test_sh("rm -rf '%s' && mkdir -p '%s' && ln -s '%s/model.safetensors' '%s/'", dir, dir,
-                   src, dir) != 0)
-        return NULL;
-    FILE *f = fopen(ss_test_path("%s/config.json", src), "r");
-    static char buf[1 << 14];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    cJSON *cfg = cJSON_Parse(buf);
-    cJSON_ReplaceItemInObject(cfg, "sliding_window", cJSON_CreateNumber(w));
-    char *text = cJSON_Print(cfg);
-    f = fopen(ss_test_path("%s/config.json", dir), "w");
-    fputs(text, f);
-    fclose(f);
-    free(text);
-    cJSON_Delete(cfg);
-    return dir;
+    char tag[32], fields[64];
+    snprintf(tag, sizeof tag, "window%d", w);
+    snprintf(fields, sizeof fields, "{\"sliding_window\": %d}", w);
+    return ss_test_edited_hf("fixtures/mistral_mha", tag, fields);
 }
 
 typedef struct {

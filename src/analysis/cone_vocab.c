@@ -41,6 +41,7 @@ typedef struct {
     float *tail, *tail2;  /* [K, D, dh]: the last D key rows before the chunk, newest first */
     int64_t base;
     ss_inp_table table;
+    ss_moments *qk_norm;  /* [H + K] moments of ||q|| / ||k|| as observed */
     int captured;
     ss_error err;
 } cone_run;
@@ -113,6 +114,13 @@ static ss_code on_layer(void *ctx, int layer, int n, const float *h, const float
         ss_cone_acc_add(&r->acc[x], r->hd, n, d);
         ss_gram_add_f32(&r->gram[x], (key ? k : q) + (int64_t)idx * dh, n,
                         (int64_t)(key ? K : H) * dh);
+        for (int i = 0; i < n; i++) {
+            const float *v = (key ? k : q) + (int64_t)i * (key ? K : H) * dh + (int64_t)idx * dh;
+            double s2 = 0;
+            for (int j = 0; j < dh; j++)
+                s2 += (double)v[j] * v[j];
+            ss_moments_add(&r->qk_norm[x], sqrt(s2));
+        }
     }
     ss_cone_project_moments(r->vr, r->hd, n, d, d, &r->rmom);
     alignment(r, n, q, k);
@@ -145,7 +153,7 @@ static void run_free(cone_run *r)
     for (int x = 0; r->gram && x < r->H + r->K; x++)
         ss_gram_free(&r->gram[x]);
     free(r->sig); free(r->v); free(r->acc); free(r->gram); free(r->vr); free(r->hd);
-    free(r->tail); free(r->tail2);
+    free(r->tail); free(r->tail2); free(r->qk_norm);
     ss_inp_table_free(&r->table);
 }
 
@@ -192,6 +200,7 @@ static ss_code run_alloc(cone_run *r, int chunk, ss_error *err)
         !(r->acc = ss_calloc(H + K, sizeof(ss_cone_acc), "cone sums", err)) ||
         !(r->gram = ss_calloc(H + K, sizeof(ss_gram), "Gram matrices", err)) ||
         !(r->vr = ss_calloc(d, sizeof(double), "random direction", err)) ||
+        !(r->qk_norm = ss_calloc(H + K, sizeof(ss_moments), "norm moments", err)) ||
         !(r->hd = ss_calloc((size_t)chunk * d, sizeof(double), "hidden states", err)) ||
         !(r->tail = ss_calloc(K * (D ? D : 1) * dh, sizeof(float), "key tail", err)) ||
         !(r->tail2 = ss_calloc(K * (D ? D : 1) * dh, sizeof(float), "key tail", err)))
@@ -289,6 +298,8 @@ static void finish(cone_run *r, double *sv2)
         int key = x >= r->H, idx = key ? x - r->H : x;
         ss_cone_side *side = key ? &o->k[idx] : &o->q[idx];
         ss_cone_acc_result(&r->acc[x], &side->w);
+        side->norm_rv_proj = ss_moments_rv(&r->acc[x].norm);
+        side->norm_rv = ss_moments_rv(&r->qk_norm[x]);
         ss_error e = {0};
         double rr[SS_ROPE_MAX_FREQ * 2];
         if (ss_gram_sv2(&r->gram[x], sv2, &e) == SS_OK) {
@@ -331,7 +342,7 @@ ss_code ss_cone_vocab(const ss_model *m, const ss_cone_opts *o, ss_cone_report *
     if (!rc)
         rc = run_alloc(&r, chunk, err);
     if (!rc)
-        rc = ss_inp_table_init(&r.table, &m->rope, o->max_delta + 1, err);
+        rc = ss_inp_table_init(&r.table, ss_layer_rope(m, 0), o->max_delta + 1, err);
     if (!rc)
         rc = prepare_heads(&r, err);
     if (!rc) {

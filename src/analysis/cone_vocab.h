@@ -41,6 +41,10 @@ typedef struct {
     double r1, R;       /* r_1, R_tau of Q (or K) over the vocabulary, bias included */
     double bias_norm;   /* ||b|| (0 without a bias) */
     double sigma1;      /* largest singular value of W */
+    /* RV (std / mean) over the vocabulary of ||W^T h|| and of ||q|| as RoPE
+     * sees it (bias added, after q_norm / k_norm): with a per-head RMSNorm
+     * the second is the first with the norm's own fixing of ||q|| applied */
+    double norm_rv_proj, norm_rv;
 } ss_cone_side;
 
 typedef struct {

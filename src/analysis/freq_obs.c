@@ -69,9 +69,10 @@ ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope
         return ss_fail(err, SS_ERR_USAGE, "freq: prompt length %d, InP row %d (must be below "
                        "the length), %d InP rows, skip %d, max offset %d: out of range", n,
                        o->row, o->inp_rows, o->skip, o->max_delta);
-    if (rope->n_freq != c->d_head / 2)
+    int rot = c->rotary_dim > 0 ? c->rotary_dim : c->d_head;
+    if (rope->n_freq != rot / 2)
         return ss_fail(err, SS_ERR_USAGE, "freq: RoPE schedule has %d frequencies, the heads %d",
-                       rope->n_freq, c->d_head / 2);
+                       rope->n_freq, rot / 2);
     a->n_layer = c->n_layer;
     a->n_head = c->n_head;
     a->n_kv_head = c->n_kv_head;
@@ -109,8 +110,17 @@ ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope
                                err)) ||
         !(a->layer_done = ss_calloc(L, 1, "layer flags", err)) ||
         !(a->layer_slots = ss_calloc(H, sizeof(int), "layer slots", err)) ||
-        !(a->abl_table = ss_calloc((size_t)n_abl, sizeof *a->abl_table, "ablation tables", err)))
+        !(a->abl_table = ss_calloc((size_t)n_abl, sizeof *a->abl_table, "ablation tables", err)) ||
+        !(a->abl_table_local = ss_calloc((size_t)n_abl + 1, sizeof *a->abl_table_local,
+                                         "ablation tables", err)) ||
+        !(a->attn = ss_calloc(L, sizeof *a->attn, "layer attention", err)) ||
+        !(a->local = ss_calloc(L, 1, "layer schedules", err)) ||
+        !(a->nope_abs = ss_calloc(S, sizeof(double), "NoPE sums", err)))
         rc = SS_ERR_NOMEM;
+    for (int l = 0; !rc && l < c->n_layer; l++) {
+        a->attn[l] = ss_attn_layer_of(c, l);
+        a->local[l] = ss_layer_is_local_rope(c, l);
+    }
     if (!rc)
         rc = ss_inp_table_init(&a->table, rope, n, err);
     for (int v = 0; !rc && v < n_abl; v++)
@@ -139,6 +149,34 @@ ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope
     return SS_OK;
 }
 
+ss_code ss_freq_acc_set_local(ss_freq_acc *a, const ss_rope *local, ss_error *err)
+{
+    if (local->n_freq != a->n_freq)
+        return ss_fail(err, SS_ERR_USAGE, "freq: the local schedule has %d frequencies, the "
+                       "global one %d", local->n_freq, a->n_freq);
+    a->rope_local = *local;
+    a->has_local = 1;
+    ss_code rc = ss_inp_table_init(&a->table_local, local, a->n, err);
+    for (int v = 0; !rc && v < a->n_abl; v++) {
+        ss_rope r = *local;
+        memcpy(r.active, a->abl[v].rope.active, sizeof r.active);
+        a->abl[v].rope_local = r;
+        rc = ss_rope_table_build(&a->abl_table_local[v], &a->abl[v].rope_local, a->n, err);
+    }
+    return rc;
+}
+
+const ss_rope *ss_freq_acc_layer_rope(const ss_freq_acc *a, int layer)
+{
+    return a->has_local && a->local[layer] ? &a->rope_local : &a->rope;
+}
+
+double ss_freq_acc_nope_mean_abs(const ss_freq_acc *a, int slot)
+{
+    int64_t cnt = a->inp_abs_n[slot];
+    return cnt > 0 ? a->nope_abs[slot] / (double)cnt : NAN;
+}
+
 void ss_freq_acc_free(ss_freq_acc *a)
 {
     free(a->sel); free(a->slot_of); free(a->rows); free(a->diag); free(a->score_sum);
@@ -148,7 +186,14 @@ void ss_freq_acc_free(ss_freq_acc *a)
     ss_inp_table_free(&a->table);
     for (int v = 0; a->abl_table && v < a->n_abl; v++)
         ss_rope_table_free(&a->abl_table[v]);
+    for (int v = 0; a->abl_table_local && v < a->n_abl; v++)
+        ss_rope_table_free(&a->abl_table_local[v]);
     free(a->abl_table);
+    free(a->abl_table_local);
+    free(a->attn);
+    free(a->local);
+    free(a->nope_abs);
+    ss_inp_table_free(&a->table_local);
     memset(a, 0, sizeof *a);
 }
 
@@ -170,24 +215,27 @@ static void add_probs(void *ctx, int head, int row0, int nrows, const float *p, 
 }
 
 /* InP row, mean-|InP| sums and Cauchy-Schwarz ratios of one chosen head. */
-static void inp_work(ss_freq_acc *a, int slot, const float *qh, int64_t ldq, const float *kh,
-                     int64_t ldk)
+static void inp_work(ss_freq_acc *a, const ss_inp_table *tab, int slot, const float *qh,
+                     int64_t ldq, const float *kh, int64_t ldk)
 {
     int F = a->n_freq, D = a->o.max_delta + 1;
     if (!a->inp_filled)
-        ss_inp_row(&a->table, qh + (int64_t)a->o.row * ldq, kh, ldk, a->o.row, a->scale,
+        ss_inp_row(tab, qh + (int64_t)a->o.row * ldq, kh, ldk, a->o.row, a->scale,
                    a->inp + (size_t)slot * ((size_t)a->o.row + 1) * F);
     for (int r = 0; r < a->n_rows; r++) {
         int i = a->rows[r];
-        a->inp_abs_n[slot] += ss_inp_row_abs_add(&a->table, qh + (int64_t)i * ldq, kh, ldk, i,
+        a->inp_abs_n[slot] += ss_inp_row_abs_add(tab, qh + (int64_t)i * ldq, kh, ldk, i,
                                                  a->o.skip, a->scale,
                                                  a->inp_abs + (size_t)slot * F);
+        for (int j = a->o.skip; 2 * F < a->d_head && j <= i; j++)
+            a->nope_abs[slot] += fabs(ss_nope_logit(qh + (int64_t)i * ldq, kh + (int64_t)j * ldk,
+                                                    2 * F, a->d_head, a->scale));
     }
     for (int d = 0; d < D; d++) {
         size_t c = (size_t)slot * D + d;
         for (int i = a->o.skip + d; i < a->n; i++) {
             double lg, bound;
-            double r = ss_cs_ratio(&a->table, qh + (int64_t)i * ldq, kh + (int64_t)(i - d) * ldk,
+            double r = ss_cs_ratio(tab, qh + (int64_t)i * ldq, kh + (int64_t)(i - d) * ldk,
                                    i, i - d, a->scale, &lg, &bound);
             if (isnan(r))
                 continue;
@@ -228,6 +276,12 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
         if (a->slot_of[layer * H + x] >= 0)
             slots[ns++] = a->slot_of[layer * H + x];
     int tasks = ns * a->n_var, failed = 0;
+    int local = a->local[layer];
+    if (local && !a->has_local)
+        return ss_fail(err, SS_ERR_USAGE, "freq: layer %d runs the local RoPE schedule, "
+                       "which was not given (ss_freq_acc_set_local)", layer);
+    const ss_inp_table *tab = local ? &a->table_local : &a->table;
+    const ss_rope_table *abl_tabs = local ? a->abl_table_local : a->abl_table;
     /* always a parallel region: the matrix products inside ss_head_probs then
      * run single-threaded per task instead of joining threads per call */
     #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
@@ -236,12 +290,12 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
         int kv = head / (H / K);
         const float *qh = q + (int64_t)head * dh, *kh = k + (int64_t)kv * dh;
         if (v == 0) {
-            inp_work(a, slot, qh, qd, kh, kd);
+            inp_work(a, tab, slot, qh, qd, kh, kd);
             continue;
         }
         diag_ctx dc = {diag_of(a, slot, v), a->o.skip};
         ss_error e = {0};
-        if (ss_head_probs_table(qh, qd, kh, kd, dh, &a->abl_table[v - 1], a->scale,
+        if (ss_head_probs_table(qh, qd, kh, kd, dh, &abl_tabs[v - 1], &a->attn[layer],
                                 a->o.block_rows, head, add_probs, &dc, &e)) {
             failed = 1;
             #pragma omp critical(ss_freq_err)
@@ -391,15 +445,10 @@ static int freq_fields(void *self, ss_state_field *out)
 static ss_code freq_fresh(void *self, ss_analysis *out, ss_error *err)
 {
     const ss_freq_acc *a = self;
-    ss_config c; /* the fields ss_freq_acc_init reads */
-    memset(&c, 0, sizeof c);
-    c.n_layer = a->n_layer;
-    c.n_head = a->n_head;
-    c.n_kv_head = a->n_kv_head;
-    c.d_head = a->d_head;
-    c.attn_scale = a->scale;
-    return ss_freq_analysis_new(out, &c, &a->rope, a->n, a->sel, a->n_sel, a->abl, a->n_abl,
-                                &a->o, err);
+    if (!a->model)
+        return ss_fail(err, SS_ERR_USAGE, "freq: no model to make a fresh state with");
+    return ss_freq_analysis_new(out, a->model, &a->rope, a->n, a->sel, a->n_sel, a->abl,
+                                a->n_abl, &a->o, err);
 }
 
 static const ss_analysis_vtable freq_vt = {
@@ -416,7 +465,20 @@ static const ss_analysis_vtable freq_vt = {
     .free = freq_free,
 };
 
-ss_code ss_freq_analysis_new(ss_analysis *an, const ss_config *c, const ss_rope *rope, int n,
+/* The local layers' angles (Gemma 3) with the run's active flags: every
+ * local layer shares one schedule, so the first one found is set. */
+static ss_code set_local_schedule(ss_freq_acc *a, const ss_model *m, const ss_rope *rope,
+                                  ss_error *err)
+{
+    for (int l = 0; l < m->cfg.n_layer; l++)
+        if (ss_layer_is_local_rope(&m->cfg, l)) {
+            ss_rope scratch;
+            return ss_freq_acc_set_local(a, ss_layer_rope_override(m, l, rope, &scratch), err);
+        }
+    return SS_OK;
+}
+
+ss_code ss_freq_analysis_new(ss_analysis *an, const ss_model *m, const ss_rope *rope, int n,
                              const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
                              const ss_freq_opts *o, ss_error *err)
 {
@@ -424,7 +486,11 @@ ss_code ss_freq_analysis_new(ss_analysis *an, const ss_config *c, const ss_rope 
     an->self = ss_calloc(1, sizeof(ss_freq_acc), "freq", err);
     if (!an->self)
         return SS_ERR_NOMEM;
-    ss_code rc = ss_freq_acc_init(an->self, c, rope, n, sel, n_sel, abl, n_abl, o, err);
+    ss_code rc = ss_freq_acc_init(an->self, &m->cfg, rope, n, sel, n_sel, abl, n_abl, o, err);
+    if (!rc)
+        ((ss_freq_acc *)an->self)->model = m;
+    if (!rc && (rc = set_local_schedule(an->self, m, rope, err)))
+        ss_freq_acc_free(an->self);
     if (rc) {
         free(an->self);
         an->self = NULL;

@@ -37,6 +37,7 @@ typedef struct {
     int n_removed;
     int removed[SS_ROPE_MAX_FREQ]; /* 1-based l, ascending */
     ss_rope rope;               /* the run's schedule with those left unrotated */
+    ss_rope rope_local;         /* the same removal on the local layers' angles (Gemma 3) */
 } ss_ablation;
 
 /* Adds an ablation removing l[0..n) (1-based) from base; name is copied. */
@@ -62,6 +63,7 @@ typedef struct {
     double scale;
     ss_freq_opts o;
     ss_rope rope;                /* the schedule the forward runs */
+    const ss_model *model;       /* ss_freq_analysis_new's (for fresh), or NULL */
     int n_sel;
     ss_head_ref *sel;
     int *slot_of;                /* [L * H] -> selection slot or -1 */
@@ -88,6 +90,16 @@ typedef struct {
     int64_t use_rows;            /* tokens summed per head */
     unsigned char *layer_done;   /* [L] in the prompt under way */
     int *layer_slots;            /* [H] scratch: the slots of one layer */
+    /* per layer: the attention it computes (scale, softcap, window), and
+     * whether it runs the local schedule (Gemma 3; ss_freq_acc_set_local) */
+    ss_attn_layer *attn;         /* [L] */
+    unsigned char *local;        /* [L] */
+    int has_local;
+    ss_rope rope_local;
+    ss_inp_table table_local;
+    ss_rope_table *abl_table_local; /* [n_abl] */
+    /* partial rotary: sums of |s q_nope . k_nope| over the mean-|InP| pairs */
+    double *nope_abs;            /* [n_sel] */
 } ss_freq_acc;
 
 /* sel: the chosen heads (copied); abl: ablations (borrowed, alive until
@@ -95,11 +107,21 @@ typedef struct {
 ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope, int n,
                          const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
                          const ss_freq_opts *o, ss_error *err);
+/* The angles of the model's local layers (Gemma 3), with the run's active
+ * flags (ss_layer_rope_override); required before the pass when any layer
+ * of the config is local. The InP, ablations and frequency condition of a
+ * head use its own layer's schedule. */
+ss_code ss_freq_acc_set_local(ss_freq_acc *a, const ss_rope *local, ss_error *err);
+/* The schedule layer l runs. */
+const ss_rope *ss_freq_acc_layer_rope(const ss_freq_acc *a, int layer);
+/* Mean |s q_nope . k_nope| of a slot (0 without partial rotary). */
+double ss_freq_acc_nope_mean_abs(const ss_freq_acc *a, int slot);
 void ss_freq_acc_free(ss_freq_acc *a);
-/* freq as an analysis (analysis/analysis.h): arguments as ss_freq_acc_init,
- * the state allocated here and released by ss_analysis_free; finish fills
- * an ss_freq_result (analysis/freq_result.h). */
-ss_code ss_freq_analysis_new(ss_analysis *an, const ss_config *c, const ss_rope *rope, int n,
+/* freq as an analysis (analysis/analysis.h): arguments as ss_freq_acc_init
+ * but the model in place of its config, so that the local layers' schedule
+ * (Gemma 3) is set from it; the state allocated here and released by
+ * ss_analysis_free; finish fills an ss_freq_result (analysis/freq_result.h). */
+ss_code ss_freq_analysis_new(ss_analysis *an, const ss_model *m, const ss_rope *rope, int n,
                              const ss_head_ref *sel, int n_sel, ss_ablation *abl, int n_abl,
                              const ss_freq_opts *o, ss_error *err);
 ss_freq_acc *ss_freq_analysis_acc(const ss_analysis *an);

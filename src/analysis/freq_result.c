@@ -11,7 +11,8 @@ void ss_freq_result_free(ss_freq_result *r)
     void *arrays[] = {r->sel, r->scores, r->inp, r->inp_mean_abs, r->inp_share, r->active,
                       r->n_active, r->cond_ok, r->cond, r->curve, r->cs_pairs, r->cs_mean,
                       r->cs_min, r->cs_max, r->cs_logit_mean, r->cs_bound_mean, r->usage_q,
-                      r->usage_k, r->usage_layer_q, r->usage_layer_k};
+                      r->usage_k, r->usage_layer_q, r->usage_layer_k, r->theta,
+                      r->nope_mean_abs, r->layer_theta};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     memset(r, 0, sizeof *r);
@@ -27,6 +28,9 @@ static ss_code alloc(ss_freq_result *r, ss_error *err)
         !(r->inp = ss_calloc(S * rows * F, sizeof(double), "InP rows", err)) ||
         !(r->inp_mean_abs = ss_calloc(S * F, sizeof(double), "mean |InP|", err)) ||
         !(r->inp_share = ss_calloc(S * F, sizeof(double), "mean |InP|", err)) ||
+        !(r->theta = ss_calloc(S * F, sizeof(double), "angles", err)) ||
+        !(r->layer_theta = ss_calloc(L * F, sizeof(double), "angles", err)) ||
+        !(r->nope_mean_abs = ss_calloc(S, sizeof(double), "position-free logit", err)) ||
         !(r->active = ss_calloc(S * F, 1, "active frequencies", err)) ||
         !(r->n_active = ss_calloc(S, sizeof(int), "active frequencies", err)) ||
         !(r->cond_ok = ss_calloc(S, sizeof(int), "frequency condition", err)) ||
@@ -52,11 +56,16 @@ static void active_set(const ss_freq_acc *a, ss_freq_result *r, int s)
     int F = r->n_freq, N = r->n;
     double *m = r->inp_mean_abs + (size_t)s * F, mx = 0;
     unsigned char *act = r->active + (size_t)s * F;
+    /* each head's own layer schedule (Gemma 3's local layers differ) */
+    const ss_rope *rope = ss_freq_acc_layer_rope(a, a->sel[s].layer);
     ss_freq_acc_inp_mean_abs(a, s, m);
     /* a frequency the run leaves unrotated carries no position: not active */
-    for (int f = 0; f < F; f++)
-        if (!a->rope.active[f])
+    for (int f = 0; f < F; f++) {
+        r->theta[(size_t)s * F + f] = rope->theta[f];
+        if (!rope->active[f])
             m[f] = 0;
+    }
+    r->nope_mean_abs[s] = ss_freq_acc_nope_mean_abs(a, s);
     int na = ss_inp_active(m, F, r->active_frac, act);
     for (int f = 0; f < F; f++)
         mx = fmax(mx, m[f]);
@@ -65,7 +74,7 @@ static void active_set(const ss_freq_acc *a, ss_freq_result *r, int s)
     for (int f = 0; f < F; f++) {
         r->inp_share[(size_t)s * F + f] = mx > 0 ? m[f] / mx : NAN;
         if (act[f])
-            theta[k++] = a->rope.theta[f];
+            theta[k++] = rope->theta[f];
     }
     r->n_active[s] = na;
     int ok = na > 0 && ss_freq_condition(theta, na, N, &r->cond[s]) == SS_OK;
@@ -101,6 +110,7 @@ static void usage(const ss_freq_acc *a, ss_freq_result *r)
         r->usage_k[i] = a->use_k[i] / rows;
     for (int l = 0; l < L; l++)
         for (int f = 0; f < F; f++) {
+            r->layer_theta[l * F + f] = ss_freq_acc_layer_rope(a, l)->theta[f];
             for (int h = 0; h < H; h++)
                 r->usage_layer_q[l * F + f] += r->usage_q[((size_t)l * H + h) * F + f] / H;
             for (int h = 0; h < K; h++)

@@ -31,6 +31,9 @@ typedef struct {
     double *inp;                     /* [n_sel, row + 1, F] */
     double *inp_mean_abs;            /* [n_sel, F] */
     double *inp_share;               /* [n_sel, F]: over the head's largest (NaN if 0) */
+    double *theta;                   /* [n_sel, F]: the angles of the head's own layer */
+    double *nope_mean_abs;           /* [n_sel]: mean |position-free logit| (partial
+                                        rotary; 0 when every dim rotates) */
     unsigned char *active;           /* [n_sel, F] */
     int *n_active;                   /* [n_sel] */
     int *cond_ok;                    /* [n_sel]: the condition could be evaluated */
@@ -40,6 +43,7 @@ typedef struct {
     double *cs_mean, *cs_min, *cs_max, *cs_logit_mean, *cs_bound_mean; /* same shape */
     double *usage_q, *usage_k;       /* [L, H, F], [L, H_kv, F] */
     double *usage_layer_q, *usage_layer_k; /* [L, F] */
+    double *layer_theta;             /* [L, F]: each layer's angles (radians/token) */
 } ss_freq_result;
 
 /* active_frac in [0, 1]: the paper's 0.1. */

@@ -10,6 +10,7 @@ ss_code ss_inp_table_init(ss_inp_table *t, const ss_rope *rope, int n, ss_error 
     t->n = n;
     t->n_freq = rope->n_freq;
     t->cs = NULL;
+    t->gain = rope->attn_factor > 0 ? rope->attn_factor * rope->attn_factor : 1.0;
     if (n <= 0 || rope->n_freq <= 0 || rope->n_freq > SS_ROPE_MAX_FREQ)
         return ss_fail(err, SS_ERR_USAGE, "InP: %d positions and %d frequencies; expected both "
                        "positive (at most %d frequencies)", n, rope->n_freq, SS_ROPE_MAX_FREQ);
@@ -21,8 +22,8 @@ ss_code ss_inp_table_init(ss_inp_table *t, const ss_rope *rope, int n, ss_error 
         for (int f = 0; f < F; f++) {
             /* an inactive frequency is left unrotated: angle 0 at every offset */
             double a = rope->active[f] ? (double)d * rope->theta[f] : 0.0;
-            t->cs[((int64_t)d * F + f) * 2] = cos(a);
-            t->cs[((int64_t)d * F + f) * 2 + 1] = sin(a);
+            t->cs[((int64_t)d * F + f) * 2] = t->gain * cos(a);
+            t->cs[((int64_t)d * F + f) * 2 + 1] = t->gain * sin(a);
         }
     return SS_OK;
 }
@@ -31,6 +32,14 @@ void ss_inp_table_free(ss_inp_table *t)
 {
     free(t->cs);
     t->cs = NULL;
+}
+
+double ss_nope_logit(const float *q, const float *k, int from, int d_head, double scale)
+{
+    double dot = 0;
+    for (int x = from; x < d_head; x++)
+        dot += (double)q[x] * k[x];
+    return scale * dot;
 }
 
 /* The formula, in one place: InP of frequency f from its cos and sin. */
@@ -120,7 +129,7 @@ double ss_cs_ratio(const ss_inp_table *t, const float *q_i, const float *k_j, in
         kn += (double)k_j[x] * k_j[x];
     }
     double lg = ss_inp_pair(t, q_i, k_j, i, j, scale, NULL);
-    double b = fabs(scale) * sqrt(qn) * sqrt(kn);
+    double b = fabs(scale) * t->gain * sqrt(qn) * sqrt(kn);
     if (logit)
         *logit = lg;
     if (bound)

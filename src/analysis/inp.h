@@ -7,7 +7,12 @@
  *
  * for an active frequency (theta_f replaced by 0 for an inactive one, which
  * is left unrotated), so that sum_f InP(i, j, f) is exactly the logit
- * s (R_i q_i)^T (R_j k_j). Indices here are 0-based f; output files use l = f + 1. */
+ * s (R_i q_i)^T (R_j k_j). Indices here are 0-based f; output files use l = f + 1.
+ * F is the schedule's n_freq = rotary_dim / 2: with partial rotary (GPT-NeoX)
+ * dims 2F..d_head-1 are not rotated and not part of any InP; they add the
+ * position-free term s q_nope . k_nope to the logit (ss_nope_logit). Where
+ * RoPE multiplies cos and sin by an attention factor m (yarn, longrope) every
+ * InP carries m^2, as the model's logit does. */
 #ifndef SS_ANALYSIS_INP_H
 #define SS_ANALYSIS_INP_H
 
@@ -20,11 +25,16 @@
  * double precision: shared by every head of a prompt. */
 typedef struct {
     int n, n_freq;
-    double *cs; /* [n, n_freq, 2]: cos, sin */
+    double *cs; /* [n, n_freq, 2]: m^2 cos, m^2 sin */
+    double gain; /* m^2 (1 without an attention factor) */
 } ss_inp_table;
 
 ss_code ss_inp_table_init(ss_inp_table *t, const ss_rope *rope, int n, ss_error *err);
 void ss_inp_table_free(ss_inp_table *t);
+
+/* s q_nope . k_nope over dims from..d_head-1 (from = 2F): the unrotated,
+ * position-free part of the logit under partial rotary (0 if none). */
+double ss_nope_logit(const float *q, const float *k, int from, int d_head, double scale);
 
 /* InP(i, j, f) for one pair, every frequency, into out [F]; returns the logit
  * (their sum). |i - j| < t->n. */

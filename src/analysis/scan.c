@@ -13,6 +13,7 @@
 #include "analysis/sdh.h"
 #include "common/mem.h"
 #include "common/progress.h"
+#include "engine/blas.h"
 #include "model/describe.h"
 
 #define PATH_CAP 4096
@@ -164,6 +165,7 @@ static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
     cJSON_AddNumberToObject(r->meta, "threads",
                             o->threads > 0 ? o->threads : omp_get_max_threads());
     cJSON_AddNumberToObject(r->meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
+    cJSON_AddItemToObject(r->meta, "blas", ss_blas_info_json());
     cJSON_AddNumberToObject(r->meta, "wall_seconds", wall);
     cJSON_AddNumberToObject(r->meta, "tokens", (double)r->prompts * r->n);
     cJSON_AddNumberToObject(r->meta, "tokens_per_second",

@@ -34,8 +34,8 @@ static const char usage[] =
 
 static const char *side_cols[] = {"r1_tilde", "R_tilde", "r1", "R", "dominant_l",
                                   "dominant_share", "rv_dominant", "proj_norm_mean",
-                                  "bias_norm", "sigma1"};
-#define N_SIDE 10
+                                  "bias_norm", "sigma1", "norm_rv_proj", "norm_rv"};
+#define N_SIDE 12
 
 static void side_values(const ss_cone_side *s, double *v)
 {
@@ -49,6 +49,8 @@ static void side_values(const ss_cone_side *s, double *v)
     v[7] = s->w.proj_norm_mean;
     v[8] = s->bias_norm;
     v[9] = s->sigma1;
+    v[10] = s->norm_rv_proj;
+    v[11] = s->norm_rv;
 }
 
 static ss_code write_csv(const char *dir, const ss_cone_report *r, const unsigned char *listed,

@@ -16,6 +16,7 @@
 #include "common/progress.h"
 #include "io/atomic_file.h"
 #include "theory/lab.h"
+#include "theory/lab_report.h"
 
 static const char usage[] =
     "usage: slashscope demo [--out DIR] [--seed S]\n\n"
@@ -24,7 +25,9 @@ static const char usage[] =
     "satisfy the slash-dominance condition ('high') and once with frequencies that violate it\n"
     "('low'). Each trained layer 1 then goes through the same slash-score / SDH test that\n"
     "`scan` applies to real models. Prints what it found; writes everything to DIR (default\n"
-    "./slashscope-demo): satisfying/ and violating/ (the `theory` outputs) and summary.json.\n";
+    "./slashscope-demo): report.html (the experiment as a self-contained web page: trajectories,\n"
+    "layer-1 attention with axes, the frequency condition, the verdict), satisfying/ and\n"
+    "violating/ (the `theory` outputs) and summary.json.\n";
 
 static const ss_flag flags[] = {{"--out", 1}, {"--seed", 1}, {NULL, 0}};
 
@@ -160,6 +163,18 @@ static ss_code write_summary(const char *out, demo_case *d, int n, ss_error *err
     return rc;
 }
 
+static ss_code write_report(const char *out, const demo_case *d, int n, double seconds,
+                            ss_error *err)
+{
+    ss_lab_report_run runs[2];
+    for (int k = 0; k < n && k < 2; k++)
+        runs[k] = (ss_lab_report_run){d[k].title, d[k].why, d[k].dir, &d[k].cfg, &d[k].res,
+                                      d[k].slash, DEMO_SHOW, DEMO_SKIP, d[k].sdh, d[k].n_sdh};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.html", out);
+    return ss_lab_report_write(path, runs, n < 2 ? n : 2, seconds, err);
+}
+
 int cmd_demo(int argc, char **argv)
 {
     ss_error err = {0};
@@ -220,6 +235,8 @@ int cmd_demo(int argc, char **argv)
     }
     if (!status && write_summary(out, d, 2, &err))
         status = ss_cli_fail("demo", &err);
+    if (!status && write_report(out, d, 2, ss_now_seconds() - t0, &err))
+        status = ss_cli_fail("demo", &err);
     if (!status) {
         int ok0 = ss_lab_slash_dominant(&d[0].cfg, &d[0].res);
         int ok1 = ss_lab_slash_dominant(&d[1].cfg, &d[1].res);
@@ -229,8 +246,9 @@ int cmd_demo(int argc, char **argv)
         else
             printf("Verdict: unexpected: slash-dominant with the satisfying set: %s, with "
                    "the violating set: %s.\n", ok0 ? "yes" : "no", ok1 ? "yes" : "no");
-        printf("Outputs in %s/ (satisfying/, violating/: trajectory.csv, layer1.png, ...; "
-               "summary.json), %.1f s.\n", out, ss_now_seconds() - t0);
+        printf("Outputs in %s/: report.html (open it in a browser), satisfying/ and "
+               "violating/\n(trajectory.csv, layer1.png, ...), summary.json; %.1f s.\n", out,
+               ss_now_seconds() - t0);
     }
     for (int k = 0; k < 2; k++) {
         free(d[k].sdh);

@@ -15,6 +15,7 @@
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
 #include "cli/dist_cli.h"
+#include "engine/blas.h"
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
@@ -23,6 +24,7 @@
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "model/describe.h"
+#include "report/figure.h"
 #include "report/heatmap.h"
 
 static const char usage[] =
@@ -138,7 +140,7 @@ static ss_code setup(freq_run *r, const ss_args *a, ss_error *err)
         for (int h = 0; h < c->n_head; h++)
             if (r->sel.flags[l * c->n_head + h])
                 r->refs[r->n_refs++] = (ss_head_ref){l, h};
-    ss_code rc2 = ss_freq_analysis_new(&r->an, c, &r->src.run.rope, n, r->refs, r->n_refs,
+    ss_code rc2 = ss_freq_analysis_new(&r->an, r->src.run.model, &r->src.run.rope, n, r->refs, r->n_refs,
                                        r->abl, r->n_abl, &r->fo, err);
     r->acc = rc2 ? NULL : ss_freq_analysis_acc(&r->an);
     return rc2;
@@ -262,8 +264,11 @@ static ss_code plot_curves(const char *path, const freq_run *r, const double *cu
         series[s] = (ss_series){names[s], NULL, curve + (size_t)s * (N + 1), N + 1};
     }
     char title[96];
-    snprintf(title, sizeof title, "Sum of cos(theta x) over each head's active frequencies%s",
-             r->n_refs > S ? " (first 16 heads)" : "");
+    if (r->n_refs > S)
+        snprintf(title, sizeof title, "Sum of cos(theta x) over each head's active frequencies "
+                 "(first %d heads)", S);
+    else
+        snprintf(title, sizeof title, "Sum of cos(theta x) over each head's active frequencies");
     ss_plot_opts o = {title, "offset x (tokens)", "f(x)", 0};
     return ss_lineplot_svg(path, series, S, &o, err);
 }
@@ -271,9 +276,8 @@ static ss_code plot_curves(const char *path, const freq_run *r, const double *cu
 /* Active frequencies, the frequency condition and its curve, per head. */
 static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
 {
-    const ss_rope *rope = &r->src.run.rope;
     const ss_freq_result *res = &r->res;
-    int F = rope->n_freq, S = r->n_refs, N = res->n;
+    int F = r->src.run.rope.n_freq, S = r->n_refs, N = res->n;
     ss_atomic_file fa, fc;
     ss_code rc = open_out(&fa, r->out, "active.csv", err);
     if (!rc && (rc = open_out(&fc, r->out, "freqcond.csv", err)))
@@ -292,7 +296,8 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
         const unsigned char *act = res->active + (size_t)s * F;
         int act_l[SS_ROPE_MAX_FREQ], na = res->n_active[s], k = 0;
         for (int f = 0; f < F; f++) {
-            fprintf(fa.fp, "%d,%d,%s,%d,%.17g,", h->layer, h->head, name, f + 1, rope->theta[f]);
+            fprintf(fa.fp, "%d,%d,%s,%d,%.17g,", h->layer, h->head, name, f + 1,
+                    res->theta[(size_t)s * F + f]);
             ss_csv_num(fa.fp, mean_abs[f]);
             fputc(',', fa.fp);
             ss_csv_num(fa.fp, res->inp_share[(size_t)s * F + f]);
@@ -324,6 +329,10 @@ static ss_code write_active(const freq_run *r, cJSON *root, ss_error *err)
         cJSON_AddStringToObject(e, "name", name);
         cJSON_AddItemToObject(e, "active", cJSON_CreateIntArray(act_l, na));
         cJSON_AddItemToObject(e, "mean_abs_inp", cJSON_CreateDoubleArray(mean_abs, F));
+        /* partial rotary: the position-free part of the logit, same pairs */
+        if (r->src.run.model->cfg.rotary_dim < r->src.run.model->cfg.d_head)
+            cJSON_AddItemToObject(e, "nope_mean_abs_logit",
+                                  ss_json_num_or_null(res->nope_mean_abs[s]));
         cJSON_AddNumberToObject(e, "N", N);
         cJSON_AddItemToObject(e, "C1", ss_json_num_or_null(v[0]));
         cJSON_AddItemToObject(e, "C2", ss_json_num_or_null(v[1]));
@@ -389,6 +398,31 @@ static ss_code write_alignment(const freq_run *r, cJSON *root, ss_error *err)
     return ss_atomic_commit(&f, err);
 }
 
+/* usage_layer_{q,k}.svg: the usage heatmaps with axes (layers x frequency
+ * index l) and a colour bar. */
+static ss_code usage_figure(const char *out, const double *m, int L, int F, int kind,
+                            ss_error *err)
+{
+    const char **layers = ss_fig_names("L", 0, L), **ls = ss_fig_names("", 1, F);
+    char path[4096];
+    ss_code rc = !layers || !ls ? ss_fail(err, SS_ERR_NOMEM, "freq: out of memory for axis names")
+                                : ss_out_path(path, sizeof path, out,
+                                              kind ? "usage_layer_k.svg" : "usage_layer_q.svg",
+                                              err);
+    if (!rc) {
+        ss_fig_heatmap_opts o = {kind ? "Frequency usage of pre-RoPE keys, by layer"
+                                      : "Frequency usage of pre-RoPE queries, by layer",
+                                 {"frequency index l (1 = highest)", ls, 0, 0},
+                                 {"layer", layers, 0, 0},
+                                 "usage (share of the layer's energy)",
+                                 {0, 0, 0, 0, 0}};
+        rc = ss_fig_heatmap_write(path, m, L, F, &o, err);
+    }
+    free(layers);
+    free(ls);
+    return rc;
+}
+
 /* usage.csv, usage_layer.csv, the .npy arrays and per-layer heatmaps. */
 static ss_code write_usage(const freq_run *r, ss_error *err)
 {
@@ -411,7 +445,7 @@ static ss_code write_usage(const freq_run *r, ss_error *err)
                 for (int h = 0; h < (kind ? K : H); h++)
                     for (int x = 0; x < F; x++) {
                         fprintf(f.fp, "%d,%s,%d,%d,%.17g,", l, kind ? "k" : "q", h, x + 1,
-                                r->src.run.rope.theta[x]);
+                                a->layer_theta[l * F + x]);
                         ss_csv_num(f.fp, (kind ? uk : uq)[((size_t)l * (kind ? K : H) + h) * F +
                                                           x]);
                         fputc('\n', f.fp);
@@ -424,7 +458,7 @@ static ss_code write_usage(const freq_run *r, ss_error *err)
             for (int kind = 0; kind < 2; kind++)
                 for (int x = 0; x < F; x++) {
                     fprintf(f.fp, "%d,%s,%d,%.17g,", l, kind ? "k" : "q", x + 1,
-                            r->src.run.rope.theta[x]);
+                            a->layer_theta[l * F + x]);
                     ss_csv_num(f.fp, (kind ? lk : lq)[l * F + x]);
                     fputc('\n', f.fp);
                 }
@@ -435,6 +469,8 @@ static ss_code write_usage(const freq_run *r, ss_error *err)
         rc = ss_heatmap_png(path, lq, L, F, &ho, err);
     if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "usage_layer_k.png", err)))
         rc = ss_heatmap_png(path, lk, L, F, &ho, err);
+    for (int kind = 0; kind < 2 && !rc; kind++)
+        rc = usage_figure(r->out, kind ? lk : lq, L, F, kind, err);
     return rc;
 }
 
@@ -445,6 +481,9 @@ static ss_code write_inp(const freq_run *r, ss_error *err)
     if (!rc)
         rc = ss_mkdirs(dir, err);
     int F = r->res.n_freq, rows = r->res.row + 1;
+    const char **ls = ss_fig_names("", 1, F);
+    if (!rc && !ls)
+        rc = ss_fail(err, SS_ERR_NOMEM, "freq: out of memory for axis names");
     for (int s = 0; !rc && s < r->n_refs; s++) {
         char name[40];
         ss_head_name(r->refs[s].layer, r->refs[s].head, name, sizeof name);
@@ -459,7 +498,19 @@ static ss_code write_inp(const freq_run *r, ss_error *err)
         ss_heatmap_opts ho = {.log_scale = 0};
         if (!(rc = ss_out_path(path, sizeof path, dir, name, err)))
             rc = ss_heatmap_png(path, m, rows, F, &ho, err);
+        /* Figure 15 with axes: wide columns however few frequencies */
+        char title[96];
+        ss_head_name(r->refs[s].layer, r->refs[s].head, name, sizeof name);
+        snprintf(title, sizeof title, "InP of %s: query row %d against key j, by frequency",
+                 name, r->res.row);
+        snprintf(name + len, sizeof name - len, ".svg");
+        ss_fig_heatmap_opts fo = {title, {"frequency index l (1 = highest)", ls, 0, 0},
+                                  {"key position j", NULL, 0, rows},
+                                  "InP(i, j, l) (sums over l to the logit)", {0, 0, 0, 0, 0}};
+        if (!rc && !(rc = ss_out_path(path, sizeof path, dir, name, err)))
+            rc = ss_fig_heatmap_write(path, m, rows, F, &fo, err);
     }
+    free(ls);
     return rc;
 }
 
@@ -469,6 +520,7 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
     cJSON_AddStringToObject(root, "command", "freq");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(r->src.run.model, &r->src.run.rope));
+    cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(&r->src));
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "row", r->fo.row);

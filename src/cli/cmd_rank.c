@@ -11,6 +11,7 @@
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
 #include "cli/dist_cli.h"
+#include "engine/blas.h"
 #include "cli/explain_src.h"
 #include "cli/explain_table.h"
 #include "cli/headsel.h"
@@ -197,6 +198,7 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
         cJSON_AddStringToObject(root, "command", "rank");
         cJSON_AddStringToObject(root, "version", SS_VERSION);
         cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
+        cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
         cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
         cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(res->tau, res->n_tau));
         cJSON_AddItemToObject(root, "selection", ss_headsel_json(sel));

@@ -17,5 +17,6 @@ int cmd_cone(int argc, char **argv);
 int cmd_freq(int argc, char **argv);
 int cmd_theory(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/dist_cli.h"
+#include "engine/blas.h"
 
 typedef struct {
     const char *name;
@@ -26,6 +27,7 @@ static const command commands[] = {
     {"rank", cmd_rank, "low rank of pre-PE Q, K, hidden states and W_Q, W_K per head"},
     {"cone", cmd_cone, "layer-0 cone analysis over the vocabulary: r~, RV, bias share, alignment"},
     {"freq", cmd_freq, "RoPE frequencies of heads: InP, band ablation, active set, condition"},
+    {"study", cmd_study, "the whole study of one or more models, in resumable stages; report.html"},
     {"theory", cmd_theory, "train the paper's two-layer RoPE model; does layer 1 become an SDH?"},
     {"demo", cmd_demo, "the theory lab with frequencies that satisfy and violate the condition"},
 };
@@ -43,19 +45,31 @@ static void usage(FILE *out)
 /* OpenMP threads that spin while waiting make runs 5-20x slower when the
  * machine is busy (a shared node, a parallel build) and gain ~3% when it is
  * idle. libgomp reads OMP_WAIT_POLICY once, when it loads, so choosing
- * passive waiting takes one re-exec; a user's own setting always wins. */
-static void prefer_passive_waiting(char **argv)
+ * passive waiting takes a re-exec; a user's own setting always wins.
+ * Returns 1 when it changed the environment. */
+static int prefer_passive_waiting(void)
 {
     if (getenv("OMP_WAIT_POLICY"))
-        return;
+        return 0;
     setenv("OMP_WAIT_POLICY", "passive", 1);
-    execv("/proc/self/exe", argv);
-    /* no /proc: run on with libgomp's default */
+    return 1;
+}
+
+/* Both start-up choices (thread waiting, BLAS kernels: engine/blas.h) are
+ * read by the libraries when they load: one re-exec applies them. A
+ * selected BLAS core that fails its self-check costs one more. */
+static void choose_runtime(char **argv)
+{
+    int again = ss_blas_select();
+    again |= prefer_passive_waiting();
+    if (again)
+        execv("/proc/self/exe", argv);
+    /* no /proc: run on with what the libraries chose (info shows it) */
 }
 
 int main(int argc, char **argv)
 {
-    prefer_passive_waiting(argv);
+    choose_runtime(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -74,6 +88,15 @@ int main(int argc, char **argv)
     if (ss_dist_init(&ss_cli_dist, &argc, &argv, &err)) {
         fprintf(stderr, "slashscope: %s\n", err.msg);
         return 1;
+    }
+    /* the others would run K times over (study's stages, run as child
+     * processes, would inherit the job's environment): docs/cluster.md */
+    if (ss_cli_dist.mpi && strcmp(argv[1], "scan") && strcmp(argv[1], "rank") &&
+        strcmp(argv[1], "freq")) {
+        fprintf(stderr, "slashscope %s: not spread over MPI ranks; under mpirun/srun run scan, "
+                "rank or freq (run study's stages that way, docs/cluster.md)\n", argv[1]);
+        ss_dist_end(&ss_cli_dist);
+        return 2;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) {

@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,28 +86,234 @@ static void softmax_causal_row(float *row, int first, int last, int width)
         memset(row + last + 1, 0, (size_t)(width - last - 1) * sizeof *row);
 }
 
-void ss_attend_head(const ss_head_attn *a, float *scores, ss_probs_cb cb, void *ctx, int tag)
+/* Gemma 2's attention-logit soft-capping, on the visible keys of one row
+ * (HF applies it before adding the mask, which only matters for those). */
+static void softcap_row(float *row, int first, int last, float cap)
 {
-    int B = a->block_rows;
-    int64_t ld = a->n;
+    for (int j = first; j <= last; j++)
+        row[j] = cap * tanhf(row[j] / cap);
+}
+
+/* Score tiles are TILE_R query rows by TILE_C keys; a row block is computed
+ * one key panel of PANEL_C keys at a time, so the panel of K^T (d_head x
+ * PANEL_C floats, 60 KiB at d_head 64) stays in L2 while every row of the
+ * block passes over it. */
+#define TILE_R 4
+#define TILE_C 24
+#define SS_TILED_MAX_D 256
+#define PANEL_C (10 * TILE_C)
+#define GROUP_TILES 16 /* row tiles per pass over a key panel */
+
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/* Row stride of the score block: whole tiles fit in every row. */
+static int64_t score_ld(int n) { return round_up(n, TILE_C); }
+
+int64_t ss_attend_scratch_floats(int n, int d_head, int block_rows)
+{
+    int64_t ld = score_ld(n);
+    /* scores [block_rows, ld], then K^T [d_head, ld] */
+    return ld * ((int64_t)round_up(block_rows, TILE_R) + d_head);
+}
+
+/* The first key row i may see: i - W + 1 under a sliding window of W. */
+static int first_key(const ss_head_attn *a, int i)
+{
+    return a->window > 0 && i - a->window + 1 > 0 ? i - a->window + 1 : 0;
+}
+
+#if defined(__AVX2__) && !defined(SS_NO_TILED_SCORES) /* the latter: A/B against BLAS */
+/* Keys j0..j1-1 transposed into kt [d_head][ld], zero from n on: a tile
+ * then loads TILE_C consecutive keys of one dimension as three vectors.
+ * TILE_C keys at a time, so the rows being read stay in L1. */
+static void transpose_keys(const ss_head_attn *a, float *kt, int64_t ld, int j0, int j1)
+{
+    for (int jb = j0; jb < j1; jb += TILE_C)
+        for (int x = 0; x < a->d_head; x++) {
+            float *dst = kt + (int64_t)x * ld;
+            for (int j = jb; j < jb + TILE_C && j < j1; j++)
+                dst[j] = j < a->n ? a->k[(int64_t)j * a->ldk + x] : 0.0f;
+        }
+}
+
+/* s[r][0..TILE_C) = qs_r . k_j for a tile of TILE_R rows: qs is the tile's
+ * queries, already scaled, [TILE_R][d] contiguous. Twelve accumulators
+ * cover the FMA latency; d is the only loop. */
+static void score_tile(const float *qs, const float *kt, int64_t ldk, int d, float *s, int64_t lds)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+    __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    for (int x = 0; x < d; x++) {
+        const float *kr = kt + (int64_t)x * ldk;
+        __m256 b0 = _mm256_loadu_ps(kr), b1 = _mm256_loadu_ps(kr + 8), b2 = _mm256_loadu_ps(kr + 16);
+        __m256 q0 = _mm256_broadcast_ss(qs + x), q1 = _mm256_broadcast_ss(qs + d + x);
+        c00 = _mm256_fmadd_ps(q0, b0, c00); c01 = _mm256_fmadd_ps(q0, b1, c01);
+        c02 = _mm256_fmadd_ps(q0, b2, c02);
+        c10 = _mm256_fmadd_ps(q1, b0, c10); c11 = _mm256_fmadd_ps(q1, b1, c11);
+        c12 = _mm256_fmadd_ps(q1, b2, c12);
+        __m256 q2 = _mm256_broadcast_ss(qs + 2 * d + x), q3 = _mm256_broadcast_ss(qs + 3 * d + x);
+        c20 = _mm256_fmadd_ps(q2, b0, c20); c21 = _mm256_fmadd_ps(q2, b1, c21);
+        c22 = _mm256_fmadd_ps(q2, b2, c22);
+        c30 = _mm256_fmadd_ps(q3, b0, c30); c31 = _mm256_fmadd_ps(q3, b1, c31);
+        c32 = _mm256_fmadd_ps(q3, b2, c32);
+    }
+    _mm256_storeu_ps(s, c00); _mm256_storeu_ps(s + 8, c01); _mm256_storeu_ps(s + 16, c02);
+    s += lds;
+    _mm256_storeu_ps(s, c10); _mm256_storeu_ps(s + 8, c11); _mm256_storeu_ps(s + 16, c12);
+    s += lds;
+    _mm256_storeu_ps(s, c20); _mm256_storeu_ps(s + 8, c21); _mm256_storeu_ps(s + 16, c22);
+    s += lds;
+    _mm256_storeu_ps(s, c30); _mm256_storeu_ps(s + 8, c31); _mm256_storeu_ps(s + 16, c32);
+}
+
+/* Scaled scores of rows r0..r0+nr-1 (nr a multiple of TILE_R, or the last
+ * rows of the sequence) into s (row stride ld): every tile that holds a
+ * visible key, none wholly above the diagonal or left of a window. */
+static void block_scores(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr,
+                         float *s)
+{
+    int d = a->d_head;
+    int tiles = (nr + TILE_R - 1) / TILE_R;
+    float qs[GROUP_TILES][TILE_R * SS_TILED_MAX_D];
+    /* scaled queries of every tile, zero past the last row */
+    for (int t = 0; t < tiles; t++)
+        for (int r = 0; r < TILE_R; r++) {
+            int i = r0 + t * TILE_R + r;
+            for (int x = 0; x < d; x++)
+                qs[t][r * d + x] = i < r0 + nr ? a->q[(int64_t)i * a->ldq + x] * a->scale : 0.0f;
+        }
+    int lo = (int)(first_key(a, r0) / TILE_C * TILE_C), width = r0 + nr;
+    for (int c0 = lo; c0 < width; c0 += PANEL_C) {
+        int c1 = c0 + PANEL_C < width ? c0 + PANEL_C : width;
+        for (int t = 0; t < tiles; t++) {
+            int i0 = r0 + t * TILE_R, rows = r0 + nr - i0 < TILE_R ? r0 + nr - i0 : TILE_R;
+            int j0 = (int)(first_key(a, i0) / TILE_C * TILE_C), j1 = i0 + rows;
+            j0 = j0 > c0 ? j0 : c0;
+            j1 = j1 < c1 ? j1 : c1;
+            float *out = s + (int64_t)(t * TILE_R) * ld;
+            for (int j = j0; j < j1; j += TILE_C) {
+                if (rows == TILE_R) {
+                    score_tile(qs[t], kt + j, ld, d, out + j, ld);
+                } else {
+                    float tmp[TILE_R * TILE_C];
+                    score_tile(qs[t], kt + j, ld, d, tmp, TILE_C);
+                    for (int r = 0; r < rows; r++)
+                        memcpy(out + r * ld + j, tmp + r * TILE_C, TILE_C * sizeof *tmp);
+                }
+            }
+        }
+    }
+}
+#define SS_TILED_SCORES 1
+#endif
+
+#ifdef SS_TILED_SCORES
+/* Whether the score tiles serve this head (the queries of a tile sit in a
+ * stack buffer of SS_TILED_MAX_D dimensions); else one SGEMM per block. */
+static int tiled(const ss_head_attn *a)
+{
+    return a->d_head <= SS_TILED_MAX_D;
+}
+#endif
+
+/* Row i's scores to probabilities: softcap (if any) on its visible keys,
+ * then the causal (windowed) softmax, zeros elsewhere up to width. */
+static void finish_row(const ss_head_attn *a, float *row, int i, int width)
+{
+    if (a->softcap > 0)
+        softcap_row(row, first_key(a, i), i, a->softcap);
+    softmax_causal_row(row, first_key(a, i), i, width);
+}
+
+/* Scores of rows r0..r0+nr-1, softmax, zeros elsewhere up to the block's
+ * width: the rows are in cache from the score tiles to the softmax. */
+static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr,
+                        int width, float *s)
+{
+#ifdef SS_TILED_SCORES
+    if (tiled(a)) {
+        /* GROUP_TILES row tiles share each key panel while it is in L2 */
+        int group = GROUP_TILES * TILE_R;
+        for (int g = 0; g < nr; g += group) {
+            int rows = nr - g < group ? nr - g : group;
+            block_scores(a, kt, ld, r0 + g, rows, s + (int64_t)g * ld);
+            for (int r = g; r < g + rows; r++)
+                finish_row(a, s + r * ld, r0 + r, width);
+        }
+        return;
+    }
+#endif
+    (void)kt;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, width, a->d_head, a->scale,
+                a->q + (int64_t)r0 * a->ldq, (int)a->ldq, a->k, (int)a->ldk, 0.0f, s, (int)ld);
+    for (int r = 0; r < nr; r++)
+        finish_row(a, s + r * ld, r0 + r, width);
+}
+
+/* out rows r0..r0+nr-1 = P V over the keys any of them sees. */
+static void block_output(const ss_head_attn *a, const float *p, int64_t ld, int r0, int nr, int width)
+{
+    int lo = first_key(a, r0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, a->d_head, width - lo, 1.0f, p + lo,
+                (int)ld, a->v + (int64_t)lo * a->ldv, (int)a->ldv, 0.0f, a->out + (int64_t)r0 * a->ldo,
+                (int)a->ldo);
+}
+
+void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag)
+{
+    int B = (int)round_up(a->block_rows, TILE_R);
+    int64_t ld = score_ld(a->n);
+    float *kt = scratch + ld * B;
+#ifdef SS_TILED_SCORES
+    if (tiled(a))
+        transpose_keys(a, kt, ld, 0, (int)ld);
+#endif
     for (int r0 = 0; r0 < a->n; r0 += B) {
         int nr = a->n - r0 < B ? a->n - r0 : B;
-        int width = r0 + nr; /* keys 0..r0+nr-1 are visible to some row of the block */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, width, a->d_head, a->scale,
-                    a->q + (int64_t)r0 * a->ldq, (int)a->ldq, a->k, (int)a->ldk, 0.0f, scores,
-                    (int)ld);
-        for (int r = 0; r < nr; r++) {
-            int i = r0 + r;
-            /* a sliding window of W keys: j in (i - W, i] */
-            int first = a->window > 0 && i - a->window + 1 > 0 ? i - a->window + 1 : 0;
-            softmax_causal_row(scores + r * ld, first, i, width);
-        }
+        block_probs(a, kt, ld, r0, nr, r0 + nr, scratch);
         if (cb)
-            cb(ctx, tag, r0, nr, scores, ld);
+            cb(ctx, tag, r0, nr, scratch, ld);
         if (a->v)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, a->d_head, width, 1.0f,
-                        scores, (int)ld, a->v, (int)a->ldv, 0.0f, a->out + (int64_t)r0 * a->ldo,
-                        (int)a->ldo);
+            block_output(a, scratch, ld, r0, nr, r0 + nr);
+    }
+}
+
+void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag)
+{
+    int B = (int)round_up(a->block_rows, TILE_R), team = omp_get_num_threads();
+    int64_t ld = score_ld(a->n);
+    float *kt = scratch + ld * B;
+#ifdef SS_TILED_SCORES
+    if (tiled(a)) {
+        #pragma omp for schedule(static)
+        for (int jb = 0; jb < (int)ld; jb += TILE_C)
+            transpose_keys(a, kt, ld, jb, jb + TILE_C);
+    }
+#endif
+    /* each block's rows in one part per thread (whole tiles); the observer
+     * is called by the master thread between barriers */
+    for (int r0 = 0; r0 < a->n; r0 += B) {
+        int nr = a->n - r0 < B ? a->n - r0 : B;
+        int per = (int)round_up((nr + team - 1) / team, TILE_R);
+        #pragma omp for schedule(static)
+        for (int t = 0; t < team; t++) {
+            int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
+            if (rows > 0)
+                block_probs(a, kt, ld, r0 + p0, rows, r0 + nr, scratch + (int64_t)p0 * ld);
+        }
+        if (cb) {
+            #pragma omp master
+            cb(ctx, tag, r0, nr, scratch, ld);
+            #pragma omp barrier
+        }
+        if (a->v) {
+            #pragma omp for schedule(static)
+            for (int t = 0; t < team; t++) {
+                int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
+                if (rows > 0)
+                    block_output(a, scratch + (int64_t)p0 * ld, ld, r0 + p0, rows, r0 + nr);
+            }
+        }
     }
 }
 
@@ -115,15 +322,18 @@ ss_code ss_rope_table_build(ss_rope_table *t, const ss_rope *rope, int n, ss_err
     t->n = n;
     t->n_freq = rope->n_freq;
     t->rope = rope;
+    t->factor = rope->attn_factor > 0 ? rope->attn_factor : 1.0;
     t->cos_sin = ss_calloc((size_t)n * rope->n_freq * 2, sizeof(double), "RoPE table", err);
     if (!t->cos_sin)
         return SS_ERR_NOMEM;
+    ss_rope at_n;
+    ss_rope_at_length(rope, n, &at_n);
     for (int i = 0; i < n; i++)
         for (int f = 0; f < rope->n_freq; f++) {
-            double angle = (double)i * rope->theta[f];
+            double angle = (double)i * at_n.theta[f];
             double *cs = t->cos_sin + ((size_t)i * rope->n_freq + f) * 2;
-            cs[0] = cos(angle);
-            cs[1] = sin(angle);
+            cs[0] = cos(angle) * t->factor;
+            cs[1] = sin(angle) * t->factor;
         }
     return SS_OK;
 }
@@ -136,15 +346,21 @@ void ss_rope_table_free(ss_rope_table *t)
 
 void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head)
 {
-    int half = d_head / 2;
+    int half = t->n_freq;
+    float factor = (float)t->factor;
     #pragma omp parallel for schedule(static) if ((int64_t)t->n * heads * d_head >= (1 << 16))
     for (int i = 0; i < t->n; i++) {
         const double *cs = t->cos_sin + (size_t)i * t->n_freq * 2;
         for (int h = 0; h < heads; h++) {
             float *v = x + (int64_t)i * ld + (int64_t)h * d_head;
             for (int f = 0; f < half; f++) {
-                if (!t->rope->active[f])
+                if (!t->rope->active[f]) {
+                    if (factor != 1.0f) { /* unrotated, but scaled like the rest */
+                        v[f] *= factor;
+                        v[f + half] *= factor;
+                    }
                     continue;
+                }
                 double a = v[f], b = v[f + half], c = cs[2 * f], s = cs[2 * f + 1];
                 v[f] = (float)(a * c - b * s);
                 v[f + half] = (float)(a * s + b * c);

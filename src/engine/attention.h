@@ -1,5 +1,7 @@
 /* Causal softmax attention of one query head, one block of query rows at a
- * time: the only place probabilities exist, as a [block, n] scratch. */
+ * time: the only place probabilities exist, as a [block, n] scratch.
+ * Scores come from register tiles over the visible keys only (AVX2), a few
+ * rows at a time so they are still in cache for the softmax. */
 #ifndef SS_ENGINE_ATTENTION_H
 #define SS_ENGINE_ATTENTION_H
 
@@ -13,32 +15,61 @@ typedef struct {
     const float *v; int64_t ldv; /* values, or NULL to skip the output */
     float *out; int64_t ldo;     /* output rows, or NULL */
     int n, d_head, block_rows;
-    int window; /* > 0: query i sees only keys i - window + 1 .. i (Mistral) */
+    int window; /* > 0: query i sees only keys i - window + 1 .. i (Mistral, local layers) */
     float scale;
+    float softcap; /* > 0: scores s become softcap tanh(s / softcap) before the mask (Gemma 2) */
 } ss_head_attn;
 
-/* Runs the head block by block; for each block calls cb(ctx, tag, row0,
- * nrows, p, ld) with the probabilities (entries above the diagonal are 0).
- * scores is a [block_rows, n] scratch. */
-void ss_attend_head(const ss_head_attn *a, float *scores, ss_probs_cb cb, void *ctx, int tag);
+/* Floats of scratch ss_attend_head needs for a head of n tokens. */
+int64_t ss_attend_scratch_floats(int n, int d_head, int block_rows);
 
-/* Precomputed cos/sin of every active frequency at every position. */
+/* Runs the head block by block on the calling thread; for each block calls
+ * cb(ctx, tag, row0, nrows, p, ld) with the probabilities (entries above
+ * the diagonal are 0 up to the block's last row, undefined beyond).
+ * scratch holds ss_attend_scratch_floats floats. */
+void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag);
+
+/* The same with every thread of the enclosing parallel region working on
+ * each block (all threads call it with the same arguments and one shared
+ * scratch); cb is called by the master thread only, block after block, so
+ * the observer contract holds. For heads left over when there are fewer
+ * heads than threads. */
+void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag);
+
+/* Precomputed cos/sin of every active frequency at every position, times
+ * the schedule's attn_factor (yarn, longrope). Built for n positions, so a
+ * length-dependent schedule (dynamic NTK, longrope) takes its angles for a
+ * sequence of n tokens (ss_rope_at_length). */
 typedef struct {
     int n, n_freq;
     double *cos_sin; /* [n][n_freq][2] */
     const ss_rope *rope;
+    double factor;   /* rope->attn_factor: inactive pairs are scaled by it, not rotated */
 } ss_rope_table;
 
 ss_code ss_rope_table_build(ss_rope_table *t, const ss_rope *rope, int n, ss_error *err);
 void ss_rope_table_free(ss_rope_table *t);
+/* What a layer's attention applies besides RoPE, so that re-scoring a head
+ * gives what the model computes there. */
+typedef struct {
+    double scale;   /* logit scale */
+    double softcap; /* > 0: Gemma 2's attention-logit soft-capping */
+    int window;     /* > 0: the layer's sliding window */
+} ss_attn_layer;
+
+/* The scale, softcap and window of layer l of a model with config c. */
+ss_attn_layer ss_attn_layer_of(const ss_config *c, int l);
+
 /* ss_head_probs (engine/forward.h) with a table built once by the caller,
- * for re-scoring many heads under the same schedule and length (t->n rows). */
+ * for re-scoring many heads under the same schedule and length (t->n rows),
+ * with the attention details of the head's layer. */
 ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
-                            const ss_rope_table *t, double scale, int block_rows, int head_tag,
-                            ss_probs_cb cb, void *ctx, ss_error *err);
+                            const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
+                            int head_tag, ss_probs_cb cb, void *ctx, ss_error *err);
 
 /* Rotates rows 0..n-1 of `heads` heads stored at x (row stride ld, head h
- * at column h * d_head) in place. */
+ * at column h * d_head) in place: pair (f, f + n_freq) by frequency f; dims
+ * from 2 n_freq on (partial rotary) are left alone. */
 void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head);
 
 #endif

@@ -28,19 +28,29 @@ void ss_set_threads(int n)
 /* Below this many elements a parallel region costs more than it saves (and
  * spinning threads hurt badly on a busy machine). */
 #define PAR_MIN ((int64_t)1 << 16)
+/* Below this much attention work (n^2 d) per head, a leftover head runs on
+ * one thread: the barriers per block would cost more than the idle core. */
+#ifndef TEAM_MIN
+#define TEAM_MIN ((int64_t)1 << 24)
+#endif
 
 typedef struct {
-    float *x, *xn, *q, *k, *v, *att, *gate, *up, *norm_w, *scores;
+    float *x, *xn, *ao, *q, *k, *v, *att, *gate, *up, *norm_w, *norm_b, *scores;
     int n_threads;
     ss_scratch scratch;
-    ss_rope_table rope;
+    ss_rope_table rope, rope_local; /* global layers; Gemma 3's local layers */
+    ss_rope local_override;          /* local angles with the caller's active flags */
 } workspace;
 
 static void workspace_free(workspace *w)
 {
+    if (w->ao != w->xn)
+        free(w->ao);
     free(w->x); free(w->xn); free(w->q); free(w->k); free(w->v); free(w->att);
-    free(w->gate); free(w->up); free(w->norm_w); free(w->scores); free(w->scratch.buf);
+    free(w->gate); free(w->up); free(w->norm_w); free(w->norm_b); free(w->scores);
+    free(w->scratch.buf);
     ss_rope_table_free(&w->rope);
+    ss_rope_table_free(&w->rope_local);
 }
 
 uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
@@ -48,10 +58,14 @@ uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
     uint64_t N = (uint64_t)n, qd = (uint64_t)c->n_head * c->d_head;
     uint64_t kvd = (uint64_t)c->n_kv_head * c->d_head;
     uint64_t chunk = n < MLP_CHUNK ? N : MLP_CHUNK;
-    uint64_t floats = N * (2 * (uint64_t)c->d_model + 2 * qd + 2 * kvd) +
-                      2 * chunk * (uint64_t)c->d_ff + (uint64_t)c->d_model +
-                      (uint64_t)threads * (uint64_t)block * N;
-    uint64_t rope = N * (uint64_t)(c->d_head / 2) * 2 * sizeof(double);
+    uint64_t norm_len = qd > (uint64_t)c->d_model ? qd : (uint64_t)c->d_model;
+    /* x, xn (and the attention output of a parallel-residual layer), q, att, k, v */
+    uint64_t states = (c->parallel_residual ? 3 : 2) * (uint64_t)c->d_model;
+    uint64_t floats = N * (states + 2 * qd + 2 * kvd) + 2 * chunk * (uint64_t)c->d_ff +
+                      norm_len + (uint64_t)c->d_model +
+                      (uint64_t)threads * (uint64_t)ss_attend_scratch_floats(n, c->d_head, block);
+    int rot = c->rotary_dim > 0 ? c->rotary_dim : c->d_head;
+    uint64_t rope = N * (uint64_t)(rot / 2) * 2 * sizeof(double) * (c->rope_local_base > 0 ? 2 : 1);
     return 4 * floats + rope;
 }
 
@@ -60,6 +74,9 @@ static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int bloc
     memset(w, 0, sizeof *w);
     size_t N = (size_t)n, qd = (size_t)c->n_head * c->d_head, kvd = (size_t)c->n_kv_head * c->d_head;
     size_t chunk = n < MLP_CHUNK ? N : MLP_CHUNK;
+    /* one norm-weight buffer serves every norm: d_model, or a q/k norm over
+     * the whole projection */
+    size_t norm_len = qd > (size_t)c->d_model ? qd : (size_t)c->d_model;
     w->n_threads = omp_get_max_threads();
     /* refuse up front rather than let the allocations below succeed on
      * overcommit and the OOM killer end the run when they are touched */
@@ -72,18 +89,46 @@ static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int bloc
         return rc;
     if (!(w->x = ss_aligned_calloc(N * c->d_model, 4, "hidden states", err)) ||
         !(w->xn = ss_aligned_calloc(N * c->d_model, 4, "normed states", err)) ||
+        /* the attention output waits in xn (free until the next norm) unless
+         * the MLP reads a norm of the same residual (parallel residual) */
+        !(w->ao = c->parallel_residual ? ss_aligned_calloc(N * c->d_model, 4, "attention output", err)
+                                       : w->xn) ||
         !(w->q = ss_aligned_calloc(N * qd, 4, "queries", err)) ||
         !(w->k = ss_aligned_calloc(N * kvd, 4, "keys", err)) ||
         !(w->v = ss_aligned_calloc(N * kvd, 4, "values", err)) ||
         !(w->att = ss_aligned_calloc(N * qd, 4, "attention output", err)) ||
         !(w->gate = ss_aligned_calloc(chunk * c->d_ff, 4, "MLP gate", err)) ||
         !(w->up = ss_aligned_calloc(chunk * c->d_ff, 4, "MLP up", err)) ||
-        !(w->norm_w = ss_aligned_calloc((size_t)c->d_model, 4, "norm weight", err)) ||
-        !(w->scores = ss_aligned_calloc((size_t)w->n_threads * block * N, 4, "attention block", err))) {
+        !(w->norm_w = ss_aligned_calloc(norm_len, 4, "norm weight", err)) ||
+        !(w->norm_b = ss_aligned_calloc((size_t)c->d_model, 4, "norm bias", err)) ||
+        !(w->scores = ss_aligned_calloc((size_t)w->n_threads *
+                                            ss_attend_scratch_floats(n, c->d_head, block),
+                                        4, "attention block", err))) {
         workspace_free(w);
         return SS_ERR_NOMEM;
     }
     return SS_OK;
+}
+
+/* out = (x - mean) / sqrt(var + eps) * w + b (PyTorch LayerNorm, biased
+ * variance); mean and variance in double. */
+static void layernorm(const float *x, float *out, int n, int d, const float *w, const float *b,
+                      double eps)
+{
+    #pragma omp parallel for schedule(static) if ((int64_t)n * d >= PAR_MIN)
+    for (int i = 0; i < n; i++) {
+        const float *xi = x + (int64_t)i * d;
+        double mean = 0.0, var = 0.0;
+        for (int j = 0; j < d; j++)
+            mean += xi[j];
+        mean /= d;
+        for (int j = 0; j < d; j++)
+            var += ((double)xi[j] - mean) * ((double)xi[j] - mean);
+        float r = (float)(1.0 / sqrt(var / d + eps)), mu = (float)mean;
+        float *oi = out + (int64_t)i * d;
+        for (int j = 0; j < d; j++)
+            oi[j] = ((xi[j] - mu) * r) * w[j] + (b ? b[j] : 0.0f);
+    }
 }
 
 /* out = x / rms(x) * w (or * (1 + w)); the mean square in double. */
@@ -101,6 +146,18 @@ static void rmsnorm(const float *x, float *out, int n, int d, const float *w, do
         for (int j = 0; j < d; j++)
             oi[j] = (xi[j] * r) * (add_one ? 1.0f + w[j] : w[j]);
     }
+}
+
+/* The model's norm (RMSNorm or LayerNorm) with weight t (and bias tb) over
+ * n rows of d values; in place is fine. */
+static void apply_norm(const ss_config *c, workspace *w, const ss_tensor *t, const ss_tensor *tb,
+                       const float *x, float *out, int n, int d)
+{
+    const float *nw = ss_vector_f32(t, w->norm_w);
+    if (c->norm_type == SS_NORM_LAYER)
+        layernorm(x, out, n, d, nw, tb ? ss_vector_f32(tb, w->norm_b) : NULL, c->norm_eps);
+    else
+        rmsnorm(x, out, n, d, nw, c->norm_eps, c->norm_add_one);
 }
 
 static void embed(const ss_model *m, const int32_t *ids, int n, float *x)
@@ -182,32 +239,53 @@ static ss_code observer_code(ss_code rc, const char *where, int layer, int head,
     return rc;
 }
 
+/* Head h of layer l: its q/k/v columns and the layer's attention details
+ * (scale, Gemma 2's softcap, the layer's sliding window). */
+static ss_head_attn head_attn(const ss_config *c, workspace *w, int n, int block, int l, int h)
+{
+    ss_attn_layer al = ss_attn_layer_of(c, l);
+    int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
+    int g = h / (c->n_head / c->n_kv_head);
+    ss_head_attn a = {
+        .q = w->q + (int64_t)h * c->d_head, .ldq = qd,
+        .k = w->k + (int64_t)g * c->d_head, .ldk = kvd,
+        .v = w->v + (int64_t)g * c->d_head, .ldv = kvd,
+        .out = w->att + (int64_t)h * c->d_head, .ldo = qd,
+        .n = n, .d_head = c->d_head, .block_rows = block, .window = al.window,
+        .scale = (float)al.scale, .softcap = (float)al.softcap,
+    };
+    return a;
+}
+
 /* Returns the first non-OK code an on_probs call returned (SS_OK if none),
- * with *head its head. */
+ * with *bad_head its head. */
 static ss_code attention(const ss_config *c, workspace *w, int n, int block,
                          const ss_forward_opts *o, int layer, int *bad_head)
 {
-    int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
-    int group = c->n_head / c->n_kv_head;
     probs_fanout fan = {o->observers, o->n_observers, layer, SS_OK, -1};
     int any_probs = 0;
     for (int i = 0; i < o->n_observers; i++)
         any_probs |= o->observers[i].on_probs != NULL;
-    /* One head per task, its blocks in order: observers get per-head
-     * sequential calls and results do not depend on the thread count. */
-    #pragma omp parallel for schedule(dynamic, 1) if ((int64_t)n * n * c->d_head >= PAR_MIN)
-    for (int h = 0; h < c->n_head; h++) {
-        int g = h / group;
-        ss_head_attn a = {
-            .q = w->q + (int64_t)h * c->d_head, .ldq = qd,
-            .k = w->k + (int64_t)g * c->d_head, .ldk = kvd,
-            .v = w->v + (int64_t)g * c->d_head, .ldv = kvd,
-            .out = w->att + (int64_t)h * c->d_head, .ldo = qd,
-            .n = n, .d_head = c->d_head, .block_rows = block, .window = c->sliding_window,
-            .scale = (float)c->attn_scale,
-        };
-        float *scores = w->scores + (size_t)omp_get_thread_num() * block * n;
-        ss_attend_head(&a, scores, any_probs ? fan_out_probs : NULL, &fan, h);
+    /* One head per thread, its blocks in order: observers get per-head
+     * sequential calls and results do not depend on the thread count. The
+     * heads left over (n_head not a multiple of the threads) run one at a
+     * time with every thread on each block, so no core idles. */
+    int64_t per_thread = ss_attend_scratch_floats(n, c->d_head, block);
+    #pragma omp parallel if ((int64_t)n * n * c->d_head >= PAR_MIN)
+    {
+        int team = omp_get_num_threads(), split = c->n_head - c->n_head % team;
+        if (team == 1 || (int64_t)n * n * c->d_head < TEAM_MIN)
+            split = c->n_head;
+        #pragma omp for schedule(dynamic, 1)
+        for (int h = 0; h < split; h++) {
+            ss_head_attn a = head_attn(c, w, n, block, layer, h);
+            float *scratch = w->scores + (size_t)omp_get_thread_num() * per_thread;
+            ss_attend_head(&a, scratch, any_probs ? fan_out_probs : NULL, &fan, h);
+        }
+        for (int h = split; h < c->n_head; h++) {
+            ss_head_attn a = head_attn(c, w, n, block, layer, h);
+            ss_attend_head_team(&a, w->scores, any_probs ? fan_out_probs : NULL, &fan, h);
+        }
     }
     *bad_head = fan.head;
     return (ss_code)fan.code;
@@ -219,6 +297,23 @@ static float gelu_tanh(float x)
     return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
 }
 
+static float gelu_erf(float x)
+{
+    return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+}
+
+static float activate(ss_activation act, float g)
+{
+    switch (act) {
+    case SS_ACT_GELU_TANH: return gelu_tanh(g);
+    case SS_ACT_GELU_ERF: return gelu_erf(g);
+    case SS_ACT_SILU: break;
+    }
+    return g / (1.0f + expf(-g));
+}
+
+/* x += post_norm(mlp(xn)) chunk by chunk: gated (down(act(gate) * up)) or
+ * plain (down(act(up + b) ) + b, GPT-NeoX). */
 static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, int n,
                    ss_error *err)
 {
@@ -227,20 +322,28 @@ static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, 
         int nr = n - r0 < MLP_CHUNK ? n - r0 : MLP_CHUNK;
         const float *xin = w->xn + (int64_t)r0 * c->d_model;
         ss_code rc;
-        if ((rc = ss_linear(xin, c->d_model, nr, lw->w_gate, NULL, w->gate, c->d_ff, &w->scratch, err)) ||
-            (rc = ss_linear(xin, c->d_model, nr, lw->w_up, NULL, w->up, c->d_ff, &w->scratch, err)))
+        if ((lw->w_gate &&
+             (rc = ss_linear(xin, c->d_model, nr, lw->w_gate, NULL, w->gate, c->d_ff, &w->scratch, err))) ||
+            (rc = ss_linear(xin, c->d_model, nr, lw->w_up, lw->b_up, w->up, c->d_ff, &w->scratch, err)))
             return rc;
         int64_t total = (int64_t)nr * c->d_ff;
-        int gelu = c->act == SS_ACT_GELU_TANH;
-        #pragma omp parallel for schedule(static) if (total >= PAR_MIN)
-        for (int64_t j = 0; j < total; j++) {
-            float g = w->gate[j];
-            w->gate[j] = (gelu ? gelu_tanh(g) : g / (1.0f + expf(-g))) * w->up[j];
+        ss_activation act = c->act;
+        if (lw->w_gate) {
+            #pragma omp parallel for schedule(static) if (total >= PAR_MIN)
+            for (int64_t j = 0; j < total; j++)
+                w->gate[j] = activate(act, w->gate[j]) * w->up[j];
+        } else {
+            #pragma omp parallel for schedule(static) if (total >= PAR_MIN)
+            for (int64_t j = 0; j < total; j++)
+                w->gate[j] = activate(act, w->up[j]);
         }
         /* x += gate . W_down^T: BLAS with beta = 1 would need the weight as
          * F32; go through the up buffer and add instead */
-        if ((rc = ss_linear(w->gate, c->d_ff, nr, lw->w_down, NULL, w->up, c->d_model, &w->scratch, err)))
+        if ((rc = ss_linear(w->gate, c->d_ff, nr, lw->w_down, lw->b_down, w->up, c->d_model,
+                            &w->scratch, err)))
             return rc;
+        if (lw->post_ffn_norm)
+            apply_norm(c, w, lw->post_ffn_norm, NULL, w->up, w->up, nr, c->d_model);
         float *x = w->x + (int64_t)r0 * c->d_model;
         for (int64_t j = 0; j < (int64_t)nr * c->d_model; j++)
             x[j] += w->up[j];
@@ -267,8 +370,10 @@ static ss_code blame_nonfinite(const ss_model *m, int layer, ss_error *err)
         return ss_fail(err, SS_ERR_VALUE, "%s: non-finite values in the embedding", m->path);
     }
     const ss_layer_weights *lw = &m->layers[layer];
-    const ss_tensor *ts[] = {lw->attn_norm, lw->wq, lw->wk, lw->wv, lw->wo, lw->bq, lw->bk,
-                             lw->bv, lw->ffn_norm, lw->w_gate, lw->w_up, lw->w_down};
+    const ss_tensor *ts[] = {lw->attn_norm, lw->attn_norm_b, lw->wq, lw->wk, lw->wv, lw->bq,
+                             lw->bk, lw->bv, lw->wo, lw->bo, lw->q_norm, lw->k_norm,
+                             lw->post_attn_norm, lw->ffn_norm, lw->ffn_norm_b, lw->w_gate,
+                             lw->w_up, lw->w_down, lw->b_up, lw->b_down, lw->post_ffn_norm};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         if (ts[i] && ss_tensor_check_finite(ts[i], err))
             return err->code;
@@ -277,29 +382,73 @@ static ss_code blame_nonfinite(const ss_model *m, int layer, ss_error *err)
                    "finite (an fp32 overflow)", m->path, layer);
 }
 
+/* q_norm / k_norm: RMSNorm over each head's d_head values (Qwen3, Gemma 3)
+ * or over the whole projection (OLMo 2), in the checkpoint's dim order. */
+static void qk_norm(const ss_config *c, workspace *w, const ss_tensor *t, float *x, int n,
+                    int heads)
+{
+    if (c->qk_norm == SS_QKNORM_HEAD)
+        rmsnorm(x, x, n * heads, c->d_head, ss_vector_f32(t, w->norm_w), c->norm_eps,
+                c->norm_add_one);
+    else
+        rmsnorm(x, x, n, heads * c->d_head, ss_vector_f32(t, w->norm_w), c->norm_eps,
+                c->norm_add_one);
+}
+
+/* q, k, v of the layer from its attention input, up to the pre-RoPE q/k the
+ * observers see: projections with biases, q/k norms, half pairing. */
+static ss_code project_qkv(const ss_model *m, const ss_layer_weights *lw, workspace *w,
+                           const float *in, int n, ss_error *err)
+{
+    const ss_config *c = &m->cfg;
+    int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
+    ss_code rc;
+    if ((rc = ss_linear(in, c->d_model, n, lw->wq, lw->bq, w->q, qd, &w->scratch, err)) ||
+        (rc = ss_linear(in, c->d_model, n, lw->wk, lw->bk, w->k, kvd, &w->scratch, err)) ||
+        (rc = ss_linear(in, c->d_model, n, lw->wv, lw->bv, w->v, kvd, &w->scratch, err)))
+        return rc;
+    if (lw->q_norm)
+        qk_norm(c, w, lw->q_norm, w->q, n, c->n_head);
+    if (lw->k_norm)
+        qk_norm(c, w, lw->k_norm, w->k, n, c->n_kv_head);
+    if (c->pairing == SS_PAIR_INTERLEAVED) {
+        interleaved_to_half(w->q, qd, n, c->n_head, c->d_head);
+        interleaved_to_half(w->k, kvd, n, c->n_kv_head, c->d_head);
+    }
+    return SS_OK;
+}
+
+static void add_rows(float *x, const float *y, int64_t count)
+{
+    for (int64_t j = 0; j < count; j++)
+        x[j] += y[j];
+}
+
+/* One block. Sequential: x += post(attn(norm(x))); x += post(mlp(norm(x))).
+ * Parallel residual (GPT-NeoX): x += attn(norm1(x)) + mlp(norm2(x)). A
+ * missing pre-norm (OLMo 2) feeds x itself. */
 static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int block,
                          const ss_forward_opts *o, ss_error *err)
 {
     const ss_config *c = &m->cfg;
     const ss_layer_weights *lw = &m->layers[l];
     int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
+    int64_t size = (int64_t)n * c->d_model;
     ss_code rc;
-    const float *nw = ss_vector_f32(lw->attn_norm, w->norm_w);
-    rmsnorm(w->x, w->xn, n, c->d_model, nw, c->norm_eps, c->norm_add_one);
-    if ((rc = ss_linear(w->xn, c->d_model, n, lw->wq, lw->bq, w->q, qd, &w->scratch, err)) ||
-        (rc = ss_linear(w->xn, c->d_model, n, lw->wk, lw->bk, w->k, kvd, &w->scratch, err)) ||
-        (rc = ss_linear(w->xn, c->d_model, n, lw->wv, lw->bv, w->v, kvd, &w->scratch, err)))
-        return rc;
-    if (c->pairing == SS_PAIR_INTERLEAVED) {
-        interleaved_to_half(w->q, qd, n, c->n_head, c->d_head);
-        interleaved_to_half(w->k, kvd, n, c->n_kv_head, c->d_head);
+    const float *in = w->x;
+    if (lw->attn_norm) {
+        apply_norm(c, w, lw->attn_norm, lw->attn_norm_b, w->x, w->xn, n, c->d_model);
+        in = w->xn;
     }
+    if ((rc = project_qkv(m, lw, w, in, n, err)))
+        return rc;
     for (int i = 0; i < o->n_observers; i++)
         if (o->observers[i].on_layer &&
-            (rc = o->observers[i].on_layer(o->observers[i].ctx, l, n, w->xn, w->q, w->k, err)))
+            (rc = o->observers[i].on_layer(o->observers[i].ctx, l, n, in, w->q, w->k, err)))
             return observer_code(rc, "at", l, -1, err);
-    ss_rope_table_apply(&w->rope, w->q, qd, c->n_head, c->d_head);
-    ss_rope_table_apply(&w->rope, w->k, kvd, c->n_kv_head, c->d_head);
+    const ss_rope_table *rt = ss_layer_rope(m, l) == &m->rope ? &w->rope : &w->rope_local;
+    ss_rope_table_apply(rt, w->q, qd, c->n_head, c->d_head);
+    ss_rope_table_apply(rt, w->k, kvd, c->n_kv_head, c->d_head);
     int bad_head;
     ss_code probs_rc = attention(c, w, n, block, o, l, &bad_head);
     if (probs_rc && probs_rc != SS_STOP)
@@ -310,16 +459,21 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
             return observer_code(rc, "after", l, -1, err);
     if (probs_rc)
         return SS_STOP;
-    /* x += att . W_o^T, through the xn buffer (free until the next norm) */
-    if ((rc = ss_linear(w->att, qd, n, lw->wo, NULL, w->xn, c->d_model, &w->scratch, err)))
+    if ((rc = ss_linear(w->att, qd, n, lw->wo, lw->bo, w->ao, c->d_model, &w->scratch, err)))
         return rc;
-    for (int64_t j = 0; j < (int64_t)n * c->d_model; j++)
-        w->x[j] += w->xn[j];
-    nw = ss_vector_f32(lw->ffn_norm, w->norm_w);
-    rmsnorm(w->x, w->xn, n, c->d_model, nw, c->norm_eps, c->norm_add_one);
+    if (lw->post_attn_norm)
+        apply_norm(c, w, lw->post_attn_norm, NULL, w->ao, w->ao, n, c->d_model);
+    if (!c->parallel_residual)
+        add_rows(w->x, w->ao, size);
+    if (lw->ffn_norm)
+        apply_norm(c, w, lw->ffn_norm, lw->ffn_norm_b, w->x, w->xn, n, c->d_model);
+    else
+        memcpy(w->xn, w->x, (size_t)size * sizeof *w->xn);
     if ((rc = mlp(m, lw, w, n, err)))
         return rc;
-    if (!all_finite(w->x, (int64_t)n * c->d_model))
+    if (c->parallel_residual)
+        add_rows(w->x, w->ao, size);
+    if (!all_finite(w->x, size))
         return blame_nonfinite(m, l, err);
     return SS_OK;
 }
@@ -360,6 +514,13 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
         return rc;
     if ((rc = ss_rope_table_build(&w.rope, o->rope ? o->rope : &m->rope, n, err)))
         goto done;
+    for (int l = 0; l < c->n_layer; l++)
+        if (ss_layer_rope(m, l) == &m->rope_local) { /* Gemma 3's local layers */
+            const ss_rope *local = ss_layer_rope_override(m, l, o->rope, &w.local_override);
+            if ((rc = ss_rope_table_build(&w.rope_local, local, n, err)))
+                goto done;
+            break;
+        }
     embed(m, ids, n, w.x);
     if (!all_finite(w.x, (int64_t)n * c->d_model)) {
         rc = blame_nonfinite(m, -1, err);
@@ -373,11 +534,15 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
     }
     if (logits && layers == c->n_layer) {
         int first = o->last_logits_only ? n - 1 : 0, rows = n - first;
-        const float *nw = ss_vector_f32(m->out_norm, w.norm_w);
-        rmsnorm(w.x + (int64_t)first * c->d_model, w.xn, rows, c->d_model, nw, c->norm_eps,
-                c->norm_add_one);
+        apply_norm(c, &w, m->out_norm, m->out_norm_b, w.x + (int64_t)first * c->d_model, w.xn,
+                   rows, c->d_model);
         if ((rc = ss_linear(w.xn, c->d_model, rows, m->output, NULL, logits, c->vocab, &w.scratch, err)))
             goto done;
+        if (c->final_softcap > 0) { /* Gemma 2: cap tanh(z / cap) */
+            float cap = (float)c->final_softcap;
+            for (int64_t j = 0; j < (int64_t)rows * c->vocab; j++)
+                logits[j] = cap * tanhf(logits[j] / cap);
+        }
         if (!all_finite(logits, (int64_t)rows * c->vocab)) {
             if (!ss_tensor_check_finite(m->out_norm, err) && !ss_tensor_check_finite(m->output, err))
                 ss_fail(err, SS_ERR_VALUE, "%s: non-finite logits", m->path);
@@ -389,14 +554,22 @@ done:
     return rc;
 }
 
+ss_attn_layer ss_attn_layer_of(const ss_config *c, int l)
+{
+    ss_attn_layer al = {c->attn_scale, c->attn_softcap, ss_layer_window(c, l)};
+    return al;
+}
+
 ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
-                            const ss_rope_table *t, double scale, int block_rows, int head_tag,
-                            ss_probs_cb cb, void *ctx, ss_error *err)
+                            const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
+                            int head_tag, ss_probs_cb cb, void *ctx, ss_error *err)
 {
     int n = t->n, block = block_rows > 0 ? block_rows : 64;
     float *qr = ss_aligned_calloc((size_t)n * d_head, 4, "rotated queries", err);
     float *kr = qr ? ss_aligned_calloc((size_t)n * d_head, 4, "rotated keys", err) : NULL;
-    float *scores = kr ? ss_aligned_calloc((size_t)block * n, 4, "attention block", err) : NULL;
+    float *scores = kr ? ss_aligned_calloc((size_t)ss_attend_scratch_floats(n, d_head, block), 4,
+                                           "attention block", err)
+                       : NULL;
     if (scores) {
         for (int i = 0; i < n; i++) {
             memcpy(qr + (int64_t)i * d_head, q + (int64_t)i * ldq, (size_t)d_head * 4);
@@ -405,7 +578,8 @@ ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t
         ss_rope_table_apply(t, qr, d_head, 1, d_head);
         ss_rope_table_apply(t, kr, d_head, 1, d_head);
         ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
-                          .d_head = d_head, .block_rows = block, .scale = (float)scale};
+                          .d_head = d_head, .block_rows = block, .scale = (float)al->scale,
+                          .softcap = (float)al->softcap, .window = al->window};
         ss_attend_head(&a, scores, cb, ctx, head_tag);
     }
     free(scores);
@@ -420,8 +594,9 @@ ss_code ss_head_probs(const float *q, int64_t ldq, const float *k, int64_t ldk, 
 {
     ss_rope_table table = {0};
     ss_code rc = ss_rope_table_build(&table, rope, n, err);
+    ss_attn_layer al = {scale, 0, 0};
     if (!rc)
-        rc = ss_head_probs_table(q, ldq, k, ldk, d_head, &table, scale, block_rows, head_tag, cb,
+        rc = ss_head_probs_table(q, ldq, k, ldk, d_head, &table, &al, block_rows, head_tag, cb,
                                  ctx, err);
     ss_rope_table_free(&table);
     return rc;

@@ -2,9 +2,12 @@
  *
  * Contract:
  *  - on_layer: once per layer, from the calling thread, before attention:
- *    h is the attention input after RMSNorm [n, d_model]; q [n, n_head *
- *    d_head] and k [n, n_kv_head * d_head] are the pre-RoPE query and key
- *    (bias included), every head in canonical half pairing (model/rope.h).
+ *    h is the attention input [n, d_model] (after the layer's pre-norm, or
+ *    the residual stream itself where there is none: OLMo 2); q [n, n_head *
+ *    d_head] and k [n, n_kv_head * d_head] are the pre-RoPE query and key:
+ *    what RoPE rotates, bias included and after q_norm / k_norm where the
+ *    model has them, every head in canonical half pairing (model/rope.h;
+ *    with partial rotary only dims 0..rotary_dim-1 are rotated).
  *    Row i of head x starts at q + i * n_head * d_head + x * d_head.
  *  - on_probs: each block of post-softmax probabilities of one query head:
  *    rows [row0, row0 + nrows), row r at p + r * ld holds keys 0..row0 + r

@@ -20,6 +20,8 @@ void ss_config_from_llama2c(const ss_llama2c *m, ss_config *cfg, double *rope_ba
     cfg->norm_eps = 1e-5;
     cfg->embed_scale = 1.0;
     cfg->act = SS_ACT_SILU;
+    cfg->gated_mlp = 1;
+    cfg->rotary_dim = cfg->d_head;
     cfg->attn_scale = cfg->d_head > 0 ? 1.0 / sqrt((double)cfg->d_head) : 1.0;
     cfg->tied_output = m->shared_classifier;
     cfg->pairing = SS_PAIR_INTERLEAVED;
@@ -42,6 +44,9 @@ ss_code ss_config_validate(const ss_config *c, const char *source, ss_error *err
                        c->n_head, c->n_kv_head);
     if (c->d_head % 2)
         return ss_fail(err, SS_ERR_VALUE, "%s: head_dim %d must be even for RoPE", source, c->d_head);
+    if (c->rotary_dim && (c->rotary_dim > c->d_head || c->rotary_dim % 2))
+        return ss_fail(err, SS_ERR_VALUE, "%s: rotary dimension %d must be even and at most head_dim %d",
+                       source, c->rotary_dim, c->d_head);
     if (!(c->norm_eps > 0) || !isfinite(c->norm_eps))
         return ss_fail(err, SS_ERR_VALUE, "%s: RMSNorm epsilon %g must be positive", source,
                        c->norm_eps);

@@ -19,5 +19,7 @@ cJSON *ss_model_identity_json(const ss_model *m, cJSON *path);
 
 const char *ss_scaling_name(ss_scaling_type t);
 const char *ss_pairing_name(ss_rope_pairing p);
+const char *ss_activation_name(ss_activation a);
+const char *ss_qk_norm_name(ss_qk_norm q);
 
 #endif

@@ -21,6 +21,12 @@ const char *ss_arch_name(ss_arch a)
     case SS_ARCH_MISTRAL: return "mistral";
     case SS_ARCH_QWEN2: return "qwen2";
     case SS_ARCH_GEMMA: return "gemma";
+    case SS_ARCH_QWEN3: return "qwen3";
+    case SS_ARCH_GEMMA2: return "gemma2";
+    case SS_ARCH_GEMMA3: return "gemma3";
+    case SS_ARCH_OLMO2: return "olmo2";
+    case SS_ARCH_GPTNEOX: return "gpt_neox";
+    case SS_ARCH_PHI3: return "phi3";
     }
     return "?";
 }
@@ -35,53 +41,126 @@ const char *ss_format_name(ss_format f)
     return "?";
 }
 
-/* ---- tensor names per format ------------------------------------------ */
+/* ---- tensor names per format and architecture ----------------------- */
 
-typedef struct {
-    const char *embd, *out_norm, *output;
-    const char *layer_fmt[12]; /* printf with the layer index, in ss_layer_weights order */
-} name_scheme;
+enum role {
+    R_ATTN_NORM, R_ATTN_NORM_B, R_Q, R_K, R_V, R_QKV, R_BQ, R_BK, R_BV, R_BQKV, R_O, R_BO,
+    R_Q_NORM, R_K_NORM, R_POST_ATTN_NORM, R_FFN_NORM, R_FFN_NORM_B, R_GATE, R_UP, R_GATE_UP,
+    R_DOWN, R_B_UP, R_B_DOWN, R_POST_FFN_NORM, R_COUNT
+};
 
-static const name_scheme hf_names = {
-    "model.embed_tokens.weight", "model.norm.weight", "lm_head.weight",
-    {"model.layers.%d.input_layernorm.weight", "model.layers.%d.self_attn.q_proj.weight",
-     "model.layers.%d.self_attn.k_proj.weight", "model.layers.%d.self_attn.v_proj.weight",
-     "model.layers.%d.self_attn.o_proj.weight", "model.layers.%d.self_attn.q_proj.bias",
-     "model.layers.%d.self_attn.k_proj.bias", "model.layers.%d.self_attn.v_proj.bias",
-     "model.layers.%d.post_attention_layernorm.weight", "model.layers.%d.mlp.gate_proj.weight",
-     "model.layers.%d.mlp.up_proj.weight", "model.layers.%d.mlp.down_proj.weight"}};
-
-static const name_scheme gguf_names = {
-    "token_embd.weight", "output_norm.weight", "output.weight",
-    {"blk.%d.attn_norm.weight", "blk.%d.attn_q.weight", "blk.%d.attn_k.weight",
-     "blk.%d.attn_v.weight", "blk.%d.attn_output.weight", "blk.%d.attn_q.bias",
-     "blk.%d.attn_k.bias", "blk.%d.attn_v.bias", "blk.%d.ffn_norm.weight",
-     "blk.%d.ffn_gate.weight", "blk.%d.ffn_up.weight", "blk.%d.ffn_down.weight"}};
-
-enum { W_ATTN_NORM, W_Q, W_K, W_V, W_O, B_Q, B_K, B_V, W_FFN_NORM, W_GATE, W_UP, W_DOWN };
-
-static const ss_tensor **layer_slot(ss_layer_weights *lw, int which)
+/* Name of a layer tensor (printf format with the layer index) in this
+ * format and architecture, or NULL if the architecture has no such tensor.
+ * *optional: may be absent (biases of Llama-style models). */
+static const char *hf_role_name(ss_arch a, int r, int *optional)
 {
-    const ss_tensor **slots[12] = {&lw->attn_norm, &lw->wq, &lw->wk, &lw->wv, &lw->wo, &lw->bq,
-                                   &lw->bk, &lw->bv, &lw->ffn_norm, &lw->w_gate, &lw->w_up,
-                                   &lw->w_down};
-    return slots[which];
+    *optional = 0;
+    if (a == SS_ARCH_GPTNEOX) {
+        switch (r) {
+        case R_ATTN_NORM: return "gpt_neox.layers.%d.input_layernorm.weight";
+        case R_ATTN_NORM_B: return "gpt_neox.layers.%d.input_layernorm.bias";
+        case R_QKV: return "gpt_neox.layers.%d.attention.query_key_value.weight";
+        case R_BQKV: return "gpt_neox.layers.%d.attention.query_key_value.bias";
+        case R_O: return "gpt_neox.layers.%d.attention.dense.weight";
+        case R_BO: return "gpt_neox.layers.%d.attention.dense.bias";
+        case R_FFN_NORM: return "gpt_neox.layers.%d.post_attention_layernorm.weight";
+        case R_FFN_NORM_B: return "gpt_neox.layers.%d.post_attention_layernorm.bias";
+        case R_UP: return "gpt_neox.layers.%d.mlp.dense_h_to_4h.weight";
+        case R_B_UP: return "gpt_neox.layers.%d.mlp.dense_h_to_4h.bias";
+        case R_DOWN: return "gpt_neox.layers.%d.mlp.dense_4h_to_h.weight";
+        case R_B_DOWN: return "gpt_neox.layers.%d.mlp.dense_4h_to_h.bias";
+        default: return NULL;
+        }
+    }
+    int post = a == SS_ARCH_GEMMA2 || a == SS_ARCH_GEMMA3 || a == SS_ARCH_OLMO2;
+    int phi3 = a == SS_ARCH_PHI3;
+    int qk_norm = a == SS_ARCH_QWEN3 || a == SS_ARCH_GEMMA3 || a == SS_ARCH_OLMO2;
+    switch (r) {
+    case R_ATTN_NORM: return a == SS_ARCH_OLMO2 ? NULL : "model.layers.%d.input_layernorm.weight";
+    case R_Q: return phi3 ? NULL : "model.layers.%d.self_attn.q_proj.weight";
+    case R_K: return phi3 ? NULL : "model.layers.%d.self_attn.k_proj.weight";
+    case R_V: return phi3 ? NULL : "model.layers.%d.self_attn.v_proj.weight";
+    case R_QKV: return phi3 ? "model.layers.%d.self_attn.qkv_proj.weight" : NULL;
+    case R_BQ: *optional = 1; return phi3 ? NULL : "model.layers.%d.self_attn.q_proj.bias";
+    case R_BK: *optional = 1; return phi3 ? NULL : "model.layers.%d.self_attn.k_proj.bias";
+    case R_BV: *optional = 1; return phi3 ? NULL : "model.layers.%d.self_attn.v_proj.bias";
+    case R_O: return "model.layers.%d.self_attn.o_proj.weight";
+    case R_BO: *optional = 1; return "model.layers.%d.self_attn.o_proj.bias";
+    case R_Q_NORM: return qk_norm ? "model.layers.%d.self_attn.q_norm.weight" : NULL;
+    case R_K_NORM: return qk_norm ? "model.layers.%d.self_attn.k_norm.weight" : NULL;
+    case R_POST_ATTN_NORM: return post ? "model.layers.%d.post_attention_layernorm.weight" : NULL;
+    case R_FFN_NORM:
+        return a == SS_ARCH_OLMO2 ? NULL
+               : post             ? "model.layers.%d.pre_feedforward_layernorm.weight"
+                                  : "model.layers.%d.post_attention_layernorm.weight";
+    case R_GATE: return phi3 ? NULL : "model.layers.%d.mlp.gate_proj.weight";
+    case R_UP: return phi3 ? NULL : "model.layers.%d.mlp.up_proj.weight";
+    case R_GATE_UP: return phi3 ? "model.layers.%d.mlp.gate_up_proj.weight" : NULL;
+    case R_DOWN: return "model.layers.%d.mlp.down_proj.weight";
+    case R_B_UP: *optional = 1; return phi3 ? NULL : "model.layers.%d.mlp.up_proj.bias";
+    case R_B_DOWN: *optional = 1; return "model.layers.%d.mlp.down_proj.bias";
+    case R_POST_FFN_NORM: return post ? "model.layers.%d.post_feedforward_layernorm.weight" : NULL;
+    default: return NULL;
+    }
+}
+
+/* llama.cpp's names (also used for llama2.c checkpoints, see io/llama2c.c). */
+static const char *gguf_role_name(ss_arch a, int r, int *optional)
+{
+    int neox = a == SS_ARCH_GPTNEOX, fused = neox || a == SS_ARCH_PHI3;
+    int post = a == SS_ARCH_GEMMA2 || a == SS_ARCH_OLMO2;
+    *optional = !neox && (r == R_BQ || r == R_BK || r == R_BV || r == R_BO || r == R_B_UP ||
+                          r == R_B_DOWN);
+    switch (r) {
+    case R_ATTN_NORM: return a == SS_ARCH_OLMO2 ? NULL : "blk.%d.attn_norm.weight";
+    case R_ATTN_NORM_B: return neox ? "blk.%d.attn_norm.bias" : NULL;
+    case R_Q: return fused ? NULL : "blk.%d.attn_q.weight";
+    case R_K: return fused ? NULL : "blk.%d.attn_k.weight";
+    case R_V: return fused ? NULL : "blk.%d.attn_v.weight";
+    case R_QKV: return fused ? "blk.%d.attn_qkv.weight" : NULL;
+    case R_BQ: return fused ? NULL : "blk.%d.attn_q.bias";
+    case R_BK: return fused ? NULL : "blk.%d.attn_k.bias";
+    case R_BV: return fused ? NULL : "blk.%d.attn_v.bias";
+    case R_BQKV: return neox ? "blk.%d.attn_qkv.bias" : NULL;
+    case R_O: return "blk.%d.attn_output.weight";
+    case R_BO: return "blk.%d.attn_output.bias";
+    case R_Q_NORM: return a == SS_ARCH_OLMO2 ? "blk.%d.attn_q_norm.weight" : NULL;
+    case R_K_NORM: return a == SS_ARCH_OLMO2 ? "blk.%d.attn_k_norm.weight" : NULL;
+    case R_POST_ATTN_NORM: return post ? "blk.%d.post_attention_norm.weight" : NULL;
+    case R_FFN_NORM: return a == SS_ARCH_OLMO2 ? NULL : "blk.%d.ffn_norm.weight";
+    case R_FFN_NORM_B: return neox ? "blk.%d.ffn_norm.bias" : NULL;
+    case R_GATE: return fused ? NULL : "blk.%d.ffn_gate.weight";
+    case R_UP: return a == SS_ARCH_PHI3 ? NULL : "blk.%d.ffn_up.weight";
+    case R_GATE_UP: return a == SS_ARCH_PHI3 ? "blk.%d.ffn_up.weight" : NULL;
+    case R_DOWN: return "blk.%d.ffn_down.weight";
+    case R_B_UP: return "blk.%d.ffn_up.bias";
+    case R_B_DOWN: return "blk.%d.ffn_down.bias";
+    case R_POST_FFN_NORM: return post ? "blk.%d.post_ffw_norm.weight" : NULL;
+    default: return NULL;
+    }
 }
 
 /* Expected shape of each tensor, row-major. */
-static void expected_shape(const ss_config *c, int which, int64_t shape[2], int *ndim)
+static void expected_shape(const ss_config *c, int r, int64_t shape[2], int *ndim)
 {
     int64_t q = (int64_t)c->n_head * c->d_head, kv = (int64_t)c->n_kv_head * c->d_head;
-    *ndim = 2;
-    switch (which) {
-    case W_ATTN_NORM: case W_FFN_NORM: *ndim = 1; shape[0] = c->d_model; break;
-    case W_Q: shape[0] = q; shape[1] = c->d_model; break;
-    case W_K: case W_V: shape[0] = kv; shape[1] = c->d_model; break;
-    case W_O: shape[0] = c->d_model; shape[1] = q; break;
-    case B_Q: *ndim = 1; shape[0] = q; break;
-    case B_K: case B_V: *ndim = 1; shape[0] = kv; break;
-    case W_GATE: case W_UP: shape[0] = c->d_ff; shape[1] = c->d_model; break;
-    case W_DOWN: shape[0] = c->d_model; shape[1] = c->d_ff; break;
+    int per_head = c->qk_norm == SS_QKNORM_HEAD;
+    *ndim = 1;
+    switch (r) {
+    case R_Q: *ndim = 2; shape[0] = q; shape[1] = c->d_model; break;
+    case R_K: case R_V: *ndim = 2; shape[0] = kv; shape[1] = c->d_model; break;
+    case R_QKV: *ndim = 2; shape[0] = q + 2 * kv; shape[1] = c->d_model; break;
+    case R_O: *ndim = 2; shape[0] = c->d_model; shape[1] = q; break;
+    case R_BQ: shape[0] = q; break;
+    case R_BK: case R_BV: shape[0] = kv; break;
+    case R_BQKV: shape[0] = q + 2 * kv; break;
+    case R_Q_NORM: shape[0] = per_head ? c->d_head : q; break;
+    case R_K_NORM: shape[0] = per_head ? c->d_head : kv; break;
+    case R_GATE: case R_UP: *ndim = 2; shape[0] = c->d_ff; shape[1] = c->d_model; break;
+    case R_GATE_UP: *ndim = 2; shape[0] = 2 * (int64_t)c->d_ff; shape[1] = c->d_model; break;
+    case R_DOWN: *ndim = 2; shape[0] = c->d_model; shape[1] = c->d_ff; break;
+    case R_B_UP: shape[0] = c->d_ff; break;
+    default: shape[0] = c->d_model; break; /* norms, their biases, bo, b_down */
     }
 }
 
@@ -112,27 +191,175 @@ static ss_code find_required(const ss_model *m, const char *name, const ss_tenso
     return SS_OK;
 }
 
-static ss_code bind_weights(ss_model *m, const name_scheme *names, ss_error *err)
+/* ---- fused projections: row views ------------------------------------ */
+
+/* Rows [row0, row0 + rows) of t as a tensor of its own (same bytes). */
+static ss_code row_view(ss_model *m, const ss_tensor *t, int64_t row0, int64_t rows,
+                        const char *part, const ss_tensor **out, ss_error *err)
+{
+    int64_t cols = t->ndim == 2 ? t->shape[1] : 1;
+    uint64_t row_bytes = ss_dtype_bytes(t->dtype, (uint64_t)cols);
+    if (!row_bytes)
+        return ss_fail(err, SS_ERR_SHAPE, "%s: tensor '%s' cannot be split into rows (%s)",
+                       m->path, t->name, ss_dtype_name(t->dtype));
+    ss_tensor *v = &m->views[m->n_views];
+    size_t len = strlen(t->name) + strlen(part) + 3;
+    if (!(v->name = ss_calloc(len, 1, "tensor name", err)))
+        return SS_ERR_NOMEM;
+    m->n_views++;
+    snprintf(v->name, len, "%s[%s]", t->name, part);
+    v->dtype = t->dtype;
+    v->ndim = t->ndim;
+    v->shape[0] = rows;
+    v->shape[1] = cols;
+    v->data = (const uint8_t *)t->data + (uint64_t)row0 * row_bytes;
+    v->nbytes = (uint64_t)rows * row_bytes;
+    v->file = t->file;
+    *out = v;
+    return SS_OK;
+}
+
+/* GPT-NeoX's HF query_key_value rows are [n_head, 3, d_head]; copy them to
+ * the blocked order [3, n_head, d_head] (what llama.cpp's converter writes)
+ * once, so that q, k and v become plain row ranges. */
+static ss_code regroup_per_head(ss_model *m, const ss_tensor *t, const ss_tensor **out,
+                                ss_error *err)
+{
+    const ss_config *c = &m->cfg;
+    int64_t cols = t->ndim == 2 ? t->shape[1] : 1;
+    uint64_t row_bytes = ss_dtype_bytes(t->dtype, (uint64_t)cols);
+    if (!row_bytes || c->n_kv_head != c->n_head)
+        return ss_fail(err, SS_ERR_SHAPE, "%s: tensor '%s' cannot be regrouped per head", m->path,
+                       t->name);
+    ss_mmap anon;
+    int map;
+    ss_code rc = ss_mmap_anon(t->name, t->nbytes, &anon, err);
+    if (rc || (rc = ss_tensor_list_add_map(&m->owned, &anon, &map, err)))
+        return rc;
+    uint8_t *dst = m->owned.maps[map].base;
+    size_t head_bytes = (size_t)c->d_head * row_bytes;
+    for (int h = 0; h < c->n_head; h++)
+        for (int j = 0; j < 3; j++)
+            memcpy(dst + ((size_t)j * c->n_head + h) * head_bytes,
+                   (const uint8_t *)t->data + ((size_t)h * 3 + j) * head_bytes, head_bytes);
+    ss_mmap_seal(&m->owned.maps[map]);
+    ss_tensor copy = *t;
+    copy.data = dst;
+    if ((rc = ss_tensor_list_add(&m->owned, &copy, map, err)))
+        return rc;
+    *out = ss_tensor_list_find(&m->owned, t->name);
+    return SS_OK;
+}
+
+static ss_code split_qkv(ss_model *m, const ss_tensor *t, const ss_tensor **q, const ss_tensor **k,
+                         const ss_tensor **v, ss_error *err)
+{
+    const ss_config *c = &m->cfg;
+    int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
+    ss_code rc = SS_OK;
+    if (m->format == SS_FMT_HF && c->qkv_layout == SS_QKV_PER_HEAD)
+        rc = regroup_per_head(m, t, &t, err);
+    if (rc || (rc = row_view(m, t, 0, qd, "q", q, err)) ||
+        (rc = row_view(m, t, qd, kvd, "k", k, err)))
+        return rc;
+    return row_view(m, t, qd + kvd, kvd, "v", v, err);
+}
+
+/* Puts a bound tensor where the engine looks for it. */
+static ss_code place(ss_model *m, ss_layer_weights *lw, int r, const ss_tensor *t, ss_error *err)
+{
+    switch (r) {
+    case R_ATTN_NORM: lw->attn_norm = t; break;
+    case R_ATTN_NORM_B: lw->attn_norm_b = t; break;
+    case R_Q: lw->wq = t; break;
+    case R_K: lw->wk = t; break;
+    case R_V: lw->wv = t; break;
+    case R_QKV: return split_qkv(m, t, &lw->wq, &lw->wk, &lw->wv, err);
+    case R_BQ: lw->bq = t; break;
+    case R_BK: lw->bk = t; break;
+    case R_BV: lw->bv = t; break;
+    case R_BQKV: return split_qkv(m, t, &lw->bq, &lw->bk, &lw->bv, err);
+    case R_O: lw->wo = t; break;
+    case R_BO: lw->bo = t; break;
+    case R_Q_NORM: lw->q_norm = t; break;
+    case R_K_NORM: lw->k_norm = t; break;
+    case R_POST_ATTN_NORM: lw->post_attn_norm = t; break;
+    case R_FFN_NORM: lw->ffn_norm = t; break;
+    case R_FFN_NORM_B: lw->ffn_norm_b = t; break;
+    case R_GATE: lw->w_gate = t; break;
+    case R_UP: lw->w_up = t; break;
+    case R_GATE_UP: {
+        /* first d_ff rows the gate, then up (HF and llama.cpp alike) */
+        ss_code rc = row_view(m, t, 0, m->cfg.d_ff, "gate", &lw->w_gate, err);
+        return rc ? rc : row_view(m, t, m->cfg.d_ff, m->cfg.d_ff, "up", &lw->w_up, err);
+    }
+    case R_DOWN: lw->w_down = t; break;
+    case R_B_UP: lw->b_up = t; break;
+    case R_B_DOWN: lw->b_down = t; break;
+    case R_POST_FFN_NORM: lw->post_ffn_norm = t; break;
+    }
+    return SS_OK;
+}
+
+static ss_code bind_layer(ss_model *m, int l, int *any_bias, ss_error *err)
 {
     ss_config *c = &m->cfg;
-    ss_code rc = find_required(m, names->embd, &m->tok_embd, err);
+    for (int r = 0; r < R_COUNT; r++) {
+        int optional;
+        const char *fmt = m->format == SS_FMT_HF ? hf_role_name(c->arch, r, &optional)
+                                                 : gguf_role_name(c->arch, r, &optional);
+        if (!fmt)
+            continue;
+        char name[160];
+        snprintf(name, sizeof name, fmt, l);
+        const ss_tensor *t = ss_tensor_list_find(&m->tensors, name);
+        if (!t && !optional)
+            return ss_fail(err, SS_ERR_MISSING, "%s: required tensor '%s' is missing", m->path, name);
+        if (!t)
+            continue;
+        int64_t shape[2];
+        int ndim;
+        expected_shape(c, r, shape, &ndim);
+        ss_code rc = check_shape(t, ndim, shape, err);
+        if (rc || (rc = place(m, &m->layers[l], r, t, err)))
+            return rc;
+        *any_bias |= r == R_BQ || r == R_BK || r == R_BV || r == R_BQKV;
+    }
+    return SS_OK;
+}
+
+static ss_code bind_weights(ss_model *m, ss_error *err)
+{
+    ss_config *c = &m->cfg;
+    int hf = m->format == SS_FMT_HF, neox = c->arch == SS_ARCH_GPTNEOX;
+    const char *embd = hf ? (neox ? "gpt_neox.embed_in.weight" : "model.embed_tokens.weight")
+                          : "token_embd.weight";
+    const char *out_norm = hf ? (neox ? "gpt_neox.final_layer_norm.weight" : "model.norm.weight")
+                              : "output_norm.weight";
+    const char *out_norm_b = !neox ? NULL : hf ? "gpt_neox.final_layer_norm.bias"
+                                               : "output_norm.bias";
+    const char *output = hf ? (neox ? "embed_out.weight" : "lm_head.weight") : "output.weight";
+    ss_code rc = find_required(m, embd, &m->tok_embd, err);
     if (rc)
         return rc;
     if (m->format != SS_FMT_HF) /* GGUF and llama2.c do not state the vocabulary size */
         c->vocab = (int)m->tok_embd->shape[0];
     int64_t emb[2] = {c->vocab, c->d_model};
     if ((rc = check_shape(m->tok_embd, 2, emb, err)) ||
-        (rc = find_required(m, names->out_norm, &m->out_norm, err)))
+        (rc = find_required(m, out_norm, &m->out_norm, err)))
         return rc;
     int64_t norm[1] = {c->d_model};
     if ((rc = check_shape(m->out_norm, 1, norm, err)))
         return rc;
-    m->output = ss_tensor_list_find(&m->tensors, names->output);
+    if (out_norm_b && ((rc = find_required(m, out_norm_b, &m->out_norm_b, err)) ||
+                       (rc = check_shape(m->out_norm_b, 1, norm, err))))
+        return rc;
+    m->output = ss_tensor_list_find(&m->tensors, output);
     if (!m->output) {
         if (m->format == SS_FMT_HF && !c->tied_output)
             return ss_fail(err, SS_ERR_MISSING,
                            "%s: required tensor '%s' is missing (config says tie_word_embeddings "
-                           "is false)", m->path, names->output);
+                           "is false)", m->path, output);
         m->output = m->tok_embd;
         c->tied_output = 1;
     } else if ((rc = check_shape(m->output, 2, emb, err))) {
@@ -146,35 +373,53 @@ static ss_code bind_weights(ss_model *m, const name_scheme *names, ss_error *err
                        "%d tensors (block_count / num_hidden_layers / n_layers is wrong)", m->path,
                        c->n_layer, m->tensors.count);
     m->layers = ss_calloc((size_t)c->n_layer, sizeof *m->layers, "layer table", err);
-    if (!m->layers)
+    m->views = m->layers ? ss_calloc((size_t)c->n_layer * 8, sizeof *m->views, "tensor views", err)
+                         : NULL;
+    if (!m->views)
         return SS_ERR_NOMEM;
     int any_bias = 0;
-    for (int l = 0; l < c->n_layer; l++) {
-        for (int w = 0; w < 12; w++) {
-            char name[160];
-            snprintf(name, sizeof name, names->layer_fmt[w], l);
-            const ss_tensor *t = ss_tensor_list_find(&m->tensors, name);
-            int is_bias = w == B_Q || w == B_K || w == B_V;
-            if (!t && !is_bias)
-                return ss_fail(err, SS_ERR_MISSING, "%s: required tensor '%s' is missing", m->path,
-                               name);
-            if (!t)
-                continue;
-            int64_t shape[2];
-            int ndim;
-            expected_shape(c, w, shape, &ndim);
-            if ((rc = check_shape(t, ndim, shape, err)))
-                return rc;
-            *layer_slot(&m->layers[l], w) = t;
-            any_bias |= is_bias;
-        }
-    }
+    for (int l = 0; l < c->n_layer; l++)
+        if ((rc = bind_layer(m, l, &any_bias, err)))
+            return rc;
     if (m->format == SS_FMT_HF && c->has_qkv_bias && !m->layers[0].bq)
         return ss_fail(err, SS_ERR_MISSING, "%s: the config promises q/k/v biases but '%s' is missing",
-                       m->path, "model.layers.0.self_attn.q_proj.bias");
+                       m->path, neox ? "gpt_neox.layers.0.attention.query_key_value.bias"
+                                     : "model.layers.0.self_attn.q_proj.bias");
     c->has_qkv_bias = any_bias;
     m->dtype = m->layers[0].wq->dtype;
     return SS_OK;
+}
+
+/* Sliding window of layer l. */
+int ss_layer_window(const ss_config *c, int l)
+{
+    if (c->sliding_window <= 0)
+        return 0;
+    return !c->per_layer || (l < SS_MAX_LAYERS && c->layer_local[l]) ? c->sliding_window : 0;
+}
+
+int ss_layer_is_local_rope(const ss_config *c, int l)
+{
+    return c->rope_local_base > 0 && c->per_layer && l < SS_MAX_LAYERS && c->layer_local[l];
+}
+
+const ss_rope *ss_layer_rope(const ss_model *m, int l)
+{
+    return ss_layer_is_local_rope(&m->cfg, l) ? &m->rope_local : &m->rope;
+}
+
+const ss_rope *ss_layer_rope_override(const ss_model *m, int l, const ss_rope *override,
+                                      ss_rope *scratch)
+{
+    const ss_rope *own = ss_layer_rope(m, l);
+    if (!override)
+        return own;
+    if (own == &m->rope)
+        return override;
+    *scratch = *own;
+    for (int f = 0; f < scratch->n_freq && f < override->n_freq; f++)
+        scratch->active[f] = override->active[f];
+    return scratch;
 }
 
 /* ---- format detection and loading ------------------------------------- */
@@ -261,7 +506,7 @@ static ss_code open_hf(ss_model *m, double *rope_base, ss_error *err)
                        m->path);
     if (rc)
         return rc;
-    return bind_weights(m, &hf_names, err);
+    return bind_weights(m, err);
 }
 
 static ss_code open_gguf(ss_model *m, double *rope_base, ss_error *err)
@@ -278,7 +523,7 @@ static ss_code open_gguf(ss_model *m, double *rope_base, ss_error *err)
         return ss_fail(err, SS_ERR_MISSING,
                        "%s: this GGUF holds no tensors (a vocabulary-only file?); it can be used "
                        "with 'tokenize' but not run", m->path);
-    return bind_weights(m, &gguf_names, err);
+    return bind_weights(m, err);
 }
 
 static ss_code open_llama2c(ss_model *m, double *rope_base, ss_error *err)
@@ -298,28 +543,70 @@ static ss_code open_llama2c(ss_model *m, double *rope_base, ss_error *err)
         return rc;
     ss_config_from_llama2c(&l2c, &m->cfg, rope_base);
     m->tensors = l2c.tensors; /* take ownership */
-    return bind_weights(m, &gguf_names, err);
+    return bind_weights(m, err);
+}
+
+/* A GGUF tensor of F32 per-frequency divisors, checked; NULL if absent. */
+static ss_code freq_tensor(const ss_model *m, const char *name, int n, float *out, int *found,
+                           ss_error *err)
+{
+    const ss_tensor *t = m->has_gguf ? ss_tensor_list_find(&m->tensors, name) : NULL;
+    *found = t != NULL;
+    if (!t)
+        return SS_OK;
+    if (t->dtype != SS_DT_F32 || ss_tensor_numel(t) != n)
+        return ss_fail(err, SS_ERR_SHAPE, "%s: %s must be F32 with %d values", m->path, name, n);
+    ss_dequant(SS_DT_F32, t->data, 0, n, out);
+    for (int i = 0; i < n; i++)
+        if (!(out[i] > 0) || !isfinite(out[i]))
+            return ss_fail(err, SS_ERR_VALUE, "%s: %s[%d] = %g must be positive", m->path, name, i,
+                           out[i]);
+    return SS_OK;
+}
+
+/* Phi-3 GGUF: longrope as two divisor tensors (llama.cpp's converter). */
+static ss_code gguf_longrope(ss_model *m, ss_error *err)
+{
+    int F = m->cfg.rotary_dim / 2, has_s, has_l;
+    float sf[SS_ROPE_MAX_FREQ], lf[SS_ROPE_MAX_FREQ];
+    if (F > SS_ROPE_MAX_FREQ)
+        return SS_OK; /* ss_rope_standard reports it */
+    ss_code rc = freq_tensor(m, "rope_factors_short.weight", F, sf, &has_s, err);
+    if (rc || (rc = freq_tensor(m, "rope_factors_long.weight", F, lf, &has_l, err)))
+        return rc;
+    if (!has_s && !has_l)
+        return SS_OK;
+    if (!has_s || !has_l)
+        return ss_fail(err, SS_ERR_MISSING, "%s: rope_factors_short.weight and "
+                       "rope_factors_long.weight come as a pair", m->path);
+    ss_rope_scaling *s = &m->cfg.scaling;
+    s->type = SS_SCALE_LONGROPE;
+    s->n_factors = F;
+    for (int f = 0; f < F; f++) {
+        s->short_factor[f] = sf[f];
+        s->long_factor[f] = lf[f];
+    }
+    return SS_OK;
 }
 
 static ss_code build_rope(ss_model *m, double base, ss_error *err)
 {
-    ss_code rc = ss_rope_standard(&m->rope, m->cfg.d_head, base, &m->cfg.scaling, err);
-    if (rc)
+    ss_config *c = &m->cfg;
+    if (!c->rotary_dim)
+        c->rotary_dim = c->d_head;
+    ss_code rc = gguf_longrope(m, err);
+    if (rc || (rc = ss_rope_standard(&m->rope, c->rotary_dim, base, &c->scaling, err)))
         return rc;
-    const ss_tensor *factors = m->has_gguf ? ss_tensor_list_find(&m->tensors, "rope_freqs.weight") : NULL;
-    if (factors) {
-        if (factors->dtype != SS_DT_F32 || ss_tensor_numel(factors) != m->rope.n_freq)
-            return ss_fail(err, SS_ERR_SHAPE, "%s: rope_freqs.weight must be F32 with %d values",
-                           m->path, m->rope.n_freq);
-        float f[SS_ROPE_MAX_FREQ];
-        ss_dequant(SS_DT_F32, factors->data, 0, m->rope.n_freq, f);
-        for (int i = 0; i < m->rope.n_freq; i++)
-            if (!(f[i] > 0) || !isfinite(f[i]))
-                return ss_fail(err, SS_ERR_VALUE, "%s: rope_freqs.weight[%d] = %g must be positive",
-                               m->path, i, f[i]);
-        ss_rope_apply_freq_factors(&m->rope, f);
-        m->cfg.scaling.type = SS_SCALE_FREQ_FACTORS;
-    }
+    if (c->rope_local_base > 0 &&
+        (rc = ss_rope_standard(&m->rope_local, c->rotary_dim, c->rope_local_base, NULL, err)))
+        return rc;
+    float f[SS_ROPE_MAX_FREQ];
+    int found;
+    if ((rc = freq_tensor(m, "rope_freqs.weight", m->rope.n_freq, f, &found, err)) || !found)
+        return rc;
+    ss_rope_apply_freq_factors(&m->rope, f);
+    c->scaling.type = SS_SCALE_FREQ_FACTORS;
+    m->rope.scaling.type = SS_SCALE_FREQ_FACTORS;
     return SS_OK;
 }
 
@@ -373,6 +660,10 @@ void ss_model_close(ss_model *m)
         ss_gguf_free(&m->gguf); /* owns m->tensors */
     else
         ss_tensor_list_free(&m->tensors);
+    for (int i = 0; i < m->n_views; i++)
+        free(m->views[i].name);
+    free(m->views);
+    ss_tensor_list_free(&m->owned);
     free(m->layers);
     free(m->path);
     free(m);

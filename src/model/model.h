@@ -13,8 +13,19 @@
 #include "model/rope.h"
 
 typedef enum { SS_FMT_HF, SS_FMT_GGUF, SS_FMT_LLAMA2C } ss_format;
-typedef enum { SS_ARCH_LLAMA, SS_ARCH_MISTRAL, SS_ARCH_QWEN2, SS_ARCH_GEMMA } ss_arch;
-typedef enum { SS_ACT_SILU, SS_ACT_GELU_TANH } ss_activation;
+typedef enum {
+    SS_ARCH_LLAMA, SS_ARCH_MISTRAL, SS_ARCH_QWEN2, SS_ARCH_GEMMA,
+    SS_ARCH_QWEN3, SS_ARCH_GEMMA2, SS_ARCH_GEMMA3, SS_ARCH_OLMO2, SS_ARCH_GPTNEOX, SS_ARCH_PHI3
+} ss_arch;
+typedef enum { SS_ACT_SILU, SS_ACT_GELU_TANH, SS_ACT_GELU_ERF } ss_activation;
+typedef enum { SS_NORM_RMS, SS_NORM_LAYER } ss_norm_type;      /* LayerNorm: GPT-NeoX, with bias */
+typedef enum { SS_QKNORM_NONE, SS_QKNORM_HEAD, SS_QKNORM_PROJ } ss_qk_norm;
+/* q/k/v rows of a fused projection: all q, then all k, then all v (Phi-3,
+ * GGUF attn_qkv), or per head [n_head, 3, d_head] (GPT-NeoX in HF). */
+typedef enum { SS_QKV_SEPARATE, SS_QKV_BLOCKED, SS_QKV_PER_HEAD } ss_qkv_layout;
+
+/* Per-layer attention patterns are kept for up to this many layers. */
+#define SS_MAX_LAYERS 1024
 
 typedef struct {
     ss_arch arch;
@@ -23,8 +34,21 @@ typedef struct {
     int norm_add_one;    /* RMSNorm multiplies by (1 + w): Gemma's HF weights */
     double embed_scale;  /* 1, or sqrt(d_model) for Gemma (rounded to fp32) */
     ss_activation act;
+    ss_norm_type norm_type;
+    int gated_mlp;       /* down(act(gate) * up); 0: down(act(up)) (GPT-NeoX) */
+    int parallel_residual; /* x + attn(LN1(x)) + mlp(LN2(x)) (GPT-NeoX) */
+    ss_qk_norm qk_norm;  /* RMSNorm on q and k before RoPE (Qwen3, Gemma 3, OLMo 2) */
+    ss_qkv_layout qkv_layout;
     double attn_scale;   /* logit scale s: 1/sqrt(d_head) or query_pre_attn_scalar^-1/2 */
-    int sliding_window;  /* > 0: each query sees only its last W keys (Mistral v0.1); 0: all */
+    double attn_softcap; /* > 0: scores become cap tanh(s / cap) before the mask (Gemma 2) */
+    double final_softcap;/* > 0: the same on the logits */
+    int rotary_dim;      /* dims of each head RoPE rotates (d_head unless partial rotary) */
+    int sliding_window;  /* > 0: a windowed layer's query sees only its last W keys; 0: none */
+    /* which layers are local (sliding window; and local RoPE where
+     * rope_local_base > 0); per_layer = 0: every layer is, if W > 0 */
+    int per_layer;
+    unsigned char layer_local[SS_MAX_LAYERS];
+    double rope_local_base; /* > 0: local layers use this base, unscaled (Gemma 3) */
     int has_qkv_bias;
     int tied_output;     /* logits use the token embedding */
     ss_rope_pairing pairing; /* of the checkpoint's q/k rows */
@@ -32,18 +56,30 @@ typedef struct {
     int bos_id, eos_id;  /* -1 if unknown */
 } ss_config;
 
+/* One layer's tensors; NULL where the architecture has none. Fused
+ * projections (qkv_proj, gate_up_proj) are bound as row views, so wq/wk/wv
+ * and w_gate/w_up always exist for the engine and the analyses. */
 typedef struct {
-    const ss_tensor *attn_norm, *wq, *wk, *wv, *wo, *bq, *bk, *bv;
-    const ss_tensor *ffn_norm, *w_gate, *w_up, *w_down;
+    const ss_tensor *attn_norm, *attn_norm_b;  /* no attn_norm: OLMo 2 (no pre-norm) */
+    const ss_tensor *wq, *wk, *wv, *bq, *bk, *bv, *wo, *bo;
+    const ss_tensor *q_norm, *k_norm;
+    const ss_tensor *post_attn_norm;           /* on the attention output (Gemma 2/3, OLMo 2) */
+    const ss_tensor *ffn_norm, *ffn_norm_b;
+    const ss_tensor *w_gate, *w_up, *w_down, *b_up, *b_down; /* w_gate NULL: plain MLP */
+    const ss_tensor *post_ffn_norm;
 } ss_layer_weights;
 
 typedef struct ss_model {
     char *path;
     ss_format format;
     ss_config cfg;
-    ss_rope rope; /* the model's own schedule, every frequency active */
+    ss_rope rope; /* the model's own schedule, every frequency active (global layers) */
+    ss_rope rope_local; /* local layers' schedule where cfg.rope_local_base > 0 */
     ss_layer_weights *layers;
-    const ss_tensor *tok_embd, *out_norm, *output;
+    const ss_tensor *tok_embd, *out_norm, *out_norm_b, *output;
+    ss_tensor *views;   /* row views into fused tensors (and regrouped copies) */
+    int n_views;
+    ss_tensor_list owned; /* regrouped copies of per-head fused weights */
     ss_dtype dtype; /* dtype of the largest matrices, for `info` */
     ss_tensor_list tensors;
     ss_gguf gguf;   /* kept open for GGUF models (vocabulary lives there) */
@@ -54,6 +90,20 @@ ss_code ss_model_open(const char *path, ss_model **out, ss_error *err);
 void ss_model_close(ss_model *m);
 
 const char *ss_arch_name(ss_arch a);
+
+/* Sliding window of layer l (0: full causal attention). */
+int ss_layer_window(const ss_config *c, int l);
+/* Does layer l run the local RoPE schedule (Gemma 3's sliding layers)? */
+int ss_layer_is_local_rope(const ss_config *c, int l);
+/* The RoPE schedule of layer l: m->rope_local for Gemma 3's local layers,
+ * else m->rope. */
+const ss_rope *ss_layer_rope(const ss_model *m, int l);
+/* The schedule layer l runs when a caller edits the global one (ablations,
+ * p-RoPE: `override`, derived from m->rope, or NULL): override itself for
+ * global layers, the layer's own angles with override's active flags (in
+ * *scratch) for local ones. */
+const ss_rope *ss_layer_rope_override(const ss_model *m, int l, const ss_rope *override,
+                                      ss_rope *scratch);
 const char *ss_format_name(ss_format f);
 
 /* Scans a weight for NaN/Inf; the first one found is an SS_ERR_VALUE naming

@@ -23,36 +23,132 @@ static double llama3_theta(double theta, const ss_rope_scaling *s)
     return (1.0 - smooth) * theta / s->factor + smooth * theta;
 }
 
-ss_code ss_rope_standard(ss_rope *r, int d_head, double base, const ss_rope_scaling *s,
-                         ss_error *err)
+/* Hugging Face `_compute_yarn_parameters`: pair f keeps its frequency
+ * above the correction range (fast rotations), is divided by `factor` below
+ * it, with a linear ramp over [lo, hi] in pair index. */
+static void yarn_thetas(ss_rope *r, int dim, double base, const ss_rope_scaling *s)
 {
-    memset(r, 0, sizeof *r);
-    if (d_head < 2 || d_head % 2 || d_head / 2 > SS_ROPE_MAX_FREQ)
-        return ss_fail(err, SS_ERR_UNSUPPORTED, "head dimension %d: RoPE needs an even size up to %d",
-                       d_head, 2 * SS_ROPE_MAX_FREQ);
-    if (!(base > 1.0) || !isfinite(base))
-        return ss_fail(err, SS_ERR_VALUE, "RoPE base %g must be a finite number above 1", base);
-    r->n_freq = d_head / 2;
-    r->base = base;
+    double fast = s->beta_fast > 0 ? s->beta_fast : 32.0, slow = s->beta_slow > 0 ? s->beta_slow : 1.0;
+    double lo = floor(dim * log(s->original_ctx / (fast * 2.0 * M_PI)) / (2.0 * log(base)));
+    double hi = ceil(dim * log(s->original_ctx / (slow * 2.0 * M_PI)) / (2.0 * log(base)));
+    lo = lo > 0 ? lo : 0;
+    hi = hi < dim - 1 ? hi : dim - 1;
+    if (hi == lo)
+        hi += 0.001; /* HF's guard against a zero-width ramp */
     for (int f = 0; f < r->n_freq; f++) {
-        double theta = pow(base, -2.0 * f / d_head);
-        if (s && s->type == SS_SCALE_LINEAR)
-            theta /= s->factor;
-        else if (s && s->type == SS_SCALE_LLAMA3)
-            theta = llama3_theta(theta, s);
-        r->theta[f] = theta;
-        r->active[f] = 1;
+        double g = (f - lo) / (hi - lo);
+        g = g < 0 ? 0 : g > 1 ? 1 : g;
+        r->theta[f] = r->theta[f] * (1.0 - g) + r->theta[f] / s->factor * g;
     }
-    if (s && (s->type == SS_SCALE_LINEAR || s->type == SS_SCALE_LLAMA3) && (!(s->factor > 0) || !isfinite(s->factor)))
+}
+
+static double yarn_mscale(double scale, double m)
+{
+    return scale <= 1.0 ? 1.0 : 0.1 * m * log(scale) + 1.0;
+}
+
+/* The cos/sin factor of yarn and longrope when the config gives none. */
+static double default_attn_factor(const ss_rope_scaling *s)
+{
+    if (s->attn_factor > 0)
+        return s->attn_factor;
+    if (s->type == SS_SCALE_YARN)
+        return s->mscale > 0 && s->mscale_all_dim > 0
+                   ? yarn_mscale(s->factor, s->mscale) / yarn_mscale(s->factor, s->mscale_all_dim)
+                   : yarn_mscale(s->factor, 1.0);
+    if (s->type == SS_SCALE_LONGROPE) {
+        double f = (double)s->max_ctx / s->original_ctx;
+        return f <= 1.0 ? 1.0 : sqrt(1.0 + log(f) / log((double)s->original_ctx));
+    }
+    return 1.0;
+}
+
+static ss_code check_scaling(const ss_rope_scaling *s, int n_freq, ss_error *err)
+{
+    if (!s || s->type == SS_SCALE_NONE || s->type == SS_SCALE_FREQ_FACTORS)
+        return SS_OK;
+    if (s->type != SS_SCALE_LONGROPE && !(s->factor > 0 && isfinite(s->factor)))
         return ss_fail(err, SS_ERR_VALUE, "rope_scaling factor %g must be positive and finite",
                        s->factor);
-    if (s && s->type == SS_SCALE_LLAMA3 &&
+    if (s->type == SS_SCALE_LLAMA3 &&
         (s->original_ctx <= 0 || !(s->high_freq_factor > s->low_freq_factor) ||
          !(s->low_freq_factor > 0)))
         return ss_fail(err, SS_ERR_VALUE,
                        "llama3 rope_scaling needs original_max_position_embeddings > 0 and "
                        "high_freq_factor > low_freq_factor > 0");
+    if ((s->type == SS_SCALE_YARN || s->type == SS_SCALE_LONGROPE) && s->original_ctx <= 1)
+        return ss_fail(err, SS_ERR_VALUE,
+                       "%s rope_scaling needs original_max_position_embeddings above 1 (got %d)",
+                       s->type == SS_SCALE_YARN ? "yarn" : "longrope", s->original_ctx);
+    if ((s->type == SS_SCALE_DYNAMIC || s->type == SS_SCALE_LONGROPE) && s->max_ctx <= 0)
+        return ss_fail(err, SS_ERR_VALUE, "rope_scaling needs max_position_embeddings > 0");
+    if (s->type == SS_SCALE_DYNAMIC && n_freq < 2)
+        return ss_fail(err, SS_ERR_VALUE, "dynamic rope_scaling needs a rotary dimension above 2");
+    if (s->type == SS_SCALE_LONGROPE) {
+        if (s->n_factors != n_freq)
+            return ss_fail(err, SS_ERR_VALUE,
+                           "longrope rope_scaling has %d short/long factors, the rotary "
+                           "dimension needs %d", s->n_factors, n_freq);
+        for (int f = 0; f < n_freq; f++)
+            if (!(s->short_factor[f] > 0) || !(s->long_factor[f] > 0) ||
+                !isfinite(s->short_factor[f]) || !isfinite(s->long_factor[f]))
+                return ss_fail(err, SS_ERR_VALUE,
+                               "longrope factor %d (short %g, long %g) must be positive", f,
+                               s->short_factor[f], s->long_factor[f]);
+    }
     return SS_OK;
+}
+
+ss_code ss_rope_standard(ss_rope *r, int rotary_dim, double base, const ss_rope_scaling *s,
+                         ss_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->attn_factor = 1.0;
+    if (rotary_dim < 2 || rotary_dim % 2 || rotary_dim / 2 > SS_ROPE_MAX_FREQ)
+        return ss_fail(err, SS_ERR_UNSUPPORTED, "rotary dimension %d: RoPE needs an even size up to %d",
+                       rotary_dim, 2 * SS_ROPE_MAX_FREQ);
+    if (!(base > 1.0) || !isfinite(base))
+        return ss_fail(err, SS_ERR_VALUE, "RoPE base %g must be a finite number above 1", base);
+    r->n_freq = rotary_dim / 2;
+    r->base = base;
+    ss_code rc = check_scaling(s, r->n_freq, err);
+    if (rc)
+        return rc;
+    if (s)
+        r->scaling = *s;
+    for (int f = 0; f < r->n_freq; f++) {
+        double theta = pow(base, -2.0 * f / rotary_dim);
+        if (s && s->type == SS_SCALE_LINEAR)
+            theta /= s->factor;
+        else if (s && s->type == SS_SCALE_LLAMA3)
+            theta = llama3_theta(theta, s);
+        else if (s && s->type == SS_SCALE_LONGROPE)
+            theta /= s->short_factor[f];
+        r->theta[f] = theta;
+        r->active[f] = 1;
+    }
+    if (s && s->type == SS_SCALE_YARN)
+        yarn_thetas(r, rotary_dim, base, s);
+    if (s && (s->type == SS_SCALE_YARN || s->type == SS_SCALE_LONGROPE))
+        r->attn_factor = default_attn_factor(s);
+    return SS_OK;
+}
+
+void ss_rope_at_length(const ss_rope *r, int n, ss_rope *out)
+{
+    *out = *r;
+    const ss_rope_scaling *s = &r->scaling;
+    int dim = 2 * r->n_freq;
+    if (s->type == SS_SCALE_LONGROPE && n > s->original_ctx) {
+        for (int f = 0; f < r->n_freq; f++)
+            out->theta[f] = pow(r->base, -2.0 * f / dim) / s->long_factor[f];
+    } else if (s->type == SS_SCALE_DYNAMIC && n > s->max_ctx) {
+        /* HF `_compute_dynamic_ntk_parameters` with seq_len = n */
+        double base = r->base * pow(s->factor * n / s->max_ctx - (s->factor - 1.0),
+                                    (double)dim / (dim - 2));
+        for (int f = 0; f < r->n_freq; f++)
+            out->theta[f] = pow(base, -2.0 * f / dim);
+    }
 }
 
 void ss_rope_apply_freq_factors(ss_rope *r, const float *factors)

@@ -6,6 +6,7 @@
 #define SS_REPORT_LINEPLOT_H
 
 #include "common/error.h"
+#include "report/textbuf.h"
 
 typedef struct {
     const char *name; /* legend entry */
@@ -26,8 +27,12 @@ typedef struct {
 #define SS_PLOT_RIGHT 190 /* room for the legend */
 #define SS_PLOT_TOP 40
 #define SS_PLOT_BOTTOM 56
-#define SS_PLOT_MAX_SERIES 16
+#define SS_PLOT_MAX_SERIES 64 /* beyond SS_DISTINCT_SERIES (20) each line is labelled directly */
 
+/* The plot as an SVG document appended to svg (for a report), and the
+ * same written to its own file. */
+ss_code ss_fig_lines(ss_text *svg, const ss_series *s, int n_series, const ss_plot_opts *o,
+                     ss_error *err);
 ss_code ss_lineplot_svg(const char *path, const ss_series *s, int n_series,
                         const ss_plot_opts *o, ss_error *err);
 

@@ -16,6 +16,7 @@
 #include "io/atomic_file.h"
 #include "io/json.h"
 #include "io/npy.h"
+#include "report/figure.h"
 #include "report/heatmap.h"
 #include "report/scan_checkpoint.h"
 
@@ -129,6 +130,15 @@ static ss_code write_maps(const char *dir, const ss_scan_result *r, ss_error *er
         snprintf(path, sizeof path, "%s/maps/%s.png", dir, name);
         ss_heatmap_opts ho = {.log_scale = 1, .upper_blank = 1};
         rc = ss_heatmap_png(path, mean, r->bins, r->bins, &ho, err);
+        /* the same with axes in token positions (bins are near-equal) */
+        char title[64];
+        snprintf(title, sizeof title, "Mean attention of %s", name);
+        ss_fig_heatmap_opts fo = {title, {"key position j", NULL, 0, r->n},
+                                  {"query position i", NULL, 0, r->n},
+                                  "mean attention (log scale)", ho};
+        snprintf(path, sizeof path, "%s/maps/%s.svg", dir, name);
+        if (!rc)
+            rc = ss_fig_heatmap_write(path, mean, r->bins, r->bins, &fo, err);
     }
     free(mean);
     free(mean32);

@@ -9,6 +9,7 @@
 
 #include "analysis/freqcond.h"
 #include "common/error.h"
+#include "report/textbuf.h"
 #include "theory/freqs.h"
 #include "theory/ood.h"
 #include "theory/train.h"
@@ -52,10 +53,18 @@ void ss_lab_free(ss_lab_result *r);
 int ss_lab_slash_dominant(const ss_lab_config *c, const ss_lab_result *r);
 int ss_lab_loss_converged(const ss_lab_result *r);
 
-/* trajectory.csv, layer1.npy, layer1.png, frequencies.json, ood.json and
+/* trajectory.csv, trajectory.svg, layer1.npy, layer1.png, layer1.svg, frequencies.json, ood.json and
  * run.json into dir (created if needed). */
 ss_code ss_lab_write(const char *dir, const ss_lab_config *c, const ss_lab_result *r,
                      ss_error *err);
+
+/* The run's figures as SVG documents appended to svg: the training
+ * trajectory, and layer 1's attention with axes and a log colour bar fixed
+ * to [1e-4, 1] so that runs compare at a glance. */
+ss_code ss_lab_trajectory_figure(ss_text *svg, const ss_lab_result *r, const char *title,
+                                 ss_error *err);
+ss_code ss_lab_layer1_figure(ss_text *svg, const ss_lab_result *r, const char *title,
+                             ss_error *err);
 
 /* The short verdict in words. */
 void ss_lab_print_verdict(FILE *out, const ss_lab_config *c, const ss_lab_result *r);

@@ -8,6 +8,7 @@
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "common/mem.h"
+#include "report/figure.h"
 #include "report/heatmap.h"
 #include "report/lineplot.h"
 #include "theory/lab.h"
@@ -67,10 +68,12 @@ static ss_code write_trajectory(const char *path, const ss_train_result *t, ss_e
 /* The same rows as a picture: loss (as a share of the first), the
  * previous-token attention of layer 1 and layer 2's score on the question's
  * feature, against the step. */
-static ss_code plot_trajectory(const char *path, const ss_train_result *t, ss_error *err)
+ss_code ss_lab_trajectory_figure(ss_text *svg, const ss_lab_result *r, const char *title,
+                                 ss_error *err)
 {
+    const ss_train_result *t = &r->train;
     int n = t->n_rows;
-    double *v = ss_calloc((size_t)n * 5, sizeof *v, "trajectory plot", err);
+    double *v = ss_calloc((size_t)n * 5 + 1, sizeof *v, "trajectory plot", err);
     if (!v)
         return SS_ERR_NOMEM;
     double *step = v, *loss = v + n, *s1 = v + 2 * n, *s1min = v + 3 * n, *s2 = v + 4 * n;
@@ -86,11 +89,31 @@ static ss_code plot_trajectory(const char *path, const ss_train_result *t, ss_er
                            {"S1[i][i-delta], mean", step, s1, n},
                            {"S1[i][i-delta], min", step, s1min, n},
                            {"layer 2 on the question", step, s2, n}};
-    ss_plot_opts o = {"Training (Algorithm 1): stage I trains W1, then stage II W2", "step", "",
-                      0};
-    ss_code rc = ss_lineplot_svg(path, series, 4, &o, err);
+    ss_plot_opts o = {title, "step", "", 0};
+    ss_code rc = ss_fig_lines(svg, series, 4, &o, err);
     free(v);
     return rc;
+}
+
+ss_code ss_lab_layer1_figure(ss_text *svg, const ss_lab_result *r, const char *title,
+                             ss_error *err)
+{
+    /* A fixed colour range so runs compare at a glance. */
+    ss_fig_heatmap_opts o = {title,
+                             {"key position j", NULL, 0, r->N},
+                             {"query position i", NULL, 0, r->N},
+                             "attention S1[i][j] (log scale)",
+                             {1, 1e-4, 1.0, 0, 1}};
+    return ss_fig_heatmap(svg, r->train.S1, r->N, r->N, &o, err);
+}
+
+static ss_code write_figure(const char *path, const ss_lab_result *r, const char *title,
+                            ss_code (*fig)(ss_text *, const ss_lab_result *, const char *,
+                                           ss_error *),
+                            ss_error *err)
+{
+    ss_text t = {0};
+    return ss_text_save(&t, fig(&t, r, title, err), path, err);
 }
 
 static ss_code write_frequencies(const char *path, const ss_lab_config *c,
@@ -231,7 +254,9 @@ ss_code ss_lab_write(const char *dir, const ss_lab_config *c, const ss_lab_resul
     if (rc)
         return rc;
     if ((rc = join(p, dir, "trajectory.csv", err)) || (rc = write_trajectory(p, &r->train, err)) ||
-        (rc = join(p, dir, "trajectory.svg", err)) || (rc = plot_trajectory(p, &r->train, err)))
+        (rc = join(p, dir, "trajectory.svg", err)) ||
+        (rc = write_figure(p, r, "Training (Algorithm 1): stage I trains W1, then stage II W2",
+                           ss_lab_trajectory_figure, err)))
         return rc;
     int64_t shape[2] = {r->N, r->N};
     if ((rc = join(p, dir, "layer1.npy", err)) ||
@@ -241,6 +266,9 @@ ss_code ss_lab_write(const char *dir, const ss_lab_config *c, const ss_lab_resul
     ss_heatmap_opts o = {1, 1e-4, 1.0, 0, 1};
     if ((rc = join(p, dir, "layer1.png", err)) ||
         (rc = ss_heatmap_png(p, r->train.S1, r->N, r->N, &o, err)))
+        return rc;
+    if ((rc = join(p, dir, "layer1.svg", err)) ||
+        (rc = write_figure(p, r, "Layer-1 attention after training", ss_lab_layer1_figure, err)))
         return rc;
     if ((rc = join(p, dir, "frequencies.json", err)) || (rc = write_frequencies(p, c, r, err)))
         return rc;

@@ -21,9 +21,36 @@ static const char re_qwen2[] =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+"
     "[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+/* llama.cpp's DBRX / SMAUG (OLMo 2's cl100k-style vocabulary): the Llama 3
+ * regex with its case-insensitive contractions spelled out. */
+static const char re_dbrx[] =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+    "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+/* DeepSeek LLM: newlines alone, Latin/Greek/Cyrillic/... letter runs with an
+ * optional leading space, ASCII and full-width punctuation runs, trailing
+ * whitespace (std::regex "$" is the end of the piece: "\z" here), CJK runs,
+ * digit runs. */
+static const char re_ds_letters[] =
+    "\\s?[A-Za-z\u00b5\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u01ba\u01bc-\u01bf\u01c4-\u0293"
+    "\u0295-\u02af\u0370-\u0373\u0376\u0377\u037b-\u037d\u037f\u0386\u0388-\u038a\u038c"
+    "\u038e-\u03a1\u03a3-\u03f5\u03f7-\u0481\u048a-\u052f\u0531-\u0556\u10a0-\u10c5"
+    "\u13a0-\u13f5\u13f8-\u13fd\u1c90-\u1cba\u1cbd-\u1cbf\u1d00-\u1d2b\u1d6b-\u1d77"
+    "\u1d79-\u1d9a\u1e00-\u1f15\u1f18-\u1f1d\u1f20-\u1f45\u1f48-\u1f4d\u1f50-\u1f57"
+    "\u1f59\u1f5b\u1f5d\u1f5f-\u1f7d\u1f80-\u1fb4\u1fb6-\u1fbc\u1fbe\u1fc2-\u1fc4"
+    "\u1fc6-\u1fcc\u1fd0-\u1fd3\u1fd6-\u1fdb\u1fe0-\u1fec\u1ff2-\u1ff4\u1ff6-\u1ffc"
+    "\u2102\u2107\u210a-\u2113\u2115\u2119-\u211d\u2124\u2126\u2128\u212a-\u212d"
+    "\u212f-\u2134\u2139\u213c-\u213f\u2145-\u2149\u214e\u2183\u2184\u2c00-\u2c7b"
+    "\u2c7e-\u2ce4\u2ceb-\u2cee\u2cf2\u2cf3\ua640-\ua66d\ua680-\ua69b\ua722-\ua76f"
+    "\ua771-\ua787\ua78b-\ua78e\uab70-\uabbf\ufb00-\ufb06\ufb13-\ufb17\uff21-\uff3a"
+    "\uff41-\uff5a\U00010400-\U0001044f\U000104b0-\U000104d3\U000104d8-\U000104fb"
+    "\U00010c80-\U00010cb2\U00010cc0-\U00010cf2\U000118a0-\U000118df\U0001e900-\U0001e943]+";
+static const char re_ds_punct[] =
+    "\\s?[!-/:-~\uff01-\uff0f\uff1a-\uff5e\u2018-\u201f\u3000-\u3002]+";
+static const char re_ds_cjk[] = "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+";
+
 typedef struct {
     const char *names[8];
-    const char *regex[4];
+    const char *regex[6];
     int ignore_merges, add_bos;
 } pre_type;
 
@@ -32,6 +59,12 @@ static const pre_type pre_types[] = {
     {{"gpt-2", "mpt", "olmo", "jais"}, {ss_gpt2_regex}, 0, 0},
     {{"llama3", "llama-v3", "llama-bpe", "falcon3"}, {re_llama3}, 1, 1},
     {{"qwen2", "deepseek-r1-qwen"}, {re_qwen2}, 0, 0},
+    {{"dbrx", "smaug-bpe"}, {re_dbrx}, 0, 0},
+    {{"deepseek-llm"}, {"[\r\n]", re_ds_letters, re_ds_punct, "\\s+\\z", re_ds_cjk, "\\p{N}+"}, 0, 0},
+    {{"deepseek-coder"}, {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", re_ds_cjk, "\\p{N}"}, 0, 0},
+    {{"falcon"}, {"[\\p{P}\\$\\+<=>\\^~\\|`]+", ss_gpt2_regex, "[0-9][0-9][0-9]"}, 0, 0},
+    /* not a llama.cpp name: HF's GPT-NeoX tokenizer.json is ByteLevel with the GPT-2 regex */
+    {{"gpt-neox"}, {ss_gpt2_regex}, 0, 0},
     {{"smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva"},
      {"\\p{N}", ss_gpt2_regex}, 0, 0},
 };
@@ -120,37 +153,45 @@ static ss_code load_merges(ss_tokenizer *t, const ss_gguf *g, ss_error *err)
     return rc;
 }
 
+ss_code ss_gguf_pretok(const char *pre, const char *path, ss_pretok *pt, int *ignore_merges,
+                       int *add_bos, ss_error *err)
+{
+    const pre_type *p = find_pre(pre);
+    if (!p)
+        return ss_fail(err, SS_ERR_UNSUPPORTED, "%s: tokenizer.ggml.pre '%s' is not supported "
+                       "(supported: default, gpt-2, mpt, olmo, jais, gpt-neox, llama3, llama-v3, "
+                       "llama-bpe, falcon3, qwen2, deepseek-r1-qwen, dbrx, smaug-bpe, deepseek-llm, "
+                       "deepseek-coder, falcon, smollm, starcoder, refact, command-r, codeshell, "
+                       "exaone, minerva)", path, pre);
+    *ignore_merges = p->ignore_merges;
+    *add_bos = p->add_bos;
+    int n = 0;
+    while (n < 6 && p->regex[n])
+        n++;
+    pt->n = 0;
+    pt->steps = ss_calloc((size_t)n + 1, sizeof *pt->steps, "pre-tokenizer", err);
+    if (!pt->steps)
+        return SS_ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        ss_pre_step *st = &pt->steps[pt->n];
+        st->kind = SS_PRE_SPLIT_RE;
+        st->behavior = SS_SPLIT_ISOLATED;
+        ss_code rc = ss_regex_compile(&st->re, p->regex[i], strlen(p->regex[i]), path, err);
+        if (rc)
+            return rc;
+        pt->n++;
+    }
+    pt->steps[pt->n++] = (ss_pre_step){.kind = SS_PRE_BYTE_LEVEL};
+    return SS_OK;
+}
+
 static ss_code setup_pre(ss_tokenizer *t, const ss_gguf *g, ss_error *err)
 {
     const char *pre = "default";
     const ss_gguf_kv *kv = ss_gguf_find(g, "tokenizer.ggml.pre");
     if (kv && kv->type == SS_GGUF_STRING)
         pre = kv->str;
-    const pre_type *p = find_pre(pre);
-    if (!p)
-        return ss_fail(err, SS_ERR_UNSUPPORTED, "%s: tokenizer.ggml.pre '%s' is not supported "
-                       "(supported: default, gpt-2, mpt, olmo, jais, llama3, llama-v3, llama-bpe, "
-                       "falcon3, qwen2, deepseek-r1-qwen, smollm, starcoder, refact, command-r, "
-                       "codeshell, exaone, minerva)", g->path, pre);
-    t->ignore_merges = p->ignore_merges;
-    t->adds_bos = p->add_bos;
-    int n = 0;
-    while (n < 4 && p->regex[n])
-        n++;
-    t->pretok.steps = ss_calloc((size_t)n + 1, sizeof *t->pretok.steps, "pre-tokenizer", err);
-    if (!t->pretok.steps)
-        return SS_ERR_NOMEM;
-    for (int i = 0; i < n; i++) {
-        ss_pre_step *st = &t->pretok.steps[t->pretok.n];
-        st->kind = SS_PRE_SPLIT_RE;
-        st->behavior = SS_SPLIT_ISOLATED;
-        ss_code rc = ss_regex_compile(&st->re, p->regex[i], strlen(p->regex[i]), g->path, err);
-        if (rc)
-            return rc;
-        t->pretok.n++;
-    }
-    t->pretok.steps[t->pretok.n++] = (ss_pre_step){.kind = SS_PRE_BYTE_LEVEL};
-    return SS_OK;
+    return ss_gguf_pretok(pre, g->path, &t->pretok, &t->ignore_merges, &t->adds_bos, err);
 }
 
 static ss_code load(ss_tokenizer *t, const ss_gguf *g, ss_error *err)

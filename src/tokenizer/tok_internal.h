@@ -250,6 +250,11 @@ ss_code ss_pretokenize(const ss_pretok *pt, pcre2_match_data *md, const char *s,
                        uint8_t flags, ss_pieces *out, ss_error *err);
 void ss_pretok_free(ss_pretok *pt);
 extern const char ss_gpt2_regex[];
+/* The steps llama.cpp runs for GGUF tokenizer.ggml.pre = `pre` (byte-level
+ * BPE): its regexes in order, each isolating its matches, then ByteLevel;
+ * the two flags of that type. `path` names the file in errors. */
+ss_code ss_gguf_pretok(const char *pre, const char *path, ss_pretok *pt, int *ignore_merges,
+                       int *add_bos, ss_error *err);
 
 /* ---- added tokens (added_tokens.c) ---- */
 typedef struct {

@@ -1,0 +1,38 @@
+/* The stages of `slashscope study`: each is one slashscope command run as a
+ * child process (its own folder, its stdout kept in the folder, a crash or a
+ * kill confined to it), and is finished when DIR/<stage>/stage.json exists.
+ * A finished stage is never rerun; an interrupted scan continues from its
+ * checkpoint (scan --resume); any other interrupted stage starts again. */
+#ifndef SS_CLI_STUDY_STAGE_H
+#define SS_CLI_STUDY_STAGE_H
+
+#include "common/error.h"
+
+#define SS_STAGE_MAX_ARGS 40
+
+typedef struct {
+    const char *name;        /* "scan-id", "compare", ... */
+    char dir[4096];          /* its folder */
+    const char *stdout_file; /* NULL: stdout.txt in the folder */
+    char *argv[SS_STAGE_MAX_ARGS + 1]; /* the slashscope command line, argv[0] = command */
+    int argc;
+    int resumable;           /* a scan: --resume when a checkpoint exists */
+    double seconds;          /* out: wall time of the run that finished it (start to end,
+                              * other stages may have run beside it) */
+    int reused;              /* out: finished before this study started */
+} ss_stage;
+
+/* Appends a printf-formatted argument (kept in a static pool per stage). */
+void ss_stage_arg(ss_stage *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ss_stage_free(ss_stage *s);
+
+int ss_stage_done(const ss_stage *s);
+/* Runs the stage unless it is done (then reads its recorded wall time).
+ * quiet: the child gets --quiet. */
+ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err);
+/* The n stages in order, at most `parallel` children at a time (stages that
+ * do not depend on each other); after a failure no new one starts, the
+ * running ones finish, and the first error is returned. */
+ss_code ss_stages_run(ss_stage *const *s, int n, int parallel, int quiet, ss_error *err);
+
+#endif

@@ -1,0 +1,132 @@
+/* The attention kernel against a plain double-precision loop (softmax of
+ * q.k * scale over the visible keys, then the weighted sum of values), on
+ * lengths that are not multiples of the tile sizes, with and without a
+ * sliding window, head sizes inside and outside the register tiles, and
+ * with one thread per head as well as a team of threads on one head. Also
+ * the observer contract: every row once, blocks in increasing row0, one
+ * thread per head. */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/attention.h"
+#include "harness.h"
+
+typedef struct {
+    int n, next_row, bad_order, thread, threads_seen;
+    double *p; /* [n, n] probabilities as the observer saw them */
+} seen;
+
+static void on_block(void *ctx, int head, int row0, int nrows, const float *p, int64_t ld)
+{
+    seen *s = ctx;
+    (void)head;
+    if (row0 != s->next_row)
+        s->bad_order = 1;
+    s->next_row = row0 + nrows;
+    int t = omp_get_thread_num();
+    if (t != s->thread) {
+        s->thread = t;
+        s->threads_seen++;
+    }
+    for (int r = 0; r < nrows; r++)
+        for (int j = 0; j <= row0 + r; j++)
+            s->p[(size_t)(row0 + r) * s->n + j] = p[r * ld + j];
+}
+
+static float value(unsigned i, unsigned salt)
+{
+    return (float)((i * 2654435761u + salt * 40503u) % 2001u) / 1000.0f - 1.0f;
+}
+
+/* Reference row i: probabilities p [n] and output o [d]. */
+static void reference_row(const float *q, const float *k, const float *v, int n, int d, int window,
+                          double scale, int i, double *p, double *o)
+{
+    int first = window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
+    double mx = -INFINITY, sum = 0;
+    for (int j = 0; j < n; j++) {
+        p[j] = 0;
+        if (j < first || j > i)
+            continue;
+        double s = 0;
+        for (int x = 0; x < d; x++)
+            s += (double)q[(size_t)i * d + x] * k[(size_t)j * d + x];
+        p[j] = s * scale;
+        mx = p[j] > mx ? p[j] : mx;
+    }
+    for (int j = first; j <= i; j++)
+        sum += (p[j] = exp(p[j] - mx));
+    for (int x = 0; x < d; x++)
+        o[x] = 0;
+    for (int j = first; j <= i; j++) {
+        p[j] /= sum;
+        for (int x = 0; x < d; x++)
+            o[x] += p[j] * v[(size_t)j * d + x];
+    }
+}
+
+static void check_head(int n, int d, int window, int block, int team)
+{
+    float *q = malloc(sizeof(float) * n * d), *k = malloc(sizeof(float) * n * d);
+    float *v = malloc(sizeof(float) * n * d), *out = calloc((size_t)n * d, sizeof(float));
+    for (unsigned i = 0; i < (unsigned)(n * d); i++) {
+        q[i] = value(i, 1);
+        k[i] = value(i, 2);
+        v[i] = value(i, 3);
+    }
+    double scale = 1.0 / sqrt((double)d);
+    float *scratch = malloc(sizeof(float) * (size_t)ss_attend_scratch_floats(n, d, block));
+    seen s = {.n = n, .thread = -1, .p = calloc((size_t)n * n, sizeof(double))};
+    ss_head_attn a = {.q = q, .ldq = d, .k = k, .ldk = d, .v = v, .ldv = d, .out = out, .ldo = d,
+                      .n = n, .d_head = d, .block_rows = block, .window = window,
+                      .scale = (float)scale};
+    if (team) {
+        #pragma omp parallel num_threads(2)
+        ss_attend_head_team(&a, scratch, on_block, &s, 0);
+    } else {
+        ss_attend_head(&a, scratch, on_block, &s, 0);
+    }
+    CHECK_MSG(!s.bad_order && s.next_row == n, "n %d d %d window %d team %d: blocks out of order",
+              n, d, window, team);
+    CHECK_MSG(s.threads_seen == 1, "n %d team %d: the observer ran on %d threads", n, team,
+              s.threads_seen);
+    double *p = malloc(sizeof(double) * n), *o = malloc(sizeof(double) * d), ep = 0, eo = 0;
+    for (int i = 0; i < n; i++) {
+        reference_row(q, k, v, n, d, window, scale, i, p, o);
+        for (int j = 0; j <= i; j++)
+            ep = fmax(ep, fabs(s.p[(size_t)i * n + j] - p[j]));
+        for (int x = 0; x < d; x++)
+            eo = fmax(eo, fabs(out[(size_t)i * d + x] - o[x]));
+    }
+    /* fp32 scores of |q.k| <= d: a few ulps of the largest logit */
+    CHECK_MSG(ep < 2e-6 && eo < 2e-6, "n %d d %d window %d block %d team %d: max error p %.3g, out %.3g",
+              n, d, window, block, team, ep, eo);
+    free(p); free(o); free(s.p); free(scratch); free(q); free(k); free(v); free(out);
+}
+
+static void test_single_thread(void)
+{
+    check_head(1, 64, 0, 64, 0);
+    check_head(77, 64, 0, 64, 0);  /* one partial tile row, partial key tiles */
+    check_head(203, 64, 0, 16, 0); /* many blocks, last one short */
+    check_head(130, 80, 0, 30, 0); /* a block size that is not a multiple of the tile rows */
+    check_head(50, 600, 0, 64, 0); /* beyond the register tiles: the SGEMM path */
+}
+
+static void test_windows(void)
+{
+    check_head(203, 64, 7, 16, 0);
+    check_head(203, 64, 50, 64, 0);
+    check_head(100, 32, 1, 8, 0); /* every row on its diagonal */
+}
+
+static void test_team(void)
+{
+    check_head(203, 64, 0, 64, 1);
+    check_head(131, 64, 33, 16, 1);
+    check_head(3, 64, 0, 64, 1); /* fewer rows than threads x tile rows */
+    check_head(50, 600, 0, 64, 1);
+}
+
+TEST_MAIN(TEST(test_single_thread), TEST(test_windows), TEST(test_team))
