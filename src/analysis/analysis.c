@@ -115,12 +115,15 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
                           .allow_long = o->allow_long, .observers = obs,
                           .n_observers = n + (o->interrupted != NULL),
                           .edit_heads = o->edit_heads, .edit_ctx = o->edit_ctx};
+    const ss_analysis_share *sh = o->share;
     double start = ss_now_seconds();
-    int64_t done = 0, tokens = 0;
+    int64_t done = 0, tokens = 0, index = -1;
     ss_code rc = SS_OK;
     int stop = 0;
     float *logits_buf = NULL, *logits;
     int64_t logits_cap = 0;
+    if (sh && sh->start) /* SS_STOP from it is returned: this process has nothing to do */
+        rc = sh->start(sh->ctx, an, n, err);
     while (!rc && !stop) {
         if (o->interrupted && o->interrupted()) {
             rc = interrupted(done, err);
@@ -130,6 +133,8 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
         int len;
         if ((rc = src->next(src->ctx, &ids, &len, err)) || len == 0)
             break;
+        if (sh && sh->take && !sh->take(sh->ctx, ++index))
+            continue;
         if ((rc = each_prompt_hook(an, n, 0, ids, len, &stop, err)))
             break;
         if ((rc = logits_for(an, n, m, len, &logits_buf, &logits_cap, &logits, err)))
@@ -152,6 +157,8 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
             snprintf(rate, sizeof rate, "%.0f tok/s", tokens / (ss_now_seconds() - start + 1e-9));
             ss_progress_update(progress, o->progress_base + done, rate);
         }
+        if (sh && sh->after_prompt && (rc = sh->after_prompt(sh->ctx, an, n, err)))
+            break;
         if (o->between_prompts) {
             rc = o->between_prompts(o->between_ctx, done, err);
             if (rc == SS_STOP) {
@@ -188,4 +195,9 @@ void ss_analysis_free(ss_analysis *a)
 {
     if (a && a->vt && a->vt->free)
         a->vt->free(a->self);
+}
+
+int ss_analysis_fields(const ss_analysis *a, ss_state_field *out)
+{
+    return a->vt->fields ? a->vt->fields(a->self, out) : 0;
 }

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
+#include "cli/dist_cli.h"
 #include "engine/blas.h"
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
@@ -45,7 +46,7 @@ static const char usage[] =
     "and for every head the frequency usage: mean 2-norm of each frequency's chunk of q and k\n"
     "(Barbero et al. Figures 3-4). Ratios are reported at each SDH's own offset (--sdh) or\n"
     "at every offset of --deltas.\n\n"
-    SS_EXPLAIN_SRC_USAGE "\n"
+    SS_EXPLAIN_SRC_USAGE SS_DIST_USAGE "\n"
     "Writes to DIR: freq.json (settings and every result), bands.csv, ablation.csv,\n"
     "ablation_scores.npy, active.csv, freqcond.csv, freqcond_curve.npy (+ .svg), alignment.csv,\n"
     "usage.csv, usage_layer.csv, usage_q.npy, usage_k.npy, usage_layer_q.png,\n"
@@ -553,7 +554,7 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
 
 int cmd_freq(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, {"--out", 1},
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_DIST_FLAGS, {"--out", 1},
                                     {"--row", 1}, {"--skip", 1}, {"--inp-rows", 1},
                                     {"--deltas", 1}, {"--max-delta", 1}, {"--remove", 1},
                                     {"--no-bands", 0}, {"--active-frac", 1}, {"--L", 1},
@@ -568,7 +569,10 @@ int cmd_freq(int argc, char **argv)
     }
     freq_run r;
     memset(&r, 0, sizeof r);
-    if (ss_args_out(&a, 1, &r.out, &err) || ss_explain_src_open(&r.src, &a, &err))
+    int dist;
+    if (ss_args_out(&a, 1, &r.out, &err) ||
+        ss_cli_dist_setup(&a, argc, argv, r.out, &dist, &err) ||
+        ss_explain_src_open(&r.src, &a, &err))
         return ss_cli_fail("freq", &err);
     if (!setup(&r, &a, &err) &&
         !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err) &&
@@ -580,5 +584,5 @@ int cmd_freq(int argc, char **argv)
     free(r.refs);
     ss_headsel_free(&r.sel);
     ss_explain_src_close(&r.src);
-    return err.code ? ss_cli_fail("freq", &err) : 0;
+    return ss_cli_dist_status("freq", &err);
 }

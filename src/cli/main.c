@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/dist_cli.h"
 #include "engine/blas.h"
 
 typedef struct {
@@ -85,9 +86,28 @@ int main(int argc, char **argv)
         printf("slashscope %s\n", SS_VERSION);
         return 0;
     }
+    /* under mpirun/srun: join the job (after the re-exec, once per process) */
+    ss_error err = {0};
+    if (ss_dist_init(&ss_cli_dist, &argc, &argv, &err)) {
+        fprintf(stderr, "slashscope: %s\n", err.msg);
+        return 1;
+    }
+    /* the others would run K times over (study's stages, run as child
+     * processes, would inherit the job's environment): docs/cluster.md */
+    if (ss_cli_dist.mpi && strcmp(argv[1], "scan") && strcmp(argv[1], "rank") &&
+        strcmp(argv[1], "freq")) {
+        fprintf(stderr, "slashscope %s: not spread over MPI ranks; under mpirun/srun run scan, "
+                "rank or freq (run study's stages that way, docs/cluster.md)\n", argv[1]);
+        ss_dist_end(&ss_cli_dist);
+        return 2;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            int status = commands[i].run(argc - 1, argv + 1);
+            ss_dist_end(&ss_cli_dist);
+            return status;
+        }
+    ss_dist_end(&ss_cli_dist);
     fprintf(stderr, "slashscope: unknown command '%s' (see slashscope --help)\n", argv[1]);
     return 2;
 }
