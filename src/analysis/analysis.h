@@ -4,6 +4,7 @@
  * An analysis is a vtable over its own state. Per prompt the driver calls
  *   begin(ids, n) -> the forward pass with on_layer / on_probs /
  *   on_layer_done (engine/observer.h, same threading contract) ->
+ *   on_logits (only analyses that have it; the logits are then computed) ->
  *   end_prompt.
  * After the last prompt the caller takes the result with finish (a plain
  * struct the analysis's header names: ss_scan_result, ss_rank_result, ...),
@@ -43,6 +44,12 @@ typedef struct {
      * settings differ); other is left as it was. */
     ss_code (*merge)(void *self, const void *other, ss_error *err);
     void (*free)(void *self);
+    /* After the pass, before end_prompt: the prompt's logits [n, vocab]
+     * (row p predicts token p + 1). Only when some analysis has this hook
+     * does the driver ask the forward pass for logits (last in the struct so
+     * positional initializers of older analyses stay valid); a pass an
+     * analysis stopped early has none, and then it is not called. */
+    ss_code (*on_logits)(void *self, const float *logits, int n, int vocab, ss_error *err);
 } ss_analysis_vtable;
 
 typedef struct {
@@ -69,6 +76,9 @@ typedef struct {
     ss_between_prompts_fn between_prompts;
     void *between_ctx;
     int64_t progress_base;    /* added to the prompt count shown (a resumed run) */
+    /* the forward pass's head intervention (engine/forward.h), or NULL */
+    ss_code (*edit_heads)(void *ctx, int layer, int n, float *att, ss_error *err);
+    void *edit_ctx;
 } ss_analysis_opts;
 
 /* Runs every prompt of src through the model once, with all n analyses

@@ -294,7 +294,7 @@ ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *er
                      "read, %lld too short%s)", o->len,
                      (long long)ss_prompts_records(o->prompts),
                      (long long)ss_prompts_skipped(o->prompts),
-                     o->source->chunk ? "" : "; --chunk joins short ones");
+                     o->source->chunk ? "" : "; chunk joins short ones");
     if (!rc) {
         double run = ss_now_seconds() - start;
         rc = build_result(o, acc, settings, sch.wall_before + run, run, run_prompts * o->len,

@@ -112,6 +112,10 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
     ss_prompt_source src = {.ctx = s, .next = next_prompt,
                             .total = s->prompts ? ss_prompts_total_records(s->prompts) : 1};
     ss_analysis_opts ro = {.rope = &s->run.rope, .allow_long = s->run.allow_long};
+    ss_forward_opts fo = {0};
+    ss_model_run_edits(&s->run, &fo);
+    ro.edit_heads = fo.edit_heads;
+    ro.edit_ctx = fo.edit_ctx;
     ss_progress pr;
     ss_progress_start(&pr, quiet, what, src.total, "prompts");
     int64_t done = 0;
