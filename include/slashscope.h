@@ -49,7 +49,8 @@ typedef enum {
     SS_ERR_USAGE,       /* bad command-line or API arguments */
     SS_ERR_NOMEM,       /* allocation failed */
     SS_ERR_INCOMPATIBLE,/* results that cannot be combined (merge, compare) */
-    SS_STOP             /* stopped early on request: not an error */
+    SS_STOP             /* not an error: an observer, an analysis or the caller's interrupt
+                         * ended the work early (like SQLite's SQLITE_ABORT) */
 } ss_code;
 
 typedef struct {
@@ -126,6 +127,12 @@ SS_API void ss_tokenizer_free(ss_tokenizer *t);
 /* UTF-8 text -> ids (*ids: ss_free it). add_bos puts the BOS id first. */
 SS_API ss_code ss_tokenizer_encode(const ss_tokenizer *t, const char *text, size_t len,
                                    int add_bos, int32_t **ids, size_t *n_ids, ss_error *err);
+/* Ids -> the text they stand for (the inverse of encode where the tokenizer
+ * is lossless; special tokens as their text). *text is NUL-terminated
+ * (ss_free it) and may be invalid UTF-8 when the ids cut a character; an
+ * id outside the vocabulary is an SS_ERR_VALUE. */
+SS_API ss_code ss_tokenizer_decode(const ss_tokenizer *t, const int32_t *ids, size_t n,
+                                   char **text, size_t *len, ss_error *err);
 /* Whether the model's tokenizer adds BOS by default. */
 SS_API int ss_tokenizer_adds_bos(const ss_tokenizer *t);
 SS_API int ss_tokenizer_vocab_size(const ss_tokenizer *t);
@@ -203,8 +210,16 @@ SS_API void ss_scan_get_dims(const ss_scan *s, ss_scan_dims *out);
 /* [L, H, N]: per-prompt means summed over prompts, and prompts counted. */
 SS_API const double *ss_scan_slash_sum(const ss_scan *s);
 SS_API const int64_t *ss_scan_slash_count(const ss_scan *s);
+/* [L, H, N]: squares of the per-prompt means summed (NULL for a folder
+ * written before slashscope kept them). */
+SS_API const double *ss_scan_slash_sumsq(const ss_scan *s);
 /* The average slash score into out [L, H, N] (NaN where nothing counted). */
 SS_API ss_code ss_scan_slash(const ss_scan *s, double *out, ss_error *err);
+/* Spread over prompts into sd and half [L, H, N] (either may be NULL): the
+ * sample standard deviation of the per-prompt scores and the half-width of
+ * the 95% Student-t interval of their mean; NaN where fewer than 2 prompts
+ * were counted (SPEC.md section 2). SS_ERR_MISSING without sums of squares. */
+SS_API ss_code ss_scan_spread(const ss_scan *s, double *sd, double *half, ss_error *err);
 /* scan.json as text (settings, model, prompt sources, counts); ss_free it. */
 SS_API char *ss_scan_meta_json(const ss_scan *s, ss_error *err);
 
@@ -243,6 +258,141 @@ typedef struct {
 SS_API ss_code ss_scan_compare(const ss_scan *id, const ss_scan *ood, double kappa, int d_min,
                                int d_max, ss_compare_entry **rows, int *n_rows,
                                ss_five_numbers *summary, ss_error *err);
+
+/* ---- explaining analyses: rank (SPEC.md section 3), ... ----
+ * Their results are ss_result handles: named arrays (C order, owned by the
+ * result) and a JSON record of the settings and scalars. */
+
+typedef struct ss_result ss_result;
+
+typedef enum { SS_ARRAY_F64, SS_ARRAY_I64 } ss_array_type;
+
+typedef struct {
+    const char *name;
+    ss_array_type type;
+    int ndim;
+    int64_t shape[4];
+    const void *data;
+} ss_array;
+
+SS_API const char *ss_result_kind(const ss_result *r); /* "rank", ... */
+SS_API int ss_result_n_arrays(const ss_result *r);
+/* Array i (0 <= i < ss_result_n_arrays); NULL out of range. */
+SS_API const ss_array *ss_result_array(const ss_result *r, int i);
+/* The array called name, or NULL. */
+SS_API const ss_array *ss_result_find(const ss_result *r, const char *name);
+/* Settings and scalars as JSON text (ss_free it). */
+SS_API char *ss_result_json(const ss_result *r, ss_error *err);
+SS_API void ss_result_free(ss_result *r);
+
+/* How a prompt pass runs (rank, freq): RoPE ablation, progress/stop. */
+typedef struct {
+    ss_run_opts run;
+    int threads;            /* > 0: ss_set_threads(threads) first */
+    ss_progress_fn progress;
+    void *progress_user;
+} ss_pass_params;
+
+/* Low rank of pre-PE queries, keys, hidden states and weights over every
+ * prompt of src: r_l spectra and R_tau for tau[0..n_tau) (at most 8; the
+ * program's `rank` uses 0.95 first). Arrays: q_r [L,H,d_head], q_R
+ * [L,H,n_tau], k_r/k_R per KV head, h_r [L,d_model], h_R [L,n_tau],
+ * wq_r/wq_R, wk_r/wk_R (weights), q_norm_mean/q_norm_rv [L,H],
+ * k_norm_mean/k_norm_rv [L,H_kv] (Figure 14). */
+SS_API ss_code ss_run_rank(const ss_model *m, ss_source *src, const double *tau, int n_tau,
+                           const ss_pass_params *p, ss_result **out, ss_error *err);
+
+/* RoPE frequencies of chosen heads (SPEC.md section 5: InP, band
+ * ablations, active frequencies, the frequency condition, alignment,
+ * frequency usage). Zero-initialised fields mean the program's defaults
+ * after ss_freq_defaults(). */
+typedef struct {
+    const int *heads;    /* [2 * n_heads]: layer, head pairs; NULL: every head */
+    int n_heads;
+    int row;             /* InP query row; -1: min(100, len - 1) */
+    int skip;            /* slash-score skip (4) */
+    int inp_rows;        /* query rows behind the mean |InP| (64) */
+    int max_delta;       /* alignment offsets 0..max_delta (4) */
+    double active_frac;  /* active: mean |InP| above this share of the largest (0.1) */
+    int bands;           /* non-zero: the high / medium / low band ablations (1) */
+    const int *remove;   /* a custom ablation: 1-based frequencies, or NULL */
+    int n_remove;
+} ss_freq_params;
+
+SS_API ss_freq_params ss_freq_defaults(void);
+
+/* Arrays (S chosen heads, V = 1 + ablations, F frequencies, n the prompt
+ * length): heads [S,2] (i64); scores [S,V,n] (variant 0 unablated);
+ * inp [S,row+1,F]; inp_mean_abs, inp_share [S,F]; active [S,F] (i64 0/1);
+ * n_active [S] (i64); cond_ok [S] (i64) and cond_C1, cond_C2, cond_eps_fn,
+ * cond_L_min, cond_peak_gap [S], cond_peak_x [S] (i64); curve [S,n+1];
+ * cs_pairs [S,D] (i64), cs_mean, cs_min, cs_max, cs_logit_mean,
+ * cs_bound_mean [S,D]; usage_q [L,H,F], usage_k [L,H_kv,F], usage_layer_q,
+ * usage_layer_k [L,F]. The JSON names the variants and their removed l. */
+SS_API ss_code ss_run_freq(const ss_model *m, ss_source *src, const ss_freq_params *f,
+                           const ss_pass_params *p, ss_result **out, ss_error *err);
+
+/* Analyses as handles, to run several over one pass of a source (one
+ * forward pass per prompt observed by all): make each, ss_run_analyzers,
+ * then take each one's result (the arrays of ss_run_rank / ss_run_freq).
+ * An analyzer runs once. */
+typedef struct ss_analyzer ss_analyzer;
+
+SS_API ss_code ss_analyzer_rank(const ss_model *m, const double *tau, int n_tau,
+                                ss_analyzer **out, ss_error *err);
+/* freq is made for one prompt length and RoPE schedule: the pass must use
+ * the same (run NULL: the model's own schedule). */
+SS_API ss_code ss_analyzer_freq(const ss_model *m, int len, const ss_freq_params *f,
+                                const ss_run_opts *run, ss_analyzer **out, ss_error *err);
+SS_API ss_code ss_run_analyzers(const ss_model *m, ss_source *src, ss_analyzer *const *a,
+                                int n, const ss_pass_params *p, ss_error *err);
+SS_API ss_code ss_analyzer_result(ss_analyzer *a, ss_result **out, ss_error *err);
+SS_API void ss_analyzer_free(ss_analyzer *a);
+
+/* Layer 0 over the whole vocabulary (SPEC.md section 4; token t at
+ * position t), the cone analysis. */
+typedef struct {
+    double tau;            /* R~_tau and R_tau (0.95) */
+    int max_delta;         /* alignment offsets 0..max_delta (4) */
+    uint64_t seed;         /* the random baseline direction (0) */
+    int chunk;             /* tokens per forward chunk (0: 2048) */
+    const int *heads;      /* layer-0 query heads for the alignment; NULL: all */
+    int n_heads;
+} ss_cone_params;
+
+SS_API ss_cone_params ss_cone_defaults(void);
+
+/* Arrays: q [H, 12] per layer-0 query head and k [H_kv, 12] per KV head,
+ * columns r1_tilde, R_tilde, r1, R, dominant_l (1-based), dominant_share,
+ * rv_dominant, proj_norm_mean, bias_norm, sigma1, norm_rv_proj, norm_rv
+ * (the JSON's "columns");
+ * heads [n] (i64), cs_pairs [n, D] (i64), cs_mean, cs_min, cs_max,
+ * cs_logit_mean, cs_bound_mean [n, D]; the JSON has rv_random. */
+SS_API ss_code ss_run_cone(const ss_model *m, const ss_cone_params *c, ss_result **out,
+                           ss_error *err);
+
+/* The theory lab (the paper's section 5, Algorithm 1): meanings and
+ * defaults as `slashscope theory` (ss_theory_defaults). */
+typedef struct {
+    int n_in, features, d_x, d_c, delta; /* d_x 0: features rounded up to even */
+    const char *freqs;     /* "high", "low", "standard" or a file (one frequency per line) */
+    double base, p_rope;   /* standard's base; p-RoPE fraction (1: plain RoPE) */
+    double eta1, eta2;
+    int tau1, tau2, batch;
+    uint64_t seed;
+    double kappa;          /* slash-dominant when mean S1[i][i-delta] >= kappa */
+    double L;              /* judge Assumption 5.1 against this L (<= 0: no verdict) */
+    int eval_prompts;
+} ss_theory_params;
+
+SS_API ss_theory_params ss_theory_defaults(void);
+
+/* Arrays: theta [F_c + F_s]; trajectory [tau1 + tau2 + 1, 6] (step, stage,
+ * loss, s1_mean, s1_min, s2_match); S1 [N, N] (final layer-1 attention);
+ * ood [6, 5] (loss, mse, sq_target, rel_mse, s2_match per case, names in
+ * the JSON). The JSON: slash_step, slash_dominant, loss_converged, the
+ * frequency condition and verdicts. */
+SS_API ss_code ss_run_theory(const ss_theory_params *p, ss_result **out, ss_error *err);
 
 #ifdef __cplusplus
 }

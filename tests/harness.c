@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <png.h>
 #include <cjson/cJSON.h>
 
 #include "io/npy.h"
@@ -97,6 +98,27 @@ double *ss_test_load_npy(const char *path, int *ndim, long shape[4])
     double *d = ss_npy_as_f64(&a, &err);
     ss_npy_free(&a);
     return d;
+}
+
+int ss_test_read_png(const char *path, ss_test_image *im)
+{
+    memset(im, 0, sizeof *im);
+    png_image pi;
+    memset(&pi, 0, sizeof pi);
+    pi.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&pi, path))
+        return 0;
+    pi.format = PNG_FORMAT_RGB;
+    im->rgb = malloc(PNG_IMAGE_SIZE(pi));
+    if (!im->rgb || !png_image_finish_read(&pi, NULL, im->rgb, 0, NULL)) {
+        png_image_free(&pi);
+        free(im->rgb);
+        im->rgb = NULL;
+        return 0;
+    }
+    im->w = (int)pi.width;
+    im->h = (int)pi.height;
+    return 1;
 }
 
 cJSON *ss_test_load_json(const char *path)

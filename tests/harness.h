@@ -42,6 +42,15 @@ struct cJSON *ss_test_load_json(const char *path);
  * Returns the folder (static rotating buffer) or NULL. */
 const char *ss_test_edited_hf(const char *dir, const char *tag, const char *fields);
 
+/* An RGB image read back from a PNG (libpng's simplified API); rgb is
+ * [h][w][3], free it. Returns 0 (and rgb NULL) when the file is not a
+ * readable PNG. */
+typedef struct {
+    int w, h;
+    unsigned char *rgb;
+} ss_test_image;
+int ss_test_read_png(const char *path, ss_test_image *im);
+
 #define TEST_MAIN(...) int main(int argc, char **argv) { \
     static const ss_test_case cases_[] = { __VA_ARGS__ }; \
     return ss_test_run(argc, argv, cases_, (int)(sizeof cases_ / sizeof cases_[0])); }

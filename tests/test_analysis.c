@@ -98,7 +98,8 @@ static ss_code probe_end(void *self, ss_error *err)
 }
 
 static const ss_analysis_vtable probe_vt = {"probe", probe_begin, probe_layer, probe_probs,
-                                            probe_layer_done, probe_end, NULL, NULL, NULL};
+                                            probe_layer_done, probe_end, NULL, NULL, NULL, NULL, NULL,
+                                            NULL};
 
 static ss_code count_between(void *ctx, int64_t done, ss_error *err)
 {

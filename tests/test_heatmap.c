@@ -1,7 +1,6 @@
 /* PNG heatmaps (src/report/heatmap.c): written, read back with libpng, and
  * checked for size and colours. Reference colours are matplotlib's viridis
  * end points and midpoint (#440154, #21918C, #FDE725). */
-#include <png.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,31 +8,7 @@
 #include "harness.h"
 #include "report/heatmap.h"
 
-typedef struct {
-    int w, h;
-    unsigned char *rgb;
-} image;
-
-static int read_png(const char *path, image *im)
-{
-    png_image pi;
-    memset(&pi, 0, sizeof pi);
-    pi.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&pi, path))
-        return 0;
-    pi.format = PNG_FORMAT_RGB;
-    im->w = (int)pi.width;
-    im->h = (int)pi.height;
-    im->rgb = malloc(PNG_IMAGE_SIZE(pi));
-    if (!im->rgb || !png_image_finish_read(&pi, NULL, im->rgb, 0, NULL)) {
-        png_image_free(&pi);
-        free(im->rgb);
-        return 0;
-    }
-    return 1;
-}
-
-static const unsigned char *px(const image *im, int x, int y)
+static const unsigned char *px(const ss_test_image *im, int x, int y)
 {
     return im->rgb + ((size_t)y * im->w + x) * 3;
 }
@@ -59,8 +34,8 @@ static void test_log_roundtrip(void)
     const char *path = ss_test_path("%s/heatmap_log.png", ss_test_tmp());
     ss_error err = {0};
     CHECK(ss_heatmap_png(path, m, 4, 4, &o, &err) == SS_OK);
-    image im;
-    CHECK(read_png(path, &im));
+    ss_test_image im;
+    CHECK(ss_test_read_png(path, &im));
     CHECK(im.h == 96); /* 4 * 20 = 80 px of map, padded to the minimum height */
     CHECK(im.w > 80 + 16);
     /* centre of cell (i, j) */
@@ -94,8 +69,8 @@ static void test_linear_auto_range(void)
     const char *path = ss_test_path("%s/heatmap_lin.png", ss_test_tmp());
     ss_error err = {0};
     CHECK(ss_heatmap_png(path, m, 2, 3, &o, &err) == SS_OK);
-    image im;
-    CHECK(read_png(path, &im));
+    ss_test_image im;
+    CHECK(ss_test_read_png(path, &im));
     int scale = 512 / 3; /* automatic: about 512 px */
     CHECK(im.h == 2 * scale);
     CHECK(near(px(&im, scale / 2, scale / 2), VIRIDIS_0, 1));

@@ -10,6 +10,10 @@ the numbers are those of the `slashscope` program, bit for bit.
 docs/python.md walks through the paper's study."""
 from ._lib import Error, lib as _clib
 from .model import Model
+from .cone import Cone, Theory, cone, theory
+from .freq import Freq, freq
+from .rank import Rank, rank
+from .result import Result
 from .scan import Comparison, Scan, compare, load_scan, merge, scan
 
 __version__ = _clib.ss_version().decode()
@@ -20,5 +24,6 @@ def set_threads(n):
     _clib.ss_set_threads(int(n))
 
 
-__all__ = ["Error", "Model", "Scan", "Comparison", "scan", "load_scan", "merge", "compare",
+__all__ = ["Error", "Model", "Scan", "Comparison", "Result", "Rank", "scan", "load_scan", "merge",
+           "compare", "rank", "freq", "Freq", "cone", "Cone", "theory", "Theory",
            "set_threads", "__version__"]

@@ -71,6 +71,35 @@ class FiveNumbers(ctypes.Structure):
     _fields_ = [("n", c_int)] + [(n, c_double) for n in ("min", "q1", "median", "q3", "max")]
 
 
+class Array(ctypes.Structure):
+    _fields_ = [("name", c_char_p), ("type", c_int), ("ndim", c_int),
+                ("shape", c_int64 * 4), ("data", c_void_p)]
+
+
+class PassParams(ctypes.Structure):
+    _fields_ = [("run", RunOpts), ("threads", c_int), ("progress", PROGRESS_FN),
+                ("progress_user", c_void_p)]
+
+
+class FreqParams(ctypes.Structure):
+    _fields_ = [("heads", P(c_int)), ("n_heads", c_int), ("row", c_int), ("skip", c_int),
+                ("inp_rows", c_int), ("max_delta", c_int), ("active_frac", c_double),
+                ("bands", c_int), ("remove", P(c_int)), ("n_remove", c_int)]
+
+
+class ConeParams(ctypes.Structure):
+    _fields_ = [("tau", c_double), ("max_delta", c_int), ("seed", ctypes.c_uint64),
+                ("chunk", c_int), ("heads", P(c_int)), ("n_heads", c_int)]
+
+
+class TheoryParams(ctypes.Structure):
+    _fields_ = [("n_in", c_int), ("features", c_int), ("d_x", c_int), ("d_c", c_int),
+                ("delta", c_int), ("freqs", c_char_p), ("base", c_double), ("p_rope", c_double),
+                ("eta1", c_double), ("eta2", c_double), ("tau1", c_int), ("tau2", c_int),
+                ("batch", c_int), ("seed", ctypes.c_uint64), ("kappa", c_double),
+                ("L", c_double), ("eval_prompts", c_int)]
+
+
 PROMPTS_TEXT, PROMPTS_IDS, PROMPTS_OOD, PROMPTS_REPEAT = range(4)
 SS_STOP = 10
 
@@ -96,6 +125,8 @@ _PROTOTYPES = {
     "ss_tokenizer_free": (None, [c_void_p]),
     "ss_tokenizer_encode": (c_int, [c_void_p, c_char_p, ctypes.c_size_t, c_int,
                                     P(P(ctypes.c_int32)), P(ctypes.c_size_t), P(_Error)]),
+    "ss_tokenizer_decode": (c_int, [c_void_p, P(ctypes.c_int32), ctypes.c_size_t,
+                                    P(c_void_p), P(ctypes.c_size_t), P(_Error)]),
     "ss_tokenizer_adds_bos": (c_int, [c_void_p]),
     "ss_tokenizer_vocab_size": (c_int, [c_void_p]),
     "ss_tokenizer_piece": (c_char_p, [c_void_p, c_int]),
@@ -110,6 +141,8 @@ _PROTOTYPES = {
     "ss_scan_slash_sum": (P(c_double), [c_void_p]),
     "ss_scan_slash_count": (P(c_int64), [c_void_p]),
     "ss_scan_slash": (c_int, [c_void_p, P(c_double), P(_Error)]),
+    "ss_scan_slash_sumsq": (P(c_double), [c_void_p]),
+    "ss_scan_spread": (c_int, [c_void_p, P(c_double), P(c_double), P(_Error)]),
     "ss_scan_meta_json": (c_void_p, [c_void_p, P(_Error)]),
     "ss_scan_save": (c_int, [c_void_p, c_char_p, P(_Error)]),
     "ss_scan_load": (c_int, [c_char_p, P(c_void_p), P(_Error)]),
@@ -118,6 +151,20 @@ _PROTOTYPES = {
                             P(_Error)]),
     "ss_scan_compare": (c_int, [c_void_p, c_void_p, c_double, c_int, c_int,
                                 P(P(CompareEntry)), P(c_int), P(FiveNumbers), P(_Error)]),
+    "ss_result_kind": (c_char_p, [c_void_p]),
+    "ss_result_n_arrays": (c_int, [c_void_p]),
+    "ss_result_array": (P(Array), [c_void_p, c_int]),
+    "ss_result_json": (c_void_p, [c_void_p, P(_Error)]),
+    "ss_result_free": (None, [c_void_p]),
+    "ss_run_rank": (c_int, [c_void_p, c_void_p, P(c_double), c_int, P(PassParams), P(c_void_p),
+                            P(_Error)]),
+    "ss_freq_defaults": (FreqParams, []),
+    "ss_run_freq": (c_int, [c_void_p, c_void_p, P(FreqParams), P(PassParams), P(c_void_p),
+                            P(_Error)]),
+    "ss_cone_defaults": (ConeParams, []),
+    "ss_run_cone": (c_int, [c_void_p, P(ConeParams), P(c_void_p), P(_Error)]),
+    "ss_theory_defaults": (TheoryParams, []),
+    "ss_run_theory": (c_int, [P(TheoryParams), P(c_void_p), P(_Error)]),
 }
 
 

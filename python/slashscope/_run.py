@@ -1,6 +1,8 @@
 """Long library calls: run in a worker thread so that Ctrl-C reaches Python
 while the C code works (the GIL is released during the call), stop it
 through the library's interrupt flag, and show progress."""
+import ctypes
+import os
 import sys
 import threading
 
@@ -83,3 +85,32 @@ def run_long(call, progress=True, what="scan", unit="prompts"):
     if "exc" in result:
         raise result["exc"]
     return result["rc"]
+
+
+def run_pass(model, c_fn, spec, temp, p, what, progress, *args):
+    """Opens the prompt source `spec` (temp: a temporary file behind it, removed
+    afterwards), runs c_fn(model, src, *args, params, out, err) in a worker
+    thread with p.progress set, and returns the result handle."""
+    try:
+        err = _lib.new_error()
+        src = ctypes.c_void_p()
+        _lib.check(_lib.lib.ss_source_open(model._handle(), ctypes.byref(spec),
+                                           ctypes.byref(src), ctypes.byref(err)), err)
+        try:
+            out = ctypes.c_void_p()
+
+            def call(cb):
+                p.progress = cb
+                return c_fn(model._handle(), src, *args, ctypes.byref(p), ctypes.byref(out),
+                            ctypes.byref(err))
+
+            rc = run_long(call, progress, what, "prompts")
+            if rc == _lib.SS_STOP:
+                raise KeyboardInterrupt
+            _lib.check(rc, err)
+            return out
+        finally:
+            _lib.lib.ss_source_close(src)
+    finally:
+        if temp:
+            os.unlink(temp)

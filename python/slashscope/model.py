@@ -83,7 +83,8 @@ class Model:
     # -- description
     @property
     def config(self):
-        """The model's description as a dict (the program's `info --json`)."""
+        """The model's description as a dict (the program's `info --json`
+        without its "blas" block, which describes the machine)."""
         err = _lib.new_error()
         return json.loads(_lib.take_string(lib.ss_model_config_json(self._handle(),
                                                                    ctypes.byref(err)), err))
@@ -124,6 +125,23 @@ class Model:
             return [ids[i] for i in range(n.value)]
         finally:
             lib.ss_free(ids)
+
+    def detokenize(self, ids, raw=False):
+        """The text of token ids (str; bytes with raw=True, for ids that cut a
+        UTF-8 character, which str shows as U+FFFD)."""
+        a = as_ids(ids) if len(ids) else np.zeros(0, dtype=np.int32)
+        text = ctypes.c_void_p()
+        n = ctypes.c_size_t()
+        err = _lib.new_error()
+        rc = lib.ss_tokenizer_decode(self._tokenizer(),
+                                     a.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), a.size,
+                                     ctypes.byref(text), ctypes.byref(n), ctypes.byref(err))
+        try:
+            check(rc, err)
+            data = ctypes.string_at(text, n.value)
+        finally:
+            lib.ss_free(text)
+        return data if raw else data.decode("utf-8", "replace")
 
     def piece(self, token_id):
         """The stored piece of a token (for display), or None."""

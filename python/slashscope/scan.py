@@ -10,7 +10,7 @@ import numpy as np
 from . import _lib
 from ._arrays import as_ids, as_int, view
 from ._lib import Error, check, lib
-from ._run import run_long
+from ._run import run_pass
 from .model import Model, run_opts
 
 
@@ -41,7 +41,7 @@ class Scan:
         lib.ss_scan_get_dims(handle, ctypes.byref(d))
         self.n_layers, self.n_heads, self.length = d.n_layers, d.n_heads, d.len
         self.skip, self.prompts = d.skip, d.prompts
-        self._slash = None
+        self._slash = self._sd = self._half = None
 
     def __del__(self):
         if getattr(self, "_h", None):
@@ -67,6 +67,40 @@ class Scan:
         """int64 [L, H, N]: prompts counted at each offset."""
         return view(lib.ss_scan_slash_count(self._h), self.shape, ctypes.c_int64, np.int64,
                     self)
+
+    @property
+    def sumsq(self):
+        """float64 [L, H, N]: squares of the per-prompt mean scores summed
+        (None for a folder written before slashscope kept them)."""
+        ptr = lib.ss_scan_slash_sumsq(self._h)
+        if not ptr:
+            return None
+        return view(ptr, self.shape, ctypes.c_double, np.float64, self)
+
+    def _spread(self):
+        if self._sd is None:
+            sd = np.empty(self.shape, dtype=np.float64)
+            half = np.empty(self.shape, dtype=np.float64)
+            err = _lib.new_error()
+            dp = ctypes.POINTER(ctypes.c_double)
+            check(lib.ss_scan_spread(self._h, sd.ctypes.data_as(dp), half.ctypes.data_as(dp),
+                                     ctypes.byref(err)), err)
+            sd.flags.writeable = half.flags.writeable = False
+            self._sd, self._half = sd, half
+        return self._sd, self._half
+
+    @property
+    def std(self):
+        """float64 [L, H, N]: standard deviation of the per-prompt scores
+        (sample, n - 1; NaN where fewer than 2 prompts were counted)."""
+        return self._spread()[0]
+
+    @property
+    def ci95(self):
+        """(low, high), each [L, H, N]: the 95% Student-t interval of the
+        average slash score over prompts (as sdh.csv's ci_low, ci_high)."""
+        sd, half = self._spread()
+        return self.slash - half, self.slash + half
 
     @property
     def slash(self):
@@ -108,12 +142,13 @@ class Scan:
               err)
 
     def to_pandas(self):
-        """One row per (layer, head, delta): slash, sum, count."""
+        """One row per (layer, head, delta): slash, std, sum, count."""
         pd = _pandas()
         L, H, N = self.shape
         l, h, d = np.meshgrid(np.arange(L), np.arange(H), np.arange(N), indexing="ij")
         return pd.DataFrame({"layer": l.ravel(), "head": h.ravel(), "delta": d.ravel(),
-                             "slash": self.slash.ravel(), "sum": self.sum.ravel(),
+                             "slash": self.slash.ravel(), "std": self.std.ravel(),
+                             "sum": self.sum.ravel(),
                              "count": self.count.ravel()})
 
 
@@ -144,9 +179,10 @@ def _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk, t
         raise Error("length= (tokens per prompt) is required")
     s = _lib.PromptSpec()
     s.len = as_int(length, "length")
-    s.seed = as_int(seed, "seed") if seed is not None else 0
-    if s.seed < 0:
+    seed = as_int(seed, "seed") if seed is not None else 0
+    if not 0 <= seed < 2 ** 64:
         raise Error("seed must be from 0 to 2^64-1, got %d" % seed)
+    s.seed = seed
     s.count = as_int(count, "count") if count is not None else 0
     s.chunk, s.bos, s.allow_long = int(bool(chunk)), int(bool(bos)), int(bool(allow_long))
     s.vocab = as_int(vocab, "vocab") if vocab is not None else 0
@@ -197,36 +233,14 @@ def scan(model, prompts=None, ids=None, ood=None, repeat=None, length=None, skip
         raise Error("scan: model must be an ss.Model, got %s" % type(model).__name__)
     spec, temp = _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk,
                        tokenizer, vocab, bos, allow_long)
-    try:
-        err = _lib.new_error()
-        src = ctypes.c_void_p()
-        check(lib.ss_source_open(model._handle(), ctypes.byref(spec), ctypes.byref(src),
-                                 ctypes.byref(err)), err)
-        try:
-            p = lib.ss_scan_defaults()
-            p.skip = as_int(skip, "skip")
-            p.threads = as_int(threads, "threads") if threads is not None else 0
-            p.block_rows = as_int(block_rows, "block_rows") if block_rows is not None else 0
-            ro, keep = run_opts(rope_remove, p_rope, allow_long)
-            p.run = ro
-            out = ctypes.c_void_p()
-
-            def call(cb):
-                p.progress = cb
-                return lib.ss_run_scan(model._handle(), src, ctypes.byref(p), ctypes.byref(out),
-                                       ctypes.byref(err))
-
-            rc = run_long(call, progress, "scan", "prompts")
-            del keep
-            if rc == _lib.SS_STOP:
-                raise KeyboardInterrupt
-            check(rc, err)
-            return Scan(out)
-        finally:
-            lib.ss_source_close(src)
-    finally:
-        if temp:
-            os.unlink(temp)
+    p = lib.ss_scan_defaults()
+    p.skip = as_int(skip, "skip")
+    p.threads = as_int(threads, "threads") if threads is not None else 0
+    p.block_rows = as_int(block_rows, "block_rows") if block_rows is not None else 0
+    p.run, keep = run_opts(rope_remove, p_rope, allow_long)
+    h = run_pass(model, lib.ss_run_scan, spec, temp, p, "scan", progress)
+    del keep
+    return Scan(h)
 
 
 def load_scan(directory):

@@ -52,6 +52,47 @@ static ss_code each_prompt_hook(ss_analysis *const *an, int n, int end, const in
     return SS_OK;
 }
 
+/* The logits buffer for a prompt of len tokens when some analysis wants
+ * them (grown, never shrunk); NULL logits otherwise. */
+static ss_code logits_for(ss_analysis *const *an, int n, const ss_model *m, int len,
+                          float **buf, int64_t *cap, float **logits, ss_error *err)
+{
+    *logits = NULL;
+    int want = 0;
+    for (int i = 0; i < n; i++)
+        want |= an[i]->vt->on_logits != NULL;
+    if (!want)
+        return SS_OK;
+    int64_t need = (int64_t)len * m->cfg.vocab;
+    if (need > *cap) {
+        free(*buf);
+        *cap = 0;
+        if (!(*buf = ss_calloc((size_t)need, sizeof **buf, "logits", err)))
+            return SS_ERR_NOMEM;
+        *cap = need;
+    }
+    *logits = *buf;
+    return SS_OK;
+}
+
+static ss_code each_logits_hook(ss_analysis *const *an, int n, const float *logits, int len,
+                                int vocab, int *stop, ss_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        const ss_analysis_vtable *vt = an[i]->vt;
+        ss_code rc = vt->on_logits ? vt->on_logits(an[i]->self, logits, len, vocab, err) : SS_OK;
+        if (rc == SS_STOP)
+            *stop = 1;
+        else if (rc) {
+            if (!err->code)
+                ss_fail(err, rc, "%s: failed (%s) on a prompt's logits", vt->name,
+                        ss_code_name(rc));
+            return rc;
+        }
+    }
+    return SS_OK;
+}
+
 ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *const *an, int n,
                         ss_progress *progress, const ss_analysis_opts *opts, int64_t *prompts_run,
                         ss_error *err)
@@ -72,11 +113,17 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
     obs[n] = (ss_observer){.ctx = &watch, .on_layer_done = watch_layer_done};
     ss_forward_opts fo = {.rope = o->rope, .block_rows = o->block_rows,
                           .allow_long = o->allow_long, .observers = obs,
-                          .n_observers = n + (o->interrupted != NULL)};
+                          .n_observers = n + (o->interrupted != NULL),
+                          .edit_heads = o->edit_heads, .edit_ctx = o->edit_ctx};
+    const ss_analysis_share *sh = o->share;
     double start = ss_now_seconds();
-    int64_t done = 0, tokens = 0;
+    int64_t done = 0, tokens = 0, index = -1;
     ss_code rc = SS_OK;
     int stop = 0;
+    float *logits_buf = NULL, *logits;
+    int64_t logits_cap = 0;
+    if (sh && sh->start) /* SS_STOP from it is returned: this process has nothing to do */
+        rc = sh->start(sh->ctx, an, n, err);
     while (!rc && !stop) {
         if (o->interrupted && o->interrupted()) {
             rc = interrupted(done, err);
@@ -86,15 +133,21 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
         int len;
         if ((rc = src->next(src->ctx, &ids, &len, err)) || len == 0)
             break;
+        if (sh && sh->take && !sh->take(sh->ctx, ++index))
+            continue;
         if ((rc = each_prompt_hook(an, n, 0, ids, len, &stop, err)))
             break;
-        rc = ss_forward(m, ids, len, &fo, NULL, err);
+        if ((rc = logits_for(an, n, m, len, &logits_buf, &logits_cap, &logits, err)))
+            break;
+        rc = ss_forward(m, ids, len, &fo, logits, err);
         if (watch.fired) {
             rc = interrupted(done, err);
             break;
         }
-        if (rc == SS_STOP) /* an analysis had all it needed of this prompt */
+        if (rc == SS_STOP) /* an analysis had all it needed of this prompt: no logits */
             rc = SS_OK;
+        else if (!rc && logits)
+            rc = each_logits_hook(an, n, logits, len, m->cfg.vocab, &stop, err);
         if (rc || (rc = each_prompt_hook(an, n, 1, ids, len, &stop, err)))
             break;
         done++;
@@ -104,6 +157,8 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
             snprintf(rate, sizeof rate, "%.0f tok/s", tokens / (ss_now_seconds() - start + 1e-9));
             ss_progress_update(progress, o->progress_base + done, rate);
         }
+        if (sh && sh->after_prompt && (rc = sh->after_prompt(sh->ctx, an, n, err)))
+            break;
         if (o->between_prompts) {
             rc = o->between_prompts(o->between_ctx, done, err);
             if (rc == SS_STOP) {
@@ -113,6 +168,7 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
         }
     }
     free(obs);
+    free(logits_buf);
     if (prompts_run)
         *prompts_run = done;
     return rc;
@@ -139,4 +195,9 @@ void ss_analysis_free(ss_analysis *a)
 {
     if (a && a->vt && a->vt->free)
         a->vt->free(a->self);
+}
+
+int ss_analysis_fields(const ss_analysis *a, ss_state_field *out)
+{
+    return a->vt->fields ? a->vt->fields(a->self, out) : 0;
 }

@@ -4,6 +4,7 @@
  * An analysis is a vtable over its own state. Per prompt the driver calls
  *   begin(ids, n) -> the forward pass with on_layer / on_probs /
  *   on_layer_done (engine/observer.h, same threading contract) ->
+ *   on_logits (only analyses that have it; the logits are then computed) ->
  *   end_prompt.
  * After the last prompt the caller takes the result with finish (a plain
  * struct the analysis's header names: ss_scan_result, ss_rank_result, ...),
@@ -27,6 +28,24 @@
 #include "common/progress.h"
 #include "model/model.h"
 
+/* One array of an analysis's mergeable state (sums, counts, moments, the
+ * prompt count), as raw bytes of the running machine: what a distributed
+ * run sends to rank 0 and a per-rank checkpoint keeps. Unpacked into a
+ * fresh analysis of the same kind and settings, then folded in with merge,
+ * so merge stays the one place that knows how states combine. */
+typedef struct {
+    const char *name;
+    void *data;
+    size_t bytes;
+} ss_state_field;
+
+#define SS_STATE_MAX_FIELDS 24
+/* out[k++] = the array p of count elements, named by its expression */
+#define SS_STATE_FIELD(out, k, p, count) \
+    ((out)[(k)++] = (ss_state_field){#p, (void *)(p), (size_t)(count) * sizeof *(p)})
+
+struct ss_analysis;
+
 typedef struct {
     const char *name; /* "scan", "rank", ... : names the analysis in messages */
     ss_code (*begin)(void *self, const int32_t *ids, int n, ss_error *err);
@@ -43,9 +62,21 @@ typedef struct {
      * settings differ); other is left as it was. */
     ss_code (*merge)(void *self, const void *other, ss_error *err);
     void (*free)(void *self);
+    /* After the pass, before end_prompt: the prompt's logits [n, vocab]
+     * (row p predicts token p + 1). Only when some analysis has this hook
+     * does the driver ask the forward pass for logits (last in the struct so
+     * positional initializers of older analyses stay valid); a pass an
+     * analysis stopped early has none, and then it is not called. */
+    ss_code (*on_logits)(void *self, const float *logits, int n, int vocab, ss_error *err);
+    /* Lists the state merge reads (at most SS_STATE_MAX_FIELDS) into out;
+     * returns how many. */
+    int (*fields)(void *self, ss_state_field *out);
+    /* A new analysis of the same kind and settings with no prompts yet
+     * (what another process's fields are unpacked into). */
+    ss_code (*fresh)(void *self, struct ss_analysis *out, ss_error *err);
 } ss_analysis_vtable;
 
-typedef struct {
+typedef struct ss_analysis {
     const ss_analysis_vtable *vt;
     void *self;
 } ss_analysis;
@@ -69,7 +100,30 @@ typedef struct {
     ss_between_prompts_fn between_prompts;
     void *between_ctx;
     int64_t progress_base;    /* added to the prompt count shown (a resumed run) */
+    /* the forward pass's head intervention (engine/forward.h), or NULL */
+    ss_code (*edit_heads)(void *ctx, int layer, int n, float *att, ss_error *err);
+    void *edit_ctx;
+    const struct ss_analysis_share *share; /* NULL: this process runs every prompt */
 } ss_analysis_opts;
+
+/* A run shared with other processes (dist/dist.h: an MPI job's ranks and
+ * their checkpoints). Any hook may be NULL.
+ *  take: which prompts this process counts, called with each prompt's
+ *        0-based index in the source in order; the others are read and
+ *        passed over (its share of the deal, a resume's remainder);
+ *  start: once, before the first prompt (a resume loads saved state); its
+ *        non-OK code, SS_STOP included, is the run's;
+ *  after_prompt: after every prompt counted (checkpoints);
+ *  finish: called by the driver's caller after a complete run (the
+ *        reduction to one process; SS_STOP on the processes whose part
+ *        is then done). */
+typedef struct ss_analysis_share {
+    void *ctx;
+    int (*take)(void *ctx, int64_t index);
+    ss_code (*start)(void *ctx, ss_analysis *const *an, int n, ss_error *err);
+    ss_code (*after_prompt)(void *ctx, ss_analysis *const *an, int n, ss_error *err);
+    ss_code (*finish)(void *ctx, ss_analysis *const *an, int n, ss_error *err);
+} ss_analysis_share;
 
 /* Runs every prompt of src through the model once, with all n analyses
  * observing the same pass. progress (started by the caller, or NULL) is
@@ -85,5 +139,7 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
 ss_code ss_analysis_finish(ss_analysis *a, void *result, ss_error *err);
 ss_code ss_analysis_merge(ss_analysis *a, const ss_analysis *other, ss_error *err);
 void ss_analysis_free(ss_analysis *a);
+/* The analysis's state arrays (0 when it has no fields hook). */
+int ss_analysis_fields(const ss_analysis *a, ss_state_field *out);
 
 #endif

@@ -366,3 +366,23 @@ void ss_cone_report_free(ss_cone_report *r)
     free(r->cs_logit); free(r->cs_bound); free(r->cs_n); free(r->cs_heads);
     memset(r, 0, sizeof *r);
 }
+
+const char *const SS_CONE_SIDE_COLS[SS_CONE_N_SIDE] = {
+    "r1_tilde", "R_tilde", "r1", "R", "dominant_l", "dominant_share", "rv_dominant",
+    "proj_norm_mean", "bias_norm", "sigma1", "norm_rv_proj", "norm_rv"};
+
+void ss_cone_side_values(const ss_cone_side *s, double *v)
+{
+    v[0] = s->w.r1_tilde;
+    v[1] = s->w.R_tilde;
+    v[2] = s->r1;
+    v[3] = s->R;
+    v[4] = s->w.dominant + 1;
+    v[5] = s->w.dominant_share;
+    v[6] = s->w.rv_dominant;
+    v[7] = s->w.proj_norm_mean;
+    v[8] = s->bias_norm;
+    v[9] = s->sigma1;
+    v[10] = s->norm_rv_proj;
+    v[11] = s->norm_rv;
+}

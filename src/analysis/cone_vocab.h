@@ -58,6 +58,13 @@ typedef struct {
     int *cs_heads;      /* [n_cs] */
 } ss_cone_report;
 
+/* One side's numbers in a fixed column order (names in SS_CONE_SIDE_COLS:
+ * what cone.csv and the public API's q / k arrays show); the dominant
+ * direction 1-based like every index shown to users. */
+#define SS_CONE_N_SIDE 12
+extern const char *const SS_CONE_SIDE_COLS[SS_CONE_N_SIDE];
+void ss_cone_side_values(const ss_cone_side *s, double *v);
+
 ss_code ss_cone_vocab(const ss_model *m, const ss_cone_opts *o, ss_cone_report *out,
                       ss_error *err);
 void ss_cone_report_free(ss_cone_report *r);

@@ -417,7 +417,43 @@ static void freq_free(void *self)
     free(self);
 }
 
+static int freq_fields(void *self, ss_state_field *out)
+{
+    ss_freq_acc *a = self;
+    size_t S = (size_t)a->n_sel, F = (size_t)a->n_freq, L = (size_t)a->n_layer;
+    size_t svn = S * a->n_var * a->n, D = (size_t)a->o.max_delta + 1;
+    int k = 0;
+    SS_STATE_FIELD(out, k, a->score_sum, svn);
+    SS_STATE_FIELD(out, k, a->score_cnt, svn);
+    SS_STATE_FIELD(out, k, a->inp, S * ((size_t)a->o.row + 1) * F);
+    SS_STATE_FIELD(out, k, &a->inp_filled, 1);
+    SS_STATE_FIELD(out, k, a->inp_abs, S * F);
+    SS_STATE_FIELD(out, k, a->inp_abs_n, S);
+    SS_STATE_FIELD(out, k, a->cs_sum, S * D);
+    SS_STATE_FIELD(out, k, a->cs_min, S * D);
+    SS_STATE_FIELD(out, k, a->cs_max, S * D);
+    SS_STATE_FIELD(out, k, a->cs_logit, S * D);
+    SS_STATE_FIELD(out, k, a->cs_bound, S * D);
+    SS_STATE_FIELD(out, k, a->cs_n, S * D);
+    SS_STATE_FIELD(out, k, a->use_q, L * a->n_head * F);
+    SS_STATE_FIELD(out, k, a->use_k, L * a->n_kv_head * F);
+    SS_STATE_FIELD(out, k, &a->use_rows, 1);
+    SS_STATE_FIELD(out, k, &a->prompts, 1);
+    return k;
+}
+
+static ss_code freq_fresh(void *self, ss_analysis *out, ss_error *err)
+{
+    const ss_freq_acc *a = self;
+    if (!a->model)
+        return ss_fail(err, SS_ERR_USAGE, "freq: no model to make a fresh state with");
+    return ss_freq_analysis_new(out, a->model, &a->rope, a->n, a->sel, a->n_sel, a->abl,
+                                a->n_abl, &a->o, err);
+}
+
 static const ss_analysis_vtable freq_vt = {
+    .fields = freq_fields,
+    .fresh = freq_fresh,
     .name = "freq",
     .begin = freq_begin,
     .on_layer = ss_freq_acc_on_layer,
@@ -451,6 +487,8 @@ ss_code ss_freq_analysis_new(ss_analysis *an, const ss_model *m, const ss_rope *
     if (!an->self)
         return SS_ERR_NOMEM;
     ss_code rc = ss_freq_acc_init(an->self, &m->cfg, rope, n, sel, n_sel, abl, n_abl, o, err);
+    if (!rc)
+        ((ss_freq_acc *)an->self)->model = m;
     if (!rc && (rc = set_local_schedule(an->self, m, rope, err)))
         ss_freq_acc_free(an->self);
     if (rc) {

@@ -63,6 +63,7 @@ typedef struct {
     double scale;
     ss_freq_opts o;
     ss_rope rope;                /* the schedule the forward runs */
+    const ss_model *model;       /* ss_freq_analysis_new's (for fresh), or NULL */
     int n_sel;
     ss_head_ref *sel;
     int *slot_of;                /* [L * H] -> selection slot or -1 */

@@ -229,7 +229,36 @@ static void rank_free(void *self)
     free(self);
 }
 
+static int rank_fields(void *self, ss_state_field *out)
+{
+    ss_rank_acc *a = &((rank_state *)self)->acc;
+    size_t L = (size_t)a->n_layer, H = (size_t)a->n_head, K = (size_t)a->n_kv_head;
+    size_t dh = (size_t)a->d_head, T = (size_t)a->n_tau;
+    int k = 0;
+    SS_STATE_FIELD(out, k, a->q_r, L * H * dh);
+    SS_STATE_FIELD(out, k, a->q_R, L * H * T);
+    SS_STATE_FIELD(out, k, a->k_r, L * K * dh);
+    SS_STATE_FIELD(out, k, a->k_R, L * K * T);
+    SS_STATE_FIELD(out, k, a->h_r, L * (size_t)a->d_model);
+    SS_STATE_FIELD(out, k, a->h_R, L * T);
+    SS_STATE_FIELD(out, k, a->q_cnt, L * H);
+    SS_STATE_FIELD(out, k, a->k_cnt, L * K);
+    SS_STATE_FIELD(out, k, a->h_cnt, L);
+    SS_STATE_FIELD(out, k, a->q_norm, L * H);
+    SS_STATE_FIELD(out, k, a->k_norm, L * K);
+    SS_STATE_FIELD(out, k, &a->prompts, 1);
+    return k;
+}
+
+static ss_code rank_fresh(void *self, ss_analysis *out, ss_error *err)
+{
+    const rank_state *s = self;
+    return ss_rank_analysis_new(out, s->m, s->acc.tau, s->acc.n_tau, err);
+}
+
 static const ss_analysis_vtable rank_vt = {
+    .fields = rank_fields,
+    .fresh = rank_fresh,
     .name = "rank",
     .on_layer = ss_rank_acc_on_layer,
     .end_prompt = rank_end_prompt,

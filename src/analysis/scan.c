@@ -325,19 +325,21 @@ ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *er
         ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows,
                                .allow_long = o->allow_long, .interrupted = ss_interrupted,
                                .between_prompts = between, .between_ctx = &sch,
-                               .progress_base = acc->prompts};
+                               .progress_base = acc->prompts, .share = o->share};
         ss_interrupt_clear();
         rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, &run_prompts, err);
         ss_progress_end(&pg);
     }
     if (rc == SS_STOP || (!rc && sch.stopped))
         rc = stopped(err);
+    if (!rc && o->share && o->share->finish)
+        rc = o->share->finish(o->share->ctx, (ss_analysis *[]){&an}, 1, err);
     if (!rc && acc->prompts == 0)
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens in the source (%lld records "
                      "read, %lld too short%s)", o->len,
                      (long long)ss_prompts_records(o->prompts),
                      (long long)ss_prompts_skipped(o->prompts),
-                     o->source->chunk ? "" : "; --chunk joins short ones");
+                     o->source->chunk ? "" : "; chunk joins short ones");
     if (!rc) {
         double run = ss_now_seconds() - start;
         rc = build_result(o, acc, settings, state.digests, sch.wall_before + run, run,

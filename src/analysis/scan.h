@@ -9,6 +9,7 @@
 #ifndef SS_ANALYSIS_SCAN_H
 #define SS_ANALYSIS_SCAN_H
 
+#include "analysis/analysis.h"
 #include "analysis/prompts.h"
 #include "analysis/scan_acc.h"
 #include "analysis/scan_result.h"
@@ -46,6 +47,10 @@ typedef struct {
     void *on_prompt_user;
     /* where the sums of the scan under way are kept (checkpoints), or NULL */
     const ss_scan_store *store;
+    /* A run shared with other processes (analysis/analysis.h; dist/dist.h):
+     * handed to the driver, and its finish called after the last prompt,
+     * before the result is built (SS_STOP there: no result on this one). */
+    const ss_analysis_share *share;
 } ss_scan_opts;
 
 /* What a checkpoint holds of a scan under way: the sums, and the SHA-256

@@ -68,7 +68,37 @@ static void scan_free(void *self)
     free(self);
 }
 
+static int scan_fields(void *self, ss_state_field *out)
+{
+    ss_scan_acc *a = self;
+    size_t cells = (size_t)a->n_layer * a->n_head * a->n;
+    int k = 0;
+    SS_STATE_FIELD(out, k, a->slash_sum, cells);
+    SS_STATE_FIELD(out, k, a->slash_sumsq, cells);
+    SS_STATE_FIELD(out, k, a->slash_count, cells);
+    SS_STATE_FIELD(out, k, a->map_sum, (size_t)a->n_maps * a->bins * a->bins);
+    SS_STATE_FIELD(out, k, &a->prompts, 1);
+    return k;
+}
+
+static ss_code scan_fresh(void *self, ss_analysis *out, ss_error *err)
+{
+    const ss_scan_acc *a = self;
+    size_t lh = (size_t)a->n_layer * a->n_head;
+    unsigned char *flags = ss_calloc(lh, 1, "map selection", err);
+    if (!flags)
+        return SS_ERR_NOMEM;
+    for (size_t i = 0; i < lh; i++)
+        flags[i] = a->map_slot[i] >= 0;
+    ss_code rc = ss_scan_analysis_new(out, a->n_layer, a->n_head, a->n, a->skip, a->map_size,
+                                      a->n_maps ? flags : NULL, err);
+    free(flags);
+    return rc;
+}
+
 static const ss_analysis_vtable scan_vt = {
+    .fields = scan_fields,
+    .fresh = scan_fresh,
     .name = "scan",
     .begin = scan_begin,
     .on_probs = ss_scan_acc_on_probs,

@@ -11,6 +11,7 @@
 #include "analysis/merge.h"
 #include "analysis/scan.h"
 #include "analysis/sdh.h"
+#include "analysis/slash.h"
 #include "api/handles.h"
 #include "common/mem.h"
 #include "engine/forward.h"
@@ -45,25 +46,19 @@ ss_code ss_run_scan(const ss_model *m, ss_source *src, const ss_scan_params *p, 
     if (!m || !src || !p)
         return ss_fail(err, SS_ERR_USAGE, "ss_run_scan: %s is NULL",
                        !m ? "model" : !src ? "source" : "params");
-    if (src->used)
-        return ss_fail(err, SS_ERR_USAGE, "this prompt source was read to its end by an earlier "
-                       "scan: open it again");
+    if (p->block_rows < 0)
+        return ss_fail(err, SS_ERR_USAGE, "block_rows must be 0 (default) or more, got %d",
+                       p->block_rows);
     ss_rope rope;
-    ss_code rc = ss_api_rope(m, &p->run, &rope, err);
+    ss_code rc = ss_api_pass_begin(m, src, &p->run, p->threads, &rope, err);
     if (rc)
         return rc;
-    if (p->threads > 0)
-        ss_set_threads(p->threads);
     ss_scan_opts o = {.model = m, .model_path = m->path, .rope = &rope, .prompts = src->prompts,
                       .source = &src->opts, .len = src->opts.len, .skip = p->skip,
                       .maps = SS_MAPS_NONE, .block_rows = p->block_rows,
                       .allow_long = p->run.allow_long, .quiet = 1, .threads = p->threads,
                       .on_prompt = p->progress, .on_prompt_user = p->progress_user};
-    if (p->block_rows < 0)
-        return ss_fail(err, SS_ERR_USAGE, "block_rows must be 0 (default) or more, got %d",
-                       p->block_rows);
     ss_scan_result r;
-    src->used = 1;
     if ((rc = ss_scan_collect(&o, &r, err)))
         return rc;
     return ss_api_scan_wrap(&r, "scan", out, err);
@@ -92,6 +87,26 @@ const double *ss_scan_slash_sum(const ss_scan *s)
 const int64_t *ss_scan_slash_count(const ss_scan *s)
 {
     return s->r.slash_count;
+}
+
+const double *ss_scan_slash_sumsq(const ss_scan *s)
+{
+    return s->r.slash_sumsq;
+}
+
+ss_code ss_scan_spread(const ss_scan *s, double *sd, double *half, ss_error *err)
+{
+    if (!s->r.slash_sumsq)
+        return ss_fail(err, SS_ERR_MISSING, "%s has no sums of squares (slash_sumsq.npy): it was "
+                       "written by an older slashscope; rerun the scan for its spread", s->name);
+    size_t n = (size_t)s->r.n_layer * s->r.n_head * s->r.n;
+    double *tmp = sd ? NULL : ss_calloc(n, sizeof *tmp, "standard deviations", err);
+    if (!sd && !tmp)
+        return SS_ERR_NOMEM;
+    ss_slash_spread(s->r.slash_sum, s->r.slash_sumsq, s->r.slash_count, (int64_t)n,
+                    sd ? sd : tmp, half);
+    free(tmp);
+    return SS_OK;
 }
 
 ss_code ss_scan_slash(const ss_scan *s, double *out, ss_error *err)

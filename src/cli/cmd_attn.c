@@ -10,7 +10,8 @@
 
 static const char usage[] =
     "usage: slashscope attn MODEL (--ids \"1 2 3\" | --ids-file F) --layer L --head H --out X.npy\n"
-    "                       [--allow-long] [--rope-remove L1,L2,...] [--p-rope P]\n\n"
+    "                       [--allow-long] [--rope-remove L1,L2,...] [--p-rope P]\n"
+    "                       [--ablate L1H3,...[:zero|:mean]]\n\n"
     "Writes one query head's post-softmax attention probabilities as float32 [T, T] (query\n"
     "position, key position; zero above the diagonal). Layers and heads are 0-based; with\n"
     "grouped-query attention head H reads key/value head H / (heads / kv_heads).\n"
@@ -45,8 +46,9 @@ int cmd_attn(int argc, char **argv)
     float *map = ss_calloc((size_t)r.n * r.n, sizeof(float), "attention map", &err);
     ss_progress progress;
     ss_progress_start(&progress, a.quiet, "attn", layer + 1, "layers");
-    if (map && !ss_head_map(r.model, r.ids, r.n, (int)layer, (int)head, &r.rope, r.allow_long,
-                            &progress, map, &err)) {
+    ss_forward_opts fo = {.rope = &r.rope, .allow_long = r.allow_long, .progress = &progress};
+    ss_model_run_edits(&r, &fo);
+    if (map && !ss_head_map_opts(r.model, r.ids, r.n, (int)layer, (int)head, &fo, map, &err)) {
         int64_t shape[2] = {r.n, r.n};
         ss_npy_write(out, SS_NPY_F32, 2, shape, map, &err);
     }

@@ -34,27 +34,6 @@ static const char usage[] =
     "same numbers, averages over the named heads and over all layer-0 heads).\n"
     "See docs/explain.md for every column.\n";
 
-static const char *side_cols[] = {"r1_tilde", "R_tilde", "r1", "R", "dominant_l",
-                                  "dominant_share", "rv_dominant", "proj_norm_mean",
-                                  "bias_norm", "sigma1", "norm_rv_proj", "norm_rv"};
-#define N_SIDE 12
-
-static void side_values(const ss_cone_side *s, double *v)
-{
-    v[0] = s->w.r1_tilde;
-    v[1] = s->w.R_tilde;
-    v[2] = s->r1;
-    v[3] = s->R;
-    v[4] = s->w.dominant + 1; /* 1-based like every index in the output */
-    v[5] = s->w.dominant_share;
-    v[6] = s->w.rv_dominant;
-    v[7] = s->w.proj_norm_mean;
-    v[8] = s->bias_norm;
-    v[9] = s->sigma1;
-    v[10] = s->norm_rv_proj;
-    v[11] = s->norm_rv;
-}
-
 static ss_code write_csv(const char *dir, const ss_cone_report *r, const unsigned char *listed,
                          ss_error *err)
 {
@@ -66,17 +45,17 @@ static ss_code write_csv(const char *dir, const ss_cone_report *r, const unsigne
         return rc;
     fprintf(f.fp, "layer,head,name,kv_head,listed");
     for (int s = 0; s < 2; s++)
-        for (int c = 0; c < N_SIDE; c++)
-            fprintf(f.fp, ",%s_%s", side_cols[c], s ? "K" : "Q");
+        for (int c = 0; c < SS_CONE_N_SIDE; c++)
+            fprintf(f.fp, ",%s_%s", SS_CONE_SIDE_COLS[c], s ? "K" : "Q");
     fprintf(f.fp, ",rv_random\n");
     for (int h = 0; h < r->n_head; h++) {
         int kv = h / (r->n_head / r->n_kv_head);
-        double v[2][N_SIDE];
-        side_values(&r->q[h], v[0]);
-        side_values(&r->k[kv], v[1]);
+        double v[2][SS_CONE_N_SIDE];
+        ss_cone_side_values(&r->q[h], v[0]);
+        ss_cone_side_values(&r->k[kv], v[1]);
         fprintf(f.fp, "0,%d,L0H%d,%d,%d", h, h, kv, listed[h]);
         for (int s = 0; s < 2; s++)
-            for (int c = 0; c < N_SIDE; c++) {
+            for (int c = 0; c < SS_CONE_N_SIDE; c++) {
                 fputc(',', f.fp);
                 ss_csv_num(f.fp, v[s][c]);
             }
@@ -110,27 +89,27 @@ static ss_code write_csv(const char *dir, const ss_cone_report *r, const unsigne
 
 static cJSON *side_json(const ss_cone_side *s)
 {
-    double v[N_SIDE];
-    side_values(s, v);
+    double v[SS_CONE_N_SIDE];
+    ss_cone_side_values(s, v);
     cJSON *j = cJSON_CreateObject();
-    for (int c = 0; c < N_SIDE; c++)
-        cJSON_AddItemToObject(j, side_cols[c], ss_json_num_or_null(v[c]));
+    for (int c = 0; c < SS_CONE_N_SIDE; c++)
+        cJSON_AddItemToObject(j, SS_CONE_SIDE_COLS[c], ss_json_num_or_null(v[c]));
     return j;
 }
 
 /* Means of every Q and K column over the query heads with want[h] set. */
 static cJSON *average_json(const ss_cone_report *r, const unsigned char *want)
 {
-    double sum[2][N_SIDE] = {{0}};
+    double sum[2][SS_CONE_N_SIDE] = {{0}};
     int n = 0;
     for (int h = 0; h < r->n_head; h++) {
         if (want && !want[h])
             continue;
-        double v[2][N_SIDE];
-        side_values(&r->q[h], v[0]);
-        side_values(&r->k[h / (r->n_head / r->n_kv_head)], v[1]);
+        double v[2][SS_CONE_N_SIDE];
+        ss_cone_side_values(&r->q[h], v[0]);
+        ss_cone_side_values(&r->k[h / (r->n_head / r->n_kv_head)], v[1]);
         for (int s = 0; s < 2; s++)
-            for (int c = 0; c < N_SIDE; c++)
+            for (int c = 0; c < SS_CONE_N_SIDE; c++)
                 sum[s][c] += v[s][c];
         n++;
     }
@@ -138,9 +117,9 @@ static cJSON *average_json(const ss_cone_report *r, const unsigned char *want)
     cJSON_AddNumberToObject(j, "heads", n);
     for (int s = 0; s < 2; s++) {
         cJSON *o = cJSON_AddObjectToObject(j, s ? "K" : "Q");
-        for (int c = 0; c < N_SIDE; c++)
+        for (int c = 0; c < SS_CONE_N_SIDE; c++)
             if (c != 4) /* a mean direction index means nothing */
-                cJSON_AddItemToObject(o, side_cols[c],
+                cJSON_AddItemToObject(o, SS_CONE_SIDE_COLS[c],
                                       ss_json_num_or_null(n ? sum[s][c] / n : NAN));
     }
     return j;

@@ -16,6 +16,7 @@
 #include "cli/explain_out.h"
 #include "cli/out_folder.h"
 #include "cli/summary.h"
+#include "cli/dist_cli.h"
 #include "engine/blas.h"
 #include "cli/explain_src.h"
 #include "cli/headsel.h"
@@ -47,7 +48,7 @@ static const char usage[] =
     "and for every head the frequency usage: mean 2-norm of each frequency's chunk of q and k\n"
     "(Barbero et al. Figures 3-4). Ratios are reported at each SDH's own offset (--sdh) or\n"
     "at every offset of --deltas.\n\n"
-    SS_EXPLAIN_SRC_USAGE "\n"
+    SS_EXPLAIN_SRC_USAGE SS_DIST_USAGE "\n"
     "Writes to DIR: freq.json (settings and every result), bands.csv, ablation.csv,\n"
     "ablation_scores.npy, active.csv, freqcond.csv, freqcond_curve.npy (+ .svg), alignment.csv,\n"
     "usage.csv, usage_layer.csv, usage_q.npy, usage_k.npy, usage_layer_q.png,\n"
@@ -586,7 +587,8 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
 
 int cmd_freq(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_OUT_FOLDER_FLAGS,
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_DIST_FLAGS,
+                                    SS_OUT_FOLDER_FLAGS,
                                     {"--row", 1}, {"--skip", 1}, {"--inp-rows", 1},
                                     {"--deltas", 1}, {"--max-delta", 1}, {"--remove", 1},
                                     {"--no-bands", 0}, {"--active-frac", 1}, {"--L", 1},
@@ -601,7 +603,10 @@ int cmd_freq(int argc, char **argv)
     }
     freq_run r;
     memset(&r, 0, sizeof r);
-    if (ss_args_out(&a, 1, &r.out, &err) || ss_explain_src_open(&r.src, &a, &err))
+    int dist;
+    if (ss_args_out(&a, 1, &r.out, &err) ||
+        ss_cli_dist_setup(&a, argc, argv, r.out, &dist, &err) ||
+        ss_explain_src_open(&r.src, &a, &err))
         return ss_cli_fail("freq", &err);
     ss_folder folder;
     if (ss_out_folder_begin(&folder, &a, "freq.json", &r.out, &err)) {
@@ -620,5 +625,5 @@ int cmd_freq(int argc, char **argv)
     free(r.refs);
     ss_headsel_free(&r.sel);
     ss_explain_src_close(&r.src);
-    return err.code ? ss_cli_fail("freq", &err) : 0;
+    return ss_cli_dist_status("freq", &err);
 }

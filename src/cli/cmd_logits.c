@@ -9,11 +9,14 @@
 
 static const char usage[] =
     "usage: slashscope logits MODEL (--ids \"1 2 3\" | --ids-file F) --out X.npy\n"
-    "                         [--allow-long] [--rope-remove L1,L2,...] [--p-rope P]\n\n"
+    "                         [--allow-long] [--rope-remove L1,L2,...] [--p-rope P]\n"
+    "                         [--ablate L1H3,...[:zero|:mean]]\n\n"
     "Runs the sequence through the model and writes float32 [T, vocab]: row p is the output\n"
     "after tokens 0..p (it predicts token p+1). --ids-file reads the first line of F.\n"
     "--rope-remove leaves the listed frequencies unrotated (1-based, 1 = highest);\n"
     "--p-rope P keeps only the int(P F) highest frequencies (0 = NoPE).\n"
+    "--ablate replaces the listed heads' outputs (before W_O) by zero or their mean over\n"
+    "the positions.\n"
     "A sequence longer than the model's context is refused unless --allow-long is given.\n";
 
 int cmd_logits(int argc, char **argv)
@@ -36,6 +39,7 @@ int cmd_logits(int argc, char **argv)
     ss_progress progress;
     ss_progress_start(&progress, a.quiet, "logits", r.model->cfg.n_layer, "layers");
     ss_forward_opts o = {.rope = &r.rope, .allow_long = r.allow_long, .progress = &progress};
+    ss_model_run_edits(&r, &o);
     if (logits && !ss_forward(r.model, r.ids, r.n, &o, logits, &err)) {
         int64_t shape[2] = {r.n, vocab};
         ss_npy_write(out, SS_NPY_F32, 2, shape, logits, &err);

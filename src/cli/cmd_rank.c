@@ -12,6 +12,7 @@
 #include "cli/explain_out.h"
 #include "cli/out_folder.h"
 #include "cli/summary.h"
+#include "cli/dist_cli.h"
 #include "engine/blas.h"
 #include "cli/explain_src.h"
 #include "cli/explain_table.h"
@@ -32,7 +33,7 @@ static const char usage[] =
     "(Figure 14); and the averages over the listed heads (e.g. the SDHs of a scan, --sdh)\n"
     "next to the averages over all heads (Figures 9 and 10). tau 0.95 always, plus --tau.\n"
     "Each prompt's matrices are its own N rows; values are means over the prompts.\n\n"
-    SS_EXPLAIN_SRC_USAGE "\n"
+    SS_EXPLAIN_SRC_USAGE SS_DIST_USAGE "\n"
     "Writes DIR/rank.csv (every query head; listed = 1 for the chosen ones),\n"
     "DIR/rank_summary.csv (means over listed and over all heads), DIR/rank.json (settings,\n"
     "the same numbers) and the mean spectra r_l as float64 .npy: spectra_q.npy [L,H,d_head],\n"
@@ -219,7 +220,8 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
 
 int cmd_rank(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_OUT_FOLDER_FLAGS,
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_DIST_FLAGS,
+                                    SS_OUT_FOLDER_FLAGS,
                                     {"--tau", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
@@ -235,6 +237,9 @@ int cmd_rank(int argc, char **argv)
     if (ss_args_out(&a, 1, &out, &err) || parse_taus(&a, tau, &n_tau, &err))
         return ss_cli_fail("rank", &err);
     ss_explain_src src;
+    int dist;
+    if (ss_cli_dist_setup(&a, argc, argv, out, &dist, &err))
+        return ss_cli_dist_status("rank", &err);
     if (ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("rank", &err);
     ss_folder folder;
@@ -257,5 +262,5 @@ int cmd_rank(int argc, char **argv)
         ss_analysis_free(&an);
     ss_headsel_free(&sel);
     ss_explain_src_close(&src);
-    return err.code ? ss_cli_fail("rank", &err) : 0;
+    return ss_cli_dist_status("rank", &err);
 }

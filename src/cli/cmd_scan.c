@@ -8,6 +8,7 @@
 #include "analysis/scan.h"
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
+#include "cli/dist_cli.h"
 #include "cli/model_run.h"
 #include "cli/prompt_flags.h"
 #include "cli/sdh_print.h"
@@ -172,6 +173,23 @@ static void print_summary(const char *dir)
     ss_scan_result_free(&r);
 }
 
+/* mpirun -np K (cli/dist_cli.h): this rank's share of the prompts, per-rank
+ * checkpoints in DIR/checkpoint-mpi, the sums reduced to rank 0, which
+ * writes the one folder. The one-process checkpoints (DIR/checkpoint) are
+ * not used: K ranks would share them. */
+static ss_code scan_distributed(ss_scan_opts *o, ss_error *err)
+{
+    o->share = &ss_cli_dist.share;
+    o->quiet = o->quiet || ss_cli_dist.rank > 0;
+    ss_scan_result res;
+    ss_code rc = ss_scan_collect(o, &res, err);
+    if (rc)
+        return rc;
+    rc = ss_scan_result_write(o->out_dir, &res, err);
+    ss_scan_result_free(&res);
+    return rc;
+}
+
 int cmd_scan(int argc, char **argv)
 {
     static const ss_flag flags[] = {
@@ -227,13 +245,17 @@ int cmd_scan(int argc, char **argv)
     s.so.quiet = a.quiet;
     s.so.threads = a.threads;
     s.so.out_dir = out;
-    ss_code rc = ss_scan_run(&s.so, &err);
+    int dist = 0;
+    ss_code rc = ss_cli_dist_setup(&a, argc, argv, out, &dist, &err);
+    if (!rc)
+        rc = dist ? scan_distributed(&s.so, &err) : ss_scan_run(&s.so, &err);
     ss_prompts_close(prompts);
     ss_tokenizer_free(s.tok);
     free(s.map_flags);
     ss_model_run_close(&r);
     if (rc)
-        return ss_cli_fail("scan", &err);
-    print_summary(out); /* --quiet silences the progress line only */
-    return 0;
+        return ss_cli_dist_status("scan", &err);
+    if (ss_cli_dist.rank == 0)
+        print_summary(out); /* --quiet silences the progress line only */
+    return ss_cli_dist_status("scan", &err);
 }

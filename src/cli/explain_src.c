@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "analysis/source_json.h"
+#include "cli/dist_cli.h"
 #include "common/mem.h"
 
 /* The same flags and meaning as `scan` (cli/prompt_flags.h), so a scan's
@@ -111,13 +112,25 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
 {
     ss_prompt_source src = {.ctx = s, .next = next_prompt,
                             .total = s->prompts ? ss_prompts_total_records(s->prompts) : 1};
-    ss_analysis_opts ro = {.rope = &s->run.rope, .allow_long = s->run.allow_long};
+    /* a distributed run (cli/dist_cli.h): this rank's share, checkpoints,
+     * the sums reduced to rank 0 */
+    ss_dist *d = &ss_cli_dist;
+    int on = ss_cli_dist_on();
+    ss_analysis_opts ro = {.rope = &s->run.rope, .allow_long = s->run.allow_long,
+                           .share = on ? &d->share : NULL};
+    ss_forward_opts fo = {0};
+    ss_model_run_edits(&s->run, &fo);
+    ro.edit_heads = fo.edit_heads;
+    ro.edit_ctx = fo.edit_ctx;
     ss_progress pr;
-    ss_progress_start(&pr, quiet, what, src.total, "prompts");
+    ss_progress_start(&pr, quiet || d->rank > 0, what, src.total, "prompts");
     int64_t done = 0;
     ss_code rc = ss_analysis_run(s->run.model, &src, an, n, &pr, &ro, &done, err);
     ss_progress_end(&pr);
-    if (!rc && done == 0)
+    /* rank 0 is dealt the first prompt left: none there means none anywhere */
+    if (!rc && done == 0 && d->rank == 0 && (!on || d->n_held == 0))
         rc = ss_fail(err, SS_ERR_VALUE, "no prompt of %d tokens came from the source", s->len);
+    if (!rc && on)
+        rc = ss_dist_reduce(d, an, n, err);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/dist_cli.h"
 #include "engine/blas.h"
 
 typedef struct {
@@ -18,6 +19,7 @@ static const command commands[] = {
     {"tokenize", cmd_tokenize, "text to token ids with the model's tokenizer"},
     {"detokenize", cmd_detokenize, "token ids to the text they stand for"},
     {"logits", cmd_logits, "logits at every position of a sequence, as .npy"},
+    {"ppl", cmd_ppl, "loss and perplexity of a prompt set (per prompt, per position)"},
     {"attn", cmd_attn, "one head's attention probabilities, as .npy"},
     {"scan", cmd_scan, "average slash scores of every head over a set of prompts; SDHs"},
     {"sdh", cmd_sdh, "the slash-dominant heads of a scan, by offset"},
@@ -26,6 +28,8 @@ static const command commands[] = {
     {"rank", cmd_rank, "low rank of pre-PE Q, K, hidden states and W_Q, W_K per head"},
     {"cone", cmd_cone, "layer-0 cone analysis over the vocabulary: r~, RV, bias share, alignment"},
     {"freq", cmd_freq, "RoPE frequencies of heads: InP, band ablation, active set, condition"},
+    {"sparsity", cmd_sparsity, "sparsest vertical-and-slash pattern of every head; MInference config"},
+    {"compress", cmd_compress, "low-rank W_Q/W_K compression plan from hidden-state energy"},
     {"study", cmd_study, "the whole study of one or more models, in resumable stages; report.html"},
     {"theory", cmd_theory, "train the paper's two-layer RoPE model; does layer 1 become an SDH?"},
     {"demo", cmd_demo, "the theory lab with frequencies that satisfy and violate the condition"},
@@ -82,9 +86,28 @@ int main(int argc, char **argv)
         printf("slashscope %s\n", SS_VERSION);
         return 0;
     }
+    /* under mpirun/srun: join the job (after the re-exec, once per process) */
+    ss_error err = {0};
+    if (ss_dist_init(&ss_cli_dist, &argc, &argv, &err)) {
+        fprintf(stderr, "slashscope: %s\n", err.msg);
+        return 1;
+    }
+    /* the others would run K times over (study's stages, run as child
+     * processes, would inherit the job's environment): docs/cluster.md */
+    if (ss_cli_dist.mpi && strcmp(argv[1], "scan") && strcmp(argv[1], "rank") &&
+        strcmp(argv[1], "freq")) {
+        fprintf(stderr, "slashscope %s: not spread over MPI ranks; under mpirun/srun run scan, "
+                "rank or freq (run study's stages that way, docs/cluster.md)\n", argv[1]);
+        ss_dist_end(&ss_cli_dist);
+        return 2;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            int status = commands[i].run(argc - 1, argv + 1);
+            ss_dist_end(&ss_cli_dist);
+            return status;
+        }
+    ss_dist_end(&ss_cli_dist);
     fprintf(stderr, "slashscope: unknown command '%s' (see slashscope --help)\n", argv[1]);
     return 2;
 }

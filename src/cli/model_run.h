@@ -5,12 +5,13 @@
 #define SS_CLI_MODEL_RUN_H
 
 #include "cli/args.h"
+#include "engine/head_ablate.h"
 #include "engine/forward.h"
 #include "model/model.h"
 
 /* The flags every model-running command accepts (append to your own). */
 #define SS_MODEL_RUN_FLAGS {"--ids", 1}, {"--ids-file", 1}, {"--allow-long", 0}, \
-    {"--rope-remove", 1}, {"--p-rope", 1}
+    {"--rope-remove", 1}, {"--p-rope", 1}, {"--ablate", 1}
 
 typedef struct {
     ss_model *model;
@@ -18,12 +19,18 @@ typedef struct {
     int n;
     ss_rope rope; /* the model's schedule with the ablation flags applied */
     int allow_long;
+    ss_head_ablation ablation; /* --ablate HEADS[:zero|:mean] (no head when absent) */
 } ss_model_run;
 
 /* Opens positional[0] as the model, reads --ids/--ids-file when want_ids,
  * applies --threads and the RoPE flags. */
 ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_error *err);
 void ss_model_run_close(ss_model_run *r);
+
+/* --ablate L1H3,L2H0[:zero|:mean] (default zero) into abl (initialised). */
+ss_code ss_head_ablation_from_flags(const ss_args *a, ss_head_ablation *abl, ss_error *err);
+/* The forward options' intervention fields for r (none without --ablate). */
+void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o);
 
 /* Applies --rope-remove L,... and --p-rope P (either or both) to rope. */
 ss_code ss_rope_from_flags(const ss_args *a, ss_rope *rope, ss_error *err);

@@ -26,4 +26,5 @@ void ss_error_prefix(ss_error *err, const char *fmt, ...)
  * know how to fix an error (the CLI knows its flags) add it here. */
 void ss_error_suffix(ss_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+
 #endif

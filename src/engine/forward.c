@@ -459,6 +459,8 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
             return observer_code(rc, "after", l, -1, err);
     if (probs_rc)
         return SS_STOP;
+    if (o->edit_heads && (rc = o->edit_heads(o->edit_ctx, l, n, w->att, err)))
+        return rc;
     if ((rc = ss_linear(w->att, qd, n, lw->wo, lw->bo, w->ao, c->d_model, &w->scratch, err)))
         return rc;
     if (lw->post_attn_norm)

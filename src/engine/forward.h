@@ -19,6 +19,11 @@ typedef struct {
     const ss_observer *observers;
     int n_observers;
     ss_progress *progress;     /* updated after every layer (total = layers run), or NULL */
+    /* An intervention on the heads' outputs before W_O (engine/head_ablate.h):
+     * called once per layer with att [n, n_head * d_head] (head x in
+     * columns x * d_head ..), which it may change in place. NULL: none. */
+    ss_code (*edit_heads)(void *ctx, int layer, int n, float *att, ss_error *err);
+    void *edit_ctx;
 } ss_forward_opts;
 
 /* Runs tokens ids[0..n) and writes logits [n, vocab] (or [1, vocab] with

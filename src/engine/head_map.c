@@ -23,6 +23,13 @@ ss_code ss_head_map(const ss_model *m, const int32_t *ids, int n, int layer, int
                     const ss_rope *rope, int allow_long, ss_progress *progress, float *out,
                     ss_error *err)
 {
+    ss_forward_opts o = {.rope = rope, .allow_long = allow_long, .progress = progress};
+    return ss_head_map_opts(m, ids, n, layer, head, &o, out, err);
+}
+
+ss_code ss_head_map_opts(const ss_model *m, const int32_t *ids, int n, int layer, int head,
+                         const ss_forward_opts *base, float *out, ss_error *err)
+{
     const ss_config *c = &m->cfg;
     if (layer < 0 || layer >= c->n_layer)
         return ss_fail(err, SS_ERR_USAGE, "layer %d is out of range: the model has layers 0..%d",
@@ -35,7 +42,10 @@ ss_code ss_head_map(const ss_model *m, const int32_t *ids, int n, int layer, int
     memset(out, 0, (size_t)n * (size_t)n * sizeof *out);
     capture cap = {layer, head, n, out};
     ss_observer obs = {.ctx = &cap, .on_probs = copy_block};
-    ss_forward_opts o = {.rope = rope, .allow_long = allow_long, .n_layers = layer + 1,
-                         .observers = &obs, .n_observers = 1, .progress = progress};
+    ss_forward_opts o = *base;
+    o.n_layers = layer + 1;
+    o.observers = &obs;
+    o.n_observers = 1;
+    o.last_logits_only = 0;
     return ss_forward(m, ids, n, &o, NULL, err);
 }

@@ -12,5 +12,9 @@
 ss_code ss_head_map(const ss_model *m, const int32_t *ids, int n, int layer, int head,
                     const ss_rope *rope, int allow_long, ss_progress *progress, float *out,
                     ss_error *err);
+/* The same with the pass's options taken from base (rope, allow_long,
+ * progress, the head intervention; its layers and observers are replaced). */
+ss_code ss_head_map_opts(const ss_model *m, const int32_t *ids, int n, int layer, int head,
+                         const ss_forward_opts *base, float *out, ss_error *err);
 
 #endif

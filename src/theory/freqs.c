@@ -117,7 +117,7 @@ ss_code ss_freqs_build(ss_freqs_kind kind, const char *path, double base, int F_
         return SS_OK;
     case SS_FREQS_STANDARD:
         if (!(base > 1.0) || !isfinite(base))
-            return ss_fail(err, SS_ERR_USAGE, "--base: wants a RoPE base > 1, got %g", base);
+            return ss_fail(err, SS_ERR_USAGE, "base: wants a RoPE base > 1, got %g", base);
         for (int l = 0; l < F; l++)
             theta[l] = pow(base, -2.0 * l / (2.0 * F));
         return SS_OK;

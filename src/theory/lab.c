@@ -61,7 +61,7 @@ ss_code ss_lab_run(const ss_lab_config *c, ss_lab_result *r, ss_error *err)
         return ss_fail(err, SS_ERR_USAGE, "evaluation: wants 1..16384 prompts per case, got %d",
                        c->n_eval);
     if (!(c->prope >= 0.0 && c->prope <= 1.0))
-        return ss_fail(err, SS_ERR_USAGE, "--prope: wants a fraction in [0, 1], got %g",
+        return ss_fail(err, SS_ERR_USAGE, "p_rope: wants a fraction in [0, 1], got %g",
                        c->prope);
     r->F_c = c->train.d_c / 2;
     r->F_s = (c->train.icl.d_x + 2) / 2;

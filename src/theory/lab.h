@@ -5,6 +5,7 @@
 #ifndef SS_THEORY_LAB_H
 #define SS_THEORY_LAB_H
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 
 #include "analysis/freqcond.h"
@@ -57,6 +58,10 @@ int ss_lab_loss_converged(const ss_lab_result *r);
  * run.json into dir (created if needed). */
 ss_code ss_lab_write(const char *dir, const ss_lab_config *c, const ss_lab_result *r,
                      ss_error *err);
+
+/* The frequency condition's fit as JSON (C1, C2, eps_FN, L_min, peak_gap,
+ * peak_x): frequencies.json's "cone" and the API's theory record. */
+cJSON *ss_lab_condition_json(const ss_freq_condition_result *c);
 
 /* The run's figures as SVG documents appended to svg: the training
  * trajectory, and layer 1's attention with axes and a log colour bar fixed

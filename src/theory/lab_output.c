@@ -95,6 +95,18 @@ ss_code ss_lab_trajectory_figure(ss_text *svg, const ss_lab_result *r, const cha
     return rc;
 }
 
+cJSON *ss_lab_condition_json(const ss_freq_condition_result *c)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "C1", c->C1);
+    cJSON_AddNumberToObject(j, "C2", c->C2);
+    cJSON_AddNumberToObject(j, "eps_FN", c->eps_fn);
+    cJSON_AddNumberToObject(j, "L_min", c->L_min);
+    cJSON_AddNumberToObject(j, "peak_gap", c->peak_gap);
+    cJSON_AddNumberToObject(j, "peak_x", c->peak_x);
+    return j;
+}
+
 ss_code ss_lab_layer1_figure(ss_text *svg, const ss_lab_result *r, const char *title,
                              ss_error *err)
 {
@@ -129,14 +141,9 @@ static ss_code write_frequencies(const char *path, const ss_lab_config *c,
     cJSON_AddNumberToObject(j, "d", c->train.d_c + c->train.icl.d_x + 2);
     cJSON_AddItemToObject(j, "theta", num_array(r->theta, r->F_c + r->F_s));
 
-    cJSON *cone = cJSON_AddObjectToObject(j, "cone");
+    cJSON *cone = ss_lab_condition_json(&r->cone);
+    cJSON_AddItemToObject(j, "cone", cone);
     cJSON_AddItemToObject(cone, "theta", num_array(r->theta, r->F_c));
-    cJSON_AddNumberToObject(cone, "C1", r->cone.C1);
-    cJSON_AddNumberToObject(cone, "C2", r->cone.C2);
-    cJSON_AddNumberToObject(cone, "eps_FN", r->cone.eps_fn);
-    cJSON_AddNumberToObject(cone, "L_min", r->cone.L_min);
-    cJSON_AddNumberToObject(cone, "peak_gap", r->cone.peak_gap);
-    cJSON_AddNumberToObject(cone, "peak_x", r->cone.peak_x);
     double *f = malloc(sizeof(double) * (size_t)(r->N + 1));
     if (!f) {
         cJSON_Delete(j);

@@ -1,0 +1,184 @@
+/* slashscope compress MODEL (prompts) --thre T,... --rank-thre R,... --out DIR:
+ * the low-rank Q/K compression plan of SPEC.md section 7 (analysis/compress.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/compress.h"
+#include "cli/commands.h"
+#include "cli/explain_out.h"
+#include "cli/explain_src.h"
+#include "io/atomic_file.h"
+#include "io/npy.h"
+#include "model/describe.h"
+
+#define MAX_LIST 16
+
+static const char usage[] =
+    "usage: slashscope compress MODEL (prompts) --thre T1,T2,... --rank-thre R1,R2,... --out DIR\n\n"
+    "Per head, the mean energy share r_l of each singular direction of W_Q and W_K over the\n"
+    "hidden states of the prompts, the bias as direction 0 (paper eqs. 18-19); for every\n"
+    "--thre the kept rank R_thre (eq. 20: the fewest directions, largest shares first, whose\n"
+    "shares with the bias's exceed thre); for every (thre, rank_thre) pair the matrices\n"
+    "compressed (R_thre <= rank_thre and below full rank) and the share of W_Q/W_K\n"
+    "parameters saved, R (d_head + d) per compressed matrix instead of d_head d.\n\n"
+    SS_EXPLAIN_SRC_USAGE "\n"
+    "Writes DIR/plan.csv (thre, layer, head, matrix Q|K, kept_rank: one row per matrix),\n"
+    "DIR/summary.csv (thre, rank_thre, params_total, params_kept, compressed_q,\n"
+    "compressed_k, saved_share), DIR/plan.json (settings and the same) and the shares as\n"
+    "float64 .npy: energy_q.npy [L, H, d_head + 1], energy_k.npy [L, H_kv, d_head + 1]\n"
+    "(entry 0 the bias, entry l the l-th largest singular value's direction).\n"
+    "See docs/compress.md.\n";
+
+/* A comma list of numbers in [lo, hi] (integers when whole). */
+static ss_code parse_list(const ss_args *a, const char *flag, double lo, double hi, int whole,
+                          double *v, int *n, ss_error *err)
+{
+    const char *s;
+    ss_code rc = ss_args_require(a, flag, &s, err);
+    if (rc)
+        return rc;
+    *n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p || !(x >= lo && x <= hi) || (whole && x != floor(x)) ||
+            (*end && *end != ',') || *n == MAX_LIST)
+            return ss_fail(err, SS_ERR_USAGE, "%s '%s': expected at most %d %s in [%g, %g] "
+                           "separated by commas", flag, s, MAX_LIST,
+                           whole ? "integers" : "numbers", lo, hi);
+        v[(*n)++] = x;
+        p = *end ? end + 1 : end;
+    }
+    return SS_OK;
+}
+
+static ss_code write_plan_csv(const char *path, const ss_compress_result *r, const double *thre,
+                              int nt, ss_error *err)
+{
+    ss_atomic_file f;
+    ss_code rc = ss_atomic_open(&f, path, err);
+    if (rc)
+        return rc;
+    int dh = r->d_head;
+    fprintf(f.fp, "thre,layer,head,matrix,kept_rank,r_bias\n");
+    for (int t = 0; t < nt; t++)
+        for (int l = 0; l < r->n_layer; l++)
+            for (int key = 0; key < 2; key++) {
+                int heads = key ? r->n_kv_head : r->n_head;
+                const double *rr = key ? r->k_r : r->q_r;
+                for (int h = 0; h < heads; h++) {
+                    const double *x = rr + ((size_t)l * heads + h) * (dh + 1);
+                    fprintf(f.fp, "%g,%d,%d,%c,%d,%.17g\n", thre[t], l, h, key ? 'K' : 'Q',
+                            ss_compress_kept_rank(x, dh, thre[t], NULL), x[0]);
+                }
+            }
+    return ss_atomic_commit(&f, err);
+}
+
+static ss_code write_summary(const char *dir, const ss_compress_summary *s, int ns,
+                             ss_error *err)
+{
+    char path[4096];
+    ss_atomic_file f;
+    ss_code rc = ss_out_path(path, sizeof path, dir, "summary.csv", err);
+    if (rc || (rc = ss_atomic_open(&f, path, err)))
+        return rc;
+    fprintf(f.fp, "thre,rank_thre,params_total,params_kept,compressed_q,compressed_k,"
+                  "saved_share\n");
+    for (int i = 0; i < ns; i++)
+        fprintf(f.fp, "%g,%d,%lld,%lld,%d,%d,%.17g\n", s[i].thre, s[i].rank_thre,
+                (long long)s[i].params_total, (long long)s[i].params_kept, s[i].compressed_q,
+                s[i].compressed_k, s[i].saved_share);
+    return ss_atomic_commit(&f, err);
+}
+
+static cJSON *summary_json(const ss_compress_summary *s, int ns)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < ns; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "thre", s[i].thre);
+        cJSON_AddNumberToObject(o, "rank_thre", s[i].rank_thre);
+        cJSON_AddNumberToObject(o, "params_total", (double)s[i].params_total);
+        cJSON_AddNumberToObject(o, "params_kept", (double)s[i].params_kept);
+        cJSON_AddNumberToObject(o, "compressed_q", s[i].compressed_q);
+        cJSON_AddNumberToObject(o, "compressed_k", s[i].compressed_k);
+        cJSON_AddNumberToObject(o, "saved_share", s[i].saved_share);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+static ss_code write_outputs(const char *dir, const ss_explain_src *src,
+                             const ss_compress_result *r, const double *thre, int nt,
+                             const double *rank_thre, int nr, ss_error *err)
+{
+    ss_compress_summary s[MAX_LIST * MAX_LIST];
+    int ns = 0;
+    for (int t = 0; t < nt; t++)
+        for (int k = 0; k < nr; k++)
+            s[ns++] = ss_compress_summarize(r, thre[t], (int)rank_thre[k]);
+    char path[4096];
+    int64_t sq[3] = {r->n_layer, r->n_head, r->d_head + 1};
+    int64_t sk[3] = {r->n_layer, r->n_kv_head, r->d_head + 1};
+    ss_code rc = ss_mkdirs(dir, err);
+    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "plan.csv", err)))
+        rc = write_plan_csv(path, r, thre, nt, err);
+    if (!rc)
+        rc = write_summary(dir, s, ns, err);
+    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "energy_q.npy", err)))
+        rc = ss_npy_write(path, SS_NPY_F64, 3, sq, r->q_r, err);
+    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "energy_k.npy", err)))
+        rc = ss_npy_write(path, SS_NPY_F64, 3, sk, r->k_r, err);
+    if (rc)
+        return rc;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "command", "compress");
+    cJSON_AddStringToObject(root, "version", SS_VERSION);
+    cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
+    cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
+    cJSON_AddItemToObject(root, "thre", cJSON_CreateDoubleArray(thre, nt));
+    cJSON_AddItemToObject(root, "rank_thre", cJSON_CreateDoubleArray(rank_thre, nr));
+    cJSON_AddItemToObject(root, "plans", summary_json(s, ns));
+    if (!(rc = ss_out_path(path, sizeof path, dir, "plan.json", err)))
+        rc = ss_json_write_file(path, root, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int cmd_compress(int argc, char **argv)
+{
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, {"--out", 1}, {"--thre", 1},
+                                    {"--rank-thre", 1}, {NULL, 0}};
+    ss_error err = {0};
+    ss_args a;
+    if (ss_args_parse(&a, "compress", usage, flags, argc, argv, &err))
+        return ss_cli_fail("compress", &err);
+    if (a.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    const char *out;
+    double thre[MAX_LIST], rank_thre[MAX_LIST];
+    int nt, nr;
+    if (ss_args_out(&a, 1, &out, &err) ||
+        parse_list(&a, "--thre", 0, 1, 0, thre, &nt, &err) ||
+        parse_list(&a, "--rank-thre", 0, 1 << 20, 1, rank_thre, &nr, &err))
+        return ss_cli_fail("compress", &err);
+    ss_explain_src src;
+    if (ss_explain_src_open(&src, &a, &err))
+        return ss_cli_fail("compress", &err);
+    ss_analysis an = {0};
+    ss_compress_result res = {0};
+    if (!ss_compress_analysis_new(&an, src.run.model, &err) &&
+        !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "compress", a.quiet, &err) &&
+        !ss_analysis_finish(&an, &res, &err))
+        write_outputs(out, &src, &res, thre, nt, rank_thre, nr, &err);
+    ss_compress_result_free(&res);
+    if (an.vt)
+        ss_analysis_free(&an);
+    ss_explain_src_close(&src);
+    return err.code ? ss_cli_fail("compress", &err) : 0;
+}

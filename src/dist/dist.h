@@ -1,0 +1,109 @@
+/* A run spread over the processes of an MPI job (mpirun / srun), or the one
+ * process of a plain run: the same calls either way, so the commands have
+ * one code path (docs/cluster.md).
+ *
+ * - ss_dist_init joins the job only when the environment says a launcher
+ *   started us (OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK): a plain run
+ *   never initialises MPI and is rank 0 of 1.
+ * - The deal: the prompts still to run, in source order, go round robin:
+ *   the j-th of them to rank j mod K. Every prompt of a run has the same
+ *   --len tokens, so equal counts are equal work (balanced by length); the
+ *   deal depends only on K and on what a checkpoint already holds.
+ * - The reduction (share.finish) brings every rank's analysis state (the
+ *   analysis's fields) to rank 0 and folds it in with the analysis's own
+ *   merge, in rank order 1, 2, ..., K-1: counts are bit for bit those of a
+ *   one-process run, float64 sums equal up to reassociation (~1e-16
+ *   relative), and the same K gives the same bytes run to run.
+ * - Checkpoints (when a folder is given): every rank saves its state and
+ *   the source indices of the prompts it holds as DIR/e<E>.r<R>.ck, renamed
+ *   into place (a kill leaves the previous one whole). A resume, with any
+ *   K, loads the newest epoch E that has rank 0's file: rank 0 merges every
+ *   rank's file of it into its own state, all ranks skip those prompts, and
+ *   rank 0 commits epoch E+1 at once (its file then holds everything
+ *   earlier) before it removes the older files.
+ * - A failure is reported naming the rank and the prompt under way
+ *   (ss_dist_name_failure) and, in a job of several ranks, ends the whole
+ *   job (ss_dist_abort: MPI_Abort), so no rank waits for a failed one.
+ * Built with MPI (CMake SS_MPI) from dist_mpi.c, else from dist_none.c;
+ * dist_state.c (deal, state buffers) and dist_checkpoint.c are common. */
+#ifndef SS_DIST_DIST_H
+#define SS_DIST_DIST_H
+
+#include <stdint.h>
+
+#include "analysis/analysis.h"
+#include "common/error.h"
+
+typedef struct {
+    int rank, size;      /* 0 and 1 in a plain run */
+    int mpi;             /* MPI was initialised (finalised by ss_dist_end) */
+    int64_t current;     /* source index of the prompt last taken, -1: none */
+    int in_prompt;       /* that prompt is under way (taken, not yet ended) */
+    /* the deal */
+    int64_t *skip;       /* sorted source indices a checkpoint already holds */
+    int64_t n_skip, skip_at, remaining_seen;
+    /* checkpoints: dir[0] == 0 for none */
+    char dir[4096];
+    char *settings;      /* what a resume must match (the command line), owned */
+    int resume, every;   /* --resume; prompts between saves */
+    double every_s, last_save;
+    int64_t epoch, since_save;
+    int64_t *held;       /* source indices of the prompts in this rank's state */
+    int64_t n_held, cap_held;
+    ss_analysis_share share; /* the hooks, ctx = this */
+} ss_dist;
+
+/* argc/argv as main's (MPI may read them). */
+ss_code ss_dist_init(ss_dist *d, int *argc, char ***argv, ss_error *err);
+void ss_dist_end(ss_dist *d);
+/* Whether the launcher environment names an MPI job (no MPI call). */
+int ss_dist_launched(void);
+
+/* Checkpoints in dir (created), every `every` prompts and at least every
+ * 5 minutes; settings: what a resume must match (copied). Without resume,
+ * a folder holding checkpoints is refused. */
+ss_code ss_dist_checkpoints(ss_dist *d, const char *dir, const char *settings, int resume,
+                            int every, ss_error *err);
+/* Whether dir holds checkpoints of a distributed run (any e*.r*.ck). */
+int ss_dist_has_checkpoints(const char *dir);
+/* Removes this run's checkpoint files and the folder (rank 0, once the
+ * results are written). */
+void ss_dist_remove_checkpoints(const ss_dist *d);
+
+/* In a job of several ranks: prefixes "rank R of K, prompt P of the
+ * source: " to the message (P when a prompt was under way). */
+void ss_dist_name_failure(const ss_dist *d, ss_error *err);
+/* In a job of several ranks, after the message is printed: ends the whole
+ * job with MPI_Abort(status). Otherwise returns. */
+void ss_dist_abort(const ss_dist *d, int status);
+
+/* ---- between the files of this unit ---- */
+
+/* Rank 0's values to every rank (no-op in one process). */
+void ss_dist_bcast_i64(const ss_dist *d, int64_t *v, int64_t n);
+/* share.finish: the reduction. */
+ss_code ss_dist_reduce(void *ctx, ss_analysis *const *an, int n, ss_error *err);
+/* share.start and share.after_prompt (dist_checkpoint.c). */
+ss_code ss_dist_ck_start(void *ctx, ss_analysis *const *an, int n, ss_error *err);
+ss_code ss_dist_ck_after_prompt(void *ctx, ss_analysis *const *an, int n, ss_error *err);
+/* Saves this rank's state now if prompts were added since the last save
+ * (before the reduction: a rank's finished work survives a later kill). */
+ss_code ss_dist_ck_save(ss_dist *d, ss_analysis *const *an, int n, ss_error *err);
+/* Binds share's hooks to d (ss_dist_init calls it); releases what d owns
+ * (ss_dist_end calls it). */
+void ss_dist_bind(ss_dist *d);
+void ss_dist_release(ss_dist *d);
+
+/* The fields of the n analyses as one buffer (*bytes long, the caller
+ * frees), and back into analyses of the same kinds and settings
+ * (SS_ERR_INCOMPATIBLE when the sizes differ). */
+ss_code ss_dist_pack(ss_analysis *const *an, int n, unsigned char **buf, size_t *bytes,
+                     ss_error *err);
+ss_code ss_dist_unpack(ss_analysis *const *an, int n, const unsigned char *buf, size_t bytes,
+                       ss_error *err);
+/* Unpacks buf into fresh copies of an[] and merges them into an[]; `what`
+ * names the buffer in messages ("rank 2's state", a checkpoint file). */
+ss_code ss_dist_fold(ss_analysis *const *an, int n, const unsigned char *buf, size_t bytes,
+                     const char *what, ss_error *err);
+
+#endif
