@@ -4,6 +4,7 @@ through the library's interrupt flag, and show progress."""
 import ctypes
 import os
 import sys
+import signal
 import threading
 
 from . import _lib
@@ -45,6 +46,20 @@ class _Progress:
             sys.stderr.flush()
 
 
+def stop_and_wait(t):
+    """Asks the call under way to stop and waits until it has returned; a
+    further Ctrl-C meanwhile does not cut the wait short. The request is
+    repeated: a run clears the flag when it starts, so one request could
+    arrive just before that and be lost."""
+    while t.is_alive():
+        try:
+            _lib.lib.ss_interrupt()
+            t.join(0.05)
+        except KeyboardInterrupt:
+            pass
+    _lib.lib.ss_interrupt_clear()
+
+
 def run_long(call, progress=True, what="scan", unit="prompts"):
     """call(progress_fn) runs the C function and returns its code; it runs in
     a worker thread. Returns the code; KeyboardInterrupt stops the C side
@@ -59,25 +74,31 @@ def run_long(call, progress=True, what="scan", unit="prompts"):
     result = {}
 
     def work():
+        # SIGINT belongs to the main thread, which turns it into ss_interrupt:
+        # blocked here, so the threads the library starts (OpenMP, OpenBLAS)
+        # inherit the mask and a Ctrl-C never lands inside a BLAS kernel.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             result["rc"] = call(cb)
         except BaseException as e:  # reported in the calling thread
             result["exc"] = e
 
     t = threading.Thread(target=work, name="slashscope-" + what, daemon=True)
-    t.start()
     interrupted = False
     try:
+        # started inside the try: a Ctrl-C that Python delivers at any point
+        # from here on is caught below, and the call is always stopped and
+        # waited for before this returns (else a second call, or the source's
+        # close, would run beside a call still under way)
+        t.start()
         while t.is_alive():
             t.join(0.1)
     except KeyboardInterrupt:
         interrupted = True
-        # keep asking until the call returns: a run clears the flag when it
-        # starts, so one request could arrive just before that and be lost
-        while t.is_alive():
-            _lib.lib.ss_interrupt()
-            t.join(0.05)
-        _lib.lib.ss_interrupt_clear()
+        stop_and_wait(t)
+    except BaseException:
+        stop_and_wait(t)
+        raise
     finally:
         bar.close()
     if interrupted:

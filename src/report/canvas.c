@@ -1,13 +1,12 @@
 #include "report/canvas.h"
 
 #include <ctype.h>
-#include <png.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/atomic_file.h"
+#include "report/png_encode.h"
+#include "report/textbuf.h"
 
 #define MAX_SIDE 8192
 #define GLYPH_W 5
@@ -182,52 +181,20 @@ int ss_text_height(int scale)
     return GLYPH_H * scale;
 }
 
-/* 0 on success, -1 when libpng fails, -2 when memory runs out. */
-static __attribute__((noinline)) int write_png(FILE *fp, const ss_canvas *c, const char *desc)
+static void canvas_row(void *ctx, int y, unsigned char *rgb)
 {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    if (!png)
-        return -2;
-    png_infop info = png_create_info_struct(png);
-    if (!info) {
-        png_destroy_write_struct(&png, NULL);
-        return -2;
-    }
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        return -1;
-    }
-    png_init_io(png, fp);
-    png_set_IHDR(png, info, (png_uint_32)c->w, (png_uint_32)c->h, 8, PNG_COLOR_TYPE_RGB,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_text text[2];
-    memset(text, 0, sizeof text);
-    text[0].compression = text[1].compression = PNG_TEXT_COMPRESSION_NONE;
-    text[0].key = (png_charp) "Software";
-    text[0].text = (png_charp) "slashscope";
-    text[1].key = (png_charp) "Description";
-    text[1].text = (png_charp)desc;
-    png_set_text(png, info, text, 2);
-    png_write_info(png, info);
-    for (int y = 0; y < c->h; y++)
-        png_write_row(png, c->px + (size_t)y * c->w * 3);
-    png_write_end(png, info);
-    png_destroy_write_struct(&png, &info);
-    return 0;
+    const ss_canvas *c = ctx;
+    memcpy(rgb, c->px + (size_t)y * c->w * 3, (size_t)c->w * 3);
 }
 
+/* One PNG encoder for every figure (report/png_encode.h). */
 ss_code ss_canvas_write_png(const ss_canvas *c, const char *path, const char *description,
                             ss_error *err)
 {
-    ss_atomic_file f;
-    ss_code rc = ss_atomic_open(&f, path, err);
-    if (rc)
-        return rc;
-    int st = write_png(f.fp, c, description ? description : "");
-    if (st) {
-        ss_atomic_abort(&f);
-        return ss_fail(err, st == -2 ? SS_ERR_NOMEM : SS_ERR_IO, "%s: %s", path,
-                       st == -2 ? "out of memory writing the PNG" : "libpng failed to write");
-    }
-    return ss_atomic_commit(&f, err);
+    ss_text png = {0};
+    ss_code rc = ss_png_encode(&png, c->w, c->h, canvas_row, (void *)c, description, path, err);
+    if (!rc)
+        rc = ss_text_write(&png, path, err);
+    ss_text_free(&png);
+    return rc;
 }
