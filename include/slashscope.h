@@ -66,6 +66,17 @@ SS_API void ss_free(void *p);
 /* Threads for OpenMP and OpenBLAS (n <= 0: leave as is). Process-wide. */
 SS_API void ss_set_threads(int n);
 
+/* The slashscope program's start-up choice of BLAS kernels (OpenBLAS reads
+ * OPENBLAS_CORETYPE only when it loads; docs/benchmarks.md): the best core
+ * the CPU supports (cpuid) unless SLASHSCOPE_BLAS_CORE says otherwise, kept
+ * only if it passes a self-check. For a program that can run itself again:
+ * call it first thing, before any thread starts; 1 means it has set the
+ * environment and the caller must re-execute itself with execv (the same
+ * process id carries the decision), 0 means run on. Results record the
+ * outcome (the "blas" object's "selection"). The Python package runs it in
+ * a child process before it loads this library. */
+SS_API int ss_blas_select_core(void);
+
 /* Asks every running ss_run_scan to stop at the next layer boundary; it
  * returns SS_STOP. Async-signal-safe (a C program may call it from its
  * SIGINT handler). Runs clear the request when they start. */

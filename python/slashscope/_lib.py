@@ -10,6 +10,8 @@ import ctypes.util
 import os
 from pathlib import Path
 
+from . import _blas
+
 c_int, c_int64, c_double, c_char_p, c_void_p = (ctypes.c_int, ctypes.c_int64, ctypes.c_double,
                                                 ctypes.c_char_p, ctypes.c_void_p)
 P = ctypes.POINTER
@@ -186,6 +188,7 @@ def _load():
         if path.is_absolute() and not path.exists():
             tried.append(str(path))
             continue
+        _blas.choose(path)  # before OpenBLAS loads with the library
         lib = ctypes.CDLL(str(path))  # CDLL: every call releases the GIL
         for name, (res, args) in _PROTOTYPES.items():
             fn = getattr(lib, name)
