@@ -8,7 +8,7 @@
 #include "analysis/cone_vocab.h"
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
-#include "cli/explain_out.h"
+#include "report/explain_out.h"
 #include "cli/out_folder.h"
 #include "cli/summary.h"
 #include "cli/headsel.h"

@@ -13,7 +13,7 @@
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
 #include "report/lineplot.h"
-#include "cli/explain_out.h"
+#include "report/explain_out.h"
 #include "cli/out_folder.h"
 #include "cli/summary.h"
 #include "cli/dist_cli.h"

@@ -6,7 +6,7 @@
 
 #include "analysis/ppl.h"
 #include "cli/commands.h"
-#include "cli/explain_out.h"
+#include "report/explain_out.h"
 #include "cli/explain_src.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
