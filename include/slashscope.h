@@ -202,6 +202,10 @@ typedef struct {
     ss_run_opts run;        /* RoPE ablation, allow_long */
     ss_progress_fn progress;
     void *progress_user;
+    const char *maps;       /* pooled mean attention maps of these heads, as `scan --maps`:
+                             * "L0H1,L3H2", "all", "sdh" (this scan's own SDHs) or "sdh:DIR"
+                             * (the SDHs of the scan folder DIR, same model); NULL: none */
+    int map_size;           /* bins per side of a map (0: 256; B = min(map_size, len)) */
 } ss_scan_params;
 
 SS_API ss_scan_params ss_scan_defaults(void);
@@ -224,6 +228,16 @@ SS_API const int64_t *ss_scan_slash_count(const ss_scan *s);
 /* [L, H, N]: squares of the per-prompt means summed (NULL for a folder
  * written before slashscope kept them). */
 SS_API const double *ss_scan_slash_sumsq(const ss_scan *s);
+/* The pooled maps a scan kept (ss_scan_params.maps; docs/scan.md): how
+ * many, their bins per side B, map k's layer and head (ascending), its
+ * block means [B, B] (the values of the program's maps/LxHy.npy before
+ * their rounding to float32; NaN without prompts) and the block sums
+ * [n_maps, B, B] (maps/sums.npy, what merge adds). */
+SS_API int ss_scan_n_maps(const ss_scan *s);
+SS_API int ss_scan_map_bins(const ss_scan *s);
+SS_API void ss_scan_map_head(const ss_scan *s, int k, int *layer, int *head);
+SS_API ss_code ss_scan_map_mean(const ss_scan *s, int k, double *out, ss_error *err);
+SS_API const double *ss_scan_map_sums(const ss_scan *s);
 /* The average slash score into out [L, H, N] (NaN where nothing counted). */
 SS_API ss_code ss_scan_slash(const ss_scan *s, double *out, ss_error *err);
 /* Spread over prompts into sd and half [L, H, N] (either may be NULL): the
