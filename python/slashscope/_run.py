@@ -99,7 +99,9 @@ class _HeldSigint:
     def __init__(self):
         self.pending = False
         self.old = None
-        if threading.current_thread() is threading.main_thread():
+        # (a handler Python did not install could not be put back: then none is held)
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is not None):
             self.old = signal.signal(signal.SIGINT, self._record)
 
     def _record(self, _signum, _frame):
