@@ -174,9 +174,10 @@ static void print_summary(const char *dir)
 }
 
 /* mpirun -np K (cli/dist_cli.h): this rank's share of the prompts, per-rank
- * checkpoints in DIR/checkpoint-mpi, the sums reduced to rank 0, which
- * writes the one folder. The one-process checkpoints (DIR/checkpoint) are
- * not used: K ranks would share them. */
+ * checkpoints in DIR.partial/checkpoint (dist/dist.h), the sums reduced to
+ * rank 0, which writes the one folder into the transaction it holds and
+ * commits it. The one-process scan checkpoint is not used: K ranks would
+ * share it. */
 static ss_code scan_distributed(ss_scan_opts *o, ss_folder *f, ss_error *err)
 {
     o->share = &ss_cli_dist.share;
