@@ -104,14 +104,16 @@ grep -q '"L3H1"' "$tmp/cone/cone.json" && ok "cone lists L3H1 as ignored" || bad
 
 # --- bad input
 expect_fail "bad head list" "--heads: .*L9H0" "$bin" rank "$m" --ids "$ids" --heads L9H0 --out "$tmp/x"
-expect_fail "missing sdh.csv" "nowhere/sdh.csv" "$bin" freq "$m" --ids "$ids" --sdh "$tmp/nowhere" --out "$tmp/x"
+expect_fail "missing scan" "nowhere: not a scan folder" "$bin" freq "$m" --ids "$ids" --sdh "$tmp/nowhere" --out "$tmp/x"
 expect_fail "heads and sdh" "not both" "$bin" freq "$m" --ids "$ids" --sdh "$tmp/scan" --heads L0H0 --out "$tmp/x"
 expect_fail "row past the end" "--row" "$bin" freq "$m" --ids "1 2 3 4 5" --row 9 --out "$tmp/x"
 expect_fail "bad --remove" "frequency index|outside" "$bin" freq "$m" --ids "$ids" --remove 7 --out "$tmp/x"
 expect_fail "no prompts" "give the prompts" "$bin" rank "$m" --out "$tmp/x"
 expect_fail "bad tau" "--tau" "$bin" rank "$m" --ids "$ids" --tau 1.5 --out "$tmp/x"
 printf 'regime,kappa,delta,layer,head,name,score\nsmall,0.1,1,7,0,L7H0,0.5\n' >"$tmp/sdhbad.csv"
+# a result from before SHA256SUMS (nothing to verify) whose sdh.csv names a head the model lacks
 mkdir -p "$tmp/sdhbad"; mv "$tmp/sdhbad.csv" "$tmp/sdhbad/sdh.csv"
+cp "$tmp/scan/scan.json" "$tmp/scan/slash_sum.npy" "$tmp/scan/slash_count.npy" "$tmp/sdhbad/"
 expect_fail "sdh of another model" "line 2.*L7H0" "$bin" freq "$m" --ids "$ids" --sdh "$tmp/sdhbad" --out "$tmp/x"
 
 echo "$passed passed, $failed failed"

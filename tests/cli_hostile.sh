@@ -161,15 +161,16 @@ expect_fail "general.architecture is escaped" "general.architecture 'll.x1B\[31m
 if grep -q $'\x1b' "$tmp/err"; then bad "an ESC byte reached stderr"; else ok "no raw control byte on stderr"; fi
 
 # ---- 16: stale temporary files, --out checked first, too-deep JSON ---------
-mkdir -p "$tmp/stale/checkpoint"
-: >"$tmp/stale/slash_sum.npy.tmp.2147483646"          # no such process: stale
-: >"$tmp/stale/checkpoint/state.json.tmp.2147483646"
-: >"$tmp/stale/scan.json.tmp.1"                        # pid 1 is alive: a live writer's, kept
+# a run works in DIR.partial under DIR.lock (docs/results.md): no other writer can be
+# there, so every temporary file a killed run left in it goes, whatever its pid
+mkdir -p "$tmp/stale.partial/checkpoint"
+: >"$tmp/stale.partial/slash_sum.npy.tmp.2147483646"          # no such process
+: >"$tmp/stale.partial/checkpoint/state.json.tmp.2147483646"
+: >"$tmp/stale.partial/scan.json.tmp.1"                        # even a live pid's: the lock is ours
 expect_ok "scan --resume over a killed run's leftovers" "$bin" scan "$m" --ood 2 --len 16 --out "$tmp/stale" --resume --quiet
-[ ! -e "$tmp/stale/slash_sum.npy.tmp.2147483646" ] && [ ! -e "$tmp/stale/checkpoint/state.json.tmp.2147483646" ] \
-  && ok "stale *.tmp.<pid> files are removed" || bad "stale tmp files survived the resume"
-[ -e "$tmp/stale/scan.json.tmp.1" ] && ok "a live process's temporary file is left alone" || bad "removed a live pid's file"
-[ -z "$(find "$tmp/stale" -name '*.tmp.*' ! -name '*.tmp.1')" ] && ok "no temporary file left after success" || bad "tmp files left"
+[ ! -e "$tmp/stale.partial" ] && [ -f "$tmp/stale/scan.json" ] \
+  && ok "the leftovers' folder became the result" || bad "stale.partial survived the resume"
+[ -z "$(find "$tmp/stale" -name '*.tmp.*')" ] && ok "no temporary file left after success" || bad "tmp files left"
 expect_fail "--out not writable is noticed before the run" "--out /proc/slashscope-test: cannot write in /proc.*checked before the run" "$bin" scan "$m" --ood 1 --len 8 --out /proc/slashscope-test
 expect_fail "rank --out not writable" "cannot write in /proc" "$bin" rank "$m" --ood 1 --len 8 --heads L0H0 --out /proc/x/y
 expect_fail "--out under a regular file" "nul-start.txt is a regular file, not a folder" "$bin" scan "$m" --ood 1 --len 8 --out "$tmp/nul-start.txt/p.txt/x"

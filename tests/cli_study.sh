@@ -35,7 +35,7 @@ if [ $? -eq 0 ] && [ -s "$tmp/a/report.html" ]; then ok "study of two models: $(
 else bad "study exit"; cat "$tmp/a.err"; fi
 for st in info scan-id scan-ood compare maps rank cone freq; do
   for m in 1-stories260K.bin 2-aidreams260K.bin; do
-    [ -s "$tmp/a/$m/$st/stage.json" ] || { bad "stage $m/$st"; continue 2; }
+    [ -s "$tmp/a/$m/$st.stage.json" ] || { bad "stage $m/$st"; continue 2; }
   done
   ok "stage $st finished for both models"
 done
@@ -201,7 +201,7 @@ def cpu():
 def scans(root):
     c0, t0 = cpu(), time.monotonic()
     shutil.rmtree(alone, ignore_errors=True)
-    for k, p in enumerate(sorted(glob.glob(root + "/*/scan-*/stage.json"))):
+    for k, p in enumerate(sorted(glob.glob(root + "/*/scan-*.stage.json"))):
         cmd = json.load(open(p))["command"][1:]
         cmd[cmd.index("--out") + 1] = "%s/%d" % (alone, k)
         subprocess.run([binary] + cmd + ["--quiet"], check=True, stdout=subprocess.DEVNULL)
@@ -237,19 +237,19 @@ then ok "study costs <= 2.0x its scans (best pair)"; else bad "study costs > 2.0
 "$bin" study "$m1" "$m2" "${args[@]}" --out "$tmp/b" --quiet >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
-  [ -e "$tmp/b/2-aidreams260K.bin/scan-id/checkpoint/state.json" ] && break
+  [ -e "$tmp/b/2-aidreams260K.bin/scan-id.partial/checkpoint/state.json" ] && break
   sleep 0.05
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
-[ ! -e "$tmp/b/report.html" ] && [ ! -e "$tmp/b/2-aidreams260K.bin/scan-id/stage.json" ] \
+[ ! -e "$tmp/b/report.html" ] && [ ! -e "$tmp/b/2-aidreams260K.bin/scan-id.stage.json" ] \
   && ok "killed during model 2's scan" || bad "kill came too late"
-before=$(stat -c %Y.%N "$tmp/b/1-stories260K.bin/scan-id/stage.json" 2>/dev/null | cut -d. -f1)
+before=$(stat -c %Y.%N "$tmp/b/1-stories260K.bin/scan-id.stage.json" 2>/dev/null | cut -d. -f1)
 sleep 1
 "$bin" study "$m1" "$m2" "${args[@]}" --out "$tmp/b" >"$tmp/b.out" 2>"$tmp/b.err" \
   && ok "resumed study exits 0" || { bad "resume"; cat "$tmp/b.err"; }
 grep -q "resuming after" "$tmp/b.err" && ok "the scan resumed from its checkpoint" \
   || bad "scan did not resume: $(cat "$tmp/b.err")"
-after=$(stat -c %Y "$tmp/b/1-stories260K.bin/scan-id/stage.json" 2>/dev/null)
+after=$(stat -c %Y "$tmp/b/1-stories260K.bin/scan-id.stage.json" 2>/dev/null)
 [ -n "$before" ] && [ "$before" = "$after" ] && ok "finished stage not recomputed" \
   || bad "scan-id was recomputed ($before vs $after)"
 strip() { sed '/<div class="timing">/,/<\/div>/d' "$1"; }

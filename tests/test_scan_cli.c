@@ -257,7 +257,7 @@ static void test_ood_reproducible(void)
     CHECK(scan(P("'%s' --ids-file '%s' --len 24 --out '%s'", m, tmp("ood.ids"), o3)) == 0);
     CHECK(same_bytes(P("%s/slash_sum.npy", o1), P("%s/slash_sum.npy", o3)));
     /* a different seed gives different prompts */
-    CHECK(scan(P("'%s' --ood 2 --seed 43 --len 24 --out '%s'", m, o2)) == 0);
+    CHECK(scan(P("'%s' --ood 2 --seed 43 --len 24 --force --out '%s'", m, o2)) == 0);
     CHECK(!same_bytes(P("%s/slash_sum.npy", o1), P("%s/slash_sum.npy", o2)));
 }
 

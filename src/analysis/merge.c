@@ -14,7 +14,94 @@ static const cJSON *sources_of(const ss_scan_result *r)
     return cJSON_GetObjectItemCaseSensitive(r->meta, "sources");
 }
 
-/* No prompt source may appear in two inputs. */
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double num_of(const cJSON *o, const char *key, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+/* Synthetic prompts are named by (kind, seed, vocab, bos, segment) and an
+ * index range; two ranges of one sequence must not overlap. */
+static ss_code check_synthetic_pair(const cJSON *x, const char *dx, const cJSON *y,
+                                    const char *dy, ss_error *err)
+{
+    const char *kx = str_of(x, "source"), *ky = str_of(y, "source");
+    const char *sx = str_of(x, "seed"), *sy = str_of(y, "seed");
+    if (!kx || !ky || strcmp(kx, ky) != 0 || !sx || !sy || strcmp(sx, sy) != 0)
+        return SS_OK;
+    const char *same[3] = {"vocab", "bos", "segment"};
+    for (int k = 0; k < 3; k++)
+        if (num_of(x, same[k], -2) != num_of(y, same[k], -2))
+            return SS_OK; /* another sequence of prompts */
+    double fx = num_of(x, "first", 0), fy = num_of(y, "first", 0);
+    double cx = num_of(x, "count", 0), cy = num_of(y, "count", 0);
+    double lo = fx > fy ? fx : fy, hi = fx + cx < fy + cy ? fx + cx : fy + cy;
+    if (lo >= hi)
+        return SS_OK;
+    return ss_fail(err, SS_ERR_INCOMPATIBLE,
+                   "%s and %s both hold %s prompts %.0f to %.0f of seed %s: merging would count "
+                   "them twice (extend a set with --ood-offset %.0f instead)", dx, dy, kx, lo,
+                   hi - 1, sx, fx + cx > fy + cy ? fx + cx : fy + cy);
+}
+
+typedef struct {
+    const char *hex;
+    int input, index;
+} prompt_ref;
+
+static int by_hex(const void *a, const void *b)
+{
+    const prompt_ref *x = a, *y = b;
+    int c = strcmp(x->hex, y->hex);
+    return c ? c : x->input - y->input;
+}
+
+/* Text and id prompts are named by the SHA-256 of their ids: no prompt may
+ * be in two inputs (two files sharing lines, one file scanned twice). */
+static ss_code check_digests(const ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
+{
+    size_t total = 0;
+    for (int a = 0; a < n; a++) {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, sources_of(&in[a]))
+            total += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(x, "prompt_sha256"));
+    }
+    prompt_ref *refs = ss_calloc(total + 1, sizeof *refs, "prompt digests", err);
+    if (!refs)
+        return SS_ERR_NOMEM;
+    size_t at = 0;
+    for (int a = 0; a < n; a++) {
+        const cJSON *x, *h;
+        int k = 0;
+        cJSON_ArrayForEach(x, sources_of(&in[a]))
+            cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(x, "prompt_sha256"))
+            {
+                if (cJSON_IsString(h) && at < total)
+                    refs[at++] = (prompt_ref){h->valuestring, a, k};
+                k++;
+            }
+    }
+    qsort(refs, at, sizeof *refs, by_hex);
+    ss_code rc = SS_OK;
+    for (size_t i = 1; i < at && !rc; i++)
+        if (refs[i].input != refs[i - 1].input && strcmp(refs[i].hex, refs[i - 1].hex) == 0)
+            rc = ss_fail(err, SS_ERR_INCOMPATIBLE,
+                         "%s (prompt %d) and %s (prompt %d) hold the same prompt (ids SHA-256 "
+                         "%.16s...): merging would count it twice", dirs[refs[i - 1].input],
+                         refs[i - 1].index, dirs[refs[i].input], refs[i].index, refs[i].hex);
+    free(refs);
+    return rc;
+}
+
+/* No prompt may be counted twice: not the same source (same SHA-256), not
+ * overlapping index ranges of one synthetic sequence, not one prompt of two
+ * files. */
 static ss_code check_disjoint(const ss_scan_result *in, const char *const *dirs, int n, ss_error *err)
 {
     for (int a = 0; a < n; a++) {
@@ -23,25 +110,28 @@ static ss_code check_disjoint(const ss_scan_result *in, const char *const *dirs,
             return ss_fail(err, SS_ERR_FORMAT, "%s/scan.json: no \"sources\" list", dirs[a]);
         cJSON_ArrayForEach(x, sa)
         {
-            const cJSON *hx = cJSON_GetObjectItemCaseSensitive(x, "sha256");
-            if (!cJSON_IsString(hx))
+            const char *hx = str_of(x, "sha256");
+            if (!hx)
                 return ss_fail(err, SS_ERR_FORMAT, "%s/scan.json: a source without \"sha256\"",
                                dirs[a]);
             for (int b = a + 1; b < n; b++) {
                 const cJSON *y;
                 cJSON_ArrayForEach(y, sources_of(&in[b]))
                 {
-                    const cJSON *hy = cJSON_GetObjectItemCaseSensitive(y, "sha256");
-                    if (cJSON_IsString(hy) && strcmp(hx->valuestring, hy->valuestring) == 0)
+                    const char *hy = str_of(y, "sha256");
+                    if (hy && strcmp(hx, hy) == 0)
                         return ss_fail(err, SS_ERR_INCOMPATIBLE,
                                        "%s and %s share a prompt source (SHA-256 %.16s...): "
                                        "merging would count the same prompts twice",
-                                       dirs[a], dirs[b], hx->valuestring);
+                                       dirs[a], dirs[b], hx);
+                    ss_code rc = check_synthetic_pair(x, dirs[a], y, dirs[b], err);
+                    if (rc)
+                        return rc;
                 }
             }
         }
     }
-    return SS_OK;
+    return check_digests(in, dirs, n, err);
 }
 
 /* Text in any form is one population; uniform random tokens and repeated

@@ -8,8 +8,10 @@
 #include "common/error.h"
 
 /* Refuses (SS_ERR_INCOMPATIBLE, naming the field) scans of different models,
- * RoPE schedules, lengths or skips, and two inputs that share a prompt
- * source (same SHA-256: the same prompts counted twice). Maps are merged
+ * RoPE schedules (the weights' fingerprint included), lengths or skips, and
+ * any prompt counted twice: two inputs sharing a prompt source (same
+ * SHA-256), overlapping index ranges of one synthetic sequence (same kind,
+ * seed, vocabulary), or one prompt (the SHA-256 of its ids) in two inputs. Maps are merged
  * for the heads every input has at the same map size; *maps_dropped (may
  * be NULL) gets how many input maps had to be left out. names[a] labels
  * in[a] in messages and becomes the merged scan.json's "merged_from" entry;

@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ static int is_synthetic(const ss_prompts *p)
 
 static void synth_prompt(const ss_prompts *p, int64_t k, int32_t *ids)
 {
+    k += p->o.first;
     if (p->o.kind == SS_SRC_OOD)
         ss_ood_prompt(p->o.seed, k, (uint32_t)p->o.vocab, p->o.bos, ids, p->o.len);
     else
@@ -244,20 +246,9 @@ static void hash_synthetic(ss_prompts *p, int32_t *ids)
 {
     ss_sha256 s;
     ss_sha256_init(&s);
-    unsigned char le[4096];
     for (int64_t k = 0; k < p->o.count; k++) {
         synth_prompt(p, k, ids);
-        for (int t = 0; t < p->o.len;) {
-            int m = 0;
-            for (; t < p->o.len && m < (int)sizeof le; t++, m += 4) {
-                uint32_t v = (uint32_t)ids[t];
-                le[m] = (unsigned char)v;
-                le[m + 1] = (unsigned char)(v >> 8);
-                le[m + 2] = (unsigned char)(v >> 16);
-                le[m + 3] = (unsigned char)(v >> 24);
-            }
-            ss_sha256_update(&s, le, (size_t)m);
-        }
+        ss_sha256_update_i32le(&s, ids, (size_t)p->o.len);
     }
     ss_sha256_hex(&s, p->sha);
     p->total = p->o.count;
@@ -269,6 +260,11 @@ static ss_code check_opts(const ss_prompt_opts *o, ss_error *err)
         return ss_fail(err, SS_ERR_USAGE, "prompt length must be at least 1, got %d", o->len);
     if (o->count < 0)
         return ss_fail(err, SS_ERR_USAGE, "prompt count must not be negative");
+    if (o->first < 0 || o->first > INT64_MAX - o->count)
+        return ss_fail(err, SS_ERR_USAGE, "first prompt index %lld is out of range",
+                       (long long)o->first);
+    if (o->first != 0 && o->kind != SS_SRC_OOD && o->kind != SS_SRC_REPEAT)
+        return ss_fail(err, SS_ERR_USAGE, "a first prompt index applies to synthetic prompts only");
     if (o->vocab < 1)
         return ss_fail(err, SS_ERR_USAGE, "vocabulary size must be at least 1");
     switch (o->kind) {

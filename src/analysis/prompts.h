@@ -64,10 +64,13 @@ typedef struct {
     int chunk;                 /* join short records into windows */
     int64_t count;             /* synthetic: number of prompts; others: at most this many (0: all) */
     uint64_t seed;             /* synthetic */
+    int64_t first;             /* synthetic: index of the first prompt (--ood-offset): prompts
+                                  first .. first + count - 1 of the seed's sequence */
     int segment;               /* repeat: segment length */
     int vocab;                 /* ids must be < vocab; synthetic ids drawn from [0, vocab) */
     int bos;                   /* synthetic: id put at position 0, or -1 */
     const ss_tokenizer *tok;   /* text sources */
+    const char *tok_path;      /* where tok was read from, for the record (may be NULL) */
     int add_bos;               /* text sources */
 } ss_prompt_opts;
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "analysis/scan_analysis.h"
@@ -12,9 +13,13 @@
 #include "analysis/scan_result.h"
 #include "analysis/sdh.h"
 #include "common/mem.h"
+#include "common/path.h"
 #include "common/progress.h"
+#include "common/sha256.h"
 #include "engine/blas.h"
 #include "model/describe.h"
+#include "model/fingerprint.h"
+#include "store/provenance.h"
 
 #define PATH_CAP 4096
 
@@ -37,11 +42,25 @@ static cJSON *rope_json(const ss_rope *r, const ss_config *c)
     return j;
 }
 
+cJSON *ss_scan_model_json(const ss_model *m, const char *path, ss_error *err)
+{
+    ss_weights_fingerprint fp;
+    if (ss_model_fingerprint(m, &fp, err))
+        return NULL;
+    cJSON *j = ss_model_identity_json(m, ss_json_abs_path(path));
+    cJSON_AddItemToObject(j, "weights", ss_weights_fingerprint_json(&fp));
+    return j;
+}
+
 cJSON *ss_scan_settings_json(const ss_scan_opts *o)
 {
     const ss_rope *rope = o->rope ? o->rope : &o->model->rope;
+    ss_error ignore = {0};
+    cJSON *model = ss_scan_model_json(o->model, o->model_path, &ignore);
+    if (!model)
+        return NULL;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "model", ss_model_identity_json(o->model, ss_json_abs_path(o->model_path)));
+    cJSON_AddItemToObject(j, "model", model);
     cJSON_AddItemToObject(j, "rope", rope_json(rope, &o->model->cfg));
     cJSON_AddItemToObject(j, "prompts", ss_prompt_source_json(o->source, ss_prompts_sha256(o->prompts)));
     cJSON_AddNumberToObject(j, "length", o->len);
@@ -68,7 +87,8 @@ static ss_code choose_maps(const ss_scan_opts *o, const ss_scan_acc *acc, ss_sca
     ss_code rc = SS_OK;
     if (o->maps == SS_MAPS_SDH) {
         double *avg = ss_scan_result_average(r, err);
-        const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+        ss_sdh_regime reg[2];
+        ss_sdh_scan_regimes(o->kappa_small, o->kappa_large, reg);
         for (int g = 0; g < 2 && avg && !rc; g++) {
             ss_sdh *list;
             int cnt;
@@ -116,8 +136,8 @@ static void utc_now(char *buf, size_t cap)
 /* The finished scan as a result struct: the accumulator's sums move into
  * *r (acc keeps no arrays afterwards), scan.json's fields into r->meta. */
 static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
-                            double wall, double run_seconds, int64_t run_tokens,
-                            ss_scan_result *r, ss_error *err)
+                            const cJSON *digests, double wall, double run_seconds,
+                            int64_t run_tokens, ss_scan_result *r, ss_error *err)
 {
     memset(r, 0, sizeof *r);
     r->n_layer = acc->n_layer;
@@ -148,24 +168,20 @@ static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
     cJSON_AddItemToObject(r->meta, "seed", seed ? cJSON_Duplicate(seed, 1) : cJSON_CreateNull());
     cJSON_AddNumberToObject(pr, "records_read", (double)ss_prompts_records(o->prompts));
     cJSON_AddNumberToObject(pr, "skipped_short", (double)ss_prompts_skipped(o->prompts));
+    cJSON_AddNumberToObject(pr, "used", (double)r->prompts);
+    if (digests)
+        cJSON_AddItemToObject(pr, "prompt_sha256", cJSON_Duplicate(digests, 1));
     cJSON_AddItemToObject(r->meta, "sources", cJSON_CreateArray());
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(r->meta, "sources"),
                          cJSON_Duplicate(pr, 1));
-    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
-    cJSON *regs = cJSON_CreateArray();
-    for (int g = 0; g < 2; g++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "name", reg[g].name);
-        cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
-        int d[2] = {reg[g].d_min, reg[g].d_max};
-        cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
-        cJSON_AddItemToArray(regs, e);
-    }
-    cJSON_AddItemToObject(r->meta, "sdh_regimes", regs);
+    ss_sdh_regime reg[2];
+    ss_sdh_scan_regimes(o->kappa_small, o->kappa_large, reg);
+    cJSON_AddItemToObject(r->meta, "sdh_regimes", ss_sdh_regimes_json(reg));
     cJSON_AddNumberToObject(r->meta, "threads",
                             o->threads > 0 ? o->threads : omp_get_max_threads());
     cJSON_AddNumberToObject(r->meta, "block_rows", o->block_rows > 0 ? o->block_rows : 64);
     cJSON_AddItemToObject(r->meta, "blas", ss_blas_info_json());
+    cJSON_AddItemToObject(r->meta, "environment", ss_prov_environment(o->threads));
     cJSON_AddNumberToObject(r->meta, "wall_seconds", wall);
     cJSON_AddNumberToObject(r->meta, "tokens", (double)r->prompts * r->n);
     cJSON_AddNumberToObject(r->meta, "tokens_per_second",
@@ -225,6 +241,7 @@ typedef struct {
     int64_t total;
     int stopped;                /* on_prompt asked to stop */
     const ss_scan_acc *acc;
+    const ss_scan_state *state;
     const cJSON *settings;
     double wall_before, start;
 } between_ctx;
@@ -239,8 +256,30 @@ static ss_code between(void *ctx, int64_t done, ss_error *err)
     }
     if (!o->store || !o->store->after_prompt)
         return SS_OK;
-    return o->store->after_prompt(o->store->ctx, b->acc, b->settings, done,
+    return o->store->after_prompt(o->store->ctx, b->state, b->settings, done,
                                   b->wall_before + ss_now_seconds() - b->start, err);
+}
+
+/* The prompts as the driver reads them, each one's digest logged (text
+ * and id sources) as it goes by. */
+typedef struct {
+    ss_prompt_source inner;
+    ss_scan_state *state;
+} logged_source;
+
+static ss_code logged_next(void *ctx, const int32_t **ids, int *n, ss_error *err)
+{
+    logged_source *s = ctx;
+    ss_code rc = s->inner.next(s->inner.ctx, ids, n, err);
+    if (!rc && *n > 0 && s->state->digests) {
+        ss_sha256 h;
+        char hex[65];
+        ss_sha256_init(&h);
+        ss_sha256_update_i32le(&h, *ids, (size_t)*n);
+        ss_sha256_hex(&h, hex);
+        cJSON_AddItemToArray(s->state->digests, cJSON_CreateString(hex));
+    }
+    return rc;
 }
 
 static ss_code stopped(ss_error *err)
@@ -262,16 +301,20 @@ ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *er
     ss_scan_acc *acc = ss_scan_analysis_acc(&an);
     int64_t total = o->source->count > 0 ? o->source->count
                                          : ss_prompts_total_records(o->prompts);
-    between_ctx sch = {.o = o, .total = total, .acc = acc};
+    int synthetic = o->source->kind == SS_SRC_OOD || o->source->kind == SS_SRC_REPEAT;
+    ss_scan_state state = {.acc = acc, .digests = synthetic ? NULL : cJSON_CreateArray()};
+    between_ctx sch = {.o = o, .total = total, .acc = acc, .state = &state};
     cJSON *settings = ss_scan_settings_json(o);
     sch.settings = settings;
-    ss_prompt_source src = {0};
-    if (!settings)
+    logged_source ls = {.state = &state};
+    ss_prompt_source src = {.ctx = &ls, .next = logged_next};
+    if (!settings || (!synthetic && !state.digests))
         rc = ss_fail(err, SS_ERR_NOMEM, "scan settings: out of memory");
     if (!rc && o->store && o->store->start)
-        rc = o->store->start(o->store->ctx, acc, settings, &sch.wall_before, err);
+        rc = o->store->start(o->store->ctx, &state, settings, &sch.wall_before, err);
     if (!rc)
-        rc = ss_prompt_source_prompts(&src, o->prompts, o->len, total, err);
+        rc = ss_prompt_source_prompts(&ls.inner, o->prompts, o->len, total, err);
+    src.total = ls.inner.total;
     double start = ss_now_seconds();
     int64_t run_prompts = 0;
     if (!rc) {
@@ -299,12 +342,13 @@ ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *er
                      o->source->chunk ? "" : "; chunk joins short ones");
     if (!rc) {
         double run = ss_now_seconds() - start;
-        rc = build_result(o, acc, settings, sch.wall_before + run, run, run_prompts * o->len,
-                          out, err);
+        rc = build_result(o, acc, settings, state.digests, sch.wall_before + run, run,
+                          run_prompts * o->len, out, err);
         if (rc)
             ss_scan_result_free(out);
     }
-    ss_prompt_source_free(&src);
+    ss_prompt_source_free(&ls.inner);
+    cJSON_Delete(state.digests);
     cJSON_Delete(settings);
     ss_analysis_free(&an);
     return rc;

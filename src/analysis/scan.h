@@ -36,6 +36,8 @@ typedef struct {
     const char *maps_spec;      /* the --maps value as given, for the record */
     int map_size;
     int resume;
+    int force;                  /* replace a finished result in out_dir (store/folder.h) */
+    double kappa_small, kappa_large; /* the SDH regimes' κ (sdh.csv, --maps sdh); 0: the paper's */
     int checkpoint_every;       /* prompts; 0: 8 */
     double checkpoint_seconds;  /* 0: 300 */
     int block_rows, allow_long, quiet, threads;
@@ -51,23 +53,38 @@ typedef struct {
     const ss_analysis_share *share;
 } ss_scan_opts;
 
+/* What a checkpoint holds of a scan under way: the sums, and the SHA-256
+ * of every prompt's ids so far (little-endian int32; text and id sources:
+ * merge uses them to refuse a prompt counted twice). */
+typedef struct {
+    ss_scan_acc *acc;
+    cJSON *digests;             /* array of hex strings; NULL for synthetic sources */
+} ss_scan_state;
+
 /* Checkpoints of a scan under way (report/scan_checkpoint.h keeps them in
- * a folder). start: once the accumulator exists, before the first prompt;
- * a resume loads the saved sums into acc, moves o->prompts to where they
- * were and sets *wall_before to the seconds already spent. after_prompt:
- * after every prompt, `done` prompts into this run, `wall` seconds in all. */
+ * the result's work folder). start: once the accumulator exists, before the
+ * first prompt; a resume loads the saved sums and digests into *st, moves
+ * o->prompts to where they were and sets *wall_before to the seconds
+ * already spent. after_prompt: after every prompt, `done` prompts into this
+ * run, `wall` seconds in all. */
 struct ss_scan_store {
     void *ctx;
-    ss_code (*start)(void *ctx, ss_scan_acc *acc, const cJSON *settings, double *wall_before,
+    ss_code (*start)(void *ctx, ss_scan_state *st, const cJSON *settings, double *wall_before,
                      ss_error *err);
-    ss_code (*after_prompt)(void *ctx, const ss_scan_acc *acc, const cJSON *settings,
+    ss_code (*after_prompt)(void *ctx, const ss_scan_state *st, const cJSON *settings,
                             int64_t done, double wall, ss_error *err);
 };
 
-/* Everything a resumed scan must share with the one it continues (model,
- * RoPE angles, prompt source and its SHA-256, length, skip, maps): the
- * settings part of scan.json. NULL when out of memory. */
+/* Everything a resumed scan must share with the one it continues (model
+ * with its weights' fingerprint, RoPE angles, prompt source with its
+ * SHA-256, first index and tokenizer, length, skip, maps): the settings part
+ * of scan.json. NULL when out of memory. */
 cJSON *ss_scan_settings_json(const ss_scan_opts *o);
+
+/* The "model" object scan.json records (config and the weights'
+ * fingerprint, model/fingerprint.h), for checking that a scan named by
+ * --sdh or --maps sdh:DIR is of the model at hand. NULL on error. */
+cJSON *ss_scan_model_json(const ss_model *m, const char *path, ss_error *err);
 
 /* Runs the scan through the analysis driver into *out (scan.json's fields in
  * out->meta), with o->store's checkpoints when given. Stops with SS_STOP

@@ -8,6 +8,7 @@
 #include "analysis/scan_acc.h"
 #include "analysis/slash.h"
 #include "common/mem.h"
+#include "store/provenance.h"
 #include "common/parse.h"
 
 
@@ -84,19 +85,60 @@ ss_code ss_scan_result_spread(const ss_scan_result *r, double **sd, double **hal
     return SS_OK;
 }
 
-/* a's fields missing from or different in b, ignoring "path". */
-static const char *differing_field(const cJSON *a, const cJSON *b)
+ss_code ss_scan_arrays_check(const char *what, const double *sum, const double *sumsq,
+                             const int64_t *count, int n_layer, int n_head, int n, int skip,
+                             int64_t prompts, ss_error *err)
 {
-    const cJSON *x;
-    cJSON_ArrayForEach(x, a)
-    {
-        if (strcmp(x->string, "path") == 0)
-            continue;
-        const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
-        if (!y || !cJSON_Compare(x, y, 1))
-            return x->string;
-    }
-    return NULL;
+    for (int l = 0; l < n_layer; l++)
+        for (int h = 0; h < n_head; h++)
+            for (int d = 0; d < n; d++) {
+                size_t i = ((size_t)l * n_head + h) * n + d;
+                int64_t want = ss_slash_rows_at(n, d, skip) > 0 ? prompts : 0;
+                if (count[i] != want)
+                    return ss_fail(err, SS_ERR_FORMAT, "%s: L%dH%d offset %d counts %lld "
+                                   "prompts where %lld were recorded: the counts are damaged",
+                                   what, l, h, d, (long long)count[i], (long long)want);
+                /* each prompt adds a mean of probabilities: [0, 1] up to rounding */
+                double s = sum[i], c = (double)count[i];
+                if (!isfinite(s) || s < -1e-9 * (c + 1) || s > c * (1 + 1e-9) + 1e-9)
+                    return ss_fail(err, SS_ERR_FORMAT, "%s: L%dH%d offset %d: the slash-score "
+                                   "sum %g is %s for %lld prompts: the sums are damaged",
+                                   what, l, h, d, s, isfinite(s) ? "impossible" : "not finite",
+                                   (long long)count[i]);
+                double q = sumsq ? sumsq[i] : 0, lo = c > 0 ? s * s / c : 0, tol = 1e-9 * (c + 1);
+                if (sumsq && (!isfinite(q) || q < lo - tol || q > c + tol))
+                    return ss_fail(err, SS_ERR_FORMAT, "%s: L%dH%d offset %d: the sum of squares "
+                                   "%g is impossible for %lld prompts summing to %g: the sums "
+                                   "are damaged", what, l, h, d, q, (long long)count[i], s);
+            }
+    return SS_OK;
+}
+
+/* The first difference of two scans' recorded "model" or "rope", as an
+ * error naming the field and both values. */
+static ss_code same_part(const cJSON *x, const char *a_what, const cJSON *y, const char *b_what,
+                         const char *part, const char *message, ss_error *err)
+{
+    static const char *const ignore[] = {"path", NULL};
+    char field[512], va[80], vb[80];
+    if (!cJSON_IsObject(x) || !cJSON_IsObject(y))
+        return ss_fail(err, SS_ERR_FORMAT, "%s or %s: no \"%s\" object in scan.json", a_what,
+                       b_what, part);
+    if (!ss_json_first_difference(x, y, ignore, field, sizeof field))
+        return SS_OK;
+    ss_json_brief(ss_json_at(x, field), va, sizeof va);
+    ss_json_brief(ss_json_at(y, field), vb, sizeof vb);
+    return ss_fail(err, SS_ERR_INCOMPATIBLE, "%s (%s.%s differs: %s in %s, %s in %s)", message,
+                   part, field, va, a_what, vb, b_what);
+}
+
+ss_code ss_scan_result_of_model(const ss_scan_result *r, const char *dir, const cJSON *model,
+                                const char *flag, ss_error *err)
+{
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s %s: that scan is of another model", flag, dir);
+    return same_part(cJSON_GetObjectItemCaseSensitive(r->meta, "model"), dir, model,
+                     "this model", "model", msg, err);
 }
 
 ss_code ss_scan_result_compatible(const ss_scan_result *a, const char *a_dir,
@@ -104,18 +146,14 @@ ss_code ss_scan_result_compatible(const ss_scan_result *a, const char *a_dir,
                                   ss_error *err)
 {
     const char *parts[2] = {"model", "rope"};
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s and %s are scans of different models", a_dir, b_dir);
     for (int k = 0; k < 2; k++) {
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a->meta, parts[k]);
-        const cJSON *y = cJSON_GetObjectItemCaseSensitive(b->meta, parts[k]);
-        if (!cJSON_IsObject(x) || !cJSON_IsObject(y))
-            return ss_fail(err, SS_ERR_FORMAT, "%s or %s: scan.json has no \"%s\" object",
-                           a_dir, b_dir, parts[k]);
-        const char *f = differing_field(x, y);
-        if (!f)
-            f = differing_field(y, x);
-        if (f)
-            return ss_fail(err, SS_ERR_INCOMPATIBLE, "%s and %s are scans of different models "
-                           "(%s.%s differs)", a_dir, b_dir, parts[k], f);
+        ss_code rc = same_part(cJSON_GetObjectItemCaseSensitive(a->meta, parts[k]), a_dir,
+                               cJSON_GetObjectItemCaseSensitive(b->meta, parts[k]), b_dir,
+                               parts[k], msg, err);
+        if (rc)
+            return rc;
     }
     if (a->skip != b->skip)
         return ss_fail(err, SS_ERR_INCOMPATIBLE, "%s and %s use different skips (%d and %d)",

@@ -34,9 +34,27 @@ double *ss_scan_result_average(const ss_scan_result *r, ss_error *err);
  * malloc'd into *sd and *half. */
 ss_code ss_scan_result_spread(const ss_scan_result *r, double **sd, double **half, ss_error *err);
 
+/* What a scan's arrays must satisfy whatever their checksums say (SPEC.md
+ * section 2): every count is the number of prompts where the offset has
+ * rows (n - d - skip > 0) and 0 elsewhere, and every sum is finite and
+ * between 0 and its count (each prompt adds a mean of probabilities); sums
+ * of squares (sumsq, NULL when absent) lie between sum^2 / count and count.
+ * Errors name `what` (the file) and the first entry that fails. */
+ss_code ss_scan_arrays_check(const char *what, const double *sum, const double *sumsq,
+                             const int64_t *count, int n_layer, int n_head, int n, int skip,
+                             int64_t prompts, ss_error *err);
+
+/* Whether the scan r (read from dir) was made with the model whose scan.json
+ * "model" object (ss_scan_model_json) is `model`: the same recorded config
+ * and weights' fingerprint; otherwise SS_ERR_INCOMPATIBLE naming `flag`
+ * (e.g. "--sdh"), the field and both values. */
+ss_code ss_scan_result_of_model(const ss_scan_result *r, const char *dir, const cJSON *model,
+                                const char *flag, ss_error *err);
+
 /* Whether two scans are of the same model (every recorded model field but
- * its path, and the RoPE angles), with the same skip, and when same_length
- * the same prompt length; otherwise SS_ERR_INCOMPATIBLE naming the field. */
+ * its path, the weights' fingerprint included, and the RoPE angles), with
+ * the same skip, and when same_length the same prompt length; otherwise
+ * SS_ERR_INCOMPATIBLE naming the field and both values. */
 ss_code ss_scan_result_compatible(const ss_scan_result *a, const char *a_dir,
                                   const ss_scan_result *b, const char *b_dir, int same_length,
                                   ss_error *err);

@@ -2,11 +2,54 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/mem.h"
 
 const ss_sdh_regime SS_SDH_SMALL = {0.1, 0, 4, "small"};
 const ss_sdh_regime SS_SDH_LARGE = {1e-3, 500, 5000, "large"};
+
+void ss_sdh_scan_regimes(double kappa_small, double kappa_large, ss_sdh_regime out[2])
+{
+    out[0] = SS_SDH_SMALL;
+    out[1] = SS_SDH_LARGE;
+    if (kappa_small > 0)
+        out[0].kappa = kappa_small;
+    if (kappa_large > 0)
+        out[1].kappa = kappa_large;
+}
+
+void ss_sdh_regimes_from_json(const cJSON *sdh_regimes, ss_sdh_regime out[2])
+{
+    double k[2] = {0, 0};
+    const cJSON *e;
+    cJSON_ArrayForEach(e, sdh_regimes)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
+        const cJSON *kappa = cJSON_GetObjectItemCaseSensitive(e, "kappa");
+        if (!cJSON_IsString(name) || !cJSON_IsNumber(kappa) || !(kappa->valuedouble > 0) ||
+            kappa->valuedouble > 1)
+            continue;
+        for (int g = 0; g < 2; g++)
+            if (strcmp(name->valuestring, g ? SS_SDH_LARGE.name : SS_SDH_SMALL.name) == 0)
+                k[g] = kappa->valuedouble;
+    }
+    ss_sdh_scan_regimes(k[0], k[1], out);
+}
+
+cJSON *ss_sdh_regimes_json(const ss_sdh_regime reg[2])
+{
+    cJSON *regs = cJSON_CreateArray();
+    for (int g = 0; g < 2; g++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", reg[g].name);
+        cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
+        int d[2] = {reg[g].d_min, reg[g].d_max};
+        cJSON_AddItemToObject(e, "delta", cJSON_CreateIntArray(d, 2));
+        cJSON_AddItemToArray(regs, e);
+    }
+    return regs;
+}
 
 static int by_delta_then_score(const void *pa, const void *pb)
 {

@@ -3,6 +3,8 @@
 #ifndef SS_ANALYSIS_SDH_H
 #define SS_ANALYSIS_SDH_H
 
+#include <cjson/cJSON.h>
+
 #include "common/error.h"
 
 typedef struct {
@@ -14,6 +16,17 @@ typedef struct {
 /* The paper's two default regimes: d in 0..4 with kappa 0.1, and d in
  * 500..5000 with kappa 1e-3. */
 extern const ss_sdh_regime SS_SDH_SMALL, SS_SDH_LARGE;
+
+/* The two regimes a scan uses (its sdh.csv, --maps sdh, the listing): the
+ * paper's, with κ kappa_small / kappa_large where > 0. */
+void ss_sdh_scan_regimes(double kappa_small, double kappa_large, ss_sdh_regime out[2]);
+
+/* The regimes recorded in scan.json's "sdh_regimes" (the small and large
+ * entries' κ), the paper's where absent: what that scan's sdh.csv used. */
+void ss_sdh_regimes_from_json(const cJSON *sdh_regimes, ss_sdh_regime out[2]);
+
+/* scan.json's "sdh_regimes" for these two. */
+cJSON *ss_sdh_regimes_json(const ss_sdh_regime reg[2]);
 
 typedef struct {
     int layer, head, delta;

@@ -1,26 +1,122 @@
-/* slashscope compare ID_DIR OOD_DIR [--kappa K] [--delta A:B] [--json] */
+/* slashscope compare ID_DIR OOD_DIR [--out DIR] [regime flags] [--json] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "analysis/compare.h"
 #include "cli/commands.h"
+#include "cli/explain_out.h"
+#include "cli/out_folder.h"
 #include "cli/sdh_print.h"
 #include "common/mem.h"
+#include "io/atomic_file.h"
 #include "report/scan_folder.h"
 
 static const char usage[] =
-    "usage: slashscope compare ID_DIR OOD_DIR [--kappa K] [--delta A:B] [--json]\n\n"
+    "usage: slashscope compare ID_DIR OOD_DIR [--out DIR [--force]] [--kappa-small K]\n"
+    "                          [--kappa-large K] [--delta A:B [--kappa K]] [--json]\n\n"
     "For every SDH of the in-distribution scan ID_DIR (regimes as in 'slashscope sdh'), its\n"
     "average slash score on the OOD scan OOD_DIR at the same offset and the ratio\n"
-    "score_OOD / score_ID (the paper's Table 3 and Figure 7), as CSV on stdout, followed by\n"
-    "'#' lines with the five-number summary of the ratios per regime (min, Q1, median, Q3,\n"
-    "max; quantiles by linear interpolation, numpy's default). --json prints JSON instead.\n"
-    "Both scans must be of the same model with the same skip.\n";
+    "score_OOD / score_ID (the paper's Table 3 and Figure 7), with the five-number summary of\n"
+    "the ratios per regime (min, Q1, median, Q3, max; quantiles by linear interpolation,\n"
+    "numpy's default). With --out DIR: DIR/compare.csv and DIR/compare.json (both), and the\n"
+    "summary on stdout; without: the CSV (or with --json the JSON) on stdout. Both scans must\n"
+    "be of the same model (config and weights' fingerprint) with the same skip.\n";
+
+typedef struct {
+    const char *id_dir, *ood_dir;
+    const ss_sdh_regime *reg;
+    int n_reg;
+    const ss_compare_row *rows;
+    int n;
+    ss_five_number five[2];
+} comparison;
+
+/* ASCII only: the header must load anywhere (no κ, no Δ). */
+static void write_csv(FILE *f, const comparison *c)
+{
+    fprintf(f, "regime,delta,layer,head,name,score_id,score_ood,ratio\n");
+    for (int k = 0; k < c->n; k++) {
+        const ss_compare_row *r = &c->rows[k];
+        fprintf(f, "%s,%d,%d,%d,L%dH%d,%.17g,%.17g,%.17g\n", c->reg[r->regime].name, r->delta,
+                r->layer, r->head, r->layer, r->head, r->score_id, r->score_ood, r->ratio);
+    }
+    for (int g = 0; g < c->n_reg; g++)
+        fprintf(f, "# ratio summary, %s regime (kappa %g): n=%d min=%.6g q1=%.6g median=%.6g "
+                "q3=%.6g max=%.6g\n", c->reg[g].name, c->reg[g].kappa, c->five[g].n,
+                c->five[g].min, c->five[g].q1, c->five[g].median, c->five[g].q3, c->five[g].max);
+}
+
+static cJSON *comparison_json(const comparison *c)
+{
+    cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *sum = cJSON_CreateArray();
+    cJSON_AddStringToObject(root, "id_scan", c->id_dir);
+    cJSON_AddStringToObject(root, "ood_scan", c->ood_dir);
+    cJSON_AddStringToObject(root, "quantiles", "linear interpolation (type 7)");
+    /* NaN (no OOD data at that offset) is written as null by cJSON */
+    for (int k = 0; k < c->n; k++) {
+        const ss_compare_row *r = &c->rows[k];
+        cJSON *e = cJSON_CreateObject();
+        char name[32];
+        snprintf(name, sizeof name, "L%dH%d", r->layer, r->head);
+        cJSON_AddStringToObject(e, "regime", c->reg[r->regime].name);
+        cJSON_AddNumberToObject(e, "delta", r->delta);
+        cJSON_AddNumberToObject(e, "layer", r->layer);
+        cJSON_AddNumberToObject(e, "head", r->head);
+        cJSON_AddStringToObject(e, "name", name);
+        cJSON_AddNumberToObject(e, "score_id", r->score_id);
+        cJSON_AddNumberToObject(e, "score_ood", r->score_ood);
+        cJSON_AddNumberToObject(e, "ratio", r->ratio);
+        cJSON_AddItemToArray(arr, e);
+    }
+    for (int g = 0; g < c->n_reg; g++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "regime", c->reg[g].name);
+        cJSON_AddNumberToObject(e, "kappa", c->reg[g].kappa);
+        cJSON_AddNumberToObject(e, "n", c->five[g].n);
+        cJSON_AddNumberToObject(e, "min", c->five[g].min);
+        cJSON_AddNumberToObject(e, "q1", c->five[g].q1);
+        cJSON_AddNumberToObject(e, "median", c->five[g].median);
+        cJSON_AddNumberToObject(e, "q3", c->five[g].q3);
+        cJSON_AddNumberToObject(e, "max", c->five[g].max);
+        cJSON_AddItemToArray(sum, e);
+    }
+    cJSON_AddItemToObject(root, "heads", arr);
+    cJSON_AddItemToObject(root, "ratio_summary", sum);
+    return root;
+}
+
+static ss_code write_files(const char *dir, const comparison *c, ss_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/compare.csv", dir);
+    ss_atomic_file f;
+    ss_code rc = ss_atomic_open(&f, path, err);
+    if (rc)
+        return rc;
+    write_csv(f.fp, c);
+    if ((rc = ss_atomic_commit(&f, err)))
+        return rc;
+    snprintf(path, sizeof path, "%s/compare.json", dir);
+    cJSON *root = comparison_json(c);
+    rc = ss_json_write_file(path, root, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+static void print_summary(const comparison *c, const char *out)
+{
+    printf("compared %d SDHs of %s on %s; files in %s\n", c->n, c->id_dir, c->ood_dir, out);
+    for (int g = 0; g < c->n_reg; g++)
+        printf("%s regime (kappa %g): %d SDHs, ratio OOD/ID median %.4g (min %.4g, Q1 %.4g, "
+               "Q3 %.4g, max %.4g)\n", c->reg[g].name, c->reg[g].kappa, c->five[g].n,
+               c->five[g].median, c->five[g].min, c->five[g].q1, c->five[g].q3, c->five[g].max);
+}
 
 int cmd_compare(int argc, char **argv)
 {
-    static const ss_flag flags[] = {{"--kappa", 1}, {"--delta", 1}, {"--json", 0}, {NULL, 0}};
+    static const ss_flag flags[] = {SS_REGIME_FLAGS, {"--json", 0}, {"--out", 1}, {"--force", 0},
+                                    {NULL, 0}};
     ss_error err = {0};
     ss_args a;
     if (ss_args_parse(&a, "compare", usage, flags, argc, argv, &err))
@@ -34,77 +130,48 @@ int cmd_compare(int argc, char **argv)
         return ss_cli_fail("compare", &err);
     }
     ss_sdh_regime reg[2];
-    int n_reg;
+    comparison c = {.id_dir = a.positional[0], .ood_dir = a.positional[1], .reg = reg};
     ss_scan_result id = {0}, ood = {0};
     ss_compare_row *rows = NULL;
-    int n = 0;
-    if (ss_regimes_from_args(&a, reg, &n_reg, &err) ||
-        ss_scan_result_read(a.positional[0], &id, &err) ||
-        ss_scan_result_read(a.positional[1], &ood, &err) ||
-        ss_compare_scans(&id, a.positional[0], &ood, a.positional[1], reg, n_reg, &rows, &n,
-                         &err)) {
+    ss_sdh_regime recorded[2];
+    if (!ss_scan_result_read(c.id_dir, &id, &err))
+        ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(id.meta, "sdh_regimes"),
+                                 recorded);
+    if (err.code || ss_regimes_from_args(&a, recorded, reg, &c.n_reg, &err) ||
+        ss_scan_result_read(c.ood_dir, &ood, &err) ||
+        ss_compare_scans(&id, c.id_dir, &ood, c.ood_dir, reg, c.n_reg, &rows, &c.n, &err)) {
         ss_scan_result_free(&id);
         ss_scan_result_free(&ood);
         return ss_cli_fail("compare", &err);
     }
-    double *ratios = ss_calloc((size_t)n + 1, sizeof *ratios, "ratios", &err);
-    ss_five_number five[2];
-    for (int g = 0; g < n_reg && ratios; g++) {
+    c.rows = rows;
+    for (int g = 0; g < c.n_reg; g++)
+        ss_sdh_kappa_warn(stderr, "compare", &reg[g], id.n);
+    double *ratios = ss_calloc((size_t)c.n + 1, sizeof *ratios, "ratios", &err);
+    for (int g = 0; g < c.n_reg && ratios; g++) {
         int m = 0;
-        for (int k = 0; k < n; k++)
+        for (int k = 0; k < c.n; k++)
             if (rows[k].regime == g)
                 ratios[m++] = rows[k].ratio;
-        ss_five_number_summary(ratios, m, &five[g]);
+        ss_five_number_summary(ratios, m, &c.five[g]);
     }
-    if (ss_args_has(&a, "--json") && ratios) {
-        cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *sum = cJSON_CreateArray();
-        cJSON_AddStringToObject(root, "id_scan", a.positional[0]);
-        cJSON_AddStringToObject(root, "ood_scan", a.positional[1]);
-        cJSON_AddStringToObject(root, "quantiles", "linear interpolation (type 7)");
-        /* NaN (no OOD data at that offset) is written as null by cJSON */
-        for (int k = 0; k < n; k++) {
-            cJSON *e = cJSON_CreateObject();
-            char name[32];
-            snprintf(name, sizeof name, "L%dH%d", rows[k].layer, rows[k].head);
-            cJSON_AddStringToObject(e, "regime", reg[rows[k].regime].name);
-            cJSON_AddNumberToObject(e, "delta", rows[k].delta);
-            cJSON_AddNumberToObject(e, "layer", rows[k].layer);
-            cJSON_AddNumberToObject(e, "head", rows[k].head);
-            cJSON_AddStringToObject(e, "name", name);
-            cJSON_AddNumberToObject(e, "score_id", rows[k].score_id);
-            cJSON_AddNumberToObject(e, "score_ood", rows[k].score_ood);
-            cJSON_AddNumberToObject(e, "ratio", rows[k].ratio);
-            cJSON_AddItemToArray(arr, e);
+    if (ratios && ss_args_has(&a, "--out")) {
+        ss_folder folder;
+        const char *work;
+        if (!ss_out_folder_begin(&folder, &a, "compare.json", &work, &err)) {
+            write_files(work, &c, &err);
+            if (!ss_out_folder_end(&folder, &err))
+                print_summary(&c, ss_args_get(&a, "--out"));
         }
-        for (int g = 0; g < n_reg; g++) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "regime", reg[g].name);
-            cJSON_AddNumberToObject(e, "kappa", reg[g].kappa);
-            cJSON_AddNumberToObject(e, "n", five[g].n);
-            cJSON_AddNumberToObject(e, "min", five[g].min);
-            cJSON_AddNumberToObject(e, "q1", five[g].q1);
-            cJSON_AddNumberToObject(e, "median", five[g].median);
-            cJSON_AddNumberToObject(e, "q3", five[g].q3);
-            cJSON_AddNumberToObject(e, "max", five[g].max);
-            cJSON_AddItemToArray(sum, e);
-        }
-        cJSON_AddItemToObject(root, "heads", arr);
-        cJSON_AddItemToObject(root, "ratio_summary", sum);
+    } else if (ratios && ss_args_has(&a, "--json")) {
+        cJSON *root = comparison_json(&c);
         char *s = cJSON_Print(root);
         if (s)
             puts(s);
         free(s);
         cJSON_Delete(root);
     } else if (ratios) {
-        printf("regime,delta,layer,head,name,score_id,score_ood,ratio\n");
-        for (int k = 0; k < n; k++)
-            printf("%s,%d,%d,%d,L%dH%d,%.17g,%.17g,%.17g\n", reg[rows[k].regime].name,
-                   rows[k].delta, rows[k].layer, rows[k].head, rows[k].layer, rows[k].head,
-                   rows[k].score_id, rows[k].score_ood, rows[k].ratio);
-        for (int g = 0; g < n_reg; g++)
-            printf("# ratio summary, %s regime (κ %g): n=%d min=%.6g q1=%.6g median=%.6g "
-                   "q3=%.6g max=%.6g\n", reg[g].name, reg[g].kappa, five[g].n, five[g].min,
-                   five[g].q1, five[g].median, five[g].q3, five[g].max);
+        write_csv(stdout, &c);
     }
     free(ratios);
     free(rows);

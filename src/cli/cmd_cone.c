@@ -9,6 +9,8 @@
 #include "analysis/scan_result.h"
 #include "cli/commands.h"
 #include "cli/explain_out.h"
+#include "cli/out_folder.h"
+#include "cli/summary.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
 #include "engine/forward.h"
@@ -131,6 +133,8 @@ static ss_code write_json(const char *dir, const ss_model *m, const ss_cone_opts
     cJSON_AddStringToObject(root, "command", "cone");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(m, NULL));
+    cJSON *prov = ss_out_provenance(m, 0, err);
+    cJSON_AddItemToObject(root, "provenance", prov);
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "tau", o->tau);
     cJSON_AddNumberToObject(set, "max_delta", o->max_delta);
@@ -172,7 +176,7 @@ static ss_code write_json(const char *dir, const ss_model *m, const ss_cone_opts
             cJSON_AddItemToArray(al, e);
         }
     char path[4096];
-    ss_code rc = ss_out_path(path, sizeof path, dir, "cone.json", err);
+    ss_code rc = prov ? ss_out_path(path, sizeof path, dir, "cone.json", err) : err->code;
     if (!rc)
         rc = ss_json_write_file(path, root, err);
     cJSON_Delete(root);
@@ -181,7 +185,7 @@ static ss_code write_json(const char *dir, const ss_model *m, const ss_cone_opts
 
 int cmd_cone(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_HEADSEL_FLAGS, {"--out", 1}, {"--tau", 1},
+    static const ss_flag flags[] = {SS_HEADSEL_FLAGS, SS_OUT_FOLDER_FLAGS, {"--tau", 1},
                                     {"--max-delta", 1}, {"--seed", 1}, {"--chunk", 1},
                                     {NULL, 0}};
     ss_error err = {0};
@@ -207,13 +211,18 @@ int cmd_cone(int argc, char **argv)
     ss_model *m = NULL;
     if (ss_model_open(a.positional[0], &m, &err))
         return ss_cli_fail("cone", &err);
+    ss_folder folder;
+    if (ss_out_folder_begin(&folder, &a, "cone.json", &out, &err)) {
+        ss_model_close(m);
+        return ss_cli_fail("cone", &err);
+    }
     const ss_config *c = &m->cfg;
     ss_headsel sel = {0};
     ss_cone_report rep = {0};
     unsigned char *listed = NULL;
     int *cs = NULL, n_cs = 0;
     cJSON *ignored = cJSON_CreateArray();
-    if (ss_headsel_from_args(&a, c->n_layer, c->n_head, &sel, &err))
+    if (ss_headsel_from_args(&a, m, &sel, &err))
         goto done;
     listed = ss_calloc((size_t)c->n_head, 1, "head flags", &err);
     cs = ss_calloc((size_t)c->n_head, sizeof *cs, "head list", &err);
@@ -243,6 +252,8 @@ int cmd_cone(int argc, char **argv)
     write_json(out, m, &o, &rep, &sel, listed, ignored, &err);
     ignored = NULL; /* owned by the JSON tree, freed with it */
 done:
+    if (!ss_out_folder_end(&folder, &err))
+        ss_summary_cone(stdout, ss_args_get(&a, "--out"));
     cJSON_Delete(ignored);
     ss_cone_report_free(&rep);
     ss_headsel_free(&sel);

@@ -14,6 +14,8 @@
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
+#include "cli/out_folder.h"
+#include "cli/summary.h"
 #include "cli/dist_cli.h"
 #include "engine/blas.h"
 #include "cli/explain_src.h"
@@ -131,7 +133,7 @@ static ss_code setup(freq_run *r, const ss_args *a, ss_error *err)
     r->has_L = ss_args_has(a, "--L");
     r->fo = (ss_freq_opts){.row = (int)row, .inp_rows = (int)rows, .skip = (int)skip,
                            .max_delta = (int)maxd, .active_frac = r->active_frac};
-    if ((rc = ss_headsel_from_args(a, c->n_layer, c->n_head, &r->sel, err)) ||
+    if ((rc = ss_headsel_from_args(a, r->src.run.model, &r->sel, err)) ||
         (rc = make_ablations(r, a, err)))
         return rc;
     if (!(r->refs = ss_calloc((size_t)r->sel.n, sizeof *r->refs, "head list", err)))
@@ -514,12 +516,41 @@ static ss_code write_inp(const freq_run *r, ss_error *err)
     return rc;
 }
 
+/* With --sdh: each SDH's score on these prompts next to the score its scan
+ * found; under half of it is marked "far_below" (OOD prompts, where a text
+ * SDH may not be slash-dominant at all and its ablation ratios mean little). */
+static void check_scan_scores(const freq_run *r, cJSON *root)
+{
+    const ss_freq_result *res = &r->res;
+    int n = res->n;
+    cJSON *arr = cJSON_AddArrayToObject(root, "sdh_scores");
+    for (int i = 0; i < r->sel.n_sdh; i++) {
+        const ss_sdh *e = &r->sel.sdh[i];
+        int slot = 0;
+        while (r->refs[slot].layer != e->layer || r->refs[slot].head != e->head)
+            slot++; /* every SDH is a chosen head */
+        /* variant 0: the unablated schedule */
+        double here = e->delta < n ? res->scores[(size_t)slot * res->n_var * n + e->delta] : NAN;
+        char name[32];
+        ss_head_name(e->layer, e->head, name, sizeof name);
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", name);
+        cJSON_AddNumberToObject(x, "delta", e->delta);
+        cJSON_AddItemToObject(x, "score", ss_json_num_or_null(here));
+        cJSON_AddNumberToObject(x, "scan_score", e->score);
+        cJSON_AddBoolToObject(x, "far_below", !(here >= 0.5 * e->score));
+        cJSON_AddItemToArray(arr, x);
+    }
+}
+
 static ss_code write_outputs(freq_run *r, ss_error *err)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "command", "freq");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(r->src.run.model, &r->src.run.rope));
+    cJSON *prov = ss_out_provenance(r->src.run.model, 0, err);
+    cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(&r->src));
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
@@ -532,7 +563,7 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
     if (r->has_L)
         cJSON_AddNumberToObject(set, "L", r->L);
     cJSON_AddItemToObject(root, "selection", ss_headsel_json(&r->sel));
-    ss_code rc = ss_mkdirs(r->out, err);
+    ss_code rc = prov ? ss_mkdirs(r->out, err) : err->code;
     if (!rc)
         rc = write_bands(r, root, err);
     if (!rc)
@@ -545,6 +576,8 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
         rc = write_usage(r, err);
     if (!rc)
         rc = write_inp(r, err);
+    if (!rc && r->sel.n_sdh)
+        check_scan_scores(r, root);
     char path[4096];
     if (!rc && !(rc = ss_out_path(path, sizeof path, r->out, "freq.json", err)))
         rc = ss_json_write_file(path, root, err);
@@ -554,7 +587,8 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
 
 int cmd_freq(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_DIST_FLAGS, {"--out", 1},
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_DIST_FLAGS,
+                                    SS_OUT_FOLDER_FLAGS,
                                     {"--row", 1}, {"--skip", 1}, {"--inp-rows", 1},
                                     {"--deltas", 1}, {"--max-delta", 1}, {"--remove", 1},
                                     {"--no-bands", 0}, {"--active-frac", 1}, {"--L", 1},
@@ -570,14 +604,26 @@ int cmd_freq(int argc, char **argv)
     freq_run r;
     memset(&r, 0, sizeof r);
     int dist;
-    if (ss_args_out(&a, 1, &r.out, &err) ||
-        ss_cli_dist_setup(&a, argc, argv, r.out, &dist, &err) ||
-        ss_explain_src_open(&r.src, &a, &err))
+    ss_folder folder;
+    if (ss_args_out(&a, 1, &r.out, &err))
         return ss_cli_fail("freq", &err);
+    if (ss_cli_dist_setup(&folder, &a, argc, argv, "freq.json", &dist, &err))
+        return ss_cli_dist_status("freq", &err);
+    if (ss_explain_src_open(&r.src, &a, &err)) {
+        ss_cli_dist_end(&folder, &err);
+        return ss_cli_dist_status("freq", &err);
+    }
+    r.out = folder.work;
+    if (!dist && ss_out_folder_begin(&folder, &a, "freq.json", &r.out, &err)) {
+        ss_explain_src_close(&r.src);
+        return ss_cli_fail("freq", &err);
+    }
     if (!setup(&r, &a, &err) &&
         !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err) &&
         !ss_analysis_finish(&r.an, &r.res, &err))
         write_outputs(&r, &err);
+    if (!(dist ? ss_cli_dist_end(&folder, &err) : ss_out_folder_end(&folder, &err)))
+        ss_summary_freq(stdout, ss_args_get(&a, "--out"));
     ss_freq_result_free(&r.res);
     if (r.acc)
         ss_analysis_free(&r.an);

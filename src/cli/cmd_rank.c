@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "report/lineplot.h"
 #include "cli/explain_out.h"
+#include "cli/out_folder.h"
+#include "cli/summary.h"
 #include "cli/dist_cli.h"
 #include "engine/blas.h"
 #include "cli/explain_src.h"
@@ -198,13 +200,17 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
         cJSON_AddStringToObject(root, "command", "rank");
         cJSON_AddStringToObject(root, "version", SS_VERSION);
         cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
+        cJSON *prov = ss_out_provenance(src->run.model, 0, err);
+        if (!prov)
+            rc = err->code;
+        cJSON_AddItemToObject(root, "provenance", prov);
         cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
         cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
         cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(res->tau, res->n_tau));
         cJSON_AddItemToObject(root, "selection", ss_headsel_json(sel));
         cJSON_AddItemToObject(root, "averages", ss_table_summary_json(&t));
         cJSON_AddItemToObject(root, "heads", ss_table_rows_json(&t));
-        if (!(rc = ss_out_path(path, sizeof path, dir, "rank.json", err)))
+        if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "rank.json", err)))
             rc = ss_json_write_file(path, root, err);
         cJSON_Delete(root);
     }
@@ -214,7 +220,8 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
 
 int cmd_rank(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_DIST_FLAGS, {"--out", 1},
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_HEADSEL_FLAGS, SS_DIST_FLAGS,
+                                    SS_OUT_FOLDER_FLAGS,
                                     {"--tau", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
@@ -230,20 +237,29 @@ int cmd_rank(int argc, char **argv)
     if (ss_args_out(&a, 1, &out, &err) || parse_taus(&a, tau, &n_tau, &err))
         return ss_cli_fail("rank", &err);
     ss_explain_src src;
+    ss_folder folder;
     int dist;
-    if (ss_cli_dist_setup(&a, argc, argv, out, &dist, &err))
+    if (ss_cli_dist_setup(&folder, &a, argc, argv, "rank.json", &dist, &err))
         return ss_cli_dist_status("rank", &err);
-    if (ss_explain_src_open(&src, &a, &err))
+    if (ss_explain_src_open(&src, &a, &err)) {
+        ss_cli_dist_end(&folder, &err);
+        return ss_cli_dist_status("rank", &err);
+    }
+    out = folder.work;
+    if (!dist && ss_out_folder_begin(&folder, &a, "rank.json", &out, &err)) {
+        ss_explain_src_close(&src);
         return ss_cli_fail("rank", &err);
-    const ss_config *c = &src.run.model->cfg;
+    }
     ss_headsel sel = {0};
     ss_analysis an = {0};
     ss_rank_result res = {0};
-    if (!ss_headsel_from_args(&a, c->n_layer, c->n_head, &sel, &err) &&
+    if (!ss_headsel_from_args(&a, src.run.model, &sel, &err) &&
         !ss_rank_analysis_new(&an, src.run.model, tau, n_tau, &err) &&
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "rank", a.quiet, &err) &&
         !ss_analysis_finish(&an, &res, &err))
         write_outputs(out, &src, &res, &sel, &err);
+    if (!(dist ? ss_cli_dist_end(&folder, &err) : ss_out_folder_end(&folder, &err)))
+        ss_summary_rank(stdout, ss_args_get(&a, "--out"));
     ss_rank_result_free(&res);
     if (an.vt)
         ss_analysis_free(&an);

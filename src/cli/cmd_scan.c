@@ -36,7 +36,9 @@ static const char usage[] =
     "options:\n"
     "  --len N            prompt length (required; at most the model's context unless --allow-long)\n"
     "  --out DIR          output folder: slash.npy, slash_sum.npy, slash_sumsq.npy,\n"
-    "                     slash_count.npy, scan.json, sdh.csv, maps/ (docs/scan.md)\n"
+    "                     slash_count.npy, scan.json, sdh.csv, maps/, SHA256SUMS (docs/scan.md,\n"
+    "                     docs/results.md); written as DIR.partial and renamed when complete;\n"
+    "                     DIR.lock keeps other runs out\n"
     "  --skip K           leave out entries with key position < K (default 4, as the paper)\n"
     "  --seed S           seed of --ood / --repeat (default 0; same seed, same prompts anywhere)\n"
     "  --count P          number of --repeat prompts; with --prompts/--ids-file at most P prompts\n"
@@ -45,7 +47,13 @@ static const char usage[] =
     "  --maps HEADS       pooled mean attention maps: L0H1,L3H2 | all | sdh (this scan's SDHs;\n"
     "                     keeps every head's map while running) | sdh:DIR (the SDHs of scan DIR)\n"
     "  --map-size M       map bins per side (default 256; N bins when N < M)\n"
-    "  --resume           continue an interrupted scan from DIR/checkpoint\n"
+    "  --ood-offset K     --ood/--repeat: start at prompt K of the seed's sequence, so a set can\n"
+    "                     be extended without overlap (--ood 4 --ood-offset 4 adds prompts 4-7)\n"
+    "  --kappa-small K, --kappa-large K   κ of the two SDH regimes (Δ 0..4: 0.1; Δ 500..5000:\n"
+    "                     1e-3) for sdh.csv, --maps sdh and the listing, as in 'slashscope sdh'\n"
+    "  --force            replace a finished result in DIR whole (else it is refused), or start\n"
+    "                     afresh over an unfinished one\n"
+    "  --resume           continue an interrupted scan from DIR.partial/checkpoint\n"
     "  --checkpoint-every K   prompts between checkpoints (default 8; also every 5 minutes)\n"
     "  --block-rows B     query rows per attention block (default 64)\n"
     "  --allow-long, --rope-remove L1,L2,..., --p-rope P   as for 'slashscope logits'\n"
@@ -92,13 +100,16 @@ static ss_code maps_from_args(const ss_args *a, const ss_model *m, scan_setup *s
     ss_scan_result r;
     if ((rc = ss_scan_result_read(spec + 4, &r, err)))
         return rc;
-    if (r.n_layer != L || r.n_head != H) {
+    cJSON *mine = ss_scan_model_json(m, a->positional[0], err);
+    rc = mine ? ss_scan_result_of_model(&r, spec + 4, mine, "--maps sdh:", err) : SS_ERR_NOMEM;
+    cJSON_Delete(mine);
+    if (rc) {
         ss_scan_result_free(&r);
-        return ss_fail(err, SS_ERR_INCOMPATIBLE, "--maps %s: that scan has %d x %d heads, this "
-                       "model %d x %d", spec, r.n_layer, r.n_head, L, H);
+        return rc;
     }
     double *avg = ss_scan_result_average(&r, err);
-    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    ss_sdh_regime reg[2]; /* the SDHs that scan lists */
+    ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r.meta, "sdh_regimes"), reg);
     int any = 0;
     for (int g = 0; g < 2 && avg && !rc; g++) {
         ss_sdh *list;
@@ -125,18 +136,6 @@ static ss_code skip_within_len(long long skip, int len, ss_error *err)
                    len - 1);
 }
 
-/* The library refuses to overwrite an unfinished scan too; here the
- * message can name the flag that continues it. */
-static ss_code no_unfinished_scan(const char *out, int resume, ss_error *err)
-{
-    char state[4200];
-    snprintf(state, sizeof state, "%s/checkpoint/state.json", out);
-    if (resume || access(state, F_OK) != 0)
-        return SS_OK;
-    return ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished scan: add "
-                   "--resume to continue it, or delete %s/checkpoint to start afresh", out, out);
-}
-
 static void print_summary(const char *dir)
 {
     ss_error err = {0};
@@ -149,10 +148,20 @@ static void print_summary(const char *dir)
     printf("scanned %lld prompts of %d tokens in %.1f s (%.0f tokens/s); results in %s\n",
            (long long)r.prompts, r.n, cJSON_IsNumber(wall) ? wall->valuedouble : 0,
            cJSON_IsNumber(tps) ? tps->valuedouble : 0, dir);
-    const ss_sdh_regime reg[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(r.meta, "prompts");
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(pr, "records_read");
+    const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(pr, "skipped_short");
+    const cJSON *chunk = cJSON_GetObjectItemCaseSensitive(pr, "chunk");
+    if (cJSON_IsNumber(skipped) && skipped->valuedouble > 0)
+        printf("skipped %.0f of %.0f records: shorter than %d tokens%s\n", skipped->valuedouble,
+               cJSON_IsNumber(rec) ? rec->valuedouble : 0, r.n,
+               cJSON_IsTrue(chunk) ? " (the unfinished last window)" : "; --chunk joins them");
+    ss_sdh_regime reg[2];
+    ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r.meta, "sdh_regimes"), reg);
     for (int g = 0; g < 2 && avg; g++) {
         if (reg[g].d_min >= r.n)
             continue;
+        ss_sdh_kappa_warn(stderr, "scan", &reg[g], r.n);
         ss_sdh *list;
         int n;
         if (ss_sdh_find(avg, r.n_layer, r.n_head, r.n, &reg[g], &list, &n, &err) == SS_OK) {
@@ -165,27 +174,26 @@ static void print_summary(const char *dir)
 }
 
 /* mpirun -np K (cli/dist_cli.h): this rank's share of the prompts, per-rank
- * checkpoints in DIR/checkpoint-mpi, the sums reduced to rank 0, which
- * writes the one folder. The one-process checkpoints (DIR/checkpoint) are
- * not used: K ranks would share them. */
-static ss_code scan_distributed(ss_scan_opts *o, ss_error *err)
+ * checkpoints in DIR.partial/checkpoint (dist/dist.h), the sums reduced to
+ * rank 0, which writes the one folder into the transaction it holds and
+ * commits it. The one-process scan checkpoint is not used: K ranks would
+ * share it. */
+static ss_code scan_distributed(ss_scan_opts *o, ss_folder *f, ss_error *err)
 {
     o->share = &ss_cli_dist.share;
     o->quiet = o->quiet || ss_cli_dist.rank > 0;
     ss_scan_result res;
-    ss_code rc = ss_scan_collect(o, &res, err);
-    if (rc)
-        return rc;
-    rc = ss_scan_result_write(o->out_dir, &res, err);
+    if (!ss_scan_collect(o, &res, err)) /* ranks > 0: SS_STOP after the reduction */
+        ss_scan_result_write(f->work, &res, err);
     ss_scan_result_free(&res);
-    return rc;
+    return ss_cli_dist_end(f, err);
 }
 
 int cmd_scan(int argc, char **argv)
 {
     static const ss_flag flags[] = {
         SS_PROMPT_FLAGS, {"--out", 1}, {"--skip", 1}, {"--maps", 1}, {"--map-size", 1},
-        {"--resume", 0}, {"--checkpoint-every", 1}, {"--block-rows", 1}, {"--allow-long", 0},
+        {"--resume", 0}, {"--force", 0}, {"--kappa-small", 1}, {"--kappa-large", 1}, {"--checkpoint-every", 1}, {"--block-rows", 1}, {"--allow-long", 0},
         {"--rope-remove", 1}, {"--p-rope", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
@@ -200,12 +208,14 @@ int cmd_scan(int argc, char **argv)
     ss_model_run r = {0};
     ss_prompts *prompts = NULL;
     long long skip, every, block;
+    double kappa[2];
     const char *out;
     if (ss_args_out(&a, 1, &out, &err) ||
-        no_unfinished_scan(out, ss_args_has(&a, "--resume"), &err) ||
         ss_args_int(&a, "--skip", 4, 0, 1 << 24, &skip, &err) ||
         ss_args_int(&a, "--checkpoint-every", 8, 1, 1 << 30, &every, &err) ||
         ss_args_int(&a, "--block-rows", 0, 1, 1 << 16, &block, &err) ||
+        ss_args_double(&a, "--kappa-small", 0, 1e-12, 1, &kappa[0], &err) ||
+        ss_args_double(&a, "--kappa-large", 0, 1e-12, 1, &kappa[1], &err) ||
         ss_model_run_open(&r, &a, 0, &err) ||
         ss_prompt_opts_from_args(&a, r.model, r.allow_long, &s.src, &s.tok, &err) ||
         maps_from_args(&a, r.model, &s, &err) || ss_prompts_open(&s.src, &prompts, &err) ||
@@ -225,6 +235,9 @@ int cmd_scan(int argc, char **argv)
     s.so.len = s.src.len;
     s.so.skip = (int)skip;
     s.so.resume = ss_args_has(&a, "--resume");
+    s.so.force = ss_args_has(&a, "--force");
+    s.so.kappa_small = kappa[0];
+    s.so.kappa_large = kappa[1];
     s.so.checkpoint_every = (int)every;
     s.so.block_rows = (int)block;
     s.so.allow_long = r.allow_long;
@@ -232,16 +245,17 @@ int cmd_scan(int argc, char **argv)
     s.so.threads = a.threads;
     s.so.out_dir = out;
     int dist = 0;
-    ss_code rc = ss_cli_dist_setup(&a, argc, argv, out, &dist, &err);
+    ss_folder folder;
+    ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", &dist, &err);
     if (!rc)
-        rc = dist ? scan_distributed(&s.so, &err) : ss_scan_run(&s.so, &err);
+        rc = dist ? scan_distributed(&s.so, &folder, &err) : ss_scan_run(&s.so, &err);
     ss_prompts_close(prompts);
     ss_tokenizer_free(s.tok);
     free(s.map_flags);
     ss_model_run_close(&r);
     if (rc)
         return ss_cli_dist_status("scan", &err);
-    if (!a.quiet && ss_cli_dist.rank == 0)
-        print_summary(out);
+    if (ss_cli_dist.rank == 0)
+        print_summary(out); /* --quiet silences the progress line only */
     return ss_cli_dist_status("scan", &err);
 }

@@ -1,4 +1,4 @@
-/* slashscope sdh DIR [--kappa K] [--delta A:B] [--json] */
+/* slashscope sdh DIR [--kappa-small K] [--kappa-large K] [--delta A:B [--kappa K]] [--json] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +9,16 @@
 #include "report/scan_folder.h"
 
 static const char usage[] =
-    "usage: slashscope sdh DIR [--kappa K] [--delta A:B] [--json]\n\n"
+    "usage: slashscope sdh DIR [--kappa-small K] [--kappa-large K] [--delta A:B [--kappa K]]\n"
+    "                          [--json]\n\n"
     "The slash-dominant heads of a scan folder: heads whose average slash score at offset Δ\n"
     "is at least κ (SPEC.md section 2), by Δ, strongest first, as a table and in the paper's\n"
-    "listing style (Δ = 1: L0H0, L0H1, ...). Default: the paper's two regimes, Δ 0..4 with\n"
-    "κ 0.1 and Δ 500..5000 with κ 1e-3; --kappa alone changes κ of both; --delta A:B gives\n"
-    "one regime (κ from --kappa, default 0.1). --json prints JSON instead.\n";
+    "listing style (Δ = 1: L0H0, L0H1, ...). Default: the two regimes the scan recorded, the\n"
+    "paper's unless 'scan --kappa-small/--kappa-large' said otherwise: Δ 0..4 with κ 0.1\n"
+    "(--kappa-small) and Δ 500..5000 with κ 1e-3 (--kappa-large); --delta A:B gives one\n"
+    "regime, κ from --kappa, by default that of the regime the range starts in. A κ below 5x\n"
+    "uniform attention (5/N) is warned about. The terminal shows the strongest 3 heads per Δ\n"
+    "and counts the rest; --json (and the scan's sdh.csv) list them all.\n";
 
 static cJSON *regime_json(const ss_sdh_regime *r, const ss_sdh *list, int n)
 {
@@ -48,7 +52,7 @@ static cJSON *regime_json(const ss_sdh_regime *r, const ss_sdh *list, int n)
 
 int cmd_sdh(int argc, char **argv)
 {
-    static const ss_flag flags[] = {{"--kappa", 1}, {"--delta", 1}, {"--json", 0}, {NULL, 0}};
+    static const ss_flag flags[] = {SS_REGIME_FLAGS, {"--json", 0}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
     if (ss_args_parse(&a, "sdh", usage, flags, argc, argv, &err))
@@ -65,8 +69,14 @@ int cmd_sdh(int argc, char **argv)
     ss_sdh_regime reg[2];
     int n_reg;
     ss_scan_result r;
-    if (ss_regimes_from_args(&a, reg, &n_reg, &err) || ss_scan_result_read(dir, &r, &err))
+    if (ss_scan_result_read(dir, &r, &err))
         return ss_cli_fail("sdh", &err);
+    ss_sdh_regime recorded[2];
+    ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r.meta, "sdh_regimes"), recorded);
+    if (ss_regimes_from_args(&a, recorded, reg, &n_reg, &err)) {
+        ss_scan_result_free(&r);
+        return ss_cli_fail("sdh", &err);
+    }
     double *avg = ss_scan_result_average(&r, &err);
     int json = ss_args_has(&a, "--json");
     cJSON *root = json ? cJSON_CreateObject() : NULL, *regs = NULL;
@@ -87,6 +97,7 @@ int cmd_sdh(int argc, char **argv)
         if (json)
             cJSON_AddItemToArray(regs, regime_json(&reg[g], list, n));
         else {
+            ss_sdh_kappa_warn(stderr, "sdh", &reg[g], r.n);
             if (reg[g].d_min >= r.n)
                 printf("(offsets %d.. are beyond this scan's length %d)\n", reg[g].d_min, r.n);
             ss_print_sdh_regime(stdout, &reg[g], list, n);

@@ -34,7 +34,7 @@ static const char usage[] =
     "Then DIR/report.html: the model card and settings, Takeaways 1-4 as verdicts computed\n"
     "from the numbers with their figures and tables, and, for several models, the SDHs they\n"
     "share, gain and lose. A killed study resumes where it stopped (run the same command);\n"
-    "finished stages are not recomputed (delete DIR/<stage>/stage.json to redo one).\n";
+    "finished stages are not recomputed (delete DIR/<stage>.stage.json to redo one).\n";
 
 static const ss_flag flags[] = {{"--prompts", 1}, {"--ids-file", 1}, {"--out", 1},
                                 {"--ood", 1},     {"--len", 1},      {"--heads", 1},
@@ -199,6 +199,7 @@ static void finish(const study *s, ss_stage *st)
 {
     ss_stage_arg(st, "--out");
     ss_stage_arg(st, "%s", st->dir);
+    st->out_folder = 1;
     common_args(s, st);
 }
 

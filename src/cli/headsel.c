@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/scan.h"
 #include "analysis/scan_result.h"
+#include "report/scan_folder.h"
 #include "common/mem.h"
 #include "io/atomic_file.h"
 
@@ -137,17 +139,36 @@ done:
     return rc;
 }
 
-ss_code ss_headsel_from_args(const ss_args *a, int n_layer, int n_head, ss_headsel *out,
+/* The scan behind --sdh DIR is of this model. */
+static ss_code check_sdh_model(const char *dir, const ss_model *m, const char *model_path,
+                               ss_error *err)
+{
+    ss_scan_result r;
+    ss_code rc = ss_scan_result_read(dir, &r, err);
+    if (rc)
+        return rc;
+    cJSON *mine = ss_scan_model_json(m, model_path, err);
+    rc = mine ? ss_scan_result_of_model(&r, dir, mine, "--sdh", err) : SS_ERR_NOMEM;
+    cJSON_Delete(mine);
+    ss_scan_result_free(&r);
+    return rc;
+}
+
+ss_code ss_headsel_from_args(const ss_args *a, const ss_model *m, ss_headsel *out,
                              ss_error *err)
 {
+    int n_layer = m->cfg.n_layer, n_head = m->cfg.n_head;
     const char *heads = ss_args_get(a, "--heads"), *sdh = ss_args_get(a, "--sdh");
     const char *regime = ss_args_get(a, "--regime");
     if (heads && sdh)
         return ss_fail(err, SS_ERR_USAGE, "give --heads or --sdh, not both");
     if (regime && !sdh)
         return ss_fail(err, SS_ERR_USAGE, "--regime only applies to --sdh");
-    if (sdh)
-        return ss_headsel_read_sdh(sdh, regime ? regime : "small", n_layer, n_head, out, err);
+    if (sdh) {
+        ss_code rc = check_sdh_model(sdh, m, a->positional[0], err);
+        return rc ? rc : ss_headsel_read_sdh(sdh, regime ? regime : "small", n_layer, n_head, out,
+                                             err);
+    }
     ss_code rc = alloc_flags(out, n_layer, n_head, err);
     if (rc)
         return rc;

@@ -13,6 +13,7 @@
 #include "analysis/sdh.h"
 #include "cli/args.h"
 #include "common/error.h"
+#include "model/model.h"
 
 #define SS_HEADSEL_FLAGS {"--heads", 1}, {"--sdh", 1}, {"--regime", 1}
 
@@ -25,7 +26,10 @@ typedef struct {
     char source[64];      /* "all", "list" or "sdh" (for the record) */
 } ss_headsel;
 
-ss_code ss_headsel_from_args(const ss_args *a, int n_layer, int n_head, ss_headsel *out,
+/* --sdh DIR must be a scan of model m (its recorded config and weights'
+ * fingerprint; analysis/scan_result.h), else SS_ERR_INCOMPATIBLE naming the
+ * field. */
+ss_code ss_headsel_from_args(const ss_args *a, const ss_model *m, ss_headsel *out,
                              ss_error *err);
 /* Reads DIR/sdh.csv; regime "small", "large" or "all". */
 ss_code ss_headsel_read_sdh(const char *dir, const char *regime, int n_layer, int n_head,

@@ -41,13 +41,14 @@ static ss_code parse_seed(const ss_args *a, uint64_t *seed, ss_error *err)
 static ss_code common_options(const ss_args *a, const ss_model *m, int allow_long,
                               ss_prompt_opts *o, ss_error *err)
 {
-    long long len, count, vocab;
+    long long len, count, vocab, first;
     ss_code rc;
     if (!ss_args_has(a, "--len"))
         return ss_fail(err, SS_ERR_USAGE, "--len N is required (the prompt length in tokens)");
     if ((rc = ss_args_int(a, "--len", 0, 1, 1 << 24, &len, err)) ||
         (rc = ss_args_int(a, "--count", 0, 1, INT64_MAX, &count, err)) ||
         (rc = ss_args_int(a, "--vocab", m->cfg.vocab, 1, m->cfg.vocab, &vocab, err)) ||
+        (rc = ss_args_int(a, "--ood-offset", 0, 0, INT64_MAX / 2, &first, err)) ||
         (rc = parse_seed(a, &o->seed, err)))
         return rc;
     if (len > m->cfg.ctx_len && !allow_long)
@@ -63,6 +64,7 @@ static ss_code common_options(const ss_args *a, const ss_model *m, int allow_lon
         return rc;
     o->len = (int)len;
     o->count = count;
+    o->first = first;
     o->vocab = (int)vocab;
     o->bos = -1;
     o->field = ss_args_get(a, "--field");
@@ -70,8 +72,10 @@ static ss_code common_options(const ss_args *a, const ss_model *m, int allow_lon
     int synthetic = ss_args_has(a, "--ood") || ss_args_has(a, "--repeat");
     if (synthetic && (o->field || o->chunk))
         return ss_fail(err, SS_ERR_USAGE, "--field and --chunk apply to --prompts/--ids-file only");
-    if (!synthetic && (ss_args_has(a, "--bos") || ss_args_has(a, "--vocab")))
-        return ss_fail(err, SS_ERR_USAGE, "--bos and --vocab apply to --ood/--repeat only");
+    if (!synthetic && (ss_args_has(a, "--bos") || ss_args_has(a, "--vocab") ||
+                       ss_args_has(a, "--ood-offset")))
+        return ss_fail(err, SS_ERR_USAGE, "--bos, --vocab and --ood-offset apply to --ood/--repeat "
+                       "only");
     if (ss_args_has(a, "--bos")) {
         if (m->cfg.bos_id < 0)
             return ss_fail(err, SS_ERR_MISSING, "--bos: the model does not say which id is BOS");
@@ -127,6 +131,8 @@ ss_code ss_prompt_opts_from_args(const ss_args *a, const ss_model *m, int allow_
     if ((rc = ss_cli_tokenizer_open(a, tok, err)))
         return rc;
     o->tok = *tok;
+    const char *tp = ss_args_get(a, "--tokenizer");
+    o->tok_path = tp ? tp : a->positional[0];
     o->add_bos = ss_tokenizer_adds_bos(*tok);
     return SS_OK;
 }

@@ -12,7 +12,7 @@
 
 #define SS_PROMPT_FLAGS {"--prompts", 1}, {"--ids-file", 1}, {"--ood", 1}, {"--repeat", 1}, \
     {"--count", 1}, {"--len", 1}, {"--seed", 1}, {"--field", 1}, {"--chunk", 0}, \
-    {"--vocab", 1}, {"--bos", 0}, {"--tokenizer", 1}
+    {"--vocab", 1}, {"--bos", 0}, {"--tokenizer", 1}, {"--ood-offset", 1}
 
 /* Fills o from the flags. Text sources open the tokenizer (--tokenizer, or
  * the model's own) into *tok: free it with ss_tokenizer_free after the

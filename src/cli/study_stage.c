@@ -38,9 +38,12 @@ void ss_stage_free(ss_stage *s)
     s->argc = 0;
 }
 
+/* Beside the stage's folder, not in it: a result folder is renamed into
+ * place whole and its SHA256SUMS lists every file, so nothing may be added
+ * to it afterwards (store/folder.h). */
 static void marker(const ss_stage *s, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/stage.json", s->dir);
+    snprintf(buf, n, "%s.stage.json", s->dir);
 }
 
 int ss_stage_done(const ss_stage *s)
@@ -50,11 +53,27 @@ int ss_stage_done(const ss_stage *s)
     return access(p, R_OK) == 0;
 }
 
+/* A killed scan's committed checkpoint, kept in DIR.partial (store/folder.h). */
 static int has_checkpoint(const ss_stage *s)
 {
     char p[4200];
-    snprintf(p, sizeof p, "%s/checkpoint", s->dir);
+    snprintf(p, sizeof p, "%s.partial/checkpoint/state.json", s->dir);
     return access(p, F_OK) == 0;
+}
+
+/* The folder the stage's files go in: its own for a stage whose result is
+ * its stdout; else the parent, where the command makes DIR itself. */
+static ss_code make_folder(const ss_stage *s, ss_error *err)
+{
+    if (s->stdout_file)
+        return ss_mkdirs(s->dir, err);
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", s->dir);
+    char *slash = strrchr(parent, '/');
+    if (!slash || slash == parent)
+        return SS_OK;
+    *slash = '\0';
+    return ss_mkdirs(parent, err);
 }
 
 static ss_code read_seconds(ss_stage *s, ss_error *err)
@@ -135,12 +154,13 @@ static void out_path(const ss_stage *s, char *buf, size_t n)
     if (s->stdout_file)
         snprintf(buf, n, "%s", s->stdout_file);
     else
-        snprintf(buf, n, "%s/stdout.txt", s->dir);
+        snprintf(buf, n, "%s.stdout.txt", s->dir);
 }
 
 /* Starts the stage's child; *pid -1 when it was finished before. A scan with a
- * checkpoint folder gets --resume (scan itself starts over when the folder
- * holds no complete checkpoint yet). */
+ * committed checkpoint in DIR.partial gets --resume. A command writing a
+ * result folder gets --force: an unfinished stage is redone whole, and the
+ * folder may hold the result of a run killed before its stage.json. */
 static ss_code start(ss_stage *s, int quiet, pid_t *pid, ss_error *err)
 {
     *pid = -1;
@@ -148,10 +168,10 @@ static ss_code start(ss_stage *s, int quiet, pid_t *pid, ss_error *err)
         s->reused = 1;
         return read_seconds(s, err);
     }
-    ss_code rc = ss_mkdirs(s->dir, err);
+    ss_code rc = make_folder(s, err);
     if (rc)
         return rc;
-    char *argv[SS_STAGE_MAX_ARGS + 4];
+    char *argv[SS_STAGE_MAX_ARGS + 5];
     int n = 0;
     argv[n++] = "slashscope";
     for (int i = 0; i < s->argc; i++)
@@ -160,6 +180,8 @@ static ss_code start(ss_stage *s, int quiet, pid_t *pid, ss_error *err)
         argv[n++] = "--quiet";
     if (s->resumable && has_checkpoint(s))
         argv[n++] = "--resume";
+    if (s->out_folder)
+        argv[n++] = "--force";
     argv[n] = NULL;
     char out[4200];
     out_path(s, out, sizeof out);

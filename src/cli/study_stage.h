@@ -1,8 +1,11 @@
 /* The stages of `slashscope study`: each is one slashscope command run as a
- * child process (its own folder, its stdout kept in the folder, a crash or a
- * kill confined to it), and is finished when DIR/<stage>/stage.json exists.
- * A finished stage is never rerun; an interrupted scan continues from its
- * checkpoint (scan --resume); any other interrupted stage starts again. */
+ * child process (its own folder, a crash or a kill confined to it), and is
+ * finished when DIR/<stage>.stage.json exists. The marker and the child's
+ * stdout (DIR/<stage>.stdout.txt) sit beside the stage's folder, since a
+ * result folder may not gain files after its commit. A finished stage is
+ * never rerun; an interrupted scan continues from its checkpoint in
+ * DIR/<stage>.partial (scan --resume); any other interrupted stage starts
+ * again (--force). */
 #ifndef SS_CLI_STUDY_STAGE_H
 #define SS_CLI_STUDY_STAGE_H
 
@@ -13,10 +16,12 @@
 typedef struct {
     const char *name;        /* "scan-id", "compare", ... */
     char dir[4096];          /* its folder */
-    const char *stdout_file; /* NULL: stdout.txt in the folder */
+    const char *stdout_file; /* the result is its stdout, in this file inside dir; NULL:
+                              * dir.stdout.txt beside the folder */
     char *argv[SS_STAGE_MAX_ARGS + 1]; /* the slashscope command line, argv[0] = command */
     int argc;
     int resumable;           /* a scan: --resume when a checkpoint exists */
+    int out_folder;          /* writes its result folder with --out dir: reruns add --force */
     double seconds;          /* out: wall time of the run that finished it (start to end,
                               * other stages may have run beside it) */
     int reused;              /* out: finished before this study started */

@@ -21,6 +21,22 @@ void ss_sha256_update(ss_sha256 *s, const void *data, size_t n)
     sha256_update((struct sha256_ctx *)s->opaque, n, data);
 }
 
+void ss_sha256_update_i32le(ss_sha256 *s, const int32_t *v, size_t n)
+{
+    unsigned char le[4096];
+    for (size_t t = 0; t < n;) {
+        size_t m = 0;
+        for (; t < n && m < sizeof le; t++, m += 4) {
+            uint32_t x = (uint32_t)v[t];
+            le[m] = (unsigned char)x;
+            le[m + 1] = (unsigned char)(x >> 8);
+            le[m + 2] = (unsigned char)(x >> 16);
+            le[m + 3] = (unsigned char)(x >> 24);
+        }
+        ss_sha256_update(s, le, m);
+    }
+}
+
 void ss_sha256_hex(ss_sha256 *s, char hex[65])
 {
     uint8_t d[SHA256_DIGEST_SIZE];

@@ -16,6 +16,8 @@ typedef struct {
 
 void ss_sha256_init(ss_sha256 *s);
 void ss_sha256_update(ss_sha256 *s, const void *data, size_t n);
+/* Token ids as little-endian int32, the byte order every prompt digest uses. */
+void ss_sha256_update_i32le(ss_sha256 *s, const int32_t *v, size_t n);
 /* Writes 64 lowercase hex digits and a NUL. */
 void ss_sha256_hex(ss_sha256 *s, char hex[65]);
 

@@ -1,8 +1,6 @@
 #include "io/atomic_file.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,72 +52,6 @@ void ss_atomic_abort(ss_atomic_file *f)
         f->fp = NULL;
         unlink(f->tmp);
     }
-}
-
-/* The pid of a "<name>.tmp.<pid>" file name, or 0. */
-static long tmp_pid(const char *name)
-{
-    const char *t = NULL;
-    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
-        t = p;
-    if (!t || t == name || !t[5])
-        return 0;
-    long pid = 0;
-    for (const char *d = t + 5; *d; d++) {
-        if (*d < '0' || *d > '9' || pid > 1L << 40)
-            return 0;
-        pid = pid * 10 + (*d - '0');
-    }
-    return pid;
-}
-
-static int pid_alive(long pid)
-{
-    if (pid <= 0 || pid > INT32_MAX)
-        return 0;
-    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
-static ss_code clean_dir(const char *dir, int depth, int *removed, ss_error *err)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? SS_OK
-                               : ss_fail(err, SS_ERR_IO, "%s: cannot list: %s", dir, strerror(errno));
-    ss_code rc = SS_OK;
-    struct dirent *e;
-    while (!rc && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char full[4096];
-        if (snprintf(full, sizeof full, "%s/%s", dir, e->d_name) >= (int)sizeof full)
-            continue;
-        struct stat st;
-        if (lstat(full, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (depth > 0)
-                rc = clean_dir(full, depth - 1, removed, err);
-            continue;
-        }
-        long pid = tmp_pid(e->d_name);
-        if (!S_ISREG(st.st_mode) || pid == 0 || pid == (long)getpid() || pid_alive(pid))
-            continue;
-        if (unlink(full) != 0)
-            rc = ss_fail(err, SS_ERR_IO, "%s: cannot remove a stale temporary file: %s", full,
-                         strerror(errno));
-        else if (removed)
-            (*removed)++;
-    }
-    closedir(d);
-    return rc;
-}
-
-ss_code ss_atomic_clean_stale(const char *dir, int *removed, ss_error *err)
-{
-    if (removed)
-        *removed = 0;
-    return clean_dir(dir, 1, removed, err);
 }
 
 ss_code ss_write_file_atomic(const char *path, const void *data, size_t n, ss_error *err)

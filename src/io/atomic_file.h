@@ -19,13 +19,6 @@ ss_code ss_atomic_open(ss_atomic_file *f, const char *path, ss_error *err);
 ss_code ss_atomic_commit(ss_atomic_file *f, ss_error *err);
 void ss_atomic_abort(ss_atomic_file *f);
 
-/* Removes the "<name>.tmp.<pid>" files a killed run left behind in dir and
- * in its subfolders one level down (maps/, checkpoint/, inp/): those whose
- * pid is no running process. A live process's files (a run writing there
- * now) and this process's own are left alone. Called when a resume starts
- * and when a run has finished; *removed (may be NULL) counts the files. */
-ss_code ss_atomic_clean_stale(const char *dir, int *removed, ss_error *err);
-
 /* Whole-buffer convenience. */
 ss_code ss_write_file_atomic(const char *path, const void *data, size_t n, ss_error *err);
 /* Reads a whole file (NUL-terminated for convenience); max_bytes guards

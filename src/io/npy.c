@@ -7,7 +7,7 @@
 #include "common/mem.h"
 #include "io/atomic_file.h"
 
-static const char *descr_of(ss_npy_type t)
+const char *ss_npy_descr(ss_npy_type t)
 {
     switch (t) {
     case SS_NPY_F32: return "<f4";
@@ -18,7 +18,7 @@ static const char *descr_of(ss_npy_type t)
     return "?";
 }
 
-static size_t size_of(ss_npy_type t)
+size_t ss_npy_elem_size(ss_npy_type t)
 {
     return (t == SS_NPY_F32 || t == SS_NPY_I32) ? 4 : 8;
 }
@@ -30,7 +30,7 @@ ss_code ss_npy_write(const char *path, ss_npy_type type, int ndim, const int64_t
         return ss_fail(err, SS_ERR_USAGE, "%s: npy rank %d not in 0..8", path, ndim);
     char header[512];
     int len = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': (",
-                       descr_of(type));
+                       ss_npy_descr(type));
     uint64_t count = 1;
     for (int i = 0; i < ndim; i++) {
         len += snprintf(header + len, sizeof header - len, "%lld%s", (long long)shape[i],
@@ -54,7 +54,7 @@ ss_code ss_npy_write(const char *path, ss_npy_type type, int ndim, const int64_t
     for (int i = 0; i < pad; i++)
         fputc(' ', f.fp);
     fputc('\n', f.fp);
-    if (count && fwrite(data, size_of(type), count, f.fp) != count) {
+    if (count && fwrite(data, ss_npy_elem_size(type), count, f.fp) != count) {
         ss_atomic_abort(&f);
         return ss_fail(err, SS_ERR_IO, "%s: write failed", path);
     }
@@ -148,7 +148,7 @@ ss_code ss_npy_read(const char *path, ss_npy *out, ss_error *err)
         out->count = (int64_t)c;
         p = end;
     }
-    size_t need = (size_t)out->count * size_of(out->type);
+    size_t need = (size_t)out->count * ss_npy_elem_size(out->type);
     if (n - hstart - hlen < need) {
         free(buf);
         return ss_fail(err, SS_ERR_FORMAT, "%s: .npy data is %zu bytes, shape needs %zu", path,

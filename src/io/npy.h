@@ -3,11 +3,16 @@
 #ifndef SS_IO_NPY_H
 #define SS_IO_NPY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
 
 typedef enum { SS_NPY_F32, SS_NPY_F64, SS_NPY_I64, SS_NPY_I32 } ss_npy_type;
+
+/* The dtype string ("<f8", ...) and bytes per element of a type. */
+const char *ss_npy_descr(ss_npy_type t);
+size_t ss_npy_elem_size(ss_npy_type t);
 
 /* Writes atomically. shape has ndim entries (ndim 0..8). */
 ss_code ss_npy_write(const char *path, ss_npy_type type, int ndim, const int64_t *shape,

@@ -18,7 +18,10 @@
 #include "io/npy.h"
 #include "report/figure.h"
 #include "report/heatmap.h"
+#include "common/parse.h"
 #include "report/scan_checkpoint.h"
+#include "store/folder.h"
+#include "store/manifest.h"
 
 #define PATH_CAP 4096
 #define MAX_JSON ((size_t)64 << 20)
@@ -178,7 +181,9 @@ ss_code ss_scan_result_write(const char *dir, ss_scan_result *r, ss_error *err)
     if (!rc)
         rc = ss_scan_result_spread(r, &sd, &half, err);
     if (!rc) {
-        const ss_sdh_regime regimes[2] = {SS_SDH_SMALL, SS_SDH_LARGE};
+        ss_sdh_regime regimes[2]; /* those scan.json records */
+        ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r->meta, "sdh_regimes"),
+                                 regimes);
         snprintf(path, sizeof path, "%s/sdh.csv", dir);
         rc = ss_sdh_csv_write(path, avg, sd, half, r->slash_count, r->n_layer, r->n_head, r->n,
                               regimes, 2, err);
@@ -261,7 +266,7 @@ static ss_code read_map_heads(const char *file, const cJSON *maps, ss_scan_resul
     cJSON_ArrayForEach(h, heads)
     {
         int l, hd;
-        const char *after;
+        const char *after; /* overflow-checked: "L4294967296H0" is not L0H0 */
         if (!cJSON_IsString(h) || !ss_parse_head_name(h->valuestring, &after, &l, &hd) ||
             *after || l >= r->n_layer || hd >= r->n_head)
             return ss_fail(err, SS_ERR_FORMAT, "%s: \"maps\".\"heads\"[%d] is not a head "
@@ -279,7 +284,10 @@ ss_code ss_scan_result_read(const char *dir, ss_scan_result *r, ss_error *err)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return ss_fail(err, SS_ERR_IO, "%s: not a scan folder (no such folder)", dir);
-    ss_code rc = ss_json_load(file, MAX_JSON, &r->meta, err);
+    int manifest;
+    ss_code rc = ss_manifest_verify(dir, &manifest, err);
+    if (!rc)
+        rc = ss_json_load(file, MAX_JSON, &r->meta, err);
     if (rc)
         return rc;
     long long L = 0, H = 0, n = 0, skip = 0, prompts = 0, msize = 0, bins = 0;
@@ -326,7 +334,11 @@ ss_code ss_scan_result_read(const char *dir, ss_scan_result *r, ss_error *err)
         return rc;
     }
     r->slash_sumsq = sumsq;
-    if (cJSON_IsObject(maps))
+    snprintf(file, sizeof file, "%s/slash_count.npy", dir);
+    rc = ss_scan_arrays_check(file, r->slash_sum, r->slash_sumsq, r->slash_count, r->n_layer,
+                              r->n_head, r->n, r->skip, r->prompts, err);
+    snprintf(file, sizeof file, "%s/scan.json", dir);
+    if (!rc && cJSON_IsObject(maps))
         rc = read_map_heads(file, maps, r, err);
     if (!rc && r->n_maps > 0) {
         int want_bins = (r->map_size < r->n ? r->map_size : r->n);
@@ -345,8 +357,22 @@ ss_code ss_scan_result_read(const char *dir, ss_scan_result *r, ss_error *err)
     return SS_OK;
 }
 
-ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int *maps_dropped,
-                      ss_error *err)
+ss_code ss_scan_result_save(const char *out_dir, ss_scan_result *r, int force, ss_error *err)
+{
+    ss_folder folder;
+    ss_folder_opts fo = {.force = force, .marker = "scan.json"};
+    ss_code rc = ss_folder_begin(&folder, out_dir, &fo, err);
+    if (rc)
+        return rc;
+    if (!(rc = ss_scan_result_write(folder.work, r, err)))
+        rc = ss_folder_commit(&folder, err);
+    if (rc)
+        ss_folder_abort(&folder);
+    return rc;
+}
+
+ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int force,
+                      int *maps_dropped, ss_error *err)
 {
     if (n < 2)
         return ss_fail(err, SS_ERR_USAGE, "merge needs at least two scan folders");
@@ -360,7 +386,7 @@ ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int *
     if (!rc)
         rc = ss_scan_merge_results(in, dirs, n, &out, maps_dropped, err);
     if (!rc)
-        rc = ss_scan_result_write(out_dir, &out, err);
+        rc = ss_scan_result_save(out_dir, &out, force, err);
     ss_scan_result_free(&out);
     for (int a = 0; a < n; a++)
         ss_scan_result_free(&in[a]);
@@ -370,20 +396,21 @@ ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int *
 
 ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
 {
-    ss_scan_checkpoint ck;
-    ss_code rc = ss_scan_checkpoint_init(&ck, o, err);
+    ss_folder folder;
+    ss_folder_opts fo = {.force = o->force, .resume = o->resume, .marker = "scan.json"};
+    ss_code rc = ss_folder_begin(&folder, o->out_dir, &fo, err);
     if (rc)
         return rc;
+    ss_scan_checkpoint ck;
+    ss_scan_result r = {0};
     ss_scan_opts with_store = *o;
     with_store.store = &ck.store;
-    ss_scan_result r;
-    if ((rc = ss_scan_collect(&with_store, &r, err)))
-        return rc;
-    rc = ss_scan_result_write(o->out_dir, &r, err);
+    if (!(rc = ss_scan_checkpoint_init(&ck, o, &folder, err)) &&
+        !(rc = ss_scan_collect(&with_store, &r, err)) &&
+        !(rc = ss_scan_result_write(folder.work, &r, err)))
+        rc = ss_folder_commit(&folder, err); /* the checkpoint goes with it */
+    if (rc)
+        ss_folder_abort(&folder);
     ss_scan_result_free(&r);
-    if (!rc)
-        ss_scan_checkpoint_remove(&ck);
-    if (!rc)
-        rc = ss_atomic_clean_stale(o->out_dir, NULL, err);
     return rc;
 }

@@ -9,7 +9,9 @@
  *   maps/LxHy.npy    f32 [B,B]    pooled mean attention of a chosen head
  *   maps/LxHy.png                 the same, log colour scale
  *   maps/sums.npy    f64 [K,B,B]  the block sums behind the K maps, for merging
- * Written by `scan` and `merge`, read by `sdh`, `compare` and `merge`.
+ *   SHA256SUMS                    every file's SHA-256 (store/manifest.h)
+ * Written by `scan` and `merge`, read by `sdh`, `compare` and `merge`; a read
+ * checks SHA256SUMS and the arrays' contents (ss_scan_arrays_check).
  * (The result struct itself: analysis/scan_result.h.) */
 #ifndef SS_REPORT_SCAN_FOLDER_H
 #define SS_REPORT_SCAN_FOLDER_H
@@ -33,13 +35,20 @@ ss_code ss_sdh_csv_write(const char *path, const double *slash, const double *sd
                          const double *half, const int64_t *count, int n_layer, int n_head, int n,
                          const ss_sdh_regime *regimes, int n_regimes, ss_error *err);
 
-/* Runs the scan (ss_scan_collect) with checkpoints in o->out_dir/checkpoint
- * (report/scan_checkpoint.h) and writes the folder o->out_dir; the
- * checkpoint is removed once the results are written. */
+/* Runs the scan (ss_scan_collect) as one result transaction
+ * (store/folder.h): written into o->out_dir.partial with its checkpoints
+ * (report/scan_checkpoint.h), renamed to o->out_dir when complete; a
+ * finished o->out_dir is replaced only with o->force. */
 ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err);
 
-/* Merges scan folders (ss_scan_merge_results) into out_dir. */
-ss_code ss_scan_merge(const char *const *dirs, int n_dirs, const char *out_dir,
+/* Writes r as a scan folder out_dir in one transaction (store/folder.h):
+ * into out_dir.partial, renamed into place with SHA256SUMS; a finished
+ * out_dir is replaced (whole) only with force. */
+ss_code ss_scan_result_save(const char *out_dir, ss_scan_result *r, int force, ss_error *err);
+
+/* Merges scan folders (ss_scan_merge_results) into out_dir, one
+ * transaction; a finished out_dir is replaced only with force. */
+ss_code ss_scan_merge(const char *const *dirs, int n_dirs, const char *out_dir, int force,
                       int *maps_dropped, ss_error *err);
 
 #endif

@@ -1,0 +1,29 @@
+/* Provenance: what a result folder records about how it was made, and the
+ * comparisons that decide whether two results (or a result and a resumed
+ * run) may be combined. The schema is in docs/results.md. */
+#ifndef SS_STORE_PROVENANCE_H
+#define SS_STORE_PROVENANCE_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/* {"tool_version", "blas": {"library", "config", "core", "threads"},
+ *  "threads", "host"}: the environment of this run. threads: the analysis's
+ * thread count. */
+cJSON *ss_prov_environment(int threads);
+
+/* The first member where a and b differ, as a dotted path ("model.weights"),
+ * into buf; members of a first, then those only b has. Objects are compared
+ * member by member, anything else whole. Keys listed in `ignore`
+ * (NULL-terminated, may be NULL) are skipped at every depth. Returns 1 when
+ * they differ, 0 when equal. */
+int ss_json_first_difference(const cJSON *a, const cJSON *b, const char *const *ignore,
+                             char *buf, size_t cap);
+
+/* A member's value as short text for messages ("…" after 60 bytes). */
+void ss_json_brief(const cJSON *v, char *buf, size_t cap);
+
+/* The member at a dotted path, or NULL. */
+const cJSON *ss_json_at(const cJSON *obj, const char *dotted);
+
+#endif
