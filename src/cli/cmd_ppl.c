@@ -7,6 +7,7 @@
 #include "analysis/ppl.h"
 #include "cli/commands.h"
 #include "cli/explain_src.h"
+#include "cli/out_folder.h"
 #include "model/describe.h"
 #include "report/ppl_out.h"
 
@@ -24,7 +25,7 @@ static const char usage[] =
 
 int cmd_ppl(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, {"--out", 1}, {NULL, 0}};
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_OUT_FOLDER_FLAGS, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
     if (ss_args_parse(&a, "ppl", usage, flags, argc, argv, &err))
@@ -37,16 +38,23 @@ int cmd_ppl(int argc, char **argv)
     ss_explain_src src;
     if (ss_args_out(&a, 1, &out, &err) || ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("ppl", &err);
+    ss_folder folder;
+    if (ss_out_folder_begin(&folder, &a, "ppl.json", &out, &err)) {
+        ss_explain_src_close(&src);
+        return ss_cli_fail("ppl", &err);
+    }
     ss_analysis an = {0};
     ss_ppl_result res = {0};
     if (!ss_ppl_analysis_new(&an, &err) &&
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "ppl", a.quiet, &err) &&
-        !ss_analysis_finish(&an, &res, &err) && !ss_ppl_write(out, &res,
-                      &(ss_explain_record){
-                          .model = ss_model_describe(src.run.model, &src.run.rope),
-                          .prompts = ss_explain_src_json(&src)},
-                      &err) &&
-        !a.quiet)
+        !ss_analysis_finish(&an, &res, &err))
+        ss_ppl_write(out, &res,
+                     &(ss_explain_record){
+                         .model = ss_model_describe(src.run.model, &src.run.rope),
+                         .provenance = ss_out_provenance(src.run.model, 0, &err),
+                         .prompts = ss_explain_src_json(&src)},
+                     &err);
+    if (!ss_out_folder_end(&folder, &err)) /* --quiet silences the progress line only */
         printf("loss %.6f nats/token, perplexity %.4f over %lld tokens of %lld prompts\n",
                res.loss, res.perplexity, (long long)res.tokens, (long long)res.prompts);
     ss_ppl_result_free(&res);

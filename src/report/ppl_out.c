@@ -24,8 +24,8 @@ ss_code ss_ppl_write(const char *dir, const ss_ppl_result *r, ss_explain_record 
                      ss_error *err)
 {
     char path[4096];
-    ss_code rc = ss_mkdirs(dir, err);
-    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "ppl.csv", err)))
+    ss_code rc = ss_out_path(path, sizeof path, dir, "ppl.csv", err);
+    if (!rc)
         rc = write_csv(path, r, err);
     if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "loss_by_pos.npy", err))) {
         int64_t shape[1] = {r->max_len};
@@ -39,13 +39,17 @@ ss_code ss_ppl_write(const char *dir, const ss_ppl_result *r, ss_explain_record 
     cJSON_AddStringToObject(root, "command", "ppl");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_explain_take(&rec->model));
+    cJSON *prov = ss_explain_take(&rec->provenance);
+    if (!prov)
+        rc = err->code;
+    cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_take(&rec->prompts));
     cJSON_AddNumberToObject(root, "tokens_scored", (double)r->tokens);
     cJSON_AddNumberToObject(root, "loss", r->loss);
     cJSON_AddNumberToObject(root, "perplexity", r->perplexity);
     cJSON_AddItemToObject(root, "prompt_nll",
                           cJSON_CreateDoubleArray(r->prompt_nll, (int)r->prompts));
-    if (!(rc = ss_out_path(path, sizeof path, dir, "ppl.json", err)))
+    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "ppl.json", err)))
         rc = ss_json_write_file(path, root, err);
     cJSON_Delete(root);
     ss_explain_record_free(rec);

@@ -9,8 +9,9 @@
 #include "common/error.h"
 #include "report/explain_out.h"
 
-/* Writes the files above into dir (created if needed). rec's model and
- * prompts are taken over (freed here, also on failure). */
+/* Writes the files above into dir (the result transaction's folder).
+ * rec's model, provenance and prompts are taken over (freed here, also on
+ * failure); a NULL provenance means its error is in err. */
 ss_code ss_ppl_write(const char *dir, const ss_ppl_result *r, ss_explain_record *rec,
                      ss_error *err);
 
