@@ -141,7 +141,7 @@ status() {
 
 # check [BIN]: scan, rank and freq under srun -n 1, 2, 3 (--overcommit: 3 tasks on 2 CPUs)
 # against one plain process (tests/mpi_compare.py: counts bit for bit, sums to 1e-12), with 7
-# prompts (divisible by neither 2 nor 3); an sbatch of docs/cluster.md's script shape (a
+# prompts (divisible by neither 2 nor 3); mpirun inside salloc; an sbatch of docs/cluster.md's script shape (a
 # first run with --resume); a job cancelled mid-scan and resumed under srun with another
 # number of tasks; a bad prompt failing the job with its rank named; and whether srun
 # --mpi=pmi2 can start Debian's Open MPI (informational: it cannot, see docs/cluster.md).
@@ -183,6 +183,14 @@ check() {
         done
     done
 
+    # Open MPI's own launcher inside an allocation (its plm/ras slurm components start the ranks)
+    if salloc -Q -n 2 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun "$bin" \
+        scan "$model" "${src[@]}" ${extra[scan]} --out "$t/salloc" >/dev/null 2>"$t/err"; then
+        same "salloc -n 2 mpirun scan = one process" "$t/scan.ref" "$t/salloc"
+    else
+        bad "salloc -n 2 mpirun: $(tail -3 "$t/err")"
+    fi
+
     # the batch script of docs/cluster.md on one node: 2 tasks x 1 CPU, --resume on a first run
     cat >"$t/job.sh" <<JOBEOF
 #!/bin/bash
@@ -191,7 +199,6 @@ check() {
 #SBATCH --ntasks-per-node=2
 #SBATCH --cpus-per-task=1
 #SBATCH --output=$t/batch.%j.log
-#SBATCH --signal=B:USR1@120
 export OMP_NUM_THREADS=\$SLURM_CPUS_PER_TASK OMP_WAIT_POLICY=passive
 srun --mpi=pmix "$bin" scan "$model" ${src[*]} ${extra[scan]} \\
     --out "$t/batch" --resume --checkpoint-every 4 --quiet
