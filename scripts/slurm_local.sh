@@ -22,8 +22,12 @@ PORT=${SS_SLURM_PORT:-6817}
 CONF=$D/slurm.conf
 die() { echo "slurm_local.sh: $*" >&2; exit 1; }
 
-alive() { # PIDFILE: is the process it names running?
-    [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+alive() { # PIDFILE: is the daemon it names running? (the pid, and its name, so a reused pid
+    # of another program is never taken for it, nor stopped)
+    local pid
+    [ -s "$1" ] || return 1
+    pid=$(cat "$1")
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$(basename "$1" .pid)" ]
 }
 
 need_packages() {
@@ -231,16 +235,10 @@ JOBEOF
     fi
 
     # a bad prompt (line 4) fails the whole job, naming the rank and the line
-    "$py" - "$t/bad.ids" <<'PYEOF'
-import random, sys
-r = random.Random(1)
-with open(sys.argv[1], "w") as f:
-    for i in range(5):
-        ids = [r.randrange(0, 100) for _ in range(64)]
-        if i == 3:
-            ids[10] = 10**6
-        f.write(" ".join(map(str, ids)) + "\n")
-PYEOF
+    # 5 prompts of 64 ids in [0, 100), token 11 of line 4 outside the vocabulary
+    awk 'BEGIN { for (i = 0; i < 5; i++) { s = ""
+        for (j = 0; j < 64; j++) s = s (j ? " " : "") (i == 3 && j == 10 ? 1000000 : (7 * j + 13 * i) % 100)
+        print s } }' >"$t/bad.ids"
     local err rc
     err=$(srun -n 2 --mpi=pmix "$bin" scan "$model" --ids-file "$t/bad.ids" --len 64 --threads 1 \
         --quiet --out "$t/bad" 2>&1)
