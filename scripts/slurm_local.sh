@@ -145,10 +145,11 @@ status() {
 
 # check [BIN]: scan, rank and freq under srun -n 1, 2, 3 (--overcommit: 3 tasks on 2 CPUs)
 # against one plain process (tests/mpi_compare.py: counts bit for bit, sums to 1e-12), with 7
-# prompts (divisible by neither 2 nor 3); mpirun inside salloc; an sbatch of docs/cluster.md's script shape (a
-# first run with --resume); a job cancelled mid-scan and resumed under srun with another
-# number of tasks; a bad prompt failing the job with its rank named; and whether srun
-# --mpi=pmi2 can start Debian's Open MPI (informational: it cannot, see docs/cluster.md).
+# prompts (divisible by neither 2 nor 3); mpirun inside salloc; an sbatch of docs/cluster.md's
+# script shape (a first run with --resume); its array-job alternative with merge; a job
+# cancelled mid-scan and resumed under srun with another number of tasks; a bad prompt failing
+# the job with its rank named; and whether srun --mpi=pmi2 can start Debian's Open MPI
+# (informational: it cannot, see docs/cluster.md).
 check() {
     local here bin model py t fails=0
     here=$(cd "$(dirname "$0")/.." && pwd)
@@ -211,6 +212,31 @@ JOBEOF
         same "sbatch (2 tasks, --resume on a first run) = one process" "$t/scan.ref" "$t/batch"
     else
         bad "sbatch: $(cat "$t"/batch.*.log)"
+    fi
+
+    # the array-job alternative of docs/cluster.md: 3 shards by awk, then merge after them
+    local stories=${SS_SHARED:-$here/../shared}/models/stories260K/stories260K.bin
+    local jsonl=${SS_SHARED:-$here/../shared}/prompts/stories260K-samples.jsonl jid
+    "$bin" scan "$stories" --prompts "$jsonl" --len 64 --threads 1 --quiet --out "$t/arr.ref" \
+        >/dev/null 2>"$t/err" || bad "plain scan of $jsonl: $(cat "$t/err")"
+    cat >"$t/shard.sh" <<JOBEOF
+#!/bin/bash
+#SBATCH --job-name=sdh-shard
+#SBATCH --array=0-2
+#SBATCH --cpus-per-task=1
+#SBATCH --output=$t/shard.%A_%a.log
+export OMP_NUM_THREADS=\$SLURM_CPUS_PER_TASK OMP_WAIT_POLICY=passive
+cd "$t"
+awk -v n=3 -v i=\$SLURM_ARRAY_TASK_ID 'NR % n == i' "$jsonl" > shard.\$SLURM_ARRAY_TASK_ID.jsonl
+"$bin" scan "$stories" --prompts shard.\$SLURM_ARRAY_TASK_ID.jsonl --len 64 \\
+    --out shards/\$SLURM_ARRAY_TASK_ID --resume --quiet
+JOBEOF
+    if jid=$(sbatch --parsable "$t/shard.sh") &&
+        sbatch -Q --wait --dependency=afterok:"$jid" --output="$t/merge.log" \
+            --wrap "'$bin' merge '$t/shards/0' '$t/shards/1' '$t/shards/2' --out '$t/merged'"; then
+        same "sbatch --array=0-2 shards, then merge = one process" "$t/arr.ref" "$t/merged"
+    else
+        bad "array + merge: $(cat "$t"/shard.*.log "$t/merge.log" 2>/dev/null | tail -5)"
     fi
 
     # cancel a 3-task scan once every task has checkpointed; resume with 2 tasks
