@@ -170,6 +170,11 @@ check() {
         if out=$("$py" "$here/tests/mpi_compare.py" "$2" "$3" 2>&1); then ok "$1 ($(tail -1 <<<"$out"))"
         else bad "$1: $out"; fi
     }
+    folder() { # WHAT DIR: committed whole (SHA256SUMS checks), no work folder or lock left
+        [ -e "$2.partial" ] && bad "$1 left $2.partial"
+        [ -e "$2.lock" ] && bad "$1 left $2.lock"
+        (cd "$2" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1 || bad "$1: SHA256SUMS does not check"
+    }
     local src=(--ood 7 --seed 9 --len 64 --threads 1 --quiet)
     local -A extra=([scan]="--maps L0H1,L1H3 --map-size 16" [rank]="" [freq]="--heads L0H1,L1H3")
     local c k
@@ -182,6 +187,7 @@ check() {
             if srun -n $k --overcommit --mpi=pmix "$bin" $c "$model" "${src[@]}" ${extra[$c]} \
                 --out "$t/$c.$k" >/dev/null 2>"$t/err"; then
                 same "srun -n $k --mpi=pmix $c = one process" "$t/$c.ref" "$t/$c.$k"
+                folder "srun -n $k $c" "$t/$c.$k"
             else
                 bad "srun -n $k $c: $(tail -3 "$t/err")"
             fi
@@ -192,6 +198,7 @@ check() {
     if salloc -Q -n 2 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun "$bin" \
         scan "$model" "${src[@]}" ${extra[scan]} --out "$t/salloc" >/dev/null 2>"$t/err"; then
         same "salloc -n 2 mpirun scan = one process" "$t/scan.ref" "$t/salloc"
+        folder "salloc mpirun" "$t/salloc"
     else
         bad "salloc -n 2 mpirun: $(tail -3 "$t/err")"
     fi
@@ -210,6 +217,7 @@ srun --mpi=pmix "$bin" scan "$model" ${src[*]} ${extra[scan]} \\
 JOBEOF
     if sbatch --wait -Q "$t/job.sh" >/dev/null; then
         same "sbatch (2 tasks, --resume on a first run) = one process" "$t/scan.ref" "$t/batch"
+        folder "sbatch" "$t/batch"
     else
         bad "sbatch: $(cat "$t"/batch.*.log)"
     fi
@@ -235,6 +243,7 @@ JOBEOF
         sbatch -Q --wait --dependency=afterok:"$jid" --output="$t/merge.log" \
             --wrap "'$bin' merge '$t/shards/0' '$t/shards/1' '$t/shards/2' --out '$t/merged'"; then
         same "sbatch --array=0-2 shards, then merge = one process" "$t/arr.ref" "$t/merged"
+        folder "merge" "$t/merged"
     else
         bad "array + merge: $(cat "$t"/shard.*.log "$t/merge.log" 2>/dev/null | tail -5)"
     fi
@@ -246,16 +255,18 @@ JOBEOF
         --checkpoint-every 1 --out "$t/long" >/dev/null 2>&1 &
     local sp=$!
     for ((i = 0; i < 3000; i++)); do
-        [ "$(ls "$t/long/checkpoint-mpi" 2>/dev/null | grep -c '\.ck$')" -ge 3 ] && break
+        [ "$(find "$t/long.partial/checkpoint" -name state.json 2>/dev/null | wc -l)" -ge 3 ] && break
         sleep 0.01
     done
     sleep 0.5
     scancel -n ss-cancel
     if wait $sp; then bad "the cancelled job exited 0"; else ok "scancel mid-scan: the job failed"; fi
-    [ -f "$t/long/scan.json" ] && bad "the scan ended before scancel: make it longer"
+    [ -e "$t/long" ] && bad "the scan ended before scancel: make it longer"
+    [ -f "$t/long.partial/checkpoint/state.json" ] || bad "no checkpoint after scancel"
     if srun -n 2 --mpi=pmix "$bin" scan "$model" "${long[@]}" --resume --out "$t/long" \
         >/dev/null 2>"$t/err"; then
         same "cancelled at -n 3, resumed at -n 2 = one process" "$t/long.ref" "$t/long"
+        folder "the resumed job" "$t/long"
     else
         bad "resume under srun -n 2: $(tail -3 "$t/err")"
     fi
@@ -272,6 +283,8 @@ JOBEOF
     if [ $rc -ne 0 ] && grep -Eq "rank [01] of 2.*bad.ids:4.*outside the model's vocabulary" <<<"$err"
     then ok "a bad prompt fails the srun job (exit $rc), naming the rank and the line"
     else bad "bad prompt under srun: exit $rc, $err"; fi
+    [ -e "$t/bad" ] && bad "the failed job wrote a result folder"
+    [ -f "$t/bad.partial/checkpoint/state.json" ] || bad "the failed job left no checkpoint"
 
     # PMI2: Debian's Open MPI 4.1 has no PMI-1/PMI-2 client (built --with-pmix only)
     if srun -n 2 --mpi=pmi2 "$bin" scan "$model" "${src[@]}" --out "$t/pmi2" >/dev/null 2>"$t/err"
