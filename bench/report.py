@@ -95,6 +95,12 @@ def main():
         if s and s["seconds"] and l and l.get("tokens_per_s"):
             line(f"scan / llama.cpp F32 prefill tokens/s, N={n}", n / s["seconds"] / l["tokens_per_s"],
                  t, f">= {t} ({n / s['seconds']:.0f} vs {l['tokens_per_s']:.0f} tok/s)")
+            if s.get("cpu_seconds") and l.get("cpu_seconds"):
+                # tokens per CPU second, both processes whole (load included): the
+                # steadier figure on a busy machine, blind to an idle core
+                line(f"the same per CPU second, N={n}", l["cpu_seconds"] / s["cpu_seconds"], t,
+                     f">= {t} ({n / s['cpu_seconds']:.0f} vs {n / l['cpu_seconds']:.0f} tokens "
+                     "per CPU s)")
         elif s:
             print(f"| scan / llama.cpp tokens/s, N={n}: >= {t} | - | not measured (LLAMA_BENCH unset) |")
 
