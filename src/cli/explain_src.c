@@ -122,6 +122,7 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
     ss_model_run_edits(&s->run, &fo);
     ro.edit_heads = fo.edit_heads;
     ro.edit_ctx = fo.edit_ctx;
+    ro.head_rope = fo.head_rope;
     ss_progress pr;
     ss_progress_start(&pr, quiet || d->rank > 0, what, src.total, "prompts");
     int64_t done = 0;

@@ -20,7 +20,7 @@
 
 /* --ids-file is in both lists: declared once is enough for the parser */
 #define SS_EXPLAIN_SRC_FLAGS {"--ids", 1}, {"--allow-long", 0}, {"--rope-remove", 1}, \
-    {"--p-rope", 1}, {"--ablate", 1}, SS_PROMPT_FLAGS
+    {"--p-rope", 1}, SS_INTERVENTION_FLAGS, SS_PROMPT_FLAGS
 
 /* The usage lines for those flags. */
 #define SS_EXPLAIN_SRC_USAGE \
@@ -31,7 +31,8 @@
     "  --count P caps a file source. --allow-long runs past the model's context.\n" \
     "  --rope-remove L1,L2,... / --p-rope P run the whole pass under that RoPE ablation.\n" \
     "  --ablate L1H3,L2H0[:zero|:mean] replaces those heads' outputs (before W_O) by zero\n" \
-    "  or by their mean over the prompt's positions.\n"
+    "  or by their mean over the prompt's positions. --head-rope-remove L1H3:1,2,5-8\n" \
+    "  (repeatable) leaves those frequencies unrotated for that query head only.\n"
 
 typedef struct {
     ss_model_run run;        /* model, rope, the single --ids prompt */

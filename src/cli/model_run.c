@@ -35,12 +35,55 @@ ss_code ss_head_ablation_from_flags(const ss_args *a, ss_head_ablation *abl, ss_
     return SS_OK;
 }
 
+ss_code ss_head_rope_from_flags(const ss_args *a, const ss_config *c, int n_freq,
+                                ss_head_rope *hr, ss_error *err)
+{
+    const char *spec[SS_ARGS_MAX_REPEAT];
+    int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
+    for (int i = 0; i < n; i++) {
+        int l, h, *list = NULL, n_list = 0;
+        const char *q;
+        if (!ss_parse_head_name(spec[i], &q, &l, &h) || *q != ':' || !q[1])
+            return ss_fail(err, SS_ERR_USAGE, "--head-rope-remove '%s': expected a head and "
+                           "1-based frequencies like L1H3:1,2,5-8", spec[i]);
+        if (l >= c->n_layer || h >= c->n_head)
+            return ss_fail(err, SS_ERR_USAGE, "--head-rope-remove: no head L%dH%d (the model "
+                           "has %d layers x %d heads)", l, h, c->n_layer, c->n_head);
+        ss_code rc = ss_rope_parse_list(q + 1, n_freq, &list, &n_list, err);
+        if (!rc)
+            rc = ss_head_rope_add(hr, l, h, list, n_list, n_freq, err);
+        free(list);
+        if (rc) {
+            ss_error_prefix(err, "--head-rope-remove '%s'", spec[i]);
+            return rc;
+        }
+    }
+    return SS_OK;
+}
+
 void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o)
 {
     if (r->ablation.n) {
         o->edit_heads = ss_head_ablation_edit;
         o->edit_ctx = (void *)&r->ablation;
     }
+    if (r->head_rope.n)
+        o->head_rope = &r->head_rope;
+}
+
+cJSON *ss_model_run_edits_json(const ss_args *a)
+{
+    const char *abl = ss_args_get(a, "--ablate");
+    const char *spec[SS_ARGS_MAX_REPEAT];
+    int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
+    if (!abl && !n)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (abl)
+        cJSON_AddStringToObject(o, "ablate", abl);
+    if (n)
+        cJSON_AddItemToObject(o, "head_rope_remove", cJSON_CreateStringArray(spec, n));
+    return o;
 }
 
 ss_code ss_rope_from_flags(const ss_args *a, ss_rope *rope, ss_error *err)
@@ -80,6 +123,7 @@ ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_er
     if ((rc = ss_head_ablation_init(&r->ablation, &r->model->cfg, err)) ||
         (rc = ss_head_ablation_from_flags(a, &r->ablation, err)) ||
         (rc = ss_rope_from_flags(a, &r->rope, err)) ||
+        (rc = ss_head_rope_from_flags(a, &r->model->cfg, r->rope.n_freq, &r->head_rope, err)) ||
         (want_ids && (rc = ss_args_ids(a, &r->ids, &r->n, err)))) {
         ss_model_run_close(r);
         return rc;
@@ -98,6 +142,7 @@ void ss_model_run_close(ss_model_run *r)
 {
     ss_model_close(r->model);
     ss_head_ablation_free(&r->ablation);
+    ss_head_rope_free(&r->head_rope);
     free(r->ids);
     memset(r, 0, sizeof *r);
 }
