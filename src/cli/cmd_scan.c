@@ -57,8 +57,8 @@ static const char usage[] =
     "  --checkpoint-every K   prompts between checkpoints (default 8; also every 5 minutes)\n"
     "  --block-rows B     query rows per attention block (default 64)\n"
     "  --allow-long, --rope-remove L1,L2,..., --p-rope P   as for 'slashscope logits'\n"
-    "  --ablate HEADS[:zero|:mean], --head-rope-remove HEAD:l1,l2,...   interventions, as\n"
-    "                     for 'slashscope logits' (recorded in scan.json's settings)\n"
+    "  --ablate HEADS[:zero|:mean], --head-rope-remove HEAD:l1,l2,..., --lowrank PLAN\n"
+    "                     interventions, as for 'slashscope logits' (recorded in scan.json)\n"
     "  --threads T, --quiet\n";
 
 typedef struct {

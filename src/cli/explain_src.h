@@ -32,7 +32,8 @@
     "  --rope-remove L1,L2,... / --p-rope P run the whole pass under that RoPE ablation.\n" \
     "  --ablate L1H3,L2H0[:zero|:mean] replaces those heads' outputs (before W_O) by zero\n" \
     "  or by their mean over the prompt's positions. --head-rope-remove L1H3:1,2,5-8\n" \
-    "  (repeatable) leaves those frequencies unrotated for that query head only.\n"
+    "  (repeatable) leaves those frequencies unrotated for that query head only.\n" \
+    "  --lowrank PLAN[@THRE,RANK_THRE] runs with a compress plan's low-rank W_Q/W_K.\n"
 
 typedef struct {
     ss_model_run run;        /* model, rope, the single --ids prompt */
