@@ -67,6 +67,41 @@ expect_ok "qwen2 written model loads" "$bin" logits "$tmp/mq" --ids "5 9 33 7" -
 expect_ok "qwen2 --lowrank" "$bin" logits "$q" --ids "5 9 33 7" --lowrank "$tmp/pq" --out "$tmp/lq.npy" --quiet
 same "qwen2: --lowrank = the written model" "$tmp/mq.npy" "$tmp/lq.npy"
 
+# --eval-prompts: the Table 1 analogue, every number re-derived by other commands
+head -6 "$samples" >"$tmp/ev.ids"
+expect_ok "compress --eval-prompts" "$bin" compress "$m" "${src[@]}" --thre 0.9,1 --rank-thre 2 --out "$tmp/pe" --eval-prompts "$tmp/ev.ids" --eval-len 48 --quiet
+expect_ok "ppl of the eval prompts" "$bin" ppl "$m" --ids-file "$tmp/ev.ids" --len 48 --out "$tmp/ev0" --quiet
+expect_ok "ppl of the eval prompts, --lowrank 0.9/2" "$bin" ppl "$m" --ids-file "$tmp/ev.ids" --len 48 --lowrank "$tmp/pe@0.9,2" --out "$tmp/ev1" --quiet
+expect_ok "scan of the eval prompts" "$bin" scan "$m" --ids-file "$tmp/ev.ids" --len 48 --out "$tmp/es0" --quiet
+expect_ok "scan of the eval prompts, --lowrank 0.9/2" "$bin" scan "$m" --ids-file "$tmp/ev.ids" --len 48 --lowrank "$tmp/pe@0.9,2" --out "$tmp/es1" --quiet
+if $py - "$tmp" >"$tmp/err" 2>&1 <<'PY'
+import csv, json, sys
+import numpy as np
+t = sys.argv[1]
+rows = {r["plan"]: r for r in csv.DictReader(open(t + "/pe/eval.csv"))}
+l0 = json.load(open(t + "/ev0/ppl.json"))["loss"]
+l1 = json.load(open(t + "/ev1/ppl.json"))["loss"]
+assert float(rows["original"]["loss"]) == l0, (rows["original"], l0)
+assert float(rows["0.9/2"]["loss"]) == l1, (rows["0.9/2"], l1)
+assert float(rows["1/2"]["loss"]) == l0, "thre 1 changed the loss"
+assert l1 != l0
+summ = [r for r in csv.DictReader(open(t + "/pe/summary.csv")) if r["thre"] == "0.9"][0]
+assert float(rows["0.9/2"]["saved_share"]) == float(summ["saved_share"])
+s0, s1 = np.load(t + "/es0/slash.npy"), np.load(t + "/es1/slash.npy")
+sdh = [r for r in csv.DictReader(open(t + "/es0/sdh.csv")) if r["regime"] == "small"]
+got = [r for r in csv.DictReader(open(t + "/pe/eval_sdh.csv")) if r["plan"] == "0.9/2"]
+assert len(got) == len(sdh) > 0, (len(got), len(sdh))
+for r in got:
+    l, h, d = int(r["layer"]), int(r["head"]), int(r["delta"])
+    assert abs(float(r["score_original"]) - s0[l, h, d]) < 1e-12, r
+    assert abs(float(r["score"]) - s1[l, h, d]) < 1e-12, r
+print(f"loss {l0:.5f} -> {l1:.5f}; {len(got)} SDH scores = scan's")
+PY
+then ok "eval.csv / eval_sdh.csv = ppl and scan of the same prompts: $(cat "$tmp/err")"; else bad "eval vs ppl/scan"; fi
+expect_ok "compress --eval-prompts --sdh" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pf" --eval-prompts "$tmp/ev.ids" --eval-len 48 --sdh "$tmp/es0" --quiet
+n1=$(grep -c '^small' "$tmp/es0/sdh.csv"); n2=$(($(wc -l <"$tmp/pf/eval_sdh.csv") - 1))
+[ "$n1" = "$n2" ] && ok "--sdh: the scan's $n1 SDHs followed" || bad "--sdh: $n2 rows for $n1 SDHs"
+
 expect_fail "--lowrank: a plan of several pairs needs one" "choose one pair" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp/pm" --out "$tmp/x.npy"
 expect_fail "--lowrank: bad pair" "PLAN@THRE,RANK_THRE" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp/pm@x" --out "$tmp/x.npy"
 expect_fail "--lowrank: not a plan" "plan.json" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp" --out "$tmp/x.npy"

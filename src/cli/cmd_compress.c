@@ -8,6 +8,7 @@
 #include "analysis/compress.h"
 #include "analysis/compress_apply.h"
 #include "cli/commands.h"
+#include "cli/compress_eval.h"
 #include "cli/explain_out.h"
 #include "cli/explain_src.h"
 #include "common/mem.h"
@@ -38,6 +39,12 @@ static const char usage[] =
     "  W_Q / W_K head block replaced by its rank-R_thre product (float32, full size), so any\n"
     "  HF reader loads it; --force replaces an existing MDIR. A plan DIR is also what\n"
     "  --lowrank DIR[@THRE,RANK_THRE] applies in memory on ppl, scan, logits and attn.\n"
+    "--eval-prompts F [--eval-len N] [--eval-count P] [--sdh SCAN_DIR [--regime R]]: the\n"
+    "  Table 1 analogue: F (token-id lines if it ends in .ids, else text as --prompts) runs\n"
+    "  through the original model and every (thre, rank_thre) plan: DIR/eval.csv (plan,\n"
+    "  saved share, loss, perplexity, loss change), DIR/eval_sdh.csv (every SDH's slash\n"
+    "  score at its offset before and after; the SDHs of SCAN_DIR/sdh.csv, else those the\n"
+    "  original pass over F finds in the small regime) and DIR/eval.json.\n"
     "See docs/compress.md.\n";
 
 /* A comma list of numbers in [lo, hi] (integers when whole). */
@@ -200,7 +207,7 @@ int cmd_compress(int argc, char **argv)
 {
     static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, {"--out", 1}, {"--thre", 1},
                                     {"--rank-thre", 1}, {"--write-model", 1}, {"--force", 0},
-                                    {NULL, 0}};
+                                    SS_COMPRESS_EVAL_FLAGS, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
     if (ss_args_parse(&a, "compress", usage, flags, argc, argv, &err))
@@ -231,8 +238,10 @@ int cmd_compress(int argc, char **argv)
     if (!ss_compress_analysis_new(&an, src.run.model, &err) &&
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "compress", a.quiet, &err) &&
         !ss_analysis_finish(&an, &res, &err) &&
-        !write_outputs(out, &src, &res, thre, nt, rank_thre, nr, &err) && model_out)
-        write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], &err);
+        !write_outputs(out, &src, &res, thre, nt, rank_thre, nr, &err) &&
+        (!model_out || !write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], &err)) &&
+        ss_args_get(&a, "--eval-prompts"))
+        ss_compress_eval(&a, &src, &res, thre, nt, rank_thre, nr, out, &err);
     ss_compress_result_free(&res);
     if (an.vt)
         ss_analysis_free(&an);
