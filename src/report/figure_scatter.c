@@ -9,14 +9,6 @@
 #define WIDTH 720
 #define HEIGHT 440
 
-static void extend(ss_fig_span *s, double v)
-{
-    if (isfinite(v)) {
-        s->lo = fmin(s->lo, v);
-        s->hi = fmax(s->hi, v);
-    }
-}
-
 static ss_fig_span padded(ss_fig_span s)
 {
     if (!isfinite(s.lo)) /* no finite value at all */
@@ -38,10 +30,10 @@ ss_code ss_fig_scatter(ss_text *t, const ss_fig_points *p, int n_series,
     for (int k = 0; k < n_series; k++)
         for (int i = 0; i < p[k].n; i++)
             if (isfinite(p[k].x[i]) && isfinite(p[k].y[i])) {
-                extend(&sx, p[k].x[i]);
-                extend(&sy, p[k].y[i]);
+                ss_fig_span_extend(&sx, p[k].x[i]);
+                ss_fig_span_extend(&sy, p[k].y[i]);
             }
-    extend(&sy, o->ref_y);
+    ss_fig_span_extend(&sy, o->ref_y);
     sx = padded(sx);
     sy = padded(sy);
     ss_fig_rect r = {78, WIDTH - 170, HEIGHT - 56, 40};
