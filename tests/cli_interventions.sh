@@ -71,6 +71,11 @@ for h in 2 5; do # 2 shares L0H3's key head (GQA 8/4)
   expect_ok "attn L0H$h plain" "$bin" attn "$m" --ids "$ids" --layer 0 --head $h --out "$tmp/q$h.npy" --quiet
   same "other head L0H$h unchanged bit for bit" "$tmp/o$h.npy" "$tmp/q$h.npy"
 done
+for f in gemma3 gptneox llama_yarn; do # a local RoPE layer, partial rotary, yarn's attention factor
+  expect_ok "$f attn L0H1, model-wide 1,2 removed" "$bin" attn "$shared/fixtures/$f/hf" --ids "5 9 33 7 100 3 8 200" --layer 0 --head 1 --rope-remove 1,2 --out "$tmp/fw.npy" --quiet
+  expect_ok "$f attn L0H1, L0H1:1,2 removed" "$bin" attn "$shared/fixtures/$f/hf" --ids "5 9 33 7 100 3 8 200" --layer 0 --head 1 --head-rope-remove L0H1:1,2 --out "$tmp/fh.npy" --quiet
+  same "$f: per-head removal = model-wide on that head" "$tmp/fw.npy" "$tmp/fh.npy"
+done
 every=(); for l in 0 1 2 3 4; do for h in 0 1 2 3 4 5 6 7; do every+=(--head-rope-remove "L${l}H$h:1,2,3"); done; done
 expect_ok "logits, every head 1-3 removed" "$bin" logits "$m" --ids "$ids" "${every[@]}" --out "$tmp/le.npy" --quiet
 expect_ok "logits, model-wide 1-3 removed" "$bin" logits "$m" --ids "$ids" --rope-remove 1-3 --out "$tmp/lw.npy" --quiet
