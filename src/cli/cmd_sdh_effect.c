@@ -68,8 +68,10 @@ static int sdh_rows(const ss_headsel *hs, double kappa, int top, effect_row *row
             k++;
         if (k == n)
             rows[n++] = (effect_row){s->layer, s->head, s->delta, 0, s->score, {0}};
-        else if (s->score > rows[k].score)
-            rows[k].delta = s->delta, rows[k].score = s->score;
+        else if (s->score > rows[k].score) {
+            rows[k].delta = s->delta;
+            rows[k].score = s->score;
+        }
     }
     for (int i = 1; i < n; i++) /* insertion sort by score, descending (stable) */
         for (int j = i; j > 0 && rows[j].score > rows[j - 1].score; j--) {

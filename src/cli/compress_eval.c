@@ -145,9 +145,12 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
     ao.edit_ctx = fo.edit_ctx;
     ao.head_rope = fo.head_rope;
     rc = rows ? SS_OK : SS_ERR_NOMEM;
+    ss_progress pr;
+    ss_progress_start(&pr, a->quiet, "compress --eval-prompts", n_rows, "passes");
     if (!rc) {
         rows[0].original = 1;
         rc = ss_eval_pass(m, &es, &ao, 1, &rows[0].out, err);
+        ss_progress_update(&pr, 1, NULL);
     }
     for (int t = 0, i = 1; !rc && t < nt; t++)
         for (int k = 0; !rc && k < nr; k++, i++) {
@@ -157,7 +160,9 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
                 break;
             rc = ss_eval_pass(m, &es, &ao, 1, &rows[i].out, err);
             ss_lowrank_restore(&la);
+            ss_progress_update(&pr, i + 1, NULL);
         }
+    ss_progress_end(&pr);
     ss_sdh *sdh = NULL;
     int n_sdh = 0;
     if (!rc)
