@@ -87,7 +87,7 @@ ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied 
     if (at) {
         char *end;
         t = strtod(at + 1, &end);
-        long long r;
+        long long r = 0;
         if (end == at + 1 || *end != ',' || !(t >= 0 && t <= 1) ||
             ss_parse_ll_all(end + 1, 0, 1 << 20, &r))
             rc = ss_fail(err, SS_ERR_USAGE, "--lowrank '%s': expected PLAN@THRE,RANK_THRE "
