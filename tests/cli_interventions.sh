@@ -48,6 +48,7 @@ same "scan --ablate = scan of the W_O-zeroed model (slash_sumsq.npy)" "$tmp/sa/s
 differ "scan --ablate changes the scores" "$tmp/sa/slash.npy" "$tmp/sc/slash.npy"
 if $py -c "import json,sys; j=json.load(open(sys.argv[1])); s=json.dumps(j); sys.exit(not ('\"interventions\"' in s and sys.argv[2] in s))" "$tmp/sa/scan.json" "$layer1" \
    && ! grep -q interventions "$tmp/sc/scan.json"; then ok "scan.json records the ablation (only when given)"; else bad "scan.json interventions record"; fi
+expect_fail "merge refuses scans under different interventions" "different interventions" "$bin" merge "$tmp/sa" "$tmp/sc" --out "$tmp/sm"
 
 # 2. :mean on heads with a constant output (Qwen2 copy: W_V = 0, b_V = 0.5 for KV head 0 of layer 1)
 q=$shared/fixtures/qwen2/hf
