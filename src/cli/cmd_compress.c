@@ -16,7 +16,7 @@
 #include "io/npy.h"
 #include "model/describe.h"
 #include "store/folder.h"
-#include "store/hf_model.h"
+#include "model/hf_write.h"
 
 #define MAX_LIST 16
 

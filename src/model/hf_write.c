@@ -1,4 +1,4 @@
-#include "store/hf_model.h"
+#include "model/hf_write.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -9,7 +9,6 @@
 #include "common/mem.h"
 #include "io/atomic_file.h"
 #include "io/safetensors_write.h"
-#include "store/folder.h"
 
 static int ends_with(const char *s, const char *tail)
 {
@@ -28,7 +27,7 @@ static ss_code copy_side_files(const char *src, const char *dir, ss_error *err)
     while (!rc && (e = readdir(d))) {
         const char *name = e->d_name;
         if (name[0] == '.' || ends_with(name, ".safetensors") ||
-            ends_with(name, ".safetensors.index.json") || !strcmp(name, SS_FOLDER_MANIFEST))
+            ends_with(name, ".safetensors.index.json") || !strcmp(name, "SHA256SUMS") /* a result folder's manifest: the new folder gets its own */)
             continue;
         char from[4096], to[4096];
         struct stat st;
