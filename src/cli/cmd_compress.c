@@ -11,6 +11,7 @@
 #include "cli/compress_eval.h"
 #include "cli/explain_out.h"
 #include "cli/explain_src.h"
+#include "cli/out_folder.h"
 #include "common/mem.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
@@ -139,8 +140,8 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
     char path[4096];
     int64_t sq[3] = {r->n_layer, r->n_head, r->d_head + 1};
     int64_t sk[3] = {r->n_layer, r->n_kv_head, r->d_head + 1};
-    ss_code rc = ss_mkdirs(dir, err);
-    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "plan.csv", err)))
+    ss_code rc = ss_out_path(path, sizeof path, dir, "plan.csv", err);
+    if (!rc)
         rc = write_plan_csv(path, r, thre, nt, err);
     if (!rc)
         rc = write_summary(dir, s, ns, err);
@@ -154,11 +155,15 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
     cJSON_AddStringToObject(root, "command", "compress");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
+    cJSON *prov = ss_out_provenance(src->run.model, 0, err);
+    if (!prov)
+        rc = err->code;
+    cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
     cJSON_AddItemToObject(root, "thre", cJSON_CreateDoubleArray(thre, nt));
     cJSON_AddItemToObject(root, "rank_thre", cJSON_CreateDoubleArray(rank_thre, nr));
     cJSON_AddItemToObject(root, "plans", summary_json(s, ns));
-    if (!(rc = ss_out_path(path, sizeof path, dir, "plan.json", err)))
+    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "plan.json", err)))
         rc = ss_json_write_file(path, root, err);
     cJSON_Delete(root);
     return rc;
@@ -205,8 +210,8 @@ static ss_code write_model(const ss_args *a, ss_model *m, const ss_compress_resu
 
 int cmd_compress(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, {"--out", 1}, {"--thre", 1},
-                                    {"--rank-thre", 1}, {"--write-model", 1}, {"--force", 0},
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_OUT_FOLDER_FLAGS, {"--thre", 1},
+                                    {"--rank-thre", 1}, {"--write-model", 1},
                                     SS_COMPRESS_EVAL_FLAGS, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
@@ -233,6 +238,11 @@ int cmd_compress(int argc, char **argv)
     ss_explain_src src;
     if (ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("compress", &err);
+    ss_folder folder;
+    if (ss_out_folder_begin(&folder, &a, "plan.json", &out, &err)) {
+        ss_explain_src_close(&src);
+        return ss_cli_fail("compress", &err);
+    }
     ss_analysis an = {0};
     ss_compress_result res = {0};
     if (!ss_compress_analysis_new(&an, src.run.model, &err) &&
@@ -242,6 +252,7 @@ int cmd_compress(int argc, char **argv)
         (!model_out || !write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], &err)) &&
         ss_args_get(&a, "--eval-prompts"))
         ss_compress_eval(&a, &src, &res, thre, nt, rank_thre, nr, out, &err);
+    ss_out_folder_end(&folder, &err);
     ss_compress_result_free(&res);
     if (an.vt)
         ss_analysis_free(&an);
