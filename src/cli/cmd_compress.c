@@ -160,6 +160,7 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
         rc = err->code;
     cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
+    ss_explain_src_record(src, root);
     cJSON_AddItemToObject(root, "thre", cJSON_CreateDoubleArray(thre, nt));
     cJSON_AddItemToObject(root, "rank_thre", cJSON_CreateDoubleArray(rank_thre, nr));
     cJSON_AddItemToObject(root, "plans", summary_json(s, ns));

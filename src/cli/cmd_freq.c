@@ -553,6 +553,7 @@ static ss_code write_outputs(freq_run *r, ss_error *err)
     cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(&r->src));
+    ss_explain_src_record(&r->src, root);
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "row", r->fo.row);
     cJSON_AddNumberToObject(set, "skip", r->fo.skip);

@@ -61,6 +61,7 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src, const s
         rc = err->code;
     cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
+    ss_explain_src_record(src, root);
     cJSON_AddNumberToObject(root, "tokens_scored", (double)r->tokens);
     cJSON_AddNumberToObject(root, "loss", r->loss);
     cJSON_AddNumberToObject(root, "perplexity", r->perplexity);

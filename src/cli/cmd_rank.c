@@ -206,6 +206,7 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
         cJSON_AddItemToObject(root, "provenance", prov);
         cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
         cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
+        ss_explain_src_record(src, root);
         cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(res->tau, res->n_tau));
         cJSON_AddItemToObject(root, "selection", ss_headsel_json(sel));
         cJSON_AddItemToObject(root, "averages", ss_table_summary_json(&t));

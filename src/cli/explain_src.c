@@ -44,9 +44,17 @@ ss_code ss_explain_src_open(ss_explain_src *s, const ss_args *a, ss_error *err)
     } else if (!rc) {
         rc = open_source(s, a, err);
     }
+    if (!rc)
+        s->interventions = ss_model_run_edits_json(a);
     if (rc)
         ss_explain_src_close(s);
     return rc;
+}
+
+void ss_explain_src_record(const ss_explain_src *s, cJSON *root)
+{
+    if (s->interventions)
+        cJSON_AddItemToObject(root, "interventions", cJSON_Duplicate(s->interventions, 1));
 }
 
 ss_code ss_explain_src_next(ss_explain_src *s, const int32_t **ids, int *got, ss_error *err)
@@ -76,6 +84,7 @@ void ss_explain_src_close(ss_explain_src *s)
     if (s->tok)
         ss_tokenizer_free(s->tok);
     free(s->buf);
+    cJSON_Delete(s->interventions);
     ss_model_run_close(&s->run);
     memset(s, 0, sizeof *s);
 }

@@ -44,6 +44,7 @@ typedef struct {
     int32_t *buf;            /* [len] */
     int single_done;
     int64_t emitted;
+    cJSON *interventions;    /* --ablate / --head-rope-remove / --lowrank as given, or NULL */
 } ss_explain_src;
 
 ss_code ss_explain_src_open(ss_explain_src *s, const ss_args *a, ss_error *err);
@@ -56,5 +57,8 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
                            int quiet, ss_error *err);
 /* For the record in the output JSON. */
 cJSON *ss_explain_src_json(const ss_explain_src *s);
+/* Adds "interventions" (what the pass changed, cli/model_run.h) to a result's
+ * JSON root; nothing when the pass ran the model as it is. */
+void ss_explain_src_record(const ss_explain_src *s, cJSON *root);
 
 #endif
