@@ -9,7 +9,7 @@
 #include "analysis/compress_apply.h"
 #include "cli/commands.h"
 #include "cli/compress_eval.h"
-#include "cli/explain_out.h"
+#include "report/explain_out.h"
 #include "cli/explain_src.h"
 #include "cli/out_folder.h"
 #include "common/mem.h"

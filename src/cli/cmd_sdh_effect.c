@@ -11,7 +11,7 @@
 #include "analysis/source_json.h"
 #include "cli/commands.h"
 #include "cli/eval_pass.h"
-#include "cli/explain_out.h"
+#include "report/explain_out.h"
 #include "cli/headsel.h"
 #include "cli/model_run.h"
 #include "cli/out_folder.h"

@@ -8,7 +8,7 @@
 #include "analysis/compress_apply.h"
 #include "analysis/sdh.h"
 #include "cli/eval_pass.h"
-#include "cli/explain_out.h"
+#include "report/explain_out.h"
 #include "cli/headsel.h"
 #include "common/mem.h"
 #include "io/atomic_file.h"
