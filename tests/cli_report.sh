@@ -71,7 +71,7 @@ then ok "report numbers = summary.json"; else bad "report numbers = summary.json
 # every figure kind (test_figure writes the gallery)
 SS_TMP=$tmp "$(dirname "$bin")/test_figure" test_gallery >"$tmp/gallery.out" 2>&1 \
   && ok "gallery written" || { bad "gallery"; cat "$tmp/gallery.out"; }
-browser "figure gallery in chromium" "$tmp/gallery.html" "$shots/figure-gallery.png" 6
+browser "figure gallery in chromium" "$tmp/gallery.html" "$shots/figure-gallery.png" 7
 
 # the checker itself can fail: a broken raster, a stray script, bad markup
 sed 's/base64,iVBOR/base64,AAAA/' "$tmp/demo/report.html" >"$tmp/broken1.html"

@@ -232,6 +232,33 @@ static void test_box_and_bars(void)
     ss_text_free(&t);
 }
 
+static void test_scatter(void)
+{
+    double x[3] = {0.0, 1.0, 0.5}, y[3] = {0.0, 1.0, NAN}, x2[1] = {0.25}, y2[1] = {0.5};
+    const char *lab[3] = {"L1H3", "a<b", NULL};
+    ss_fig_points p[2] = {{"SDH", x, y, lab, 3}, {"control", x2, y2, NULL, 1}};
+    ss_fig_scatter_opts o = {"loss change", "slash score", "nats/token", 0.0};
+    ss_text t = {0};
+    ss_error err = {0};
+    CHECK(ss_fig_scatter(&t, p, 2, &o, &err) == SS_OK);
+    CHECK(count(t.p, "<circle") == 3);              /* the NaN point is left out */
+    CHECK(count(t.p, "stroke-dasharray=\"5 3\"") == 1); /* the reference line at 0 */
+    CHECK(strstr(t.p, ">a&lt;b</text>") != NULL);
+    /* (0, 0) is left of and below (1, 1); (0.25, 0.5) between them */
+    const char *c0 = strstr(t.p, "<circle"), *c1 = strstr(c0 + 1, "<circle");
+    const char *c2 = strstr(c1 + 1, "<circle");
+    CHECK(attr(c0, "cx") < attr(c2, "cx") && attr(c2, "cx") < attr(c1, "cx"));
+    CHECK(attr(c0, "cy") > attr(c2, "cy") && attr(c2, "cy") > attr(c1, "cy"));
+    /* equal steps in value are equal steps in pixels */
+    double dx = (attr(c1, "cx") - attr(c0, "cx")) / 4, dy = (attr(c0, "cy") - attr(c1, "cy")) / 2;
+    CHECK(fabs(attr(c2, "cx") - attr(c0, "cx") - dx) < 0.02);
+    CHECK(fabs(attr(c0, "cy") - attr(c2, "cy") - dy) < 0.02);
+    ss_html_figure(&gallery, &t, "scatter plot with two series, labels and a reference line");
+    ss_text_free(&t);
+    CHECK(ss_fig_scatter(&t, p, 0, &o, &err) == SS_ERR_USAGE);
+    ss_text_free(&t);
+}
+
 static void test_html_table(void)
 {
     const char *hd[3] = {"head", "score", "n"};
@@ -279,6 +306,7 @@ static void test_gallery(void)
     test_heatmap_narrow_and_long();
     test_lines_many();
     test_box_and_bars();
+    test_scatter();
     write_gallery();
 }
 

@@ -114,7 +114,8 @@ ss_code ss_analysis_run(const ss_model *m, ss_prompt_source *src, ss_analysis *c
     ss_forward_opts fo = {.rope = o->rope, .block_rows = o->block_rows,
                           .allow_long = o->allow_long, .observers = obs,
                           .n_observers = n + (o->interrupted != NULL),
-                          .edit_heads = o->edit_heads, .edit_ctx = o->edit_ctx};
+                          .edit_heads = o->edit_heads, .edit_ctx = o->edit_ctx,
+                          .head_rope = o->head_rope};
     const ss_analysis_share *sh = o->share;
     double start = ss_now_seconds();
     int64_t done = 0, tokens = 0, index = -1;

@@ -113,6 +113,7 @@ typedef struct {
     /* the forward pass's head intervention (engine/forward.h), or NULL */
     ss_code (*edit_heads)(void *ctx, int layer, int n, float *att, ss_error *err);
     void *edit_ctx;
+    const struct ss_head_rope *head_rope; /* per-head RoPE removal (engine/head_rope.h), or NULL */
     const struct ss_analysis_share *share; /* NULL: this process runs every prompt */
 } ss_analysis_opts;
 

@@ -70,6 +70,8 @@ cJSON *ss_scan_settings_json(const ss_scan_opts *o)
                                                : o->maps_spec ? o->maps_spec : "list");
     cJSON_AddNumberToObject(maps, "size", o->maps == SS_MAPS_NONE ? 0 : o->map_size);
     cJSON_AddItemToObject(j, "maps", maps);
+    if (o->interventions)
+        cJSON_AddItemToObject(j, "interventions", cJSON_Duplicate(o->interventions, 1));
     return j;
 }
 
@@ -325,7 +327,9 @@ ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *er
         ss_analysis_opts ro = {.rope = rope, .block_rows = o->block_rows,
                                .allow_long = o->allow_long, .interrupted = ss_interrupted,
                                .between_prompts = between, .between_ctx = &sch,
-                               .progress_base = acc->prompts, .share = o->share};
+                               .progress_base = acc->prompts, .share = o->share,
+                               .edit_heads = o->edit_heads, .edit_ctx = o->edit_ctx,
+                               .head_rope = o->head_rope};
         ss_interrupt_clear();
         rc = ss_analysis_run(o->model, &src, list, 1, &pg, &ro, &run_prompts, err);
         ss_progress_end(&pg);

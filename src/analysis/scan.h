@@ -51,6 +51,13 @@ typedef struct {
      * handed to the driver, and its finish called after the last prompt,
      * before the result is built (SS_STOP there: no result on this one). */
     const ss_analysis_share *share;
+    /* Interventions in the forward pass (analysis/analysis.h's fields of the
+     * same names; issue 14), and their record for scan.json's settings
+     * (copied there; NULL: none, and nothing is recorded). */
+    ss_code (*edit_heads)(void *ctx, int layer, int n, float *att, ss_error *err);
+    void *edit_ctx;
+    const struct ss_head_rope *head_rope;
+    const cJSON *interventions;
 } ss_scan_opts;
 
 /* What a checkpoint holds of a scan under way: the sums, and the SHA-256

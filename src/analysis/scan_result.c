@@ -155,6 +155,16 @@ ss_code ss_scan_result_compatible(const ss_scan_result *a, const char *a_dir,
         if (rc)
             return rc;
     }
+    /* the forward pass's interventions (issue 14), recorded only when given */
+    const cJSON *ia = cJSON_GetObjectItemCaseSensitive(a->meta, "interventions");
+    const cJSON *ib = cJSON_GetObjectItemCaseSensitive(b->meta, "interventions");
+    if ((ia || ib) && !(ia && ib && cJSON_Compare(ia, ib, 1))) {
+        char va[200], vb[200];
+        ss_json_brief(ia, va, sizeof va);
+        ss_json_brief(ib, vb, sizeof vb);
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "%s and %s ran under different interventions "
+                       "(%s and %s)", a_dir, b_dir, ia ? va : "none", ib ? vb : "none");
+    }
     if (a->skip != b->skip)
         return ss_fail(err, SS_ERR_INCOMPATIBLE, "%s and %s use different skips (%d and %d)",
                        a_dir, b_dir, a->skip, b->skip);

@@ -77,6 +77,13 @@ ss_code ss_args_parse(ss_args *a, const char *cmd, const char *usage, const ss_f
             if (!v)
                 return ss_fail(err, SS_ERR_USAGE, "%s needs a value", name);
             a->values[f] = v;
+            if (flags[f].takes_value == 2) {
+                if (a->n_repeated == SS_ARGS_MAX_REPEAT)
+                    return ss_fail(err, SS_ERR_USAGE, "%s: more than %d times", name,
+                                   SS_ARGS_MAX_REPEAT);
+                a->repeated[a->n_repeated] = v;
+                a->repeated_flag[a->n_repeated++] = f;
+            }
         } else {
             if (eq)
                 return ss_fail(err, SS_ERR_USAGE, "%s takes no value", name);
@@ -85,6 +92,18 @@ ss_code ss_args_parse(ss_args *a, const char *cmd, const char *usage, const ss_f
     }
     (void)global_flags;
     return SS_OK;
+}
+
+int ss_args_all(const ss_args *a, const char *name, const char **out, int cap)
+{
+    int f = find_flag(a, name), got = 0;
+    for (int i = 0; f >= 0 && i < a->n_repeated; i++)
+        if (a->repeated_flag[i] == f) {
+            if (got < cap)
+                out[got] = a->repeated[i];
+            got++;
+        }
+    return got;
 }
 
 const char *ss_args_get(const ss_args *a, const char *name)

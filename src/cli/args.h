@@ -10,10 +10,11 @@
 
 typedef struct {
     const char *name;  /* "--out" */
-    int takes_value;
+    int takes_value;   /* 0: none, 1: one value (the last given wins), 2: repeatable */
 } ss_flag;
 
 #define SS_ARGS_MAX 64
+#define SS_ARGS_MAX_REPEAT 64
 
 typedef struct {
     const char *cmd;
@@ -23,6 +24,9 @@ typedef struct {
     int n_flags;
     const char *positional[16];
     int n_positional;
+    const char *repeated[SS_ARGS_MAX_REPEAT]; /* values of repeatable flags, in order */
+    int repeated_flag[SS_ARGS_MAX_REPEAT];    /* their flag's index */
+    int n_repeated;
     int threads;
     int quiet;
     int help;
@@ -34,6 +38,9 @@ ss_code ss_args_parse(ss_args *a, const char *cmd, const char *usage, const ss_f
                       int argc, char **argv, ss_error *err);
 
 const char *ss_args_get(const ss_args *a, const char *name); /* NULL if absent */
+/* The values of a repeatable flag (takes_value 2), in command-line order:
+ * up to cap into out; returns how many were given. */
+int ss_args_all(const ss_args *a, const char *name, const char **out, int cap);
 int ss_args_has(const ss_args *a, const char *name);
 ss_code ss_args_int(const ss_args *a, const char *name, long long def, long long min,
                     long long max, long long *out, ss_error *err);

@@ -11,7 +11,9 @@
 static const char usage[] =
     "usage: slashscope attn MODEL (--ids \"1 2 3\" | --ids-file F) --layer L --head H --out X.npy\n"
     "                       [--allow-long] [--rope-remove L1,L2,...] [--p-rope P]\n"
-    "                       [--ablate L1H3,...[:zero|:mean]]\n\n"
+    "                       [--ablate L1H3,...[:zero|:mean]]\n"
+    "                         [--head-rope-remove L1H3:l1,l2,... (repeatable)]\n"
+    "                         [--lowrank PLAN[@THRE,RANK_THRE]]\n\n"
     "Writes one query head's post-softmax attention probabilities as float32 [T, T] (query\n"
     "position, key position; zero above the diagonal). Layers and heads are 0-based; with\n"
     "grouped-query attention head H reads key/value head H / (heads / kv_heads).\n"

@@ -6,13 +6,18 @@
 #include <string.h>
 
 #include "analysis/compress.h"
+#include "analysis/compress_apply.h"
 #include "cli/commands.h"
+#include "cli/compress_eval.h"
 #include "report/explain_out.h"
 #include "cli/explain_src.h"
 #include "cli/out_folder.h"
+#include "common/mem.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "model/describe.h"
+#include "store/folder.h"
+#include "model/hf_write.h"
 
 #define MAX_LIST 16
 
@@ -29,7 +34,18 @@ static const char usage[] =
     "DIR/summary.csv (thre, rank_thre, params_total, params_kept, compressed_q,\n"
     "compressed_k, saved_share), DIR/plan.json (settings and the same) and the shares as\n"
     "float64 .npy: energy_q.npy [L, H, d_head + 1], energy_k.npy [L, H_kv, d_head + 1]\n"
-    "(entry 0 the bias, entry l the l-th largest singular value's direction).\n"
+    "(entry 0 the bias, entry l the l-th largest singular value's direction).\n\n"
+    "--write-model MDIR (one --thre and one --rank-thre): the compressed model as a Hugging\n"
+    "  Face folder (the source must be one): the same config and files, every compressed\n"
+    "  W_Q / W_K head block replaced by its rank-R_thre product (float32, full size), so any\n"
+    "  HF reader loads it; --force replaces an existing MDIR. A plan DIR is also what\n"
+    "  --lowrank DIR[@THRE,RANK_THRE] applies in memory on ppl, scan, logits and attn.\n"
+    "--eval-prompts F [--eval-len N] [--eval-count P] [--sdh SCAN_DIR [--regime R]]: the\n"
+    "  Table 1 analogue: F (token-id lines if it ends in .ids, else text as --prompts) runs\n"
+    "  through the original model and every (thre, rank_thre) plan: DIR/eval.csv (plan,\n"
+    "  saved share, loss, perplexity, loss change), DIR/eval_sdh.csv (every SDH's slash\n"
+    "  score at its offset before and after; the SDHs of SCAN_DIR/sdh.csv, else those the\n"
+    "  original pass over F finds in the small regime) and DIR/eval.json.\n"
     "See docs/compress.md.\n";
 
 /* A comma list of numbers in [lo, hi] (integers when whole). */
@@ -144,6 +160,7 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
         rc = err->code;
     cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
+    ss_explain_src_record(src, root);
     cJSON_AddItemToObject(root, "thre", cJSON_CreateDoubleArray(thre, nt));
     cJSON_AddItemToObject(root, "rank_thre", cJSON_CreateDoubleArray(rank_thre, nr));
     cJSON_AddItemToObject(root, "plans", summary_json(s, ns));
@@ -153,10 +170,50 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
     return rc;
 }
 
+/* --write-model MDIR: the plan's one pair applied, the model written through
+ * a folder transaction (store/folder.h). */
+static ss_code write_model(const ss_args *a, ss_model *m, const ss_compress_result *r,
+                           double thre, int rank_thre, ss_error *err)
+{
+    const char *dir = ss_args_get(a, "--write-model");
+    ss_lowrank_applied la;
+    ss_code rc = ss_lowrank_apply(m, r, thre, rank_thre, &la, err);
+    if (rc)
+        return rc;
+    const ss_tensor *from[2 * SS_MAX_LAYERS];
+    int n = 0;
+    for (int i = 0; i < 2 * m->cfg.n_layer; i++)
+        if (la.orig[i])
+            from[n++] = la.orig[i];
+    ss_tensor *to = ss_calloc((size_t)(n ? n : 1), sizeof *to, "low-rank tensors", err);
+    for (int i = 0, k = 0; to && i < 2 * m->cfg.n_layer; i++)
+        if (la.orig[i])
+            to[k++] = la.repl[i];
+    ss_folder f;
+    ss_folder_opts fo = {.force = ss_args_has(a, "--force"), .marker = "config.json",
+                         .flag = "--write-model"};
+    rc = to ? ss_folder_begin(&f, dir, &fo, err) : SS_ERR_NOMEM;
+    if (!rc) {
+        rc = ss_hf_model_write(m, from, to, n, f.work, err);
+        if (!rc)
+            rc = ss_folder_commit(&f, err);
+        if (rc)
+            ss_folder_abort(&f);
+    }
+    if (!rc && !a->quiet)
+        printf("wrote %s: %d of %d W_Q/W_K matrices at their kept rank (thre %g, rank_thre "
+               "%d)\n", dir, la.compressed, m->cfg.n_layer * (m->cfg.n_head + m->cfg.n_kv_head),
+               thre, rank_thre);
+    free(to);
+    ss_lowrank_restore(&la);
+    return rc;
+}
+
 int cmd_compress(int argc, char **argv)
 {
     static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_OUT_FOLDER_FLAGS, {"--thre", 1},
-                                    {"--rank-thre", 1}, {NULL, 0}};
+                                    {"--rank-thre", 1}, {"--write-model", 1},
+                                    SS_COMPRESS_EVAL_FLAGS, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
     if (ss_args_parse(&a, "compress", usage, flags, argc, argv, &err))
@@ -172,6 +229,13 @@ int cmd_compress(int argc, char **argv)
         parse_list(&a, "--thre", 0, 1, 0, thre, &nt, &err) ||
         parse_list(&a, "--rank-thre", 0, 1 << 20, 1, rank_thre, &nr, &err))
         return ss_cli_fail("compress", &err);
+    const char *model_out = ss_args_get(&a, "--write-model");
+    if (model_out && (nt != 1 || nr != 1 || ss_args_has(&a, "--lowrank"))) {
+        ss_fail(&err, SS_ERR_USAGE, "--write-model writes one plan: give one --thre and one "
+                "--rank-thre (and no --lowrank)");
+        return ss_cli_fail("compress", &err);
+    }
+
     ss_explain_src src;
     if (ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("compress", &err);
@@ -184,8 +248,11 @@ int cmd_compress(int argc, char **argv)
     ss_compress_result res = {0};
     if (!ss_compress_analysis_new(&an, src.run.model, &err) &&
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "compress", a.quiet, &err) &&
-        !ss_analysis_finish(&an, &res, &err))
-        write_outputs(out, &src, &res, thre, nt, rank_thre, nr, &err);
+        !ss_analysis_finish(&an, &res, &err) &&
+        !write_outputs(out, &src, &res, thre, nt, rank_thre, nr, &err) &&
+        (!model_out || !write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], &err)) &&
+        ss_args_get(&a, "--eval-prompts"))
+        ss_compress_eval(&a, &src, &res, thre, nt, rank_thre, nr, out, &err);
     ss_out_folder_end(&folder, &err);
     ss_compress_result_free(&res);
     if (an.vt)

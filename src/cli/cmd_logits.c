@@ -10,13 +10,18 @@
 static const char usage[] =
     "usage: slashscope logits MODEL (--ids \"1 2 3\" | --ids-file F) --out X.npy\n"
     "                         [--allow-long] [--rope-remove L1,L2,...] [--p-rope P]\n"
-    "                         [--ablate L1H3,...[:zero|:mean]]\n\n"
+    "                         [--ablate L1H3,...[:zero|:mean]]\n"
+    "                         [--head-rope-remove L1H3:l1,l2,... (repeatable)]\n"
+    "                         [--lowrank PLAN[@THRE,RANK_THRE]]\n\n"
     "Runs the sequence through the model and writes float32 [T, vocab]: row p is the output\n"
     "after tokens 0..p (it predicts token p+1). --ids-file reads the first line of F.\n"
     "--rope-remove leaves the listed frequencies unrotated (1-based, 1 = highest);\n"
     "--p-rope P keeps only the int(P F) highest frequencies (0 = NoPE).\n"
     "--ablate replaces the listed heads' outputs (before W_O) by zero or their mean over\n"
-    "the positions.\n"
+    "the positions. --head-rope-remove L1H3:1,2 leaves frequencies 1 and 2 unrotated\n"
+    "for query head L1H3 only (its query and its own copy of its key head's keys).\n"
+    "--lowrank PLAN replaces W_Q/W_K by the low-rank matrices of a `compress` result\n"
+    "folder (its only (thre, rank_thre) pair, or the one given after @).\n"
     "A sequence longer than the model's context is refused unless --allow-long is given.\n";
 
 int cmd_logits(int argc, char **argv)

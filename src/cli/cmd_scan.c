@@ -58,6 +58,8 @@ static const char usage[] =
     "  --checkpoint-every K   prompts between checkpoints (default 8; also every 5 minutes)\n"
     "  --block-rows B     query rows per attention block (default 64)\n"
     "  --allow-long, --rope-remove L1,L2,..., --p-rope P   as for 'slashscope logits'\n"
+    "  --ablate HEADS[:zero|:mean], --head-rope-remove HEAD:l1,l2,..., --lowrank PLAN\n"
+    "                     interventions, as for 'slashscope logits' (recorded in scan.json)\n"
     "  --threads T, --quiet\n";
 
 typedef struct {
@@ -146,7 +148,7 @@ int cmd_scan(int argc, char **argv)
     static const ss_flag flags[] = {
         SS_PROMPT_FLAGS, {"--out", 1}, {"--skip", 1}, {"--maps", 1}, {"--map-size", 1},
         {"--resume", 0}, {"--force", 0}, {"--kappa-small", 1}, {"--kappa-large", 1}, {"--checkpoint-every", 1}, {"--block-rows", 1}, {"--allow-long", 0},
-        {"--rope-remove", 1}, {"--p-rope", 1}, {NULL, 0}};
+        {"--rope-remove", 1}, {"--p-rope", 1}, SS_INTERVENTION_FLAGS, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
     if (ss_args_parse(&a, "scan", usage, flags, argc, argv, &err))
@@ -196,11 +198,19 @@ int cmd_scan(int argc, char **argv)
     s.so.quiet = a.quiet;
     s.so.threads = a.threads;
     s.so.out_dir = out;
+    ss_forward_opts edits = {0};
+    ss_model_run_edits(&r, &edits);
+    s.so.edit_heads = edits.edit_heads;
+    s.so.edit_ctx = edits.edit_ctx;
+    s.so.head_rope = edits.head_rope;
+    cJSON *interventions = ss_model_run_edits_json(&a);
+    s.so.interventions = interventions;
     int dist = 0;
     ss_folder folder;
     ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", &dist, &err);
     if (!rc)
         rc = dist ? scan_distributed(&s.so, &folder, &err) : ss_scan_run(&s.so, &err);
+    cJSON_Delete(interventions);
     ss_prompts_close(prompts);
     ss_tokenizer_free(s.tok);
     free(s.map_flags);

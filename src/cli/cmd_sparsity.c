@@ -227,6 +227,7 @@ static ss_code write_outputs(const run_settings *rs, const ss_explain_src *src,
             rc = err->code;
         cJSON_AddItemToObject(root, "provenance", prov);
         cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
+        ss_explain_src_record(src, root);
         cJSON_AddNumberToObject(root, "len", cov->n);
         cJSON_AddNumberToObject(root, "measured_prompts", (double)cov->prompts);
         cJSON_AddNumberToObject(root, "target", rs->target);

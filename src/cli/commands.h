@@ -9,6 +9,7 @@ int cmd_detokenize(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_ppl(int argc, char **argv);
 int cmd_compress(int argc, char **argv);
+int cmd_sdh_effect(int argc, char **argv);
 int cmd_attn(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_sdh(int argc, char **argv);

@@ -44,9 +44,17 @@ ss_code ss_explain_src_open(ss_explain_src *s, const ss_args *a, ss_error *err)
     } else if (!rc) {
         rc = open_source(s, a, err);
     }
+    if (!rc)
+        s->interventions = ss_model_run_edits_json(a);
     if (rc)
         ss_explain_src_close(s);
     return rc;
+}
+
+void ss_explain_src_record(const ss_explain_src *s, cJSON *root)
+{
+    if (s->interventions)
+        cJSON_AddItemToObject(root, "interventions", cJSON_Duplicate(s->interventions, 1));
 }
 
 ss_code ss_explain_src_next(ss_explain_src *s, const int32_t **ids, int *got, ss_error *err)
@@ -76,6 +84,7 @@ void ss_explain_src_close(ss_explain_src *s)
     if (s->tok)
         ss_tokenizer_free(s->tok);
     free(s->buf);
+    cJSON_Delete(s->interventions);
     ss_model_run_close(&s->run);
     memset(s, 0, sizeof *s);
 }
@@ -122,6 +131,7 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
     ss_model_run_edits(&s->run, &fo);
     ro.edit_heads = fo.edit_heads;
     ro.edit_ctx = fo.edit_ctx;
+    ro.head_rope = fo.head_rope;
     ss_progress pr;
     ss_progress_start(&pr, quiet || d->rank > 0, what, src.total, "prompts");
     int64_t done = 0;

@@ -20,7 +20,7 @@
 
 /* --ids-file is in both lists: declared once is enough for the parser */
 #define SS_EXPLAIN_SRC_FLAGS {"--ids", 1}, {"--allow-long", 0}, {"--rope-remove", 1}, \
-    {"--p-rope", 1}, {"--ablate", 1}, SS_PROMPT_FLAGS
+    {"--p-rope", 1}, SS_INTERVENTION_FLAGS, SS_PROMPT_FLAGS
 
 /* The usage lines for those flags. */
 #define SS_EXPLAIN_SRC_USAGE \
@@ -31,7 +31,9 @@
     "  --count P caps a file source. --allow-long runs past the model's context.\n" \
     "  --rope-remove L1,L2,... / --p-rope P run the whole pass under that RoPE ablation.\n" \
     "  --ablate L1H3,L2H0[:zero|:mean] replaces those heads' outputs (before W_O) by zero\n" \
-    "  or by their mean over the prompt's positions.\n"
+    "  or by their mean over the prompt's positions. --head-rope-remove L1H3:1,2,5-8\n" \
+    "  (repeatable) leaves those frequencies unrotated for that query head only.\n" \
+    "  --lowrank PLAN[@THRE,RANK_THRE] runs with a compress plan's low-rank W_Q/W_K.\n"
 
 typedef struct {
     ss_model_run run;        /* model, rope, the single --ids prompt */
@@ -42,6 +44,7 @@ typedef struct {
     int32_t *buf;            /* [len] */
     int single_done;
     int64_t emitted;
+    cJSON *interventions;    /* --ablate / --head-rope-remove / --lowrank as given, or NULL */
 } ss_explain_src;
 
 ss_code ss_explain_src_open(ss_explain_src *s, const ss_args *a, ss_error *err);
@@ -54,5 +57,8 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
                            int quiet, ss_error *err);
 /* For the record in the output JSON. */
 cJSON *ss_explain_src_json(const ss_explain_src *s);
+/* Adds "interventions" (what the pass changed, cli/model_run.h) to a result's
+ * JSON root; nothing when the pass ran the model as it is. */
+void ss_explain_src_record(const ss_explain_src *s, cJSON *root);
 
 #endif

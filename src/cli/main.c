@@ -30,6 +30,7 @@ static const command commands[] = {
     {"freq", cmd_freq, "RoPE frequencies of heads: InP, band ablation, active set, condition"},
     {"sparsity", cmd_sparsity, "sparsest vertical-and-slash pattern of every head; MInference config"},
     {"compress", cmd_compress, "low-rank W_Q/W_K compression plan from hidden-state energy"},
+    {"sdh-effect", cmd_sdh_effect, "loss change when each SDH (and random control heads) is removed"},
     {"study", cmd_study, "the whole study of one or more models, in resumable stages; report.html"},
     {"theory", cmd_theory, "train the paper's two-layer RoPE model; does layer 1 become an SDH?"},
     {"demo", cmd_demo, "the theory lab with frequencies that satisfy and violate the condition"},

@@ -35,12 +35,100 @@ ss_code ss_head_ablation_from_flags(const ss_args *a, ss_head_ablation *abl, ss_
     return SS_OK;
 }
 
+ss_code ss_head_rope_from_flags(const ss_args *a, const ss_config *c, int n_freq,
+                                ss_head_rope *hr, ss_error *err)
+{
+    const char *spec[SS_ARGS_MAX_REPEAT];
+    int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
+    for (int i = 0; i < n; i++) {
+        int l, h, *list = NULL, n_list = 0;
+        const char *q;
+        if (!ss_parse_head_name(spec[i], &q, &l, &h) || *q != ':' || !q[1])
+            return ss_fail(err, SS_ERR_USAGE, "--head-rope-remove '%s': expected a head and "
+                           "1-based frequencies like L1H3:1,2,5-8", spec[i]);
+        if (l >= c->n_layer || h >= c->n_head)
+            return ss_fail(err, SS_ERR_USAGE, "--head-rope-remove: no head L%dH%d (the model "
+                           "has %d layers x %d heads)", l, h, c->n_layer, c->n_head);
+        ss_code rc = ss_rope_parse_list(q + 1, n_freq, &list, &n_list, err);
+        if (!rc)
+            rc = ss_head_rope_add(hr, l, h, list, n_list, n_freq, err);
+        free(list);
+        if (rc) {
+            ss_error_prefix(err, "--head-rope-remove '%s'", spec[i]);
+            return rc;
+        }
+    }
+    return SS_OK;
+}
+
+ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied *out,
+                              ss_error *err)
+{
+    const char *spec = ss_args_get(a, "--lowrank");
+    if (!spec)
+        return SS_OK;
+    char dir[4096];
+    const char *at = strrchr(spec, '@');
+    size_t len = at ? (size_t)(at - spec) : strlen(spec);
+    if (len >= sizeof dir)
+        return ss_fail(err, SS_ERR_USAGE, "--lowrank: path too long");
+    memcpy(dir, spec, len);
+    dir[len] = '\0';
+    ss_compress_result plan;
+    double thre[16];
+    int rank_thre[16], nt, nr;
+    ss_code rc = ss_compress_plan_read(dir, &plan, thre, &nt, rank_thre, &nr, 16, err);
+    if (rc) {
+        ss_error_prefix(err, "--lowrank");
+        return rc;
+    }
+    double t = thre[0];
+    int rk = rank_thre[0];
+    if (at) {
+        char *end;
+        t = strtod(at + 1, &end);
+        long long r = 0;
+        if (end == at + 1 || *end != ',' || !(t >= 0 && t <= 1) ||
+            ss_parse_ll_all(end + 1, 0, 1 << 20, &r))
+            rc = ss_fail(err, SS_ERR_USAGE, "--lowrank '%s': expected PLAN@THRE,RANK_THRE "
+                         "with THRE in [0, 1] and a whole RANK_THRE", spec);
+        rk = (int)r;
+    } else if (nt != 1 || nr != 1) {
+        rc = ss_fail(err, SS_ERR_USAGE, "--lowrank %s: the plan has %d thre and %d rank_thre "
+                     "values; choose one pair as %s@THRE,RANK_THRE", dir, nt, nr, dir);
+    }
+    if (!rc)
+        rc = ss_lowrank_apply(m, &plan, t, rk, out, err);
+    ss_compress_result_free(&plan);
+    return rc;
+}
+
 void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o)
 {
     if (r->ablation.n) {
         o->edit_heads = ss_head_ablation_edit;
         o->edit_ctx = (void *)&r->ablation;
     }
+    if (r->head_rope.n)
+        o->head_rope = &r->head_rope;
+}
+
+cJSON *ss_model_run_edits_json(const ss_args *a)
+{
+    const char *abl = ss_args_get(a, "--ablate");
+    const char *spec[SS_ARGS_MAX_REPEAT];
+    int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
+    const char *low = ss_args_get(a, "--lowrank");
+    if (!abl && !n && !low)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (abl)
+        cJSON_AddStringToObject(o, "ablate", abl);
+    if (n)
+        cJSON_AddItemToObject(o, "head_rope_remove", cJSON_CreateStringArray(spec, n));
+    if (low)
+        cJSON_AddStringToObject(o, "lowrank", low);
+    return o;
 }
 
 ss_code ss_rope_from_flags(const ss_args *a, ss_rope *rope, ss_error *err)
@@ -80,6 +168,8 @@ ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_er
     if ((rc = ss_head_ablation_init(&r->ablation, &r->model->cfg, err)) ||
         (rc = ss_head_ablation_from_flags(a, &r->ablation, err)) ||
         (rc = ss_rope_from_flags(a, &r->rope, err)) ||
+        (rc = ss_head_rope_from_flags(a, &r->model->cfg, r->rope.n_freq, &r->head_rope, err)) ||
+        (rc = ss_lowrank_from_flags(a, r->model, &r->lowrank, err)) ||
         (want_ids && (rc = ss_args_ids(a, &r->ids, &r->n, err)))) {
         ss_model_run_close(r);
         return rc;
@@ -96,8 +186,10 @@ ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_er
 
 void ss_model_run_close(ss_model_run *r)
 {
+    ss_lowrank_restore(&r->lowrank);
     ss_model_close(r->model);
     ss_head_ablation_free(&r->ablation);
+    ss_head_rope_free(&r->head_rope);
     free(r->ids);
     memset(r, 0, sizeof *r);
 }

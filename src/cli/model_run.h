@@ -4,14 +4,22 @@
 #ifndef SS_CLI_MODEL_RUN_H
 #define SS_CLI_MODEL_RUN_H
 
+#include <cjson/cJSON.h>
+
+#include "analysis/compress_apply.h"
 #include "cli/args.h"
 #include "engine/head_ablate.h"
+#include "engine/head_rope.h"
 #include "engine/forward.h"
 #include "model/model.h"
 
 /* The flags every model-running command accepts (append to your own). */
 #define SS_MODEL_RUN_FLAGS {"--ids", 1}, {"--ids-file", 1}, {"--allow-long", 0}, \
-    {"--rope-remove", 1}, {"--p-rope", 1}, {"--ablate", 1}
+    {"--rope-remove", 1}, {"--p-rope", 1}, SS_INTERVENTION_FLAGS
+
+/* The head interventions (issue 14), also on commands with their own
+ * model flags (scan). */
+#define SS_INTERVENTION_FLAGS {"--ablate", 1}, {"--head-rope-remove", 2}, {"--lowrank", 1}
 
 typedef struct {
     ss_model *model;
@@ -20,6 +28,8 @@ typedef struct {
     ss_rope rope; /* the model's schedule with the ablation flags applied */
     int allow_long;
     ss_head_ablation ablation; /* --ablate HEADS[:zero|:mean] (no head when absent) */
+    ss_head_rope head_rope;    /* --head-rope-remove HEAD:l1,l2,... (repeatable) */
+    ss_lowrank_applied lowrank; /* --lowrank PLAN[@THRE,RANK]: W_Q/W_K replaced in memory */
 } ss_model_run;
 
 /* Opens positional[0] as the model, reads --ids/--ids-file when want_ids,
@@ -29,8 +39,20 @@ void ss_model_run_close(ss_model_run *r);
 
 /* --ablate L1H3,L2H0[:zero|:mean] (default zero) into abl (initialised). */
 ss_code ss_head_ablation_from_flags(const ss_args *a, ss_head_ablation *abl, ss_error *err);
-/* The forward options' intervention fields for r (none without --ablate). */
+/* --head-rope-remove L1H3:1,2,5-8 (repeatable; 1-based frequencies) into hr. */
+ss_code ss_head_rope_from_flags(const ss_args *a, const ss_config *c, int n_freq,
+                                ss_head_rope *hr, ss_error *err);
+/* The forward options' intervention fields for r (none without --ablate /
+ * --head-rope-remove). */
 void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o);
+/* --lowrank DIR[@THRE,RANK_THRE]: applies the plan of compress result DIR
+ * (the pair given, or the plan's only one) to m in memory. */
+ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied *out,
+                              ss_error *err);
+/* What r changes in the model's computation, for a result's record:
+ * {"ablate": spec, "head_rope_remove": [specs], "lowrank": spec}; NULL when
+ * nothing. */
+cJSON *ss_model_run_edits_json(const ss_args *a);
 
 /* Applies --rope-remove L,... and --p-rope P (either or both) to rope. */
 ss_code ss_rope_from_flags(const ss_args *a, ss_rope *rope, ss_error *err);

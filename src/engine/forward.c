@@ -9,6 +9,7 @@
 
 #include "common/mem.h"
 #include "engine/attention.h"
+#include "engine/head_rope.h"
 #include "engine/linear.h"
 #include "io/dequant.h"
 
@@ -40,7 +41,19 @@ typedef struct {
     ss_scratch scratch;
     ss_rope_table rope, rope_local; /* global layers; Gemma 3's local layers */
     ss_rope local_override;          /* local angles with the caller's active flags */
+    int n_hr;                        /* per-head RoPE removals (opts->head_rope) */
+    struct head_rope_slot *hr;       /* [n_hr] */
+    int *hr_of_head;                 /* [n_head]: this layer's slot of each head, or -1 */
 } workspace;
+
+/* One head under its own RoPE schedule: its query and its key head's keys,
+ * copied before the layer's rotation and rotated with the head's table. */
+struct head_rope_slot {
+    const ss_head_rope_entry *e;
+    ss_rope rope;       /* the layer's schedule with e's frequencies removed */
+    ss_rope_table table;
+    float *q, *k;       /* [n, d_head] */
+};
 
 static void workspace_free(workspace *w)
 {
@@ -49,6 +62,13 @@ static void workspace_free(workspace *w)
     free(w->x); free(w->xn); free(w->q); free(w->k); free(w->v); free(w->att);
     free(w->gate); free(w->up); free(w->norm_w); free(w->norm_b); free(w->scores);
     free(w->scratch.buf);
+    for (int i = 0; i < w->n_hr; i++) {
+        ss_rope_table_free(&w->hr[i].table);
+        free(w->hr[i].q);
+        free(w->hr[i].k);
+    }
+    free(w->hr);
+    free(w->hr_of_head);
     ss_rope_table_free(&w->rope);
     ss_rope_table_free(&w->rope_local);
 }
@@ -254,6 +274,12 @@ static ss_head_attn head_attn(const ss_config *c, workspace *w, int n, int block
         .n = n, .d_head = c->d_head, .block_rows = block, .window = al.window,
         .scale = (float)al.scale, .softcap = (float)al.softcap,
     };
+    int slot = w->hr_of_head ? w->hr_of_head[h] : -1;
+    if (slot >= 0) { /* its own schedule: the private rotated copies */
+        a.q = w->hr[slot].q;
+        a.k = w->hr[slot].k;
+        a.ldq = a.ldk = c->d_head;
+    }
     return a;
 }
 
@@ -424,6 +450,67 @@ static void add_rows(float *x, const float *y, int64_t count)
         x[j] += y[j];
 }
 
+/* Before the layer's rotation: the heads of layer l with their own schedule
+ * get their pre-RoPE query and keys copied and rotated by it. */
+static void head_rope_layer(const ss_config *c, workspace *w, int l, int n)
+{
+    if (!w->n_hr)
+        return;
+    int64_t qd = (int64_t)c->n_head * c->d_head, kvd = (int64_t)c->n_kv_head * c->d_head;
+    size_t row = (size_t)c->d_head * sizeof(float);
+    for (int h = 0; h < c->n_head; h++)
+        w->hr_of_head[h] = -1;
+    for (int s = 0; s < w->n_hr; s++) {
+        struct head_rope_slot *hs = &w->hr[s];
+        if (hs->e->layer != l)
+            continue;
+        int h = hs->e->head, g = h / (c->n_head / c->n_kv_head);
+        for (int i = 0; i < n; i++) {
+            memcpy(hs->q + (int64_t)i * c->d_head, w->q + i * qd + (int64_t)h * c->d_head, row);
+            memcpy(hs->k + (int64_t)i * c->d_head, w->k + i * kvd + (int64_t)g * c->d_head, row);
+        }
+        ss_rope_table_apply(&hs->table, hs->q, c->d_head, 1, c->d_head);
+        ss_rope_table_apply(&hs->table, hs->k, c->d_head, 1, c->d_head);
+        w->hr_of_head[h] = s;
+    }
+}
+
+/* The slots of opts->head_rope: each head's schedule is its layer's (under
+ * the caller's global edits) with the entry's frequencies removed. */
+static ss_code head_rope_alloc(const ss_model *m, const ss_forward_opts *o, workspace *w, int n,
+                               ss_error *err)
+{
+    const ss_head_rope *hr = o->head_rope;
+    if (!hr || !hr->n)
+        return SS_OK;
+    const ss_config *c = &m->cfg;
+    w->hr = ss_calloc((size_t)hr->n, sizeof *w->hr, "per-head RoPE", err);
+    w->hr_of_head = ss_calloc((size_t)c->n_head, sizeof *w->hr_of_head, "per-head RoPE", err);
+    if (!w->hr || !w->hr_of_head)
+        return SS_ERR_NOMEM;
+    for (int i = 0; i < hr->n; i++) {
+        const ss_head_rope_entry *e = &hr->e[i];
+        if (e->layer < 0 || e->layer >= c->n_layer || e->head < 0 || e->head >= c->n_head)
+            return ss_fail(err, SS_ERR_USAGE, "per-head RoPE removal: no head L%dH%d (the "
+                           "model has %d layers x %d heads)", e->layer, e->head, c->n_layer,
+                           c->n_head);
+        struct head_rope_slot *hs = &w->hr[w->n_hr++];
+        hs->e = e;
+        ss_rope scratch;
+        hs->rope = *ss_layer_rope_override(m, e->layer, o->rope, &scratch);
+        for (int f = 0; f < hs->rope.n_freq; f++)
+            if (e->removed[f])
+                hs->rope.active[f] = 0;
+        if (!(hs->q = ss_calloc((size_t)n * c->d_head, sizeof *hs->q, "per-head RoPE", err)) ||
+            !(hs->k = ss_calloc((size_t)n * c->d_head, sizeof *hs->k, "per-head RoPE", err)))
+            return SS_ERR_NOMEM;
+        ss_code rc = ss_rope_table_build(&hs->table, &hs->rope, n, err);
+        if (rc)
+            return rc;
+    }
+    return SS_OK;
+}
+
 /* One block. Sequential: x += post(attn(norm(x))); x += post(mlp(norm(x))).
  * Parallel residual (GPT-NeoX): x += attn(norm1(x)) + mlp(norm2(x)). A
  * missing pre-norm (OLMo 2) feeds x itself. */
@@ -446,6 +533,7 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
         if (o->observers[i].on_layer &&
             (rc = o->observers[i].on_layer(o->observers[i].ctx, l, n, in, w->q, w->k, err)))
             return observer_code(rc, "at", l, -1, err);
+    head_rope_layer(c, w, l, n);
     const ss_rope_table *rt = ss_layer_rope(m, l) == &m->rope ? &w->rope : &w->rope_local;
     ss_rope_table_apply(rt, w->q, qd, c->n_head, c->d_head);
     ss_rope_table_apply(rt, w->k, kvd, c->n_kv_head, c->d_head);
@@ -514,7 +602,8 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
     workspace w;
     if ((rc = workspace_alloc(&w, c, n, block, err)))
         return rc;
-    if ((rc = ss_rope_table_build(&w.rope, o->rope ? o->rope : &m->rope, n, err)))
+    if ((rc = ss_rope_table_build(&w.rope, o->rope ? o->rope : &m->rope, n, err)) ||
+        (rc = head_rope_alloc(m, o, &w, n, err)))
         goto done;
     for (int l = 0; l < c->n_layer; l++)
         if (ss_layer_rope(m, l) == &m->rope_local) { /* Gemma 3's local layers */

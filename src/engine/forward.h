@@ -24,6 +24,8 @@ typedef struct {
      * columns x * d_head ..), which it may change in place. NULL: none. */
     ss_code (*edit_heads)(void *ctx, int layer, int n, float *att, ss_error *err);
     void *edit_ctx;
+    /* Per-head RoPE frequency removal (engine/head_rope.h), or NULL. */
+    const struct ss_head_rope *head_rope;
 } ss_forward_opts;
 
 /* Runs tokens ids[0..n) and writes logits [n, vocab] (or [1, vocab] with

@@ -81,4 +81,21 @@ typedef struct {
 
 ss_code ss_fig_barchart(ss_text *svg, const ss_fig_bars *b, ss_error *err);
 
+/* ---- scatter plots (sdh-effect: loss change against slash score) ---- */
+
+typedef struct {
+    const char *name;           /* legend entry */
+    const double *x, *y;        /* NaN points are left out */
+    const char *const *labels;  /* optional text beside each point (NULL: none) */
+    int n;
+} ss_fig_points;
+
+typedef struct {
+    const char *title, *xlabel, *ylabel;
+    double ref_y;               /* a dashed horizontal reference line (e.g. 0); NaN: none */
+} ss_fig_scatter_opts;
+
+ss_code ss_fig_scatter(ss_text *svg, const ss_fig_points *p, int n_series,
+                       const ss_fig_scatter_opts *o, ss_error *err);
+
 #endif

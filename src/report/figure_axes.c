@@ -40,6 +40,14 @@ void ss_fig_tick_label(char *buf, size_t n, double v, double step, int log)
         snprintf(buf, n, "%g", fabs(v) < 1e-9 * step ? 0.0 : v);
 }
 
+void ss_fig_span_extend(ss_fig_span *s, double v)
+{
+    if (isfinite(v)) {
+        s->lo = fmin(s->lo, v);
+        s->hi = fmax(s->hi, v);
+    }
+}
+
 ss_fig_span ss_fig_span_pad(ss_fig_span s)
 {
     if (!(s.lo <= s.hi) || !isfinite(s.lo) || !isfinite(s.hi)) {

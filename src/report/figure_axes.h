@@ -26,6 +26,8 @@ double ss_fig_nice_step(double lo, double hi, int target);
 /* A tick label for v ("1e-3" style on log axes). */
 void ss_fig_tick_label(char *buf, size_t n, double v, double step, int log);
 
+/* Grows s to hold v (non-finite values are left out). */
+void ss_fig_span_extend(ss_fig_span *s, double v);
 /* Widens a span to nice ends and gives a single value some room. */
 ss_fig_span ss_fig_span_pad(ss_fig_span s);
 /* The pixel of value v on the span along [p0, p1]. */

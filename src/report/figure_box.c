@@ -10,14 +10,6 @@
 #define BOX_SLOT 90 /* px per box */
 #define HEIGHT 380
 
-static void extend(ss_fig_span *s, double v)
-{
-    if (isfinite(v)) {
-        s->lo = fmin(s->lo, v);
-        s->hi = fmax(s->hi, v);
-    }
-}
-
 /* A deterministic jitter in [-1, 1] for dot k (splitmix-style hash, no
  * state), so a figure is the same run to run. */
 static double jitter(int k)
@@ -36,12 +28,12 @@ ss_code ss_fig_boxplot(ss_text *t, const ss_fig_box *b, int n, const ss_fig_box_
         return ss_fail(err, SS_ERR_USAGE, "%s: a box plot needs at least one box", what);
     ss_fig_span s = {INFINITY, -INFINITY, 0};
     for (int k = 0; k < n; k++) {
-        extend(&s, b[k].min);
-        extend(&s, b[k].max);
+        ss_fig_span_extend(&s, b[k].min);
+        ss_fig_span_extend(&s, b[k].max);
         for (int i = 0; i < b[k].n_points; i++)
-            extend(&s, b[k].points[i]);
+            ss_fig_span_extend(&s, b[k].points[i]);
     }
-    extend(&s, o->ref);
+    ss_fig_span_extend(&s, o->ref);
     s = ss_fig_span_pad(s);
     double pad = (s.hi - s.lo) * 0.05;
     s.lo -= pad;

@@ -1,0 +1,219 @@
+#include "analysis/compress_apply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "common/path.h"
+#include "io/dequant.h"
+#include "io/json.h"
+#include "io/npy.h"
+
+int ss_lowrank_rank(const ss_lowrank_applied *a, int layer, int head, int key)
+{
+    const ss_config *c = &a->m->cfg;
+    size_t i = key ? (size_t)c->n_layer * c->n_head + (size_t)layer * c->n_kv_head + head
+                   : (size_t)layer * c->n_head + head;
+    return a->rank[i];
+}
+
+/* rows [dh, d] = sum over the R kept directions of sigma_l u_l v_l^T. */
+static ss_code reconstruct(const ss_model *m, int layer, int head, int key, const int *keep,
+                           int R, float *rows, ss_error *err)
+{
+    const ss_config *c = &m->cfg;
+    int dh = c->d_head, d = c->d_model;
+    double *sigma = ss_calloc((size_t)dh, sizeof *sigma, "SVD", err);
+    double *vt = ss_calloc((size_t)dh * d, sizeof *vt, "SVD", err);
+    double *u = ss_calloc((size_t)dh * dh, sizeof *u, "SVD", err);
+    double *acc = ss_calloc((size_t)dh * d, sizeof *acc, "SVD", err);
+    ss_code rc = sigma && vt && u && acc ? ss_head_weight_svd(m, layer, head, key, sigma, vt, u, err)
+                                         : SS_ERR_NOMEM;
+    for (int r = 0; !rc && r < R; r++) {
+        int l = keep[r] - 1; /* keep is 1-based (0 is the bias) */
+        for (int i = 0; i < dh; i++) {
+            double s = sigma[l] * u[(size_t)i * dh + l];
+            for (int j = 0; j < d; j++)
+                acc[(size_t)i * d + j] += s * vt[(size_t)l * d + j];
+        }
+    }
+    for (size_t i = 0; !rc && i < (size_t)dh * d; i++)
+        rows[i] = (float)acc[i];
+    free(sigma);
+    free(vt);
+    free(u);
+    free(acc);
+    return rc;
+}
+
+/* One layer's q (key 0) or k projection under the plan: replaced when one
+ * of its heads is compressed. */
+static ss_code apply_matrix(ss_lowrank_applied *a, const ss_compress_result *r, int layer,
+                            int key, double thre, int rank_thre, ss_error *err)
+{
+    ss_model *m = a->m;
+    const ss_config *c = &m->cfg;
+    int heads = key ? c->n_kv_head : c->n_head, dh = c->d_head, d = c->d_model;
+    const double *shares = key ? r->k_r : r->q_r;
+    int *rank = a->rank + (key ? (size_t)c->n_layer * c->n_head + (size_t)layer * heads
+                               : (size_t)layer * heads);
+    int keep[SS_ROPE_MAX_FREQ * 2 + 1], any = 0;
+    for (int h = 0; h < heads; h++) {
+        int R = ss_compress_kept_rank(shares + ((size_t)layer * heads + h) * (dh + 1), dh, thre,
+                                      NULL);
+        rank[h] = R <= rank_thre && R < dh ? R : 0;
+        any |= rank[h] > 0;
+    }
+    if (!any)
+        return SS_OK;
+    ss_layer_weights *lw = &m->layers[layer];
+    const ss_tensor *t = key ? lw->wk : lw->wq;
+    ss_tensor *out = &a->repl[2 * layer + key];
+    float *data = ss_calloc((size_t)heads * dh * d, sizeof *data, "low-rank weight", err);
+    if (!data)
+        return SS_ERR_NOMEM;
+    *out = *t;
+    out->dtype = SS_DT_F32;
+    out->data = data;
+    out->nbytes = (uint64_t)heads * dh * d * sizeof *data;
+    ss_code rc = SS_OK;
+    for (int h = 0; !rc && h < heads; h++) {
+        float *rows = data + (size_t)h * dh * d;
+        if (!rank[h]) {
+            ss_weight_rows_f32(t, (int64_t)h * dh, dh, rows);
+            continue;
+        }
+        ss_compress_kept_rank(shares + ((size_t)layer * heads + h) * (dh + 1), dh, thre, keep);
+        rc = reconstruct(m, layer, h, key, keep, rank[h], rows, err);
+        a->compressed++;
+    }
+    a->orig[2 * layer + key] = t;
+    if (key)
+        lw->wk = out;
+    else
+        lw->wq = out;
+    return rc;
+}
+
+ss_code ss_lowrank_apply(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
+                         ss_lowrank_applied *out, ss_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const ss_config *c = &m->cfg;
+    if (r->n_layer != c->n_layer || r->n_head != c->n_head || r->n_kv_head != c->n_kv_head ||
+        r->d_head != c->d_head)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "the low-rank plan is for %d layers x %d/%d "
+                       "heads of %d, the model %s has %d x %d/%d of %d", r->n_layer, r->n_head,
+                       r->n_kv_head, r->d_head, m->path, c->n_layer, c->n_head, c->n_kv_head,
+                       c->d_head);
+    out->m = m;
+    out->orig = ss_calloc(2 * (size_t)c->n_layer, sizeof *out->orig, "low-rank plan", err);
+    out->repl = ss_calloc(2 * (size_t)c->n_layer, sizeof *out->repl, "low-rank plan", err);
+    out->rank = ss_calloc((size_t)c->n_layer * (c->n_head + c->n_kv_head), sizeof *out->rank,
+                          "low-rank plan", err);
+    ss_code rc = out->orig && out->repl && out->rank ? SS_OK : SS_ERR_NOMEM;
+    for (int l = 0; !rc && l < c->n_layer; l++)
+        for (int key = 0; !rc && key < 2; key++)
+            rc = apply_matrix(out, r, l, key, thre, rank_thre, err);
+    if (rc)
+        ss_lowrank_restore(out);
+    return rc;
+}
+
+void ss_lowrank_restore(ss_lowrank_applied *a)
+{
+    if (!a->m) {
+        memset(a, 0, sizeof *a);
+        return;
+    }
+    for (int l = 0; a->orig && l < a->m->cfg.n_layer; l++)
+        for (int key = 0; key < 2; key++) {
+            if (!a->orig[2 * l + key])
+                continue;
+            if (key)
+                a->m->layers[l].wk = a->orig[2 * l + key];
+            else
+                a->m->layers[l].wq = a->orig[2 * l + key];
+        }
+    for (int i = 0; a->repl && i < 2 * a->m->cfg.n_layer; i++)
+        free((void *)a->repl[i].data);
+    free(a->orig);
+    free(a->repl);
+    free(a->rank);
+    memset(a, 0, sizeof *a);
+}
+
+/* energy_*.npy: float64 [L, heads, dh + 1]. */
+static ss_code read_shares(const char *dir, const char *name, double **out, int64_t *shape,
+                           ss_error *err)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return ss_fail(err, SS_ERR_USAGE, "%s: path too long", dir);
+    ss_npy a;
+    ss_code rc = ss_npy_read(path, &a, err);
+    if (rc)
+        return rc;
+    if (a.type != SS_NPY_F64 || a.ndim != 3 || a.shape[2] < 2) {
+        ss_npy_free(&a);
+        return ss_fail(err, SS_ERR_FORMAT, "%s: expected float64 [layers, heads, d_head + 1] "
+                       "energy shares (a compress result)", path);
+    }
+    memcpy(shape, a.shape, 3 * sizeof *shape);
+    *out = a.data;
+    return SS_OK;
+}
+
+static ss_code read_list(const cJSON *root, const char *path, const char *key, double *v,
+                         int *n, int cap, ss_error *err)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, key);
+    *n = 0;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > cap)
+        return ss_fail(err, SS_ERR_FORMAT, "%s: \"%s\" must be an array of 1 to %d numbers",
+                       path, key, cap);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, arr) {
+        if (!cJSON_IsNumber(x))
+            return ss_fail(err, SS_ERR_FORMAT, "%s: \"%s\" must hold numbers", path, key);
+        v[(*n)++] = x->valuedouble;
+    }
+    return SS_OK;
+}
+
+ss_code ss_compress_plan_read(const char *dir, ss_compress_result *r, double *thre, int *n_thre,
+                              int *rank_thre, int *n_rank, int cap, ss_error *err)
+{
+    memset(r, 0, sizeof *r);
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/plan.json", dir) >= (int)sizeof path)
+        return ss_fail(err, SS_ERR_USAGE, "%s: path too long", dir);
+    cJSON *root = NULL;
+    double ranks[64];
+    ss_code rc = ss_json_load(path, 1 << 24, &root, err);
+    if (!rc)
+        rc = read_list(root, path, "thre", thre, n_thre, cap, err);
+    if (!rc)
+        rc = read_list(root, path, "rank_thre", ranks, n_rank, cap < 64 ? cap : 64, err);
+    for (int i = 0; !rc && i < *n_rank; i++)
+        rank_thre[i] = (int)ranks[i];
+    cJSON_Delete(root);
+    int64_t sq[3], sk[3];
+    if (!rc)
+        rc = read_shares(dir, "energy_q.npy", &r->q_r, sq, err);
+    if (!rc)
+        rc = read_shares(dir, "energy_k.npy", &r->k_r, sk, err);
+    if (!rc && (sq[0] != sk[0] || sq[2] != sk[2]))
+        rc = ss_fail(err, SS_ERR_FORMAT, "%s: energy_q.npy and energy_k.npy disagree on the "
+                     "layers or d_head", dir);
+    if (rc) {
+        ss_compress_result_free(r);
+        return rc;
+    }
+    r->n_layer = (int)sq[0];
+    r->n_head = (int)sq[1];
+    r->n_kv_head = (int)sk[1];
+    r->d_head = (int)sq[2] - 1;
+    return SS_OK;
+}

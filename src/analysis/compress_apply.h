@@ -1,0 +1,43 @@
+/* A low-rank plan (analysis/compress.h) applied to a model in memory, and
+ * the plan read back from a compress result folder (issue 14: --lowrank,
+ * compress --write-model / --eval-prompts).
+ *
+ * For one (thre, rank_thre) pair every compressed matrix W (R_thre <=
+ * rank_thre and R_thre < d_head) becomes W' = sum_{l in K} sigma_l u_l v_l^T,
+ * K its R_thre kept directions (largest mean shares first, eq. 20), computed
+ * in double from the dense SVD and rounded to float32 once; the bias is kept
+ * whole. A layer with a compressed matrix gets an F32 copy of its whole
+ * q (or k) projection with the compressed heads' rows replaced, in the
+ * checkpoint's own row order (an interleaved checkpoint permutes rows within
+ * a head, which a row-wise reconstruction keeps); other layers keep their
+ * tensors untouched, so a plan that compresses nothing changes no bit. */
+#ifndef SS_ANALYSIS_COMPRESS_APPLY_H
+#define SS_ANALYSIS_COMPRESS_APPLY_H
+
+#include "analysis/compress.h"
+#include "model/model.h"
+
+typedef struct {
+    ss_model *m;
+    const ss_tensor **orig;  /* [2 L]: each layer's wq, wk before */
+    ss_tensor *repl;         /* [2 L]: replacements (data NULL: none) */
+    int *rank;               /* [L H + L K]: kept rank of compressed matrices, 0 untouched */
+    int compressed;          /* matrices replaced */
+} ss_lowrank_applied;
+
+/* Replaces m's compressed W_Q / W_K for the pair (thre, rank_thre) of plan r
+ * (whose shapes must be m's). Undo with ss_lowrank_restore before closing m. */
+ss_code ss_lowrank_apply(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
+                         ss_lowrank_applied *out, ss_error *err);
+void ss_lowrank_restore(ss_lowrank_applied *a);
+
+/* Kept rank of query head h / key head h of layer l (0: not compressed). */
+int ss_lowrank_rank(const ss_lowrank_applied *a, int layer, int head, int key);
+
+/* The shares of a compress result folder (energy_q.npy, energy_k.npy) as an
+ * ss_compress_result, and its thre / rank_thre lists (plan.json), each at
+ * most cap long. */
+ss_code ss_compress_plan_read(const char *dir, ss_compress_result *r, double *thre, int *n_thre,
+                              int *rank_thre, int *n_rank, int cap, ss_error *err);
+
+#endif
