@@ -262,15 +262,14 @@ static void say(const study *s, const study_model *m, const ss_stage *st)
 }
 
 /* info and scan-id first (the SDHs decide the maps and the heads to
- * explain); then the OOD scan beside the explaining stages, which spend
- * most of their time writing small files, two children at a time; compare
+ * explain); then the OOD scan, the explaining stages, and compare, which
  * needs both scans. */
 static ss_code run_model(study *s, study_model *m, ss_error *err)
 {
     ss_stage *first[2] = {&m->stage[ST_INFO], &m->stage[ST_SCAN_ID]};
     for (int k = 0; k < 2; k++)
         say(s, m, first[k]);
-    ss_code rc = ss_stages_run(first, 2, 1, s->quiet, err);
+    ss_code rc = ss_stages_run(first, 2, s->quiet, err);
     char heads[256] = "";
     if (!rc)
         rc = top_sdh_heads(m, heads, sizeof heads, err);
@@ -302,7 +301,7 @@ static ss_code run_model(study *s, study_model *m, ss_error *err)
         rest[n++] = &m->stage[ST_FREQ];
     for (int k = 0; k < n; k++)
         say(s, m, rest[k]);
-    if (!(rc = ss_stages_run(rest, n, 2, s->quiet, err))) {
+    if (!(rc = ss_stages_run(rest, n, s->quiet, err))) {
         say(s, m, &m->stage[ST_COMPARE]);
         rc = ss_stage_run(&m->stage[ST_COMPARE], s->quiet, err);
     }
