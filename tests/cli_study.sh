@@ -42,6 +42,50 @@ done
 # the folders are the single commands' own: their readers take them
 "$bin" sdh "$tmp/a/1-stories260K.bin/scan-id" >/dev/null 2>&1 && ok "sdh reads study's scan-id" || bad "sdh reads scan-id"
 
+# each stage's folder is what its single command writes: the command line of
+# every stage of model 1 (from its stage.json) run alone gives the same
+# files, byte for byte, but the timing fields of scan.json (wall_seconds,
+# tokens_per_second, created) and the SHA256SUMS line that hashes it
+if /usr/bin/python3 - "$tmp/a/1-stories260K.bin" "$bin" "$tmp/single" <<'PY'
+import hashlib, json, os, shutil, subprocess, sys
+root, binary, alone = sys.argv[1:4]
+shutil.rmtree(alone, ignore_errors=True)
+os.makedirs(alone)
+VOLATILE = ("wall_seconds", "tokens_per_second", "created")
+bad = 0
+for st in ["info", "scan-id", "scan-ood", "compare", "maps", "rank", "cone", "freq"]:
+    cmd = json.load(open(os.path.join(root, st + ".stage.json")))["command"][1:]
+    mine = os.path.join(root, st)
+    theirs = os.path.join(alone, st)
+    if "--out" in cmd:
+        cmd[cmd.index("--out") + 1] = theirs
+        out = subprocess.DEVNULL
+    else:  # the result is the command's stdout
+        os.makedirs(theirs)
+        out = open(os.path.join(theirs, os.listdir(mine)[0]), "wb")
+    subprocess.run([binary] + cmd + ["--quiet"], check=True, stdout=out)
+    files, other = ([os.path.relpath(os.path.join(d, f), top) for d, _, fs in os.walk(top)
+                     for f in fs] for top in (mine, theirs))
+    files.sort()
+    if files != sorted(other):
+        print("%s: files %s, alone %s" % (st, files, sorted(other))); bad += 1
+        continue
+    for f in files:
+        a, b = (open(os.path.join(d, f), "rb").read() for d in (mine, theirs))
+        if f == "scan.json":
+            a, b = (json.loads(x) for x in (a, b))
+            for x in (a, b):
+                for k in VOLATILE:
+                    x.pop(k, None)
+        elif f == "SHA256SUMS":
+            a, b = ([l for l in x.splitlines() if not l.endswith(b" scan.json")] for x in (a, b))
+        if a != b:
+            print("%s/%s differs from the single command's" % (st, f)); bad += 1
+    print("%s: %d files equal" % (st, len(files)))
+sys.exit(1 if bad else 0)
+PY
+then ok "every stage folder = its single command's"; else bad "a stage folder differs from its single command's"; fi
+
 # the browser and the cost only in the release build (sanitizers change
 # neither the HTML nor anything but the timings)
 sanitized=0; [ "${SS_SANITIZE:-OFF}" = ON ] && sanitized=1
