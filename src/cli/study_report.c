@@ -573,24 +573,16 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
 
 static ss_code takeaway3(ss_html *h, const study_model *m, int mi, ss_error *err)
 {
-    ss_html_heading(h, 3, NULL, "Takeaway 3: layer-0 queries and keys sit in a cone");
+    ss_html_heading(h, 3, NULL, "Takeaway 3: why layer-0 queries and keys are rank one "
+                                "(a bias, or embeddings on a cone)");
+    ss_code rc = study_takeaway3_heads(h, m, mi, err);
     cJSON *j = NULL;
-    ss_code rc = load(m, ST_CONE, "cone.json", &j, err);
+    if (!rc)
+        rc = load(m, ST_CONE, "cone.json", &j, err);
     if (rc)
         return rc;
     const cJSON *av = obj(obj(j, "averages"), "all");
     const cJSON *Q = obj(av, "Q"), *K = obj(av, "K");
-    double sq = num(Q, "dominant_share"), sk = num(K, "dominant_share");
-    double rq = num(Q, "r1_tilde"), rk = num(K, "r1_tilde");
-    int holds = sq >= 0.8 && sk >= 0.8;
-    ss_html_verdict(h, holds ? -1 : 0,
-                    "Over the vocabulary, one direction carries %.3g of the layer-0 queries' "
-                    "energy and %.3g of the keys' (r~1 %.3g and %.3g). %s",
-                    sq, sk, rq, rk,
-                    holds ? "The energy is concentrated; whether the tokens fall on one side of "
-                            "that direction (a cone) or on both (a line) is in the alignment "
-                            "columns of cone/alignment.csv."
-                          : "The energy is spread: no cone.");
     static const char *const hd[] = {"", "r~1", "R~", "r1", "R", "dominant share",
                                      "RV of the dominant direction", "bias norm"};
     static const char *const keys[] = {"r1_tilde", "R_tilde", "r1", "R", "dominant_share",
