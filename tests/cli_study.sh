@@ -185,6 +185,38 @@ for k, m in enumerate(models):
     for r, w in zip(table("cone-%d" % k), "QK"):
         for i, c in enumerate(keys):
             same(val(r[i + 1]), float(av[w][c]), "%s cone %s %s" % (m, w, c))
+    # Takeaway 3: the layer-0 head table against cone.csv, the verdict's
+    # counts recomputed (bias > token part, or RV <= 0.5: a cone)
+    cone = rows_csv(os.path.join(d, "cone", "cone.csv"))
+    sdh0 = {s["name"] for s in sdh if s["layer"] == "0"}
+    rows = table("cone-heads-%d" % k)
+    same(len(rows), len(cone), "%s layer-0 heads" % m)
+    held = n_bias = n_cone = 0
+    rvs = []
+    for r, c in zip(rows, cone):
+        same(r[0].text, c["name"], "cone head")
+        same(r[1].text, "yes" if c["name"] in sdh0 else "no", "%s %s is an SDH" % (m, c["name"]))
+        for i, key in ((2, "rv_dominant_Q"), (3, "rv_dominant_K"), (4, "rv_random"),
+                       (5, "proj_norm_mean_Q"), (6, "bias_norm_Q"),
+                       (7, "proj_norm_mean_K"), (8, "bias_norm_K")):
+            same(val(r[i]), float(c[key]), "%s cone %s %s" % (m, c["name"], key))
+        why = [("b" if float(c["bias_norm_" + x]) > float(c["proj_norm_mean_" + x]) else
+                "c" if float(c["rv_dominant_" + x]) <= 0.5 else "") for x in "QK"]
+        if c["name"] in sdh0:
+            held += any(why)
+            n_bias += "b" in why
+            n_cone += "c" in why and "b" not in why
+            rvs += [float(c["rv_dominant_Q"]), float(c["rv_dominant_K"])]
+    if sdh0:
+        verdict = ("holds" if 2 * held >= len(sdh0) else
+                   "holds for some heads" if held else "does not hold")
+        w = ("Takeaway 3 %s: %d of %d layer-0 SDHs have Q or K close to rank one for one of "
+             "the paper's two reasons; for %d the bias outweighs" % (verdict, held, len(sdh0), n_bias))
+        w2 = "for %d the embeddings lie on a cone" % n_cone
+        w3 = "The smallest RV is %.3g, against %.3g" % (min(rvs), float(cone[0]["rv_random"]))
+        for x in (w, w2, w3):
+            if x not in text:
+                fail("%s: Takeaway 3 should say '%s'" % (m, x))
     # band ablation: medians and quartiles recomputed from ablation.csv
     abl = rows_csv(os.path.join(d, "freq", "ablation.csv"))
     for r, b in zip(table("bands-%d" % k), rows_csv(os.path.join(d, "freq", "bands.csv"))):
