@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/dist_cli.h"
 #include "common/progress.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
@@ -176,42 +177,92 @@ static void out_path(const ss_stage *s, char *buf, size_t n)
         snprintf(buf, n, "%s.stdout.txt", s->dir);
 }
 
-/* Runs the stage unless it was finished before. A scan with a committed
- * checkpoint in DIR.partial gets --resume. A command writing a result
- * folder gets --force: an unfinished stage is redone whole, and the folder
- * may hold the result of a run killed before its stage.json. */
-ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err)
+/* Under mpirun (cli/dist_cli.h) the commands that deal prompts to ranks run
+ * on every rank, each its share, rank 0 writing the folder; the others
+ * (info, compare, cone: no prompts to deal) run on rank 0 alone. */
+static int spread(const ss_stage *s)
 {
-    if (ss_stage_done(s)) {
-        s->reused = 1;
-        return read_seconds(s, err);
-    }
-    ss_code rc = make_folder(s, err);
-    if (rc)
+    return !strcmp(s->argv[0], "scan") || !strcmp(s->argv[0], "rank") ||
+           !strcmp(s->argv[0], "freq");
+}
+
+ss_code ss_stage_agree(ss_code rc, ss_error *err)
+{
+    int64_t v = rc;
+    ss_dist_bcast_i64(&ss_cli_dist, &v, 1);
+    if (ss_cli_dist.rank == 0 || v == SS_OK || rc)
         return rc;
-    char *argv[SS_STAGE_MAX_ARGS + 4];
+    return ss_fail(err, (ss_code)v, "rank 0 failed (its message says why)");
+}
+
+/* The command line of the stage, with what this run adds (plan: bit 1
+ * resume). */
+static int command_line(const ss_stage *s, int quiet, int64_t plan, char **argv)
+{
     int n = 0;
     for (int i = 0; i < s->argc; i++)
         argv[n++] = s->argv[i];
     if (quiet)
         argv[n++] = "--quiet";
-    if (s->resumable && has_checkpoint(s))
+    if (plan & 2)
         argv[n++] = "--resume";
     if (s->out_folder)
         argv[n++] = "--force";
     argv[n] = NULL;
+    return n;
+}
+
+/* Runs the stage on this process's part (rank 0's: all of it in a plain
+ * run): *status is the command's exit status. */
+static ss_code run_here(ss_stage *s, int quiet, int64_t plan, int *status, ss_error *err)
+{
+    ss_code rc = ss_cli_dist.rank == 0 ? make_folder(s, err) : SS_OK;
+    if (rc)
+        return rc;
+    char *argv[SS_STAGE_MAX_ARGS + 4];
+    int n = command_line(s, quiet, plan, argv);
     char out[4200];
-    out_path(s, out, sizeof out);
+    if (ss_cli_dist.rank == 0)
+        out_path(s, out, sizeof out);
+    else
+        snprintf(out, sizeof out, "/dev/null"); /* rank 0's output is the stage's */
+    rc = call(n, argv, out, status, err);
+    if (spread(s))
+        ss_dist_reset(&ss_cli_dist); /* the next command deals its own prompts */
+    return rc;
+}
+
+/* Runs the stage unless it was finished before; rank 0 decides which, and
+ * every rank waits for its outcome (ss_stage_agree). A scan with a
+ * committed checkpoint in DIR.partial gets --resume. A command writing a
+ * result folder gets --force: an unfinished stage is redone whole, and the
+ * folder may hold the result of a run killed before its stage.json. */
+ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err)
+{
+    int rank0 = ss_cli_dist.rank == 0;
+    int64_t plan = rank0 ? ss_stage_done(s) | (s->resumable && has_checkpoint(s)) << 1 : 0;
+    ss_dist_bcast_i64(&ss_cli_dist, &plan, 1);
+    if (plan & 1) {
+        s->reused = 1;
+        return ss_stage_agree(rank0 ? read_seconds(s, err) : SS_OK, err);
+    }
     double t0 = ss_now_seconds();
     int status = 0;
-    if ((rc = call(n, argv, out, &status, err)))
-        return rc;
+    ss_code rc = SS_OK;
+    if (rank0 || spread(s))
+        rc = run_here(s, quiet, plan, &status, err);
     s->seconds = ss_now_seconds() - t0;
-    if (status == 0)
-        return write_marker(s, err);
-    ss_fail(err, SS_ERR_IO, "exit status %d (its message is above; output in %s)", status, out);
-    ss_error_prefix(err, "stage %s (slashscope %s)", s->name, s->argv[0]);
-    return err->code;
+    if (!rc && rank0 && status == 0)
+        rc = write_marker(s, err);
+    else if (!rc && status) {
+        char out[4200];
+        out_path(s, out, sizeof out);
+        ss_fail(err, SS_ERR_IO, "exit status %d (its message is above; output in %s)", status,
+                out);
+        ss_error_prefix(err, "stage %s (slashscope %s)", s->name, s->argv[0]);
+        rc = err->code;
+    }
+    return ss_stage_agree(rc, err);
 }
 
 ss_code ss_stages_run(ss_stage *const *s, int n, int quiet, ss_error *err)

@@ -33,8 +33,14 @@ void ss_stage_free(ss_stage *s);
 
 int ss_stage_done(const ss_stage *s);
 /* Runs the stage unless it is done (then reads its recorded wall time).
- * quiet: the child gets --quiet. */
+ * quiet: the command gets --quiet. Under mpirun scan, rank and freq run on
+ * every rank (their own distribution, rank 0 writing), the others on rank
+ * 0, and every rank returns rank 0's outcome. */
 ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err);
+/* Under mpirun: rank 0's rc reaches every rank (an error there when rank 0
+ * failed); after a step rank 0 alone takes. Returns rc as is in a plain
+ * run. */
+ss_code ss_stage_agree(ss_code rc, ss_error *err);
 /* The n stages in order; the first failure ends the run with its error. */
 ss_code ss_stages_run(ss_stage *const *s, int n, int quiet, ss_error *err);
 

@@ -150,3 +150,11 @@ ss_code ss_dist_fold(ss_analysis *const *an, int n, const unsigned char *buf, si
             ss_analysis_free(&other[i]);
     return rc;
 }
+
+void ss_dist_reset(ss_dist *d)
+{
+    ss_dist_release(d);
+    ss_dist keep = {.rank = d->rank, .size = d->size, .mpi = d->mpi, .current = -1};
+    *d = keep;
+    ss_dist_bind(d);
+}
