@@ -95,8 +95,7 @@ static ss_code rv_figure(ss_html *h, const ss_csv *t, const cone_cols *c, const 
         v[n_pick + k] = lg(ss_csv_value(t, r, c->col_rv[1]));
         v[2 * n_pick + k] = lg(ss_csv_value(t, r, c->col_random));
     }
-    static const char *const ser[3] = {"v_Q (dominant direction of W_Q)",
-                                       "v_K (dominant direction of W_K)", "random direction"};
+    static const char *const ser[3] = {"v_Q of W_Q", "v_K of W_K", "random"};
     ss_fig_bars b = {"How much the tokens' projection varies: log10 RV", "layer-0 head",
                      "log10 RV = log10 std/|mean|", n_pick, 3, cats, ser, v, NULL, NULL};
     ss_text svg = {0};
@@ -104,9 +103,10 @@ static ss_code rv_figure(ss_html *h, const ss_csv *t, const cone_cols *c, const 
     if (!rc) {
         char cap[400];
         snprintf(cap, sizeof cap, "Figure 12 head by head: the relative variation RV of the "
-                 "vocabulary's RMS-normed embeddings along each head's dominant direction, "
-                 "against a random Gaussian direction. On a cone RV is small: log10 RV <= %.2f "
-                 "(RV <= %.2g) counts as one here.", log10(STUDY_CONE_RV), STUDY_CONE_RV);
+                 "vocabulary's RMS-normed embeddings along each head's dominant directions "
+                 "v_Q, v_K (of W_Q, W_K), against a random Gaussian direction. On a cone RV "
+                 "is small: log10 RV <= %.2f (RV <= %.2g) counts as one here.",
+                 log10(STUDY_CONE_RV), STUDY_CONE_RV);
         ss_html_figure(h, &svg, cap);
     }
     ss_text_free(&svg);
