@@ -119,13 +119,10 @@ ss_code study_takeaway3_heads(ss_html *h, const study_model *m, int mi, ss_error
 {
     ss_csv t, sdh;
     cone_cols c;
-    ss_code rc = ss_csv_read(&t, m->stage[ST_CONE].dir, "cone.csv", err);
+    ss_code rc = ss_csv_read_pair(&t, m->stage[ST_CONE].dir, "cone.csv", &sdh,
+                                  m->stage[ST_SCAN_ID].dir, "sdh.csv", err);
     if (rc)
         return rc;
-    if ((rc = ss_csv_read(&sdh, m->stage[ST_SCAN_ID].dir, "sdh.csv", err))) {
-        ss_csv_free(&t);
-        return rc;
-    }
     int *pick = malloc(sizeof(int) * ((size_t)t.rows + 1));
     static const char *const need_sdh[] = {"regime", "name", NULL};
     if (!pick)

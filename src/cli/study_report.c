@@ -610,13 +610,10 @@ static ss_code band_boxes(ss_html *h, const study_model *m, int mi, double *med_
                           double *med_last, int *n_var, ss_error *err)
 {
     ss_csv b, a;
-    ss_code rc = ss_csv_read(&b, m->stage[ST_FREQ].dir, "bands.csv", err);
+    ss_code rc = ss_csv_read_pair(&b, m->stage[ST_FREQ].dir, "bands.csv", &a,
+                                  m->stage[ST_FREQ].dir, "ablation.csv", err);
     if (rc)
         return rc;
-    if ((rc = ss_csv_read(&a, m->stage[ST_FREQ].dir, "ablation.csv", err))) {
-        ss_csv_free(&b);
-        return rc;
-    }
     static const char *const nb[] = {"variant", "band_first", "band_last", "removed", NULL};
     static const char *const na[] = {"variant", "ratio", NULL};
     if ((rc = ss_csv_need(&b, nb, err)) || (rc = ss_csv_need(&a, na, err)))
