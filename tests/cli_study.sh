@@ -6,7 +6,7 @@
 # cleanly; a study killed part way and run again gives the same report
 # without redoing finished stages; each stage folder is its single
 # command's; the study costs at most 2.0x its scans (the 1.5x holds
-# on a quiet machine only: see the cost check);
+# in about half the pairs on a loaded machine: see the cost check);
 # bad input gives one clear line.
 set -u
 bin=${SS_BIN:?}; shared=${SS_SHARED:?}; tmp=${SS_TMP:-/tmp}/cli_study; shots=${SS_TMP:-/tmp}/screenshots
