@@ -83,8 +83,8 @@ for freqs in ("high", "low"):
           % (freqs, t.slash_dominant, t.meta["slash_step"]))
 
 # 9. Results are the program's scan folders: save, reload, merge shards exactly.
-r_id.save(out / "scan-id")
-r_ood.save(out / "scan-ood")
+r_id.save(out / "scan-id", force=True)  # a re-run of this example replaces its results
+r_ood.save(out / "scan-ood", force=True)
 again = ss.load_scan(out / "scan-id")
 assert again.sum.tobytes() == r_id.sum.tobytes()
 more = ss.scan(m, ood=16, length=N, seed=2, progress=False)

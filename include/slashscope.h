@@ -224,8 +224,14 @@ SS_API ss_code ss_scan_spread(const ss_scan *s, double *sd, double *half, ss_err
 SS_API char *ss_scan_meta_json(const ss_scan *s, ss_error *err);
 
 /* The program's scan folder, both ways (slash*.npy, scan.json, sdh.csv);
- * saving records the counts in the scan's scan.json. */
+ * saving records the counts in the scan's scan.json. A save is one
+ * transaction, as the program's (docs/results.md): written into dir.partial
+ * under the lock dir.lock and renamed into place with SHA256SUMS; a
+ * finished result in dir is refused (SS_ERR_USAGE), and so is a folder
+ * holding other files. ss_scan_save_replace replaces a finished result
+ * whole (the program's --force). */
 SS_API ss_code ss_scan_save(ss_scan *s, const char *dir, ss_error *err);
+SS_API ss_code ss_scan_save_replace(ss_scan *s, const char *dir, ss_error *err);
 SS_API ss_code ss_scan_load(const char *dir, ss_scan **out, ss_error *err);
 
 /* Exact merge of scans of one model and settings over disjoint prompt sets

@@ -42,7 +42,7 @@ FREQ=("${SRC[@]}" --heads L0H1,L1H3)
 "$BIN" scan "$MODEL" "${SCAN[@]}" --out "$T/scan.ref" >/dev/null || fail "plain scan"
 "$BIN" rank "$MODEL" "${SRC[@]}" --out "$T/rank.ref" >/dev/null || fail "plain rank"
 "$BIN" freq "$MODEL" "${FREQ[@]}" --out "$T/freq.ref" >/dev/null || fail "plain freq"
-[ -d "$T/scan.ref/checkpoint-mpi" ] && fail "a plain run wrote distributed checkpoints"
+[ -e "$T/scan.ref.partial" ] && fail "a plain run left its work folder"
 
 # the comparison can fail: other prompts are told apart
 "$BIN" scan "$MODEL" --ood 7 --seed 10 --len 64 --threads 1 --quiet --maps L0H1,L1H3 \
@@ -57,7 +57,9 @@ for k in 1 2 3; do
     same "rank -np $k = one process" "$T/rank.ref" "$T/rank.$k"
     mpi "$k" "$BIN" freq "$MODEL" "${FREQ[@]}" --out "$T/freq.$k" >/dev/null || fail "freq -np $k"
     same "freq -np $k = one process" "$T/freq.ref" "$T/freq.$k"
-    [ -e "$T/scan.$k/checkpoint-mpi" ] && fail "scan -np $k left its checkpoints"
+    [ -e "$T/scan.$k.partial" ] && fail "scan -np $k left its work folder (checkpoints)"
+    [ -e "$T/scan.$k.lock" ] && fail "scan -np $k left its lock"
+    (cd "$T/scan.$k" && sha256sum --quiet -c SHA256SUMS) || fail "scan -np $k: SHA256SUMS does not check"
 done
 cmp -s "$T/scan.ref/slash_count.npy" "$T/scan.3/slash_count.npy" &&
     ok "scan -np 3: slash_count.npy byte for byte" || fail "scan -np 3: counts not byte for byte"
@@ -73,19 +75,28 @@ killed_run() { # NP DIR: start, kill rank 1 once every rank has checkpointed
         --out "$2" >/dev/null 2>&1 &
     local mp=$! i
     for ((i = 0; i < 1000; i++)); do
-        [ "$(ls "$2/checkpoint-mpi" 2>/dev/null | grep -c '\.ck$')" -ge "$1" ] && break
+        [ "$(find "$2.partial/checkpoint" -name state.json 2>/dev/null | wc -l)" -ge "$1" ] && break
         sleep 0.01
     done
     sleep 0.2
-    local victim
-    victim=$(pgrep -P "$mp" | sed -n 2p)
+    local victim kids
+    kids=$(pgrep -P "$mp")
+    victim=$(sed -n 2p <<<"$kids")
     [ -n "$victim" ] && kill -9 "$victim"
     wait "$mp"
     local rc=$?
+    # the other ranks may outlive mpirun for a moment; rank 0 holds OUT.lock until it is gone
+    for ((i = 0; i < 2000; i++)); do
+        local alive=0 p
+        for p in $kids; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ "$alive" -eq 0 ] && break
+        sleep 0.01
+    done
     [ "$rc" -ne 0 ] && ok "a killed rank fails the job (mpirun exit $rc)" ||
         fail "the job with a killed rank exited 0"
     [ -f "$2/scan.json" ] && fail "the scan finished before the kill: make it longer"
-    ls "$2/checkpoint-mpi"/e*.r0.ck >/dev/null 2>&1 || fail "no checkpoint after the kill"
+    [ -f "$2.partial/checkpoint/state.json" ] || fail "no checkpoint after the kill"
+    [ -e "$2" ] && fail "the killed run left a result folder"
 }
 killed_run 3 "$T/long.k"
 err=$("$BIN" scan "$MODEL" "${LONG[@]}" --out "$T/long.k" 2>&1 >/dev/null)
@@ -93,7 +104,7 @@ err=$("$BIN" scan "$MODEL" "${LONG[@]}" --out "$T/long.k" 2>&1 >/dev/null)
     fail "a run without --resume over checkpoints: $err"
 mpi 2 "$BIN" scan "$MODEL" "${LONG[@]}" --resume --out "$T/long.k" >/dev/null || fail "resume -np 2"
 same "killed at -np 3, resumed at -np 2 = one process" "$T/long.ref" "$T/long.k"
-[ -e "$T/long.k/checkpoint-mpi" ] && fail "the resumed scan left its checkpoints"
+[ -e "$T/long.k.partial" ] && fail "the resumed scan left its checkpoints"
 
 # a kill, then two resumes: the second (-np 1, no mpirun) continues the first's epoch
 killed_run 2 "$T/long.k2"
@@ -120,8 +131,22 @@ else
     fail "bad prompt: exit $rc, $err"
 fi
 [ -f "$T/bad/scan.json" ] && fail "a failed job wrote results"
-ls "$T/bad/checkpoint-mpi"/e0.r0.ck >/dev/null 2>&1 && ok "the failed job's checkpoint is intact" ||
+[ -f "$T/bad.partial/checkpoint/state.json" ] && ok "the failed job's checkpoint is intact" ||
     fail "the failed job left no checkpoint"
+
+# the kept checkpoint is checked on resume: flipped bytes in an array, a hand-edited state
+BADCK=(--ids-file "$T/bad.ids" --len 64 --threads 1 --quiet --resume --out "$T/bad")
+cp -r "$T/bad.partial" "$T/bad.keep"
+arr=$(ls "$T/bad.partial/checkpoint"/*.npy | head -1)
+printf '\x7f' | dd of="$arr" bs=1 seek=200 conv=notrunc status=none
+err=$(mpi 2 "$BIN" scan "$MODEL" "${BADCK[@]}" 2>&1)
+[ $? -ne 0 ] && grep -q "SHA-256 is not the one" <<<"$err" && ok "resume refuses a flipped byte" ||
+    fail "resume over a flipped byte: $err"
+rm -rf "$T/bad.partial" && cp -r "$T/bad.keep" "$T/bad.partial"
+sed -i 's/"epoch":\s*0/"epoch": 5/' "$T/bad.partial/checkpoint/state.json"
+err=$(mpi 2 "$BIN" scan "$MODEL" "${BADCK[@]}" 2>&1)
+[ $? -ne 0 ] && grep -q "does not match its own" <<<"$err" && ok "resume refuses an edited state" ||
+    fail "resume over an edited state: $err"
 
 # other commands are refused under mpirun, not run K times over
 mpi 2 "$BIN" info "$MODEL" >/dev/null 2>&1 && fail "info under mpirun ran"

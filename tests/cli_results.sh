@@ -3,7 +3,8 @@
 #  1 merge double-counting random-token prompts (and shared file prompts)
 #  2 --sdh / --maps sdh:DIR accepting a scan of another model of the same shape
 #  3 merge/compare accepting scans of different weights with the same config
-#  4 a finished result overwritten, with stale files left behind (scan, freq)
+#  4 a finished result overwritten, with stale files left behind (scan, freq;
+#    ppl, compress and sparsity through the same transaction)
 #  5 --quiet hiding the result listing
 #  8 a failed re-run leaving a mixed folder
 #  7 one κ for two regimes, no check of κ against N, listings that flood
@@ -110,6 +111,17 @@ ok "freq one head --force" "$BIN" freq "$S" --ids-file "$IDS" --count 1 --len 32
 n_one=$(ls "$T/f/inp" | wc -l)
 [ "$n_one" -lt "$n_all" ] && ! ls "$T/f/inp" | grep -qv L0H0 ||
     fail "freq --force kept other heads' inp/ files ($n_one of $n_all)"
+# every other command that writes --out goes through the same transaction
+for cmd in ppl compress sparsity; do
+    args=("$S" --ids-file "$IDS" --count 1 --len 16 --quiet)
+    [ $cmd = compress ] && args+=(--thre 0.9 --rank-thre 2)
+    ok "$cmd" "$BIN" $cmd "${args[@]}" --out "$T/$cmd"
+    expect_fail "$cmd overwrite refused" "holds a finished result.*--force" \
+        "$BIN" $cmd "${args[@]}" --out "$T/$cmd"
+    ok "$cmd --force" "$BIN" $cmd "${args[@]}" --force --out "$T/$cmd"
+    (cd "$T/$cmd" && sha256sum --quiet -c SHA256SUMS) || fail "$cmd: SHA256SUMS does not verify"
+    ls -d "$T/$cmd".* >/dev/null 2>&1 && fail "$cmd left temporary folders or locks"
+done
 mkdir -p "$T/notes" && echo keep >"$T/notes/mine.txt"
 expect_fail "a folder that is not a result" "not a slashscope result" \
     "$BIN" scan "$S" --ood 2 --len 24 --force "${Q[@]}" --out "$T/notes"

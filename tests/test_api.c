@@ -166,6 +166,13 @@ static void test_scan_save_load_merge_sdh(void)
     ss_test_sh("rm -rf '%s'", dir);
     CHECK_MSG(ss_scan_save(a, dir, &err) == SS_OK, "%s", err.msg);
     CHECK(ss_test_sh("'%s' sdh '%s' >/dev/null", ss_test_bin(), dir) == 0);
+    /* a save is the program's transaction: SHA256SUMS, no overwrite without replace */
+    CHECK(ss_test_sh("cd '%s' && sha256sum --quiet -c SHA256SUMS", dir) == 0);
+    ss_error_clear(&err);
+    CHECK(ss_scan_save(b, dir, &err) == SS_ERR_USAGE && strstr(err.msg, "finished result"));
+    ss_error_clear(&err);
+    CHECK_MSG(ss_scan_save_replace(a, dir, &err) == SS_OK, "%s", err.msg);
+    CHECK(ss_test_sh("test ! -e '%s.partial' && test ! -e '%s.lock'", dir, dir) == 0);
     ss_scan *c = NULL;
     CHECK_MSG(ss_scan_load(dir, &c, &err) == SS_OK, "%s", err.msg);
     if (c)

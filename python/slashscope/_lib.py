@@ -145,6 +145,7 @@ _PROTOTYPES = {
     "ss_scan_spread": (c_int, [c_void_p, P(c_double), P(c_double), P(_Error)]),
     "ss_scan_meta_json": (c_void_p, [c_void_p, P(_Error)]),
     "ss_scan_save": (c_int, [c_void_p, c_char_p, P(_Error)]),
+    "ss_scan_save_replace": (c_int, [c_void_p, c_char_p, P(_Error)]),
     "ss_scan_load": (c_int, [c_char_p, P(c_void_p), P(_Error)]),
     "ss_scan_merge_all": (c_int, [P(c_void_p), c_int, P(c_void_p), P(_Error)]),
     "ss_scan_sdh": (c_int, [c_void_p, c_double, c_int, c_int, P(P(SdhEntry)), P(c_int),

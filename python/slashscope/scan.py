@@ -135,11 +135,13 @@ class Scan:
             lib.ss_free(out)
         return sorted(rows, key=lambda r: (-r[3], r[0], r[1], r[2]))
 
-    def save(self, directory):
-        """Writes the program's scan folder (slash*.npy, scan.json, sdh.csv)."""
+    def save(self, directory, force=False):
+        """Writes the program's scan folder (slash*.npy, scan.json, sdh.csv,
+        SHA256SUMS) in one transaction; a finished result there is refused
+        unless force, which replaces it whole (docs/results.md)."""
         err = _lib.new_error()
-        check(lib.ss_scan_save(self._h, _lib.fspath(directory, "directory"), ctypes.byref(err)),
-              err)
+        fn = lib.ss_scan_save_replace if force else lib.ss_scan_save
+        check(fn(self._h, _lib.fspath(directory, "directory"), ctypes.byref(err)), err)
 
     def to_pandas(self):
         """One row per (layer, head, delta): slash, std, sum, count."""

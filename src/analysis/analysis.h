@@ -26,6 +26,7 @@
 #include "analysis/source.h"
 #include "common/error.h"
 #include "common/progress.h"
+#include "io/npy.h"
 #include "model/model.h"
 
 /* One array of an analysis's mergeable state (sums, counts, moments, the
@@ -37,12 +38,21 @@ typedef struct {
     const char *name;
     void *data;
     size_t bytes;
+    int type; /* ss_npy_type of each element, or SS_STATE_RAW (a struct: ss_moments) */
 } ss_state_field;
 
 #define SS_STATE_MAX_FIELDS 24
 /* out[k++] = the array p of count elements, named by its expression */
 #define SS_STATE_FIELD(out, k, p, count) \
-    ((out)[(k)++] = (ss_state_field){#p, (void *)(p), (size_t)(count) * sizeof *(p)})
+    ((out)[(k)++] = (ss_state_field){#p, (void *)(p), (size_t)(count) * sizeof *(p), \
+                                     SS_STATE_TYPE(*(p))})
+/* The element type of a field: a checkpoint keeps a typed field as an array
+ * of that type, whose values it can check (finite sums, counts >= 0); a
+ * struct field is kept as its raw 8-byte words, covered by the checksum only. */
+#define SS_STATE_RAW (-1)
+#define SS_STATE_TYPE(x)                                                              \
+    _Generic((x), float: SS_NPY_F32, double: SS_NPY_F64, int32_t: SS_NPY_I32,           \
+             int64_t: SS_NPY_I64, default: SS_STATE_RAW)
 
 struct ss_analysis;
 

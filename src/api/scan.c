@@ -127,11 +127,21 @@ char *ss_scan_meta_json(const ss_scan *s, ss_error *err)
     return text;
 }
 
-ss_code ss_scan_save(ss_scan *s, const char *dir, ss_error *err)
+static ss_code save(ss_scan *s, const char *dir, int force, const char *fn, ss_error *err)
 {
     if (!dir || !*dir)
-        return ss_fail(err, SS_ERR_USAGE, "ss_scan_save: no folder given");
-    return ss_scan_result_write(dir, &s->r, err);
+        return ss_fail(err, SS_ERR_USAGE, "%s: no folder given", fn);
+    return ss_scan_result_save(dir, &s->r, force, err);
+}
+
+ss_code ss_scan_save(ss_scan *s, const char *dir, ss_error *err)
+{
+    return save(s, dir, 0, "ss_scan_save", err);
+}
+
+ss_code ss_scan_save_replace(ss_scan *s, const char *dir, ss_error *err)
+{
+    return save(s, dir, 1, "ss_scan_save_replace", err);
 }
 
 ss_code ss_scan_load(const char *dir, ss_scan **out, ss_error *err)

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/explain_out.h"
 #include "cli/explain_src.h"
+#include "cli/out_folder.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "model/describe.h"
@@ -123,8 +124,8 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
     char path[4096];
     int64_t sq[3] = {r->n_layer, r->n_head, r->d_head + 1};
     int64_t sk[3] = {r->n_layer, r->n_kv_head, r->d_head + 1};
-    ss_code rc = ss_mkdirs(dir, err);
-    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "plan.csv", err)))
+    ss_code rc = ss_out_path(path, sizeof path, dir, "plan.csv", err);
+    if (!rc)
         rc = write_plan_csv(path, r, thre, nt, err);
     if (!rc)
         rc = write_summary(dir, s, ns, err);
@@ -138,11 +139,15 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
     cJSON_AddStringToObject(root, "command", "compress");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
+    cJSON *prov = ss_out_provenance(src->run.model, 0, err);
+    if (!prov)
+        rc = err->code;
+    cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
     cJSON_AddItemToObject(root, "thre", cJSON_CreateDoubleArray(thre, nt));
     cJSON_AddItemToObject(root, "rank_thre", cJSON_CreateDoubleArray(rank_thre, nr));
     cJSON_AddItemToObject(root, "plans", summary_json(s, ns));
-    if (!(rc = ss_out_path(path, sizeof path, dir, "plan.json", err)))
+    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "plan.json", err)))
         rc = ss_json_write_file(path, root, err);
     cJSON_Delete(root);
     return rc;
@@ -150,7 +155,7 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
 
 int cmd_compress(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, {"--out", 1}, {"--thre", 1},
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_OUT_FOLDER_FLAGS, {"--thre", 1},
                                     {"--rank-thre", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
@@ -170,12 +175,18 @@ int cmd_compress(int argc, char **argv)
     ss_explain_src src;
     if (ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("compress", &err);
+    ss_folder folder;
+    if (ss_out_folder_begin(&folder, &a, "plan.json", &out, &err)) {
+        ss_explain_src_close(&src);
+        return ss_cli_fail("compress", &err);
+    }
     ss_analysis an = {0};
     ss_compress_result res = {0};
     if (!ss_compress_analysis_new(&an, src.run.model, &err) &&
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "compress", a.quiet, &err) &&
         !ss_analysis_finish(&an, &res, &err))
         write_outputs(out, &src, &res, thre, nt, rank_thre, nr, &err);
+    ss_out_folder_end(&folder, &err);
     ss_compress_result_free(&res);
     if (an.vt)
         ss_analysis_free(&an);

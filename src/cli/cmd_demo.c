@@ -15,11 +15,12 @@
 #include "cli/commands.h"
 #include "common/progress.h"
 #include "io/atomic_file.h"
+#include "store/folder.h"
 #include "theory/lab.h"
 #include "theory/lab_report.h"
 
 static const char usage[] =
-    "usage: slashscope demo [--out DIR] [--seed S]\n\n"
+    "usage: slashscope demo [--out DIR] [--force] [--seed S]\n\n"
     "Runs the paper's section 5 experiment twice with the theory lab's defaults (a two-layer\n"
     "RoPE transformer trained on in-context linear regression): once with frequencies that\n"
     "satisfy the slash-dominance condition ('high') and once with frequencies that violate it\n"
@@ -27,9 +28,10 @@ static const char usage[] =
     "`scan` applies to real models. Prints what it found; writes everything to DIR (default\n"
     "./slashscope-demo): report.html (the experiment as a self-contained web page: trajectories,\n"
     "layer-1 attention with axes, the frequency condition, the verdict), satisfying/ and\n"
-    "violating/ (the `theory` outputs) and summary.json.\n";
+    "violating/ (the `theory` outputs) and summary.json, as one transaction: a finished DIR is\n"
+    "replaced (whole) only with --force (docs/results.md).\n";
 
-static const ss_flag flags[] = {{"--out", 1}, {"--seed", 1}, {NULL, 0}};
+static const ss_flag flags[] = {{"--out", 1}, {"--force", 0}, {"--seed", 1}, {NULL, 0}};
 
 /* The synthetic prompt has no attention sink or BOS token, so every
  * position counts: skip 0 (scan's default of 4 guards real LLMs). */
@@ -154,7 +156,7 @@ static ss_code write_summary(const char *out, demo_case *d, int n, ss_error *err
     cJSON_Delete(j);
     if (!text)
         return ss_fail(err, SS_ERR_NOMEM, "demo: cannot format summary.json");
-    char path[4096];
+    char path[SS_FOLDER_PATH_CAP + 64];
     snprintf(path, sizeof path, "%s/summary.json", out);
     size_t len = strlen(text);
     text[len] = '\n';
@@ -170,7 +172,7 @@ static ss_code write_report(const char *out, const demo_case *d, int n, double s
     for (int k = 0; k < n && k < 2; k++)
         runs[k] = (ss_lab_report_run){d[k].title, d[k].why, d[k].dir, &d[k].cfg, &d[k].res,
                                       d[k].slash, DEMO_SHOW, DEMO_SKIP, d[k].sdh, d[k].n_sdh};
-    char path[4096];
+    char path[SS_FOLDER_PATH_CAP + 64];
     snprintf(path, sizeof path, "%s/report.html", out);
     return ss_lab_report_write(path, runs, n < 2 ? n : 2, seconds, err);
 }
@@ -201,6 +203,13 @@ int cmd_demo(int argc, char **argv)
         ss_fail(&err, SS_ERR_USAGE, "--out: path too long");
         return ss_cli_fail("demo", &err);
     }
+    /* one transaction, as every result folder (store/folder.h) */
+    ss_folder folder;
+    ss_folder_opts fo = {.force = ss_args_has(&a, "--force"), .marker = "summary.json"};
+    if (ss_folder_begin(&folder, out, &fo, &err))
+        return ss_cli_fail("demo", &err);
+    const char *final_out = out;
+    out = folder.work;
 
     demo_case d[2];
     memset(d, 0, sizeof d);
@@ -224,7 +233,7 @@ int cmd_demo(int argc, char **argv)
         d[k].cfg.train.seed = (uint64_t)seed;
         d[k].cfg.train.quiet = a.quiet;
         d[k].cfg.train.label = k == 0 ? "demo: satisfying" : "demo: violating";
-        char dir[4096];
+        char dir[SS_FOLDER_PATH_CAP + 64];
         snprintf(dir, sizeof dir, "%s/%s", out, d[k].dir);
         if (ss_lab_run(&d[k].cfg, &d[k].res, &err) || slash_and_sdh(&d[k], &err) ||
             ss_lab_write(dir, &d[k].cfg, &d[k].res, &err))
@@ -237,6 +246,11 @@ int cmd_demo(int argc, char **argv)
         status = ss_cli_fail("demo", &err);
     if (!status && write_report(out, d, 2, ss_now_seconds() - t0, &err))
         status = ss_cli_fail("demo", &err);
+    if (!status && ss_folder_commit(&folder, &err))
+        status = ss_cli_fail("demo", &err);
+    if (status)
+        ss_folder_abort(&folder);
+    out = final_out;
     if (!status) {
         int ok0 = ss_lab_slash_dominant(&d[0].cfg, &d[0].res);
         int ok1 = ss_lab_slash_dominant(&d[1].cfg, &d[1].res);

@@ -604,12 +604,17 @@ int cmd_freq(int argc, char **argv)
     freq_run r;
     memset(&r, 0, sizeof r);
     int dist;
-    if (ss_args_out(&a, 1, &r.out, &err) ||
-        ss_cli_dist_setup(&a, argc, argv, r.out, &dist, &err) ||
-        ss_explain_src_open(&r.src, &a, &err))
-        return ss_cli_fail("freq", &err);
     ss_folder folder;
-    if (ss_out_folder_begin(&folder, &a, "freq.json", &r.out, &err)) {
+    if (ss_args_out(&a, 1, &r.out, &err))
+        return ss_cli_fail("freq", &err);
+    if (ss_cli_dist_setup(&folder, &a, argc, argv, "freq.json", &dist, &err))
+        return ss_cli_dist_status("freq", &err);
+    if (ss_explain_src_open(&r.src, &a, &err)) {
+        ss_cli_dist_end(&folder, &err);
+        return ss_cli_dist_status("freq", &err);
+    }
+    r.out = folder.work;
+    if (!dist && ss_out_folder_begin(&folder, &a, "freq.json", &r.out, &err)) {
         ss_explain_src_close(&r.src);
         return ss_cli_fail("freq", &err);
     }
@@ -617,7 +622,7 @@ int cmd_freq(int argc, char **argv)
         !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err) &&
         !ss_analysis_finish(&r.an, &r.res, &err))
         write_outputs(&r, &err);
-    if (!ss_out_folder_end(&folder, &err))
+    if (!(dist ? ss_cli_dist_end(&folder, &err) : ss_out_folder_end(&folder, &err)))
         ss_summary_freq(stdout, ss_args_get(&a, "--out"));
     ss_freq_result_free(&r.res);
     if (r.acc)

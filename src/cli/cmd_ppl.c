@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/explain_out.h"
 #include "cli/explain_src.h"
+#include "cli/out_folder.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
 #include "io/npy.h"
@@ -42,8 +43,8 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src, const s
                              ss_error *err)
 {
     char path[4096];
-    ss_code rc = ss_mkdirs(dir, err);
-    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "ppl.csv", err)))
+    ss_code rc = ss_out_path(path, sizeof path, dir, "ppl.csv", err);
+    if (!rc)
         rc = write_csv(path, r, err);
     if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "loss_by_pos.npy", err))) {
         int64_t shape[1] = {r->max_len};
@@ -55,13 +56,17 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src, const s
     cJSON_AddStringToObject(root, "command", "ppl");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
+    cJSON *prov = ss_out_provenance(src->run.model, 0, err);
+    if (!prov)
+        rc = err->code;
+    cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
     cJSON_AddNumberToObject(root, "tokens_scored", (double)r->tokens);
     cJSON_AddNumberToObject(root, "loss", r->loss);
     cJSON_AddNumberToObject(root, "perplexity", r->perplexity);
     cJSON_AddItemToObject(root, "prompt_nll",
                           cJSON_CreateDoubleArray(r->prompt_nll, (int)r->prompts));
-    if (!(rc = ss_out_path(path, sizeof path, dir, "ppl.json", err)))
+    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "ppl.json", err)))
         rc = ss_json_write_file(path, root, err);
     cJSON_Delete(root);
     return rc;
@@ -69,7 +74,7 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src, const s
 
 int cmd_ppl(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, {"--out", 1}, {NULL, 0}};
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_OUT_FOLDER_FLAGS, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
     if (ss_args_parse(&a, "ppl", usage, flags, argc, argv, &err))
@@ -82,12 +87,18 @@ int cmd_ppl(int argc, char **argv)
     ss_explain_src src;
     if (ss_args_out(&a, 1, &out, &err) || ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("ppl", &err);
+    ss_folder folder;
+    if (ss_out_folder_begin(&folder, &a, "ppl.json", &out, &err)) {
+        ss_explain_src_close(&src);
+        return ss_cli_fail("ppl", &err);
+    }
     ss_analysis an = {0};
     ss_ppl_result res = {0};
     if (!ss_ppl_analysis_new(&an, &err) &&
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "ppl", a.quiet, &err) &&
-        !ss_analysis_finish(&an, &res, &err) && !write_outputs(out, &src, &res, &err) &&
-        !a.quiet)
+        !ss_analysis_finish(&an, &res, &err))
+        write_outputs(out, &src, &res, &err);
+    if (!ss_out_folder_end(&folder, &err)) /* --quiet silences the progress line only */
         printf("loss %.6f nats/token, perplexity %.4f over %lld tokens of %lld prompts\n",
                res.loss, res.perplexity, (long long)res.tokens, (long long)res.prompts);
     ss_ppl_result_free(&res);

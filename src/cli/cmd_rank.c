@@ -237,13 +237,16 @@ int cmd_rank(int argc, char **argv)
     if (ss_args_out(&a, 1, &out, &err) || parse_taus(&a, tau, &n_tau, &err))
         return ss_cli_fail("rank", &err);
     ss_explain_src src;
-    int dist;
-    if (ss_cli_dist_setup(&a, argc, argv, out, &dist, &err))
-        return ss_cli_dist_status("rank", &err);
-    if (ss_explain_src_open(&src, &a, &err))
-        return ss_cli_fail("rank", &err);
     ss_folder folder;
-    if (ss_out_folder_begin(&folder, &a, "rank.json", &out, &err)) {
+    int dist;
+    if (ss_cli_dist_setup(&folder, &a, argc, argv, "rank.json", &dist, &err))
+        return ss_cli_dist_status("rank", &err);
+    if (ss_explain_src_open(&src, &a, &err)) {
+        ss_cli_dist_end(&folder, &err);
+        return ss_cli_dist_status("rank", &err);
+    }
+    out = folder.work;
+    if (!dist && ss_out_folder_begin(&folder, &a, "rank.json", &out, &err)) {
         ss_explain_src_close(&src);
         return ss_cli_fail("rank", &err);
     }
@@ -255,7 +258,7 @@ int cmd_rank(int argc, char **argv)
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "rank", a.quiet, &err) &&
         !ss_analysis_finish(&an, &res, &err))
         write_outputs(out, &src, &res, &sel, &err);
-    if (!ss_out_folder_end(&folder, &err))
+    if (!(dist ? ss_cli_dist_end(&folder, &err) : ss_out_folder_end(&folder, &err)))
         ss_summary_rank(stdout, ss_args_get(&a, "--out"));
     ss_rank_result_free(&res);
     if (an.vt)

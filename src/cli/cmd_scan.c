@@ -174,20 +174,19 @@ static void print_summary(const char *dir)
 }
 
 /* mpirun -np K (cli/dist_cli.h): this rank's share of the prompts, per-rank
- * checkpoints in DIR/checkpoint-mpi, the sums reduced to rank 0, which
- * writes the one folder. The one-process checkpoints (DIR/checkpoint) are
- * not used: K ranks would share them. */
-static ss_code scan_distributed(ss_scan_opts *o, ss_error *err)
+ * checkpoints in DIR.partial/checkpoint (dist/dist.h), the sums reduced to
+ * rank 0, which writes the one folder into the transaction it holds and
+ * commits it. The one-process scan checkpoint is not used: K ranks would
+ * share it. */
+static ss_code scan_distributed(ss_scan_opts *o, ss_folder *f, ss_error *err)
 {
     o->share = &ss_cli_dist.share;
     o->quiet = o->quiet || ss_cli_dist.rank > 0;
     ss_scan_result res;
-    ss_code rc = ss_scan_collect(o, &res, err);
-    if (rc)
-        return rc;
-    rc = ss_scan_result_write(o->out_dir, &res, err);
+    if (!ss_scan_collect(o, &res, err)) /* ranks > 0: SS_STOP after the reduction */
+        ss_scan_result_write(f->work, &res, err);
     ss_scan_result_free(&res);
-    return rc;
+    return ss_cli_dist_end(f, err);
 }
 
 int cmd_scan(int argc, char **argv)
@@ -246,9 +245,10 @@ int cmd_scan(int argc, char **argv)
     s.so.threads = a.threads;
     s.so.out_dir = out;
     int dist = 0;
-    ss_code rc = ss_cli_dist_setup(&a, argc, argv, out, &dist, &err);
+    ss_folder folder;
+    ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", &dist, &err);
     if (!rc)
-        rc = dist ? scan_distributed(&s.so, &err) : ss_scan_run(&s.so, &err);
+        rc = dist ? scan_distributed(&s.so, &folder, &err) : ss_scan_run(&s.so, &err);
     ss_prompts_close(prompts);
     ss_tokenizer_free(s.tok);
     free(s.map_flags);

@@ -14,6 +14,7 @@
 #include "cli/explain_src.h"
 #include "cli/explain_table.h"
 #include "cli/headsel.h"
+#include "cli/out_folder.h"
 #include "common/mem.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
@@ -202,8 +203,6 @@ static ss_code write_outputs(const run_settings *rs, const ss_explain_src *src,
     ss_table t;
     char path[4096];
     ss_code rc = fill_table(&t, cov, ch, sel, c->n_kv_head, err);
-    if (!rc)
-        rc = ss_mkdirs(rs->out, err);
     if (!rc && !(rc = ss_out_path(path, sizeof path, rs->out, "sparsity.csv", err)))
         rc = ss_table_write_csv(&t, path, err);
     if (!rc && !(rc = ss_out_path(path, sizeof path, rs->out, "sparsity_summary.csv", err)))
@@ -223,6 +222,10 @@ static ss_code write_outputs(const run_settings *rs, const ss_explain_src *src,
         cJSON_AddStringToObject(root, "command", "sparsity");
         cJSON_AddStringToObject(root, "version", SS_VERSION);
         cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
+        cJSON *prov = ss_out_provenance(src->run.model, 0, err);
+        if (!prov)
+            rc = err->code;
+        cJSON_AddItemToObject(root, "provenance", prov);
         cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
         cJSON_AddNumberToObject(root, "len", cov->n);
         cJSON_AddNumberToObject(root, "measured_prompts", (double)cov->prompts);
@@ -238,7 +241,7 @@ static ss_code write_outputs(const run_settings *rs, const ss_explain_src *src,
             cJSON_AddItemToObject(root, "sdh", ss_headsel_json(sel));
         cJSON_AddItemToObject(root, "averages", ss_table_summary_json(&t));
         cJSON_AddItemToObject(root, "heads", ss_table_rows_json(&t));
-        if (!(rc = ss_out_path(path, sizeof path, rs->out, "sparsity.json", err)))
+        if (!rc && !(rc = ss_out_path(path, sizeof path, rs->out, "sparsity.json", err)))
             rc = ss_json_write_file(path, root, err);
         cJSON_Delete(root);
     }
@@ -264,7 +267,7 @@ static void print_summary(const run_settings *rs, const ss_coverage_result *cov,
 
 int cmd_sparsity(int argc, char **argv)
 {
-    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, {"--out", 1}, {"--target", 1},
+    static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_OUT_FOLDER_FLAGS, {"--target", 1},
                                     {"--budget", 1}, {"--v-grid", 1}, {"--s-grid", 1},
                                     {"--sdh", 1}, {"--regime", 1}, {NULL, 0}};
     ss_error err = {0};
@@ -286,6 +289,12 @@ int cmd_sparsity(int argc, char **argv)
     ss_explain_src src;
     if (ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("sparsity", &err);
+    ss_folder folder;
+    const char *final_out = rs.out;
+    if (ss_out_folder_begin(&folder, &a, "sparsity.json", &rs.out, &err)) {
+        ss_explain_src_close(&src);
+        return ss_cli_fail("sparsity", &err);
+    }
     const ss_config *c = &src.run.model->cfg;
     ss_vs_grid grid;
     ss_headsel sel = {0};
@@ -303,9 +312,12 @@ int cmd_sparsity(int argc, char **argv)
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "sparsity", a.quiet, &err) &&
         !ss_analysis_finish(&an, &cov, &err) &&
         (ch = ss_calloc((size_t)c->n_layer * c->n_head, sizeof *ch, "patterns", &err)) &&
-        !ss_sparsity_choose(&cov, rs.target, ch, &err) &&
-        !write_outputs(&rs, &src, &cov, ch, &sel, &err))
+        !ss_sparsity_choose(&cov, rs.target, ch, &err))
+        write_outputs(&rs, &src, &cov, ch, &sel, &err);
+    if (!ss_out_folder_end(&folder, &err)) {
+        rs.out = final_out;
         print_summary(&rs, &cov, ch);
+    }
     free(ch);
     ss_coverage_result_free(&cov);
     ss_analysis_free(&an);

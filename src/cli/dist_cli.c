@@ -40,33 +40,53 @@ static char *settings_of(int argc, char **argv, ss_error *err)
     return s;
 }
 
-ss_code ss_cli_dist_setup(const ss_args *a, int argc, char **argv, const char *out, int *on,
-                          ss_error *err)
+ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
+                          const char *marker, int *on, ss_error *err)
 {
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/checkpoint-mpi", out);
-    *on = dist_on = ss_cli_dist.mpi || ss_dist_has_checkpoints(dir);
+    *on = dist_on = 0;
+    const char *out = ss_args_get(a, "--out");
+    ss_code rc = ss_folder_name(f, out, "--out", err);
+    if (rc)
+        return rc;
+    *on = dist_on = ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
     if (!dist_on)
         return SS_OK;
     long long every;
-    ss_code rc = ss_args_int(a, "--checkpoint-every", 8, 1, 1 << 30, &every, err);
-    char *settings = rc ? NULL : settings_of(argc, argv, err);
-    if (!rc && !settings)
+    if ((rc = ss_args_int(a, "--checkpoint-every", 8, 1, 1 << 30, &every, err)))
+        return rc;
+    int resume = ss_args_has(a, "--resume");
+    /* rank 0 holds the transaction (and its lock) for the whole run; the
+     * others write their checkpoints into it once the start's broadcast
+     * says it is there */
+    ss_folder_opts o = {.force = ss_args_has(a, "--force"), .resume = resume, .marker = marker};
+    if (ss_cli_dist.rank == 0 && (rc = ss_folder_begin(f, out, &o, err)))
+        return rc;
+    char *settings = settings_of(argc, argv, err);
+    if (!settings)
         rc = SS_ERR_NOMEM;
-    if (!rc)
-        rc = ss_dist_checkpoints(&ss_cli_dist, dir, settings, ss_args_has(a, "--resume"),
-                                 (int)every, err);
+    else
+        rc = ss_dist_checkpoints(&ss_cli_dist, f->work, settings, resume, (int)every, err);
     free(settings);
+    if (rc)
+        ss_folder_abort(f);
     return rc;
+}
+
+ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)
+{
+    if (ss_cli_dist.rank > 0)
+        return err->code; /* rank 0 commits or aborts */
+    if (!err->code)
+        ss_folder_commit(f, err);
+    if (err->code)
+        ss_folder_abort(f);
+    return err->code;
 }
 
 int ss_cli_dist_status(const char *cmd, ss_error *err)
 {
-    if (!err->code) {
-        if (dist_on && ss_cli_dist.rank == 0)
-            ss_dist_remove_checkpoints(&ss_cli_dist);
+    if (!err->code)
         return 0;
-    }
     if (err->code == SS_STOP && ss_cli_dist.rank > 0)
         return 0;
     ss_dist_name_failure(&ss_cli_dist, err);

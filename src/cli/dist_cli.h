@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "common/error.h"
 #include "dist/dist.h"
+#include "store/folder.h"
 
 extern ss_dist ss_cli_dist;
 
@@ -13,21 +14,28 @@ extern ss_dist ss_cli_dist;
 #define SS_DIST_FLAGS {"--resume", 0}, {"--checkpoint-every", 1}
 #define SS_DIST_USAGE \
     "under mpirun/srun (docs/cluster.md): the prompts are dealt to the ranks, rank 0 writes\n" \
-    "  the results; every rank checkpoints to OUT/checkpoint-mpi every --checkpoint-every K\n" \
+    "  the results; every rank checkpoints into OUT.partial every --checkpoint-every K\n" \
     "  prompts (default 8); --resume continues a killed run with any number of ranks.\n"
 
 /* Whether this command runs as a distributed run: under mpirun/srun, or
- * when out/checkpoint-mpi holds such a run's checkpoints (a plain run can
- * resume them). Then sets up those checkpoints with the command line
- * (argv, less --resume, --quiet, --threads and --checkpoint-every) as the
- * settings a resume must match. *on = 0 for a plain run. */
-ss_code ss_cli_dist_setup(const ss_args *a, int argc, char **argv, const char *out, int *on,
-                          ss_error *err);
+ * when OUT.partial holds such a run's checkpoint (a plain run can resume
+ * it). *on = 0 for a plain run: f then only names --out's paths and the
+ * command begins its own transaction. Otherwise rank 0 begins the
+ * transaction on f (--force, --resume; marker: the command's JSON file,
+ * store/folder.h) and every rank sets up its checkpoints in f->work, with
+ * the command line (argv, less --resume, --quiet, --threads and
+ * --checkpoint-every) as the settings a resume must match. */
+ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
+                          const char *marker, int *on, ss_error *err);
+/* The end of a distributed run's transaction: rank 0 commits f when err
+ * holds no error (the checkpoints go with it), else aborts it (keeping the
+ * checkpoint for --resume); other ranks leave it to rank 0. Returns
+ * err->code. */
+ss_code ss_cli_dist_end(ss_folder *f, ss_error *err);
 /* Whether ss_cli_dist_setup turned it on. */
 int ss_cli_dist_on(void);
 
-/* The exit status of a command: 0 on success (rank 0 then removes the
- * checkpoints) and on ranks > 0 whose part ended with the reduction
+/* The exit status of a command: 0 on success and on ranks > 0 whose part ended with the reduction
  * (SS_STOP); else the message printed naming the rank and prompt and, with
  * several ranks, the whole job ended (MPI_Abort) so none waits for this
  * one. */

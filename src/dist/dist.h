@@ -14,13 +14,17 @@
  *   merge, in rank order 1, 2, ..., K-1: counts are bit for bit those of a
  *   one-process run, float64 sums equal up to reassociation (~1e-16
  *   relative), and the same K gives the same bytes run to run.
- * - Checkpoints (when a folder is given): every rank saves its state and
- *   the source indices of the prompts it holds as DIR/e<E>.r<R>.ck, renamed
- *   into place (a kill leaves the previous one whole). A resume, with any
- *   K, loads the newest epoch E that has rank 0's file: rank 0 merges every
- *   rank's file of it into its own state, all ranks skip those prompts, and
- *   rank 0 commits epoch E+1 at once (its file then holds everything
- *   earlier) before it removes the older files.
+ * - Checkpoints (when a folder is given): the run's work folder OUT.partial
+ *   (store/folder.h: rank 0 holds its lock for the whole run, and commits
+ *   or aborts it). Every rank saves its state, and the source indices of
+ *   the prompts it holds, in the store's checkpoint format
+ *   (store/checkpoint.h: checksummed; contents checked on load) in
+ *   OUT.partial/checkpoint/ (rank 0) or OUT.partial/checkpoint/rank<R>/,
+ *   each state naming its epoch E. A resume, with any K, takes rank 0's
+ *   epoch E: rank 0 merges every rank's checkpoint of E into its own
+ *   state, all ranks skip those prompts, and rank 0 commits epoch E+1 at
+ *   once (its checkpoint then holds everything earlier) before it removes
+ *   the other ranks' folders. The commit of the result removes them all.
  * - A failure is reported naming the rank and the prompt under way
  *   (ss_dist_name_failure) and, in a job of several ranks, ends the whole
  *   job (ss_dist_abort: MPI_Abort), so no rank waits for a failed one.
@@ -43,11 +47,12 @@ typedef struct {
     int64_t *skip;       /* sorted source indices a checkpoint already holds */
     int64_t n_skip, skip_at, remaining_seen;
     /* checkpoints: dir[0] == 0 for none */
-    char dir[4096];
+    char dir[4096];      /* the work folder OUT.partial */
     char *settings;      /* what a resume must match (the command line), owned */
     int resume, every;   /* --resume; prompts between saves */
     double every_s, last_save;
     int64_t epoch, since_save;
+    int64_t generation;  /* of this rank's checkpoint (store/checkpoint.h) */
     int64_t *held;       /* source indices of the prompts in this rank's state */
     int64_t n_held, cap_held;
     ss_analysis_share share; /* the hooks, ctx = this */
@@ -59,16 +64,13 @@ void ss_dist_end(ss_dist *d);
 /* Whether the launcher environment names an MPI job (no MPI call). */
 int ss_dist_launched(void);
 
-/* Checkpoints in dir (created), every `every` prompts and at least every
- * 5 minutes; settings: what a resume must match (copied). Without resume,
- * a folder holding checkpoints is refused. */
-ss_code ss_dist_checkpoints(ss_dist *d, const char *dir, const char *settings, int resume,
+/* Checkpoints in the work folder `work` (OUT.partial, begun by rank 0)
+ * every `every` prompts and at least every 5 minutes; settings: what a
+ * resume must match (copied). Without resume, a checkpoint there is refused. */
+ss_code ss_dist_checkpoints(ss_dist *d, const char *work, const char *settings, int resume,
                             int every, ss_error *err);
-/* Whether dir holds checkpoints of a distributed run (any e*.r*.ck). */
-int ss_dist_has_checkpoints(const char *dir);
-/* Removes this run's checkpoint files and the folder (rank 0, once the
- * results are written). */
-void ss_dist_remove_checkpoints(const ss_dist *d);
+/* Whether the work folder holds the checkpoint of a distributed run. */
+int ss_dist_has_checkpoints(const char *work);
 
 /* In a job of several ranks: prefixes "rank R of K, prompt P of the
  * source: " to the message (P when a prompt was under way). */
@@ -110,5 +112,13 @@ ss_code ss_dist_unpack(ss_analysis *const *an, int n, const unsigned char *buf, 
  * names the buffer in messages ("rank 2's state", a checkpoint file). */
 ss_code ss_dist_fold(ss_analysis *const *an, int n, const unsigned char *buf, size_t bytes,
                      const char *what, ss_error *err);
+/* The same with the fresh copies filled by fill (a checkpoint's arrays). */
+typedef ss_code (*ss_dist_fill_fn)(void *ctx, ss_analysis *const *fresh, int n, ss_error *err);
+ss_code ss_dist_fold_with(ss_analysis *const *an, int n, ss_dist_fill_fn fill, void *ctx,
+                          const char *what, ss_error *err);
+/* Every analysis's state fields in order into f (cap entries); -1 when one
+ * has none or they do not fit. */
+#define SS_DIST_MAX_FIELDS (4 * SS_STATE_MAX_FIELDS)
+int ss_dist_fields(ss_analysis *const *an, int n, ss_state_field *f, int cap);
 
 #endif

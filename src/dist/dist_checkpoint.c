@@ -1,11 +1,18 @@
-/* Per-rank checkpoints of a distributed run (dist/dist.h): one file per
- * rank and epoch, DIR/e<E>.r<R>.ck:
- *   "SSDIST1\n", int64 epoch, rank, ranks; uint64 settings length and the
- *   settings text; int64 n and the n source indices of the prompts held;
- *   uint64 state length and the state (ss_dist_pack of the analyses).
- * Native byte order: the ranks of one job run one build on one kind of
- * machine. Written to a temporary name and renamed (io/atomic_file.h). */
+/* Per-rank checkpoints of a distributed run (dist/dist.h), in the store's
+ * checkpoint format (store/checkpoint.h: every array's SHA-256 and the
+ * state's own digest are checked on load) inside the run's work folder
+ * OUT.partial (store/folder.h):
+ *   OUT.partial/checkpoint/         rank 0's (where a plain run keeps its
+ *                                   checkpoint: the folder transaction keeps
+ *                                   it on failure and removes it on commit)
+ *   OUT.partial/checkpoint/rank<R>/ rank R's, R >= 1.
+ * Each holds the analyses' state fields as arrays "<i>.<field>" (a typed
+ * field as a 1-D array of its type, a struct field as its raw 8-byte words)
+ * and the state {"dist": {epoch, rank, ranks}, "settings": the command line,
+ * "held": the source indices of the prompts in that state}. */
 #include <dirent.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +21,18 @@
 #include "common/mem.h"
 #include "common/progress.h"
 #include "dist/dist.h"
-#include "io/atomic_file.h"
+#include "io/json.h"
+#include "store/checkpoint.h"
+#include "store/folder.h"
 
-static const char MAGIC[8] = {'S', 'S', 'D', 'I', 'S', 'T', '1', '\n'};
+#define CK_PATH 4400
 
-ss_code ss_dist_checkpoints(ss_dist *d, const char *dir, const char *settings, int resume,
+ss_code ss_dist_checkpoints(ss_dist *d, const char *work, const char *settings, int resume,
                             int every, ss_error *err)
 {
-    if (strlen(dir) >= sizeof d->dir - 64)
-        return ss_fail(err, SS_ERR_USAGE, "%s: checkpoint folder path too long", dir);
-    ss_code rc = ss_mkdirs(dir, err);
-    if (rc)
-        return rc;
-    snprintf(d->dir, sizeof d->dir, "%s", dir);
+    if (strlen(work) >= sizeof d->dir - 300)
+        return ss_fail(err, SS_ERR_USAGE, "%s: checkpoint folder path too long", work);
+    snprintf(d->dir, sizeof d->dir, "%s", work);
     free(d->settings);
     if (!(d->settings = ss_memdup(settings, strlen(settings) + 1, "settings", err)))
         return SS_ERR_NOMEM;
@@ -36,103 +42,138 @@ ss_code ss_dist_checkpoints(ss_dist *d, const char *dir, const char *settings, i
     return SS_OK;
 }
 
-/* "e<E>.r<R>.ck" -> epoch and rank; 0 when the name is not ours. */
-static int parse_name(const char *name, long long *epoch, int *rank)
+/* The checkpoint folder of `rank` (0: OUT.partial/checkpoint itself). */
+static void rank_dir(const char *work, int rank, char *out, size_t cap)
 {
-    int used = 0;
-    if (sscanf(name, "e%lld.r%d.ck%n", epoch, rank, &used) != 2 || name[used] != 0)
-        return 0;
-    return *epoch >= 0 && *rank >= 0;
+    if (rank == 0)
+        snprintf(out, cap, "%s/%s", work, SS_FOLDER_CHECKPOINT);
+    else
+        snprintf(out, cap, "%s/%s/rank%d", work, SS_FOLDER_CHECKPOINT, rank);
 }
 
-typedef struct {
-    long long resume_epoch; /* newest epoch with rank 0's file, -1: none */
-    long long max_epoch;    /* largest epoch of any file, -1: none */
-    int max_rank;           /* largest rank number, -1: none */
-} ck_survey;
-
-/* One pass over dir: the checkpoints it holds; with `remove`, also unlinks
- * every checkpoint not of epoch `keep` and what a killed save left. */
-static ck_survey survey(const char *dir, int remove, long long keep)
+/* The "dist" object of dir's state.json as saved (not yet verified), or
+ * NULL: no checkpoint there, or not one of a distributed run. *root owns it. */
+static const cJSON *peek_dist(const char *dir, cJSON **root)
 {
-    ck_survey s = {-1, -1, -1};
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return s;
-    struct dirent *e;
-    long long ep;
-    int r;
-    char path[4400];
-    while ((e = readdir(dp))) {
-        int ours = parse_name(e->d_name, &ep, &r);
-        if (ours) {
-            s.max_epoch = ep > s.max_epoch ? ep : s.max_epoch;
-            s.resume_epoch = r == 0 && ep > s.resume_epoch ? ep : s.resume_epoch;
-            s.max_rank = r > s.max_rank ? r : s.max_rank;
+    char p[CK_PATH + 32];
+    snprintf(p, sizeof p, "%s/state.json", dir);
+    *root = NULL;
+    ss_error quiet = {0};
+    if (access(p, F_OK) != 0 || ss_json_load(p, (size_t)64 << 20, root, &quiet))
+        return NULL;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(*root, "state");
+    const cJSON *dist = cJSON_GetObjectItemCaseSensitive(st, "dist");
+    return cJSON_IsObject(dist) ? dist : NULL;
+}
+
+int ss_dist_has_checkpoints(const char *work)
+{
+    char dir[CK_PATH];
+    rank_dir(work, 0, dir, sizeof dir);
+    cJSON *root;
+    int has = peek_dist(dir, &root) != NULL;
+    cJSON_Delete(root);
+    return has;
+}
+
+/* "slash_sum" of "a->slash_sum", "prompts" of "&a->prompts". */
+static const char *field_stem(const char *expr)
+{
+    const char *s = expr, *p;
+    while ((p = strstr(s, "->")))
+        s = p + 2;
+    const char *dot = strrchr(s, '.');
+    return dot ? dot + 1 : s;
+}
+
+/* The fields of an as checkpoint arrays (names in names[][64]); zero-byte
+ * fields are left out. Returns the count, or -1 with err. */
+static int fields_as_arrays(ss_analysis *const *an, int n, ss_ck_array *a,
+                            char (*names)[64], int *raw, ss_error *err)
+{
+    ss_state_field f[SS_DIST_MAX_FIELDS];
+    int k = ss_dist_fields(an, n, f, SS_DIST_MAX_FIELDS), m = 0;
+    if (k < 0) {
+        ss_fail(err, SS_ERR_USAGE, "these analyses cannot be checkpointed (at most 4, each "
+                "with state fields)");
+        return -1;
+    }
+    for (int i = 0; i < k; i++) {
+        if (f[i].bytes == 0)
+            continue;
+        ss_npy_type t = f[i].type == SS_STATE_RAW ? SS_NPY_I64 : (ss_npy_type)f[i].type;
+        size_t es = ss_npy_elem_size(t);
+        if (f[i].bytes % es != 0) {
+            ss_fail(err, SS_ERR_USAGE, "state field %s: %zu bytes are not whole %zu-byte words",
+                    f[i].name, f[i].bytes, es);
+            return -1;
         }
-        if (remove && ((ours && ep != keep) || strstr(e->d_name, ".ck.tmp."))) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
+        snprintf(names[m], 64, "%d.%s", i, field_stem(f[i].name));
+        a[m] = (ss_ck_array){.name = names[m], .type = t, .ndim = 1,
+                             .shape = {(int64_t)(f[i].bytes / es)}, .data = f[i].data};
+        raw[m++] = f[i].type == SS_STATE_RAW; /* covered by the checksum only */
+    }
+    return m;
+}
+
+/* What the numbers must satisfy whatever the checksums say: no NaN in a
+ * float field, no negative integer (counts, prompt numbers). */
+static ss_code check_contents(const char *dir, const ss_ck_array *a, const int *raw, int m,
+                              ss_error *err)
+{
+    for (int i = 0; i < m; i++) {
+        if (raw[i])
+            continue;
+        for (int64_t j = 0; j < a[i].shape[0]; j++) {
+            int bad = 0;
+            switch (a[i].type) {
+            case SS_NPY_F32: bad = isnan(((const float *)a[i].data)[j]); break;
+            case SS_NPY_F64: bad = isnan(((const double *)a[i].data)[j]); break;
+            case SS_NPY_I32: bad = ((const int32_t *)a[i].data)[j] < 0; break;
+            case SS_NPY_I64: bad = ((const int64_t *)a[i].data)[j] < 0; break;
+            }
+            if (bad)
+                return ss_fail(err, SS_ERR_FORMAT, "%s: array %s, element %lld is %s: the "
+                               "checkpoint is damaged; start afresh with --force", dir,
+                               a[i].name, (long long)j,
+                               a[i].type == SS_NPY_F32 || a[i].type == SS_NPY_F64 ? "NaN"
+                                                                                  : "negative");
         }
     }
-    closedir(dp);
-    return s;
-}
-
-int ss_dist_has_checkpoints(const char *dir)
-{
-    return survey(dir, 0, 0).max_epoch >= 0;
-}
-
-static void file_name(const ss_dist *d, int64_t epoch, int rank, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s/e%lld.r%d.ck", d->dir, (long long)epoch, rank);
+    return SS_OK;
 }
 
 static ss_code save(ss_dist *d, ss_analysis *const *an, int n, ss_error *err)
 {
-    unsigned char *state;
-    size_t bytes;
-    ss_code rc = ss_dist_pack(an, n, &state, &bytes, err);
+    ss_ck_array a[SS_DIST_MAX_FIELDS];
+    char names[SS_DIST_MAX_FIELDS][64];
+    int raw[SS_DIST_MAX_FIELDS];
+    int m = fields_as_arrays(an, n, a, names, raw, err);
+    if (m < 0)
+        return err->code;
+    char dir[CK_PATH];
+    rank_dir(d->dir, d->rank, dir, sizeof dir);
+    ss_checkpoint c;
+    ss_code rc = ss_checkpoint_init_dir(&c, dir, err);
     if (rc)
         return rc;
-    char path[4200];
-    file_name(d, d->epoch, d->rank, path, sizeof path);
-    ss_atomic_file f;
-    if (!(rc = ss_atomic_open(&f, path, err))) {
-        int64_t head[3] = {d->epoch, d->rank, d->size};
-        uint64_t slen = strlen(d->settings), sbytes = bytes;
-        int64_t held = d->n_held;
-        fwrite(MAGIC, 1, sizeof MAGIC, f.fp);
-        fwrite(head, sizeof head, 1, f.fp);
-        fwrite(&slen, sizeof slen, 1, f.fp);
-        fwrite(d->settings, 1, slen, f.fp);
-        fwrite(&held, sizeof held, 1, f.fp);
-        if (held > 0)
-            fwrite(d->held, sizeof *d->held, (size_t)held, f.fp);
-        fwrite(&sbytes, sizeof sbytes, 1, f.fp);
-        fwrite(state, 1, bytes, f.fp);
-        rc = ss_atomic_commit(&f, err); /* reports a failed write */
-    }
-    free(state);
+    c.generation = d->generation;
+    cJSON *st = cJSON_CreateObject();
+    cJSON *dist = cJSON_AddObjectToObject(st, "dist");
+    cJSON_AddNumberToObject(dist, "epoch", (double)d->epoch);
+    cJSON_AddNumberToObject(dist, "rank", d->rank);
+    cJSON_AddNumberToObject(dist, "ranks", d->size);
+    cJSON_AddStringToObject(st, "settings", d->settings);
+    cJSON *held = cJSON_AddArrayToObject(st, "held");
+    for (int64_t i = 0; i < d->n_held; i++)
+        cJSON_AddItemToArray(held, cJSON_CreateNumber((double)d->held[i]));
+    rc = ss_checkpoint_save(&c, a, m, st, err);
+    cJSON_Delete(st);
+    if (!rc)
+        d->generation = c.generation;
     d->since_save = 0;
     d->last_save = ss_now_seconds();
     return rc;
-}
-
-/* A bounded reader over a checkpoint file's bytes. */
-typedef struct {
-    const unsigned char *p;
-    size_t n, at;
-} reader;
-
-static int take_bytes(reader *r, void *out, size_t k)
-{
-    if (k > r->n - r->at)
-        return 0;
-    memcpy(out, r->p + r->at, k);
-    r->at += k;
-    return 1;
 }
 
 static ss_code add_held(ss_dist *d, const int64_t *idx, int64_t n, ss_error *err)
@@ -150,44 +191,80 @@ static ss_code add_held(ss_dist *d, const int64_t *idx, int64_t n, ss_error *err
     return SS_OK;
 }
 
-/* Rank 0: one file of the epoch resumed, checked and folded into an. */
-static ss_code load_file(ss_dist *d, const char *path, ss_analysis *const *an, int n,
-                         ss_error *err)
+/* The saved state's records, checked against this run. */
+static ss_code take_state(ss_dist *d, const char *dir, const cJSON *st, long long epoch,
+                          int rank, int64_t generation, ss_error *err)
 {
-    char *data;
-    size_t size;
-    ss_code rc = ss_read_file(path, (size_t)1 << 40, &data, &size, err);
-    if (rc)
+    char p[CK_PATH + 32];
+    snprintf(p, sizeof p, "%s/state.json", dir);
+    const cJSON *dist = cJSON_GetObjectItemCaseSensitive(st, "dist");
+    const cJSON *held = cJSON_GetObjectItemCaseSensitive(st, "held");
+    const char *settings = NULL;
+    long long ep = -1, r = -1;
+    ss_code rc;
+    if (!cJSON_IsObject(dist))
+        return ss_fail(err, SS_ERR_USAGE, "%s: the checkpoint of a run without mpirun: resume "
+                       "it the same way (no mpirun)", p);
+    if ((rc = ss_json_int(dist, p, "epoch", 1, 0, LLONG_MAX, &ep, err)) ||
+        (rc = ss_json_int(dist, p, "rank", 1, 0, INT_MAX, &r, err)) ||
+        (rc = ss_json_str(st, p, "settings", 1, &settings, err)))
         return rc;
-    reader r = {(const unsigned char *)data, size, 0};
-    char magic[8];
-    int64_t head[3], held = 0;
-    uint64_t slen = 0, sbytes = 0;
-    int ok = take_bytes(&r, magic, 8) && memcmp(magic, MAGIC, 8) == 0 &&
-             take_bytes(&r, head, sizeof head) && take_bytes(&r, &slen, sizeof slen) &&
-             slen <= size - r.at;
-    if (ok && (slen != strlen(d->settings) || memcmp(r.p + r.at, d->settings, slen) != 0))
-        rc = ss_fail(err, SS_ERR_INCOMPATIBLE, "%s: made by another command line (%.*s); "
-                     "resume with the same model, prompts and options", path,
-                     (int)(slen < 300 ? slen : 300), (const char *)r.p + r.at);
-    r.at += ok ? slen : 0;
-    ok = ok && take_bytes(&r, &held, sizeof held) && held >= 0 &&
-         (uint64_t)held <= (size - r.at) / sizeof(int64_t);
-    size_t held_at = r.at;
-    r.at += ok ? (size_t)held * sizeof(int64_t) : 0;
-    ok = ok && take_bytes(&r, &sbytes, sizeof sbytes) && sbytes == size - r.at;
-    if (!rc && !ok)
-        rc = ss_fail(err, SS_ERR_FORMAT, "%s: not a whole slashscope checkpoint (expected "
-                     "header, settings, prompt list and state)", path);
-    if (!rc && held > 0) {
-        int64_t *idx = ss_memdup(data + held_at, (size_t)held * sizeof *idx,
-                                 "checkpoint prompts", err);
-        rc = idx ? add_held(d, idx, held, err) : SS_ERR_NOMEM;
-        free(idx);
+    if (r != rank || (epoch >= 0 && ep != epoch))
+        return ss_fail(err, SS_ERR_FORMAT, "%s: \"dist\" says rank %lld, epoch %lld; expected "
+                       "rank %d%s: mixed runs? start afresh with --force", p, r, ep, rank,
+                       epoch >= 0 ? " of the epoch resumed" : "");
+    if (strcmp(settings, d->settings) != 0)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "%s: made by another command line (%.300s); "
+                       "resume with the same model, prompts and options", p, settings);
+    if (!cJSON_IsArray(held))
+        return ss_fail(err, SS_ERR_FORMAT, "%s: \"held\" (the prompts in this state) missing", p);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, held)
+    {
+        double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
+        if (!(v >= 0 && v < 9e15 && v == floor(v)))
+            return ss_fail(err, SS_ERR_FORMAT, "%s: \"held\": expected prompt indices >= 0", p);
+        int64_t idx = (int64_t)v;
+        if ((rc = add_held(d, &idx, 1, err)))
+            return rc;
     }
+    if (rank == 0) {
+        d->epoch = ep;
+        d->generation = generation;
+    }
+    return SS_OK;
+}
+
+typedef struct {
+    ss_dist *d;
+    const char *dir;
+    long long epoch; /* expected, -1: rank 0's, any */
+    int rank;
+} load_ctx;
+
+/* Fills fresh copies of the analyses from one rank's checkpoint. */
+static ss_code fill_from_checkpoint(void *ctx, ss_analysis *const *fresh, int n, ss_error *err)
+{
+    load_ctx *l = ctx;
+    ss_ck_array a[SS_DIST_MAX_FIELDS];
+    char names[SS_DIST_MAX_FIELDS][64];
+    int raw[SS_DIST_MAX_FIELDS];
+    int m = fields_as_arrays(fresh, n, a, names, raw, err);
+    if (m < 0)
+        return err->code;
+    ss_checkpoint c;
+    cJSON *st = NULL;
+    int found = 0;
+    ss_code rc = ss_checkpoint_init_dir(&c, l->dir, err);
     if (!rc)
-        rc = ss_dist_fold(an, n, r.p + r.at, (size_t)sbytes, path, err);
-    free(data);
+        rc = ss_checkpoint_load(&c, a, m, &st, &found, err);
+    if (!rc && !found)
+        rc = ss_fail(err, SS_ERR_MISSING, "%s: no state.json", l->dir);
+    if (!rc)
+        rc = check_contents(l->dir, a, raw, m, err);
+    if (!rc)
+        rc = take_state(l->d, l->dir, st, l->epoch, l->rank, c.generation, err);
+    cJSON_Delete(st);
     return rc;
 }
 
@@ -197,22 +274,82 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Rank 0's part of the start: survey, load, commit the new epoch. */
+/* Calls fn(work, rank) for every rank<R> folder in OUT.partial/checkpoint. */
+static ss_code each_rank_dir(const ss_dist *d, ss_code (*fn)(void *, const char *, int),
+                             void *ctx)
+{
+    char top[CK_PATH];
+    rank_dir(d->dir, 0, top, sizeof top);
+    DIR *dp = opendir(top);
+    if (!dp)
+        return SS_OK;
+    struct dirent *e;
+    ss_code rc = SS_OK;
+    while (!rc && (e = readdir(dp))) {
+        int r, used = 0;
+        if (sscanf(e->d_name, "rank%d%n", &r, &used) == 1 && e->d_name[used] == 0 && r > 0) {
+            char dir[CK_PATH + 300];
+            snprintf(dir, sizeof dir, "%s/%s", top, e->d_name);
+            rc = fn(ctx, dir, r);
+        }
+    }
+    closedir(dp);
+    return rc;
+}
+
+typedef struct {
+    ss_dist *d;
+    ss_analysis *const *an;
+    int n;
+    ss_error *err;
+} fold_ctx;
+
+static ss_code fold_rank(void *ctx, const char *dir, int rank)
+{
+    fold_ctx *f = ctx;
+    cJSON *root;
+    const cJSON *dist = peek_dist(dir, &root);
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(dist, "epoch");
+    /* another epoch: already in rank 0's state (older) or a save that rank 0's commit of
+     * this epoch never saw; it is removed below */
+    int stale = dist && cJSON_IsNumber(ep) && ep->valuedouble != (double)f->d->epoch;
+    cJSON_Delete(root);
+    if (stale)
+        return SS_OK;
+    load_ctx l = {f->d, dir, f->d->epoch, rank};
+    return ss_dist_fold_with(f->an, f->n, fill_from_checkpoint, &l, dir, f->err);
+}
+
+static ss_code remove_rank(void *ctx, const char *dir, int rank)
+{
+    (void)ctx;
+    (void)rank;
+    ss_remove_tree(dir);
+    return SS_OK;
+}
+
+/* Rank 0's part of the start: load every rank's checkpoint of the epoch
+ * rank 0's names, commit the next epoch holding all of it, drop the rest. */
 static ss_code start_root(ss_dist *d, ss_analysis *const *an, int n, ss_error *err)
 {
-    ck_survey sv = survey(d->dir, 0, 0);
-    long long resume_epoch = sv.resume_epoch, max_epoch = sv.max_epoch;
-    int max_rank = sv.max_rank;
-    if (max_epoch >= 0 && !d->resume)
-        return ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoints of an unfinished run: add "
-                       "--resume to continue it (any number of ranks), or delete %s to start "
-                       "afresh", d->dir, d->dir);
+    char dir0[CK_PATH];
+    rank_dir(d->dir, 0, dir0, sizeof dir0);
+    char state0[CK_PATH + 32];
+    snprintf(state0, sizeof state0, "%s/state.json", dir0);
+    int has = access(state0, F_OK) == 0;
+    if (has && !d->resume)
+        return ss_fail(err, SS_ERR_USAGE, "%s holds the checkpoint of an unfinished run: add "
+                       "--resume to continue it (any number of ranks), or --force to start "
+                       "afresh", dir0);
+    d->epoch = -1;
+    d->generation = 0;
     ss_code rc = SS_OK;
-    char path[4200];
-    for (int r = 0; resume_epoch >= 0 && r <= max_rank && !rc; r++) {
-        file_name(d, resume_epoch, r, path, sizeof path);
-        if (access(path, F_OK) == 0)
-            rc = load_file(d, path, an, n, err);
+    if (has) {
+        load_ctx l = {d, dir0, -1, 0};
+        rc = ss_dist_fold_with(an, n, fill_from_checkpoint, &l, dir0, err);
+        fold_ctx f = {d, an, n, err};
+        if (!rc)
+            rc = each_rank_dir(d, fold_rank, &f);
     }
     if (rc)
         return rc;
@@ -220,15 +357,14 @@ static ss_code start_root(ss_dist *d, ss_analysis *const *an, int n, ss_error *e
         qsort(d->held, (size_t)d->n_held, sizeof *d->held, cmp_i64);
     for (int64_t i = 1; i < d->n_held; i++)
         if (d->held[i] == d->held[i - 1])
-            return ss_fail(err, SS_ERR_FORMAT, "%s: prompt %lld is in two checkpoint files "
-                           "(mixed runs?): delete the folder to start afresh", d->dir,
+            return ss_fail(err, SS_ERR_FORMAT, "%s: prompt %lld is in two ranks' checkpoints "
+                           "(mixed runs?): start afresh with --force", dir0,
                            (long long)d->held[i]);
-    d->epoch = max_epoch + 1;
-    /* the commit: from here on the new epoch holds everything earlier */
+    d->epoch++;
+    /* the commit: from here on rank 0's checkpoint holds everything earlier */
     if ((rc = save(d, an, n, err)))
         return rc;
-    survey(d->dir, 1, d->epoch);
-    return SS_OK;
+    return each_rank_dir(d, remove_rank, NULL);
 }
 
 ss_code ss_dist_ck_start(void *ctx, ss_analysis *const *an, int n, ss_error *err)
@@ -271,12 +407,4 @@ ss_code ss_dist_ck_after_prompt(void *ctx, ss_analysis *const *an, int n, ss_err
 ss_code ss_dist_ck_save(ss_dist *d, ss_analysis *const *an, int n, ss_error *err)
 {
     return d->dir[0] && d->since_save > 0 ? save(d, an, n, err) : SS_OK;
-}
-
-void ss_dist_remove_checkpoints(const ss_dist *d)
-{
-    if (!d->dir[0])
-        return;
-    survey(d->dir, 1, -1);
-    rmdir(d->dir);
 }

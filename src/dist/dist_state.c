@@ -123,8 +123,8 @@ ss_code ss_dist_unpack(ss_analysis *const *an, int n, const unsigned char *buf, 
     return SS_OK;
 }
 
-ss_code ss_dist_fold(ss_analysis *const *an, int n, const unsigned char *buf, size_t bytes,
-                     const char *what, ss_error *err)
+ss_code ss_dist_fold_with(ss_analysis *const *an, int n, ss_dist_fill_fn fill, void *ctx,
+                          const char *what, ss_error *err)
 {
     if (n > MAX_ANALYSES)
         return ss_fail(err, SS_ERR_USAGE, "at most %d analyses in a distributed run",
@@ -140,7 +140,7 @@ ss_code ss_dist_fold(ss_analysis *const *an, int n, const unsigned char *buf, si
                                         "process's state", an[i]->vt->name);
     }
     if (!rc)
-        rc = ss_dist_unpack(list, n, buf, bytes, err);
+        rc = fill(ctx, list, n, err);
     for (int i = 0; i < n && !rc; i++)
         rc = ss_analysis_merge(an[i], &other[i], err);
     if (rc)
@@ -149,6 +149,29 @@ ss_code ss_dist_fold(ss_analysis *const *an, int n, const unsigned char *buf, si
         if (other[i].vt)
             ss_analysis_free(&other[i]);
     return rc;
+}
+
+typedef struct {
+    const unsigned char *buf;
+    size_t bytes;
+} packed;
+
+static ss_code fill_unpack(void *ctx, ss_analysis *const *fresh, int n, ss_error *err)
+{
+    const packed *p = ctx;
+    return ss_dist_unpack(fresh, n, p->buf, p->bytes, err);
+}
+
+ss_code ss_dist_fold(ss_analysis *const *an, int n, const unsigned char *buf, size_t bytes,
+                     const char *what, ss_error *err)
+{
+    packed p = {buf, bytes};
+    return ss_dist_fold_with(an, n, fill_unpack, &p, what, err);
+}
+
+int ss_dist_fields(ss_analysis *const *an, int n, ss_state_field *f, int cap)
+{
+    return all_fields(an, n, f, cap);
 }
 
 void ss_dist_reset(ss_dist *d)

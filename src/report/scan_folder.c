@@ -357,32 +357,36 @@ ss_code ss_scan_result_read(const char *dir, ss_scan_result *r, ss_error *err)
     return SS_OK;
 }
 
-ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int force,
-                      int *maps_dropped, ss_error *err)
+ss_code ss_scan_result_save(const char *out_dir, ss_scan_result *r, int force, ss_error *err)
 {
-    if (n < 2)
-        return ss_fail(err, SS_ERR_USAGE, "merge needs at least two scan folders");
     ss_folder folder;
     ss_folder_opts fo = {.force = force, .marker = "scan.json"};
     ss_code rc = ss_folder_begin(&folder, out_dir, &fo, err);
     if (rc)
         return rc;
-    ss_scan_result *in = ss_calloc((size_t)n, sizeof *in, "scans", err);
-    if (!in) {
+    if (!(rc = ss_scan_result_write(folder.work, r, err)))
+        rc = ss_folder_commit(&folder, err);
+    if (rc)
         ss_folder_abort(&folder);
+    return rc;
+}
+
+ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int force,
+                      int *maps_dropped, ss_error *err)
+{
+    if (n < 2)
+        return ss_fail(err, SS_ERR_USAGE, "merge needs at least two scan folders");
+    ss_scan_result *in = ss_calloc((size_t)n, sizeof *in, "scans", err);
+    if (!in)
         return SS_ERR_NOMEM;
-    }
+    ss_code rc = SS_OK;
     for (int a = 0; a < n && !rc; a++)
         rc = ss_scan_result_read(dirs[a], &in[a], err);
     ss_scan_result out = {0};
     if (!rc)
         rc = ss_scan_merge_results(in, dirs, n, &out, maps_dropped, err);
     if (!rc)
-        rc = ss_scan_result_write(folder.work, &out, err);
-    if (!rc)
-        rc = ss_folder_commit(&folder, err);
-    if (rc)
-        ss_folder_abort(&folder);
+        rc = ss_scan_result_save(out_dir, &out, force, err);
     ss_scan_result_free(&out);
     for (int a = 0; a < n; a++)
         ss_scan_result_free(&in[a]);

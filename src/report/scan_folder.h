@@ -41,6 +41,11 @@ ss_code ss_sdh_csv_write(const char *path, const double *slash, const double *sd
  * finished o->out_dir is replaced only with o->force. */
 ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err);
 
+/* Writes r as a scan folder out_dir in one transaction (store/folder.h):
+ * into out_dir.partial, renamed into place with SHA256SUMS; a finished
+ * out_dir is replaced (whole) only with force. */
+ss_code ss_scan_result_save(const char *out_dir, ss_scan_result *r, int force, ss_error *err);
+
 /* Merges scan folders (ss_scan_merge_results) into out_dir, one
  * transaction; a finished out_dir is replaced only with force. */
 ss_code ss_scan_merge(const char *const *dirs, int n_dirs, const char *out_dir, int force,

@@ -23,6 +23,14 @@ ss_code ss_checkpoint_init(ss_checkpoint *c, const char *work_dir, ss_error *err
     return SS_OK;
 }
 
+ss_code ss_checkpoint_init_dir(ss_checkpoint *c, const char *dir, ss_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if ((size_t)snprintf(c->dir, sizeof c->dir, "%s", dir) >= sizeof c->dir - 200)
+        return ss_fail(err, SS_ERR_USAGE, "%s: path too long for a checkpoint", dir);
+    return SS_OK;
+}
+
 static void ck_file(const ss_checkpoint *c, char *buf, const char *name, int64_t gen)
 {
     snprintf(buf, CK_CAP + 300, "%s/%s.%lld.npy", c->dir, name, (long long)gen);

@@ -33,6 +33,9 @@ typedef struct {
 /* dir: the run's work folder (ss_folder_file(f, NULL)); the checkpoint lives
  * in its checkpoint/ subfolder. */
 ss_code ss_checkpoint_init(ss_checkpoint *c, const char *work_dir, ss_error *err);
+/* A checkpoint in exactly `dir` (a distributed run's per-rank checkpoints
+ * inside the work folder's checkpoint/, dist/dist.h). */
+ss_code ss_checkpoint_init_dir(ss_checkpoint *c, const char *dir, ss_error *err);
 
 ss_code ss_checkpoint_save(ss_checkpoint *c, const ss_ck_array *a, int n, const cJSON *state,
                            ss_error *err);

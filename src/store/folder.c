@@ -236,11 +236,10 @@ static ss_code prepare_work(ss_folder *f, const ss_folder_opts *o, const char *f
     return SS_OK;
 }
 
-ss_code ss_folder_begin(ss_folder *f, const char *out, const ss_folder_opts *o, ss_error *err)
+ss_code ss_folder_name(ss_folder *f, const char *out, const char *flag, ss_error *err)
 {
     memset(f, 0, sizeof *f);
     f->lock_fd = -1;
-    const char *flag = o->flag ? o->flag : "--out";
     size_t n = out ? strlen(out) : 0;
     while (n > 1 && out[n - 1] == '/')
         n--; /* "DIR/" names DIR: DIR/.partial would be inside it */
@@ -253,6 +252,14 @@ ss_code ss_folder_begin(ss_folder *f, const char *out, const ss_folder_opts *o, 
     if (snprintf(f->work, sizeof f->work, "%s.partial", f->out) >= (int)sizeof f->work ||
         snprintf(f->lock, sizeof f->lock, "%s.lock", f->out) >= (int)sizeof f->lock)
         return ss_fail(err, SS_ERR_USAGE, "%s: path too long", flag);
+    return SS_OK;
+}
+
+ss_code ss_folder_begin(ss_folder *f, const char *out, const ss_folder_opts *o, ss_error *err)
+{
+    const char *flag = o->flag ? o->flag : "--out";
+    if (ss_folder_name(f, out, flag, err))
+        return err->code;
     /* the parent must exist for the lock and the work folder */
     char parent[SS_FOLDER_PATH_CAP];
     snprintf(parent, sizeof parent, "%s", f->out);
@@ -300,6 +307,9 @@ static void parent_of(const char *path, char *buf, size_t cap)
 
 ss_code ss_folder_commit(ss_folder *f, ss_error *err)
 {
+    if (f->lock_fd < 0)
+        return ss_fail(err, SS_ERR_USAGE, "%s: this process does not hold the folder's "
+                       "transaction (not begun, or already committed)", f->out);
     char p[SS_FOLDER_PATH_CAP + 64];
     snprintf(p, sizeof p, "%s/%s", f->work, SS_FOLDER_CHECKPOINT);
     ss_remove_tree(p);

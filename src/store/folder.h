@@ -45,12 +45,19 @@ typedef struct {
  * runs are removed from it. */
 ss_code ss_folder_begin(ss_folder *f, const char *out, const ss_folder_opts *o, ss_error *err);
 
+/* Only fills f's paths for `out` (DIR, DIR.partial, DIR.lock), touching
+ * nothing on disk and holding no lock: what the other processes of a
+ * distributed run, whose rank 0 holds the transaction, write into.
+ * Commit and abort of such an f do nothing. */
+ss_code ss_folder_name(ss_folder *f, const char *out, const char *flag, ss_error *err);
+
 /* The path of `name` inside the work folder (NULL name: the folder). */
 const char *ss_folder_file(const ss_folder *f, const char *name, char *buf, size_t cap);
 
 /* Removes the checkpoint and temporary files, writes SHA256SUMS, renames the
  * work folder into place (exchanging it with a replaced result, which is
- * then deleted) and releases the lock. */
+ * then deleted) and releases the lock. An f that does not hold the lock
+ * (ss_folder_name) is refused. */
 ss_code ss_folder_commit(ss_folder *f, ss_error *err);
 
 /* After a failure: the work folder is kept only when it holds a committed

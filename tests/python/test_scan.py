@@ -39,7 +39,7 @@ def ood(ss, model, tmp_path_factory):
     return ss.scan(model, ood=3, seed=5, length=96, threads=2, progress=False), d
 
 
-def test_ood_scan_equals_the_program(ood, tmp_path):
+def test_ood_scan_equals_the_program(ss, ood, tmp_path):
     r, d = ood
     assert r.shape == (5, 8, 96) and r.prompts == 3 and r.skip == 4
     assert_same_as_folder(r, d)
@@ -48,6 +48,11 @@ def test_ood_scan_equals_the_program(ood, tmp_path):
     mine, theirs = (json.loads((p / "scan.json").read_text()) for p in (tmp_path / "py", d))
     for key in ("model", "rope", "prompts", "length", "skip", "seed", "sources"):
         assert mine[key] == theirs[key], key
+    # one transaction, as the program's: a finished result is replaced only with force
+    with pytest.raises(ss.Error, match="finished result"):
+        r.save(tmp_path / "py")
+    r.save(tmp_path / "py", force=True)
+    assert_same_files(tmp_path / "py", d)
 
 
 def test_text_and_ids_sources_equal_the_program(ss, model, tmp_path):
