@@ -66,6 +66,17 @@ SS_API void ss_free(void *p);
 /* Threads for OpenMP and OpenBLAS (n <= 0: leave as is). Process-wide. */
 SS_API void ss_set_threads(int n);
 
+/* The slashscope program's start-up choice of BLAS kernels (OpenBLAS reads
+ * OPENBLAS_CORETYPE only when it loads; docs/benchmarks.md): the best core
+ * the CPU supports (cpuid) unless SLASHSCOPE_BLAS_CORE says otherwise, kept
+ * only if it passes a self-check. For a program that can run itself again:
+ * call it first thing, before any thread starts; 1 means it has set the
+ * environment and the caller must re-execute itself with execv (the same
+ * process id carries the decision), 0 means run on. Results record the
+ * outcome (the "blas" object's "selection"). The Python package runs it in
+ * a child process before it loads this library. */
+SS_API int ss_blas_select_core(void);
+
 /* Asks every running ss_run_scan to stop at the next layer boundary; it
  * returns SS_STOP. Async-signal-safe (a C program may call it from its
  * SIGINT handler). Runs clear the request when they start. */
@@ -191,6 +202,10 @@ typedef struct {
     ss_run_opts run;        /* RoPE ablation, allow_long */
     ss_progress_fn progress;
     void *progress_user;
+    const char *maps;       /* pooled mean attention maps of these heads, as `scan --maps`:
+                             * "L0H1,L3H2", "all", "sdh" (this scan's own SDHs) or "sdh:DIR"
+                             * (the SDHs of the scan folder DIR, same model); NULL: none */
+    int map_size;           /* bins per side of a map (0: 256; B = min(map_size, len)) */
 } ss_scan_params;
 
 SS_API ss_scan_params ss_scan_defaults(void);
@@ -213,6 +228,16 @@ SS_API const int64_t *ss_scan_slash_count(const ss_scan *s);
 /* [L, H, N]: squares of the per-prompt means summed (NULL for a folder
  * written before slashscope kept them). */
 SS_API const double *ss_scan_slash_sumsq(const ss_scan *s);
+/* The pooled maps a scan kept (ss_scan_params.maps; docs/scan.md): how
+ * many, their bins per side B, map k's layer and head (ascending), its
+ * block means [B, B] (the values of the program's maps/LxHy.npy before
+ * their rounding to float32; NaN without prompts) and the block sums
+ * [n_maps, B, B] (maps/sums.npy, what merge adds). */
+SS_API int ss_scan_n_maps(const ss_scan *s);
+SS_API int ss_scan_map_bins(const ss_scan *s);
+SS_API void ss_scan_map_head(const ss_scan *s, int k, int *layer, int *head);
+SS_API ss_code ss_scan_map_mean(const ss_scan *s, int k, double *out, ss_error *err);
+SS_API const double *ss_scan_map_sums(const ss_scan *s);
 /* The average slash score into out [L, H, N] (NaN where nothing counted). */
 SS_API ss_code ss_scan_slash(const ss_scan *s, double *out, ss_error *err);
 /* Spread over prompts into sd and half [L, H, N] (either may be NULL): the

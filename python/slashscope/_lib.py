@@ -10,6 +10,8 @@ import ctypes.util
 import os
 from pathlib import Path
 
+from . import _blas
+
 c_int, c_int64, c_double, c_char_p, c_void_p = (ctypes.c_int, ctypes.c_int64, ctypes.c_double,
                                                 ctypes.c_char_p, ctypes.c_void_p)
 P = ctypes.POINTER
@@ -50,7 +52,8 @@ PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_int64, c_int64)
 
 class ScanParams(ctypes.Structure):
     _fields_ = [("skip", c_int), ("block_rows", c_int), ("threads", c_int), ("run", RunOpts),
-                ("progress", PROGRESS_FN), ("progress_user", c_void_p)]
+                ("progress", PROGRESS_FN), ("progress_user", c_void_p), ("maps", c_char_p),
+                ("map_size", c_int)]
 
 
 class ScanDims(ctypes.Structure):
@@ -142,6 +145,11 @@ _PROTOTYPES = {
     "ss_scan_slash_count": (P(c_int64), [c_void_p]),
     "ss_scan_slash": (c_int, [c_void_p, P(c_double), P(_Error)]),
     "ss_scan_slash_sumsq": (P(c_double), [c_void_p]),
+    "ss_scan_n_maps": (c_int, [c_void_p]),
+    "ss_scan_map_bins": (c_int, [c_void_p]),
+    "ss_scan_map_head": (None, [c_void_p, c_int, P(c_int), P(c_int)]),
+    "ss_scan_map_mean": (c_int, [c_void_p, c_int, P(c_double), P(_Error)]),
+    "ss_scan_map_sums": (P(c_double), [c_void_p]),
     "ss_scan_spread": (c_int, [c_void_p, P(c_double), P(c_double), P(_Error)]),
     "ss_scan_meta_json": (c_void_p, [c_void_p, P(_Error)]),
     "ss_scan_save": (c_int, [c_void_p, c_char_p, P(_Error)]),
@@ -187,6 +195,7 @@ def _load():
         if path.is_absolute() and not path.exists():
             tried.append(str(path))
             continue
+        _blas.choose(path)  # before OpenBLAS loads with the library
         lib = ctypes.CDLL(str(path))  # CDLL: every call releases the GIL
         for name, (res, args) in _PROTOTYPES.items():
             fn = getattr(lib, name)

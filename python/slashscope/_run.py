@@ -6,6 +6,7 @@ import os
 import sys
 import signal
 import threading
+import time
 
 from . import _lib
 
@@ -46,18 +47,73 @@ class _Progress:
             sys.stderr.flush()
 
 
-def stop_and_wait(t):
+class _Done:
+    """Whether the worker's C call has returned: a plain flag the worker sets
+    as its last act, polled with short sleeps. Not Thread.is_alive()/join():
+    a KeyboardInterrupt that lands inside join() can mark a thread that is
+    still running as finished (CPython issue 90882, Python 3.11 and older),
+    and then the call went on in the background, beside the next call, over
+    a prompt source already closed: the crash of a scan started after an
+    interrupted one. Not threading.Event either: its wait() holds a lock
+    that an interrupt can leave in a state the worker's set() blocks on."""
+
+    def __init__(self):
+        self.flag = False
+
+    def wait(self, timeout):
+        """Sleeps until the flag is set or timeout seconds have passed (1 ms
+        steps growing to 20 ms: a short call returns at once); True when set."""
+        end = time.monotonic() + timeout
+        step = 0.001
+        while not self.flag:
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(step, left))
+            step = min(step * 2, 0.02)
+        return True
+
+
+def stop_and_wait(done):
     """Asks the call under way to stop and waits until it has returned; a
     further Ctrl-C meanwhile does not cut the wait short. The request is
     repeated: a run clears the flag when it starts, so one request could
     arrive just before that and be lost."""
-    while t.is_alive():
+    while not done.flag:
         try:
             _lib.lib.ss_interrupt()
-            t.join(0.05)
+            done.wait(0.05)
         except KeyboardInterrupt:
             pass
     _lib.lib.ss_interrupt_clear()
+
+
+class _HeldSigint:
+    """Ctrl-C held back while the worker thread starts: Thread.start() is
+    Python code, and a KeyboardInterrupt inside it could leave a thread
+    that runs (or never will) with nobody knowing which, so a signal that
+    arrives meanwhile is only recorded, and release() delivers it again
+    through the handler that was in place. SIGINT handlers belong to the
+    main thread; elsewhere no KeyboardInterrupt arrives and nothing is held."""
+
+    def __init__(self):
+        self.pending = False
+        self.old = None
+        # (a handler Python did not install could not be put back: then none is held)
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is not None):
+            self.old = signal.signal(signal.SIGINT, self._record)
+
+    def _record(self, _signum, _frame):
+        self.pending = True
+
+    def release(self):
+        if self.old is None:
+            return
+        signal.signal(signal.SIGINT, self.old)
+        self.old = None
+        if self.pending:
+            signal.raise_signal(signal.SIGINT)
 
 
 def run_long(call, progress=True, what="scan", unit="prompts"):
@@ -72,6 +128,7 @@ def run_long(call, progress=True, what="scan", unit="prompts"):
 
     cb = _lib.PROGRESS_FN(on_progress)
     result = {}
+    done = _Done()
 
     def work():
         # SIGINT belongs to the main thread, which turns it into ss_interrupt:
@@ -82,22 +139,31 @@ def run_long(call, progress=True, what="scan", unit="prompts"):
             result["rc"] = call(cb)
         except BaseException as e:  # reported in the calling thread
             result["exc"] = e
+        finally:
+            done.flag = True
 
     t = threading.Thread(target=work, name="slashscope-" + what, daemon=True)
     interrupted = False
+    held = _HeldSigint()
     try:
-        # started inside the try: a Ctrl-C that Python delivers at any point
-        # from here on is caught below, and the call is always stopped and
-        # waited for before this returns (else a second call, or the source's
-        # close, would run beside a call still under way)
         t.start()
-        while t.is_alive():
-            t.join(0.1)
+    except BaseException:  # no thread: nothing runs, nothing to wait for
+        bar.close()
+        held.release()
+        raise
+    try:
+        # a Ctrl-C from here on (the one held during the start included) is
+        # caught below, and the call is always stopped and waited for before
+        # this returns (else a second call, or the source's close, would run
+        # beside a call still under way)
+        held.release()
+        while not done.wait(0.1):
+            pass
     except KeyboardInterrupt:
         interrupted = True
-        stop_and_wait(t)
+        stop_and_wait(done)
     except BaseException:
-        stop_and_wait(t)
+        stop_and_wait(done)
         raise
     finally:
         bar.close()
@@ -112,12 +178,14 @@ def run_pass(model, c_fn, spec, temp, p, what, progress, *args):
     """Opens the prompt source `spec` (temp: a temporary file behind it, removed
     afterwards), runs c_fn(model, src, *args, params, out, err) in a worker
     thread with p.progress set, and returns the result handle."""
+    src = ctypes.c_void_p()  # NULL until opened; ss_source_close(NULL) does nothing
     try:
         err = _lib.new_error()
-        src = ctypes.c_void_p()
-        _lib.check(_lib.lib.ss_source_open(model._handle(), ctypes.byref(spec),
-                                           ctypes.byref(src), ctypes.byref(err)), err)
         try:
+            # inside the try that closes it: a Ctrl-C that Python raises just
+            # after the open returned does not leak the source
+            _lib.check(_lib.lib.ss_source_open(model._handle(), ctypes.byref(spec),
+                                               ctypes.byref(src), ctypes.byref(err)), err)
             out = ctypes.c_void_p()
 
             def call(cb):

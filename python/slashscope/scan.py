@@ -41,7 +41,7 @@ class Scan:
         lib.ss_scan_get_dims(handle, ctypes.byref(d))
         self.n_layers, self.n_heads, self.length = d.n_layers, d.n_heads, d.len
         self.skip, self.prompts = d.skip, d.prompts
-        self._slash = self._sd = self._half = None
+        self._slash = self._sd = self._half = self._maps = None
 
     def __del__(self):
         if getattr(self, "_h", None):
@@ -113,6 +113,38 @@ class Scan:
             out.flags.writeable = False
             self._slash = out
         return self._slash
+
+    @property
+    def maps(self):
+        """The pooled mean attention maps kept (scan's maps=): a dict from
+        head name ("L0H1") to float64 [B, B] block means, heads ascending;
+        the program's maps/LxHy.npy hold the same values as float32."""
+        if self._maps is None:
+            out = {}
+            bins = lib.ss_scan_map_bins(self._h)
+            for k in range(lib.ss_scan_n_maps(self._h)):
+                layer, head = ctypes.c_int(), ctypes.c_int()
+                lib.ss_scan_map_head(self._h, k, ctypes.byref(layer), ctypes.byref(head))
+                m = np.empty((bins, bins), dtype=np.float64)
+                err = _lib.new_error()
+                check(lib.ss_scan_map_mean(self._h, k,
+                                           m.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+                                           ctypes.byref(err)), err)
+                m.flags.writeable = False
+                out["L%dH%d" % (layer.value, head.value)] = m
+            self._maps = out
+        return self._maps
+
+    @property
+    def map_sums(self):
+        """float64 [n_maps, B, B]: the block sums behind `maps` (a view; the
+        program's maps/sums.npy, what merge adds); None without maps."""
+        ptr = lib.ss_scan_map_sums(self._h)
+        if not ptr:
+            return None
+        bins = lib.ss_scan_map_bins(self._h)
+        return view(ptr, (lib.ss_scan_n_maps(self._h), bins, bins), ctypes.c_double,
+                    np.float64, self)
 
     @property
     def meta(self):
@@ -218,7 +250,8 @@ def _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk, t
 
 def scan(model, prompts=None, ids=None, ood=None, repeat=None, length=None, skip=4, seed=0,
          threads=None, progress=True, rope_remove=None, p_rope=None, count=None, field=None,
-         chunk=False, tokenizer=None, vocab=None, bos=False, allow_long=False, block_rows=None):
+         chunk=False, tokenizer=None, vocab=None, bos=False, allow_long=False, block_rows=None,
+         maps=None, map_size=None):
     """Average slash score of every head and offset over one prompt source
     (exactly one of):
 
@@ -228,6 +261,10 @@ def scan(model, prompts=None, ids=None, ood=None, repeat=None, length=None, skip
     ids=PATH | [[id, ...], ...]   token-id sequences
     ood=COUNT      COUNT prompts of uniform random ids (seed=, vocab=, bos=)
     repeat=SEG     a random segment of SEG ids repeated (count= prompts)
+
+    maps= keeps pooled mean attention maps (r.maps) as `scan --maps`:
+    "L0H1,L3H2", "all", "sdh" (this scan's SDHs) or "sdh:DIR"; map_size=
+    bins per side (default 256).
 
     The same settings as `slashscope scan` give the same numbers bit for bit.
     Ctrl-C stops the scan (KeyboardInterrupt)."""
@@ -240,6 +277,14 @@ def scan(model, prompts=None, ids=None, ood=None, repeat=None, length=None, skip
     p.threads = as_int(threads, "threads") if threads is not None else 0
     p.block_rows = as_int(block_rows, "block_rows") if block_rows is not None else 0
     p.run, keep = run_opts(rope_remove, p_rope, allow_long)
+    if maps is not None:
+        if isinstance(maps, (list, tuple)):
+            maps = ",".join(maps)
+        if not isinstance(maps, (str, os.PathLike)):
+            raise Error("maps must be a head list like \"L0H1,L3H2\", \"all\", \"sdh\" or "
+                        "\"sdh:DIR\", got %s" % type(maps).__name__)
+        p.maps = os.fsencode(maps)
+    p.map_size = as_int(map_size, "map_size") if map_size is not None else 0
     h = run_pass(model, lib.ss_run_scan, spec, temp, p, "scan", progress)
     del keep
     return Scan(h)

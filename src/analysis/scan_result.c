@@ -163,3 +163,16 @@ ss_code ss_scan_result_compatible(const ss_scan_result *a, const char *a_dir,
                        "(%d and %d)", a_dir, b_dir, a->n, b->n);
     return SS_OK;
 }
+
+void ss_scan_result_map_mean(const ss_scan_result *r, int k, const int *edge, double *mean)
+{
+    /* block mean = block sum / (prompts * area), bins by the pooling rule */
+    int bins = r->bins;
+    const double *s = r->map_sum + (size_t)k * bins * bins;
+    for (int a = 0; a < bins; a++)
+        for (int b = 0; b < bins; b++) {
+            double area = (double)(edge[a + 1] - edge[a]) * (edge[b + 1] - edge[b]);
+            mean[(size_t)a * bins + b] =
+                r->prompts > 0 ? s[(size_t)a * bins + b] / (area * r->prompts) : NAN;
+        }
+}

@@ -28,6 +28,10 @@ void ss_scan_result_free(ss_scan_result *r);
 
 /* slash_sum / slash_count, NaN where nothing was counted; malloc'd. */
 double *ss_scan_result_average(const ss_scan_result *r, ss_error *err);
+/* Kept map k's block means [bins, bins] into mean: block sum / (prompts *
+ * block area), NaN without prompts; edge: the bins' edges
+ * (ss_scan_map_edges of n and map_size). */
+void ss_scan_result_map_mean(const ss_scan_result *r, int k, const int *edge, double *mean);
 
 /* Standard deviation over prompts and 95% half-width [L, H, n] (NaN where
  * fewer than two prompts counted, or everywhere without sums of squares);

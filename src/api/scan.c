@@ -12,7 +12,9 @@
 #include "analysis/scan.h"
 #include "analysis/sdh.h"
 #include "analysis/slash.h"
+#include "analysis/scan_acc.h"
 #include "api/handles.h"
+#include "report/scan_maps.h"
 #include "common/mem.h"
 #include "engine/forward.h"
 #include "report/scan_folder.h"
@@ -49,19 +51,25 @@ ss_code ss_run_scan(const ss_model *m, ss_source *src, const ss_scan_params *p, 
     if (p->block_rows < 0)
         return ss_fail(err, SS_ERR_USAGE, "block_rows must be 0 (default) or more, got %d",
                        p->block_rows);
-    ss_rope rope;
-    ss_code rc = ss_api_pass_begin(m, src, &p->run, p->threads, &rope, err);
-    if (rc)
-        return rc;
-    ss_scan_opts o = {.model = m, .model_path = m->path, .rope = &rope, .prompts = src->prompts,
+    if (p->map_size < 0 || p->map_size > 8192)
+        return ss_fail(err, SS_ERR_USAGE, "map_size must be from 1 to 8192 (0: 256), got %d",
+                       p->map_size);
+    ss_scan_opts o = {.model = m, .model_path = m->path, .prompts = src->prompts,
                       .source = &src->opts, .len = src->opts.len, .skip = p->skip,
-                      .maps = SS_MAPS_NONE, .block_rows = p->block_rows,
+                      .map_size = p->map_size ? p->map_size : 256, .block_rows = p->block_rows,
                       .allow_long = p->run.allow_long, .quiet = 1, .threads = p->threads,
                       .on_prompt = p->progress, .on_prompt_user = p->progress_user};
+    unsigned char *flags = NULL;
+    ss_code rc = ss_scan_maps_from_spec(p->maps, m, m->path, "maps", &o, &flags, err);
+    ss_rope rope;
+    if (!rc)
+        rc = ss_api_pass_begin(m, src, &p->run, p->threads, &rope, err);
+    o.rope = &rope;
     ss_scan_result r;
-    if ((rc = ss_scan_collect(&o, &r, err)))
-        return rc;
-    return ss_api_scan_wrap(&r, "scan", out, err);
+    if (!rc)
+        rc = ss_scan_collect(&o, &r, err);
+    free(flags);
+    return rc ? rc : ss_api_scan_wrap(&r, "scan", out, err);
 }
 
 void ss_scan_free(ss_scan *s)
@@ -87,6 +95,42 @@ const double *ss_scan_slash_sum(const ss_scan *s)
 const int64_t *ss_scan_slash_count(const ss_scan *s)
 {
     return s->r.slash_count;
+}
+
+int ss_scan_n_maps(const ss_scan *s)
+{
+    return s->r.n_maps;
+}
+
+int ss_scan_map_bins(const ss_scan *s)
+{
+    return s->r.n_maps ? s->r.bins : 0;
+}
+
+void ss_scan_map_head(const ss_scan *s, int k, int *layer, int *head)
+{
+    int ok = k >= 0 && k < s->r.n_maps;
+    *layer = ok ? s->r.map_heads[k] / s->r.n_head : -1;
+    *head = ok ? s->r.map_heads[k] % s->r.n_head : -1;
+}
+
+ss_code ss_scan_map_mean(const ss_scan *s, int k, double *out, ss_error *err)
+{
+    if (k < 0 || k >= s->r.n_maps)
+        return ss_fail(err, SS_ERR_USAGE, "map %d: %s keeps %d maps", k, s->name, s->r.n_maps);
+    int *edge = ss_calloc((size_t)s->r.bins + 1, sizeof *edge, "map bins", err);
+    if (!edge)
+        return SS_ERR_NOMEM;
+    int bins;
+    ss_scan_map_edges(s->r.n, s->r.map_size, &bins, edge);
+    ss_scan_result_map_mean(&s->r, k, edge, out);
+    free(edge);
+    return SS_OK;
+}
+
+const double *ss_scan_map_sums(const ss_scan *s)
+{
+    return s->r.n_maps ? s->r.map_sum : NULL;
 }
 
 const double *ss_scan_slash_sumsq(const ss_scan *s)

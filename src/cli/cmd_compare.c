@@ -5,7 +5,7 @@
 
 #include "analysis/compare.h"
 #include "cli/commands.h"
-#include "cli/explain_out.h"
+#include "report/explain_out.h"
 #include "cli/out_folder.h"
 #include "cli/sdh_print.h"
 #include "common/mem.h"

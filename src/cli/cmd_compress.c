@@ -7,7 +7,7 @@
 
 #include "analysis/compress.h"
 #include "cli/commands.h"
-#include "cli/explain_out.h"
+#include "report/explain_out.h"
 #include "cli/explain_src.h"
 #include "cli/out_folder.h"
 #include "io/atomic_file.h"

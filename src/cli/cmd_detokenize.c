@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/prompt_flags.h"
+#include "cli/tok_cmd.h"
 #include "common/escape.h"
 #include "tokenizer/tokenizer.h"
 
@@ -71,16 +72,9 @@ int cmd_detokenize(int argc, char **argv)
                                     {"--raw", 0}, {"--tokenizer", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
-    if (ss_args_parse(&a, "detokenize", usage, flags, argc, argv, &err))
-        return fail(&err);
-    if (a.help) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (a.n_positional != 1) {
-        ss_fail(&err, SS_ERR_USAGE, "expected one MODEL argument (see --help)");
-        return fail(&err);
-    }
+    int status = ss_tok_cmd_begin("detokenize", usage, flags, argc, argv, &a);
+    if (status >= 0)
+        return status;
     if (ss_args_has(&a, "--pieces") && ss_args_has(&a, "--raw")) {
         ss_fail(&err, SS_ERR_USAGE, "--pieces and --raw are different outputs: give one");
         return fail(&err);
@@ -111,9 +105,5 @@ int cmd_detokenize(int argc, char **argv)
     ss_tokenizer_free(t);
     if (rc)
         return fail(&err);
-    if (fflush(stdout) != 0) {
-        ss_fail(&err, SS_ERR_IO, "cannot write the text to standard output");
-        return fail(&err);
-    }
-    return 0;
+    return ss_tok_cmd_end("detokenize", "the text");
 }

@@ -6,13 +6,10 @@
 
 #include "analysis/ppl.h"
 #include "cli/commands.h"
-#include "cli/explain_out.h"
 #include "cli/explain_src.h"
 #include "cli/out_folder.h"
-#include "io/atomic_file.h"
-#include "io/json.h"
-#include "io/npy.h"
 #include "model/describe.h"
+#include "report/ppl_out.h"
 
 static const char usage[] =
     "usage: slashscope ppl MODEL (prompts) --out DIR\n\n"
@@ -25,52 +22,6 @@ static const char usage[] =
     "DIR/ppl.csv (prompt, tokens, nll, ppl: one row per prompt, in source order) and\n"
     "DIR/loss_by_pos.npy (float64 [len]: entry p the mean NLL of token p over the prompts;\n"
     "entry 0 is NaN, never scored).\n";
-
-static ss_code write_csv(const char *path, const ss_ppl_result *r, ss_error *err)
-{
-    ss_atomic_file f;
-    ss_code rc = ss_atomic_open(&f, path, err);
-    if (rc)
-        return rc;
-    fprintf(f.fp, "prompt,tokens,nll,ppl\n");
-    for (int64_t i = 0; i < r->prompts; i++)
-        fprintf(f.fp, "%lld,%lld,%.17g,%.17g\n", (long long)i, (long long)r->prompt_len[i],
-                r->prompt_nll[i], exp(r->prompt_nll[i]));
-    return ss_atomic_commit(&f, err);
-}
-
-static ss_code write_outputs(const char *dir, const ss_explain_src *src, const ss_ppl_result *r,
-                             ss_error *err)
-{
-    char path[4096];
-    ss_code rc = ss_out_path(path, sizeof path, dir, "ppl.csv", err);
-    if (!rc)
-        rc = write_csv(path, r, err);
-    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "loss_by_pos.npy", err))) {
-        int64_t shape[1] = {r->max_len};
-        rc = ss_npy_write(path, SS_NPY_F64, 1, shape, r->loss_by_pos, err);
-    }
-    if (rc)
-        return rc;
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", "ppl");
-    cJSON_AddStringToObject(root, "version", SS_VERSION);
-    cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
-    cJSON *prov = ss_out_provenance(src->run.model, 0, err);
-    if (!prov)
-        rc = err->code;
-    cJSON_AddItemToObject(root, "provenance", prov);
-    cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
-    cJSON_AddNumberToObject(root, "tokens_scored", (double)r->tokens);
-    cJSON_AddNumberToObject(root, "loss", r->loss);
-    cJSON_AddNumberToObject(root, "perplexity", r->perplexity);
-    cJSON_AddItemToObject(root, "prompt_nll",
-                          cJSON_CreateDoubleArray(r->prompt_nll, (int)r->prompts));
-    if (!rc && !(rc = ss_out_path(path, sizeof path, dir, "ppl.json", err)))
-        rc = ss_json_write_file(path, root, err);
-    cJSON_Delete(root);
-    return rc;
-}
 
 int cmd_ppl(int argc, char **argv)
 {
@@ -97,7 +48,12 @@ int cmd_ppl(int argc, char **argv)
     if (!ss_ppl_analysis_new(&an, &err) &&
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "ppl", a.quiet, &err) &&
         !ss_analysis_finish(&an, &res, &err))
-        write_outputs(out, &src, &res, &err);
+        ss_ppl_write(out, &res,
+                     &(ss_explain_record){
+                         .model = ss_model_describe(src.run.model, &src.run.rope),
+                         .provenance = ss_out_provenance(src.run.model, 0, &err),
+                         .prompts = ss_explain_src_json(&src)},
+                     &err);
     if (!ss_out_folder_end(&folder, &err)) /* --quiet silences the progress line only */
         printf("loss %.6f nats/token, perplexity %.4f over %lld tokens of %lld prompts\n",
                res.loss, res.perplexity, (long long)res.tokens, (long long)res.prompts);

@@ -7,6 +7,7 @@
 
 #include "analysis/scan.h"
 #include "analysis/scan_result.h"
+#include "report/scan_maps.h"
 #include "cli/commands.h"
 #include "cli/dist_cli.h"
 #include "cli/model_run.h"
@@ -66,65 +67,16 @@ typedef struct {
     ss_scan_opts so;
 } scan_setup;
 
-/* --maps: a list, "all", "sdh" or "sdh:DIR". */
+/* --maps: a list, "all", "sdh" or "sdh:DIR" (report/scan_maps.h). */
 static ss_code maps_from_args(const ss_args *a, const ss_model *m, scan_setup *s, ss_error *err)
 {
-    const char *spec = ss_args_get(a, "--maps");
     long long size;
     ss_code rc = ss_args_int(a, "--map-size", 256, 1, 8192, &size, err);
     if (rc)
         return rc;
     s->so.map_size = (int)size;
-    s->so.maps_spec = spec;
-    if (!spec) {
-        s->so.maps = SS_MAPS_NONE;
-        return SS_OK;
-    }
-    int L = m->cfg.n_layer, H = m->cfg.n_head;
-    if (strcmp(spec, "sdh") == 0) {
-        s->so.maps = SS_MAPS_SDH;
-        return SS_OK;
-    }
-    s->map_flags = ss_calloc((size_t)L * H, 1, "map selection", err);
-    if (!s->map_flags)
-        return SS_ERR_NOMEM;
-    s->so.maps = SS_MAPS_LIST;
-    s->so.map_heads = s->map_flags;
-    if (strcmp(spec, "all") == 0) {
-        memset(s->map_flags, 1, (size_t)L * H);
-        return SS_OK;
-    }
-    if (strncmp(spec, "sdh:", 4) != 0)
-        return ss_head_list_parse(spec, L, H, s->map_flags, err);
-    /* the SDHs of another scan of this model (e.g. in-distribution heads on OOD prompts) */
-    ss_scan_result r;
-    if ((rc = ss_scan_result_read(spec + 4, &r, err)))
-        return rc;
-    cJSON *mine = ss_scan_model_json(m, a->positional[0], err);
-    rc = mine ? ss_scan_result_of_model(&r, spec + 4, mine, "--maps sdh:", err) : SS_ERR_NOMEM;
-    cJSON_Delete(mine);
-    if (rc) {
-        ss_scan_result_free(&r);
-        return rc;
-    }
-    double *avg = ss_scan_result_average(&r, err);
-    ss_sdh_regime reg[2]; /* the SDHs that scan lists */
-    ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r.meta, "sdh_regimes"), reg);
-    int any = 0;
-    for (int g = 0; g < 2 && avg && !rc; g++) {
-        ss_sdh *list;
-        int n;
-        rc = ss_sdh_find(avg, L, H, r.n, &reg[g], &list, &n, err);
-        for (int k = 0; k < n; k++)
-            s->map_flags[(size_t)list[k].layer * H + list[k].head] = 1;
-        any += n;
-        free(list);
-    }
-    free(avg);
-    ss_scan_result_free(&r);
-    if (!rc && !any)
-        s->so.maps = SS_MAPS_NONE; /* no SDH there: nothing to map */
-    return rc;
+    return ss_scan_maps_from_spec(ss_args_get(a, "--maps"), m, a->positional[0], "--maps",
+                                  &s->so, &s->map_flags, err);
 }
 
 /* The library says "skip"; on the command line it is the flag. */

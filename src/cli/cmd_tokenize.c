@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/prompt_flags.h"
+#include "cli/tok_cmd.h"
 #include "io/atomic_file.h"
 #include "tokenizer/tokenizer.h"
 
@@ -35,16 +36,9 @@ int cmd_tokenize(int argc, char **argv)
                                     {"--tokenizer", 1}, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
-    if (ss_args_parse(&a, "tokenize", usage, flags, argc, argv, &err))
-        return fail(&err);
-    if (a.help) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (a.n_positional != 1) {
-        ss_fail(&err, SS_ERR_USAGE, "expected one MODEL argument (see --help)");
-        return fail(&err);
-    }
+    int status = ss_tok_cmd_begin("tokenize", usage, flags, argc, argv, &a);
+    if (status >= 0)
+        return status;
     const char *text = ss_args_get(&a, "--text"), *file = ss_args_get(&a, "--file");
     if (!!text == !!file) {
         ss_fail(&err, SS_ERR_USAGE, "give exactly one of --text STR or --file F (see --help)");
@@ -76,9 +70,5 @@ int cmd_tokenize(int argc, char **argv)
         printf(i ? " %d" : "%d", ids[i]);
     printf("\n");
     free(ids);
-    if (fflush(stdout) != 0) {
-        ss_fail(&err, SS_ERR_IO, "cannot write the ids to standard output");
-        return fail(&err);
-    }
-    return 0;
+    return ss_tok_cmd_end("tokenize", "the ids");
 }

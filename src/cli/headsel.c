@@ -9,6 +9,7 @@
 #include "analysis/scan_result.h"
 #include "report/scan_folder.h"
 #include "common/mem.h"
+#include "report/explain_out.h"
 #include "io/atomic_file.h"
 
 static ss_code alloc_flags(ss_headsel *s, int n_layer, int n_head, ss_error *err)
@@ -192,4 +193,30 @@ void ss_headsel_free(ss_headsel *s)
     free(s->flags);
     free(s->sdh);
     memset(s, 0, sizeof *s);
+}
+
+cJSON *ss_headsel_json(const ss_headsel *s)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "source", s->source);
+    cJSON *list = cJSON_AddArrayToObject(j, "heads");
+    for (int l = 0; l < s->n_layer; l++)
+        for (int h = 0; h < s->n_head; h++)
+            if (s->flags[l * s->n_head + h]) {
+                char name[32];
+                ss_head_name(l, h, name, sizeof name);
+                cJSON_AddItemToArray(list, cJSON_CreateString(name));
+            }
+    if (s->n_sdh) {
+        cJSON *sdh = cJSON_AddArrayToObject(j, "sdh");
+        for (int i = 0; i < s->n_sdh; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "layer", s->sdh[i].layer);
+            cJSON_AddNumberToObject(e, "head", s->sdh[i].head);
+            cJSON_AddNumberToObject(e, "delta", s->sdh[i].delta);
+            cJSON_AddItemToObject(e, "score", ss_json_num_or_null(s->sdh[i].score));
+            cJSON_AddItemToArray(sdh, e);
+        }
+    }
+    return j;
 }

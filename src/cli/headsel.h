@@ -10,6 +10,8 @@
 #ifndef SS_CLI_HEADSEL_H
 #define SS_CLI_HEADSEL_H
 
+#include <cjson/cJSON.h>
+
 #include "analysis/sdh.h"
 #include "cli/args.h"
 #include "common/error.h"
@@ -35,5 +37,7 @@ ss_code ss_headsel_from_args(const ss_args *a, const ss_model *m, ss_headsel *ou
 ss_code ss_headsel_read_sdh(const char *dir, const char *regime, int n_layer, int n_head,
                             ss_headsel *out, ss_error *err);
 void ss_headsel_free(ss_headsel *s);
+/* The head selection for the record: source, and the chosen heads as names. */
+cJSON *ss_headsel_json(const ss_headsel *s);
 
 #endif

@@ -114,15 +114,9 @@ static ss_code write_maps(const char *dir, const ss_scan_result *r, ss_error *er
     if (!rc)
         ss_scan_map_edges(r->n, r->map_size, &bins, edge);
     for (int k = 0; k < r->n_maps && !rc; k++) {
-        /* block mean = block sum / (prompts * area), bins by the pooling rule */
-        const double *s = r->map_sum + (size_t)k * bb;
-        for (int a = 0; a < bins; a++)
-            for (int b = 0; b < bins; b++) {
-                double area = (double)(edge[a + 1] - edge[a]) * (edge[b + 1] - edge[b]);
-                double v = r->prompts > 0 ? s[(size_t)a * bins + b] / (area * r->prompts) : NAN;
-                mean[(size_t)a * bins + b] = v;
-                mean32[(size_t)a * bins + b] = (float)v;
-            }
+        ss_scan_result_map_mean(r, k, edge, mean);
+        for (size_t x = 0; x < bb; x++)
+            mean32[x] = (float)mean[x];
         char name[32];
         ss_head_name(r->map_heads[k] / r->n_head, r->map_heads[k] % r->n_head, name, sizeof name);
         int64_t shape[2] = {r->bins, r->bins};

@@ -1,4 +1,4 @@
-#include "cli/explain_table.h"
+#include "report/explain_table.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "analysis/scan_result.h"
-#include "cli/explain_out.h"
+#include "report/explain_out.h"
 #include "common/mem.h"
 #include "io/atomic_file.h"
 

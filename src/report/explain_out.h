@@ -1,13 +1,12 @@
-/* Output helpers shared by the explain commands (rank, cone, freq): JSON
+/* Output helpers shared by the explain writers (rank, cone, freq): JSON
  * written atomically, CSV numbers that load in any reader ("nan" for NaN),
  * and paths inside the output folder. */
-#ifndef SS_CLI_EXPLAIN_OUT_H
-#define SS_CLI_EXPLAIN_OUT_H
+#ifndef SS_REPORT_EXPLAIN_OUT_H
+#define SS_REPORT_EXPLAIN_OUT_H
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
-#include "cli/headsel.h"
 #include "common/error.h"
 
 /* Prints root (formatted) to path atomically; does not free root. */
@@ -18,7 +17,17 @@ cJSON *ss_json_num_or_null(double v);
 void ss_csv_num(FILE *f, double v);
 /* dir + "/" + name into buf; error if it does not fit. */
 ss_code ss_out_path(char *buf, size_t cap, const char *dir, const char *name, ss_error *err);
-/* The head selection for the record: source, and the chosen heads as names. */
-cJSON *ss_headsel_json(const ss_headsel *s);
+
+/* The parts of an explain result's JSON that only its caller knows (the
+ * model as run, the provenance, the prompt source, the head selection),
+ * built by the caller and taken over by the writer. */
+typedef struct {
+    cJSON *model, *provenance, *prompts, *selection;
+} ss_explain_record;
+
+/* *part, leaving NULL behind (the writer's JSON tree owns it now). */
+cJSON *ss_explain_take(cJSON **part);
+/* Frees the parts not taken. */
+void ss_explain_record_free(ss_explain_record *r);
 
 #endif

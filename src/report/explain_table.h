@@ -2,8 +2,8 @@
  * the three views the explain commands write of it: the CSV, the averages
  * over the chosen heads next to the averages over all heads (the paper's
  * Figures 9, 10, 14), and the same as JSON. */
-#ifndef SS_CLI_EXPLAIN_TABLE_H
-#define SS_CLI_EXPLAIN_TABLE_H
+#ifndef SS_REPORT_EXPLAIN_TABLE_H
+#define SS_REPORT_EXPLAIN_TABLE_H
 
 #include <cjson/cJSON.h>
 
