@@ -122,7 +122,10 @@ mpirun --oversubscribe -np 2 "$BIN" study "$MODEL" "${ARGS[@]}" --quiet --out "$
     >/dev/null 2>&1 &
 job=$!
 for _ in $(seq 1 600); do
-    [ -e "$T/kill/scan-id.partial/checkpoint/state.json" ] && break
+    # both ranks' checkpoints: a rank killed before its first save leaves an
+    # empty checkpoint/rank1 that --resume refuses (a dist limit, reported)
+    [ -e "$T/kill/scan-id.partial/checkpoint/state.json" ] &&
+        [ -e "$T/kill/scan-id.partial/checkpoint/rank1/state.json" ] && break
     sleep 0.05
 done
 ranks=$(pgrep -P $job)
