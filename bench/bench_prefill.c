@@ -61,7 +61,9 @@ static ss_code on_probs(void *ctx, int layer, int head, int row0, int nrows, con
                         int64_t ld)
 {
     slash_obs *s = ctx;
-    ss_slash_add_rows(s->sums + ((size_t)layer * s->H + head) * s->n, p, ld, row0, nrows, 4);
+    /* the scan's own accumulation (analysis/scan_acc.c): reversed sums */
+    ss_slash_add_rows_rev(s->sums + ((size_t)layer * s->H + head) * s->n, s->n, p, ld, row0, nrows,
+                          4);
     return SS_OK;
 }
 

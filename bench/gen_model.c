@@ -210,7 +210,7 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/model.gguf", dir);
     f = open_or_die(path, "wb");
     uint32_t version = 3;
-    uint64_t nt = (uint64_t)n_specs, nkv = 10;
+    uint64_t nt = (uint64_t)n_specs, nkv = 12;
     fwrite("GGUF", 1, 4, f);
     fwrite(&version, 4, 1, f);
     fwrite(&nt, 8, 1, f);
@@ -225,6 +225,10 @@ int main(int argc, char **argv)
     kv_f32(f, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
     kv_f32(f, "llama.rope.freq_base", 100000.0f);
     kv_u32(f, "general.alignment", 32);
+    /* no tokenizer (the bench feeds token ids); llama.cpp loads such a file
+     * only when it says so and gives the vocabulary size ("none": dummy tokens) */
+    kv_str(f, "tokenizer.ggml.model", "none");
+    kv_u32(f, "llama.vocab_size", VOCAB);
     off = 0;
     for (int i = 0; i < n_specs; i++) {
         char buf[96];

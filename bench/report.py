@@ -89,14 +89,24 @@ def main():
             if p and p["seconds"]:
                 line(f"{cmd} / plain prefill time, N={r[-1]['n']}", r[-1]["seconds"] / p["seconds"], t,
                      f"<= {t}", higher=False)
+                if r[-1].get("cpu_seconds") and p.get("cpu_seconds"):
+                    line(f"the same in CPU time, N={r[-1]['n']}", r[-1]["cpu_seconds"] / p["cpu_seconds"],
+                         t, f"<= {t} ({r[-1]['cpu_seconds']:.1f} vs {p['cpu_seconds']:.1f} s)", higher=False)
     # llama.cpp
     for n, t in ((512, 1.5), (2048, 2.0), (4096, 2.0), (8192, 2.0)):
         s, l = one(rows, bench="scan", n=n), one(rows, bench="llama_bench", n=n)
         if s and s["seconds"] and l and l.get("tokens_per_s"):
             line(f"scan / llama.cpp F32 prefill tokens/s, N={n}", n / s["seconds"] / l["tokens_per_s"],
                  t, f">= {t} ({n / s['seconds']:.0f} vs {l['tokens_per_s']:.0f} tok/s)")
+            if s.get("cpu_seconds") and l.get("cpu_seconds"):
+                # tokens per CPU second, both processes whole (load included): the
+                # steadier figure on a busy machine, blind to an idle core
+                line(f"the same per CPU second, N={n}", l["cpu_seconds"] / s["cpu_seconds"], t,
+                     f">= {t} ({n / s['cpu_seconds']:.0f} vs {n / l['cpu_seconds']:.0f} tokens "
+                     "per CPU s)")
         elif s:
-            print(f"| scan / llama.cpp tokens/s, N={n}: >= {t} | - | not measured (LLAMA_BENCH unset) |")
+            why = "llama-bench failed or was stopped" if l else "LLAMA_BENCH unset"
+            print(f"| scan / llama.cpp tokens/s, N={n}: >= {t} | - | not measured ({why}) |")
 
     print("\nScaling (scan of all heads and offsets, one prompt, end to end):\n")
     print("| N | time | CPU time | tokens/s | peak RSS | RSS over the shortest N | per 1000 extra tokens |")

@@ -9,14 +9,18 @@
 #   BENCH_SCALING="..."  scan lengths of the scaling table (default 512 ... 32768)
 #   BENCH_TORCH=0        skip the PyTorch peer; BENCH_TORCH_GIB caps its memory (default 12)
 #   LLAMA_BENCH=PATH     a llama-bench of llama.cpp c392e50 (CPU build): run on the same
-#                        weights (F32 GGUF) in the same run, ratios printed
+#                        weights (F32 GGUF) in the same run, ratios printed (by wall time and
+#                        by CPU time); LLAMA_BENCH_ARGS adds options (e.g. "--poll 0
+#                        --no-warmup": no spinning, so its CPU time is the work done)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
 out=$build/bench
 mkdir -p "$out"
 model=$out/smollm2-135m-shape
-[ -f "$model/model.gguf" ] || "$build/gen_model" "$model"
+# (a GGUF from before gen_model wrote tokenizer.ggml.model cannot be loaded by llama.cpp)
+{ [ -f "$model/model.gguf" ] && head -c 4096 "$model/model.gguf" | grep -qa tokenizer.ggml.model; } ||
+  "$build/gen_model" "$model"
 [ -f "$model-bf16/hf/model.safetensors" ] || "$build/gen_model" "$model-bf16" 30 bf16
 results=$out/results.jsonl
 : >"$results"
@@ -133,9 +137,14 @@ if [ -n "${LLAMA_BENCH:-}" ]; then
   echo "== llama.cpp ($LLAMA_BENCH), F32 prefill of the same weights"
   for n in $lens_scaling; do
     [ "$n" -le 8192 ] || continue
-    ts=$("$LLAMA_BENCH" -m "$model/model.gguf" -p "$n" -n 0 -t $threads -r 1 -o json 2>/dev/null |
-      $py -c "import json,sys; r=[x for x in json.load(sys.stdin) if x.get('n_prompt')]; print(r[0]['avg_ts'] if r else 'null')") || ts=null
-    echo "{\"bench\": \"llama_bench\", \"n\": $n, \"tokens_per_s\": $ts}" | tee -a "$results"
+    # through peak_rss: wall, CPU time and peak RSS of the whole llama-bench process
+    # (model load included, as in the scan's figures); tokens/s is llama-bench's own
+    m=$("$build/peak_rss" "$LLAMA_BENCH" -m "$model/model.gguf" -p "$n" -n 0 -t $threads -r 1 \
+      ${LLAMA_BENCH_ARGS:-} -o json 2>&1 >"$out/llama$n.json" | tail -n 1) || true
+    case $m in "{\"seconds\""*) ;; *) m='{"seconds": null, "peak_rss_mib": null}';; esac
+    ts=$($py -c "import json; r=[x for x in json.load(open('$out/llama$n.json')) if x.get('n_prompt')]; print(r[0]['avg_ts'] if r else 'null')" 2>/dev/null) || ts=null
+    echo "{\"bench\": \"llama_bench\", \"n\": $n, \"tokens_per_s\": $ts, \"load\": $(cut -d' ' -f1 /proc/loadavg), ${m#\{}" |
+      tee -a "$results"
   done
 fi
 

@@ -150,6 +150,35 @@ static void test_same_as_plain_loop(void)
     ss_npy_free(&r.a);
 }
 
+/* The reversed sums freq keeps (ss_slash_add_rows_rev, blocks of 5 rows,
+ * then ss_slash_reverse) are the plain loop's, bit for bit. */
+static void test_reversed_sums_same_as_plain(void)
+{
+    attn_ref r;
+    if (!load_attn(ss_test_path("%s/fixtures/qwen2/ref/llamacpp_attn_s0.npy", ss_test_shared()),
+                   &r)) {
+        CHECK(0);
+        return;
+    }
+    double *plain = calloc((size_t)r.T, sizeof *plain), *rev = calloc((size_t)r.T, sizeof *rev);
+    int same = 1;
+    for (int skip = 0; skip <= 3; skip += 3)
+        for (int h = 0; h < r.H; h++) {
+            memset(plain, 0, (size_t)r.T * sizeof *plain);
+            memset(rev, 0, (size_t)r.T * sizeof *rev);
+            ss_slash_add_rows(plain, head_rows(&r, 0, h, 0), r.ld, 0, r.T, skip);
+            for (int row0 = 0; row0 < r.T; row0 += 5)
+                ss_slash_add_rows_rev(rev, r.T, head_rows(&r, 0, h, row0), r.ld, row0,
+                                      r.T - row0 < 5 ? r.T - row0 : 5, skip);
+            ss_slash_reverse(rev, r.T);
+            same &= memcmp(plain, rev, (size_t)r.T * sizeof *rev) == 0;
+        }
+    CHECK(same);
+    free(plain);
+    free(rev);
+    ss_npy_free(&r.a);
+}
+
 /* Skip 0: every row sums to one, so sum_d score(d) * rows(d) = T. */
 static void test_row_sum_identity(void)
 {
@@ -359,5 +388,6 @@ static void test_bad_calls(void)
 }
 
 TEST_MAIN(TEST(test_matches_reference_slash), TEST(test_same_as_plain_loop),
+          TEST(test_reversed_sums_same_as_plain),
           TEST(test_row_sum_identity), TEST(test_bins), TEST(test_maps), TEST(test_merge_halves),
           TEST(test_concurrent_heads), TEST(test_bad_calls))

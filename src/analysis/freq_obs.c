@@ -197,21 +197,23 @@ void ss_freq_acc_free(ss_freq_acc *a)
     memset(a, 0, sizeof *a);
 }
 
+/* Per-diagonal sums of one head and variant, reversed (ss_slash_add_rows_rev)
+ * until the layer ends. */
 static double *diag_of(const ss_freq_acc *a, int slot, int v)
 {
     return a->diag + ((size_t)slot * a->n_var + v) * a->n;
 }
 
 typedef struct {
-    double *diag;
-    int skip;
+    double *rdiag;
+    int n, skip;
 } diag_ctx;
 
 static void add_probs(void *ctx, int head, int row0, int nrows, const float *p, int64_t ld)
 {
     (void)head;
     const diag_ctx *d = ctx;
-    ss_slash_add_rows(d->diag, p, ld, row0, nrows, d->skip);
+    ss_slash_add_rows_rev(d->rdiag, d->n, p, ld, row0, nrows, d->skip);
 }
 
 /* InP row, mean-|InP| sums and Cauchy-Schwarz ratios of one chosen head. */
@@ -293,7 +295,7 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
             inp_work(a, tab, slot, qh, qd, kh, kd);
             continue;
         }
-        diag_ctx dc = {diag_of(a, slot, v), a->o.skip};
+        diag_ctx dc = {diag_of(a, slot, v), a->n, a->o.skip};
         ss_error e = {0};
         if (ss_head_probs_table(qh, qd, kh, kd, dh, &abl_tabs[v - 1], &a->attn[layer],
                                 a->o.block_rows, head, add_probs, &dc, &e)) {
@@ -313,7 +315,7 @@ ss_code ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows
         return SS_ERR_USAGE;
     int slot = a->slot_of[layer * a->n_head + head];
     if (slot >= 0)
-        ss_slash_add_rows(diag_of(a, slot, 0), p, ld, row0, nrows, a->o.skip);
+        ss_slash_add_rows_rev(diag_of(a, slot, 0), a->n, p, ld, row0, nrows, a->o.skip);
     return SS_OK;
 }
 
@@ -328,6 +330,7 @@ ss_code ss_freq_acc_on_layer_done(void *ctx, int layer, ss_error *err)
             continue;
         for (int v = 0; v < a->n_var; v++) {
             size_t off = ((size_t)slot * a->n_var + v) * a->n;
+            ss_slash_reverse(a->diag + off, a->n);
             ss_slash_finish_prompt(a->diag + off, a->n, a->o.skip, a->score_sum + off, NULL,
                                    a->score_cnt + off);
             memset(a->diag + off, 0, (size_t)a->n * sizeof *a->diag);

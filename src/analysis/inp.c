@@ -91,6 +91,8 @@ int64_t ss_inp_row_abs_add(const ss_inp_table *t, const float *q_i, const float 
     for (int j = j0; j <= i; j++) {
         const float *kj = k + (int64_t)j * ldk;
         const double *cs = t->cs + (int64_t)(i - j) * F * 2;
+        /* across frequencies: each sum still adds its keys in order (freq's hot loop) */
+#pragma omp simd
         for (int f = 0; f < F; f++)
             abs_sum[f] += fabs(inp_term(q_i, kj, f, F, cs[2 * f], cs[2 * f + 1], scale));
     }

@@ -86,17 +86,6 @@ void ss_scan_acc_free(ss_scan_acc *a)
     memset(a, 0, sizeof *a);
 }
 
-/* base[j] += p[j] for j in [lo, hi]: the hot loop. Offsets are stored
- * reversed (d = i - j lives at n - 1 - d = (n - 1 - i) + j), so for a row
- * the key index and the accumulator index advance together: a forward
- * contiguous walk the compiler turns into packed float->double adds. */
-static void add_row(double *restrict base, const float *restrict p, int lo, int hi)
-{
-#pragma omp simd
-    for (int j = lo; j <= hi; j++)
-        base[j] += (double)p[j];
-}
-
 /* Row i of one head into its pooled map: one contiguous sum per key bin. */
 static void map_row(const ss_scan_acc *a, double *map, int i, const float *row)
 {
@@ -126,14 +115,9 @@ ss_code ss_scan_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows
     double *rdiag = a->rdiag + (size_t)head * (size_t)a->n;
     int slot = a->map_slot[(size_t)layer * a->n_head + head];
     double *map = slot < 0 ? NULL : a->map_sum + (size_t)slot * a->bins * a->bins;
-    for (int r = 0; r < nrows; r++) {
-        int i = row0 + r;
-        const float *row = p + (int64_t)r * ld;
-        if (i >= a->skip)
-            add_row(rdiag + (a->n - 1 - i), row, a->skip, i);
-        if (map)
-            map_row(a, map, i, row);
-    }
+    ss_slash_add_rows_rev(rdiag, a->n, p, ld, row0, nrows, a->skip);
+    for (int r = 0; map && r < nrows; r++)
+        map_row(a, map, row0 + r, p + (int64_t)r * ld);
     return SS_OK;
 }
 

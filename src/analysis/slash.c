@@ -16,6 +16,36 @@ void ss_slash_add_rows(double *diag_sum, const float *p, int64_t ld, int row0, i
     }
 }
 
+/* base[j] += p[j] for j in [lo, hi]: the scan's hot loop. Offset d = i - j
+ * lives at n - 1 - d = (n - 1 - i) + j, so the key index and the
+ * accumulator index advance together: a forward contiguous walk the
+ * compiler turns into packed float->double adds. */
+static void add_row(double *restrict base, const float *restrict p, int lo, int hi)
+{
+#pragma omp simd
+    for (int j = lo; j <= hi; j++)
+        base[j] += (double)p[j];
+}
+
+void ss_slash_add_rows_rev(double *rdiag, int n, const float *p, int64_t ld, int row0, int nrows,
+                           int skip)
+{
+    for (int r = 0; r < nrows; r++) {
+        int i = row0 + r;
+        if (i >= skip)
+            add_row(rdiag + (n - 1 - i), p + (int64_t)r * ld, skip, i);
+    }
+}
+
+void ss_slash_reverse(double *a, int n)
+{
+    for (int x = 0, y = n - 1; x < y; x++, y--) {
+        double t = a[x];
+        a[x] = a[y];
+        a[y] = t;
+    }
+}
+
 int ss_slash_rows_at(int n, int d, int skip)
 {
     int rows = n - d - skip;

@@ -19,6 +19,16 @@
 void ss_slash_add_rows(double *diag_sum, const float *p, int64_t ld, int row0, int nrows,
                        int skip);
 
+/* The same into reversed sums: rdiag[n - 1 - d] += P[i][i - d], n the
+ * prompt length. Each row then adds to a contiguous run in key order, which
+ * vectorises; every sum sees the same additions in the same order as
+ * ss_slash_add_rows, so the two agree bit for bit. */
+void ss_slash_add_rows_rev(double *rdiag, int n, const float *p, int64_t ld, int row0, int nrows,
+                           int skip);
+
+/* Reverses a[0..n-1] in place: reversed sums back to diag_sum order. */
+void ss_slash_reverse(double *a, int n);
+
 /* Number of valid rows at offset d for a prompt of length n: n - d - skip,
  * or 0. */
 int ss_slash_rows_at(int n, int d, int skip);

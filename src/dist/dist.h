@@ -63,6 +63,10 @@ ss_code ss_dist_init(ss_dist *d, int *argc, char ***argv, ss_error *err);
 void ss_dist_end(ss_dist *d);
 /* Whether the launcher environment names an MPI job (no MPI call). */
 int ss_dist_launched(void);
+/* Refuses an srun step of several tasks that carries no PMI environment
+ * (srun without --mpi=pmix at a site whose MpiDefault is none): each task
+ * would otherwise run the whole job alone and all but one stop on the lock. */
+ss_code ss_dist_check_srun(ss_error *err);
 
 /* Checkpoints in the work folder `work` (OUT.partial, begun by rank 0)
  * every `every` prompts and at least every 5 minutes; settings: what a

@@ -15,6 +15,16 @@ int ss_dist_launched(void)
     return 0;
 }
 
+ss_code ss_dist_check_srun(ss_error *err)
+{
+    const char *tasks = getenv("SLURM_STEP_NUM_TASKS"); /* set in srun steps, not in the batch step */
+    if (ss_dist_launched() || !tasks || atol(tasks) <= 1)
+        return SS_OK;
+    return ss_fail(err, SS_ERR_USAGE, "started by srun as one of %ld tasks, but without PMI: "
+                   "each task would run the whole job alone; launch with `srun --mpi=pmix` "
+                   "(docs/cluster.md)", atol(tasks));
+}
+
 /* share.take: indices come in increasing order, so the skip list is walked
  * once; the j-th prompt not skipped goes to rank j mod K. */
 static int take(void *ctx, int64_t index)
