@@ -4,8 +4,9 @@
 # report.html's tables equals the stage file it came from (recomputed here
 # with numpy where the report summarises); the report opens in Chromium
 # cleanly; a study killed part way and run again gives the same report
-# without redoing finished stages; the study costs at most 2.0x its scans
-# (the issue's 1.5x is not met yet: see the cost check);
+# without redoing finished stages; each stage folder is its single
+# command's; the study costs at most 2.0x its scans (the issue's 1.5x holds
+# in about half the pairs on a loaded machine: see the cost check);
 # bad input gives one clear line.
 set -u
 bin=${SS_BIN:?}; shared=${SS_SHARED:?}; tmp=${SS_TMP:-/tmp}/cli_study; shots=${SS_TMP:-/tmp}/screenshots
@@ -41,6 +42,50 @@ for st in info scan-id scan-ood compare maps rank cone freq; do
 done
 # the folders are the single commands' own: their readers take them
 "$bin" sdh "$tmp/a/1-stories260K.bin/scan-id" >/dev/null 2>&1 && ok "sdh reads study's scan-id" || bad "sdh reads scan-id"
+
+# each stage's folder is what its single command writes: the command line of
+# every stage of model 1 (from its stage.json) run alone gives the same
+# files, byte for byte, but the timing fields of scan.json (wall_seconds,
+# tokens_per_second, created) and the SHA256SUMS line that hashes it
+if /usr/bin/python3 - "$tmp/a/1-stories260K.bin" "$bin" "$tmp/single" <<'PY'
+import hashlib, json, os, shutil, subprocess, sys
+root, binary, alone = sys.argv[1:4]
+shutil.rmtree(alone, ignore_errors=True)
+os.makedirs(alone)
+VOLATILE = ("wall_seconds", "tokens_per_second", "created")
+bad = 0
+for st in ["info", "scan-id", "scan-ood", "compare", "maps", "rank", "cone", "freq"]:
+    cmd = json.load(open(os.path.join(root, st + ".stage.json")))["command"][1:]
+    mine = os.path.join(root, st)
+    theirs = os.path.join(alone, st)
+    if "--out" in cmd:
+        cmd[cmd.index("--out") + 1] = theirs
+        out = subprocess.DEVNULL
+    else:  # the result is the command's stdout
+        os.makedirs(theirs)
+        out = open(os.path.join(theirs, os.listdir(mine)[0]), "wb")
+    subprocess.run([binary] + cmd + ["--quiet"], check=True, stdout=out)
+    files, other = ([os.path.relpath(os.path.join(d, f), top) for d, _, fs in os.walk(top)
+                     for f in fs] for top in (mine, theirs))
+    files.sort()
+    if files != sorted(other):
+        print("%s: files %s, alone %s" % (st, files, sorted(other))); bad += 1
+        continue
+    for f in files:
+        a, b = (open(os.path.join(d, f), "rb").read() for d in (mine, theirs))
+        if f == "scan.json":
+            a, b = (json.loads(x) for x in (a, b))
+            for x in (a, b):
+                for k in VOLATILE:
+                    x.pop(k, None)
+        elif f == "SHA256SUMS":
+            a, b = ([l for l in x.splitlines() if not l.endswith(b" scan.json")] for x in (a, b))
+        if a != b:
+            print("%s/%s differs from the single command's" % (st, f)); bad += 1
+    print("%s: %d files equal" % (st, len(files)))
+sys.exit(1 if bad else 0)
+PY
+then ok "every stage folder = its single command's"; else bad "a stage folder differs from its single command's"; fi
 
 # the browser and the cost only in the release build (sanitizers change
 # neither the HTML nor anything but the timings)
@@ -141,6 +186,38 @@ for k, m in enumerate(models):
     for r, w in zip(table("cone-%d" % k), "QK"):
         for i, c in enumerate(keys):
             same(val(r[i + 1]), float(av[w][c]), "%s cone %s %s" % (m, w, c))
+    # Takeaway 3: the layer-0 head table against cone.csv, the verdict's
+    # counts recomputed (bias > token part, or RV <= 0.5: a cone)
+    cone = rows_csv(os.path.join(d, "cone", "cone.csv"))
+    sdh0 = {s["name"] for s in sdh if s["layer"] == "0"}
+    rows = table("cone-heads-%d" % k)
+    same(len(rows), len(cone), "%s layer-0 heads" % m)
+    held = n_bias = n_cone = 0
+    rvs = []
+    for r, c in zip(rows, cone):
+        same(r[0].text, c["name"], "cone head")
+        same(r[1].text, "yes" if c["name"] in sdh0 else "no", "%s %s is an SDH" % (m, c["name"]))
+        for i, key in ((2, "rv_dominant_Q"), (3, "rv_dominant_K"), (4, "rv_random"),
+                       (5, "proj_norm_mean_Q"), (6, "bias_norm_Q"),
+                       (7, "proj_norm_mean_K"), (8, "bias_norm_K")):
+            same(val(r[i]), float(c[key]), "%s cone %s %s" % (m, c["name"], key))
+        why = [("b" if float(c["bias_norm_" + x]) > float(c["proj_norm_mean_" + x]) else
+                "c" if float(c["rv_dominant_" + x]) <= 0.5 else "") for x in "QK"]
+        if c["name"] in sdh0:
+            held += any(why)
+            n_bias += "b" in why
+            n_cone += "c" in why and "b" not in why
+            rvs += [float(c["rv_dominant_Q"]), float(c["rv_dominant_K"])]
+    if sdh0:
+        verdict = ("holds" if 2 * held >= len(sdh0) else
+                   "holds for some heads" if held else "does not hold")
+        w = ("Takeaway 3 %s: %d of %d layer-0 SDHs have Q or K close to rank one for one of "
+             "the paper's two reasons; for %d the bias outweighs" % (verdict, held, len(sdh0), n_bias))
+        w2 = "for %d the embeddings lie on a cone" % n_cone
+        w3 = "The smallest RV is %.3g, against %.3g" % (min(rvs), float(cone[0]["rv_random"]))
+        for x in (w, w2, w3):
+            if x not in text:
+                fail("%s: Takeaway 3 should say '%s'" % (m, x))
     # band ablation: medians and quartiles recomputed from ablation.csv
     abl = rows_csv(os.path.join(d, "freq", "ablation.csv"))
     for r, b in zip(table("bands-%d" % k), rows_csv(os.path.join(d, "freq", "bands.csv"))):
@@ -183,11 +260,10 @@ then ok "report numbers = stage files"; else bad "report numbers = stage files";
 # build measures 1.50-1.58x alone), so the ratio is the best of up to 3
 # pairs measured back to back (study, then its scans): the first pair reuses
 # the study above, a new pair runs only when the one before failed. The
-# issue's target is 1.5x; the stages still run as child processes and on
-# these 260K-parameter models the explaining stages' fixed costs (files,
-# PNGs, SVDs) weigh as much as the scans' compute, so the study measures
-# 1.5-1.6x (docs/report.md) and the check is 2.0x: it catches a study that
-# scans twice.
+# issue's target is 1.5x; with the stages in process the study measures
+# 1.15-1.81x on this shared machine (median 1.55x, docs/report.md: the
+# explaining stages' files, not forward passes), so the check is 2.0x: it
+# catches a study that scans twice.
 if [ $sanitized = 1 ]; then echo "skip cost check (sanitized build)"
 elif /usr/bin/python3 - "$tmp/a" "$tmp/a.time" "$bin" "$tmp/alone" "${args[@]}" -- "$m1" "$m2" <<'PY'
 import glob, json, resource, shutil, subprocess, sys, time

@@ -9,6 +9,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/dist_cli.h"
 #include "cli/study.h"
 #include "cli/study_csv.h"
 #include "common/progress.h"
@@ -255,22 +256,21 @@ static void plan(study *s, study_model *m)
 
 static void say(const study *s, const study_model *m, const ss_stage *st)
 {
-    if (s->quiet || !isatty(STDERR_FILENO))
+    if (s->quiet || !isatty(STDERR_FILENO) || ss_cli_dist.rank > 0)
         return;
     fprintf(stderr, "study: %s: %s%s\n", m->name, st->name,
             ss_stage_done(st) ? " (finished before, reused)" : "");
 }
 
 /* info and scan-id first (the SDHs decide the maps and the heads to
- * explain); then the OOD scan beside the explaining stages, which spend
- * most of their time writing small files, two children at a time; compare
+ * explain); then the OOD scan, the explaining stages, and compare, which
  * needs both scans. */
 static ss_code run_model(study *s, study_model *m, ss_error *err)
 {
     ss_stage *first[2] = {&m->stage[ST_INFO], &m->stage[ST_SCAN_ID]};
     for (int k = 0; k < 2; k++)
         say(s, m, first[k]);
-    ss_code rc = ss_stages_run(first, 2, 1, s->quiet, err);
+    ss_code rc = ss_stages_run(first, 2, s->quiet, err);
     char heads[256] = "";
     if (!rc)
         rc = top_sdh_heads(m, heads, sizeof heads, err);
@@ -302,7 +302,7 @@ static ss_code run_model(study *s, study_model *m, ss_error *err)
         rest[n++] = &m->stage[ST_FREQ];
     for (int k = 0; k < n; k++)
         say(s, m, rest[k]);
-    if (!(rc = ss_stages_run(rest, n, 2, s->quiet, err))) {
+    if (!(rc = ss_stages_run(rest, n, s->quiet, err))) {
         say(s, m, &m->stage[ST_COMPARE]);
         rc = ss_stage_run(&m->stage[ST_COMPARE], s->quiet, err);
     }
@@ -407,21 +407,26 @@ int cmd_study(int argc, char **argv)
     ss_code rc = st ? err.code : SS_OK;
     if (!rc && s->len == 0)
         rc = find_len(s, &err);
+    /* under mpirun rank 0 alone writes the settings and the report; every
+     * rank takes part in the stages (cli/study_stage.h) */
+    int rank0 = ss_cli_dist.rank == 0;
     if (!rc)
-        rc = check_settings(s, &err);
+        rc = ss_stage_agree(rank0 ? check_settings(s, &err) : SS_OK, &err);
     for (int k = 0; !rc && k < s->n_models; k++) {
         plan(s, &s->model[k]);
         rc = run_model(s, &s->model[k], &err);
     }
     s->seconds = ss_now_seconds() - t0;
-    if (!rc)
+    if (!rc && rank0)
         rc = study_report(s, &err);
-    if (!rc)
+    if (!rc && rank0)
         printf("study: %d model%s, %.1f s; report: %s/report.html\n", s->n_models,
                s->n_models > 1 ? "s" : "", s->seconds, s->out);
     for (int k = 0; k < s->n_models; k++)
         for (int j = 0; j < ST_COUNT; j++)
             ss_stage_free(&s->model[k].stage[j]);
     free(s);
+    if (rc && !rank0) /* rank 0 says why (or the job was ended with its message) */
+        return 1;
     return rc ? ss_cli_fail("study", &err) : 0;
 }

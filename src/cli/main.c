@@ -93,12 +93,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "slashscope: %s\n", err.msg);
         return 1;
     }
-    /* the others would run K times over (study's stages, run as child
-     * processes, would inherit the job's environment): docs/cluster.md */
+    /* the others would run K times over: docs/cluster.md (study spreads
+     * its scan, rank and freq stages and runs the rest on rank 0) */
     if (ss_cli_dist.mpi && strcmp(argv[1], "scan") && strcmp(argv[1], "rank") &&
-        strcmp(argv[1], "freq")) {
+        strcmp(argv[1], "freq") && strcmp(argv[1], "study")) {
         fprintf(stderr, "slashscope %s: not spread over MPI ranks; under mpirun/srun run scan, "
-                "rank or freq (run study's stages that way, docs/cluster.md)\n", argv[1]);
+                "rank, freq or study (docs/cluster.md)\n", argv[1]);
         ss_dist_end(&ss_cli_dist);
         return 2;
     }

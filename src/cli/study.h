@@ -4,6 +4,7 @@
 
 #include "cli/study_stage.h"
 #include "common/error.h"
+#include "report/html.h"
 
 enum { ST_INFO, ST_SCAN_ID, ST_SCAN_OOD, ST_COMPARE, ST_MAPS, ST_RANK, ST_CONE, ST_FREQ,
        ST_COUNT };
@@ -13,6 +14,7 @@ enum { ST_INFO, ST_SCAN_ID, ST_SCAN_OOD, ST_COMPARE, ST_MAPS, ST_RANK, ST_CONE, 
 #define STUDY_MAP_PROMPTS 4   /* ... over the first prompts of the set */
 #define STUDY_RANK_PROMPTS 4  /* rank and freq on the first prompts */
 #define STUDY_FREQ_PROMPTS 2
+#define STUDY_CONE_RV 0.5     /* Takeaway 3: RV(v) at most this is a cone (cli/study_cone.c) */
 
 typedef struct {
     const char *path;   /* as given */
@@ -35,5 +37,9 @@ typedef struct {
 
 /* Builds DIR/report.html from the finished stage folders. */
 ss_code study_report(const study *s, ss_error *err);
+
+/* Takeaway 3's verdict, the layer-0 head table and the RV figure
+ * (cli/study_cone.c); table id cone-heads-<mi>. */
+ss_code study_takeaway3_heads(ss_html *h, const study_model *m, int mi, ss_error *err);
 
 #endif

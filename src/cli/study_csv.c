@@ -73,6 +73,15 @@ ss_code ss_csv_read(ss_csv *t, const char *dir, const char *name, ss_error *err)
     return SS_OK;
 }
 
+ss_code ss_csv_read_pair(ss_csv *a, const char *dir_a, const char *name_a, ss_csv *b,
+                         const char *dir_b, const char *name_b, ss_error *err)
+{
+    ss_code rc = ss_csv_read(a, dir_a, name_a, err);
+    if (!rc && (rc = ss_csv_read(b, dir_b, name_b, err)))
+        ss_csv_free(a);
+    return rc;
+}
+
 void ss_csv_free(ss_csv *t)
 {
     free(t->text);

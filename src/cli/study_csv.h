@@ -16,6 +16,9 @@ typedef struct {
  * SS_ERR_MISSING, a row with the wrong number of cells SS_ERR_FORMAT. */
 ss_code ss_csv_read(ss_csv *t, const char *dir, const char *name, ss_error *err);
 void ss_csv_free(ss_csv *t);
+/* Both files or neither (the first freed when the second fails). */
+ss_code ss_csv_read_pair(ss_csv *a, const char *dir_a, const char *name_a, ss_csv *b,
+                         const char *dir_b, const char *name_b, ss_error *err);
 
 /* The column called name, or -1. */
 int ss_csv_col(const ss_csv *t, const char *name);

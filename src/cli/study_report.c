@@ -573,24 +573,16 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
 
 static ss_code takeaway3(ss_html *h, const study_model *m, int mi, ss_error *err)
 {
-    ss_html_heading(h, 3, NULL, "Takeaway 3: layer-0 queries and keys sit in a cone");
+    ss_html_heading(h, 3, NULL, "Takeaway 3: why layer-0 queries and keys are rank one "
+                                "(a bias, or embeddings on a cone)");
+    ss_code rc = study_takeaway3_heads(h, m, mi, err);
     cJSON *j = NULL;
-    ss_code rc = load(m, ST_CONE, "cone.json", &j, err);
+    if (!rc)
+        rc = load(m, ST_CONE, "cone.json", &j, err);
     if (rc)
         return rc;
     const cJSON *av = obj(obj(j, "averages"), "all");
     const cJSON *Q = obj(av, "Q"), *K = obj(av, "K");
-    double sq = num(Q, "dominant_share"), sk = num(K, "dominant_share");
-    double rq = num(Q, "r1_tilde"), rk = num(K, "r1_tilde");
-    int holds = sq >= 0.8 && sk >= 0.8;
-    ss_html_verdict(h, holds ? -1 : 0,
-                    "Over the vocabulary, one direction carries %.3g of the layer-0 queries' "
-                    "energy and %.3g of the keys' (r~1 %.3g and %.3g). %s",
-                    sq, sk, rq, rk,
-                    holds ? "The energy is concentrated; whether the tokens fall on one side of "
-                            "that direction (a cone) or on both (a line) is in the alignment "
-                            "columns of cone/alignment.csv."
-                          : "The energy is spread: no cone.");
     static const char *const hd[] = {"", "r~1", "R~", "r1", "R", "dominant share",
                                      "RV of the dominant direction", "bias norm"};
     static const char *const keys[] = {"r1_tilde", "R_tilde", "r1", "R", "dominant_share",
@@ -618,13 +610,10 @@ static ss_code band_boxes(ss_html *h, const study_model *m, int mi, double *med_
                           double *med_last, int *n_var, ss_error *err)
 {
     ss_csv b, a;
-    ss_code rc = ss_csv_read(&b, m->stage[ST_FREQ].dir, "bands.csv", err);
+    ss_code rc = ss_csv_read_pair(&b, m->stage[ST_FREQ].dir, "bands.csv", &a,
+                                  m->stage[ST_FREQ].dir, "ablation.csv", err);
     if (rc)
         return rc;
-    if ((rc = ss_csv_read(&a, m->stage[ST_FREQ].dir, "ablation.csv", err))) {
-        ss_csv_free(&b);
-        return rc;
-    }
     static const char *const nb[] = {"variant", "band_first", "band_last", "removed", NULL};
     static const char *const na[] = {"variant", "ratio", NULL};
     if ((rc = ss_csv_need(&b, nb, err)) || (rc = ss_csv_need(&a, na, err)))

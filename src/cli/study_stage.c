@@ -3,16 +3,15 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/commands.h"
+#include "cli/dist_cli.h"
 #include "common/progress.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
@@ -119,34 +118,55 @@ static ss_code write_marker(const ss_stage *s, ss_error *err)
     return rc;
 }
 
-/* fork + exec of this very program; the child dies with the study (so a
- * killed study leaves no stage writing behind it) and writes its stdout to
- * out_path. Returns the child's pid, or -1 with err filled. */
-static pid_t spawn(char **argv, const char *out_path, ss_error *err)
+/* The commands a stage may be: the single commands' own entry points, so a
+ * stage's folder is what that command writes, byte for byte. */
+typedef int (*command_fn)(int argc, char **argv);
+
+static command_fn command_of(const char *name)
 {
+    static const struct {
+        const char *name;
+        command_fn fn;
+    } table[] = {{"info", cmd_info}, {"scan", cmd_scan}, {"compare", cmd_compare},
+                 {"rank", cmd_rank}, {"cone", cmd_cone}, {"freq", cmd_freq}};
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (!strcmp(table[i].name, name))
+            return table[i].fn;
+    return NULL;
+}
+
+/* Runs the command argv in this process with its stdout in out_path (the
+ * study's own stdout is put back after); *status is its exit status. In
+ * process rather than as a child: no second start-up, model load or BLAS
+ * initialisation per stage, and under mpirun every rank takes part in the
+ * command's own distribution (dist/dist.h). */
+static ss_code call(int argc, char **argv, const char *out_path, int *status, ss_error *err)
+{
+    command_fn fn = command_of(argv[0]);
+    if (!fn)
+        return ss_fail(err, SS_ERR_USAGE, "study: '%s' is not a stage command", argv[0]);
     int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        ss_fail(err, SS_ERR_IO, "%s: cannot create: %s", out_path, strerror(errno));
-        return -1;
-    }
+    if (fd < 0)
+        return ss_fail(err, SS_ERR_IO, "%s: cannot create: %s", out_path, strerror(errno));
     fflush(stdout);
-    fflush(stderr);
-    pid_t parent = getpid(), pid = fork();
-    if (pid < 0) {
+    int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (saved < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+        int e = errno;
         close(fd);
-        ss_fail(err, SS_ERR_IO, "cannot start a stage: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127); /* the study died before the line above */
-        dup2(fd, STDOUT_FILENO);
-        execv("/proc/self/exe", argv);
-        _exit(127);
+        if (saved >= 0)
+            close(saved);
+        return ss_fail(err, SS_ERR_IO, "%s: cannot send a stage's output there: %s", out_path,
+                       strerror(e));
     }
     close(fd);
-    return pid;
+    *status = fn(argc, argv);
+    fflush(stdout);
+    int back = dup2(saved, STDOUT_FILENO);
+    close(saved);
+    if (back < 0)
+        return ss_fail(err, SS_ERR_IO, "cannot restore the study's output: %s",
+                       strerror(errno));
+    return SS_OK;
 }
 
 static void out_path(const ss_stage *s, char *buf, size_t n)
@@ -157,99 +177,100 @@ static void out_path(const ss_stage *s, char *buf, size_t n)
         snprintf(buf, n, "%s.stdout.txt", s->dir);
 }
 
-/* Starts the stage's child; *pid -1 when it was finished before. A scan with a
- * committed checkpoint in DIR.partial gets --resume. A command writing a
- * result folder gets --force: an unfinished stage is redone whole, and the
- * folder may hold the result of a run killed before its stage.json. */
-static ss_code start(ss_stage *s, int quiet, pid_t *pid, ss_error *err)
+/* Under mpirun (cli/dist_cli.h) the commands that deal prompts to ranks run
+ * on every rank, each its share, rank 0 writing the folder; the others
+ * (info, compare, cone: no prompts to deal) run on rank 0 alone. */
+static int spread(const ss_stage *s)
 {
-    *pid = -1;
-    if (ss_stage_done(s)) {
-        s->reused = 1;
-        return read_seconds(s, err);
-    }
-    ss_code rc = make_folder(s, err);
-    if (rc)
+    return !strcmp(s->argv[0], "scan") || !strcmp(s->argv[0], "rank") ||
+           !strcmp(s->argv[0], "freq");
+}
+
+ss_code ss_stage_agree(ss_code rc, ss_error *err)
+{
+    int64_t v = rc;
+    ss_dist_bcast_i64(&ss_cli_dist, &v, 1);
+    if (ss_cli_dist.rank == 0 || v == SS_OK || rc)
         return rc;
-    char *argv[SS_STAGE_MAX_ARGS + 5];
+    return ss_fail(err, (ss_code)v, "rank 0 failed (its message says why)");
+}
+
+/* The command line of the stage, with what this run adds (plan: bit 1
+ * resume). */
+static int command_line(const ss_stage *s, int quiet, int64_t plan, char **argv)
+{
     int n = 0;
-    argv[n++] = "slashscope";
     for (int i = 0; i < s->argc; i++)
         argv[n++] = s->argv[i];
     if (quiet)
         argv[n++] = "--quiet";
-    if (s->resumable && has_checkpoint(s))
+    if (plan & 2)
         argv[n++] = "--resume";
     if (s->out_folder)
         argv[n++] = "--force";
     argv[n] = NULL;
-    char out[4200];
-    out_path(s, out, sizeof out);
-    s->seconds = ss_now_seconds(); /* the start, until it ends */
-    *pid = spawn(argv, out, err);
-    return *pid < 0 ? SS_ERR_IO : SS_OK;
+    return n;
 }
 
-/* The child of s ended with status: record it. */
-static ss_code ended(ss_stage *s, int status, ss_error *err)
+/* Runs the stage on this process's part (rank 0's: all of it in a plain
+ * run): *status is the command's exit status. */
+static ss_code run_here(ss_stage *s, int quiet, int64_t plan, int *status, ss_error *err)
 {
-    s->seconds = ss_now_seconds() - s->seconds;
+    ss_code rc = ss_cli_dist.rank == 0 ? make_folder(s, err) : SS_OK;
+    if (rc)
+        return rc;
+    char *argv[SS_STAGE_MAX_ARGS + 4];
+    int n = command_line(s, quiet, plan, argv);
     char out[4200];
-    out_path(s, out, sizeof out);
-    if (WIFSIGNALED(status))
-        ss_fail(err, SS_ERR_IO, "killed by signal %d (output in %s)", WTERMSIG(status), out);
-    else if (WEXITSTATUS(status))
-        ss_fail(err, SS_ERR_IO, "exit status %d (its message is above; output in %s)",
-                WEXITSTATUS(status), out);
+    if (ss_cli_dist.rank == 0)
+        out_path(s, out, sizeof out);
     else
-        return write_marker(s, err);
-    ss_error_prefix(err, "stage %s (slashscope %s)", s->name, s->argv[0]);
-    return err->code;
+        snprintf(out, sizeof out, "/dev/null"); /* rank 0's output is the stage's */
+    rc = call(n, argv, out, status, err);
+    if (spread(s))
+        ss_dist_reset(&ss_cli_dist); /* the next command deals its own prompts */
+    return rc;
 }
 
+/* Runs the stage unless it was finished before; rank 0 decides which, and
+ * every rank waits for its outcome (ss_stage_agree). A scan with a
+ * committed checkpoint in DIR.partial gets --resume. A command writing a
+ * result folder gets --force: an unfinished stage is redone whole, and the
+ * folder may hold the result of a run killed before its stage.json. */
 ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err)
 {
-    return ss_stages_run(&s, 1, 1, quiet, err);
+    int rank0 = ss_cli_dist.rank == 0;
+    int64_t plan = rank0 ? ss_stage_done(s) | (s->resumable && has_checkpoint(s)) << 1 : 0;
+    ss_dist_bcast_i64(&ss_cli_dist, &plan, 1);
+    if (plan & 1) {
+        s->reused = 1;
+        return ss_stage_agree(rank0 ? read_seconds(s, err) : SS_OK, err);
+    }
+    double t0 = ss_now_seconds();
+    int status = 0;
+    ss_code rc = SS_OK;
+    if (rank0 || spread(s))
+        rc = run_here(s, quiet, plan, &status, err);
+    s->seconds = ss_now_seconds() - t0;
+    if (!rc && rank0 && status == 0)
+        rc = write_marker(s, err);
+    else if (!rc && status) {
+        char out[4200];
+        out_path(s, out, sizeof out);
+        ss_fail(err, SS_ERR_IO, "exit status %d (its message is above; output in %s)", status,
+                out);
+        ss_error_prefix(err, "stage %s (slashscope %s)", s->name, s->argv[0]);
+        rc = err->code;
+    }
+    return ss_stage_agree(rc, err);
 }
 
-ss_code ss_stages_run(ss_stage *const *s, int n, int parallel, int quiet, ss_error *err)
+ss_code ss_stages_run(ss_stage *const *s, int n, int quiet, ss_error *err)
 {
-    pid_t pids[64];
-    int running = 0, next = 0;
-    ss_code first = SS_OK;
-    if (n > 64)
-        return ss_fail(err, SS_ERR_USAGE, "at most 64 stages at once, not %d", n);
-    if (parallel < 1)
-        parallel = 1;
-    for (int i = 0; i < n; i++)
-        pids[i] = -1;
-    for (;;) {
-        while (!first && next < n && running < parallel) {
-            ss_code rc = start(s[next], quiet, &pids[next], err);
-            if (rc)
-                first = rc;
-            else if (pids[next] > 0)
-                running++;
-            next++;
-        }
-        if (!running)
-            break;
-        int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            return ss_fail(err, SS_ERR_IO, "waiting for a stage: %s", strerror(errno));
-        }
-        for (int i = 0; i < next; i++)
-            if (pids[i] == pid) {
-                pids[i] = -1;
-                running--;
-                ss_error e2 = {0};
-                ss_code rc = ended(s[i], status, first ? &e2 : err);
-                if (rc && !first)
-                    first = rc;
-            }
+    for (int i = 0; i < n; i++) {
+        ss_code rc = ss_stage_run(s[i], quiet, err);
+        if (rc)
+            return rc;
     }
-    return first;
+    return SS_OK;
 }

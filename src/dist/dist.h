@@ -83,6 +83,11 @@ void ss_dist_name_failure(const ss_dist *d, ss_error *err);
  * job with MPI_Abort(status). Otherwise returns. */
 void ss_dist_abort(const ss_dist *d, int status);
 
+/* Ready for another run in this process (study runs several commands):
+ * the deal, the checkpoint settings and the held prompts forgotten, the
+ * job (rank, size, MPI) kept. */
+void ss_dist_reset(ss_dist *d);
+
 /* ---- between the files of this unit ---- */
 
 /* Rank 0's values to every rank (no-op in one process). */

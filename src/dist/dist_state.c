@@ -183,3 +183,11 @@ int ss_dist_fields(ss_analysis *const *an, int n, ss_state_field *f, int cap)
 {
     return all_fields(an, n, f, cap);
 }
+
+void ss_dist_reset(ss_dist *d)
+{
+    ss_dist_release(d);
+    ss_dist keep = {.rank = d->rank, .size = d->size, .mpi = d->mpi, .current = -1};
+    *d = keep;
+    ss_dist_bind(d);
+}
