@@ -108,6 +108,8 @@ same "killed at -np 3, resumed at -np 2 = one process" "$T/long.ref" "$T/long.k"
 
 # a kill, then two resumes: the second (-np 1, no mpirun) continues the first's epoch
 killed_run 2 "$T/long.k2"
+# and a rank killed before its first save leaves an empty folder: it held nothing
+mkdir -p "$T/long.k2.partial/checkpoint/rank7"
 "$BIN" scan "$MODEL" "${LONG[@]}" --resume --out "$T/long.k2" >/dev/null || fail "plain resume"
 same "killed at -np 2, resumed by a plain run = one process" "$T/long.ref" "$T/long.k2"
 

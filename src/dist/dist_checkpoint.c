@@ -307,6 +307,12 @@ typedef struct {
 static ss_code fold_rank(void *ctx, const char *dir, int rank)
 {
     fold_ctx *f = ctx;
+    /* a rank killed before its first save leaves an empty folder: it held no
+     * prompt, so there is nothing to fold (its prompts are dealt again) */
+    char state[CK_PATH + 320];
+    snprintf(state, sizeof state, "%s/state.json", dir);
+    if (access(state, F_OK) != 0)
+        return SS_OK;
     cJSON *root;
     const cJSON *dist = peek_dist(dir, &root);
     const cJSON *ep = cJSON_GetObjectItemCaseSensitive(dist, "epoch");
