@@ -44,6 +44,17 @@ expect_ok "logits L1H3 ablated" "$bin" logits "$m" --ids-file "$tmp/one.ids" --a
 expect_ok "ppl L1H3 ablated" "$bin" ppl "$m" --ids-file "$tmp/one.ids" --len 32 --ablate L1H3:mean --out "$tmp/ppl" --quiet
 if $py "$(dirname "$0")/ppl_ref.py" "$tmp/ppl" "$tmp/one.ids" 32 "$tmp/abl.npy" >"$tmp/err" 2>&1; then
   ok "ablated ppl = numpy from ablated logits: $(cat "$tmp/err")"; else bad "ablated ppl vs numpy"; fi
+# the result records what the run changed (and a run without interventions says nothing)
+expect_ok "rank L1H3 ablated" "$bin" rank "$m" --ids-file "$tmp/one.ids" --len 32 --ablate L1H3:mean --heads L1H3 --out "$tmp/rank" --quiet
+expect_ok "ppl plain" "$bin" ppl "$m" --ids-file "$tmp/one.ids" --len 32 --out "$tmp/ppl0" --quiet
+if $py - "$tmp/ppl/ppl.json" "$tmp/rank/rank.json" "$tmp/ppl0/ppl.json" >"$tmp/err" 2>&1 <<'PYEOF'
+import json, sys
+for f in sys.argv[1:3]:
+    iv = json.load(open(f)).get("interventions")
+    assert iv and "L1H3" in json.dumps(iv), (f, iv)
+assert "interventions" not in json.load(open(sys.argv[3])), sys.argv[3]
+PYEOF
+then ok "ppl.json and rank.json record --ablate; a plain run records none"; else bad "interventions record: $(cat "$tmp/err")"; fi
 expect_fail "ablate bad mode" "zero or mean" "$bin" logits "$m" --ids "1 2" --ablate L1H3:half --out "$tmp/x.npy"
 expect_fail "ablate no such head" "no head L9H0" "$bin" logits "$m" --ids "1 2" --ablate L9H0 --out "$tmp/x.npy"
 expect_fail "ablate not a head" "expected heads" "$bin" logits "$m" --ids "1 2" --ablate foo --out "$tmp/x.npy"

@@ -155,6 +155,7 @@ static void write_outputs(freq_run *r, ss_error *err)
                       .model = ss_model_describe(r->src.run.model, &r->src.run.rope),
                       .provenance = ss_out_provenance(r->src.run.model, 0, err),
                       .prompts = ss_explain_src_json(&r->src),
+                      .interventions = ss_explain_src_interventions(&r->src),
                       .selection = ss_headsel_json(&r->sel)},
                   err);
 }

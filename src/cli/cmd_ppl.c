@@ -52,7 +52,8 @@ int cmd_ppl(int argc, char **argv)
                      &(ss_explain_record){
                          .model = ss_model_describe(src.run.model, &src.run.rope),
                          .provenance = ss_out_provenance(src.run.model, 0, &err),
-                         .prompts = ss_explain_src_json(&src)},
+                         .prompts = ss_explain_src_json(&src),
+                         .interventions = ss_explain_src_interventions(&src)},
                      &err);
     if (!ss_out_folder_end(&folder, &err)) /* --quiet silences the progress line only */
         printf("loss %.6f nats/token, perplexity %.4f over %lld tokens of %lld prompts\n",

@@ -107,6 +107,7 @@ int cmd_rank(int argc, char **argv)
                           .model = ss_model_describe(src.run.model, &src.run.rope),
                           .provenance = ss_out_provenance(src.run.model, 0, &err),
                           .prompts = ss_explain_src_json(&src),
+                          .interventions = ss_explain_src_interventions(&src),
                           .selection = ss_headsel_json(&sel)},
                       &err);
     if (!(dist ? ss_cli_dist_end(&folder, &err) : ss_out_folder_end(&folder, &err)))

@@ -51,6 +51,11 @@ ss_code ss_explain_src_open(ss_explain_src *s, const ss_args *a, ss_error *err)
     return rc;
 }
 
+cJSON *ss_explain_src_interventions(const ss_explain_src *s)
+{
+    return s->interventions ? cJSON_Duplicate(s->interventions, 1) : NULL;
+}
+
 void ss_explain_src_record(const ss_explain_src *s, cJSON *root)
 {
     if (s->interventions)

@@ -57,6 +57,8 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
                            int quiet, ss_error *err);
 /* For the record in the output JSON. */
 cJSON *ss_explain_src_json(const ss_explain_src *s);
+/* A copy of the run's interventions for a result record, or NULL if none. */
+cJSON *ss_explain_src_interventions(const ss_explain_src *s);
 /* Adds "interventions" (what the pass changed, cli/model_run.h) to a result's
  * JSON root; nothing when the pass ran the model as it is. */
 void ss_explain_src_record(const ss_explain_src *s, cJSON *root);

@@ -52,5 +52,12 @@ void ss_explain_record_free(ss_explain_record *r)
     cJSON_Delete(r->provenance);
     cJSON_Delete(r->prompts);
     cJSON_Delete(r->selection);
+    cJSON_Delete(r->interventions);
     *r = (ss_explain_record){0};
+}
+
+void ss_explain_add_interventions(cJSON *root, ss_explain_record *rec)
+{
+    if (rec->interventions)
+        cJSON_AddItemToObject(root, "interventions", ss_explain_take(&rec->interventions));
 }

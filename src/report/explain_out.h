@@ -23,7 +23,11 @@ ss_code ss_out_path(char *buf, size_t cap, const char *dir, const char *name, ss
  * built by the caller and taken over by the writer. */
 typedef struct {
     cJSON *model, *provenance, *prompts, *selection;
+    cJSON *interventions; /* --ablate / --head-rope-remove / --lowrank as given, or NULL */
 } ss_explain_record;
+
+/* Moves rec's "interventions" (when the run had any) into root. */
+void ss_explain_add_interventions(cJSON *root, ss_explain_record *rec);
 
 /* *part, leaving NULL behind (the writer's JSON tree owns it now). */
 cJSON *ss_explain_take(cJSON **part);

@@ -146,6 +146,7 @@ ss_code ss_rank_write(const char *dir, const ss_rank_result *res, const unsigned
         cJSON_AddItemToObject(root, "provenance", ss_explain_take(&rec->provenance));
         cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
         cJSON_AddItemToObject(root, "prompts", ss_explain_take(&rec->prompts));
+        ss_explain_add_interventions(root, rec);
         cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(res->tau, res->n_tau));
         cJSON_AddItemToObject(root, "selection", ss_explain_take(&rec->selection));
         cJSON_AddItemToObject(root, "averages", ss_table_summary_json(&t));
