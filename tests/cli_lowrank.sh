@@ -46,6 +46,21 @@ expect_ok "logits --lowrank" "$bin" logits "$hf" --ids "$ids" --lowrank "$tmp/p2
 same "--lowrank PLAN = the written model (logits bit for bit)" "$tmp/m2.npy" "$tmp/l2.npy"
 differ "... and the compression changes the logits" "$tmp/m2.npy" "$tmp/o_p1.npy"
 expect_ok "multi-pair plan" "$bin" compress "$m" "${src[@]}" --thre 0.9,0.95 --rank-thre 2,4 --out "$tmp/pm" --quiet
+# the closing summary on stdout (--quiet silences progress only) is what summary.csv holds
+"$bin" compress "$m" "${src[@]}" --thre 0.9,0.95 --rank-thre 2,4 --out "$tmp/pm2" --quiet >"$tmp/pm2.out" 2>/dev/null
+if $py - "$tmp/pm2.out" "$tmp/pm2/summary.csv" >"$tmp/err" 2>&1 <<'PYEOF'
+import csv, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines[0].startswith("compress: the plans"), lines[:1]
+rows = [l.split() for l in lines[2:]]
+ref = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == len(ref) == 4, (rows, ref)
+for r, e in zip(rows, ref):
+    assert float(r[0]) == float(e["thre"]) and int(r[1]) == int(e["rank_thre"]), (r, e)
+    assert int(r[2]) == int(e["compressed_q"]) and int(r[3]) == int(e["compressed_k"]), (r, e)
+    assert abs(float(r[4]) - float(e["saved_share"])) <= 5e-4 * max(1, float(e["saved_share"])), (r, e)
+PYEOF
+then ok "compress prints each plan's summary, as summary.csv"; else bad "compress summary: $(cat "$tmp/err")"; fi
 expect_ok "logits --lowrank PLAN@0.9,2 on llama2.c" "$bin" logits "$m" --ids "$ids" --lowrank "$tmp/pm@0.9,2" --out "$tmp/lb.npy" --quiet
 if $py -c "import numpy as np,sys; a,b,c=(np.load(x) for x in sys.argv[1:4]); d1=np.abs(a-b).max(); d0=np.abs(c-b).max(); print(d1,d0); sys.exit(not d1 < 1e-3*d0)" "$tmp/lb.npy" "$tmp/l2.npy" "$tmp/o_p1b.npy" >"$tmp/err" 2>&1
 then ok "the same plan on the interleaved llama2.c checkpoint = on HF (diff, vs compression's: $(cat "$tmp/err"))"; else bad "llama2.c --lowrank vs HF"; fi

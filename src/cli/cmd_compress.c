@@ -9,6 +9,7 @@
 #include "analysis/compress_apply.h"
 #include "cli/commands.h"
 #include "cli/compress_eval.h"
+#include "cli/summary.h"
 #include "report/explain_out.h"
 #include "cli/explain_src.h"
 #include "cli/out_folder.h"
@@ -253,7 +254,8 @@ int cmd_compress(int argc, char **argv)
         (!model_out || !write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], &err)) &&
         ss_args_get(&a, "--eval-prompts"))
         ss_compress_eval(&a, &src, &res, thre, nt, rank_thre, nr, out, &err);
-    ss_out_folder_end(&folder, &err);
+    if (!ss_out_folder_end(&folder, &err))
+        ss_summary_compress(stdout, ss_args_get(&a, "--out"));
     ss_compress_result_free(&res);
     if (an.vt)
         ss_analysis_free(&an);

@@ -209,3 +209,20 @@ void ss_summary_cone(FILE *out, const char *dir)
     }
     csv_free(&c);
 }
+
+void ss_summary_compress(FILE *out, const char *dir)
+{
+    csv c;
+    if (csv_load(&c, dir, "summary.csv") != 0) {
+        csv_free(&c);
+        return;
+    }
+    const char *cols[] = {"thre", "rank_thre", "compressed_q", "compressed_k", "saved_share"};
+    fprintf(out, "compress: the plans (results in %s)\n ", dir);
+    print_cols(out, &c, 0, cols, 5, 12);
+    for (int r = 1; r < c.rows; r++) {
+        fputc(' ', out);
+        print_cols(out, &c, r, cols, 5, 12);
+    }
+    csv_free(&c);
+}
