@@ -152,16 +152,9 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
         rc = ss_npy_write(path, SS_NPY_F64, 3, sk, r->k_r, err);
     if (rc)
         return rc;
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", "compress");
-    cJSON_AddStringToObject(root, "version", SS_VERSION);
-    cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
-    cJSON *prov = ss_out_provenance(src->run.model, 0, err);
-    if (!prov)
-        rc = err->code;
-    cJSON_AddItemToObject(root, "provenance", prov);
-    cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
-    ss_explain_src_record(src, root);
+    cJSON *root = ss_explain_src_result(src, "compress", err);
+    if (!root)
+        return err->code;
     cJSON_AddItemToObject(root, "thre", cJSON_CreateDoubleArray(thre, nt));
     cJSON_AddItemToObject(root, "rank_thre", cJSON_CreateDoubleArray(rank_thre, nr));
     cJSON_AddItemToObject(root, "plans", summary_json(s, ns));

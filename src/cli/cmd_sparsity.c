@@ -217,17 +217,10 @@ static ss_code write_outputs(const run_settings *rs, const ss_explain_src *src,
             rc = ss_json_write_file(path, mi, err);
         cJSON_Delete(mi);
     }
+    cJSON *root = NULL;
+    if (!rc && !(root = ss_explain_src_result(src, "sparsity", err)))
+        rc = err->code;
     if (!rc) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "command", "sparsity");
-        cJSON_AddStringToObject(root, "version", SS_VERSION);
-        cJSON_AddItemToObject(root, "model", ss_model_describe(src->run.model, &src->run.rope));
-        cJSON *prov = ss_out_provenance(src->run.model, 0, err);
-        if (!prov)
-            rc = err->code;
-        cJSON_AddItemToObject(root, "provenance", prov);
-        cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(src));
-        ss_explain_src_record(src, root);
         cJSON_AddNumberToObject(root, "len", cov->n);
         cJSON_AddNumberToObject(root, "measured_prompts", (double)cov->prompts);
         cJSON_AddNumberToObject(root, "target", rs->target);

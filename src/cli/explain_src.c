@@ -5,6 +5,8 @@
 
 #include "analysis/source_json.h"
 #include "cli/dist_cli.h"
+#include "cli/out_folder.h"
+#include "model/describe.h"
 #include "common/mem.h"
 
 /* The same flags and meaning as `scan` (cli/prompt_flags.h), so a scan's
@@ -56,10 +58,21 @@ cJSON *ss_explain_src_interventions(const ss_explain_src *s)
     return s->interventions ? cJSON_Duplicate(s->interventions, 1) : NULL;
 }
 
-void ss_explain_src_record(const ss_explain_src *s, cJSON *root)
+cJSON *ss_explain_src_result(const ss_explain_src *s, const char *command, ss_error *err)
 {
-    if (s->interventions)
-        cJSON_AddItemToObject(root, "interventions", cJSON_Duplicate(s->interventions, 1));
+    cJSON *prov = ss_out_provenance(s->run.model, 0, err);
+    if (!prov)
+        return NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "command", command);
+    cJSON_AddStringToObject(root, "version", SS_VERSION);
+    cJSON_AddItemToObject(root, "model", ss_model_describe(s->run.model, &s->run.rope));
+    cJSON_AddItemToObject(root, "provenance", prov);
+    cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(s));
+    cJSON *iv = ss_explain_src_interventions(s);
+    if (iv)
+        cJSON_AddItemToObject(root, "interventions", iv);
+    return root;
 }
 
 ss_code ss_explain_src_next(ss_explain_src *s, const int32_t **ids, int *got, ss_error *err)

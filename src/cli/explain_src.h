@@ -59,8 +59,9 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
 cJSON *ss_explain_src_json(const ss_explain_src *s);
 /* A copy of the run's interventions for a result record, or NULL if none. */
 cJSON *ss_explain_src_interventions(const ss_explain_src *s);
-/* Adds "interventions" (what the pass changed, cli/model_run.h) to a result's
- * JSON root; nothing when the pass ran the model as it is. */
-void ss_explain_src_record(const ss_explain_src *s, cJSON *root);
+/* The head every result JSON of a command over s starts with: command,
+ * version, model, provenance, prompts and (when the pass changed the model,
+ * cli/model_run.h) interventions. NULL on error (in err). */
+cJSON *ss_explain_src_result(const ss_explain_src *s, const char *command, ss_error *err);
 
 #endif
