@@ -19,6 +19,11 @@ expect_ok "scan" "$bin" scan "$m" "${src[@]}" --out "$tmp/scan" --quiet
 expect_ok "sdh-effect" "$bin" sdh-effect "$m" --sdh "$tmp/scan" "${src[@]}" --kappa 0.5 --top 2 --out "$tmp/e1" --quiet
 expect_ok "sdh-effect, same seed" "$bin" sdh-effect "$m" --sdh "$tmp/scan" "${src[@]}" --kappa 0.5 --top 2 --out "$tmp/e2" --quiet
 cmp -s "$tmp/e1/effect.csv" "$tmp/e2/effect.csv" && ok "same seed, same table" || bad "same seed, other table"
+# --quiet silences progress only: the ranked summary still reaches stdout, one line per row
+"$bin" sdh-effect "$m" --sdh "$tmp/scan" "${src[@]}" --kappa 0.5 --top 2 --out "$tmp/e4" --quiet >"$tmp/e4.out" 2>/dev/null
+rows=$(($(wc -l <"$tmp/e4/effect.csv") - 1))
+if grep -q "^base loss" "$tmp/e4.out" && [ "$(grep -c "score" "$tmp/e4.out")" -eq "$rows" ] && [ "$rows" -gt 0 ]; then
+  ok "the summary on stdout under --quiet ($rows rows)"; else bad "sdh-effect --quiet summary: $(head -3 "$tmp/e4.out")"; fi
 expect_ok "ppl plain" "$bin" ppl "$m" "${src[@]}" --out "$tmp/p0" --quiet
 # every row's three changes from ppl
 while IFS=, read -r rank head kind delta score lz lm lh cz cm ch; do

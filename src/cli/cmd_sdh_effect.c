@@ -364,9 +364,10 @@ int cmd_sdh_effect(int argc, char **argv)
             write_scatter(out, rows, n, e.base, a.positional[0], &err);
         ss_out_folder_end(&folder, &err);
     }
-    if (!err.code && !a.quiet) {
-        printf("base loss %.6f nats/token over %lld tokens; change when zeroed / mean / high "
-               "band removed:\n", e.base, (long long)e.tokens);
+    if (!err.code) { /* the closing summary: --quiet silences progress only */
+        printf("base loss %.6f nats/token over %lld tokens (results in %s); change when "
+               "zeroed / mean / high band removed:\n", e.base, (long long)e.tokens,
+               ss_args_get(&a, "--out"));
         for (int i = 0; i < n; i++)
             printf("  %2d  L%dH%d  %-7s  score %.4f  %+.5f  %+.5f  %+.5f\n", i + 1,
                    rows[i].layer, rows[i].head, rows[i].control ? "control" : "SDH",
