@@ -6,8 +6,9 @@ all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build build -j$$(nproc)
 
+# the embedded default is recomputed from nothing, so `make demo` replaces its own folder whole
 demo: all
-	./build/slashscope demo
+	./build/slashscope demo --force
 
 test:
 	bash scripts/setup.sh
