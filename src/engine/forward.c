@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/timing.h"
 #include "engine/attention.h"
 #include "engine/head_rope.h"
 #include "engine/linear.h"
@@ -352,6 +353,7 @@ static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, 
              (rc = ss_linear(xin, c->d_model, nr, lw->w_gate, NULL, w->gate, c->d_ff, &w->scratch, err))) ||
             (rc = ss_linear(xin, c->d_model, nr, lw->w_up, lw->b_up, w->up, c->d_ff, &w->scratch, err)))
             return rc;
+        ss_timing_mark("MLP: gate, up");
         int64_t total = (int64_t)nr * c->d_ff;
         ss_activation act = c->act;
         if (lw->w_gate) {
@@ -363,16 +365,19 @@ static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, 
             for (int64_t j = 0; j < total; j++)
                 w->gate[j] = activate(act, w->up[j]);
         }
+        ss_timing_mark("MLP: activation");
         /* x += gate . W_down^T: BLAS with beta = 1 would need the weight as
          * F32; go through the up buffer and add instead */
         if ((rc = ss_linear(w->gate, c->d_ff, nr, lw->w_down, lw->b_down, w->up, c->d_model,
                             &w->scratch, err)))
             return rc;
+        ss_timing_mark("MLP: down");
         if (lw->post_ffn_norm)
             apply_norm(c, w, lw->post_ffn_norm, NULL, w->up, w->up, nr, c->d_model);
         float *x = w->x + (int64_t)r0 * c->d_model;
         for (int64_t j = 0; j < (int64_t)nr * c->d_model; j++)
             x[j] += w->up[j];
+        ss_timing_mark("MLP: add");
     }
     return SS_OK;
 }
@@ -526,31 +531,38 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
     if (lw->attn_norm) {
         apply_norm(c, w, lw->attn_norm, lw->attn_norm_b, w->x, w->xn, n, c->d_model);
         in = w->xn;
+        ss_timing_mark("layer: norms");
     }
     if ((rc = project_qkv(m, lw, w, in, n, err)))
         return rc;
+    ss_timing_mark("layer: q, k, v");
     for (int i = 0; i < o->n_observers; i++)
         if (o->observers[i].on_layer &&
             (rc = o->observers[i].on_layer(o->observers[i].ctx, l, n, in, w->q, w->k, err)))
             return observer_code(rc, "at", l, -1, err);
+    ss_timing_mark("layer: on_layer");
     head_rope_layer(c, w, l, n);
     const ss_rope_table *rt = ss_layer_rope(m, l) == &m->rope ? &w->rope : &w->rope_local;
     ss_rope_table_apply(rt, w->q, qd, c->n_head, c->d_head);
     ss_rope_table_apply(rt, w->k, kvd, c->n_kv_head, c->d_head);
+    ss_timing_mark("layer: RoPE");
     int bad_head;
     ss_code probs_rc = attention(c, w, n, block, o, l, &bad_head);
+    ss_timing_mark("layer: attention");
     if (probs_rc && probs_rc != SS_STOP)
         return observer_code(probs_rc, "on the attention of", l, bad_head, err);
     for (int i = 0; i < o->n_observers; i++)
         if (o->observers[i].on_layer_done &&
             (rc = o->observers[i].on_layer_done(o->observers[i].ctx, l, err)))
             return observer_code(rc, "after", l, -1, err);
+    ss_timing_mark("layer: on_layer_done");
     if (probs_rc)
         return SS_STOP;
     if (o->edit_heads && (rc = o->edit_heads(o->edit_ctx, l, n, w->att, err)))
         return rc;
     if ((rc = ss_linear(w->att, qd, n, lw->wo, lw->bo, w->ao, c->d_model, &w->scratch, err)))
         return rc;
+    ss_timing_mark("layer: o");
     if (lw->post_attn_norm)
         apply_norm(c, w, lw->post_attn_norm, NULL, w->ao, w->ao, n, c->d_model);
     if (!c->parallel_residual)
@@ -559,12 +571,14 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
         apply_norm(c, w, lw->ffn_norm, lw->ffn_norm_b, w->x, w->xn, n, c->d_model);
     else
         memcpy(w->xn, w->x, (size_t)size * sizeof *w->xn);
+    ss_timing_mark("layer: norms");
     if ((rc = mlp(m, lw, w, n, err)))
         return rc;
     if (c->parallel_residual)
         add_rows(w->x, w->ao, size);
     if (!all_finite(w->x, size))
         return blame_nonfinite(m, l, err);
+    ss_timing_mark("layer: residual, checks");
     return SS_OK;
 }
 
@@ -600,6 +614,7 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
     int block = o->block_rows > 0 ? o->block_rows : 64;
     int layers = o->n_layers > 0 && o->n_layers < c->n_layer ? o->n_layers : c->n_layer;
     workspace w;
+    ss_timing_mark("before the forward pass");
     if ((rc = workspace_alloc(&w, c, n, block, err)))
         return rc;
     if ((rc = ss_rope_table_build(&w.rope, o->rope ? o->rope : &m->rope, n, err)) ||
@@ -613,6 +628,7 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
             break;
         }
     embed(m, ids, n, w.x);
+    ss_timing_mark("forward: set-up, embedding");
     if (!all_finite(w.x, (int64_t)n * c->d_model)) {
         rc = blame_nonfinite(m, -1, err);
         goto done;
@@ -642,6 +658,7 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
     }
 done:
     workspace_free(&w);
+    ss_timing_mark("forward: logits, free");
     return rc;
 }
 
