@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/slash.h"
 #include "engine/attention.h"
 #include "harness.h"
 
@@ -129,4 +130,60 @@ static void test_team(void)
     check_head(50, 600, 0, 64, 1);
 }
 
-TEST_MAIN(TEST(test_single_thread), TEST(test_windows), TEST(test_team))
+/* ss_attend_head_slash against the kernel's probabilities summed by the
+ * scan's own loop: the same sums, bit for bit (freq relies on it: an empty
+ * ablation reproduces the unablated scores exactly). */
+typedef struct {
+    double *rdiag;
+    int n, skip;
+} sums;
+
+static void add_sums(void *ctx, int head, int row0, int nrows, const float *p, int64_t ld)
+{
+    sums *s = ctx;
+    (void)head;
+    ss_slash_add_rows_rev(s->rdiag, s->n, p, ld, row0, nrows, s->skip);
+}
+
+static void check_slash(int n, int d, int window, int block, int skip, float softcap)
+{
+    float *q = malloc(sizeof(float) * n * d), *k = malloc(sizeof(float) * n * d);
+    for (unsigned i = 0; i < (unsigned)(n * d); i++) {
+        q[i] = 2.0f * value(i, 4);
+        k[i] = 2.0f * value(i, 5);
+    }
+    float *scratch = malloc(sizeof(float) * (size_t)ss_attend_scratch_floats(n, d, block));
+    double *want = calloc((size_t)n, sizeof(double)), *got = calloc((size_t)n, sizeof(double));
+    ss_head_attn a = {.q = q, .ldq = d, .k = k, .ldk = d, .n = n, .d_head = d,
+                      .block_rows = block, .window = window, .scale = 1.0f / sqrtf((float)d),
+                      .softcap = softcap};
+    sums s = {want, n, skip};
+    ss_attend_head(&a, scratch, add_sums, &s, 0);
+    ss_attend_head_slash(&a, scratch, got, skip);
+    int same = 1;
+    for (int x = 0; x < n; x++)
+        same &= memcmp(&want[x], &got[x], sizeof(double)) == 0;
+    CHECK_MSG(same, "n %d d %d window %d block %d skip %d softcap %g: fused sums differ", n, d,
+              window, block, skip, softcap);
+    /* and the sums are of probabilities: each row adds 1 when skip is 0 */
+    if (skip == 0) {
+        double total = 0;
+        for (int x = 0; x < n; x++)
+            total += got[x];
+        CHECK_NEAR(total, (double)n, 1e-4 * n);
+    }
+    free(q); free(k); free(scratch); free(want); free(got);
+}
+
+static void test_slash_sums(void)
+{
+    check_slash(203, 64, 0, 64, 4, 0);
+    check_slash(203, 64, 0, 16, 0, 0);
+    check_slash(131, 64, 33, 16, 4, 0);  /* window: keys left of it add nothing */
+    check_slash(100, 32, 1, 8, 0, 0);    /* every row on its diagonal */
+    check_slash(77, 64, 0, 64, 4, 5.0f); /* Gemma 2's softcap */
+    check_slash(50, 600, 0, 64, 4, 0);   /* the SGEMM path */
+    check_slash(3, 64, 0, 64, 5, 0);     /* skip beyond every row */
+}
+
+TEST_MAIN(TEST(test_single_thread), TEST(test_windows), TEST(test_team), TEST(test_slash_sums))

@@ -1,6 +1,7 @@
 #include "analysis/freq_obs.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,7 @@ void ss_freq_acc_free(ss_freq_acc *a)
     free(a->attn);
     free(a->local);
     free(a->nope_abs);
+    free(a->work);
     ss_inp_table_free(&a->table_local);
     memset(a, 0, sizeof *a);
 }
@@ -204,16 +206,21 @@ static double *diag_of(const ss_freq_acc *a, int slot, int v)
     return a->diag + ((size_t)slot * a->n_var + v) * a->n;
 }
 
-typedef struct {
-    double *rdiag;
-    int n, skip;
-} diag_ctx;
-
-static void add_probs(void *ctx, int head, int row0, int nrows, const float *p, int64_t ld)
+/* One re-scoring buffer per thread, made once per run (not per head). */
+static ss_code ensure_work(ss_freq_acc *a, ss_error *err)
 {
-    (void)head;
-    const diag_ctx *d = ctx;
-    ss_slash_add_rows_rev(d->rdiag, d->n, p, ld, row0, nrows, d->skip);
+    int threads = omp_get_max_threads();
+    if (a->work && a->work_threads >= threads)
+        return SS_OK;
+    free(a->work);
+    a->work_threads = 0;
+    int64_t per = ss_rescore_floats(a->n, a->d_head, a->o.block_rows);
+    a->work = ss_aligned_calloc((size_t)threads * (size_t)per, sizeof(float),
+                                "freq re-scoring buffers", err);
+    if (!a->work)
+        return SS_ERR_NOMEM;
+    a->work_threads = threads;
+    return SS_OK;
 }
 
 /* InP row, mean-|InP| sums and Cauchy-Schwarz ratios of one chosen head. */
@@ -277,16 +284,20 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
     for (int x = 0; x < H; x++)
         if (a->slot_of[layer * H + x] >= 0)
             slots[ns++] = a->slot_of[layer * H + x];
-    int tasks = ns * a->n_var, failed = 0;
+    int tasks = ns * a->n_var;
     int local = a->local[layer];
     if (local && !a->has_local)
         return ss_fail(err, SS_ERR_USAGE, "freq: layer %d runs the local RoPE schedule, "
                        "which was not given (ss_freq_acc_set_local)", layer);
     const ss_inp_table *tab = local ? &a->table_local : &a->table;
     const ss_rope_table *abl_tabs = local ? a->abl_table_local : a->abl_table;
-    /* always a parallel region: the matrix products inside ss_head_probs then
-     * run single-threaded per task instead of joining threads per call */
-    #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+    ss_code rc = a->n_abl > 0 && tasks > 0 ? ensure_work(a, err) : SS_OK;
+    if (rc)
+        return rc;
+    int64_t per = ss_rescore_floats(a->n, dh, a->o.block_rows);
+    /* always a parallel region: the kernels inside then run single-threaded
+     * per task instead of joining threads per call */
+    #pragma omp parallel for schedule(dynamic, 1)
     for (int t = 0; t < tasks; t++) {
         int slot = slots[t / a->n_var], v = t % a->n_var, head = a->sel[slot].head;
         int kv = head / (H / K);
@@ -295,16 +306,12 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
             inp_work(a, tab, slot, qh, qd, kh, kd);
             continue;
         }
-        diag_ctx dc = {diag_of(a, slot, v), a->n, a->o.skip};
-        ss_error e = {0};
-        if (ss_head_probs_table(qh, qd, kh, kd, dh, &abl_tabs[v - 1], &a->attn[layer],
-                                a->o.block_rows, head, add_probs, &dc, &e)) {
-            failed = 1;
-            #pragma omp critical(ss_freq_err)
-            ss_fail(err, e.code, "%s", e.msg);
-        }
+        /* the ablated probabilities straight into the variant's sums */
+        ss_head_slash_table(qh, qd, kh, kd, dh, &abl_tabs[v - 1], &a->attn[layer],
+                            a->o.block_rows, a->work + (size_t)omp_get_thread_num() * per,
+                            diag_of(a, slot, v), a->o.skip);
     }
-    return failed ? err->code : SS_OK;
+    return SS_OK;
 }
 
 ss_code ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,

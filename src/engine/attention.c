@@ -62,6 +62,23 @@ static void scale_row(float *row, int count, float inv)
     for (; j < count; j++)
         row[j] *= inv;
 }
+/* base[j] += (double)(row[j] * inv) for j in [lo, hi]: the softmax's
+ * scaling fused into the reversed per-diagonal sums, the same float
+ * products and double additions as scale_row followed by the sums. */
+static void add_scaled(double *base, const float *row, int lo, int hi, float inv)
+{
+    __m256 f = _mm256_set1_ps(inv);
+    int j = lo;
+    for (; j + 8 <= hi + 1; j += 8) {
+        __m256 p = _mm256_mul_ps(_mm256_loadu_ps(row + j), f);
+        _mm256_storeu_pd(base + j, _mm256_add_pd(_mm256_loadu_pd(base + j),
+                                                 _mm256_cvtps_pd(_mm256_castps256_ps128(p))));
+        _mm256_storeu_pd(base + j + 4, _mm256_add_pd(_mm256_loadu_pd(base + j + 4),
+                                                     _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1))));
+    }
+    for (; j <= hi; j++)
+        base[j] += (double)(row[j] * inv);
+}
 #else
 static float row_max(const float *row, int count)
 {
@@ -85,6 +102,12 @@ static void scale_row(float *row, int count, float inv)
 {
     for (int j = 0; j < count; j++)
         row[j] *= inv;
+}
+
+static void add_scaled(double *base, const float *row, int lo, int hi, float inv)
+{
+    for (int j = lo; j <= hi; j++)
+        base[j] += (double)(row[j] * inv);
 }
 #endif
 
@@ -233,19 +256,38 @@ static int tiled(const ss_head_attn *a)
 }
 #endif
 
+/* Where ss_attend_head_slash sends the probabilities: reversed sums. */
+typedef struct {
+    double *rdiag;
+    int skip;
+} slash_sink;
+
 /* Row i's scores to probabilities: softcap (if any) on its visible keys,
- * then the causal (windowed) softmax, zeros elsewhere up to width. */
-static void finish_row(const ss_head_attn *a, float *row, int i, int width)
+ * then the causal (windowed) softmax, zeros elsewhere up to width. With a
+ * sink, the probabilities of keys skip..i go into its sums instead (no
+ * zeros, nothing stored but the exponentials). */
+static void finish_row(const ss_head_attn *a, float *row, int i, int width, const slash_sink *sink)
 {
+    int first = first_key(a, i);
     if (a->softcap > 0)
-        softcap_row(row, first_key(a, i), i, a->softcap);
-    softmax_causal_row(row, first_key(a, i), i, width);
+        softcap_row(row, first, i, a->softcap);
+    if (!sink) {
+        softmax_causal_row(row, first, i, width);
+        return;
+    }
+    float *live = row + first;
+    int count = i - first + 1;
+    float inv = (float)(1.0 / exp_and_sum(live, count, row_max(live, count)));
+    /* keys left of a window have probability 0: adding nothing is the same */
+    int lo = first > sink->skip ? first : sink->skip;
+    if (lo <= i)
+        add_scaled(sink->rdiag + (a->n - 1 - i), row, lo, i, inv);
 }
 
 /* Scores of rows r0..r0+nr-1, softmax, zeros elsewhere up to the block's
  * width: the rows are in cache from the score tiles to the softmax. */
 static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr,
-                        int width, float *s)
+                        int width, float *s, const slash_sink *sink)
 {
 #ifdef SS_TILED_SCORES
     if (tiled(a)) {
@@ -255,7 +297,7 @@ static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int 
             int rows = nr - g < group ? nr - g : group;
             block_scores(a, kt, ld, r0 + g, rows, s + (int64_t)g * ld);
             for (int r = g; r < g + rows; r++)
-                finish_row(a, s + r * ld, r0 + r, width);
+                finish_row(a, s + r * ld, r0 + r, width, sink);
         }
         return;
     }
@@ -264,7 +306,7 @@ static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, width, a->d_head, a->scale,
                 a->q + (int64_t)r0 * a->ldq, (int)a->ldq, a->k, (int)a->ldk, 0.0f, s, (int)ld);
     for (int r = 0; r < nr; r++)
-        finish_row(a, s + r * ld, r0 + r, width);
+        finish_row(a, s + r * ld, r0 + r, width, sink);
 }
 
 /* out rows r0..r0+nr-1 = P V over the keys any of them sees. */
@@ -287,11 +329,27 @@ void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void 
 #endif
     for (int r0 = 0; r0 < a->n; r0 += B) {
         int nr = a->n - r0 < B ? a->n - r0 : B;
-        block_probs(a, kt, ld, r0, nr, r0 + nr, scratch);
+        block_probs(a, kt, ld, r0, nr, r0 + nr, scratch, NULL);
         if (cb)
             cb(ctx, tag, r0, nr, scratch, ld);
         if (a->v)
             block_output(a, scratch, ld, r0, nr, r0 + nr);
+    }
+}
+
+void ss_attend_head_slash(const ss_head_attn *a, float *scratch, double *rdiag, int skip)
+{
+    int B = (int)round_up(a->block_rows, TILE_R);
+    int64_t ld = score_ld(a->n);
+    float *kt = scratch + ld * B;
+    slash_sink sink = {rdiag, skip};
+#ifdef SS_TILED_SCORES
+    if (tiled(a))
+        transpose_keys(a, kt, ld, 0, (int)ld);
+#endif
+    for (int r0 = 0; r0 < a->n; r0 += B) {
+        int nr = a->n - r0 < B ? a->n - r0 : B;
+        block_probs(a, kt, ld, r0, nr, r0 + nr, scratch, &sink);
     }
 }
 
@@ -316,7 +374,8 @@ void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, 
         for (int t = 0; t < team; t++) {
             int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
             if (rows > 0)
-                block_probs(a, kt, ld, r0 + p0, rows, r0 + nr, scratch + (int64_t)p0 * ld);
+                block_probs(a, kt, ld, r0 + p0, rows, r0 + nr, scratch + (int64_t)p0 * ld,
+                            NULL);
         }
         if (cb) {
             #pragma omp master

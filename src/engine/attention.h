@@ -29,6 +29,15 @@ int64_t ss_attend_scratch_floats(int n, int d_head, int block_rows);
  * scratch holds ss_attend_scratch_floats floats. */
 void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag);
 
+/* The per-diagonal sums of the head's probabilities, nothing else (no
+ * output, no observer): rdiag[n - 1 - (i - j)] += p_ij for skip <= j <= i,
+ * the reversed layout of analysis/slash.h (ss_slash_add_rows_rev), with the
+ * softmax's scaling fused into the sums. The same sums, bit for bit, as
+ * ss_attend_head with an observer calling ss_slash_add_rows_rev, with one
+ * pass over each row and the zeroing fewer. For re-scoring heads (freq's
+ * band ablations). On the calling thread; a->v is not read. */
+void ss_attend_head_slash(const ss_head_attn *a, float *scratch, double *rdiag, int skip);
+
 /* The same with every thread of the enclosing parallel region working on
  * each block (all threads call it with the same arguments and one shared
  * scratch); cb is called by the master thread only, block after block, so
@@ -66,6 +75,18 @@ ss_attn_layer ss_attn_layer_of(const ss_config *c, int l);
 ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
                             const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
                             int head_tag, ss_probs_cb cb, void *ctx, ss_error *err);
+
+/* Floats of work ss_head_slash_table needs (rotated q and k, the
+ * kernel's scratch). */
+int64_t ss_rescore_floats(int n, int d_head, int block_rows);
+
+/* ss_head_probs_table's probabilities straight into reversed per-diagonal
+ * sums (ss_attend_head_slash: the same sums, bit for bit, as an observer
+ * calling ss_slash_add_rows_rev with skip), in the caller's work of
+ * ss_rescore_floats floats: nothing allocated, so it cannot fail. */
+void ss_head_slash_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
+                         const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
+                         float *work, double *rdiag, int skip);
 
 /* Rotates rows 0..n-1 of `heads` heads stored at x (row stride ld, head h
  * at column h * d_head) in place: pair (f, f + n_freq) by frequency f; dims

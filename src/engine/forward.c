@@ -706,32 +706,52 @@ ss_attn_layer ss_attn_layer_of(const ss_config *c, int l)
     return al;
 }
 
+int64_t ss_rescore_floats(int n, int d_head, int block_rows)
+{
+    return 2 * (int64_t)n * d_head +
+           ss_attend_scratch_floats(n, d_head, block_rows > 0 ? block_rows : 64);
+}
+
+/* One head's q and k rotated by t into work (then the kernel's scratch). */
+static ss_head_attn rescore_setup(const float *q, int64_t ldq, const float *k, int64_t ldk,
+                                  int d_head, const ss_rope_table *t, const ss_attn_layer *al,
+                                  int block_rows, float *work)
+{
+    int n = t->n;
+    float *qr = work, *kr = work + (int64_t)n * d_head;
+    for (int i = 0; i < n; i++) {
+        memcpy(qr + (int64_t)i * d_head, q + (int64_t)i * ldq, (size_t)d_head * 4);
+        memcpy(kr + (int64_t)i * d_head, k + (int64_t)i * ldk, (size_t)d_head * 4);
+    }
+    ss_rope_table_apply(t, qr, d_head, 1, d_head);
+    ss_rope_table_apply(t, kr, d_head, 1, d_head);
+    ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
+                      .d_head = d_head, .block_rows = block_rows > 0 ? block_rows : 64,
+                      .scale = (float)al->scale, .softcap = (float)al->softcap,
+                      .window = al->window};
+    return a;
+}
+
 ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
                             const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
                             int head_tag, ss_probs_cb cb, void *ctx, ss_error *err)
 {
-    int n = t->n, block = block_rows > 0 ? block_rows : 64;
-    float *qr = ss_aligned_calloc((size_t)n * d_head, 4, "rotated queries", err);
-    float *kr = qr ? ss_aligned_calloc((size_t)n * d_head, 4, "rotated keys", err) : NULL;
-    float *scores = kr ? ss_aligned_calloc((size_t)ss_attend_scratch_floats(n, d_head, block), 4,
-                                           "attention block", err)
-                       : NULL;
-    if (scores) {
-        for (int i = 0; i < n; i++) {
-            memcpy(qr + (int64_t)i * d_head, q + (int64_t)i * ldq, (size_t)d_head * 4);
-            memcpy(kr + (int64_t)i * d_head, k + (int64_t)i * ldk, (size_t)d_head * 4);
-        }
-        ss_rope_table_apply(t, qr, d_head, 1, d_head);
-        ss_rope_table_apply(t, kr, d_head, 1, d_head);
-        ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
-                          .d_head = d_head, .block_rows = block, .scale = (float)al->scale,
-                          .softcap = (float)al->softcap, .window = al->window};
-        ss_attend_head(&a, scores, cb, ctx, head_tag);
-    }
-    free(scores);
-    free(kr);
-    free(qr);
-    return scores ? SS_OK : SS_ERR_NOMEM;
+    float *work = ss_aligned_calloc((size_t)ss_rescore_floats(t->n, d_head, block_rows), 4,
+                                    "re-scored head", err);
+    if (!work)
+        return SS_ERR_NOMEM;
+    ss_head_attn a = rescore_setup(q, ldq, k, ldk, d_head, t, al, block_rows, work);
+    ss_attend_head(&a, work + 2 * (int64_t)t->n * d_head, cb, ctx, head_tag);
+    free(work);
+    return SS_OK;
+}
+
+void ss_head_slash_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
+                         const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
+                         float *work, double *rdiag, int skip)
+{
+    ss_head_attn a = rescore_setup(q, ldq, k, ldk, d_head, t, al, block_rows, work);
+    ss_attend_head_slash(&a, work + 2 * (int64_t)t->n * d_head, rdiag, skip);
 }
 
 ss_code ss_head_probs(const float *q, int64_t ldq, const float *k, int64_t ldk, int n,
