@@ -175,6 +175,70 @@ static void check_slash(int n, int d, int window, int block, int skip, float sof
     free(q); free(k); free(scratch); free(want); free(got);
 }
 
+/* ss_attend_shared_slash: variants that differ in a few dims (as band
+ * ablations do) against each variant re-scored on its own; the sums differ
+ * by the order of each score's additions only. */
+static void check_shared(int n, int d, int window, int block, int skip, float softcap, int n_u)
+{
+    enum { V = 3 };
+    float *q[V], *k[V];
+    int dims_u[64];
+    for (int x = 0; x < n_u; x++)
+        dims_u[x] = (x * 5 + 1) % d; /* ascending as long as 5 n_u < d */
+    for (int v = 0; v < V; v++) {
+        q[v] = malloc(sizeof(float) * n * d);
+        k[v] = malloc(sizeof(float) * n * d);
+        for (unsigned i = 0; i < (unsigned)(n * d); i++) {
+            q[v][i] = 2.0f * value(i, 6);
+            k[v][i] = 2.0f * value(i, 7);
+        }
+        for (int i = 0; i < n; i++) /* each variant's own values in its dims */
+            for (int x = 0; x < n_u; x++) {
+                q[v][(size_t)i * d + dims_u[x]] = 2.0f * value((unsigned)(i * d + x), 10 + v);
+                k[v][(size_t)i * d + dims_u[x]] = 2.0f * value((unsigned)(i * d + x), 20 + v);
+            }
+    }
+    ss_head_attn a = {.q = q[0], .ldq = d, .k = k[0], .ldk = d, .n = n, .d_head = d,
+                      .block_rows = block, .window = window, .scale = 1.0f / sqrtf((float)d),
+                      .softcap = softcap};
+    float *scratch = malloc(sizeof(float) * (size_t)ss_attend_shared_floats(n, d, block, V, n_u));
+    double *want[V], *got[V], worst = 0;
+    for (int v = 0; v < V; v++) {
+        want[v] = calloc((size_t)n, sizeof(double));
+        got[v] = calloc((size_t)n, sizeof(double));
+        ss_head_attn b = a;
+        b.q = q[v];
+        b.k = k[v];
+        ss_attend_head_slash(&b, scratch, want[v], skip);
+    }
+    ss_attend_shared_slash(&a, V, (const float *const *)q, (const float *const *)k, dims_u, n_u,
+                           scratch, got, skip);
+    double moved = 0;
+    for (int v = 0; v < V; v++)
+        for (int x = 0; x < n; x++) {
+            worst = fmax(worst, fabs(got[v][x] - want[v][x]) / (1 + fabs(want[v][x])));
+            moved = fmax(moved, fabs(want[v][x] - want[0][x]));
+        }
+    CHECK_MSG(worst < 1e-5, "n %d d %d window %d block %d skip %d softcap %g n_u %d: shared sums "
+              "off by %.3g", n, d, window, block, skip, softcap, n_u, worst);
+    CHECK(n_u == 0 || n < 3 || moved > 1e-6); /* the variants do differ */
+    for (int v = 0; v < V; v++) {
+        free(q[v]); free(k[v]); free(want[v]); free(got[v]);
+    }
+    free(scratch);
+}
+
+static void test_shared_sums(void)
+{
+    check_shared(203, 64, 0, 64, 4, 0, 6);
+    check_shared(203, 64, 0, 16, 0, 0, 12);
+    check_shared(131, 64, 33, 16, 4, 0, 6); /* window */
+    check_shared(77, 64, 0, 64, 4, 5.0f, 6); /* softcap */
+    check_shared(130, 32, 0, 30, 4, 0, 0);  /* nothing differs */
+    check_shared(50, 600, 0, 64, 4, 0, 6);  /* beyond the tiles: each variant on its own */
+    check_shared(3, 64, 0, 64, 0, 0, 6);
+}
+
 static void test_slash_sums(void)
 {
     check_slash(203, 64, 0, 64, 4, 0);
@@ -186,4 +250,5 @@ static void test_slash_sums(void)
     check_slash(3, 64, 0, 64, 5, 0);     /* skip beyond every row */
 }
 
-TEST_MAIN(TEST(test_single_thread), TEST(test_windows), TEST(test_team), TEST(test_slash_sums))
+TEST_MAIN(TEST(test_single_thread), TEST(test_windows), TEST(test_team), TEST(test_slash_sums),
+          TEST(test_shared_sums))

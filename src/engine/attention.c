@@ -179,10 +179,20 @@ static void transpose_keys(const ss_head_attn *a, float *kt, int64_t ld, int j0,
 /* s[r][0..TILE_C) = qs_r . k_j for a tile of TILE_R rows: qs is the tile's
  * queries, already scaled, [TILE_R][d] contiguous. Twelve accumulators
  * cover the FMA latency; d is the only loop. */
-static void score_tile(const float *qs, const float *kt, int64_t ldk, int d, float *s, int64_t lds)
+static inline __attribute__((always_inline)) void
+score_tile_from(const float *init, const float *qs, const float *kt, int64_t ldk, int d, float *s,
+                int64_t lds)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
     __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    if (init) { /* go on from partial sums: a tile of TILE_R x TILE_C at stride TILE_C */
+        c00 = _mm256_loadu_ps(init), c01 = _mm256_loadu_ps(init + 8);
+        c02 = _mm256_loadu_ps(init + 16), c10 = _mm256_loadu_ps(init + 24);
+        c11 = _mm256_loadu_ps(init + 32), c12 = _mm256_loadu_ps(init + 40);
+        c20 = _mm256_loadu_ps(init + 48), c21 = _mm256_loadu_ps(init + 56);
+        c22 = _mm256_loadu_ps(init + 64), c30 = _mm256_loadu_ps(init + 72);
+        c31 = _mm256_loadu_ps(init + 80), c32 = _mm256_loadu_ps(init + 88);
+    }
     for (int x = 0; x < d; x++) {
         const float *kr = kt + (int64_t)x * ldk;
         __m256 b0 = _mm256_loadu_ps(kr), b1 = _mm256_loadu_ps(kr + 8), b2 = _mm256_loadu_ps(kr + 16);
@@ -204,6 +214,11 @@ static void score_tile(const float *qs, const float *kt, int64_t ldk, int d, flo
     _mm256_storeu_ps(s, c20); _mm256_storeu_ps(s + 8, c21); _mm256_storeu_ps(s + 16, c22);
     s += lds;
     _mm256_storeu_ps(s, c30); _mm256_storeu_ps(s + 8, c31); _mm256_storeu_ps(s + 16, c32);
+}
+
+static void score_tile(const float *qs, const float *kt, int64_t ldk, int d, float *s, int64_t lds)
+{
+    score_tile_from(NULL, qs, kt, ldk, d, s, lds);
 }
 
 /* Scaled scores of rows r0..r0+nr-1 (nr a multiple of TILE_R, or the last
@@ -350,6 +365,140 @@ void ss_attend_head_slash(const ss_head_attn *a, float *scratch, double *rdiag, 
     for (int r0 = 0; r0 < a->n; r0 += B) {
         int nr = a->n - r0 < B ? a->n - r0 : B;
         block_probs(a, kt, ld, r0, nr, r0 + nr, scratch, &sink);
+    }
+}
+
+/* ---- several schedules of one head at once (freq's band ablations) ---- */
+
+int64_t ss_attend_shared_floats(int n, int d_head, int block_rows, int n_var, int n_u)
+{
+    int64_t ld = score_ld(n), B = round_up(block_rows, TILE_R);
+    int64_t dims = (int64_t)(d_head - n_u) + (int64_t)n_var * n_u;
+    /* scores of every variant [n_var][B][ld]; K^T of the shared dims and of
+     * each variant's own [dims][ld]; a row group's queries [GROUP][dims] */
+    int64_t shared = (int64_t)n_var * B * ld + dims * ld + (int64_t)GROUP_TILES * TILE_R * dims;
+    int64_t one = ss_attend_scratch_floats(n, d_head, block_rows); /* the fallback */
+    return shared > one ? shared : one;
+}
+
+#ifdef SS_TILED_SCORES
+typedef struct {
+    const ss_head_attn *a;
+    int n_var, dc, nu;
+    const float *const *q;  /* [n_var] rotated queries, rows of d_head */
+    const int *dims_c, *dims_u;
+    int64_t ld;
+    const float *ktc, *ktu; /* K^T of the shared dims [dc][ld]; each variant's [nu][ld] */
+    float *s, *qsc, *qsu;   /* scores [n_var][B][ld]; a group's queries */
+    int64_t B;
+} shared_head;
+
+/* Keys j0..j1-1 of the listed dims transposed into kt [nd][ld], zero from n. */
+static void transpose_dims(const float *k, int64_t ldk, int n, const int *dims, int nd, float *kt,
+                           int64_t ld, int j0, int j1)
+{
+    for (int jb = j0; jb < j1; jb += TILE_C)
+        for (int x = 0; x < nd; x++) {
+            float *dst = kt + (int64_t)x * ld;
+            for (int j = jb; j < jb + TILE_C && j < j1; j++)
+                dst[j] = j < n ? k[(int64_t)j * ldk + dims[x]] : 0.0f;
+        }
+}
+
+/* Scaled scores of rows r0..r0+nr-1 (at most one group) of every variant:
+ * the shared dims' part of each tile once, then each variant's own dims on
+ * top of it. The tiles and panels are block_scores's. */
+static void shared_scores(const shared_head *h, int r0, int nr, int64_t row_off)
+{
+    const ss_head_attn *a = h->a;
+    int d = a->d_head, tiles = (nr + TILE_R - 1) / TILE_R, dc = h->dc, nu = h->nu;
+    int64_t ld = h->ld, tq = (int64_t)TILE_R * dc, tu = (int64_t)TILE_R * nu;
+    int64_t group_u = (int64_t)GROUP_TILES * tu;
+    for (int t = 0; t < tiles; t++)
+        for (int r = 0; r < TILE_R; r++) {
+            int i = r0 + t * TILE_R + r, live = i < r0 + nr;
+            for (int x = 0; x < dc; x++)
+                h->qsc[t * tq + r * dc + x] = live ? h->q[0][(int64_t)i * d + h->dims_c[x]] * a->scale : 0.0f;
+            for (int v = 0; v < h->n_var; v++)
+                for (int x = 0; x < nu; x++)
+                    h->qsu[v * group_u + t * tu + r * nu + x] =
+                        live ? h->q[v][(int64_t)i * d + h->dims_u[x]] * a->scale : 0.0f;
+        }
+    int lo = (int)(first_key(a, r0) / TILE_C * TILE_C), width = r0 + nr;
+    for (int c0 = lo; c0 < width; c0 += PANEL_C) {
+        int c1 = c0 + PANEL_C < width ? c0 + PANEL_C : width;
+        for (int t = 0; t < tiles; t++) {
+            int i0 = r0 + t * TILE_R, rows = r0 + nr - i0 < TILE_R ? r0 + nr - i0 : TILE_R;
+            int j0 = (int)(first_key(a, i0) / TILE_C * TILE_C), j1 = i0 + rows;
+            j0 = j0 > c0 ? j0 : c0;
+            j1 = j1 < c1 ? j1 : c1;
+            for (int j = j0; j < j1; j += TILE_C) {
+                float part[TILE_R * TILE_C], tmp[TILE_R * TILE_C];
+                score_tile(h->qsc + t * tq, h->ktc + j, ld, dc, part, TILE_C);
+                for (int v = 0; v < h->n_var; v++) {
+                    const float *qv = h->qsu + v * group_u + t * tu;
+                    const float *kv = h->ktu + (int64_t)v * nu * ld + j;
+                    float *out = h->s + (int64_t)v * h->B * ld + row_off + (int64_t)(t * TILE_R) * ld;
+                    if (rows == TILE_R) {
+                        score_tile_from(part, qv, kv, ld, nu, out + j, ld);
+                    } else {
+                        score_tile_from(part, qv, kv, ld, nu, tmp, TILE_C);
+                        for (int r = 0; r < rows; r++)
+                            memcpy(out + r * ld + j, tmp + r * TILE_C, TILE_C * sizeof *tmp);
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
+
+void ss_attend_shared_slash(const ss_head_attn *a, int n_var, const float *const *q,
+                            const float *const *k, const int *dims_u, int n_u, float *scratch,
+                            double *const *rdiag, int skip)
+{
+#ifdef SS_TILED_SCORES
+    if (tiled(a) && n_var <= SS_RESCORE_MAX_VAR && n_u <= a->d_head) {
+        int d = a->d_head, dims_c[SS_TILED_MAX_D], dc = 0;
+        for (int x = 0, u = 0; x < d; x++) {
+            if (u < n_u && dims_u[u] == x)
+                u++;
+            else
+                dims_c[dc++] = x;
+        }
+        int64_t ld = score_ld(a->n), B = round_up(a->block_rows, TILE_R);
+        float *ktc = scratch + (int64_t)n_var * B * ld, *ktu = ktc + (int64_t)dc * ld;
+        float *qsc = ktu + (int64_t)n_var * n_u * ld;
+        float *qsu = qsc + (int64_t)GROUP_TILES * TILE_R * dc;
+        shared_head h = {a, n_var, dc, n_u, q, dims_c, dims_u, ld, ktc, ktu, scratch, qsc, qsu, B};
+        transpose_dims(k[0], d, a->n, dims_c, dc, ktc, ld, 0, (int)ld);
+        for (int v = 0; v < n_var; v++)
+            transpose_dims(k[v], d, a->n, dims_u, n_u, ktu + (int64_t)v * n_u * ld, ld, 0, (int)ld);
+        int group = GROUP_TILES * TILE_R;
+        for (int r0 = 0; r0 < a->n; r0 += (int)B) {
+            int nr = a->n - r0 < B ? a->n - r0 : (int)B;
+            for (int g = 0; g < nr; g += group) {
+                int rows = nr - g < group ? nr - g : group;
+                shared_scores(&h, r0 + g, rows, (int64_t)g * ld);
+                for (int v = 0; v < n_var; v++) {
+                    slash_sink sink = {rdiag[v], skip};
+                    float *sv = scratch + (int64_t)v * B * ld;
+                    for (int r = g; r < g + rows; r++)
+                        finish_row(a, sv + r * ld, r0 + r, r0 + nr, &sink);
+                }
+            }
+        }
+        return;
+    }
+#endif
+    (void)dims_u;
+    (void)n_u;
+    for (int v = 0; v < n_var; v++) {
+        ss_head_attn b = *a;
+        b.q = q[v];
+        b.k = k[v];
+        b.ldq = b.ldk = a->d_head;
+        ss_attend_head_slash(&b, scratch, rdiag[v], skip);
     }
 }
 

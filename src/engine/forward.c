@@ -754,6 +754,50 @@ void ss_head_slash_table(const float *q, int64_t ldq, const float *k, int64_t ld
     ss_attend_head_slash(&a, work + 2 * (int64_t)t->n * d_head, rdiag, skip);
 }
 
+int64_t ss_rescore_shared_floats(int n, int d_head, int block_rows, int n_var)
+{
+    int block = block_rows > 0 ? block_rows : 64;
+    /* rotated q and k of every variant, then the kernel's scratch (sized for
+     * every dim differing: the most it can need) */
+    return (int64_t)n_var * 2 * n * d_head + ss_attend_shared_floats(n, d_head, block, n_var, d_head);
+}
+
+/* The dims where tables t[0..n_var) rotate differently: both dims of every
+ * frequency whose active flag, angle or factor is not the same in all. */
+static int differing_dims(const ss_rope_table *const *t, int n_var, int d_head, int *dims)
+{
+    int F = t[0]->n_freq, nu = 0;
+    unsigned char differ[SS_ROPE_MAX_FREQ] = {0};
+    for (int v = 1; v < n_var; v++)
+        for (int f = 0; f < F; f++)
+            differ[f] |= t[v]->n_freq != F || t[v]->factor != t[0]->factor ||
+                         t[v]->rope->active[f] != t[0]->rope->active[f] ||
+                         t[v]->rope->theta[f] != t[0]->rope->theta[f];
+    for (int half = 0; half < 2; half++)
+        for (int f = 0; f < F; f++)
+            if (differ[f] && half * F + f < d_head)
+                dims[nu++] = half * F + f;
+    return nu;
+}
+
+void ss_head_slash_shared(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
+                          const ss_rope_table *const *t, int n_var, const ss_attn_layer *al,
+                          int block_rows, float *work, double *const *rdiag, int skip)
+{
+    int n = t[0]->n, dims_u[2 * SS_ROPE_MAX_FREQ];
+    const float *qs[SS_RESCORE_MAX_VAR], *ks[SS_RESCORE_MAX_VAR];
+    ss_head_attn a = {0};
+    for (int v = 0; v < n_var; v++) {
+        a = rescore_setup(q, ldq, k, ldk, d_head, t[v], al, block_rows,
+                          work + (int64_t)v * 2 * n * d_head);
+        qs[v] = a.q;
+        ks[v] = a.k;
+    }
+    int nu = differing_dims(t, n_var, d_head, dims_u);
+    ss_attend_shared_slash(&a, n_var, qs, ks, dims_u, nu, work + (int64_t)n_var * 2 * n * d_head,
+                           rdiag, skip);
+}
+
 ss_code ss_head_probs(const float *q, int64_t ldq, const float *k, int64_t ldk, int n,
                       int d_head, const ss_rope *rope, double scale, int block_rows,
                       int head_tag, ss_probs_cb cb, void *ctx, ss_error *err)
