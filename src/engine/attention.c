@@ -221,22 +221,32 @@ static void score_tile(const float *qs, const float *kt, int64_t ldk, int d, flo
     score_tile_from(NULL, qs, kt, ldk, d, s, lds);
 }
 
-/* Scaled scores of rows r0..r0+nr-1 (nr a multiple of TILE_R, or the last
- * rows of the sequence) into s (row stride ld): every tile that holds a
- * visible key, none wholly above the diagonal or left of a window. */
-static void block_scores(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr,
-                         float *s)
+/* A tile's scores into out (row stride ld): whole, or its first `rows`
+ * rows only (the last rows of the sequence). */
+static inline __attribute__((always_inline)) void
+tile_to(const float *init, const float *qs, const float *kt, int64_t ldk, int d, int rows,
+        float *out, int64_t ld)
 {
-    int d = a->d_head;
+    if (rows == TILE_R) {
+        score_tile_from(init, qs, kt, ldk, d, out, ld);
+        return;
+    }
+    float tmp[TILE_R * TILE_C];
+    score_tile_from(init, qs, kt, ldk, d, tmp, TILE_C);
+    for (int r = 0; r < rows; r++)
+        memcpy(out + r * ld, tmp + r * TILE_C, TILE_C * sizeof *tmp);
+}
+
+/* Every tile of rows r0..r0+nr-1 that holds a visible key (none wholly
+ * above the diagonal or left of a window), one key panel at a time so the
+ * panel of K^T stays in L2 while every row tile passes over it: fn(ctx, t,
+ * rows, j) for row tile t (its first `rows` rows live), keys j..j+TILE_C-1. */
+typedef void (*tile_fn)(void *ctx, int t, int rows, int j);
+
+static inline __attribute__((always_inline)) void
+for_each_tile(const ss_head_attn *a, int r0, int nr, tile_fn fn, void *ctx)
+{
     int tiles = (nr + TILE_R - 1) / TILE_R;
-    float qs[GROUP_TILES][TILE_R * SS_TILED_MAX_D];
-    /* scaled queries of every tile, zero past the last row */
-    for (int t = 0; t < tiles; t++)
-        for (int r = 0; r < TILE_R; r++) {
-            int i = r0 + t * TILE_R + r;
-            for (int x = 0; x < d; x++)
-                qs[t][r * d + x] = i < r0 + nr ? a->q[(int64_t)i * a->ldq + x] * a->scale : 0.0f;
-        }
     int lo = (int)(first_key(a, r0) / TILE_C * TILE_C), width = r0 + nr;
     for (int c0 = lo; c0 < width; c0 += PANEL_C) {
         int c1 = c0 + PANEL_C < width ? c0 + PANEL_C : width;
@@ -245,19 +255,44 @@ static void block_scores(const ss_head_attn *a, const float *kt, int64_t ld, int
             int j0 = (int)(first_key(a, i0) / TILE_C * TILE_C), j1 = i0 + rows;
             j0 = j0 > c0 ? j0 : c0;
             j1 = j1 < c1 ? j1 : c1;
-            float *out = s + (int64_t)(t * TILE_R) * ld;
-            for (int j = j0; j < j1; j += TILE_C) {
-                if (rows == TILE_R) {
-                    score_tile(qs[t], kt + j, ld, d, out + j, ld);
-                } else {
-                    float tmp[TILE_R * TILE_C];
-                    score_tile(qs[t], kt + j, ld, d, tmp, TILE_C);
-                    for (int r = 0; r < rows; r++)
-                        memcpy(out + r * ld + j, tmp + r * TILE_C, TILE_C * sizeof *tmp);
-                }
-            }
+            for (int j = j0; j < j1; j += TILE_C)
+                fn(ctx, t, rows, j);
         }
     }
+}
+
+typedef struct {
+    const float *qs, *kt; /* the group's scaled queries [tiles][TILE_R][d]; K^T */
+    int64_t ld;
+    int d;
+    float *s;
+} plain_tiles;
+
+static void plain_tile(void *ctx, int t, int rows, int j)
+{
+    const plain_tiles *p = ctx;
+    tile_to(NULL, p->qs + (int64_t)t * TILE_R * p->d, p->kt + j, p->ld, p->d, rows,
+            p->s + (int64_t)(t * TILE_R) * p->ld + j, p->ld);
+}
+
+/* Scaled scores of rows r0..r0+nr-1 (at most GROUP_TILES row tiles) into s
+ * (row stride ld). */
+static void block_scores(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr,
+                         float *s)
+{
+    int d = a->d_head;
+    int tiles = (nr + TILE_R - 1) / TILE_R;
+    float qs[GROUP_TILES * TILE_R * SS_TILED_MAX_D];
+    /* scaled queries of every tile (tile t at t * TILE_R * d), zero past the last row */
+    for (int t = 0; t < tiles; t++)
+        for (int r = 0; r < TILE_R; r++) {
+            int i = r0 + t * TILE_R + r;
+            for (int x = 0; x < d; x++)
+                qs[(t * TILE_R + r) * d + x] =
+                    i < r0 + nr ? a->q[(int64_t)i * a->ldq + x] * a->scale : 0.0f;
+        }
+    plain_tiles p = {qs, kt, ld, d, s};
+    for_each_tile(a, r0, nr, plain_tile, &p);
 }
 #define SS_TILED_SCORES 1
 #endif
@@ -333,7 +368,10 @@ static void block_output(const ss_head_attn *a, const float *p, int64_t ld, int 
                 (int)a->ldo);
 }
 
-void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag)
+/* One head block by block: probabilities to the observer and the output,
+ * or (with a sink) into its sums only. */
+static void attend(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag,
+                   const slash_sink *sink)
 {
     int B = (int)round_up(a->block_rows, TILE_R);
     int64_t ld = score_ld(a->n);
@@ -344,7 +382,9 @@ void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void 
 #endif
     for (int r0 = 0; r0 < a->n; r0 += B) {
         int nr = a->n - r0 < B ? a->n - r0 : B;
-        block_probs(a, kt, ld, r0, nr, r0 + nr, scratch, NULL);
+        block_probs(a, kt, ld, r0, nr, r0 + nr, scratch, sink);
+        if (sink)
+            continue;
         if (cb)
             cb(ctx, tag, r0, nr, scratch, ld);
         if (a->v)
@@ -352,20 +392,15 @@ void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void 
     }
 }
 
+void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag)
+{
+    attend(a, scratch, cb, ctx, tag, NULL);
+}
+
 void ss_attend_head_slash(const ss_head_attn *a, float *scratch, double *rdiag, int skip)
 {
-    int B = (int)round_up(a->block_rows, TILE_R);
-    int64_t ld = score_ld(a->n);
-    float *kt = scratch + ld * B;
     slash_sink sink = {rdiag, skip};
-#ifdef SS_TILED_SCORES
-    if (tiled(a))
-        transpose_keys(a, kt, ld, 0, (int)ld);
-#endif
-    for (int r0 = 0; r0 < a->n; r0 += B) {
-        int nr = a->n - r0 < B ? a->n - r0 : B;
-        block_probs(a, kt, ld, r0, nr, r0 + nr, scratch, &sink);
-    }
+    attend(a, scratch, NULL, NULL, 0, &sink);
 }
 
 /* ---- several schedules of one head at once (freq's band ablations) ---- */
@@ -405,51 +440,45 @@ static void transpose_dims(const float *k, int64_t ldk, int n, const int *dims, 
         }
 }
 
+typedef struct {
+    const shared_head *h;
+    int64_t row_off, tq, tu, group_u;
+} shared_tiles;
+
+static void shared_tile(void *ctx, int t, int rows, int j)
+{
+    const shared_tiles *c = ctx;
+    const shared_head *h = c->h;
+    float part[TILE_R * TILE_C];
+    score_tile(h->qsc + t * c->tq, h->ktc + j, h->ld, h->dc, part, TILE_C);
+    for (int v = 0; v < h->n_var; v++)
+        tile_to(part, h->qsu + v * c->group_u + t * c->tu, h->ktu + (int64_t)v * h->nu * h->ld + j,
+                h->ld, h->nu, rows,
+                h->s + (int64_t)v * h->B * h->ld + c->row_off + (int64_t)(t * TILE_R) * h->ld + j,
+                h->ld);
+}
+
 /* Scaled scores of rows r0..r0+nr-1 (at most one group) of every variant:
  * the shared dims' part of each tile once, then each variant's own dims on
- * top of it. The tiles and panels are block_scores's. */
+ * top of it, over block_scores's tiles. */
 static void shared_scores(const shared_head *h, int r0, int nr, int64_t row_off)
 {
     const ss_head_attn *a = h->a;
     int d = a->d_head, tiles = (nr + TILE_R - 1) / TILE_R, dc = h->dc, nu = h->nu;
-    int64_t ld = h->ld, tq = (int64_t)TILE_R * dc, tu = (int64_t)TILE_R * nu;
-    int64_t group_u = (int64_t)GROUP_TILES * tu;
+    shared_tiles c = {h, row_off, (int64_t)TILE_R * dc, (int64_t)TILE_R * nu,
+                      (int64_t)GROUP_TILES * TILE_R * nu};
     for (int t = 0; t < tiles; t++)
         for (int r = 0; r < TILE_R; r++) {
             int i = r0 + t * TILE_R + r, live = i < r0 + nr;
             for (int x = 0; x < dc; x++)
-                h->qsc[t * tq + r * dc + x] = live ? h->q[0][(int64_t)i * d + h->dims_c[x]] * a->scale : 0.0f;
+                h->qsc[t * c.tq + r * dc + x] =
+                    live ? h->q[0][(int64_t)i * d + h->dims_c[x]] * a->scale : 0.0f;
             for (int v = 0; v < h->n_var; v++)
                 for (int x = 0; x < nu; x++)
-                    h->qsu[v * group_u + t * tu + r * nu + x] =
+                    h->qsu[v * c.group_u + t * c.tu + r * nu + x] =
                         live ? h->q[v][(int64_t)i * d + h->dims_u[x]] * a->scale : 0.0f;
         }
-    int lo = (int)(first_key(a, r0) / TILE_C * TILE_C), width = r0 + nr;
-    for (int c0 = lo; c0 < width; c0 += PANEL_C) {
-        int c1 = c0 + PANEL_C < width ? c0 + PANEL_C : width;
-        for (int t = 0; t < tiles; t++) {
-            int i0 = r0 + t * TILE_R, rows = r0 + nr - i0 < TILE_R ? r0 + nr - i0 : TILE_R;
-            int j0 = (int)(first_key(a, i0) / TILE_C * TILE_C), j1 = i0 + rows;
-            j0 = j0 > c0 ? j0 : c0;
-            j1 = j1 < c1 ? j1 : c1;
-            for (int j = j0; j < j1; j += TILE_C) {
-                float part[TILE_R * TILE_C], tmp[TILE_R * TILE_C];
-                score_tile(h->qsc + t * tq, h->ktc + j, ld, dc, part, TILE_C);
-                for (int v = 0; v < h->n_var; v++) {
-                    const float *qv = h->qsu + v * group_u + t * tu;
-                    const float *kv = h->ktu + (int64_t)v * nu * ld + j;
-                    float *out = h->s + (int64_t)v * h->B * ld + row_off + (int64_t)(t * TILE_R) * ld;
-                    if (rows == TILE_R) {
-                        score_tile_from(part, qv, kv, ld, nu, out + j, ld);
-                    } else {
-                        score_tile_from(part, qv, kv, ld, nu, tmp, TILE_C);
-                        for (int r = 0; r < rows; r++)
-                            memcpy(out + r * ld + j, tmp + r * TILE_C, TILE_C * sizeof *tmp);
-                    }
-                }
-            }
-        }
-    }
+    for_each_tile(a, r0, nr, shared_tile, &c);
 }
 #endif
 
