@@ -544,7 +544,9 @@ void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, 
     }
 #endif
     /* each block's rows in one part per thread (whole tiles); the observer
-     * is called by the master thread between barriers */
+     * is called by the master thread while the others start on P V (both
+     * only read the probabilities), and one barrier ends the block before
+     * the next one overwrites them */
     for (int r0 = 0; r0 < a->n; r0 += B) {
         int nr = a->n - r0 < B ? a->n - r0 : B;
         int per = (int)round_up((nr + team - 1) / team, TILE_R);
@@ -558,15 +560,17 @@ void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, 
         if (cb) {
             #pragma omp master
             cb(ctx, tag, r0, nr, scratch, ld);
-            #pragma omp barrier
         }
         if (a->v) {
-            #pragma omp for schedule(static)
+            #pragma omp for schedule(static) nowait
             for (int t = 0; t < team; t++) {
                 int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
                 if (rows > 0)
                     block_output(a, scratch + (int64_t)p0 * ld, ld, r0 + p0, rows, r0 + nr);
             }
+        }
+        if (cb || a->v) {
+            #pragma omp barrier
         }
     }
 }
