@@ -15,7 +15,10 @@
 #  - fused q/k/v (phi3 qkv_proj, gpt_neox query_key_value per head): thre 1
 #    byte for byte, a real plan's q/k blocks at their rank, v rows and every
 #    other tensor the source's, --lowrank = the written model bit for bit;
-#  - a GGUF of another architecture is refused before any work.
+#  - the GGUFs of qwen2, phi3, gptneox, olmo2, gemma, gemma2, llama_yarn:
+#    the fixture's own HF folder again, logits bit for bit; real plans on
+#    the fused ones (phi3 blocked, gptneox regrouped per head);
+#  - llama3's rope_freqs GGUF is refused before any work.
 set -u
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 bin=${SS_BIN:?}; shared=${SS_SHARED:?}; tmp=${SS_TMP:-/tmp}/cli_write_model
@@ -100,9 +103,33 @@ for x in phi3:0.8:20 gptneox:0.8:16; do
   cmp -s "$tmp/m2_$fx.npy" "$tmp/s_$fx.npy" && bad "$fx: the compression changes the logits" || ok "$fx: the compression changes the logits"
 done
 
-expect_fail "a GGUF of another architecture" "only llama" "$bin" compress "$shared/fixtures/qwen2/model.gguf" --ood 2 --len 8 --thre 0.9 --rank-thre 2 --out "$tmp/px" --write-model "$tmp/mx"
-[ -e "$tmp/px" ] && bad "... refused before writing the plan" || ok "... refused before writing the plan"
+# the GGUF of every other architecture (and llama with yarn): thre 1 gives the
+# fixture's own HF folder again (config values, tensors; Gemma's norms as 1 + w,
+# which the GGUF stores), logits bit for bit as the GGUF's and the HF folder's
+fids="1 5 9 33 7 100 3"
+for fx in qwen2 phi3 gptneox olmo2 gemma gemma2 llama_yarn; do
+  fd=$shared/fixtures/$fx
+  expect_ok "$fx GGUF: write (thre 1)" "$bin" compress "$fd/model.gguf" --ood 2 --seed 1 --len 12 --thre 1 --rank-thre 1 --out "$tmp/pg_$fx" --write-model "$tmp/mg_$fx" --quiet
+  check_ref "$fd/hf" "$tmp/mg_$fx" "$tmp/pg_$fx" 1 1 --converted
+  logits "g_$fx" "$fd/model.gguf" "$fids"
+  logits "gh_$fx" "$fd/hf" "$fids"
+  logits "gm_$fx" "$tmp/mg_$fx" "$fids"
+  same "$fx GGUF: the written model's logits bit for bit as the GGUF's" "$tmp/g_$fx.npy" "$tmp/gm_$fx.npy"
+  same "$fx GGUF: ... and as the fixture's HF folder's" "$tmp/gh_$fx.npy" "$tmp/gm_$fx.npy"
+done
+# a real plan on the fused GGUFs (blocked attn_qkv; gpt_neox regrouped per head)
+for x in phi3:0.8:20 gptneox:0.8:16; do
+  IFS=: read -r fx t r <<<"$x"
+  fd=$shared/fixtures/$fx
+  expect_ok "$fx GGUF: write ($t / $r)" "$bin" compress "$fd/model.gguf" --ood 3 --seed 2 --len 24 --thre "$t" --rank-thre "$r" --out "$tmp/pg2_$fx" --write-model "$tmp/mg2_$fx" --quiet
+  check_ref "$fd/hf" "$tmp/mg2_$fx" "$tmp/pg2_$fx" "$t" "$r" --converted
+  logits "gm2_$fx" "$tmp/mg2_$fx" "$fids"
+  logits "gl2_$fx" "$fd/model.gguf" "$fids" --lowrank "$tmp/pg2_$fx"
+  same "$fx GGUF: --lowrank PLAN = the written model (logits bit for bit)" "$tmp/gm2_$fx.npy" "$tmp/gl2_$fx.npy"
+done
+
 expect_fail "a llama3 rope_freqs GGUF" "rope_freqs" "$bin" compress "$shared/fixtures/llama3_gqa/model.gguf" --ood 2 --len 8 --thre 0.9 --rank-thre 2 --out "$tmp/py" --write-model "$tmp/my"
+[ -e "$tmp/py" ] && bad "... refused before writing the plan" || ok "... refused before writing the plan"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -14,7 +14,8 @@ reads the safetensors):
 With --converted[=KEY,...] the written folder comes from a llama2.c / GGUF
 model and SRC_HF is the HF folder made from it by the data set's own
 converter: the written config's keys are the source's with equal values
-except the KEYs (and initializer_range, which no checkpoint records), and
+except the KEYs (and initializer_range, which no checkpoint records; keys
+for training / generation may be absent: NO_EFFECT_IF_ABSENT), and
 lm_head.weight may be absent when the written config ties it.
 usage: lowrank_ref.py SRC_HF WRITTEN PLAN_DIR THRE RANK_THRE [--converted[=KEYS]]
 """
@@ -36,6 +37,15 @@ def load_all(folder):
     return out
 
 
+# config keys no checkpoint records and the forward pass does not read
+NO_EFFECT = {"initializer_range"}
+# keys with their class's default or only for training / generation, which
+# the data set's converter wrote and a converted model may leave out
+NO_EFFECT_IF_ABSENT = {"attention_dropout", "hidden_dropout", "classifier_dropout", "embd_pdrop",
+                       "resid_pdrop", "use_cache", "pad_token_id", "cache_implementation",
+                       "max_window_layers", "pretraining_tp"}
+
+
 def check_config(src, dst, converted):
     a = json.load(open(os.path.join(src, "config.json")))
     b = json.load(open(os.path.join(dst, "config.json")))
@@ -43,11 +53,11 @@ def check_config(src, dst, converted):
         if a != b:
             raise SystemExit("config.json differs")
         return b
-    free = set(converted) | {"initializer_range"}
+    free = set(converted) | NO_EFFECT
     for k in set(a) | set(b):
-        if k in free:
+        if k in free or (k in NO_EFFECT_IF_ABSENT and k not in b):
             continue
-        if k not in a or k not in b or a[k] != b[k]:
+        if a.get(k) != b.get(k):  # absent = null (rope_scaling)
             raise SystemExit(f"config.json: {k}: source {a.get(k, '(absent)')}, "
                              f"written {b.get(k, '(absent)')}")
     return b
@@ -110,9 +120,15 @@ def main():
     for n in b:
         rest = ~covered[n] if n in covered else slice(None)
         x = a[n][rest]
+        y = b[n][rest]
         if converted is not None or n in covered:
             x = x.astype(b[n].dtype)
-        if x.dtype != b[n].dtype or x.tobytes() != b[n][rest].tobytes() or a[n].shape != b[n].shape:
+        if converted is not None and cfg["model_type"] in ("gemma", "gemma2") and \
+                n.endswith("norm.weight"):
+            # Gemma's GGUF holds 1 + w: what both run with is 1 + w
+            one = np.float32(1)
+            x, y = one + x, one + y
+        if x.dtype != y.dtype or x.tobytes() != y.tobytes() or a[n].shape != b[n].shape:
             raise SystemExit(f"{n}: changed")
     with open(os.path.join(plan, "summary.csv")) as f:
         rows = [r for r in csv.DictReader(f) if abs(float(r["thre"]) - thre) < 1e-12

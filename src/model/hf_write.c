@@ -133,17 +133,25 @@ static int place_replacements(const writer *w, ss_tensor_kind kind, int layer, f
 static ss_code values_f32(const writer *w, const ss_tensor *t, ss_tensor_kind kind, int layer,
                           float **x, ss_error *err)
 {
+    const ss_model *m = w->m;
     int proj = kind == SS_TK_Q || kind == SS_TK_K || kind == SS_TK_QKV;
     int quant = !plain_dtype(t->dtype), repl = layer >= 0 && proj && w->repl &&
                                                   (w->repl[2 * layer] || w->repl[2 * layer + 1]);
+    /* Gemma's GGUF norms hold 1 + w (llama.cpp's converter added the one
+     * HF's RMSNorm adds at run time): back to w; exact for 1 + w in
+     * [0.5, 2] (Sterbenz), and HF's 1 + w is then the GGUF's value again */
+    int shift = kind == SS_TK_NORM && m->format != SS_FMT_HF &&
+                (m->cfg.arch == SS_ARCH_GEMMA || m->cfg.arch == SS_ARCH_GEMMA2);
     int64_t numel = ss_tensor_numel(t);
     *x = NULL;
-    if (!quant && !repl)
+    if (!quant && !repl && !shift)
         return SS_OK;
     if (!(*x = ss_calloc((size_t)(numel ? numel : 1), sizeof **x, "tensor copy", err)))
         return SS_ERR_NOMEM;
     ss_dequant(t->dtype, t->data, 0, numel, *x);
-    if (!place_replacements(w, kind, layer, *x) && !quant) {
+    for (int64_t i = 0; shift && i < numel; i++)
+        (*x)[i] -= 1.0f;
+    if (!place_replacements(w, kind, layer, *x) && !quant && !shift) {
         free(*x); /* only the other projection of this layer is replaced */
         *x = NULL;
     }

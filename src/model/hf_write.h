@@ -6,13 +6,16 @@
  *   except the tensors holding replaced W_Q / W_K rows, which become F32
  *   (a fused qkv_proj / query_key_value: the whole fused tensor, its v rows
  *   the source's values).
- * - From a llama2.c checkpoint or a GGUF (architecture llama): config.json
- *   written for LlamaForCausalLM from the model's hyper-parameters, every
- *   tensor under its HF name, q/k rows permuted from the interleaved (GPT-J
- *   pair) order to HF's half-split order, quantized tensors dequantized to
- *   F32 (F32 / F16 / BF16 keep their bytes). No tokenizer files: slashscope
- *   cannot write them (docs/compress.md). The caller makes the folder a
- *   transaction (store/folder.h). */
+ * - From a llama2.c checkpoint or a GGUF (llama, qwen2, phi3, olmo2, gemma,
+ *   gemma2, gptneox): config.json written for the architecture's
+ *   transformers class from the model's hyper-parameters
+ *   (hf_write_config.h), every tensor under its HF name, in HF's layout:
+ *   q/k rows permuted from the interleaved (GPT-J pair) order to HF's
+ *   half-split order (llama), GPT-NeoX's blocked attn_qkv regrouped per
+ *   head, Gemma's stored 1 + w norms back to w; quantized tensors
+ *   dequantized to F32 (F32 / F16 / BF16 keep their bytes). No tokenizer
+ *   files: slashscope cannot write them (docs/compress.md).
+ * The caller makes the folder a transaction (store/folder.h). */
 #ifndef SS_MODEL_HF_WRITE_H
 #define SS_MODEL_HF_WRITE_H
 
