@@ -151,7 +151,7 @@ static ss_code values_f32(const writer *w, const ss_tensor *t, ss_tensor_kind ki
     ss_dequant(t->dtype, t->data, 0, numel, *x);
     for (int64_t i = 0; shift && i < numel; i++)
         (*x)[i] -= 1.0f;
-    if (!place_replacements(w, kind, layer, *x) && !quant && !shift) {
+    if (!(repl && place_replacements(w, kind, layer, *x)) && !quant && !shift) {
         free(*x); /* only the other projection of this layer is replaced */
         *x = NULL;
     }
