@@ -82,8 +82,8 @@ import json, struct, sys
 f = open(sys.argv[1] + '/model.safetensors', 'rb')
 h = json.loads(f.read(struct.unpack('<Q', f.read(8))[0]))
 d = sorted({v['dtype'] for k, v in h.items() if k != '__metadata__'})
-print(d); sys.exit(d != ['F32'])" "$tmp/m_q8_0" >"$tmp/err" 2>&1
-then ok "Q8_0 written as F32 ($(cat "$tmp/err"))"; else bad "Q8_0 dtypes"; fi
+print(d, h.get('__metadata__')); sys.exit(d != ['F32'] or h.get('__metadata__') != {'format': 'pt'})" "$tmp/m_q8_0" >"$tmp/err" 2>&1
+then ok "Q8_0 written as F32, with save_pretrained's format metadata ($(cat "$tmp/err"))"; else bad "Q8_0 dtypes / metadata"; fi
 
 # fused q/k/v
 # random fixtures: high rank; these pairs compress every head of phi3, 2 of gptneox's 4 W_Q
