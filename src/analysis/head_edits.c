@@ -85,3 +85,18 @@ void ss_head_edits_forward(const ss_head_edits *e, ss_forward_opts *o)
     if (e->head_rope.n)
         o->head_rope = &e->head_rope;
 }
+
+cJSON *ss_head_edits_json(const char *ablate, const char *const *hrr, int n_hrr,
+                          const char *lowrank)
+{
+    if (!ablate && n_hrr <= 0 && !lowrank)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (ablate)
+        cJSON_AddStringToObject(o, "ablate", ablate);
+    if (n_hrr > 0)
+        cJSON_AddItemToObject(o, "head_rope_remove", cJSON_CreateStringArray(hrr, n_hrr));
+    if (lowrank)
+        cJSON_AddStringToObject(o, "lowrank", lowrank);
+    return o;
+}

@@ -8,6 +8,8 @@
 #ifndef SS_ANALYSIS_HEAD_EDITS_H
 #define SS_ANALYSIS_HEAD_EDITS_H
 
+#include <cjson/cJSON.h>
+
 #include "engine/forward.h"
 #include "engine/head_ablate.h"
 #include "engine/head_rope.h"
@@ -35,5 +37,11 @@ void ss_head_edits_free(ss_head_edits *e);
 /* Sets o's edit_heads / edit_ctx / head_rope for e (untouched when e has
  * none of them). */
 void ss_head_edits_forward(const ss_head_edits *e, ss_forward_opts *o);
+
+/* What a result records of the interventions (scan.json, ppl.json, ...):
+ * {"ablate": spec, "head_rope_remove": [specs], "lowrank": spec}, each
+ * only when given; NULL when none is. */
+cJSON *ss_head_edits_json(const char *ablate, const char *const *hrr, int n_hrr,
+                          const char *lowrank);
 
 #endif

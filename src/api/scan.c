@@ -72,9 +72,15 @@ ss_code ss_run_scan(const ss_model *m, ss_source *src, const ss_scan_params *p, 
         rc = ss_api_pass_begin(m, src, &p->run, p->threads, &rope, err);
     }
     o.rope = &rope;
+    /* recorded as the program records its flags: merge / compare refuse
+     * to mix scans run under different interventions */
+    cJSON *record = ss_head_edits_json(p->run.ablate, p->run.head_rope_remove,
+                                       p->run.n_head_rope_remove, NULL);
+    o.interventions = record;
     ss_scan_result r;
     if (!rc)
         rc = ss_scan_collect(&o, &r, err);
+    cJSON_Delete(record);
     ss_head_edits_free(&e);
     free(flags);
     return rc ? rc : ss_api_scan_wrap(&r, "scan", out, err);

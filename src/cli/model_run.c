@@ -77,20 +77,9 @@ void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o)
 
 cJSON *ss_model_run_edits_json(const ss_args *a)
 {
-    const char *abl = ss_args_get(a, "--ablate");
     const char *spec[SS_ARGS_MAX_REPEAT];
     int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
-    const char *low = ss_args_get(a, "--lowrank");
-    if (!abl && !n && !low)
-        return NULL;
-    cJSON *o = cJSON_CreateObject();
-    if (abl)
-        cJSON_AddStringToObject(o, "ablate", abl);
-    if (n)
-        cJSON_AddItemToObject(o, "head_rope_remove", cJSON_CreateStringArray(spec, n));
-    if (low)
-        cJSON_AddStringToObject(o, "lowrank", low);
-    return o;
+    return ss_head_edits_json(ss_args_get(a, "--ablate"), spec, n, ss_args_get(a, "--lowrank"));
 }
 
 ss_code ss_rope_from_flags(const ss_args *a, ss_rope *rope, ss_error *err)

@@ -46,6 +46,10 @@ def test_scan_and_ppl_equal_the_program(ss, model, tmp_path):
     assert np.load(tmp_path / "s" / "slash.npy").tobytes() == r.slash.tobytes()
     plain = ss.scan(model, ids=str(PROMPTS_IDS), length=32, count=3, progress=False)
     assert not np.array_equal(plain.slash, r.slash)
+    want = json.load(open(tmp_path / "s" / "scan.json"))["interventions"]
+    assert r.meta["interventions"] == want == {"ablate": "L1H3", "head_rope_remove": ["L3H6:1-2"]}
+    with pytest.raises(ss.Error, match="intervention"):
+        ss.merge([r, plain])
     for f, k in (([], {}), (flags, kw)):
         d = tmp_path / ("p%d" % len(f))
         cli("ppl", MODEL, *src, *f, "--quiet", "--out", d)
