@@ -67,12 +67,7 @@ ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied 
 
 void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o)
 {
-    if (r->ablation.n) {
-        o->edit_heads = ss_head_ablation_edit;
-        o->edit_ctx = (void *)&r->ablation;
-    }
-    if (r->head_rope.n)
-        o->head_rope = &r->head_rope;
+    ss_head_edits_forward(&r->edits, o);
 }
 
 cJSON *ss_model_run_edits_json(const ss_args *a)
@@ -116,10 +111,11 @@ ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_er
     if (rc)
         return rc;
     r->rope = r->model->rope;
-    if ((rc = ss_head_ablation_init(&r->ablation, &r->model->cfg, err)) ||
-        (rc = ss_head_ablation_from_flags(a, &r->ablation, err)) ||
+    if ((rc = ss_head_ablation_init(&r->edits.ablation, &r->model->cfg, err)) ||
+        (rc = ss_head_ablation_from_flags(a, &r->edits.ablation, err)) ||
         (rc = ss_rope_from_flags(a, &r->rope, err)) ||
-        (rc = ss_head_rope_from_flags(a, &r->model->cfg, r->rope.n_freq, &r->head_rope, err)) ||
+        (rc = ss_head_rope_from_flags(a, &r->model->cfg, r->rope.n_freq, &r->edits.head_rope,
+                                       err)) ||
         (rc = ss_lowrank_from_flags(a, r->model, &r->lowrank, err)) ||
         (want_ids && (rc = ss_args_ids(a, &r->ids, &r->n, err)))) {
         ss_model_run_close(r);
@@ -139,8 +135,7 @@ void ss_model_run_close(ss_model_run *r)
 {
     ss_lowrank_restore(&r->lowrank);
     ss_model_close(r->model);
-    ss_head_ablation_free(&r->ablation);
-    ss_head_rope_free(&r->head_rope);
+    ss_head_edits_free(&r->edits);
     free(r->ids);
     memset(r, 0, sizeof *r);
 }
