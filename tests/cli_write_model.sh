@@ -57,6 +57,14 @@ check_ref "$st/hf" "$tmp/m_gguf" "$tmp/p_gguf" 1 8 --converted=max_position_embe
 if $py -c "import json,sys; c=json.load(open(sys.argv[1])); sys.exit(not (c['max_position_embeddings']==2048 and c['tie_word_embeddings'] is False and c['architectures']==['LlamaForCausalLM']))" "$tmp/m_gguf/config.json"
 then ok "from the GGUF: its context 2048 and its explicit output.weight (untied)"; else bad "GGUF config"; fi
 
+# no tokenizer files: text prompts name the source's tokenizer (docs/compress.md)
+jl=$shared/prompts/stories260K-samples.jsonl
+expect_fail "text prompts on the written folder without --tokenizer" "without tokenizer.json.*--tokenizer" "$bin" ppl "$tmp/m_gguf" --prompts "$jl" --len 32 --count 2 --out "$tmp/t0"
+expect_ok "... with the GGUF's tokenizer" "$bin" ppl "$tmp/m_gguf" --prompts "$jl" --len 32 --count 2 --tokenizer "$st/stories260K.gguf" --out "$tmp/t1" --quiet
+expect_ok "... ppl of the GGUF itself" "$bin" ppl "$st/stories260K.gguf" --prompts "$jl" --len 32 --count 2 --out "$tmp/t2" --quiet
+if $py -c "import json,sys; a,b=(json.load(open(x+'/ppl.json'))['loss'] for x in sys.argv[1:3]); sys.exit(a!=b)" "$tmp/t1" "$tmp/t2"
+then ok "... the same loss as the GGUF's"; else bad "written + --tokenizer vs GGUF ppl"; fi
+
 # a real plan from the .bin
 expect_ok "write from .bin (0.9 / 2)" "$bin" compress "$st/stories260K.bin" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/p2" --write-model "$tmp/m2" --quiet
 check_ref "$st/hf" "$tmp/m2" "$tmp/p2" 0.9 2 --converted
