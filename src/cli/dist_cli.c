@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/terminate.h"
 
 ss_dist ss_cli_dist = {.rank = 0, .size = 1, .current = -1};
 static int dist_on;
@@ -83,10 +84,34 @@ ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)
     return err->code;
 }
 
+/* A run stopped by SIGTERM after its checkpoint: one line from rank 0 and
+ * exit 1 on every rank, without MPI_Abort (every rank has saved; they meet
+ * in ss_dist_end). */
+static int stopped_status(const char *cmd, const ss_error *err)
+{
+    if (ss_cli_dist.rank > 0)
+        return 1;
+    if (ss_cli_dist.terminated)
+        fprintf(stderr, "slashscope %s: stopped by SIGTERM%s after the prompts under way: "
+                "every finished prompt is in the checkpoints of %s; run the same command "
+                "with --resume to continue (any number of ranks)\n", cmd,
+                ss_cli_dist.size > 1 ? " (on this or another rank)" : "", ss_cli_dist.dir);
+    else if (!strcmp(cmd, "scan"))
+        fprintf(stderr, "slashscope scan: stopped by SIGTERM after the prompt under way: every "
+                "finished prompt is in the checkpoint (DIR.partial/checkpoint); run the same "
+                "command with --resume to continue\n");
+    else
+        fprintf(stderr, "slashscope %s: stopped by SIGTERM (%s); a run without mpirun keeps "
+                "no checkpoint of %s: nothing was saved\n", cmd, err->msg, cmd);
+    return 1;
+}
+
 int ss_cli_dist_status(const char *cmd, ss_error *err)
 {
     if (!err->code)
         return 0;
+    if (err->code == SS_STOP && (ss_cli_dist.terminated || ss_terminate_requested()))
+        return stopped_status(cmd, err);
     if (err->code == SS_STOP && ss_cli_dist.rank > 0)
         return 0;
     ss_dist_name_failure(&ss_cli_dist, err);

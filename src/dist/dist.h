@@ -56,6 +56,8 @@ typedef struct {
     int64_t *held;       /* source indices of the prompts in this rank's state */
     int64_t n_held, cap_held;
     ss_analysis_share share; /* the hooks, ctx = this */
+    int terminated;      /* stopped on request (SIGTERM here or on another rank) */
+    int told;            /* the other ranks were told to stop */
 } ss_dist;
 
 /* argc/argv as main's (MPI may read them). */
@@ -82,6 +84,15 @@ void ss_dist_name_failure(const ss_dist *d, ss_error *err);
 /* In a job of several ranks, after the message is printed: ends the whole
  * job with MPI_Abort(status). Otherwise returns. */
 void ss_dist_abort(const ss_dist *d, int status);
+
+/* Whether this rank is asked to stop: SIGTERM (common/terminate.h) here,
+ * or a STOP message from another rank. Checked after every prompt and
+ * while waiting for the reduction; the stop saves everything finished. */
+int ss_dist_stop_asked(const ss_dist *d);
+/* The stop: marks d terminated, tells every other rank (once) and fails
+ * err with SS_STOP. The ranks do not MPI_Abort: they meet in ss_dist_end. */
+ss_code ss_dist_stopped(ss_dist *d, ss_error *err);
+void ss_dist_tell_stop(ss_dist *d);
 
 /* Ready for another run in this process (study runs several commands):
  * the deal, the checkpoint settings and the held prompts forgotten, the
