@@ -9,6 +9,7 @@
 
 ss_dist ss_cli_dist = {.rank = 0, .size = 1, .current = -1};
 static int dist_on;
+static char work_folder[4096]; /* --out's OUT.partial, for the SIGTERM message */
 
 int ss_cli_dist_on(void)
 {
@@ -49,6 +50,7 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
     ss_code rc = ss_folder_name(f, out, "--out", err);
     if (rc)
         return rc;
+    snprintf(work_folder, sizeof work_folder, "%s", f->work);
     *on = dist_on = ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
     if (!dist_on)
         return SS_OK;
@@ -92,14 +94,14 @@ static int stopped_status(const char *cmd, const ss_error *err)
     if (ss_cli_dist.rank > 0)
         return 1;
     if (ss_cli_dist.terminated)
-        fprintf(stderr, "slashscope %s: stopped by SIGTERM%s after the prompts under way: "
-                "every finished prompt is in the checkpoints of %s; run the same command "
+        fprintf(stderr, "slashscope %s: stopped by SIGTERM%s after the prompts under way, "
+                "the finished ones saved in the checkpoints of %s; run the same command "
                 "with --resume to continue (any number of ranks)\n", cmd,
                 ss_cli_dist.size > 1 ? " (on this or another rank)" : "", ss_cli_dist.dir);
     else if (!strcmp(cmd, "scan"))
-        fprintf(stderr, "slashscope scan: stopped by SIGTERM after the prompt under way: every "
-                "finished prompt is in the checkpoint (DIR.partial/checkpoint); run the same "
-                "command with --resume to continue\n");
+        fprintf(stderr, "slashscope scan: stopped by SIGTERM after the prompt under way, every "
+                "finished prompt saved in the checkpoint of %s; run the same command with "
+                "--resume to continue\n", work_folder);
     else
         fprintf(stderr, "slashscope %s: stopped by SIGTERM (%s); a run without mpirun keeps "
                 "no checkpoint of %s: nothing was saved\n", cmd, err->msg, cmd);

@@ -25,6 +25,12 @@
  *   state, all ranks skip those prompts, and rank 0 commits epoch E+1 at
  *   once (its checkpoint then holds everything earlier) before it removes
  *   the other ranks' folders. The commit of the result removes them all.
+ * - No rank spins while it waits for another (dist_mpi.c): non-blocking
+ *   calls completed by MPI_Test with a short sleep between tests.
+ * - SIGTERM (common/terminate.h) stops every rank at its next prompt
+ *   boundary, each saving its checkpoint of the same epoch first
+ *   (ss_dist_stop_asked, ss_dist_stopped): a resume loses no finished
+ *   prompt.
  * - A failure is reported naming the rank and the prompt under way
  *   (ss_dist_name_failure) and, in a job of several ranks, ends the whole
  *   job (ss_dist_abort: MPI_Abort), so no rank waits for a failed one.
