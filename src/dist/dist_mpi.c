@@ -77,10 +77,11 @@ void ss_dist_tell_stop(ss_dist *d)
     }
 }
 
-/* Completes *q, sleeping between tests. With watch (a wait for another
- * rank's state): gives up, returning 0 with *q cancelled, when a stop is
- * asked: watch 1 for this rank's SIGTERM or a STOP from any rank, watch 2
- * for a STOP from rank 0 only. Returns 1 when *q completed. */
+/* Completes *q, sleeping between tests. With watch (a receive from another
+ * rank): gives up, returning 0 with *q cancelled, when a stop is asked:
+ * watch 1 for this rank's SIGTERM or a STOP from any rank, watch 2 for a
+ * STOP from rank 0 only. Returns 1 when *q completed (also when it did so
+ * just before the cancel: the message is then taken, not lost). */
 static int wait_quietly(const ss_dist *d, MPI_Request *q, int watch)
 {
     long ns = 1000000;
@@ -90,9 +91,12 @@ static int wait_quietly(const ss_dist *d, MPI_Request *q, int watch)
         if (done)
             return 1;
         if ((watch == 1 && ss_dist_stop_asked(d)) || (watch == 2 && stop_message(0))) {
+            MPI_Status st;
+            int cancelled = 0;
             MPI_Cancel(q);
-            MPI_Wait(q, MPI_STATUS_IGNORE);
-            return 0;
+            MPI_Wait(q, &st);
+            MPI_Test_cancelled(&st, &cancelled);
+            return !cancelled;
         }
         struct timespec t = {0, ns};
         nanosleep(&t, NULL);
