@@ -77,6 +77,13 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
 
 ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)
 {
+    /* a run that ended well (rank 0's result, the others' states sent) or
+     * stopped on request: every rank gets here, and rank 0 commits or
+     * aborts the folder only once every rank's last save is in (an abort
+     * removes the temporary files of a save under way). A failure ends
+     * the job by MPI_Abort instead; no rank waits for it. */
+    if (!err->code || err->code == SS_STOP)
+        ss_dist_barrier(&ss_cli_dist);
     if (ss_cli_dist.rank > 0)
         return err->code; /* rank 0 commits or aborts */
     if (!err->code)

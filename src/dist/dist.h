@@ -107,6 +107,9 @@ void ss_dist_reset(ss_dist *d);
 
 /* ---- between the files of this unit ---- */
 
+/* Every rank of the job meets here, asleep while it waits (no-op in one
+ * process). */
+void ss_dist_barrier(const ss_dist *d);
 /* Rank 0's values to every rank (no-op in one process). */
 void ss_dist_bcast_i64(const ss_dist *d, int64_t *v, int64_t n);
 /* share.finish: the reduction. */

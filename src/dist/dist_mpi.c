@@ -104,19 +104,23 @@ static int wait_quietly(const ss_dist *d, MPI_Request *q, int watch)
     }
 }
 
+void ss_dist_barrier(const ss_dist *d)
+{
+    if (!(d->mpi && d->size > 1))
+        return;
+    MPI_Request q;
+    MPI_Ibarrier(MPI_COMM_WORLD, &q);
+    wait_quietly(d, &q, 0);
+}
+
 void ss_dist_end(ss_dist *d)
 {
     ss_dist_release(d);
-    if (d->mpi) {
-        /* the ranks that are done wait here while rank 0 writes the result:
-         * asleep, so MPI_Finalize finds them all and returns at once */
-        if (d->size > 1) {
-            MPI_Request q;
-            MPI_Ibarrier(MPI_COMM_WORLD, &q);
-            wait_quietly(d, &q, 0);
-        }
+    /* the ranks that are done wait here while rank 0 writes the result:
+     * asleep, so MPI_Finalize finds them all and returns at once */
+    ss_dist_barrier(d);
+    if (d->mpi)
         MPI_Finalize();
-    }
     d->mpi = 0;
 }
 
