@@ -95,7 +95,7 @@ ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)
 
 /* A run stopped by SIGTERM after its checkpoint: one line from rank 0 and
  * exit 1 on every rank, without MPI_Abort (every rank has saved; they meet
- * in ss_dist_end). */
+ * in ss_cli_dist_end and ss_dist_end). */
 static int stopped_status(const char *cmd, const ss_error *err)
 {
     if (ss_cli_dist.rank > 0)
@@ -119,7 +119,11 @@ int ss_cli_dist_status(const char *cmd, ss_error *err)
 {
     if (!err->code)
         return 0;
-    if (err->code == SS_STOP && (ss_cli_dist.terminated || ss_terminate_requested()))
+    /* a rank whose state was sent before SIGTERM came has done its part:
+     * rank 0 completes the run; only a stop (terminated) or a plain run's
+     * interrupted loop is "stopped" */
+    if (err->code == SS_STOP &&
+        (ss_cli_dist.terminated || (!dist_on && ss_terminate_requested())))
         return stopped_status(cmd, err);
     if (err->code == SS_STOP && ss_cli_dist.rank > 0)
         return 0;
