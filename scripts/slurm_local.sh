@@ -271,6 +271,53 @@ JOBEOF
         bad "resume under srun -n 2: $(tail -3 "$t/err")"
     fi
 
+    # SIGTERM, from scancel and from the time limit (--signal=TERM@60): every task saves the
+    # prompts it finished (--checkpoint-every 1000: the periodic checkpoint would hold none)
+    held() { # CHECKPOINT_DIR: the prompts its state holds
+        "$py" -c 'import json, sys; print(len(json.load(open(sys.argv[1] + "/state.json"))["state"]["held"]))' \
+            "$1" 2>/dev/null || echo 0
+    }
+    saved() { # WHAT OUT: both tasks' checkpoints hold prompts, the message says --resume
+        local n0 n1
+        n0=$(held "$2.partial/checkpoint") n1=$(held "$2.partial/checkpoint/rank1")
+        [ "$n0" -gt 0 ] && [ "$n1" -gt 0 ] && ok "$1: each task saved its finished prompts ($n0 + $n1)" ||
+            bad "$1: the checkpoints hold $n0 + $n1 prompts"
+        grep -q "stopped by SIGTERM.*--resume" "$2.err" || bad "$1: no SIGTERM message: $(tail -3 "$2.err")"
+        [ -e "$2" ] && bad "$1: a result folder"
+    }
+    local terms=(--ood 400 --seed 5 --len 1024 --allow-long --threads 1 --quiet --kappa-large 0.01)
+    "$bin" scan "$model" "${terms[@]}" --out "$t/term.ref" >/dev/null 2>&1 || bad "plain scan (SIGTERM)"
+    srun -n 2 --mpi=pmix -J ss-term "$bin" scan "$model" "${terms[@]}" --checkpoint-every 1000 \
+        --out "$t/term" >/dev/null 2>"$t/term.err" &
+    sp=$!
+    for ((i = 0; i < 3000; i++)); do
+        [ -f "$t/term.partial/checkpoint/state.json" ] && break
+        sleep 0.01
+    done
+    sleep 1
+    scancel -n ss-term
+    if wait $sp; then bad "the cancelled job exited 0"; else ok "scancel: the job failed"; fi
+    saved "scancel (SIGTERM)" "$t/term"
+    if srun -n 3 --overcommit --mpi=pmix "$bin" scan "$model" "${terms[@]}" --resume \
+        --out "$t/term" >/dev/null 2>"$t/err"; then
+        same "SIGTERM by scancel at -n 2, resumed at -n 3 = one process" "$t/term.ref" "$t/term"
+    else
+        bad "resume after scancel: $(tail -3 "$t/err")"
+    fi
+    cat >"$t/limit.sh" <<JOBEOF
+#!/bin/bash
+#SBATCH --ntasks=2
+#SBATCH --time=2
+#SBATCH --signal=TERM@60
+#SBATCH --output=$t/limit.log
+srun --mpi=pmix "$bin" scan "$model" --ood 20000 --seed 5 --len 1024 --allow-long --threads 1 \
+    --quiet --kappa-large 0.01 --checkpoint-every 1000 --out "$t/limit" 2>"$t/limit.err"
+JOBEOF
+    local t0=$SECONDS
+    sbatch --wait -Q "$t/limit.sh" >/dev/null && bad "the time-limited job exited 0"
+    ok "time limit with --signal=TERM@60: the job ended after $((SECONDS - t0)) s"
+    saved "time limit (SIGTERM 60 s before)" "$t/limit"
+
     # a bad prompt (line 4) fails the whole job, naming the rank and the line
     # 5 prompts of 64 ids in [0, 100), token 11 of line 4 outside the vocabulary
     awk 'BEGIN { for (i = 0; i < 5; i++) { s = ""

@@ -5,34 +5,8 @@
 # resumed with another number of ranks, ends with the same numbers; a
 # failing rank is named and the job exits non-zero with its checkpoint
 # intact. Skipped (exit 77) when the build has no MPI or mpirun is absent.
-set -u
-BIN=${SS_BIN:?} SHARED=${SS_SHARED:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
-if [ "${SS_MPI:-OFF}" != "ON" ] && [ "${SS_MPI:-OFF}" != "1" ]; then
-    echo "SKIP: slashscope was built without MPI (SS_MPI=OFF: libopenmpi-dev not found)"
-    exit 77
-fi
-if ! command -v mpirun >/dev/null; then
-    echo "SKIP: mpirun not found (Debian: openmpi-bin)"
-    exit 77
-fi
-T=${SS_TMP:-/tmp}/cli_mpi.$$
-rm -rf "$T" && mkdir -p "$T"
-fails=0
-trap '[ "$fails" -eq 0 ] && rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-PY=/usr/bin/python3
-# Open MPI refuses root without these; --oversubscribe lets 3 ranks share 2 cores
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl=self,vader OMPI_MCA_rmaps_base_oversubscribe=1
-# under the sanitizers: Open MPI's own allocations live until exit
-[ "${SS_SANITIZE:-OFF}" = "ON" ] && export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0
-mpi() { mpirun --oversubscribe -np "$@"; }
-same() { # WHAT REF OTHER
-    if out=$("$PY" "$HERE/mpi_compare.py" "$2" "$3"); then ok "$1 ($(tail -1 <<<"$out"))"
-    else fail "$1: $out"; fi
-}
+. "$HERE/mpi_lib.sh" cli_mpi
 
 MODEL=$SHARED/fixtures/mistral_mha/hf
 SRC=(--ood 7 --seed 9 --len 64 --threads 1 --quiet)   # 7 prompts: not divisible by 2 or 3
@@ -85,13 +59,7 @@ killed_run() { # NP DIR: start, kill rank 1 once every rank has checkpointed
     [ -n "$victim" ] && kill -9 "$victim"
     wait "$mp"
     local rc=$?
-    # the other ranks may outlive mpirun for a moment; rank 0 holds OUT.lock until it is gone
-    for ((i = 0; i < 2000; i++)); do
-        local alive=0 p
-        for p in $kids; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ "$alive" -eq 0 ] && break
-        sleep 0.01
-    done
+    wait_gone $kids
     [ "$rc" -ne 0 ] && ok "a killed rank fails the job (mpirun exit $rc)" ||
         fail "the job with a killed rank exited 0"
     [ -f "$2/scan.json" ] && fail "the scan finished before the kill: make it longer"
@@ -149,6 +117,80 @@ sed -i 's/"epoch":\s*0/"epoch": 5/' "$T/bad.partial/checkpoint/state.json"
 err=$(mpi 2 "$BIN" scan "$MODEL" "${BADCK[@]}" 2>&1)
 [ $? -ne 0 ] && grep -q "does not match its own" <<<"$err" && ok "resume refuses an edited state" ||
     fail "resume over an edited state: $err"
+
+# a rank with nothing to do waits asleep, not polling: one long prompt for two
+# ranks (rank 1 gets none); rank 1's CPU seconds stay far below its wall
+# seconds and rank 0's (a spinning rank's CPU grows with its wait, under load too)
+IDLE_LEN=8192
+[ "${SS_SANITIZE:-OFF}" = "ON" ] && IDLE_LEN=6144
+mpi 2 sh -c 'exec /usr/bin/time -o "$0.$OMPI_COMM_WORLD_RANK" -f "%e %U %S" "$@"' "$T/idle" \
+    "$BIN" scan "$MODEL" --ood 1 --len $IDLE_LEN --allow-long --threads 1 --quiet \
+    --kappa-large 0.01 --out "$T/idle" >/dev/null 2>&1 || fail "the idle-rank scan failed"
+if msg=$(awk 'FNR == 1 {w[NR] = $1; c[NR] = $2 + $3}
+    END {printf "rank 1: %.2f CPU s in %.2f s; rank 0: %.2f CPU s", c[2], w[2], c[1];
+         exit !(c[2] < 0.3 * w[2] && c[2] < 0.3 * c[1])}' "$T/idle.0" "$T/idle.1"); then
+    ok "a waiting rank sleeps ($msg)"
+else fail "a waiting rank uses CPU ($msg)"; fi
+
+# SIGTERM (Slurm's time limit, scancel) saves every finished prompt and stops;
+# --resume ends with the one-process result. --checkpoint-every 1000: the
+# periodic checkpoint would hold none. The signal goes once the run has used
+# a third of the reference's CPU time (load does not change that point).
+TERMS=(--ood 24 --seed 5 --len 1024 --allow-long --threads 1 --quiet --kappa-large 0.01)
+/usr/bin/time -o "$T/term.cpu" -f "%U %S" "$BIN" scan "$MODEL" "${TERMS[@]}" \
+    --out "$T/term.ref" >/dev/null || fail "plain scan (SIGTERM reference)"
+third=$(awk '{print ($1 + $2) / 3}' "$T/term.cpu")
+held() { # CHECKPOINT_DIR: the prompts its state holds
+    "$PY" -c 'import json, sys; s = json.load(open(sys.argv[1] + "/state.json"))["state"]
+print(len(s["held"]) if "held" in s else s["prompts"])' "$1" 2>/dev/null || echo 0
+}
+stopped_well() { # WHAT RC ERRFILE DIR
+    if [ "$2" -eq 1 ] && grep -q "stopped by SIGTERM.*--resume" "$3" &&
+        ! grep -q "MPI_ABORT\|rank [0-9]* of [0-9]*:" "$3"; then ok "$1: exit 1, says to --resume"
+    else fail "$1: exit $2, $(cat "$3")"; fi
+    [ -e "$4" ] && fail "$1: a stopped run left a result folder"
+}
+"$BIN" scan "$MODEL" "${TERMS[@]}" --checkpoint-every 1000 --out "$T/term1" >/dev/null \
+    2>"$T/term1.err" &
+pid=$!
+term_when "$third" $pid $pid
+wait $pid
+stopped_well "SIGTERM, one process" $? "$T/term1.err" "$T/term1"
+n=$(held "$T/term1.partial/checkpoint")
+[ "$n" -gt 0 ] && [ "$n" -lt 24 ] && ok "SIGTERM mid-way: the checkpoint holds the $n prompts finished" ||
+    fail "SIGTERM, one process: the checkpoint holds $n of 24 prompts"
+"$BIN" scan "$MODEL" "${TERMS[@]}" --resume --out "$T/term1" >/dev/null || fail "resume after SIGTERM"
+same "SIGTERM, then --resume = uninterrupted" "$T/term.ref" "$T/term1"
+
+term_job() { # NAME RANKS_TO_SIGNAL(all|1) CPU_SECONDS: mpirun -np 2, SIGTERM once rank 0 used them
+    mpirun --oversubscribe -np 2 "$BIN" scan "$MODEL" "${TERMS[@]}" --checkpoint-every 1000 \
+        --out "$T/$1" >/dev/null \
+        2>"$T/$1.err" &
+    local mp=$! pids
+    pids=($(rank_pids $mp 2))
+    if [ "$2" = all ]; then term_when "$3" ${pids[0]} "${pids[@]}"
+    else term_when "$3" ${pids[0]} ${pids[1]}; fi
+    wait $mp
+    local rc=$?
+    wait_gone "${pids[@]}"
+    stopped_well "SIGTERM to $2 of 2 ranks" $rc "$T/$1.err" "$T/$1"
+    local n0 n1
+    n0=$(held "$T/$1.partial/checkpoint") n1=$(held "$T/$1.partial/checkpoint/rank1")
+    [ "$n0" -gt 0 ] && [ "$n1" -gt 0 ] && [ $((n0 + n1)) -lt 24 ] &&
+        ok "SIGTERM to $2 of 2 ranks: each rank saved its finished prompts ($n0 + $n1)" ||
+        fail "SIGTERM to $2 of 2 ranks: checkpoints hold $n0 + $n1 of 24 prompts"
+}
+half=$(awk -v t="$third" 'BEGIN {print t / 2}')
+term_job term2 all "$half"
+mpi 3 "$BIN" scan "$MODEL" "${TERMS[@]}" --resume --out "$T/term2" >/dev/null || fail "resume -np 3"
+same "SIGTERM at -np 2, resumed at -np 3 = uninterrupted" "$T/term.ref" "$T/term2"
+# only rank 1 signalled: it tells rank 0, which saves and stops too
+term_job term3 1 "$half"
+"$BIN" scan "$MODEL" "${TERMS[@]}" --resume --out "$T/term3" >/dev/null || fail "plain resume"
+same "SIGTERM to rank 1 at -np 2, resumed by a plain run = uninterrupted" "$T/term.ref" "$T/term3"
+# as soon as both catch it (before their first prompt): each saves one, and rank 0 keeps the
+# folder until rank 1's save is in (its abort would remove a save's temporary files)
+term_job term4 all 0
 
 # other commands are refused under mpirun, not run K times over
 mpi 2 "$BIN" info "$MODEL" >/dev/null 2>&1 && fail "info under mpirun ran"

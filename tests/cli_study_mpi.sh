@@ -9,26 +9,8 @@
 # report; a study that fails on rank 0 ends every rank with a non-zero
 # exit. Skipped (exit 77) when the
 # build has no MPI or mpirun is absent.
-set -u
-BIN=${SS_BIN:?} SHARED=${SS_SHARED:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
-if [ "${SS_MPI:-OFF}" != "ON" ] && [ "${SS_MPI:-OFF}" != "1" ]; then
-    echo "SKIP: slashscope was built without MPI (SS_MPI=OFF: libopenmpi-dev not found)"
-    exit 77
-fi
-if ! command -v mpirun >/dev/null; then
-    echo "SKIP: mpirun not found (Debian: openmpi-bin)"
-    exit 77
-fi
-T=${SS_TMP:-/tmp}/cli_study_mpi
-rm -rf "$T" && mkdir -p "$T"
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-PY=/usr/bin/python3
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl=self,vader OMPI_MCA_rmaps_base_oversubscribe=1
-[ "${SS_SANITIZE:-OFF}" = "ON" ] && export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0
+. "$HERE/mpi_lib.sh" cli_study_mpi
 
 MODEL=$SHARED/models/stories260K/stories260K.bin
 IDS=$SHARED/prompts/stories260K-samples.ids
@@ -45,9 +27,7 @@ mpirun --oversubscribe -np 2 "$BIN" study "$MODEL" "${ARGS[@]}" --quiet --out "$
     || fail "summary lines: $(cat "$T/two.out")"
 
 for st in scan-id scan-ood maps rank freq; do
-    if out=$("$PY" "$HERE/mpi_compare.py" "$T/one/$st" "$T/two/$st"); then
-        ok "$st spread over 2 ranks = one process ($(tail -1 <<<"$out"))"
-    else fail "$st: $out"; fi
+    same "$st spread over 2 ranks = one process" "$T/one/$st" "$T/two/$st"
 done
 for f in info/info.json cone/cone.json cone/cone.csv; do
     cmp -s "$T/one/$f" "$T/two/$f" && ok "$f (rank 0) identical" || fail "$f differs"
@@ -130,10 +110,7 @@ for _ in $(seq 1 600); do
 done
 ranks=$(pgrep -P $job)
 kill -9 $ranks $job 2>/dev/null; wait $job 2>/dev/null
-for _ in $(seq 1 100); do   # the ranks' lock goes with them
-    alive=0; for r in $ranks; do kill -0 "$r" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break; sleep 0.1
-done
+wait_gone $ranks
 # a distributed run's checkpoint is refused without --resume, so a plain
 # study that succeeds over it is one that resumed it
 [ ! -e "$T/kill/scan-id.stage.json" ] && [ -e "$T/kill/scan-id.partial/checkpoint/state.json" ] \

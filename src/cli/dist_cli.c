@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/terminate.h"
 
 ss_dist ss_cli_dist = {.rank = 0, .size = 1, .current = -1};
 static int dist_on;
+static char work_folder[4096]; /* --out's OUT.partial, for the SIGTERM message */
 
 int ss_cli_dist_on(void)
 {
@@ -48,6 +50,7 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
     ss_code rc = ss_folder_name(f, out, "--out", err);
     if (rc)
         return rc;
+    snprintf(work_folder, sizeof work_folder, "%s", f->work);
     *on = dist_on = ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
     if (!dist_on)
         return SS_OK;
@@ -74,6 +77,13 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
 
 ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)
 {
+    /* a run that ended well (rank 0's result, the others' states sent) or
+     * stopped on request: every rank gets here, and rank 0 commits or
+     * aborts the folder only once every rank's last save is in (an abort
+     * removes the temporary files of a save under way). A failure ends
+     * the job by MPI_Abort instead; no rank waits for it. */
+    if (!err->code || err->code == SS_STOP)
+        ss_dist_barrier(&ss_cli_dist);
     if (ss_cli_dist.rank > 0)
         return err->code; /* rank 0 commits or aborts */
     if (!err->code)
@@ -83,10 +93,38 @@ ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)
     return err->code;
 }
 
+/* A run stopped by SIGTERM after its checkpoint: one line from rank 0 and
+ * exit 1 on every rank, without MPI_Abort (every rank has saved; they meet
+ * in ss_cli_dist_end and ss_dist_end). */
+static int stopped_status(const char *cmd, const ss_error *err)
+{
+    if (ss_cli_dist.rank > 0)
+        return 1;
+    if (ss_cli_dist.terminated)
+        fprintf(stderr, "slashscope %s: stopped by SIGTERM%s after the prompts under way, "
+                "the finished ones saved in the checkpoints of %s; run the same command "
+                "with --resume to continue (any number of ranks)\n", cmd,
+                ss_cli_dist.size > 1 ? " (on this or another rank)" : "", ss_cli_dist.dir);
+    else if (!strcmp(cmd, "scan"))
+        fprintf(stderr, "slashscope scan: stopped by SIGTERM after the prompt under way, every "
+                "finished prompt saved in the checkpoint of %s; run the same command with "
+                "--resume to continue\n", work_folder);
+    else
+        fprintf(stderr, "slashscope %s: stopped by SIGTERM (%s); a run without mpirun keeps "
+                "no checkpoint of %s: nothing was saved\n", cmd, err->msg, cmd);
+    return 1;
+}
+
 int ss_cli_dist_status(const char *cmd, ss_error *err)
 {
     if (!err->code)
         return 0;
+    /* a rank whose state was sent before SIGTERM came has done its part:
+     * rank 0 completes the run; only a stop (terminated) or a plain run's
+     * interrupted loop is "stopped" */
+    if (err->code == SS_STOP &&
+        (ss_cli_dist.terminated || (!dist_on && ss_terminate_requested())))
+        return stopped_status(cmd, err);
     if (err->code == SS_STOP && ss_cli_dist.rank > 0)
         return 0;
     ss_dist_name_failure(&ss_cli_dist, err);

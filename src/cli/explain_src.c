@@ -8,6 +8,7 @@
 #include "cli/out_folder.h"
 #include "model/describe.h"
 #include "common/mem.h"
+#include "common/terminate.h"
 
 /* The same flags and meaning as `scan` (cli/prompt_flags.h), so a scan's
  * prompt set can be explained by pasting its source flags. */
@@ -144,7 +145,10 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
     ss_dist *d = &ss_cli_dist;
     int on = ss_cli_dist_on();
     ss_analysis_opts ro = {.rope = &s->run.rope, .allow_long = s->run.allow_long,
-                           .share = on ? &d->share : NULL};
+                           .share = on ? &d->share : NULL,
+                           /* SIGTERM: with checkpoints (on) the share saves and stops
+                            * after the prompt; without, nothing to save: stop at once */
+                           .interrupted = on ? NULL : ss_terminate_requested};
     ss_forward_opts fo = {0};
     ss_model_run_edits(&s->run, &fo);
     ro.edit_heads = fo.edit_heads;

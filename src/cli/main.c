@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/dist_cli.h"
+#include "common/terminate.h"
 #include "common/timing.h"
 #include "engine/blas.h"
 
@@ -104,6 +105,12 @@ int main(int argc, char **argv)
         ss_dist_end(&ss_cli_dist);
         return 2;
     }
+    /* SIGTERM (Slurm's time limit, scancel): the prompt loops of these save
+     * what is finished and stop (common/terminate.h); the rest keep the
+     * default, ending at once */
+    if (!strcmp(argv[1], "scan") || !strcmp(argv[1], "rank") || !strcmp(argv[1], "freq") ||
+        !strcmp(argv[1], "study"))
+        ss_terminate_catch();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) {
             int status = commands[i].run(argc - 1, argv + 1);

@@ -25,6 +25,12 @@
  *   state, all ranks skip those prompts, and rank 0 commits epoch E+1 at
  *   once (its checkpoint then holds everything earlier) before it removes
  *   the other ranks' folders. The commit of the result removes them all.
+ * - No rank spins while it waits for another (dist_mpi.c): non-blocking
+ *   calls completed by MPI_Test with a short sleep between tests.
+ * - SIGTERM (common/terminate.h) stops every rank at its next prompt
+ *   boundary, each saving its checkpoint of the same epoch first
+ *   (ss_dist_stop_asked, ss_dist_stopped): a resume loses no finished
+ *   prompt.
  * - A failure is reported naming the rank and the prompt under way
  *   (ss_dist_name_failure) and, in a job of several ranks, ends the whole
  *   job (ss_dist_abort: MPI_Abort), so no rank waits for a failed one.
@@ -56,6 +62,8 @@ typedef struct {
     int64_t *held;       /* source indices of the prompts in this rank's state */
     int64_t n_held, cap_held;
     ss_analysis_share share; /* the hooks, ctx = this */
+    int terminated;      /* stopped on request (SIGTERM here or on another rank) */
+    int told;            /* the other ranks were told to stop */
 } ss_dist;
 
 /* argc/argv as main's (MPI may read them). */
@@ -83,6 +91,15 @@ void ss_dist_name_failure(const ss_dist *d, ss_error *err);
  * job with MPI_Abort(status). Otherwise returns. */
 void ss_dist_abort(const ss_dist *d, int status);
 
+/* Whether this rank is asked to stop: SIGTERM (common/terminate.h) here,
+ * or a STOP message from another rank. Checked after every prompt and
+ * while waiting for the reduction; the stop saves everything finished. */
+int ss_dist_stop_asked(const ss_dist *d);
+/* The stop: marks d terminated, tells every other rank (once) and fails
+ * err with SS_STOP. The ranks do not MPI_Abort: they meet in ss_dist_end. */
+ss_code ss_dist_stopped(ss_dist *d, ss_error *err);
+void ss_dist_tell_stop(ss_dist *d);
+
 /* Ready for another run in this process (study runs several commands):
  * the deal, the checkpoint settings and the held prompts forgotten, the
  * job (rank, size, MPI) kept. */
@@ -90,6 +107,9 @@ void ss_dist_reset(ss_dist *d);
 
 /* ---- between the files of this unit ---- */
 
+/* Every rank of the job meets here, asleep while it waits (no-op in one
+ * process). */
+void ss_dist_barrier(const ss_dist *d);
 /* Rank 0's values to every rank (no-op in one process). */
 void ss_dist_bcast_i64(const ss_dist *d, int64_t *v, int64_t n);
 /* share.finish: the reduction. */

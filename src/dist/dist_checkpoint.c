@@ -396,18 +396,18 @@ ss_code ss_dist_ck_start(void *ctx, ss_analysis *const *an, int n, ss_error *err
     return SS_OK;
 }
 
+/* After every prompt: the periodic save, or on a stop asked (SIGTERM here
+ * or on another rank) a save of everything finished and the stop. */
 ss_code ss_dist_ck_after_prompt(void *ctx, ss_analysis *const *an, int n, ss_error *err)
 {
     ss_dist *d = ctx;
     d->in_prompt = 0;
-    if (!d->dir[0])
-        return SS_OK;
-    ss_code rc = add_held(d, &d->current, 1, err);
-    if (rc)
-        return rc;
-    if (++d->since_save >= d->every || ss_now_seconds() - d->last_save >= d->every_s)
-        return save(d, an, n, err);
-    return SS_OK;
+    int stop = ss_dist_stop_asked(d);
+    ss_code rc = SS_OK;
+    if (d->dir[0] && !(rc = add_held(d, &d->current, 1, err)) &&
+        (++d->since_save >= d->every || ss_now_seconds() - d->last_save >= d->every_s || stop))
+        rc = save(d, an, n, err);
+    return !rc && stop ? ss_dist_stopped(d, err) : rc;
 }
 
 ss_code ss_dist_ck_save(ss_dist *d, ss_analysis *const *an, int n, ss_error *err)

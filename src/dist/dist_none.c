@@ -1,6 +1,7 @@
 /* ss_dist without MPI: the single process a plain run is (it can still
  * resume a distributed run's checkpoints). A launcher's environment is
  * refused rather than run K times over the same prompts. */
+#include "common/terminate.h"
 #include "dist/dist.h"
 
 ss_code ss_dist_init(ss_dist *d, int *argc, char ***argv, ss_error *err)
@@ -44,4 +45,19 @@ ss_code ss_dist_reduce(void *ctx, ss_analysis *const *an, int n, ss_error *err)
     (void)n;
     (void)err;
     return SS_OK;
+}
+
+int ss_dist_stop_asked(const ss_dist *d)
+{
+    return ss_terminate_requested() || d->terminated;
+}
+
+void ss_dist_tell_stop(ss_dist *d)
+{
+    (void)d;
+}
+
+void ss_dist_barrier(const ss_dist *d)
+{
+    (void)d;
 }

@@ -187,7 +187,16 @@ int ss_dist_fields(ss_analysis *const *an, int n, ss_state_field *f, int cap)
 void ss_dist_reset(ss_dist *d)
 {
     ss_dist_release(d);
-    ss_dist keep = {.rank = d->rank, .size = d->size, .mpi = d->mpi, .current = -1};
+    ss_dist keep = {.rank = d->rank, .size = d->size, .mpi = d->mpi, .current = -1,
+                    .terminated = d->terminated, .told = d->told};
     *d = keep;
     ss_dist_bind(d);
+}
+
+ss_code ss_dist_stopped(ss_dist *d, ss_error *err)
+{
+    d->terminated = 1;
+    ss_dist_tell_stop(d);
+    return ss_fail(err, SS_STOP, "stopped on request (SIGTERM)%s", d->dir[0] ?
+                   ", every finished prompt saved in the checkpoints" : "");
 }

@@ -7,6 +7,7 @@
 
 #include "analysis/scan_result.h"
 #include "common/progress.h"
+#include "common/terminate.h"
 #include "io/json.h"
 #include "store/provenance.h"
 
@@ -134,11 +135,16 @@ static ss_code on_prompt_done(void *ctx, const ss_scan_state *s, const cJSON *se
                               int64_t done, double wall, ss_error *err)
 {
     ss_scan_checkpoint *c = ctx;
-    if (done - c->last_done < c->every && ss_now_seconds() - c->last < c->every_s)
+    /* SIGTERM (common/terminate.h): save everything finished, then stop
+     * before the next prompt (the driver polls ss_interrupted) */
+    int term = ss_terminate_requested();
+    if (!term && done - c->last_done < c->every && ss_now_seconds() - c->last < c->every_s)
         return SS_OK;
     c->last_done = done;
     ss_code rc = ck_save(c, s, settings, wall, err);
     c->last = ss_now_seconds();
+    if (!rc && term)
+        ss_interrupt();
     return rc;
 }
 
