@@ -212,8 +212,9 @@ for k, m in enumerate(models):
     if sdh0:
         verdict = ("holds" if 2 * held >= len(sdh0) else
                    "holds for some heads" if held else "does not hold")
-        w = ("Takeaway 3 %s: %d of %d layer-0 SDHs have Q or K close to rank one for one of "
-             "the paper's two reasons; for %d the bias outweighs" % (verdict, held, len(sdh0), n_bias))
+        w = ("Takeaway 3 %s: %d of %d layer-0 heads with an SDH have Q or K close to rank one "
+             "for one of the paper's two reasons; for %d the bias outweighs"
+             % (verdict, held, len(sdh0), n_bias))
         w2 = "for %d the embeddings lie on a cone" % n_cone
         w3 = "The smallest RV is %.3g, against %.3g" % (min(rvs), float(cone[0]["rv_random"]))
         for x in (w, w2, w3):

@@ -555,7 +555,7 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
         static const char *const cats[5] = {"Q", "K", "H", "W_Q", "W_K"},
                                  *ser[2] = {"listed heads", "all heads"};
         ss_fig_bars b = {"Top singular direction's share of the energy, r1",
-                         "what is decomposed", "r1", 5, 2, cats, ser, v, NULL, NULL};
+                         "what is decomposed", "r1", 5, 2, cats, ser, v, NULL, NULL, NULL, 0};
         ss_text svg = {0};
         if ((rc = ss_fig_barchart(&svg, &b, err))) {
             ss_csv_free(&t);
@@ -583,7 +583,7 @@ static ss_code takeaway3(ss_html *h, const study_model *m, int mi, ss_error *err
         return rc;
     const cJSON *av = obj(obj(j, "averages"), "all");
     const cJSON *Q = obj(av, "Q"), *K = obj(av, "K");
-    static const char *const hd[] = {"", "r~1", "R~", "r1", "R", "dominant share",
+    static const char *const hd[] = {"", "r\xcc\x83" "1", "R\xcc\x83", "r1", "R", "dominant share",
                                      "RV of the dominant direction", "bias norm"};
     static const char *const keys[] = {"r1_tilde", "R_tilde", "r1", "R", "dominant_share",
                                        "rv_dominant", "bias_norm"};
