@@ -67,6 +67,16 @@ double ss_heat_scale_t(const ss_heat_scale *r, double v)
     return r->hi > r->lo ? (v - r->lo) / (r->hi - r->lo) : 0.0;
 }
 
+void ss_heat_colour(const ss_heat_scale *s, double v, int blank, unsigned char rgb[3])
+{
+    if (blank)
+        rgb[0] = rgb[1] = rgb[2] = 255;
+    else if (isnan(v))
+        rgb[0] = rgb[1] = rgb[2] = 200;
+    else
+        ss_viridis(ss_heat_scale_t(s, v), rgb);
+}
+
 /* The colour range from the options and the data (header: 0, 0 means
  * from the data). */
 ss_code ss_heat_scale_find(const double *m, size_t n, const ss_heatmap_opts *o, ss_heat_scale *r,
@@ -160,15 +170,8 @@ static void cells_row(unsigned char *px, int i, const double *m, int cols, int s
                       const ss_heatmap_opts *o, const ss_heat_scale *r)
 {
     for (int j = 0; j < cols; j++) {
-        unsigned char rgb[3] = {255, 255, 255};
-        double v = m[(size_t)i * cols + j];
-        if (o->upper_blank && j > i) {
-            /* white */
-        } else if (isnan(v)) {
-            rgb[0] = rgb[1] = rgb[2] = 200;
-        } else {
-            ss_viridis(ss_heat_scale_t(r, v), rgb);
-        }
+        unsigned char rgb[3];
+        ss_heat_colour(r, m[(size_t)i * cols + j], o->upper_blank && j > i, rgb);
         for (int s = 0; s < scale; s++)
             memcpy(px + ((size_t)j * scale + s) * 3, rgb, 3);
     }
