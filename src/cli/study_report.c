@@ -283,8 +283,9 @@ static ss_code takeaway1(ss_html *h, const study_model *m, int L, int mi, ss_err
     median_of(v, n, &all); /* sorts v: the per-layer copies below come from r */
     ss_html_verdict(h, 2 * survive >= n ? 1 : 0,
                     "Takeaway 1 %s for %d of %d SDHs (their score on uniform random tokens is "
-                    "still >= %.1f): median OOD/ID ratio %.3g, IQR %.3g-%.3g.",
-                    2 * survive >= n ? "holds" : "does not hold", survive, n, SMALL_KAPPA,
+                    "still >= %.1f)%s: median OOD/ID ratio %.3g, IQR %.3g-%.3g.",
+                    2 * survive >= n ? "holds" : "does not hold: it holds only", survive, n,
+                    SMALL_KAPPA, 2 * survive >= n ? "" : ", fewer than half",
                     all.median, all.q1, all.q3);
     /* per layer: one box each, and the layers that depart */
     int nb = 0;
