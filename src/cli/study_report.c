@@ -584,7 +584,8 @@ static ss_code takeaway3(ss_html *h, const study_model *m, int mi, ss_error *err
         return rc;
     const cJSON *av = obj(obj(j, "averages"), "all");
     const cJSON *Q = obj(av, "Q"), *K = obj(av, "K");
-    static const char *const hd[] = {"", "r\xcc\x83" "1", "R\xcc\x83", "r1", "R", "dominant share",
+    /* r\314\203 is r with a combining tilde (U+0303 in UTF-8): the paper's r~1 and R~ */
+    static const char *const hd[] = {"", "r\314\2031", "R\314\203", "r1", "R", "dominant share",
                                      "RV of the dominant direction", "bias norm"};
     static const char *const keys[] = {"r1_tilde", "R_tilde", "r1", "R", "dominant_share",
                                        "rv_dominant", "bias_norm"};
