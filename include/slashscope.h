@@ -108,14 +108,22 @@ SS_API char *ss_model_config_json(const ss_model *m, ss_error *err);
  * ([n_freq], owned by the model). */
 SS_API const double *ss_model_theta(const ss_model *m, int *n_freq);
 
-/* How to run a sequence: RoPE ablations and length policy. Zero-initialise
- * for the model as it is. */
+/* How to run a sequence: RoPE ablations, head interventions and length
+ * policy. Zero-initialise for the model as it is. */
 typedef struct {
     const int *rope_remove; /* 1-based frequency indices left unrotated */
     int n_rope_remove;
     int use_p_rope;         /* non-zero: p-RoPE with p_rope */
     double p_rope;          /* keep the int(p F) highest frequencies (0 = NoPE) */
     int allow_long;         /* permit sequences longer than the model's context */
+    /* The program's --ablate (docs/compress.md): these heads' outputs before
+     * W_O replaced by zero or by their mean over the prompt,
+     * "L1H3,L2H0[:zero|:mean]"; NULL: none. */
+    const char *ablate;
+    /* The program's --head-rope-remove, one spec per head: "L1H3:1,2,5-8"
+     * leaves those 1-based frequencies unrotated for that query head only. */
+    const char *const *head_rope_remove;
+    int n_head_rope_remove;
 } ss_run_opts;
 
 /* Logits of ids[0..n): out is [n, vocab] (row p predicts token p + 1). */
@@ -333,6 +341,15 @@ typedef struct {
 SS_API ss_code ss_run_rank(const ss_model *m, ss_source *src, const double *tau, int n_tau,
                            const ss_pass_params *p, ss_result **out, ss_error *err);
 
+/* Perplexity (the program's `ppl`): the negative log-likelihood of every
+ * token given the ones before it (the first of each prompt is not scored),
+ * under p's run options (interventions included). Arrays: prompt_nll [P]
+ * (mean NLL of each prompt, nats/token, source order), prompt_tokens [P]
+ * (i64), loss_by_pos [len] (mean NLL of token p over the prompts; entry 0
+ * NaN). The JSON: loss, perplexity, tokens_scored, prompts. */
+SS_API ss_code ss_run_ppl(const ss_model *m, ss_source *src, const ss_pass_params *p,
+                          ss_result **out, ss_error *err);
+
 /* RoPE frequencies of chosen heads (SPEC.md section 5: InP, band
  * ablations, active frequencies, the frequency condition, alignment,
  * frequency usage). Zero-initialised fields mean the program's defaults
@@ -371,6 +388,7 @@ typedef struct ss_analyzer ss_analyzer;
 
 SS_API ss_code ss_analyzer_rank(const ss_model *m, const double *tau, int n_tau,
                                 ss_analyzer **out, ss_error *err);
+SS_API ss_code ss_analyzer_ppl(const ss_model *m, ss_analyzer **out, ss_error *err);
 /* freq is made for one prompt length and RoPE schedule: the pass must use
  * the same (run NULL: the model's own schedule). */
 SS_API ss_code ss_analyzer_freq(const ss_model *m, int len, const ss_freq_params *f,

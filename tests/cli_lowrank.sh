@@ -122,7 +122,6 @@ expect_fail "--lowrank: bad pair" "PLAN@THRE,RANK_THRE" "$bin" logits "$m" --ids
 expect_fail "--lowrank: not a plan" "plan.json" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp" --out "$tmp/x.npy"
 expect_fail "--lowrank: another model's plan" "plan is for" "$bin" logits "$q" --ids "1 2" --lowrank "$tmp/p2" --out "$tmp/x.npy"
 expect_fail "--write-model with two thre" "one --thre" "$bin" compress "$hf" "${src[@]}" --thre 0.9,0.95 --rank-thre 2 --out "$tmp/px" --write-model "$tmp/mx"
-expect_fail "--write-model from llama2.c" "Hugging Face folder" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/py" --write-model "$tmp/my"
 expect_fail "--write-model over a finished one" "--force" "$bin" compress "$hf" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pz" --write-model "$tmp/m2"
 
 echo "$passed passed, $failed failed"

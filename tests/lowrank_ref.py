@@ -1,14 +1,23 @@
 #!/usr/bin/python3
-"""Checks a model written by `compress --write-model` against its source and
-its plan, with numpy only (tests/st_tool.py reads the safetensors):
+"""Checks a model written by `compress --write-model` against a Hugging Face
+folder of the same model and the plan, with numpy only (tests/st_tool.py
+reads the safetensors):
   - every W_Q / W_K head block the plan compresses (plan.csv kept_rank R <=
     rank_thre and R < d_head) has numerical rank exactly R (numpy SVD,
     singular values above 1e-5 of the largest) and differs from the source;
-  - every other block and every other tensor is the source's, byte for byte;
+  - every other block, every other row of a fused q/k/v tensor (phi3
+    qkv_proj: all q, all k, all v rows; gpt_neox query_key_value: per head
+    q, k, v) and every other tensor is the source's, byte for byte;
   - the saved share recomputed from those ranks, R (d_head + d) per
     compressed matrix instead of d_head d, equals summary.csv's;
   - config.json is the source's.
-usage: lowrank_ref.py SRC_HF WRITTEN PLAN_DIR THRE RANK_THRE
+With --converted[=KEY,...] the written folder comes from a llama2.c / GGUF
+model and SRC_HF is the HF folder made from it by the data set's own
+converter: the written config's keys are the source's with equal values
+except the KEYs (and initializer_range, which no checkpoint records; keys
+for training / generation may be absent: NO_EFFECT_IF_ABSENT), and
+lm_head.weight may be absent when the written config ties it.
+usage: lowrank_ref.py SRC_HF WRITTEN PLAN_DIR THRE RANK_THRE [--converted[=KEYS]]
 """
 import csv
 import json
@@ -28,45 +37,98 @@ def load_all(folder):
     return out
 
 
+# config keys no checkpoint records and the forward pass does not read
+NO_EFFECT = {"initializer_range"}
+# keys with their class's default or only for training / generation, which
+# the data set's converter wrote and a converted model may leave out
+NO_EFFECT_IF_ABSENT = {"attention_dropout", "hidden_dropout", "classifier_dropout", "embd_pdrop",
+                       "resid_pdrop", "use_cache", "pad_token_id", "cache_implementation",
+                       "max_window_layers", "pretraining_tp"}
+
+
+def check_config(src, dst, converted):
+    a = json.load(open(os.path.join(src, "config.json")))
+    b = json.load(open(os.path.join(dst, "config.json")))
+    if converted is None:
+        if a != b:
+            raise SystemExit("config.json differs")
+        return b
+    free = set(converted) | NO_EFFECT
+    for k in set(a) | set(b):
+        if k in free or (k in NO_EFFECT_IF_ABSENT and k not in b):
+            continue
+        if a.get(k) != b.get(k):  # absent = null (rope_scaling)
+            raise SystemExit(f"config.json: {k}: source {a.get(k, '(absent)')}, "
+                             f"written {b.get(k, '(absent)')}")
+    return b
+
+
+def block(cfg, layer, mat, head, dh):
+    """(tensor name, first row) of one head's W_Q (mat Q) or W_K block."""
+    t, H = cfg["model_type"], cfg["num_attention_heads"]
+    k = mat == "K"
+    if t == "phi3":
+        return f"model.layers.{layer}.self_attn.qkv_proj.weight", (H * k + head) * dh
+    if t == "gpt_neox":
+        return f"gpt_neox.layers.{layer}.attention.query_key_value.weight", (head * 3 + k) * dh
+    return f"model.layers.{layer}.self_attn.{'k' if k else 'q'}_proj.weight", head * dh
+
+
 def main():
     src, dst, plan, thre, rank_thre = sys.argv[1:6]
+    converted = None
+    for opt in sys.argv[6:]:
+        if opt.startswith("--converted"):
+            converted = [k for k in opt.partition("=")[2].split(",") if k]
     thre, rank_thre = float(thre), int(rank_thre)
-    cfg = json.load(open(os.path.join(src, "config.json")))
-    if json.load(open(os.path.join(dst, "config.json"))) != cfg:
-        raise SystemExit("config.json differs")
+    cfg = check_config(src, dst, converted)
     d, H = cfg["hidden_size"], cfg["num_attention_heads"]
-    K = cfg.get("num_key_value_heads", H)
     dh = cfg.get("head_dim") or d // H
     a, b = load_all(src), load_all(dst)
-    if set(a) != set(b):
-        raise SystemExit(f"tensor names differ: {set(a) ^ set(b)}")
+    missing = set(a) - set(b)
+    if converted is not None and cfg.get("tie_word_embeddings"):
+        missing -= {"lm_head.weight"}
+    if missing or set(b) - set(a):
+        raise SystemExit(f"tensor names differ: {missing | (set(b) - set(a))}")
     ranks = {}
     with open(os.path.join(plan, "plan.csv")) as f:
         for row in csv.DictReader(f):
             if abs(float(row["thre"]) - thre) < 1e-12:
                 ranks[(int(row["layer"]), row["matrix"], int(row["head"]))] = int(row["kept_rank"])
     kept = total = checked = 0
-    names = {}
+    covered = {}  # tensor name -> rows checked block by block
     for (l, mat, h), R in ranks.items():
-        name = f"model.layers.{l}.self_attn.{'q' if mat == 'Q' else 'k'}_proj.weight"
-        names[name] = 1
-        x, y = a[name][h * dh:(h + 1) * dh], b[name][h * dh:(h + 1) * dh]
+        name, r0 = block(cfg, l, mat, h, dh)
+        covered.setdefault(name, np.zeros(a[name].shape[0], bool))[r0:r0 + dh] = True
+        x, y = a[name][r0:r0 + dh], b[name][r0:r0 + dh]
+        if converted is not None:
+            x = x.astype(y.dtype)  # a converted F16 GGUF: the F16 of the HF folder's F32
         total += dh * d
         if R <= rank_thre and R < dh:
             s = np.linalg.svd(y.astype(np.float64), compute_uv=False)
             got = int(np.sum(s > 1e-5 * s[0]))
             if got != R:
-                raise SystemExit(f"{name} head {h}: rank {got}, the plan keeps {R} (sv {s})")
+                raise SystemExit(f"{name} {mat} head {h}: rank {got}, the plan keeps {R} (sv {s})")
             if np.array_equal(x, y):
-                raise SystemExit(f"{name} head {h}: compressed but unchanged")
+                raise SystemExit(f"{name} {mat} head {h}: compressed but unchanged")
             kept += R * (dh + d)
             checked += 1
         else:
             if x.tobytes() != y.tobytes():
-                raise SystemExit(f"{name} head {h}: not compressed but changed")
+                raise SystemExit(f"{name} {mat} head {h}: not compressed but changed")
             kept += dh * d
-    for n in a:
-        if n not in names and a[n].tobytes() != b[n].tobytes():
+    for n in b:
+        rest = ~covered[n] if n in covered else slice(None)
+        x = a[n][rest]
+        y = b[n][rest]
+        if converted is not None or n in covered:
+            x = x.astype(b[n].dtype)
+        if converted is not None and cfg["model_type"] in ("gemma", "gemma2") and \
+                n.endswith("norm.weight"):
+            # Gemma's GGUF holds 1 + w: what both run with is 1 + w
+            one = np.float32(1)
+            x, y = one + x, one + y
+        if x.dtype != y.dtype or x.tobytes() != y.tobytes() or a[n].shape != b[n].shape:
             raise SystemExit(f"{n}: changed")
     with open(os.path.join(plan, "summary.csv")) as f:
         rows = [r for r in csv.DictReader(f) if abs(float(r["thre"]) - thre) < 1e-12

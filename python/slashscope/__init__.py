@@ -12,6 +12,7 @@ from ._lib import Error, lib as _clib
 from .model import Model
 from .cone import Cone, Theory, cone, theory
 from .freq import Freq, freq
+from .ppl import Ppl, ppl
 from .rank import Rank, rank
 from .result import Result
 from .scan import Comparison, Scan, compare, load_scan, merge, scan
@@ -25,5 +26,5 @@ def set_threads(n):
 
 
 __all__ = ["Error", "Model", "Scan", "Comparison", "Result", "Rank", "scan", "load_scan", "merge",
-           "compare", "rank", "freq", "Freq", "cone", "Cone", "theory", "Theory",
+           "compare", "rank", "freq", "Freq", "ppl", "Ppl", "cone", "Cone", "theory", "Theory",
            "set_threads", "__version__"]

@@ -37,7 +37,8 @@ class ModelDims(ctypes.Structure):
 
 class RunOpts(ctypes.Structure):
     _fields_ = [("rope_remove", P(c_int)), ("n_rope_remove", c_int), ("use_p_rope", c_int),
-                ("p_rope", c_double), ("allow_long", c_int)]
+                ("p_rope", c_double), ("allow_long", c_int), ("ablate", c_char_p),
+                ("head_rope_remove", P(c_char_p)), ("n_head_rope_remove", c_int)]
 
 
 class PromptSpec(ctypes.Structure):
@@ -167,6 +168,7 @@ _PROTOTYPES = {
     "ss_result_free": (None, [c_void_p]),
     "ss_run_rank": (c_int, [c_void_p, c_void_p, P(c_double), c_int, P(PassParams), P(c_void_p),
                             P(_Error)]),
+    "ss_run_ppl": (c_int, [c_void_p, c_void_p, P(PassParams), P(c_void_p), P(_Error)]),
     "ss_freq_defaults": (FreqParams, []),
     "ss_run_freq": (c_int, [c_void_p, c_void_p, P(FreqParams), P(PassParams), P(c_void_p),
                             P(_Error)]),

@@ -53,7 +53,8 @@ class Freq(Result):
 def freq(model, heads=None, prompts=None, ids=None, ood=None, repeat=None, length=None,
          row=None, skip=4, inp_rows=64, max_delta=4, active_frac=0.1, bands=True, remove=None,
          seed=0, count=None, field=None, chunk=False, tokenizer=None, vocab=None, bos=False,
-         threads=None, progress=True, rope_remove=None, p_rope=None, allow_long=False):
+         threads=None, progress=True, rope_remove=None, p_rope=None, allow_long=False,
+         ablate=None, head_rope_remove=None):
     """The frequency analysis of the chosen heads (None/"all", a list,
     "L0H1,...", or a Scan for its SDHs) over a prompt source given as for
     ss.scan; remove= adds a custom ablation (1-based frequencies)."""
@@ -76,7 +77,7 @@ def freq(model, heads=None, prompts=None, ids=None, ood=None, repeat=None, lengt
         f.remove, f.n_remove = arr, len(rem)
     spec, temp = _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk,
                        tokenizer, vocab, bos, allow_long)
-    p, keep_p = pass_params(threads, rope_remove, p_rope, allow_long)
+    p, keep_p = pass_params(threads, rope_remove, p_rope, allow_long, ablate, head_rope_remove)
     h = run_pass(model, lib.ss_run_freq, spec, temp, p, "freq", progress, ctypes.byref(f))
     del keep, keep_p
     return Freq(h)

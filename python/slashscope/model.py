@@ -10,11 +10,26 @@ from ._arrays import as_ids, as_int, view
 from ._lib import Error, check, lib
 
 
-def run_opts(rope_remove=None, p_rope=None, allow_long=False):
-    """The C ss_run_opts for the RoPE ablations; the returned list keeps the
-    index array alive while the struct is in use."""
+def run_opts(rope_remove=None, p_rope=None, allow_long=False, ablate=None,
+             head_rope_remove=None):
+    """The C ss_run_opts for the RoPE ablations and the head interventions
+    (ablate="L1H3,L2H0[:zero|:mean]", head_rope_remove="L1H3:1-3" or a list
+    of such, as the program's --ablate / --head-rope-remove); the returned
+    list keeps the arrays alive while the struct is in use."""
     o = _lib.RunOpts()
     keep = []
+    if ablate is not None:
+        if not isinstance(ablate, str):
+            raise Error("ablate: want heads like \"L1H3,L2H0\" (optionally :zero or :mean), "
+                        "got %s" % type(ablate).__name__)
+        o.ablate = ablate.encode()
+    if head_rope_remove is not None:
+        specs = [head_rope_remove] if isinstance(head_rope_remove, str) else list(head_rope_remove)
+        if not all(isinstance(x, str) for x in specs):
+            raise Error("head_rope_remove: want \"L1H3:1,2,5-8\" or a list of such")
+        arr = (ctypes.c_char_p * max(len(specs), 1))(*[x.encode() for x in specs])
+        keep.append(arr)
+        o.head_rope_remove, o.n_head_rope_remove = arr, len(specs)
     if rope_remove is not None:
         if isinstance(rope_remove, (int, np.integer)):
             rope_remove = [rope_remove]
@@ -149,11 +164,13 @@ class Model:
         return None if p is None else p.decode("utf-8", "replace")
 
     # -- forward passes
-    def logits(self, ids, rope_remove=None, p_rope=None, allow_long=False):
-        """np.float32 [T, vocab]: row p predicts token p + 1."""
+    def logits(self, ids, rope_remove=None, p_rope=None, allow_long=False, ablate=None,
+               head_rope_remove=None):
+        """np.float32 [T, vocab]: row p predicts token p + 1 (ablate= and
+        head_rope_remove= as the program's --ablate / --head-rope-remove)."""
         a = as_ids(ids)
         out = np.empty((a.size, self.vocab), dtype=np.float32)
-        o, keep = run_opts(rope_remove, p_rope, allow_long)
+        o, keep = run_opts(rope_remove, p_rope, allow_long, ablate, head_rope_remove)
         err = _lib.new_error()
         check(lib.ss_logits(self._handle(), a.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
                             a.size, ctypes.byref(o),
@@ -162,12 +179,13 @@ class Model:
         del keep
         return out
 
-    def attention(self, ids, layer, head, rope_remove=None, p_rope=None, allow_long=False):
+    def attention(self, ids, layer, head, rope_remove=None, p_rope=None, allow_long=False,
+                  ablate=None, head_rope_remove=None):
         """np.float32 [T, T]: post-softmax attention of query head `head` of
         `layer` (query, key), zero above the diagonal."""
         a = as_ids(ids)
         out = np.empty((a.size, a.size), dtype=np.float32)
-        o, keep = run_opts(rope_remove, p_rope, allow_long)
+        o, keep = run_opts(rope_remove, p_rope, allow_long, ablate, head_rope_remove)
         err = _lib.new_error()
         check(lib.ss_attention(self._handle(), a.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
                                a.size, as_int(layer, "layer"), as_int(head, "head"),

@@ -72,9 +72,9 @@ def _g(t):
     return "%g" % t
 
 
-def pass_params(threads, rope_remove, p_rope, allow_long):
+def pass_params(threads, rope_remove, p_rope, allow_long, ablate=None, head_rope_remove=None):
     p = _lib.PassParams()
-    ro, keep = run_opts(rope_remove, p_rope, allow_long)
+    ro, keep = run_opts(rope_remove, p_rope, allow_long, ablate, head_rope_remove)
     p.run = ro
     if threads is not None:
         from ._arrays import as_int
@@ -85,7 +85,7 @@ def pass_params(threads, rope_remove, p_rope, allow_long):
 def rank(model, heads=None, prompts=None, ids=None, ood=None, repeat=None, length=None,
          tau=0.95, seed=0, count=None, field=None, chunk=False, tokenizer=None, vocab=None,
          bos=False, threads=None, progress=True, rope_remove=None, p_rope=None,
-         allow_long=False):
+         allow_long=False, ablate=None, head_rope_remove=None):
     """Per head r_1 and R_tau of Q, K (its KV head), H (its layer), W_Q, W_K
     over a prompt source given as for ss.scan; `heads` (None/"all", a list,
     "L0H1,...", or a Scan for its SDHs) are the ones `summary` averages."""
@@ -99,7 +99,7 @@ def rank(model, heads=None, prompts=None, ids=None, ood=None, repeat=None, lengt
         raise Error("tau: want a fraction or a list of fractions, got %r" % (tau,))
     spec, temp = _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk,
                        tokenizer, vocab, bos, allow_long)
-    p, keep = pass_params(threads, rope_remove, p_rope, allow_long)
+    p, keep = pass_params(threads, rope_remove, p_rope, allow_long, ablate, head_rope_remove)
     h = run_pass(model, lib.ss_run_rank, spec, temp, p, "rank", progress, tau_arr, len(taus))
     del keep
     return Rank(h, listed, model.n_heads, model.n_kv_heads)

@@ -251,7 +251,7 @@ def _spec(model, prompts, ids, ood, repeat, length, seed, count, field, chunk, t
 def scan(model, prompts=None, ids=None, ood=None, repeat=None, length=None, skip=4, seed=0,
          threads=None, progress=True, rope_remove=None, p_rope=None, count=None, field=None,
          chunk=False, tokenizer=None, vocab=None, bos=False, allow_long=False, block_rows=None,
-         maps=None, map_size=None):
+         maps=None, map_size=None, ablate=None, head_rope_remove=None):
     """Average slash score of every head and offset over one prompt source
     (exactly one of):
 
@@ -266,6 +266,9 @@ def scan(model, prompts=None, ids=None, ood=None, repeat=None, length=None, skip
     "L0H1,L3H2", "all", "sdh" (this scan's SDHs) or "sdh:DIR"; map_size=
     bins per side (default 256).
 
+    ablate="L1H3,L2H0[:zero|:mean]" and head_rope_remove="L1H3:1-3" (or a
+    list) intervene as the program's --ablate / --head-rope-remove.
+
     The same settings as `slashscope scan` give the same numbers bit for bit.
     Ctrl-C stops the scan (KeyboardInterrupt)."""
     if not isinstance(model, Model):
@@ -276,7 +279,7 @@ def scan(model, prompts=None, ids=None, ood=None, repeat=None, length=None, skip
     p.skip = as_int(skip, "skip")
     p.threads = as_int(threads, "threads") if threads is not None else 0
     p.block_rows = as_int(block_rows, "block_rows") if block_rows is not None else 0
-    p.run, keep = run_opts(rope_remove, p_rope, allow_long)
+    p.run, keep = run_opts(rope_remove, p_rope, allow_long, ablate, head_rope_remove)
     if maps is not None:
         if isinstance(maps, (list, tuple)):
             maps = ",".join(maps)

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "analysis/analysis.h"
+#include "analysis/head_edits.h"
 #include "analysis/prompts.h"
 #include "analysis/scan_result.h"
 #include "model/model.h"
@@ -28,6 +29,11 @@ struct ss_scan {
 /* The model's RoPE schedule with o's ablations applied (p-RoPE first, then
  * the removed frequencies, as the program's flags). o may be NULL. */
 ss_code ss_api_rope(const ss_model *m, const ss_run_opts *o, ss_rope *rope, ss_error *err);
+
+/* The head interventions of o (ablate, head_rope_remove) parsed for m
+ * (analysis/head_edits.h); freed with ss_head_edits_free, nothing to free
+ * after a failure. */
+ss_code ss_api_edits(const ss_model *m, const ss_run_opts *o, ss_head_edits *e, ss_error *err);
 
 /* A generic result: named arrays into `owned`, released by `release`. */
 #define SS_RESULT_MAX_ARRAYS 32

@@ -61,23 +61,42 @@ static ss_code check_buffers(const int32_t *ids, const void *out, ss_error *err)
     return SS_OK;
 }
 
+ss_code ss_api_edits(const ss_model *m, const ss_run_opts *o, ss_head_edits *e, ss_error *err)
+{
+    ss_code rc = ss_head_edits_parse(e, m, o ? o->ablate : NULL, o ? o->head_rope_remove : NULL,
+                                     o ? o->n_head_rope_remove : 0, err);
+    if (rc)
+        ss_head_edits_free(e);
+    return rc;
+}
+
+/* One sequence under o: the forward options (rope, edits) built, run, freed. */
+static ss_code run_one(const ss_model *m, const int32_t *ids, int n, int layer, int head,
+                       const ss_run_opts *o, float *out, ss_error *err)
+{
+    ss_rope rope;
+    ss_head_edits e;
+    ss_code rc = check_buffers(ids, out, err);
+    if (rc || (rc = ss_api_rope(m, o, &rope, err)) || (rc = ss_api_edits(m, o, &e, err)))
+        return rc;
+    ss_forward_opts fo = {.rope = &rope, .allow_long = o && o->allow_long};
+    ss_head_edits_forward(&e, &fo);
+    rc = layer < 0 ? ss_forward(m, ids, n, &fo, out, err)
+                   : ss_head_map_opts(m, ids, n, layer, head, &fo, out, err);
+    ss_head_edits_free(&e);
+    return rc;
+}
+
 ss_code ss_logits(const ss_model *m, const int32_t *ids, int n, const ss_run_opts *o,
                   float *out, ss_error *err)
 {
-    ss_rope rope;
-    ss_code rc = check_buffers(ids, out, err);
-    if (rc || (rc = ss_api_rope(m, o, &rope, err)))
-        return rc;
-    ss_forward_opts fo = {.rope = &rope, .allow_long = o && o->allow_long};
-    return ss_forward(m, ids, n, &fo, out, err);
+    return run_one(m, ids, n, -1, 0, o, out, err);
 }
 
 ss_code ss_attention(const ss_model *m, const int32_t *ids, int n, int layer, int head,
                      const ss_run_opts *o, float *out, ss_error *err)
 {
-    ss_rope rope;
-    ss_code rc = check_buffers(ids, out, err);
-    if (rc || (rc = ss_api_rope(m, o, &rope, err)))
-        return rc;
-    return ss_head_map(m, ids, n, layer, head, &rope, o && o->allow_long, NULL, out, err);
+    if (layer < 0)
+        return ss_fail(err, SS_ERR_USAGE, "layer %d: layers are 0-based", layer);
+    return run_one(m, ids, n, layer, head, o, out, err);
 }

@@ -49,13 +49,22 @@ ss_code ss_api_pass(const ss_model *m, ss_source *src, ss_analysis *const *an, i
     ss_prompt_source ps = {0};
     if ((rc = ss_prompt_source_prompts(&ps, src->prompts, src->opts.len, b.total, err)))
         return rc;
+    ss_head_edits e;
+    if ((rc = ss_api_edits(m, &p->run, &e, err))) {
+        ss_prompt_source_free(&ps);
+        return rc;
+    }
+    ss_forward_opts fo = {0};
+    ss_head_edits_forward(&e, &fo);
     ss_analysis_opts o = {.rope = &rope, .allow_long = p->run.allow_long,
                           .interrupted = ss_interrupted, .between_prompts = between,
-                          .between_ctx = &b};
+                          .between_ctx = &b, .edit_heads = fo.edit_heads,
+                          .edit_ctx = fo.edit_ctx, .head_rope = fo.head_rope};
     int64_t done = 0;
     ss_interrupt_clear();
     rc = ss_analysis_run(m, &ps, an, n, NULL, &o, &done, err);
     ss_prompt_source_free(&ps);
+    ss_head_edits_free(&e);
     if (!rc && b.stopped)
         rc = ss_fail(err, SS_STOP, "%s stopped on request after %lld prompts", what,
                      (long long)done);

@@ -62,12 +62,26 @@ ss_code ss_run_scan(const ss_model *m, ss_source *src, const ss_scan_params *p, 
     unsigned char *flags = NULL;
     ss_code rc = ss_scan_maps_from_spec(p->maps, m, m->path, "maps", &o, &flags, err);
     ss_rope rope;
-    if (!rc)
+    ss_head_edits e = {0};
+    if (!rc && !(rc = ss_api_edits(m, &p->run, &e, err))) {
+        ss_forward_opts fo = {0};
+        ss_head_edits_forward(&e, &fo);
+        o.edit_heads = fo.edit_heads;
+        o.edit_ctx = fo.edit_ctx;
+        o.head_rope = fo.head_rope;
         rc = ss_api_pass_begin(m, src, &p->run, p->threads, &rope, err);
+    }
     o.rope = &rope;
+    /* recorded as the program records its flags: merge / compare refuse
+     * to mix scans run under different interventions */
+    cJSON *record = ss_head_edits_json(p->run.ablate, p->run.head_rope_remove,
+                                       p->run.n_head_rope_remove, NULL);
+    o.interventions = record;
     ss_scan_result r;
     if (!rc)
         rc = ss_scan_collect(&o, &r, err);
+    cJSON_Delete(record);
+    ss_head_edits_free(&e);
     free(flags);
     return rc ? rc : ss_api_scan_wrap(&r, "scan", out, err);
 }

@@ -37,10 +37,12 @@ static const char usage[] =
     "float64 .npy: energy_q.npy [L, H, d_head + 1], energy_k.npy [L, H_kv, d_head + 1]\n"
     "(entry 0 the bias, entry l the l-th largest singular value's direction).\n\n"
     "--write-model MDIR (one --thre and one --rank-thre): the compressed model as a Hugging\n"
-    "  Face folder (the source must be one): the same config and files, every compressed\n"
-    "  W_Q / W_K head block replaced by its rank-R_thre product (float32, full size), so any\n"
-    "  HF reader loads it; --force replaces an existing MDIR. A plan DIR is also what\n"
-    "  --lowrank DIR[@THRE,RANK_THRE] applies in memory on ppl, scan, logits and attn.\n"
+    "  Face folder, every compressed W_Q / W_K head block replaced by its rank-R_thre\n"
+    "  product (float32, full size), so any HF reader loads it: from an HF folder its config\n"
+    "  and files; from a llama2.c or GGUF llama model a LlamaForCausalLM config.json and\n"
+    "  HF-ordered tensors (no tokenizer files); --force replaces an existing MDIR. A plan\n"
+    "  DIR is also what --lowrank DIR[@THRE,RANK_THRE] applies in memory on ppl, scan,\n"
+    "  logits and attn.\n"
     "--eval-prompts F [--eval-len N] [--eval-count P] [--sdh SCAN_DIR [--regime R]]: the\n"
     "  Table 1 analogue: F (token-id lines if it ends in .ids, else text as --prompts) runs\n"
     "  through the original model and every (thre, rank_thre) plan: DIR/eval.csv (plan,\n"
@@ -174,21 +176,16 @@ static ss_code write_model(const ss_args *a, ss_model *m, const ss_compress_resu
     ss_code rc = ss_lowrank_apply(m, r, thre, rank_thre, &la, err);
     if (rc)
         return rc;
-    const ss_tensor *from[2 * SS_MAX_LAYERS];
-    int n = 0;
-    for (int i = 0; i < 2 * m->cfg.n_layer; i++)
-        if (la.orig[i])
-            from[n++] = la.orig[i];
-    ss_tensor *to = ss_calloc((size_t)(n ? n : 1), sizeof *to, "low-rank tensors", err);
-    for (int i = 0, k = 0; to && i < 2 * m->cfg.n_layer; i++)
-        if (la.orig[i])
-            to[k++] = la.repl[i];
+    const ss_tensor **repl = ss_calloc(2 * (size_t)m->cfg.n_layer, sizeof *repl,
+                                       "low-rank tensors", err);
+    for (int i = 0; repl && i < 2 * m->cfg.n_layer; i++)
+        repl[i] = la.orig[i] ? &la.repl[i] : NULL;
     ss_folder f;
     ss_folder_opts fo = {.force = ss_args_has(a, "--force"), .marker = "config.json",
                          .flag = "--write-model"};
-    rc = to ? ss_folder_begin(&f, dir, &fo, err) : SS_ERR_NOMEM;
+    rc = repl ? ss_folder_begin(&f, dir, &fo, err) : SS_ERR_NOMEM;
     if (!rc) {
-        rc = ss_hf_model_write(m, from, to, n, f.work, err);
+        rc = ss_hf_model_write(m, repl, f.work, err);
         if (!rc)
             rc = ss_folder_commit(&f, err);
         if (rc)
@@ -198,7 +195,7 @@ static ss_code write_model(const ss_args *a, ss_model *m, const ss_compress_resu
         printf("wrote %s: %d of %d W_Q/W_K matrices at their kept rank (thre %g, rank_thre "
                "%d)\n", dir, la.compressed, m->cfg.n_layer * (m->cfg.n_head + m->cfg.n_kv_head),
                thre, rank_thre);
-    free(to);
+    free(repl);
     ss_lowrank_restore(&la);
     return rc;
 }
@@ -234,7 +231,8 @@ int cmd_compress(int argc, char **argv)
     if (ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("compress", &err);
     ss_folder folder;
-    if (ss_out_folder_begin(&folder, &a, "plan.json", &out, &err)) {
+    if ((model_out && ss_hf_model_check(src.run.model, &err)) ||
+        ss_out_folder_begin(&folder, &a, "plan.json", &out, &err)) {
         ss_explain_src_close(&src);
         return ss_cli_fail("compress", &err);
     }

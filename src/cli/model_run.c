@@ -3,36 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/head_edits.h"
 #include "common/parse.h"
 
 ss_code ss_head_ablation_from_flags(const ss_args *a, ss_head_ablation *abl, ss_error *err)
 {
     const char *spec = ss_args_get(a, "--ablate");
-    if (!spec)
-        return SS_OK;
-    const char *colon = strchr(spec, ':');
-    int mode = SS_ABLATE_ZERO;
-    if (colon && !strcmp(colon, ":mean"))
-        mode = SS_ABLATE_MEAN;
-    else if (colon && strcmp(colon, ":zero"))
-        return ss_fail(err, SS_ERR_USAGE, "--ablate '%s': the mode after ':' must be zero or "
-                       "mean", spec);
-    const char *end = colon ? colon : spec + strlen(spec);
-    for (const char *p = spec; p < end;) {
-        int l, h;
-        const char *q;
-        if (!ss_parse_head_name(p, &q, &l, &h) || (q != end && *q != ','))
-            return ss_fail(err, SS_ERR_USAGE, "--ablate '%s': expected heads like L1H3,L2H0 "
-                           "with an optional :zero or :mean", spec);
-        if (l >= abl->n_layer || h >= abl->n_head)
-            return ss_fail(err, SS_ERR_USAGE, "--ablate: no head L%dH%d (the model has %d "
-                           "layers x %d heads)", l, h, abl->n_layer, abl->n_head);
-        unsigned char *m = &abl->mode[(size_t)l * abl->n_head + h];
-        abl->n += !*m;
-        *m = (unsigned char)mode;
-        p = q == end ? q : q + 1;
-    }
-    return SS_OK;
+    return spec ? ss_head_ablation_parse(spec, "--ablate", abl, err) : SS_OK;
 }
 
 ss_code ss_head_rope_from_flags(const ss_args *a, const ss_config *c, int n_freq,
@@ -40,25 +17,10 @@ ss_code ss_head_rope_from_flags(const ss_args *a, const ss_config *c, int n_freq
 {
     const char *spec[SS_ARGS_MAX_REPEAT];
     int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
-    for (int i = 0; i < n; i++) {
-        int l, h, *list = NULL, n_list = 0;
-        const char *q;
-        if (!ss_parse_head_name(spec[i], &q, &l, &h) || *q != ':' || !q[1])
-            return ss_fail(err, SS_ERR_USAGE, "--head-rope-remove '%s': expected a head and "
-                           "1-based frequencies like L1H3:1,2,5-8", spec[i]);
-        if (l >= c->n_layer || h >= c->n_head)
-            return ss_fail(err, SS_ERR_USAGE, "--head-rope-remove: no head L%dH%d (the model "
-                           "has %d layers x %d heads)", l, h, c->n_layer, c->n_head);
-        ss_code rc = ss_rope_parse_list(q + 1, n_freq, &list, &n_list, err);
-        if (!rc)
-            rc = ss_head_rope_add(hr, l, h, list, n_list, n_freq, err);
-        free(list);
-        if (rc) {
-            ss_error_prefix(err, "--head-rope-remove '%s'", spec[i]);
-            return rc;
-        }
-    }
-    return SS_OK;
+    ss_code rc = SS_OK;
+    for (int i = 0; !rc && i < n; i++)
+        rc = ss_head_rope_parse(spec[i], "--head-rope-remove", c, n_freq, hr, err);
+    return rc;
 }
 
 ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied *out,
@@ -105,30 +67,14 @@ ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied 
 
 void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o)
 {
-    if (r->ablation.n) {
-        o->edit_heads = ss_head_ablation_edit;
-        o->edit_ctx = (void *)&r->ablation;
-    }
-    if (r->head_rope.n)
-        o->head_rope = &r->head_rope;
+    ss_head_edits_forward(&r->edits, o);
 }
 
 cJSON *ss_model_run_edits_json(const ss_args *a)
 {
-    const char *abl = ss_args_get(a, "--ablate");
     const char *spec[SS_ARGS_MAX_REPEAT];
     int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
-    const char *low = ss_args_get(a, "--lowrank");
-    if (!abl && !n && !low)
-        return NULL;
-    cJSON *o = cJSON_CreateObject();
-    if (abl)
-        cJSON_AddStringToObject(o, "ablate", abl);
-    if (n)
-        cJSON_AddItemToObject(o, "head_rope_remove", cJSON_CreateStringArray(spec, n));
-    if (low)
-        cJSON_AddStringToObject(o, "lowrank", low);
-    return o;
+    return ss_head_edits_json(ss_args_get(a, "--ablate"), spec, n, ss_args_get(a, "--lowrank"));
 }
 
 ss_code ss_rope_from_flags(const ss_args *a, ss_rope *rope, ss_error *err)
@@ -165,10 +111,11 @@ ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_er
     if (rc)
         return rc;
     r->rope = r->model->rope;
-    if ((rc = ss_head_ablation_init(&r->ablation, &r->model->cfg, err)) ||
-        (rc = ss_head_ablation_from_flags(a, &r->ablation, err)) ||
+    if ((rc = ss_head_ablation_init(&r->edits.ablation, &r->model->cfg, err)) ||
+        (rc = ss_head_ablation_from_flags(a, &r->edits.ablation, err)) ||
         (rc = ss_rope_from_flags(a, &r->rope, err)) ||
-        (rc = ss_head_rope_from_flags(a, &r->model->cfg, r->rope.n_freq, &r->head_rope, err)) ||
+        (rc = ss_head_rope_from_flags(a, &r->model->cfg, r->rope.n_freq, &r->edits.head_rope,
+                                       err)) ||
         (rc = ss_lowrank_from_flags(a, r->model, &r->lowrank, err)) ||
         (want_ids && (rc = ss_args_ids(a, &r->ids, &r->n, err)))) {
         ss_model_run_close(r);
@@ -188,8 +135,7 @@ void ss_model_run_close(ss_model_run *r)
 {
     ss_lowrank_restore(&r->lowrank);
     ss_model_close(r->model);
-    ss_head_ablation_free(&r->ablation);
-    ss_head_rope_free(&r->head_rope);
+    ss_head_edits_free(&r->edits);
     free(r->ids);
     memset(r, 0, sizeof *r);
 }

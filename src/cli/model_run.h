@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "analysis/compress_apply.h"
+#include "analysis/head_edits.h"
 #include "cli/args.h"
 #include "engine/head_ablate.h"
 #include "engine/head_rope.h"
@@ -27,8 +28,9 @@ typedef struct {
     int n;
     ss_rope rope; /* the model's schedule with the ablation flags applied */
     int allow_long;
-    ss_head_ablation ablation; /* --ablate HEADS[:zero|:mean] (no head when absent) */
-    ss_head_rope head_rope;    /* --head-rope-remove HEAD:l1,l2,... (repeatable) */
+    /* --ablate HEADS[:zero|:mean], --head-rope-remove HEAD:l1,l2,...
+     * (repeatable); no head when absent */
+    ss_head_edits edits;
     ss_lowrank_applied lowrank; /* --lowrank PLAN[@THRE,RANK]: W_Q/W_K replaced in memory */
 } ss_model_run;
 

@@ -9,6 +9,9 @@
 static cJSON *header_json(const ss_tensor *const *t, int n, ss_error *err)
 {
     cJSON *h = cJSON_CreateObject();
+    /* what save_pretrained writes: transformers' loader checks the format
+     * (older versions read it without checking that metadata exists) */
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(h, "__metadata__"), "format", "pt");
     uint64_t off = 0;
     for (int i = 0; h && i < n; i++) {
         if (t[i]->dtype != SS_DT_F32 && t[i]->dtype != SS_DT_F16 && t[i]->dtype != SS_DT_BF16) {

@@ -1,7 +1,9 @@
 /* Writes a safetensors file (the format io/safetensors.c reads): an 8-byte
  * little-endian header length, the JSON header (names, dtype, shape,
- * data_offsets; padded with spaces to a multiple of 8) and the raw bytes of
- * every tensor in the given order. Atomic (io/atomic_file.h). */
+ * data_offsets, and "__metadata__": {"format": "pt"} as transformers'
+ * save_pretrained writes it; padded with spaces to a multiple of 8) and
+ * the raw bytes of every tensor in the given order. Atomic
+ * (io/atomic_file.h). */
 #ifndef SS_IO_SAFETENSORS_WRITE_H
 #define SS_IO_SAFETENSORS_WRITE_H
 

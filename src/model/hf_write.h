@@ -1,19 +1,34 @@
-/* A model written back as a Hugging Face folder (compress --write-model):
- * the source folder's files (config.json, tokenizer files, ...) copied as
- * they are, and every tensor of the model in one model.safetensors, its
- * bytes verbatim except the replaced ones. So any HF reader loads it with
- * the same config. Only models opened from an HF folder can be written
- * (the names and layout are the checkpoint's own). The caller makes the
- * folder a transaction (store/folder.h). */
+/* A model written as a Hugging Face folder (compress --write-model), from
+ * any input format, loadable by slashscope and by transformers.
+ *
+ * - From an HF folder: its files (config.json, tokenizer files, ...) copied
+ *   as they are and every tensor in one model.safetensors, byte for byte,
+ *   except the tensors holding replaced W_Q / W_K rows, which become F32
+ *   (a fused qkv_proj / query_key_value: the whole fused tensor, its v rows
+ *   the source's values).
+ * - From a llama2.c checkpoint or a GGUF (llama, qwen2, phi3, olmo2, gemma,
+ *   gemma2, gptneox): config.json written for the architecture's
+ *   transformers class from the model's hyper-parameters
+ *   (hf_write_config.h), every tensor under its HF name, in HF's layout:
+ *   q/k rows permuted from the interleaved (GPT-J pair) order to HF's
+ *   half-split order (llama), GPT-NeoX's blocked attn_qkv regrouped per
+ *   head, Gemma's stored 1 + w norms back to w; quantized tensors
+ *   dequantized to F32 (F32 / F16 / BF16 keep their bytes). No tokenizer
+ *   files: slashscope cannot write them (docs/compress.md).
+ * The caller makes the folder a transaction (store/folder.h). */
 #ifndef SS_MODEL_HF_WRITE_H
 #define SS_MODEL_HF_WRITE_H
 
 #include "model/model.h"
 
-/* dir: an existing, empty folder.
- * from[i] (a tensor of m's list) is written with to[i]'s dtype and bytes
- * under from[i]'s name. */
-ss_code ss_hf_model_write(const ss_model *m, const ss_tensor *const *from, const ss_tensor *to,
-                          int n, const char *dir, ss_error *err);
+/* dir: an existing, empty folder. repl: NULL, or [2 n_layer] where
+ * repl[2 l] / repl[2 l + 1] (NULL: none) replaces layer l's W_Q / W_K:
+ * F32 [heads * d_head, d_model] in the checkpoint's own row order (as the
+ * bound m->layers[l].wq rows are). */
+/* Can m be written (before any work is done)? An SS_ERR_UNSUPPORTED
+ * saying why not (a GGUF of another architecture than llama, ...). */
+ss_code ss_hf_model_check(const ss_model *m, ss_error *err);
+ss_code ss_hf_model_write(const ss_model *m, const ss_tensor *const *repl, const char *dir,
+                          ss_error *err);
 
 #endif

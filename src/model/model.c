@@ -1,5 +1,6 @@
 #include "model/model.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,17 +329,36 @@ static ss_code bind_layer(ss_model *m, int l, int *any_bias, ss_error *err)
     return SS_OK;
 }
 
+/* The tensors outside the layers, in the order of enum global_tensor. */
+enum global_tensor { G_EMBD, G_OUT_NORM, G_OUT_NORM_B, G_OUTPUT, G_COUNT };
+
+/* Name of a global tensor in a format (hf: HF, else GGUF / llama2.c), or
+ * NULL if the architecture has none. */
+static const char *global_name(int hf, ss_arch a, int g)
+{
+    int neox = a == SS_ARCH_GPTNEOX;
+    switch (g) {
+    case G_EMBD:
+        return hf ? (neox ? "gpt_neox.embed_in.weight" : "model.embed_tokens.weight")
+                  : "token_embd.weight";
+    case G_OUT_NORM:
+        return hf ? (neox ? "gpt_neox.final_layer_norm.weight" : "model.norm.weight")
+                  : "output_norm.weight";
+    case G_OUT_NORM_B:
+        return !neox ? NULL : hf ? "gpt_neox.final_layer_norm.bias" : "output_norm.bias";
+    default:
+        return hf ? (neox ? "embed_out.weight" : "lm_head.weight") : "output.weight";
+    }
+}
+
 static ss_code bind_weights(ss_model *m, ss_error *err)
 {
     ss_config *c = &m->cfg;
-    int hf = m->format == SS_FMT_HF, neox = c->arch == SS_ARCH_GPTNEOX;
-    const char *embd = hf ? (neox ? "gpt_neox.embed_in.weight" : "model.embed_tokens.weight")
-                          : "token_embd.weight";
-    const char *out_norm = hf ? (neox ? "gpt_neox.final_layer_norm.weight" : "model.norm.weight")
-                              : "output_norm.weight";
-    const char *out_norm_b = !neox ? NULL : hf ? "gpt_neox.final_layer_norm.bias"
-                                               : "output_norm.bias";
-    const char *output = hf ? (neox ? "embed_out.weight" : "lm_head.weight") : "output.weight";
+    int hf = m->format == SS_FMT_HF;
+    const char *embd = global_name(hf, c->arch, G_EMBD);
+    const char *out_norm = global_name(hf, c->arch, G_OUT_NORM);
+    const char *out_norm_b = global_name(hf, c->arch, G_OUT_NORM_B);
+    const char *output = global_name(hf, c->arch, G_OUTPUT);
     ss_code rc = find_required(m, embd, &m->tok_embd, err);
     if (rc)
         return rc;
@@ -383,11 +403,69 @@ static ss_code bind_weights(ss_model *m, ss_error *err)
             return rc;
     if (m->format == SS_FMT_HF && c->has_qkv_bias && !m->layers[0].bq)
         return ss_fail(err, SS_ERR_MISSING, "%s: the config promises q/k/v biases but '%s' is missing",
-                       m->path, neox ? "gpt_neox.layers.0.attention.query_key_value.bias"
+                       m->path, c->arch == SS_ARCH_GPTNEOX ? "gpt_neox.layers.0.attention.query_key_value.bias"
                                      : "model.layers.0.self_attn.q_proj.bias");
     c->has_qkv_bias = any_bias;
     m->dtype = m->layers[0].wq->dtype;
     return SS_OK;
+}
+
+/* ---- a checkpoint tensor under Hugging Face's name (model/hf_write.c) -- */
+
+/* name = fmt with its one %d replaced by a layer number below n_layer. */
+static int match_layer(const char *fmt, const char *name, int n_layer, int *layer)
+{
+    const char *pct = strstr(fmt, "%d");
+    size_t pre = (size_t)(pct - fmt);
+    if (strncmp(name, fmt, pre) || !isdigit((unsigned char)name[pre]))
+        return 0;
+    char *end;
+    long l = strtol(name + pre, &end, 10);
+    if (strcmp(end, pct + 2) || l >= n_layer)
+        return 0;
+    *layer = (int)l;
+    return 1;
+}
+
+static ss_tensor_kind role_kind(int r)
+{
+    switch (r) {
+    case R_Q: return SS_TK_Q;
+    case R_K: return SS_TK_K;
+    case R_QKV: return SS_TK_QKV;
+    case R_BQ: return SS_TK_BQ;
+    case R_BK: return SS_TK_BK;
+    case R_BQKV: return SS_TK_BQKV;
+    case R_ATTN_NORM: case R_Q_NORM: case R_K_NORM: case R_POST_ATTN_NORM: case R_FFN_NORM:
+    case R_POST_FFN_NORM:
+        return SS_TK_NORM;
+    default: return SS_TK_OTHER;
+    }
+}
+
+int ss_model_tensor_hf(const ss_model *m, const char *name, char *hf, size_t cap, int *layer,
+                       ss_tensor_kind *kind)
+{
+    ss_arch a = m->cfg.arch;
+    int own = m->format == SS_FMT_HF, optional;
+    *layer = -1;
+    for (int g = 0; g < G_COUNT; g++) {
+        const char *n = global_name(own, a, g);
+        if (n && !strcmp(n, name)) {
+            *kind = g == G_OUT_NORM ? SS_TK_NORM : SS_TK_OTHER;
+            return snprintf(hf, cap, "%s", global_name(1, a, g)) < (int)cap;
+        }
+    }
+    for (int r = 0; r < R_COUNT; r++) {
+        const char *fmt = own ? hf_role_name(a, r, &optional) : gguf_role_name(a, r, &optional);
+        const char *to = hf_role_name(a, r, &optional);
+        if (fmt && to && match_layer(fmt, name, m->cfg.n_layer, layer)) {
+            *kind = role_kind(r);
+            return snprintf(hf, cap, to, *layer) < (int)cap;
+        }
+    }
+    *layer = -1;
+    return 0;
 }
 
 /* Sliding window of layer l. */

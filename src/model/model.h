@@ -106,6 +106,19 @@ const ss_rope *ss_layer_rope_override(const ss_model *m, int l, const ss_rope *o
                                       ss_rope *scratch);
 const char *ss_format_name(ss_format f);
 
+/* What a checkpoint tensor is, for writing the model in Hugging Face's
+ * layout (model/hf_write.c): the rows a RoPE permutation or a fused q/k/v
+ * reordering moves, and the norm weights Gemma's GGUF stores as 1 + w. */
+typedef enum {
+    SS_TK_OTHER, SS_TK_Q, SS_TK_K, SS_TK_QKV, SS_TK_BQ, SS_TK_BK, SS_TK_BQKV, SS_TK_NORM
+} ss_tensor_kind;
+/* Tensor `name` of m's list under its Hugging Face name for m's
+ * architecture (written to hf), its layer (-1: outside the layers) and
+ * kind. 0 when it is none of the tensors the model binds (GGUF's
+ * rope_freqs.weight, an extra tensor of a checkpoint). */
+int ss_model_tensor_hf(const ss_model *m, const char *name, char *hf, size_t cap, int *layer,
+                       ss_tensor_kind *kind);
+
 /* Scans a weight for NaN/Inf; the first one found is an SS_ERR_VALUE naming
  * the tensor and the element. The engine calls it only after non-finite
  * activations, to say which weight is to blame. */
