@@ -68,10 +68,10 @@ sys.exit(1 if bad else 0)
 PY
 then ok "report numbers = summary.json"; else bad "report numbers = summary.json"; fi
 
-# every figure kind (test_figure writes the gallery)
+# every figure kind (test_figure writes the gallery: 8 figures)
 SS_TMP=$tmp "$(dirname "$bin")/test_figure" test_gallery >"$tmp/gallery.out" 2>&1 \
   && ok "gallery written" || { bad "gallery"; cat "$tmp/gallery.out"; }
-browser "figure gallery in chromium" "$tmp/gallery.html" "$shots/figure-gallery.png" 7
+browser "figure gallery in chromium" "$tmp/gallery.html" "$shots/figure-gallery.png" 8
 
 # the checker itself can fail: a broken raster, a stray script, bad markup
 sed 's/base64,iVBOR/base64,AAAA/' "$tmp/demo/report.html" >"$tmp/broken1.html"

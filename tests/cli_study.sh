@@ -5,8 +5,7 @@
 # with numpy where the report summarises); the report opens in Chromium
 # cleanly; a study killed part way and run again gives the same report
 # without redoing finished stages; each stage folder is its single
-# command's; the study costs at most 2.0x its scans (the issue's 1.5x holds
-# in about half the pairs on a loaded machine: see the cost check);
+# command's; the study costs at most 1.5x the CPU of the scans it needs;
 # bad input gives one clear line.
 set -u
 bin=${SS_BIN:?}; shared=${SS_SHARED:?}; tmp=${SS_TMP:-/tmp}/cli_study; shots=${SS_TMP:-/tmp}/screenshots
@@ -19,7 +18,9 @@ bad() { echo "FAIL $1"; failed=$((failed+1)); }
 m1=$shared/models/stories260K/stories260K.bin
 m2=$shared/models/aidreams260K/aidreams260K.bin
 ids=$shared/prompts/stories260K-samples.ids
-args=(--ids-file "$ids" --len 128 --ood 64)
+# one thread: the cost check below measures CPU time, and a second thread's
+# waiting under other jobs' load adds CPU time that is not the study's work
+args=(--ids-file "$ids" --len 128 --ood 64 --threads 1)
 
 expect_fail() {
   local name=$1 pattern=$2; shift 2
@@ -211,8 +212,9 @@ for k, m in enumerate(models):
     if sdh0:
         verdict = ("holds" if 2 * held >= len(sdh0) else
                    "holds for some heads" if held else "does not hold")
-        w = ("Takeaway 3 %s: %d of %d layer-0 SDHs have Q or K close to rank one for one of "
-             "the paper's two reasons; for %d the bias outweighs" % (verdict, held, len(sdh0), n_bias))
+        w = ("Takeaway 3 %s: %d of %d layer-0 heads with an SDH have Q or K close to rank one "
+             "for one of the paper's two reasons; for %d the bias outweighs"
+             % (verdict, held, len(sdh0), n_bias))
         w2 = "for %d the embeddings lie on a cone" % n_cone
         w3 = "The smallest RV is %.3g, against %.3g" % (min(rvs), float(cone[0]["rv_random"]))
         for x in (w, w2, w3):
@@ -254,23 +256,19 @@ then ok "report numbers = stage files"; else bad "report numbers = stage files";
 
 # cost against the scans it needs, run on their own one after the other with
 # the study's own command lines (from each stage.json), in CPU time (user +
-# system, every process; wall time on a machine shared with other jobs
-# swings by 2x from run to run). CPU time swings too when other jobs contend
-# for the cores (one sample under ctest -j2 measured 3.1x where the same
-# build measures 1.50-1.58x alone), so the ratio is the best of up to 3
-# pairs measured back to back (study, then its scans): the first pair reuses
-# the study above, a new pair runs only when the one before failed. The
-# issue's target is 1.5x; with the stages in process the study measures
-# 1.15-1.81x on this shared machine (median 1.55x, docs/report.md: the
-# explaining stages' files, not forward passes), so the check is 2.0x: it
-# catches a study that scans twice.
+# system, every process, one thread each: wall time on a machine shared with
+# other jobs swings by 2x from run to run). CPU time still swings by +-15%
+# under load, so the ratio is the best of up to 3 pairs measured back to
+# back (study, then its scans): the first pair reuses the study above, a new
+# pair runs only when the one before was over. docs/report.md has the ratios
+# measured and where the rest goes.
 if [ $sanitized = 1 ]; then echo "skip cost check (sanitized build)"
 elif /usr/bin/python3 - "$tmp/a" "$tmp/a.time" "$bin" "$tmp/alone" "${args[@]}" -- "$m1" "$m2" <<'PY'
 import glob, json, resource, shutil, subprocess, sys, time
 root, tfile, binary, alone = sys.argv[1:5]
 rest = sys.argv[5:]
 sargs, models = rest[:rest.index("--")], rest[rest.index("--") + 1:]
-LIMIT = 2.0
+LIMIT = 1.5
 def cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -306,7 +304,7 @@ for attempt in range(3):
         break
 sys.exit(0 if best <= LIMIT else 1)
 PY
-then ok "study costs <= 2.0x its scans (best pair)"; else bad "study costs > 2.0x its scans in every pair"; fi
+then ok "study costs <= 1.5x its scans (best pair)"; else bad "study costs > 1.5x its scans in every pair"; fi
 
 # kill part way: model 1 finished, model 2's in-distribution scan past its
 # first checkpoint; then the same command again (scan --resume underneath)

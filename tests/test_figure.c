@@ -220,11 +220,23 @@ static void test_box_and_bars(void)
     const char *cats[3] = {"r1(Q)", "r1(K)", "r1(H)"}, *ser[2] = {"SDHs", "all heads"};
     double v[6] = {0.9, 0.97, 0.4, 0.5, 0.6, NAN}, lo[6] = {0.85, 0.95, 0.3, 0.4, 0.5, NAN},
            hi[6] = {0.95, 0.99, 0.5, 0.6, 0.7, NAN};
-    ss_fig_bars bars = {"SDHs vs all", "", "energy share", 3, 2, cats, ser, v, lo, hi};
+    ss_fig_bars bars = {"SDHs vs all", "", "energy share", 3, 2, cats, ser, v, lo, hi, NULL, 0};
     CHECK(ss_fig_barchart(&t, &bars, &err) == SS_OK);
     CHECK(count(t.p, "<title>r1") == 5); /* the NaN bar is left out */
     CHECK(count(t.p, "<path") == 5);
     ss_html_figure(&gallery, &t, "grouped bars with error bars; a missing value has no bar");
+    ss_text_free(&t);
+    /* a reference line below every bar: the axis reaches down to it, and
+     * the legend names it */
+    ss_fig_bars ref = bars;
+    ref.lo = ref.hi = NULL;
+    ref.ref_label = "a <line>";
+    ref.ref = -0.3;
+    CHECK(ss_fig_barchart(&t, &ref, &err) == SS_OK);
+    CHECK(count(t.p, "stroke-dasharray=\"5 3\"") == 2); /* the line and its legend entry */
+    CHECK(strstr(t.p, "a &lt;line&gt;") != NULL);
+    CHECK(strstr(t.p, "end\">-0.") != NULL); /* a tick label below 0 */
+    ss_html_figure(&gallery, &t, "grouped bars with a dashed reference line at -0.3");
     ss_text_free(&t);
     ss_fig_bars none = bars;
     none.n_series = 0;

@@ -85,6 +85,38 @@ static void test_commit_and_refuse(void)
     CHECK(ss_test_sh("ls -d '%s'.old.* >/dev/null 2>&1 && exit 1; exit 0", outc) == 0);
 }
 
+/* A transaction's files are made durable together at its commit (one
+ * syncfs before the rename), not one fsync each; a checkpoint's files,
+ * which commit by their own rename, still sync one by one. */
+static void test_deferred_sync(void)
+{
+    const char *out = tmpdir("sync");
+    char outc[4096], p[8192];
+    snprintf(outc, sizeof outc, "%s/r", out);
+    ss_folder f;
+    ss_error e = {0};
+    ss_folder_opts o = {0};
+    CHECK(!ss_atomic_sync_deferred(ss_test_path("%s.partial/a.csv", outc)));
+    CHECK_MSG(ss_folder_begin(&f, outc, &o, &e) == SS_OK, "%s", e.msg);
+    CHECK(ss_atomic_sync_deferred(ss_test_path("%s/a.csv", f.work)));
+    CHECK(ss_atomic_sync_deferred(ss_test_path("%s/inp/L0H0.npy", f.work)));
+    CHECK(!ss_atomic_sync_deferred(ss_test_path("%s/checkpoint/state.json", f.work)));
+    CHECK(!ss_atomic_sync_deferred(ss_test_path("%s/checkpoint/rank1/x.npy", f.work)));
+    CHECK(ss_atomic_sync_deferred(ss_test_path("%s/checkpointy.csv", f.work)));
+    CHECK(!ss_atomic_sync_deferred(ss_test_path("%sX/a.csv", f.work)));
+    CHECK(!ss_atomic_sync_deferred(ss_test_path("%s/a.csv", outc)));
+    CHECK(!ss_atomic_sync_deferred(f.work));
+    put(ss_folder_file(&f, NULL, p, sizeof p), "sub/a.csv", "x\n");
+    CHECK_MSG(ss_folder_commit(&f, &e) == SS_OK, "%s", e.msg);
+    CHECK(exists("%s/sub/a.csv%s", outc, ""));
+    CHECK(!ss_atomic_sync_deferred(ss_test_path("%s/b.csv", f.work))); /* ended by the commit */
+    o.force = 1;
+    CHECK_MSG(ss_folder_begin(&f, outc, &o, &e) == SS_OK, "%s", e.msg);
+    CHECK(ss_atomic_sync_deferred(ss_test_path("%s/b.csv", f.work)));
+    ss_folder_abort(&f);
+    CHECK(!ss_atomic_sync_deferred(ss_test_path("%s/b.csv", f.work))); /* and by an abort */
+}
+
 static void test_not_a_result_is_kept(void)
 {
     const char *out = tmpdir("foreign");
@@ -299,6 +331,6 @@ static void test_fingerprint(void)
     ss_model_close(m);
 }
 
-TEST_MAIN(TEST(test_commit_and_refuse), TEST(test_not_a_result_is_kept), TEST(test_lock),
+TEST_MAIN(TEST(test_commit_and_refuse), TEST(test_deferred_sync), TEST(test_not_a_result_is_kept), TEST(test_lock),
           TEST(test_checkpoint_and_resume), TEST(test_manifest_catches_changes),
           TEST(test_json_difference), TEST(test_fingerprint))

@@ -97,15 +97,20 @@ static ss_code rv_figure(ss_html *h, const ss_csv *t, const cone_cols *c, const 
     }
     static const char *const ser[3] = {"v_Q of W_Q", "v_K of W_K", "random"};
     ss_fig_bars b = {"How much the tokens' projection varies: log10 RV", "layer-0 head",
-                     "log10 RV = log10 std/|mean|", n_pick, 3, cats, ser, v, NULL, NULL};
+                     "log10 RV = log10 std/|mean|", n_pick, 3, cats, ser, v, NULL, NULL,
+                     NULL, log10(STUDY_CONE_RV)};
+    char ref[48];
+    snprintf(ref, sizeof ref, "a cone: RV <= %.2g", STUDY_CONE_RV);
+    b.ref_label = ref;
     ss_text svg = {0};
     ss_code rc = ss_fig_barchart(&svg, &b, err);
     if (!rc) {
-        char cap[400];
+        char cap[600];
         snprintf(cap, sizeof cap, "Figure 12 head by head: the relative variation RV of the "
                  "vocabulary's RMS-normed embeddings along each head's dominant directions "
                  "v_Q, v_K (of W_Q, W_K), against a random Gaussian direction. On a cone RV "
-                 "is small: log10 RV <= %.2f (RV <= %.2g) counts as one here.",
+                 "is small: a bar below the dashed line, log10 RV <= %.2f (RV <= %.2g), counts "
+                 "as one here; a bar near 0 (RV near 1) spreads as far as its mean.",
                  log10(STUDY_CONE_RV), STUDY_CONE_RV);
         ss_html_figure(h, &svg, cap);
     }
@@ -149,7 +154,8 @@ ss_code study_takeaway3_heads(ss_html *h, const study_model *m, int mi, ss_error
     } else {
         int holds = 2 * n_held >= n_sdh ? 1 : n_held > 0 ? -1 : 0;
         ss_html_verdict(h, holds,
-                        "Takeaway 3 %s: %d of %d layer-0 SDHs have Q or K close to rank one "
+                        "Takeaway 3 %s: %d of %d layer-0 heads with an SDH have Q or K close to "
+                        "rank one "
                         "for one of the paper's two reasons; for %d the bias outweighs the "
                         "token part (||b|| > mean ||W^T h||), for %d the embeddings lie on a "
                         "cone around the dominant direction of W_Q or W_K (RV <= %.2g). The "

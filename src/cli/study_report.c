@@ -283,8 +283,9 @@ static ss_code takeaway1(ss_html *h, const study_model *m, int L, int mi, ss_err
     median_of(v, n, &all); /* sorts v: the per-layer copies below come from r */
     ss_html_verdict(h, 2 * survive >= n ? 1 : 0,
                     "Takeaway 1 %s for %d of %d SDHs (their score on uniform random tokens is "
-                    "still >= %.1f): median OOD/ID ratio %.3g, IQR %.3g-%.3g.",
-                    2 * survive >= n ? "holds" : "does not hold", survive, n, SMALL_KAPPA,
+                    "still >= %.1f)%s: median OOD/ID ratio %.3g, IQR %.3g-%.3g.",
+                    2 * survive >= n ? "holds" : "does not hold: it holds only", survive, n,
+                    SMALL_KAPPA, 2 * survive >= n ? "" : ", fewer than half",
                     all.median, all.q1, all.q3);
     /* per layer: one box each, and the layers that depart */
     int nb = 0;
@@ -555,7 +556,7 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
         static const char *const cats[5] = {"Q", "K", "H", "W_Q", "W_K"},
                                  *ser[2] = {"listed heads", "all heads"};
         ss_fig_bars b = {"Top singular direction's share of the energy, r1",
-                         "what is decomposed", "r1", 5, 2, cats, ser, v, NULL, NULL};
+                         "what is decomposed", "r1", 5, 2, cats, ser, v, NULL, NULL, NULL, 0};
         ss_text svg = {0};
         if ((rc = ss_fig_barchart(&svg, &b, err))) {
             ss_csv_free(&t);
@@ -583,7 +584,8 @@ static ss_code takeaway3(ss_html *h, const study_model *m, int mi, ss_error *err
         return rc;
     const cJSON *av = obj(obj(j, "averages"), "all");
     const cJSON *Q = obj(av, "Q"), *K = obj(av, "K");
-    static const char *const hd[] = {"", "r~1", "R~", "r1", "R", "dominant share",
+    /* r\314\203 is r with a combining tilde (U+0303 in UTF-8): the paper's r~1 and R~ */
+    static const char *const hd[] = {"", "r\314\2031", "R\314\203", "r1", "R", "dominant share",
                                      "RV of the dominant direction", "bias norm"};
     static const char *const keys[] = {"r1_tilde", "R_tilde", "r1", "R", "dominant_share",
                                        "rv_dominant", "bias_norm"};

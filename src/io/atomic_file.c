@@ -1,6 +1,7 @@
 #include "io/atomic_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,54 @@ ss_code ss_atomic_open(ss_atomic_file *f, const char *path, ss_error *err)
     return SS_OK;
 }
 
+/* The folder whose files are synced together (ss_atomic_defer_sync). */
+static struct {
+    char dir[4096], keep[4096];
+    size_t dir_len, keep_len;
+} deferred;
+
+void ss_atomic_defer_sync(const char *dir, const char *keep)
+{
+    deferred.dir_len = deferred.keep_len = 0;
+    if (!dir || strlen(dir) >= sizeof deferred.dir)
+        return; /* a path this long: every file syncs itself */
+    snprintf(deferred.dir, sizeof deferred.dir, "%s", dir);
+    deferred.dir_len = strlen(dir);
+    if (keep && snprintf(deferred.keep, sizeof deferred.keep, "%s/%s/", dir, keep) <
+                    (int)sizeof deferred.keep)
+        deferred.keep_len = strlen(deferred.keep);
+}
+
+int ss_atomic_sync_deferred(const char *path)
+{
+    return deferred.dir_len && !strncmp(path, deferred.dir, deferred.dir_len) &&
+           path[deferred.dir_len] == '/' &&
+           !(deferred.keep_len && !strncmp(path, deferred.keep, deferred.keep_len));
+}
+
+/* One syncfs of dir's file system: a single pass writes every dirty data
+ * and metadata block once, where a fsync per file wrote the inode-table and
+ * bitmap blocks its neighbours share again for each file (a fifth of the
+ * CPU, a third of the wall time of a 114-file freq result on ext4). It
+ * also waits for other processes' dirty data on that file system. */
+int ss_sync_tree(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = syncfs(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
 ss_code ss_atomic_commit(ss_atomic_file *f, ss_error *err)
 {
     int bad = ferror(f->fp);
     if (fflush(f->fp) != 0)
         bad = 1;
-    if (!bad && fsync(fileno(f->fp)) != 0 && errno != EINVAL)
+    if (!bad && !ss_atomic_sync_deferred(f->path) && fsync(fileno(f->fp)) != 0 && errno != EINVAL)
         bad = 1;
     int saved = errno;
     if (fclose(f->fp) != 0)

@@ -77,6 +77,8 @@ typedef struct {
     const char *const *cats, *const *series;
     const double *v;       /* [series][cat]; NaN: no bar */
     const double *lo, *hi; /* optional error bars, same shape (NULL: none) */
+    const char *ref_label; /* a dashed line at ref, named in the legend (NULL: none) */
+    double ref;
 } ss_fig_bars;
 
 ss_code ss_fig_barchart(ss_text *svg, const ss_fig_bars *b, ss_error *err);

@@ -104,6 +104,15 @@ void ss_fig_frame(ss_text *t, ss_fig_rect r, const char *xlabel, const char *yla
     ss_text_put(t, "</text>\n");
 }
 
+void ss_fig_ref_line(ss_text *t, ss_fig_rect r, ss_fig_span s, double v, const char *colour)
+{
+    if (!isfinite(v))
+        return;
+    double y = ss_fig_map(s, v, r.y0, r.y1);
+    ss_text_printf(t, "<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" stroke=\"%s\" "
+                      "stroke-dasharray=\"5 3\"/>\n", r.x0, y, r.x1, y, colour);
+}
+
 void ss_fig_legend_line(ss_text *t, double x, double y, const char *colour, const char *dash,
                         const char *name)
 {

@@ -36,6 +36,9 @@ double ss_fig_map(ss_fig_span s, double v, double p0, double p1);
 /* Ticks, labels and light grid lines of a value axis: the left axis
  * (vertical) or the bottom one. */
 void ss_fig_value_axis(ss_text *t, ss_fig_rect r, ss_fig_span s, int vertical);
+/* A dashed horizontal reference line at value v across the plot (none when
+ * v is not finite). */
+void ss_fig_ref_line(ss_text *t, ss_fig_rect r, ss_fig_span s, double v, const char *colour);
 /* The frame, the x label under it and the y label rotated at the left. */
 void ss_fig_frame(ss_text *t, ss_fig_rect r, const char *xlabel, const char *ylabel);
 

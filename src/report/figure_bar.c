@@ -8,6 +8,7 @@
 
 #define HEIGHT 380
 #define LEGEND_W 170
+#define REF_COLOUR "#d62728"
 
 ss_code ss_fig_barchart(ss_text *t, const ss_fig_bars *b, ss_error *err)
 {
@@ -26,9 +27,17 @@ ss_code ss_fig_barchart(ss_text *t, const ss_fig_bars *b, ss_error *err)
                 s.hi = fmax(s.hi, vals[k]);
             }
     }
+    int has_ref = b->ref_label && isfinite(b->ref);
+    if (has_ref) {
+        s.lo = fmin(s.lo, b->ref);
+        s.hi = fmax(s.hi, b->ref);
+    }
     if (!(s.hi > s.lo))
         s.hi = s.lo + 1;
-    s.hi += (s.hi - s.lo) * 0.05;
+    double pad = (s.hi - s.lo) * 0.05;
+    s.hi += pad;
+    if (s.lo < 0) /* bars below 0 end off the frame */
+        s.lo -= pad;
     double group = fmax(40, 18.0 * b->n_series + 16);
     ss_fig_rect r = {72, 72 + group * b->n_cat, HEIGHT - 60, 40};
     int w = (int)(r.x1 + LEGEND_W);
@@ -66,6 +75,11 @@ ss_code ss_fig_barchart(ss_text *t, const ss_fig_bars *b, ss_error *err)
                    r.x0, y0, r.x1, y0);
     for (int k = 0; k < b->n_series; k++)
         ss_fig_legend_box(t, r.x1 + 10, r.y1 + 10 + 18 * k, ss_series_colour(k), b->series[k]);
+    if (has_ref) {
+        ss_fig_ref_line(t, r, s, b->ref, REF_COLOUR);
+        ss_fig_legend_line(t, r.x1 + 10, r.y1 + 10 + 18 * b->n_series, REF_COLOUR, "5 3",
+                           b->ref_label);
+    }
     ss_fig_frame(t, r, b->xlabel, b->ylabel);
     ss_fig_end(t);
     return ss_text_check(t, what, err);

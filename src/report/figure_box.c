@@ -44,11 +44,7 @@ ss_code ss_fig_boxplot(ss_text *t, const ss_fig_box *b, int n, const ss_fig_box_
         w = 480;
     ss_fig_begin(t, w, HEIGHT, o->title);
     ss_fig_value_axis(t, r, s, 1);
-    if (isfinite(o->ref)) {
-        double y = ss_fig_map(s, o->ref, r.y0, r.y1);
-        ss_text_printf(t, "<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" stroke=\"#d62728\" "
-                          "stroke-dasharray=\"5 3\"/>\n", r.x0, y, r.x1, y);
-    }
+    ss_fig_ref_line(t, r, s, o->ref, "#d62728");
     double slot = (r.x1 - r.x0) / n;
     for (int k = 0; k < n; k++) {
         const ss_fig_box *x = &b[k];

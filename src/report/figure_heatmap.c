@@ -22,6 +22,7 @@ typedef struct {
     unsigned char *blank;   /* 1: nothing to draw (above a causal diagonal) */
     int cw, ch;             /* pixels per cell */
     ss_heat_scale s;
+    unsigned char *rgb;     /* [rows, cols, 3]: each cell's colour, found once */
 } grid;
 
 static int blocks(int n)
@@ -64,20 +65,10 @@ static int cell_px(int cells, int square)
 static void raster_row(void *ctx, int y, unsigned char *px)
 {
     const grid *g = ctx;
-    int i = y / g->ch;
-    for (int j = 0; j < g->cols; j++) {
-        size_t k = (size_t)i * g->cols + j;
-        unsigned char rgb[3] = {255, 255, 255};
-        if (g->blank[k]) {
-            /* white */
-        } else if (isnan(g->v[k])) {
-            rgb[0] = rgb[1] = rgb[2] = 200;
-        } else {
-            ss_viridis(ss_heat_scale_t(&g->s, g->v[k]), rgb);
-        }
+    const unsigned char *rgb = g->rgb + (size_t)(y / g->ch) * g->cols * 3;
+    for (int j = 0; j < g->cols; j++)
         for (int x = 0; x < g->cw; x++)
-            memcpy(px + ((size_t)j * g->cw + x) * 3, rgb, 3);
-    }
+            memcpy(px + ((size_t)j * g->cw + x) * 3, rgb + (size_t)j * 3, 3);
 }
 
 static size_t longest_name(const ss_fig_axis *a, int n)
@@ -247,8 +238,9 @@ ss_code ss_fig_heatmap(ss_text *t, const double *m, int rows, int cols,
     size_t n = (size_t)g.rows * g.cols;
     g.v = malloc(n * sizeof *g.v);
     g.blank = malloc(n);
+    g.rgb = malloc(n * 3);
     ss_code rc = SS_OK;
-    if (!g.v || !g.blank) {
+    if (!g.v || !g.blank || !g.rgb) {
         rc = ss_fail(err, SS_ERR_NOMEM, "%s: out of memory for %d x %d cells", what, rows, cols);
         goto done;
     }
@@ -261,10 +253,13 @@ ss_code ss_fig_heatmap(ss_text *t, const double *m, int rows, int cols,
         ss_error_prefix(err, "%s", what);
         goto done;
     }
+    for (size_t k = 0; k < n; k++)
+        ss_heat_colour(&g.s, g.v[k], g.blank[k], g.rgb + 3 * k);
     rc = build(t, &g, o, rows, cols, err);
 done:
     free(g.v);
     free(g.blank);
+    free(g.rgb);
     return rc;
 }
 

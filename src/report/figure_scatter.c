@@ -40,11 +40,7 @@ ss_code ss_fig_scatter(ss_text *t, const ss_fig_points *p, int n_series,
     ss_fig_begin(t, WIDTH, HEIGHT, o->title);
     ss_fig_value_axis(t, r, sx, 0);
     ss_fig_value_axis(t, r, sy, 1);
-    if (isfinite(o->ref_y)) {
-        double y = ss_fig_map(sy, o->ref_y, r.y0, r.y1);
-        ss_text_printf(t, "<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" stroke=\"#888\" "
-                          "stroke-dasharray=\"5 3\"/>\n", r.x0, y, r.x1, y);
-    }
+    ss_fig_ref_line(t, r, sy, o->ref_y, "#888");
     for (int k = 0; k < n_series; k++) {
         const char *colour = ss_series_colour(k);
         for (int i = 0; i < p[k].n; i++) {

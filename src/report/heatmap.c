@@ -67,6 +67,16 @@ double ss_heat_scale_t(const ss_heat_scale *r, double v)
     return r->hi > r->lo ? (v - r->lo) / (r->hi - r->lo) : 0.0;
 }
 
+void ss_heat_colour(const ss_heat_scale *s, double v, int blank, unsigned char rgb[3])
+{
+    if (blank)
+        rgb[0] = rgb[1] = rgb[2] = 255;
+    else if (isnan(v))
+        rgb[0] = rgb[1] = rgb[2] = 200;
+    else
+        ss_viridis(ss_heat_scale_t(s, v), rgb);
+}
+
 /* The colour range from the options and the data (header: 0, 0 means
  * from the data). */
 ss_code ss_heat_scale_find(const double *m, size_t n, const ss_heatmap_opts *o, ss_heat_scale *r,
@@ -154,43 +164,26 @@ static int make_labels(const ss_heat_scale *r, int x, int bar_h, label *lb, int 
     return n;
 }
 
-/* One image row: cells, colour bar, tick marks and labels. */
-static void draw_row(unsigned char *px, int y, const double *m, int rows, int cols, int scale,
-                     const ss_heatmap_opts *o, const ss_heat_scale *r, int img_w, int bar_x, int bar_h,
-                     const label *lb, int n_lb)
+/* The cells of matrix row i, scale px each: what every image row of that
+ * cell row repeats. */
+static void cells_row(unsigned char *px, int i, const double *m, int cols, int scale,
+                      const ss_heatmap_opts *o, const ss_heat_scale *r)
 {
-    memset(px, 255, (size_t)img_w * 3);
-    int i = y / scale;
-    if (y < rows * scale) {
-        for (int j = 0; j < cols; j++) {
-            unsigned char rgb[3] = {255, 255, 255};
-            double v = m[(size_t)i * cols + j];
-            if (o->upper_blank && j > i) {
-                /* white */
-            } else if (isnan(v)) {
-                rgb[0] = rgb[1] = rgb[2] = 200;
-            } else {
-                ss_viridis(ss_heat_scale_t(r, v), rgb);
-            }
-            for (int s = 0; s < scale; s++)
-                memcpy(px + ((size_t)j * scale + s) * 3, rgb, 3);
-        }
-    }
-    if (y < bar_h) {
+    for (int j = 0; j < cols; j++) {
         unsigned char rgb[3];
-        ss_viridis(bar_h > 1 ? 1.0 - (double)y / (bar_h - 1) : 1.0, rgb);
-        for (int x = bar_x; x < bar_x + BAR_WIDTH; x++)
-            memcpy(px + (size_t)x * 3, rgb, 3);
+        ss_heat_colour(r, m[(size_t)i * cols + j], o->upper_blank && j > i, rgb);
+        for (int s = 0; s < scale; s++)
+            memcpy(px + ((size_t)j * scale + s) * 3, rgb, 3);
     }
-    for (int x = bar_x + BAR_WIDTH; x < img_w; x++) {
-        int ink = label_ink(lb, n_lb, x, y);
-        /* tick marks: a short line at each label's centre */
-        for (int k = 0; k < n_lb && !ink; k++)
-            if (y == lb[k].y + 5 * GLYPH_SCALE / 2 && x < bar_x + BAR_WIDTH + TICK_LEN)
-                ink = 1;
-        if (ink)
-            memset(px + (size_t)x * 3, 0, 3);
-    }
+}
+
+/* Whether image row y crosses a label or a tick mark. */
+static int row_has_ink(const label *lb, int n, int y)
+{
+    for (int k = 0; k < n; k++)
+        if (y >= lb[k].y && y < lb[k].y + 5 * GLYPH_SCALE)
+            return 1;
+    return 0;
 }
 
 /* Everything the writer needs, computed before libpng's setjmp so that no
@@ -203,13 +196,42 @@ typedef struct {
     int img_w, img_h, bar_x, bar_h;
     label lb[64];
     int n_lb;
+    unsigned char *cells; /* the map part of the image rows of cell row cells_i */
+    int cells_i;
 } layout;
 
+/* One image row: cells, colour bar, tick marks and labels. The cells are
+ * computed once per cell row (a log and a colour look-up each), not once
+ * per image row. */
 static void layout_row(void *ctx, int y, unsigned char *px)
 {
-    const layout *L = ctx;
-    draw_row(px, y, L->m, L->rows, L->cols, L->scale, L->o, &L->r, L->img_w, L->bar_x, L->bar_h,
-             L->lb, L->n_lb);
+    layout *L = ctx;
+    memset(px, 255, (size_t)L->img_w * 3);
+    int i = y / L->scale;
+    if (y < L->rows * L->scale) {
+        if (i != L->cells_i) {
+            cells_row(L->cells, i, L->m, L->cols, L->scale, L->o, &L->r);
+            L->cells_i = i;
+        }
+        memcpy(px, L->cells, (size_t)L->cols * L->scale * 3);
+    }
+    if (y < L->bar_h) {
+        unsigned char rgb[3];
+        ss_viridis(L->bar_h > 1 ? 1.0 - (double)y / (L->bar_h - 1) : 1.0, rgb);
+        for (int x = L->bar_x; x < L->bar_x + BAR_WIDTH; x++)
+            memcpy(px + (size_t)x * 3, rgb, 3);
+    }
+    if (!row_has_ink(L->lb, L->n_lb, y))
+        return;
+    for (int x = L->bar_x + BAR_WIDTH; x < L->img_w; x++) {
+        int ink = label_ink(L->lb, L->n_lb, x, y);
+        /* tick marks: a short line at each label's centre */
+        for (int k = 0; k < L->n_lb && !ink; k++)
+            if (y == L->lb[k].y + 5 * GLYPH_SCALE / 2 && x < L->bar_x + BAR_WIDTH + TICK_LEN)
+                ink = 1;
+        if (ink)
+            memset(px + (size_t)x * 3, 0, 3);
+    }
 }
 
 ss_code ss_heatmap_png(const char *path, const double *m, int rows, int cols,
@@ -248,11 +270,18 @@ ss_code ss_heatmap_png(const char *path, const double *m, int rows, int cols,
     char desc[160];
     snprintf(desc, sizeof desc, "%d x %d matrix, %s colour scale from %.6g to %.6g (viridis)",
              rows, cols, o->log_scale ? "log10" : "linear", L->r.vmin, L->r.vmax);
+    L->cells_i = -1;
+    L->cells = malloc((size_t)map_w * 3);
+    if (!L->cells) {
+        rc = ss_fail(err, SS_ERR_NOMEM, "%s: out of memory for a %d px image row", path, map_w);
+        goto done;
+    }
     ss_text png = {0};
     if (!(rc = ss_png_encode(&png, L->img_w, L->img_h, layout_row, L, desc, path, err)))
         rc = ss_text_write(&png, path, err);
     ss_text_free(&png);
 done:
+    free(L->cells);
     free(L);
     return rc;
 }

@@ -28,6 +28,9 @@ ss_code ss_heat_scale_find(const double *m, size_t n, const ss_heatmap_opts *o, 
                            ss_error *err);
 /* Where v falls on the scale, clipped to [0, 1]. */
 double ss_heat_scale_t(const ss_heat_scale *s, double v);
+/* A cell's colour: white when blank (nothing drawn there), grey for NaN,
+ * else viridis at its place on the scale. */
+void ss_heat_colour(const ss_heat_scale *s, double v, int blank, unsigned char rgb[3]);
 
 /* m is [rows, cols] row-major doubles; written atomically as PNG. */
 ss_code ss_heatmap_png(const char *path, const double *m, int rows, int cols,

@@ -279,6 +279,8 @@ ss_code ss_folder_begin(ss_folder *f, const char *out, const ss_folder_opts *o, 
         remove_leftovers(f);
     if (rc)
         lock_release(f);
+    else /* synced together at the commit; a checkpoint commits by itself */
+        ss_atomic_defer_sync(f->work, SS_FOLDER_CHECKPOINT);
     return rc;
 }
 
@@ -317,7 +319,10 @@ ss_code ss_folder_commit(ss_folder *f, ss_error *err)
     ss_code rc = ss_manifest_write(f->work, err);
     if (rc)
         return rc;
-    fsync_dir(f->work);
+    ss_atomic_defer_sync(NULL, NULL);
+    if (ss_sync_tree(f->work) != 0)
+        return ss_fail(err, SS_ERR_IO, "%s: cannot make the result durable: %s", f->work,
+                       strerror(errno));
     if (f->replace && exists(f->out)) {
         /* swap the two folders in one step, then delete the old one */
         if (renameat2(AT_FDCWD, f->work, AT_FDCWD, f->out, RENAME_EXCHANGE) == 0) {
@@ -353,6 +358,7 @@ void ss_folder_abort(ss_folder *f)
 {
     if (f->lock_fd < 0)
         return; /* never begun, or already committed */
+    ss_atomic_defer_sync(NULL, NULL);
     char ck[SS_FOLDER_PATH_CAP + 64];
     snprintf(ck, sizeof ck, "%s/%s/state.json", f->work, SS_FOLDER_CHECKPOINT);
     if (!exists(ck))

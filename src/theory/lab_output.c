@@ -89,7 +89,7 @@ ss_code ss_lab_trajectory_figure(ss_text *svg, const ss_lab_result *r, const cha
                            {"S1[i][i-delta], mean", step, s1, n},
                            {"S1[i][i-delta], min", step, s1min, n},
                            {"layer 2 on the question", step, s2, n}};
-    ss_plot_opts o = {title, "step", "", 0};
+    ss_plot_opts o = {title, "step", "loss / first loss; attention (0..1)", 0};
     ss_code rc = ss_fig_lines(svg, series, 4, &o, err);
     free(v);
     return rc;
