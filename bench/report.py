@@ -122,6 +122,21 @@ def main():
         if not r.get("seconds"):
             print(f"| {r['n']} | failed (exit {r.get('exit')}) | | | | | |")
 
+    for ph in pick(rows, bench="phases"):
+        total = next((x for x in ph["phases"] if x["phase"] == "total"), None)
+        print(f"\nWhere the time goes: {ph['command']}, N={ph['n']} (SLASHSCOPE_TIMINGS=1; CPU of all "
+              "threads; CPU/wall near 1 on 2 threads is a serial phase):\n")
+        print("| phase | marks | wall | CPU | CPU/wall | share of CPU |\n|---|---|---|---|---|---|")
+        for x in sorted((x for x in ph["phases"] if x["phase"] != "total"), key=lambda x: -x["cpu"]):
+            if x["wall"] < 0.01 and x["cpu"] < 0.01:
+                continue
+            share = x["cpu"] / total["cpu"] if total and total["cpu"] else None
+            print(f"| {x['phase']} | {x['marks']} | {x['wall']:.3f} s | {x['cpu']:.3f} s | "
+                  f"{fmt(x['cpu'] / x['wall'] if x['wall'] else None, '.2f')} | {fmt(share, '.1%')} |")
+        if total:
+            print(f"| total | | {total['wall']:.3f} s | {total['cpu']:.3f} s | "
+                  f"{fmt(total['cpu'] / total['wall'] if total['wall'] else None, '.2f')} | |")
+
     torch_rows = [r for r in rows if r.get("bench", "").startswith("torch_") and r["bench"] != "torch_agreement"]
     if torch_rows:
         print("\nPyTorch peer (materialised attention) vs slashscope scan, same prompt, 2 threads:\n")

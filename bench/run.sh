@@ -69,6 +69,30 @@ echo "== scan: effective GFLOP/s against the same run's SGEMM (bench_prefill sca
 for n in $lens_gflops; do
   "$build/bench_prefill" "$model/hf" "$n" $threads 1 scan | tee -a "$results"
 done
+# where a run's time goes: the SLASHSCOPE_TIMINGS table (common/timing.h) of one scan and one
+# freq, as JSON (phase, marks, wall, CPU); trustworthy under load as CPU seconds and ratios
+phases() { # tag n cmd...
+  local tag=$1 n=$2; shift 2
+  SLASHSCOPE_TIMINGS=1 "$@" 2>"$out/phases-$tag.txt" >/dev/null || true
+  $py - "$out/phases-$tag.txt" "$tag" "$n" <<'PY' | tee -a "$results"
+import json, re, sys
+rows = []
+for l in open(sys.argv[1]):
+    m = re.match(r"^  (\S.*?)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+$", l.rstrip())
+    if m:
+        rows.append({"phase": m[1], "marks": int(m[2]), "wall": float(m[3]), "cpu": float(m[4])})
+    m = re.match(r"^  (after the last mark|total) .*?\s([\d.]+)\s+([\d.]+)(\s+[\d.]+)?$", l.rstrip())
+    if m:
+        rows.append({"phase": m[1], "marks": 0, "wall": float(m[2]), "cpu": float(m[3])})
+print(json.dumps({"bench": "phases", "command": sys.argv[2], "n": int(sys.argv[3]), "phases": rows}))
+PY
+}
+rm -rf "$out/phases-scan" "$out/phases-freq"
+phases scan "$len_bf16" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$len_bf16")" \
+  --len "$len_bf16" --out "$out/phases-scan" --quiet --threads $threads
+phases freq "$len_bf16" "$build/slashscope" freq "$model/hf" --ood 1 --len "$len_bf16" --seed 1 \
+  --heads all --out "$out/phases-freq" --quiet --threads $threads
+
 echo "== scaling: scan time and peak RSS, N <= 8192 (the longer ones come last)"
 scaling_scans -le
 

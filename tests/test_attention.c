@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/slash.h"
 #include "engine/attention.h"
 #include "harness.h"
 
@@ -129,4 +130,125 @@ static void test_team(void)
     check_head(50, 600, 0, 64, 1);
 }
 
-TEST_MAIN(TEST(test_single_thread), TEST(test_windows), TEST(test_team))
+/* ss_attend_head_slash against the kernel's probabilities summed by the
+ * scan's own loop: the same sums, bit for bit (freq relies on it: an empty
+ * ablation reproduces the unablated scores exactly). */
+typedef struct {
+    double *rdiag;
+    int n, skip;
+} sums;
+
+static void add_sums(void *ctx, int head, int row0, int nrows, const float *p, int64_t ld)
+{
+    sums *s = ctx;
+    (void)head;
+    ss_slash_add_rows_rev(s->rdiag, s->n, p, ld, row0, nrows, s->skip);
+}
+
+static void check_slash(int n, int d, int window, int block, int skip, float softcap)
+{
+    float *q = malloc(sizeof(float) * n * d), *k = malloc(sizeof(float) * n * d);
+    for (unsigned i = 0; i < (unsigned)(n * d); i++) {
+        q[i] = 2.0f * value(i, 4);
+        k[i] = 2.0f * value(i, 5);
+    }
+    float *scratch = malloc(sizeof(float) * (size_t)ss_attend_scratch_floats(n, d, block));
+    double *want = calloc((size_t)n, sizeof(double)), *got = calloc((size_t)n, sizeof(double));
+    ss_head_attn a = {.q = q, .ldq = d, .k = k, .ldk = d, .n = n, .d_head = d,
+                      .block_rows = block, .window = window, .scale = 1.0f / sqrtf((float)d),
+                      .softcap = softcap};
+    sums s = {want, n, skip};
+    ss_attend_head(&a, scratch, add_sums, &s, 0);
+    ss_attend_head_slash(&a, scratch, got, skip);
+    int same = 1;
+    for (int x = 0; x < n; x++)
+        same &= memcmp(&want[x], &got[x], sizeof(double)) == 0;
+    CHECK_MSG(same, "n %d d %d window %d block %d skip %d softcap %g: fused sums differ", n, d,
+              window, block, skip, softcap);
+    /* and the sums are of probabilities: each row adds 1 when skip is 0 */
+    if (skip == 0) {
+        double total = 0;
+        for (int x = 0; x < n; x++)
+            total += got[x];
+        CHECK_NEAR(total, (double)n, 1e-4 * n);
+    }
+    free(q); free(k); free(scratch); free(want); free(got);
+}
+
+/* ss_attend_shared_slash: variants that differ in a few dims (as band
+ * ablations do) against each variant re-scored on its own; the sums differ
+ * by the order of each score's additions only. */
+static void check_shared(int n, int d, int window, int block, int skip, float softcap, int n_u)
+{
+    enum { V = 3 };
+    float *q[V], *k[V];
+    int dims_u[64];
+    for (int x = 0; x < n_u; x++)
+        dims_u[x] = (x * 5 + 1) % d; /* ascending as long as 5 n_u < d */
+    for (int v = 0; v < V; v++) {
+        q[v] = malloc(sizeof(float) * n * d);
+        k[v] = malloc(sizeof(float) * n * d);
+        for (unsigned i = 0; i < (unsigned)(n * d); i++) {
+            q[v][i] = 2.0f * value(i, 6);
+            k[v][i] = 2.0f * value(i, 7);
+        }
+        for (int i = 0; i < n; i++) /* each variant's own values in its dims */
+            for (int x = 0; x < n_u; x++) {
+                q[v][(size_t)i * d + dims_u[x]] = 2.0f * value((unsigned)(i * d + x), 10 + v);
+                k[v][(size_t)i * d + dims_u[x]] = 2.0f * value((unsigned)(i * d + x), 20 + v);
+            }
+    }
+    ss_head_attn a = {.q = q[0], .ldq = d, .k = k[0], .ldk = d, .n = n, .d_head = d,
+                      .block_rows = block, .window = window, .scale = 1.0f / sqrtf((float)d),
+                      .softcap = softcap};
+    float *scratch = malloc(sizeof(float) * (size_t)ss_attend_shared_floats(n, d, block, V, n_u));
+    double *want[V], *got[V], worst = 0;
+    for (int v = 0; v < V; v++) {
+        want[v] = calloc((size_t)n, sizeof(double));
+        got[v] = calloc((size_t)n, sizeof(double));
+        ss_head_attn b = a;
+        b.q = q[v];
+        b.k = k[v];
+        ss_attend_head_slash(&b, scratch, want[v], skip);
+    }
+    ss_attend_shared_slash(&a, V, (const float *const *)q, (const float *const *)k, dims_u, n_u,
+                           scratch, got, skip);
+    double moved = 0;
+    for (int v = 0; v < V; v++)
+        for (int x = 0; x < n; x++) {
+            worst = fmax(worst, fabs(got[v][x] - want[v][x]) / (1 + fabs(want[v][x])));
+            moved = fmax(moved, fabs(want[v][x] - want[0][x]));
+        }
+    CHECK_MSG(worst < 1e-5, "n %d d %d window %d block %d skip %d softcap %g n_u %d: shared sums "
+              "off by %.3g", n, d, window, block, skip, softcap, n_u, worst);
+    CHECK(n_u == 0 || n < 3 || moved > 1e-6); /* the variants do differ */
+    for (int v = 0; v < V; v++) {
+        free(q[v]); free(k[v]); free(want[v]); free(got[v]);
+    }
+    free(scratch);
+}
+
+static void test_shared_sums(void)
+{
+    check_shared(203, 64, 0, 64, 4, 0, 6);
+    check_shared(203, 64, 0, 16, 0, 0, 12);
+    check_shared(131, 64, 33, 16, 4, 0, 6); /* window */
+    check_shared(77, 64, 0, 64, 4, 5.0f, 6); /* softcap */
+    check_shared(130, 32, 0, 30, 4, 0, 0);  /* nothing differs */
+    check_shared(50, 600, 0, 64, 4, 0, 6);  /* beyond the tiles: each variant on its own */
+    check_shared(3, 64, 0, 64, 0, 0, 6);
+}
+
+static void test_slash_sums(void)
+{
+    check_slash(203, 64, 0, 64, 4, 0);
+    check_slash(203, 64, 0, 16, 0, 0);
+    check_slash(131, 64, 33, 16, 4, 0);  /* window: keys left of it add nothing */
+    check_slash(100, 32, 1, 8, 0, 0);    /* every row on its diagonal */
+    check_slash(77, 64, 0, 64, 4, 5.0f); /* Gemma 2's softcap */
+    check_slash(50, 600, 0, 64, 4, 0);   /* the SGEMM path */
+    check_slash(3, 64, 0, 64, 5, 0);     /* skip beyond every row */
+}
+
+TEST_MAIN(TEST(test_single_thread), TEST(test_windows), TEST(test_team), TEST(test_slash_sums),
+          TEST(test_shared_sums))

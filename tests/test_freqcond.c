@@ -101,5 +101,24 @@ static void test_bad_input(void)
     CHECK(ss_freq_condition(th, 2, 10, &r) == SS_ERR_VALUE);
 }
 
+/* The curve variant (freq's): the same fit, field for field, and f(x) at
+ * every x; an error leaves the curve alone. */
+static void test_curve_variant(void)
+{
+    double th[5] = {1.0, 0.31, 0.0137, 2.9, 0.5e-3}, curve[101];
+    ss_freq_condition_result a, b;
+    CHECK(ss_freq_condition(th, 5, 100, &a) == SS_OK);
+    CHECK(ss_freq_condition_curve(th, 5, 100, curve, &b) == SS_OK);
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+    int same = 1;
+    for (int x = 0; x <= 100; x++)
+        same &= curve[x] == ss_freq_cos_sum(th, 5, x);
+    CHECK(same);
+    CHECK(a.f0 == 5.0 && a.C1 > 0);
+    double bad[2] = {1.0, NAN};
+    curve[0] = 42;
+    CHECK(ss_freq_condition_curve(bad, 2, 100, curve, &b) == SS_ERR_VALUE && curve[0] == 42);
+}
+
 TEST_MAIN(TEST(test_alternating), TEST(test_single_frequency), TEST(test_roots_of_unity),
-          TEST(test_unrotated), TEST(test_bad_input))
+          TEST(test_unrotated), TEST(test_bad_input), TEST(test_curve_variant))

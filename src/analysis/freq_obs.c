@@ -1,6 +1,7 @@
 #include "analysis/freq_obs.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,7 @@ void ss_freq_acc_free(ss_freq_acc *a)
     free(a->attn);
     free(a->local);
     free(a->nope_abs);
+    free(a->work);
     ss_inp_table_free(&a->table_local);
     memset(a, 0, sizeof *a);
 }
@@ -204,16 +206,54 @@ static double *diag_of(const ss_freq_acc *a, int slot, int v)
     return a->diag + ((size_t)slot * a->n_var + v) * a->n;
 }
 
-typedef struct {
-    double *rdiag;
-    int n, skip;
-} diag_ctx;
-
-static void add_probs(void *ctx, int head, int row0, int nrows, const float *p, int64_t ld)
+/* Whether ablation v removes anything: an empty one is re-scored on its
+ * own, by the kernel of the pass itself, so that it reproduces the
+ * unablated scores bit for bit. */
+static int shared_variant(const ss_freq_acc *a, int v)
 {
-    (void)head;
-    const diag_ctx *d = ctx;
-    ss_slash_add_rows_rev(d->rdiag, d->n, p, ld, row0, nrows, d->skip);
+    return a->abl[v].n_removed > 0;
+}
+
+static int n_shared(const ss_freq_acc *a)
+{
+    int k = 0;
+    for (int v = 0; v < a->n_abl; v++)
+        k += shared_variant(a, v);
+    return k > SS_RESCORE_MAX_VAR ? 0 : k; /* (more than that: each on its own) */
+}
+
+/* The idx-th ablation re-scored on its own. */
+static int solo_variant(const ss_freq_acc *a, int shared, int idx)
+{
+    for (int v = 0; v < a->n_abl; v++)
+        if ((!shared || !shared_variant(a, v)) && idx-- == 0)
+            return v;
+    return -1;
+}
+
+static int64_t work_floats(const ss_freq_acc *a)
+{
+    int64_t one = ss_rescore_floats(a->n, a->d_head, a->o.block_rows);
+    int k = n_shared(a);
+    int64_t shared = k > 0 ? ss_rescore_shared_floats(a->n, a->d_head, a->o.block_rows, k) : 0;
+    return shared > one ? shared : one;
+}
+
+/* One re-scoring buffer per thread, made once per run (not per head). */
+static ss_code ensure_work(ss_freq_acc *a, ss_error *err)
+{
+    int threads = omp_get_max_threads();
+    if (a->work && a->work_threads >= threads)
+        return SS_OK;
+    free(a->work);
+    a->work_threads = 0;
+    int64_t per = work_floats(a);
+    a->work = ss_aligned_calloc((size_t)threads * (size_t)per, sizeof(float),
+                                "freq re-scoring buffers", err);
+    if (!a->work)
+        return SS_ERR_NOMEM;
+    a->work_threads = threads;
+    return SS_OK;
 }
 
 /* InP row, mean-|InP| sums and Cauchy-Schwarz ratios of one chosen head. */
@@ -271,40 +311,60 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
         for (int i = 0; i < n; i++)
             ss_chunk_norms_add(src + (int64_t)i * ld, F, acc);
     }
-    /* the chosen heads of this layer: one task per (head, variant); variant 0
-     * is the InP work (the unablated probabilities come from on_probs) */
+    /* the chosen heads of this layer. Tasks, the heaviest first so that the
+     * light ones fill the gaps at the end: every head's ablations that
+     * remove something, together (they share most of each score); each
+     * empty ablation; then the InP work (the unablated probabilities come
+     * from on_probs) */
     int *slots = a->layer_slots, ns = 0;
     for (int x = 0; x < H; x++)
         if (a->slot_of[layer * H + x] >= 0)
             slots[ns++] = a->slot_of[layer * H + x];
-    int tasks = ns * a->n_var, failed = 0;
+    int shared = n_shared(a), n_solo = 0;
+    for (int v = 0; v < a->n_abl; v++)
+        n_solo += !shared || !shared_variant(a, v);
+    int phases = (shared > 0) + n_solo + 1, tasks = ns * phases;
     int local = a->local[layer];
     if (local && !a->has_local)
         return ss_fail(err, SS_ERR_USAGE, "freq: layer %d runs the local RoPE schedule, "
                        "which was not given (ss_freq_acc_set_local)", layer);
     const ss_inp_table *tab = local ? &a->table_local : &a->table;
     const ss_rope_table *abl_tabs = local ? a->abl_table_local : a->abl_table;
-    /* always a parallel region: the matrix products inside ss_head_probs then
-     * run single-threaded per task instead of joining threads per call */
-    #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+    const ss_rope_table *sh_tabs[SS_RESCORE_MAX_VAR];
+    int sh_var[SS_RESCORE_MAX_VAR];
+    for (int v = 0, k = 0; shared && v < a->n_abl; v++)
+        if (shared_variant(a, v)) {
+            sh_tabs[k] = &abl_tabs[v];
+            sh_var[k++] = v;
+        }
+    ss_code rc = a->n_abl > 0 && tasks > 0 ? ensure_work(a, err) : SS_OK;
+    if (rc)
+        return rc;
+    int64_t per = work_floats(a);
+    /* always a parallel region: the kernels inside then run single-threaded
+     * per task instead of joining threads per call */
+    #pragma omp parallel for schedule(dynamic, 1)
     for (int t = 0; t < tasks; t++) {
-        int slot = slots[t / a->n_var], v = t % a->n_var, head = a->sel[slot].head;
+        int slot = slots[t % ns], phase = t / ns, head = a->sel[slot].head;
         int kv = head / (H / K);
         const float *qh = q + (int64_t)head * dh, *kh = k + (int64_t)kv * dh;
-        if (v == 0) {
+        float *work = a->work + (size_t)omp_get_thread_num() * per;
+        if (phase == phases - 1) {
             inp_work(a, tab, slot, qh, qd, kh, kd);
-            continue;
-        }
-        diag_ctx dc = {diag_of(a, slot, v), a->n, a->o.skip};
-        ss_error e = {0};
-        if (ss_head_probs_table(qh, qd, kh, kd, dh, &abl_tabs[v - 1], &a->attn[layer],
-                                a->o.block_rows, head, add_probs, &dc, &e)) {
-            failed = 1;
-            #pragma omp critical(ss_freq_err)
-            ss_fail(err, e.code, "%s", e.msg);
+        } else if (shared && phase == 0) {
+            double *sums[SS_RESCORE_MAX_VAR];
+            for (int x = 0; x < shared; x++)
+                sums[x] = diag_of(a, slot, sh_var[x] + 1);
+            ss_head_slash_shared(qh, qd, kh, kd, dh, sh_tabs, shared, &a->attn[layer],
+                                 a->o.block_rows, work, sums, a->o.skip);
+        } else {
+            /* the ablated probabilities straight into the variant's sums */
+            int v = solo_variant(a, shared, phase - (shared > 0));
+            ss_head_slash_table(qh, qd, kh, kd, dh, &abl_tabs[v], &a->attn[layer],
+                                a->o.block_rows, work, diag_of(a, slot, v + 1), a->o.skip);
         }
     }
-    return failed ? err->code : SS_OK;
+    return SS_OK;
 }
 
 ss_code ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,

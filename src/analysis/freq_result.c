@@ -77,10 +77,11 @@ static void active_set(const ss_freq_acc *a, ss_freq_result *r, int s)
             theta[k++] = rope->theta[f];
     }
     r->n_active[s] = na;
-    int ok = na > 0 && ss_freq_condition(theta, na, N, &r->cond[s]) == SS_OK;
+    double *curve = r->curve + (size_t)s * (N + 1);
+    int ok = na > 0 && ss_freq_condition_curve(theta, na, N, curve, &r->cond[s]) == SS_OK;
     r->cond_ok[s] = ok;
-    for (int x = 0; x <= N; x++)
-        r->curve[(size_t)s * (N + 1) + x] = ok ? ss_freq_cos_sum(theta, na, x) : NAN;
+    for (int x = 0; !ok && x <= N; x++)
+        curve[x] = NAN;
 }
 
 static void alignment(const ss_freq_acc *a, ss_freq_result *r, int s)
@@ -145,6 +146,9 @@ ss_code ss_freq_result_make(const ss_freq_acc *a, double active_frac, ss_freq_re
     }
     int F = r->n_freq, N = r->n, V = r->n_var;
     size_t rows = (size_t)r->row + 1;
+    /* the heads are independent (each writes its own slot): N cosine sums
+     * of each head's active set are the cost at long prompts */
+    #pragma omp parallel for schedule(dynamic, 1) if (r->n_sel > 1 && N >= 256)
     for (int s = 0; s < r->n_sel; s++) {
         r->sel[s] = a->sel[s];
         for (int v = 0; v < V; v++)

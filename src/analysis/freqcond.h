@@ -30,6 +30,12 @@ typedef struct {
  * SS_ERR_USAGE for n < 1 or N < 1, SS_ERR_VALUE for a non-finite theta. */
 ss_code ss_freq_condition(const double *theta, int n, int N, ss_freq_condition_result *out);
 
+/* The same, also writing f(0..N) into curve [N + 1] (each f(x) summed
+ * once instead of three times: the same values). curve is left as it was
+ * when the result is an error. */
+ss_code ss_freq_condition_curve(const double *theta, int n, int N, double *curve,
+                                ss_freq_condition_result *out);
+
 /* Whether eps_FN <= L C1 / N for the user's L (C1 must be positive). */
 int ss_freq_condition_holds(const ss_freq_condition_result *r, double L);
 

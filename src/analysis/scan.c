@@ -16,6 +16,7 @@
 #include "common/path.h"
 #include "common/progress.h"
 #include "common/sha256.h"
+#include "common/timing.h"
 #include "engine/blas.h"
 #include "model/describe.h"
 #include "model/fingerprint.h"
@@ -252,14 +253,17 @@ static ss_code between(void *ctx, int64_t done, ss_error *err)
 {
     between_ctx *b = ctx;
     const ss_scan_opts *o = b->o;
+    ss_timing_mark("scan: end of prompt");
     if (o->on_prompt && o->on_prompt(o->on_prompt_user, b->acc->prompts, b->total)) {
         b->stopped = 1;
         return SS_STOP;
     }
     if (!o->store || !o->store->after_prompt)
         return SS_OK;
-    return o->store->after_prompt(o->store->ctx, b->state, b->settings, done,
-                                  b->wall_before + ss_now_seconds() - b->start, err);
+    ss_code rc = o->store->after_prompt(o->store->ctx, b->state, b->settings, done,
+                                        b->wall_before + ss_now_seconds() - b->start, err);
+    ss_timing_mark("scan: checkpoint");
+    return rc;
 }
 
 /* The prompts as the driver reads them, each one's digest logged (text
@@ -355,5 +359,6 @@ ss_code ss_scan_collect(const ss_scan_opts *o, ss_scan_result *out, ss_error *er
     cJSON_Delete(state.digests);
     cJSON_Delete(settings);
     ss_analysis_free(&an);
+    ss_timing_mark("scan: result");
     return rc;
 }

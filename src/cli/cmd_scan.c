@@ -14,6 +14,7 @@
 #include "cli/prompt_flags.h"
 #include "cli/sdh_print.h"
 #include "common/mem.h"
+#include "common/timing.h"
 #include "report/scan_folder.h"
 #include "tokenizer/tokenizer.h"
 
@@ -210,6 +211,7 @@ int cmd_scan(int argc, char **argv)
     ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", &dist, &err);
     if (!rc)
         rc = dist ? scan_distributed(&s.so, &folder, &err) : ss_scan_run(&s.so, &err);
+    ss_timing_mark("scan: write folder, commit");
     cJSON_Delete(interventions);
     ss_prompts_close(prompts);
     ss_tokenizer_free(s.tok);
@@ -219,5 +221,6 @@ int cmd_scan(int argc, char **argv)
         return ss_cli_dist_status("scan", &err);
     if (ss_cli_dist.rank == 0)
         print_summary(out); /* --quiet silences the progress line only */
+    ss_timing_mark("scan: summary");
     return ss_cli_dist_status("scan", &err);
 }

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/dist_cli.h"
 #include "common/terminate.h"
+#include "common/timing.h"
 #include "engine/blas.h"
 
 typedef struct {
@@ -74,6 +75,7 @@ static void choose_runtime(char **argv)
 
 int main(int argc, char **argv)
 {
+    ss_timing_start(); /* SLASHSCOPE_TIMINGS=1: phase times on stderr at exit */
     choose_runtime(argv);
     if (argc < 2) {
         usage(stderr);

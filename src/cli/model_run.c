@@ -5,6 +5,7 @@
 
 #include "analysis/head_edits.h"
 #include "common/parse.h"
+#include "common/timing.h"
 
 ss_code ss_head_ablation_from_flags(const ss_args *a, ss_head_ablation *abl, ss_error *err)
 {
@@ -107,7 +108,9 @@ ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_er
         return ss_fail(err, SS_ERR_USAGE, "expected one MODEL argument (see --help)");
     ss_set_threads(a->threads);
     r->allow_long = ss_args_has(a, "--allow-long");
+    ss_timing_mark("command line");
     ss_code rc = ss_model_open(a->positional[0], &r->model, err);
+    ss_timing_mark("model: open");
     if (rc)
         return rc;
     r->rope = r->model->rope;

@@ -50,6 +50,35 @@ static double exp_and_sum(float *row, int count, float mx)
     }
     return sum;
 }
+
+/* row[j] *= inv: the same products as the scalar loop (which -O2 leaves
+ * unvectorised), 8 at a time. */
+static void scale_row(float *row, int count, float inv)
+{
+    __m256 f = _mm256_set1_ps(inv);
+    int j = 0;
+    for (; j + 8 <= count; j += 8)
+        _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), f));
+    for (; j < count; j++)
+        row[j] *= inv;
+}
+/* base[j] += (double)(row[j] * inv) for j in [lo, hi]: the softmax's
+ * scaling fused into the reversed per-diagonal sums, the same float
+ * products and double additions as scale_row followed by the sums. */
+static void add_scaled(double *base, const float *row, int lo, int hi, float inv)
+{
+    __m256 f = _mm256_set1_ps(inv);
+    int j = lo;
+    for (; j + 8 <= hi + 1; j += 8) {
+        __m256 p = _mm256_mul_ps(_mm256_loadu_ps(row + j), f);
+        _mm256_storeu_pd(base + j, _mm256_add_pd(_mm256_loadu_pd(base + j),
+                                                 _mm256_cvtps_pd(_mm256_castps256_ps128(p))));
+        _mm256_storeu_pd(base + j + 4, _mm256_add_pd(_mm256_loadu_pd(base + j + 4),
+                                                     _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1))));
+    }
+    for (; j <= hi; j++)
+        base[j] += (double)(row[j] * inv);
+}
 #else
 static float row_max(const float *row, int count)
 {
@@ -68,6 +97,18 @@ static double exp_and_sum(float *row, int count, float mx)
     }
     return sum;
 }
+
+static void scale_row(float *row, int count, float inv)
+{
+    for (int j = 0; j < count; j++)
+        row[j] *= inv;
+}
+
+static void add_scaled(double *base, const float *row, int lo, int hi, float inv)
+{
+    for (int j = lo; j <= hi; j++)
+        base[j] += (double)(row[j] * inv);
+}
 #endif
 
 /* Softmax of row entries first..last in place (the sum in double), zeroing
@@ -78,8 +119,7 @@ static void softmax_causal_row(float *row, int first, int last, int width)
     int count = last - first + 1;
     float mx = row_max(live, count);
     float inv = (float)(1.0 / exp_and_sum(live, count, mx));
-    for (int j = 0; j < count; j++)
-        live[j] *= inv;
+    scale_row(live, count, inv);
     if (first > 0)
         memset(row, 0, (size_t)first * sizeof *row);
     if (width > last + 1)
@@ -139,10 +179,20 @@ static void transpose_keys(const ss_head_attn *a, float *kt, int64_t ld, int j0,
 /* s[r][0..TILE_C) = qs_r . k_j for a tile of TILE_R rows: qs is the tile's
  * queries, already scaled, [TILE_R][d] contiguous. Twelve accumulators
  * cover the FMA latency; d is the only loop. */
-static void score_tile(const float *qs, const float *kt, int64_t ldk, int d, float *s, int64_t lds)
+static inline __attribute__((always_inline)) void
+score_tile_from(const float *init, const float *qs, const float *kt, int64_t ldk, int d, float *s,
+                int64_t lds)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
     __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    if (init) { /* go on from partial sums: a tile of TILE_R x TILE_C at stride TILE_C */
+        c00 = _mm256_loadu_ps(init), c01 = _mm256_loadu_ps(init + 8);
+        c02 = _mm256_loadu_ps(init + 16), c10 = _mm256_loadu_ps(init + 24);
+        c11 = _mm256_loadu_ps(init + 32), c12 = _mm256_loadu_ps(init + 40);
+        c20 = _mm256_loadu_ps(init + 48), c21 = _mm256_loadu_ps(init + 56);
+        c22 = _mm256_loadu_ps(init + 64), c30 = _mm256_loadu_ps(init + 72);
+        c31 = _mm256_loadu_ps(init + 80), c32 = _mm256_loadu_ps(init + 88);
+    }
     for (int x = 0; x < d; x++) {
         const float *kr = kt + (int64_t)x * ldk;
         __m256 b0 = _mm256_loadu_ps(kr), b1 = _mm256_loadu_ps(kr + 8), b2 = _mm256_loadu_ps(kr + 16);
@@ -166,22 +216,37 @@ static void score_tile(const float *qs, const float *kt, int64_t ldk, int d, flo
     _mm256_storeu_ps(s, c30); _mm256_storeu_ps(s + 8, c31); _mm256_storeu_ps(s + 16, c32);
 }
 
-/* Scaled scores of rows r0..r0+nr-1 (nr a multiple of TILE_R, or the last
- * rows of the sequence) into s (row stride ld): every tile that holds a
- * visible key, none wholly above the diagonal or left of a window. */
-static void block_scores(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr,
-                         float *s)
+static void score_tile(const float *qs, const float *kt, int64_t ldk, int d, float *s, int64_t lds)
 {
-    int d = a->d_head;
+    score_tile_from(NULL, qs, kt, ldk, d, s, lds);
+}
+
+/* A tile's scores into out (row stride ld): whole, or its first `rows`
+ * rows only (the last rows of the sequence). */
+static inline __attribute__((always_inline)) void
+tile_to(const float *init, const float *qs, const float *kt, int64_t ldk, int d, int rows,
+        float *out, int64_t ld)
+{
+    if (rows == TILE_R) {
+        score_tile_from(init, qs, kt, ldk, d, out, ld);
+        return;
+    }
+    float tmp[TILE_R * TILE_C];
+    score_tile_from(init, qs, kt, ldk, d, tmp, TILE_C);
+    for (int r = 0; r < rows; r++)
+        memcpy(out + r * ld, tmp + r * TILE_C, TILE_C * sizeof *tmp);
+}
+
+/* Every tile of rows r0..r0+nr-1 that holds a visible key (none wholly
+ * above the diagonal or left of a window), one key panel at a time so the
+ * panel of K^T stays in L2 while every row tile passes over it: fn(ctx, t,
+ * rows, j) for row tile t (its first `rows` rows live), keys j..j+TILE_C-1. */
+typedef void (*tile_fn)(void *ctx, int t, int rows, int j);
+
+static inline __attribute__((always_inline)) void
+for_each_tile(const ss_head_attn *a, int r0, int nr, tile_fn fn, void *ctx)
+{
     int tiles = (nr + TILE_R - 1) / TILE_R;
-    float qs[GROUP_TILES][TILE_R * SS_TILED_MAX_D];
-    /* scaled queries of every tile, zero past the last row */
-    for (int t = 0; t < tiles; t++)
-        for (int r = 0; r < TILE_R; r++) {
-            int i = r0 + t * TILE_R + r;
-            for (int x = 0; x < d; x++)
-                qs[t][r * d + x] = i < r0 + nr ? a->q[(int64_t)i * a->ldq + x] * a->scale : 0.0f;
-        }
     int lo = (int)(first_key(a, r0) / TILE_C * TILE_C), width = r0 + nr;
     for (int c0 = lo; c0 < width; c0 += PANEL_C) {
         int c1 = c0 + PANEL_C < width ? c0 + PANEL_C : width;
@@ -190,19 +255,44 @@ static void block_scores(const ss_head_attn *a, const float *kt, int64_t ld, int
             int j0 = (int)(first_key(a, i0) / TILE_C * TILE_C), j1 = i0 + rows;
             j0 = j0 > c0 ? j0 : c0;
             j1 = j1 < c1 ? j1 : c1;
-            float *out = s + (int64_t)(t * TILE_R) * ld;
-            for (int j = j0; j < j1; j += TILE_C) {
-                if (rows == TILE_R) {
-                    score_tile(qs[t], kt + j, ld, d, out + j, ld);
-                } else {
-                    float tmp[TILE_R * TILE_C];
-                    score_tile(qs[t], kt + j, ld, d, tmp, TILE_C);
-                    for (int r = 0; r < rows; r++)
-                        memcpy(out + r * ld + j, tmp + r * TILE_C, TILE_C * sizeof *tmp);
-                }
-            }
+            for (int j = j0; j < j1; j += TILE_C)
+                fn(ctx, t, rows, j);
         }
     }
+}
+
+typedef struct {
+    const float *qs, *kt; /* the group's scaled queries [tiles][TILE_R][d]; K^T */
+    int64_t ld;
+    int d;
+    float *s;
+} plain_tiles;
+
+static void plain_tile(void *ctx, int t, int rows, int j)
+{
+    const plain_tiles *p = ctx;
+    tile_to(NULL, p->qs + (int64_t)t * TILE_R * p->d, p->kt + j, p->ld, p->d, rows,
+            p->s + (int64_t)(t * TILE_R) * p->ld + j, p->ld);
+}
+
+/* Scaled scores of rows r0..r0+nr-1 (at most GROUP_TILES row tiles) into s
+ * (row stride ld). */
+static void block_scores(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr,
+                         float *s)
+{
+    int d = a->d_head;
+    int tiles = (nr + TILE_R - 1) / TILE_R;
+    float qs[GROUP_TILES * TILE_R * SS_TILED_MAX_D];
+    /* scaled queries of every tile (tile t at t * TILE_R * d), zero past the last row */
+    for (int t = 0; t < tiles; t++)
+        for (int r = 0; r < TILE_R; r++) {
+            int i = r0 + t * TILE_R + r;
+            for (int x = 0; x < d; x++)
+                qs[(t * TILE_R + r) * d + x] =
+                    i < r0 + nr ? a->q[(int64_t)i * a->ldq + x] * a->scale : 0.0f;
+        }
+    plain_tiles p = {qs, kt, ld, d, s};
+    for_each_tile(a, r0, nr, plain_tile, &p);
 }
 #define SS_TILED_SCORES 1
 #endif
@@ -216,19 +306,38 @@ static int tiled(const ss_head_attn *a)
 }
 #endif
 
+/* Where ss_attend_head_slash sends the probabilities: reversed sums. */
+typedef struct {
+    double *rdiag;
+    int skip;
+} slash_sink;
+
 /* Row i's scores to probabilities: softcap (if any) on its visible keys,
- * then the causal (windowed) softmax, zeros elsewhere up to width. */
-static void finish_row(const ss_head_attn *a, float *row, int i, int width)
+ * then the causal (windowed) softmax, zeros elsewhere up to width. With a
+ * sink, the probabilities of keys skip..i go into its sums instead (no
+ * zeros, nothing stored but the exponentials). */
+static void finish_row(const ss_head_attn *a, float *row, int i, int width, const slash_sink *sink)
 {
+    int first = first_key(a, i);
     if (a->softcap > 0)
-        softcap_row(row, first_key(a, i), i, a->softcap);
-    softmax_causal_row(row, first_key(a, i), i, width);
+        softcap_row(row, first, i, a->softcap);
+    if (!sink) {
+        softmax_causal_row(row, first, i, width);
+        return;
+    }
+    float *live = row + first;
+    int count = i - first + 1;
+    float inv = (float)(1.0 / exp_and_sum(live, count, row_max(live, count)));
+    /* keys left of a window have probability 0: adding nothing is the same */
+    int lo = first > sink->skip ? first : sink->skip;
+    if (lo <= i)
+        add_scaled(sink->rdiag + (a->n - 1 - i), row, lo, i, inv);
 }
 
 /* Scores of rows r0..r0+nr-1, softmax, zeros elsewhere up to the block's
  * width: the rows are in cache from the score tiles to the softmax. */
 static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr,
-                        int width, float *s)
+                        int width, float *s, const slash_sink *sink)
 {
 #ifdef SS_TILED_SCORES
     if (tiled(a)) {
@@ -238,7 +347,7 @@ static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int 
             int rows = nr - g < group ? nr - g : group;
             block_scores(a, kt, ld, r0 + g, rows, s + (int64_t)g * ld);
             for (int r = g; r < g + rows; r++)
-                finish_row(a, s + r * ld, r0 + r, width);
+                finish_row(a, s + r * ld, r0 + r, width, sink);
         }
         return;
     }
@@ -247,7 +356,7 @@ static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, width, a->d_head, a->scale,
                 a->q + (int64_t)r0 * a->ldq, (int)a->ldq, a->k, (int)a->ldk, 0.0f, s, (int)ld);
     for (int r = 0; r < nr; r++)
-        finish_row(a, s + r * ld, r0 + r, width);
+        finish_row(a, s + r * ld, r0 + r, width, sink);
 }
 
 /* out rows r0..r0+nr-1 = P V over the keys any of them sees. */
@@ -259,7 +368,10 @@ static void block_output(const ss_head_attn *a, const float *p, int64_t ld, int 
                 (int)a->ldo);
 }
 
-void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag)
+/* One head block by block: probabilities to the observer and the output,
+ * or (with a sink) into its sums only. */
+static void attend(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag,
+                   const slash_sink *sink)
 {
     int B = (int)round_up(a->block_rows, TILE_R);
     int64_t ld = score_ld(a->n);
@@ -270,11 +382,152 @@ void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void 
 #endif
     for (int r0 = 0; r0 < a->n; r0 += B) {
         int nr = a->n - r0 < B ? a->n - r0 : B;
-        block_probs(a, kt, ld, r0, nr, r0 + nr, scratch);
+        block_probs(a, kt, ld, r0, nr, r0 + nr, scratch, sink);
+        if (sink)
+            continue;
         if (cb)
             cb(ctx, tag, r0, nr, scratch, ld);
         if (a->v)
             block_output(a, scratch, ld, r0, nr, r0 + nr);
+    }
+}
+
+void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag)
+{
+    attend(a, scratch, cb, ctx, tag, NULL);
+}
+
+void ss_attend_head_slash(const ss_head_attn *a, float *scratch, double *rdiag, int skip)
+{
+    slash_sink sink = {rdiag, skip};
+    attend(a, scratch, NULL, NULL, 0, &sink);
+}
+
+/* ---- several schedules of one head at once (freq's band ablations) ---- */
+
+int64_t ss_attend_shared_floats(int n, int d_head, int block_rows, int n_var, int n_u)
+{
+    int64_t ld = score_ld(n), B = round_up(block_rows, TILE_R);
+    int64_t dims = (int64_t)(d_head - n_u) + (int64_t)n_var * n_u;
+    /* scores of every variant [n_var][B][ld]; K^T of the shared dims and of
+     * each variant's own [dims][ld]; a row group's queries [GROUP][dims] */
+    int64_t shared = (int64_t)n_var * B * ld + dims * ld + (int64_t)GROUP_TILES * TILE_R * dims;
+    int64_t one = ss_attend_scratch_floats(n, d_head, block_rows); /* the fallback */
+    return shared > one ? shared : one;
+}
+
+#ifdef SS_TILED_SCORES
+typedef struct {
+    const ss_head_attn *a;
+    int n_var, dc, nu;
+    const float *const *q;  /* [n_var] rotated queries, rows of d_head */
+    const int *dims_c, *dims_u;
+    int64_t ld;
+    const float *ktc, *ktu; /* K^T of the shared dims [dc][ld]; each variant's [nu][ld] */
+    float *s, *qsc, *qsu;   /* scores [n_var][B][ld]; a group's queries */
+    int64_t B;
+} shared_head;
+
+/* Keys j0..j1-1 of the listed dims transposed into kt [nd][ld], zero from n. */
+static void transpose_dims(const float *k, int64_t ldk, int n, const int *dims, int nd, float *kt,
+                           int64_t ld, int j0, int j1)
+{
+    for (int jb = j0; jb < j1; jb += TILE_C)
+        for (int x = 0; x < nd; x++) {
+            float *dst = kt + (int64_t)x * ld;
+            for (int j = jb; j < jb + TILE_C && j < j1; j++)
+                dst[j] = j < n ? k[(int64_t)j * ldk + dims[x]] : 0.0f;
+        }
+}
+
+typedef struct {
+    const shared_head *h;
+    int64_t row_off, tq, tu, group_u;
+} shared_tiles;
+
+static void shared_tile(void *ctx, int t, int rows, int j)
+{
+    const shared_tiles *c = ctx;
+    const shared_head *h = c->h;
+    float part[TILE_R * TILE_C];
+    score_tile(h->qsc + t * c->tq, h->ktc + j, h->ld, h->dc, part, TILE_C);
+    for (int v = 0; v < h->n_var; v++)
+        tile_to(part, h->qsu + v * c->group_u + t * c->tu, h->ktu + (int64_t)v * h->nu * h->ld + j,
+                h->ld, h->nu, rows,
+                h->s + (int64_t)v * h->B * h->ld + c->row_off + (int64_t)(t * TILE_R) * h->ld + j,
+                h->ld);
+}
+
+/* Scaled scores of rows r0..r0+nr-1 (at most one group) of every variant:
+ * the shared dims' part of each tile once, then each variant's own dims on
+ * top of it, over block_scores's tiles. */
+static void shared_scores(const shared_head *h, int r0, int nr, int64_t row_off)
+{
+    const ss_head_attn *a = h->a;
+    int d = a->d_head, tiles = (nr + TILE_R - 1) / TILE_R, dc = h->dc, nu = h->nu;
+    shared_tiles c = {h, row_off, (int64_t)TILE_R * dc, (int64_t)TILE_R * nu,
+                      (int64_t)GROUP_TILES * TILE_R * nu};
+    for (int t = 0; t < tiles; t++)
+        for (int r = 0; r < TILE_R; r++) {
+            int i = r0 + t * TILE_R + r, live = i < r0 + nr;
+            for (int x = 0; x < dc; x++)
+                h->qsc[t * c.tq + r * dc + x] =
+                    live ? h->q[0][(int64_t)i * d + h->dims_c[x]] * a->scale : 0.0f;
+            for (int v = 0; v < h->n_var; v++)
+                for (int x = 0; x < nu; x++)
+                    h->qsu[v * c.group_u + t * c.tu + r * nu + x] =
+                        live ? h->q[v][(int64_t)i * d + h->dims_u[x]] * a->scale : 0.0f;
+        }
+    for_each_tile(a, r0, nr, shared_tile, &c);
+}
+#endif
+
+void ss_attend_shared_slash(const ss_head_attn *a, int n_var, const float *const *q,
+                            const float *const *k, const int *dims_u, int n_u, float *scratch,
+                            double *const *rdiag, int skip)
+{
+#ifdef SS_TILED_SCORES
+    if (tiled(a) && n_var <= SS_RESCORE_MAX_VAR && n_u <= a->d_head) {
+        int d = a->d_head, dims_c[SS_TILED_MAX_D], dc = 0;
+        for (int x = 0, u = 0; x < d; x++) {
+            if (u < n_u && dims_u[u] == x)
+                u++;
+            else
+                dims_c[dc++] = x;
+        }
+        int64_t ld = score_ld(a->n), B = round_up(a->block_rows, TILE_R);
+        float *ktc = scratch + (int64_t)n_var * B * ld, *ktu = ktc + (int64_t)dc * ld;
+        float *qsc = ktu + (int64_t)n_var * n_u * ld;
+        float *qsu = qsc + (int64_t)GROUP_TILES * TILE_R * dc;
+        shared_head h = {a, n_var, dc, n_u, q, dims_c, dims_u, ld, ktc, ktu, scratch, qsc, qsu, B};
+        transpose_dims(k[0], d, a->n, dims_c, dc, ktc, ld, 0, (int)ld);
+        for (int v = 0; v < n_var; v++)
+            transpose_dims(k[v], d, a->n, dims_u, n_u, ktu + (int64_t)v * n_u * ld, ld, 0, (int)ld);
+        int group = GROUP_TILES * TILE_R;
+        for (int r0 = 0; r0 < a->n; r0 += (int)B) {
+            int nr = a->n - r0 < B ? a->n - r0 : (int)B;
+            for (int g = 0; g < nr; g += group) {
+                int rows = nr - g < group ? nr - g : group;
+                shared_scores(&h, r0 + g, rows, (int64_t)g * ld);
+                for (int v = 0; v < n_var; v++) {
+                    slash_sink sink = {rdiag[v], skip};
+                    float *sv = scratch + (int64_t)v * B * ld;
+                    for (int r = g; r < g + rows; r++)
+                        finish_row(a, sv + r * ld, r0 + r, r0 + nr, &sink);
+                }
+            }
+        }
+        return;
+    }
+#endif
+    (void)dims_u;
+    (void)n_u;
+    for (int v = 0; v < n_var; v++) {
+        ss_head_attn b = *a;
+        b.q = q[v];
+        b.k = k[v];
+        b.ldq = b.ldk = a->d_head;
+        ss_attend_head_slash(&b, scratch, rdiag[v], skip);
     }
 }
 
@@ -291,7 +544,9 @@ void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, 
     }
 #endif
     /* each block's rows in one part per thread (whole tiles); the observer
-     * is called by the master thread between barriers */
+     * is called by the master thread while the others start on P V (both
+     * only read the probabilities), and one barrier ends the block before
+     * the next one overwrites them */
     for (int r0 = 0; r0 < a->n; r0 += B) {
         int nr = a->n - r0 < B ? a->n - r0 : B;
         int per = (int)round_up((nr + team - 1) / team, TILE_R);
@@ -299,20 +554,23 @@ void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, 
         for (int t = 0; t < team; t++) {
             int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
             if (rows > 0)
-                block_probs(a, kt, ld, r0 + p0, rows, r0 + nr, scratch + (int64_t)p0 * ld);
+                block_probs(a, kt, ld, r0 + p0, rows, r0 + nr, scratch + (int64_t)p0 * ld,
+                            NULL);
         }
         if (cb) {
             #pragma omp master
             cb(ctx, tag, r0, nr, scratch, ld);
-            #pragma omp barrier
         }
         if (a->v) {
-            #pragma omp for schedule(static)
+            #pragma omp for schedule(static) nowait
             for (int t = 0; t < team; t++) {
                 int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
                 if (rows > 0)
                     block_output(a, scratch + (int64_t)p0 * ld, ld, r0 + p0, rows, r0 + nr);
             }
+        }
+        if (cb || a->v) {
+            #pragma omp barrier
         }
     }
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/timing.h"
 #include "engine/attention.h"
 #include "engine/head_rope.h"
 #include "engine/linear.h"
@@ -159,12 +160,22 @@ static void rmsnorm(const float *x, float *out, int n, int d, const float *w, do
     for (int i = 0; i < n; i++) {
         const float *xi = x + (int64_t)i * d;
         double ss = 0.0;
+        /* simd: -O2 leaves both loops scalar (the sum's lanes are added in a
+         * fixed order, so it still does not depend on the threads) */
+        #pragma omp simd reduction(+ : ss)
         for (int j = 0; j < d; j++)
             ss += (double)xi[j] * xi[j];
         float r = (float)(1.0 / sqrt(ss / d + eps));
         float *oi = out + (int64_t)i * d;
-        for (int j = 0; j < d; j++)
-            oi[j] = (xi[j] * r) * (add_one ? 1.0f + w[j] : w[j]);
+        if (add_one) {
+            #pragma omp simd
+            for (int j = 0; j < d; j++)
+                oi[j] = (xi[j] * r) * (1.0f + w[j]);
+        } else {
+            #pragma omp simd
+            for (int j = 0; j < d; j++)
+                oi[j] = (xi[j] * r) * w[j];
+        }
     }
 }
 
@@ -338,6 +349,30 @@ static float activate(ss_activation act, float g)
     return g / (1.0f + expf(-g));
 }
 
+#ifdef __AVX2__
+#include <immintrin.h>
+__m256 _ZGVdN8v_expf(__m256 x); /* glibc's vectorised expf (libmvec), AVX2 */
+#endif
+
+/* gate[j] = silu(gate[j]) * up[j] over one row of d values: 8 at a time with
+ * glibc's vector expf, the rest with expf. By column within the row, so a
+ * value never depends on the chunking or the thread count. */
+static void silu_gate_row(float *gate, const float *up, int d)
+{
+    int j = 0;
+#ifdef __AVX2__
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    for (; j + 8 <= d; j += 8) {
+        __m256 g = _mm256_loadu_ps(gate + j);
+        __m256 e = _ZGVdN8v_expf(_mm256_xor_ps(g, sign));
+        __m256 a = _mm256_div_ps(g, _mm256_add_ps(one, e));
+        _mm256_storeu_ps(gate + j, _mm256_mul_ps(a, _mm256_loadu_ps(up + j)));
+    }
+#endif
+    for (; j < d; j++)
+        gate[j] = activate(SS_ACT_SILU, gate[j]) * up[j];
+}
+
 /* x += post_norm(mlp(xn)) chunk by chunk: gated (down(act(gate) * up)) or
  * plain (down(act(up + b) ) + b, GPT-NeoX). */
 static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, int n,
@@ -352,9 +387,14 @@ static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, 
              (rc = ss_linear(xin, c->d_model, nr, lw->w_gate, NULL, w->gate, c->d_ff, &w->scratch, err))) ||
             (rc = ss_linear(xin, c->d_model, nr, lw->w_up, lw->b_up, w->up, c->d_ff, &w->scratch, err)))
             return rc;
+        ss_timing_mark("MLP: gate, up");
         int64_t total = (int64_t)nr * c->d_ff;
         ss_activation act = c->act;
-        if (lw->w_gate) {
+        if (lw->w_gate && act == SS_ACT_SILU) {
+            #pragma omp parallel for schedule(static) if (total >= PAR_MIN)
+            for (int r = 0; r < nr; r++)
+                silu_gate_row(w->gate + (int64_t)r * c->d_ff, w->up + (int64_t)r * c->d_ff, c->d_ff);
+        } else if (lw->w_gate) {
             #pragma omp parallel for schedule(static) if (total >= PAR_MIN)
             for (int64_t j = 0; j < total; j++)
                 w->gate[j] = activate(act, w->gate[j]) * w->up[j];
@@ -363,16 +403,19 @@ static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, 
             for (int64_t j = 0; j < total; j++)
                 w->gate[j] = activate(act, w->up[j]);
         }
+        ss_timing_mark("MLP: activation");
         /* x += gate . W_down^T: BLAS with beta = 1 would need the weight as
          * F32; go through the up buffer and add instead */
         if ((rc = ss_linear(w->gate, c->d_ff, nr, lw->w_down, lw->b_down, w->up, c->d_model,
                             &w->scratch, err)))
             return rc;
+        ss_timing_mark("MLP: down");
         if (lw->post_ffn_norm)
             apply_norm(c, w, lw->post_ffn_norm, NULL, w->up, w->up, nr, c->d_model);
         float *x = w->x + (int64_t)r0 * c->d_model;
         for (int64_t j = 0; j < (int64_t)nr * c->d_model; j++)
             x[j] += w->up[j];
+        ss_timing_mark("MLP: add");
     }
     return SS_OK;
 }
@@ -526,31 +569,38 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
     if (lw->attn_norm) {
         apply_norm(c, w, lw->attn_norm, lw->attn_norm_b, w->x, w->xn, n, c->d_model);
         in = w->xn;
+        ss_timing_mark("layer: norms");
     }
     if ((rc = project_qkv(m, lw, w, in, n, err)))
         return rc;
+    ss_timing_mark("layer: q, k, v");
     for (int i = 0; i < o->n_observers; i++)
         if (o->observers[i].on_layer &&
             (rc = o->observers[i].on_layer(o->observers[i].ctx, l, n, in, w->q, w->k, err)))
             return observer_code(rc, "at", l, -1, err);
+    ss_timing_mark("layer: on_layer");
     head_rope_layer(c, w, l, n);
     const ss_rope_table *rt = ss_layer_rope(m, l) == &m->rope ? &w->rope : &w->rope_local;
     ss_rope_table_apply(rt, w->q, qd, c->n_head, c->d_head);
     ss_rope_table_apply(rt, w->k, kvd, c->n_kv_head, c->d_head);
+    ss_timing_mark("layer: RoPE");
     int bad_head;
     ss_code probs_rc = attention(c, w, n, block, o, l, &bad_head);
+    ss_timing_mark("layer: attention");
     if (probs_rc && probs_rc != SS_STOP)
         return observer_code(probs_rc, "on the attention of", l, bad_head, err);
     for (int i = 0; i < o->n_observers; i++)
         if (o->observers[i].on_layer_done &&
             (rc = o->observers[i].on_layer_done(o->observers[i].ctx, l, err)))
             return observer_code(rc, "after", l, -1, err);
+    ss_timing_mark("layer: on_layer_done");
     if (probs_rc)
         return SS_STOP;
     if (o->edit_heads && (rc = o->edit_heads(o->edit_ctx, l, n, w->att, err)))
         return rc;
     if ((rc = ss_linear(w->att, qd, n, lw->wo, lw->bo, w->ao, c->d_model, &w->scratch, err)))
         return rc;
+    ss_timing_mark("layer: o");
     if (lw->post_attn_norm)
         apply_norm(c, w, lw->post_attn_norm, NULL, w->ao, w->ao, n, c->d_model);
     if (!c->parallel_residual)
@@ -559,12 +609,14 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
         apply_norm(c, w, lw->ffn_norm, lw->ffn_norm_b, w->x, w->xn, n, c->d_model);
     else
         memcpy(w->xn, w->x, (size_t)size * sizeof *w->xn);
+    ss_timing_mark("layer: norms");
     if ((rc = mlp(m, lw, w, n, err)))
         return rc;
     if (c->parallel_residual)
         add_rows(w->x, w->ao, size);
     if (!all_finite(w->x, size))
         return blame_nonfinite(m, l, err);
+    ss_timing_mark("layer: residual, checks");
     return SS_OK;
 }
 
@@ -600,6 +652,7 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
     int block = o->block_rows > 0 ? o->block_rows : 64;
     int layers = o->n_layers > 0 && o->n_layers < c->n_layer ? o->n_layers : c->n_layer;
     workspace w;
+    ss_timing_mark("before the forward pass");
     if ((rc = workspace_alloc(&w, c, n, block, err)))
         return rc;
     if ((rc = ss_rope_table_build(&w.rope, o->rope ? o->rope : &m->rope, n, err)) ||
@@ -613,6 +666,7 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
             break;
         }
     embed(m, ids, n, w.x);
+    ss_timing_mark("forward: set-up, embedding");
     if (!all_finite(w.x, (int64_t)n * c->d_model)) {
         rc = blame_nonfinite(m, -1, err);
         goto done;
@@ -642,6 +696,7 @@ ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forwar
     }
 done:
     workspace_free(&w);
+    ss_timing_mark("forward: logits, free");
     return rc;
 }
 
@@ -651,32 +706,96 @@ ss_attn_layer ss_attn_layer_of(const ss_config *c, int l)
     return al;
 }
 
+int64_t ss_rescore_floats(int n, int d_head, int block_rows)
+{
+    return 2 * (int64_t)n * d_head +
+           ss_attend_scratch_floats(n, d_head, block_rows > 0 ? block_rows : 64);
+}
+
+/* One head's q and k rotated by t into work (then the kernel's scratch). */
+static ss_head_attn rescore_setup(const float *q, int64_t ldq, const float *k, int64_t ldk,
+                                  int d_head, const ss_rope_table *t, const ss_attn_layer *al,
+                                  int block_rows, float *work)
+{
+    int n = t->n;
+    float *qr = work, *kr = work + (int64_t)n * d_head;
+    for (int i = 0; i < n; i++) {
+        memcpy(qr + (int64_t)i * d_head, q + (int64_t)i * ldq, (size_t)d_head * 4);
+        memcpy(kr + (int64_t)i * d_head, k + (int64_t)i * ldk, (size_t)d_head * 4);
+    }
+    ss_rope_table_apply(t, qr, d_head, 1, d_head);
+    ss_rope_table_apply(t, kr, d_head, 1, d_head);
+    ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
+                      .d_head = d_head, .block_rows = block_rows > 0 ? block_rows : 64,
+                      .scale = (float)al->scale, .softcap = (float)al->softcap,
+                      .window = al->window};
+    return a;
+}
+
 ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
                             const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
                             int head_tag, ss_probs_cb cb, void *ctx, ss_error *err)
 {
-    int n = t->n, block = block_rows > 0 ? block_rows : 64;
-    float *qr = ss_aligned_calloc((size_t)n * d_head, 4, "rotated queries", err);
-    float *kr = qr ? ss_aligned_calloc((size_t)n * d_head, 4, "rotated keys", err) : NULL;
-    float *scores = kr ? ss_aligned_calloc((size_t)ss_attend_scratch_floats(n, d_head, block), 4,
-                                           "attention block", err)
-                       : NULL;
-    if (scores) {
-        for (int i = 0; i < n; i++) {
-            memcpy(qr + (int64_t)i * d_head, q + (int64_t)i * ldq, (size_t)d_head * 4);
-            memcpy(kr + (int64_t)i * d_head, k + (int64_t)i * ldk, (size_t)d_head * 4);
-        }
-        ss_rope_table_apply(t, qr, d_head, 1, d_head);
-        ss_rope_table_apply(t, kr, d_head, 1, d_head);
-        ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
-                          .d_head = d_head, .block_rows = block, .scale = (float)al->scale,
-                          .softcap = (float)al->softcap, .window = al->window};
-        ss_attend_head(&a, scores, cb, ctx, head_tag);
+    float *work = ss_aligned_calloc((size_t)ss_rescore_floats(t->n, d_head, block_rows), 4,
+                                    "re-scored head", err);
+    if (!work)
+        return SS_ERR_NOMEM;
+    ss_head_attn a = rescore_setup(q, ldq, k, ldk, d_head, t, al, block_rows, work);
+    ss_attend_head(&a, work + 2 * (int64_t)t->n * d_head, cb, ctx, head_tag);
+    free(work);
+    return SS_OK;
+}
+
+void ss_head_slash_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
+                         const ss_rope_table *t, const ss_attn_layer *al, int block_rows,
+                         float *work, double *rdiag, int skip)
+{
+    ss_head_attn a = rescore_setup(q, ldq, k, ldk, d_head, t, al, block_rows, work);
+    ss_attend_head_slash(&a, work + 2 * (int64_t)t->n * d_head, rdiag, skip);
+}
+
+int64_t ss_rescore_shared_floats(int n, int d_head, int block_rows, int n_var)
+{
+    int block = block_rows > 0 ? block_rows : 64;
+    /* rotated q and k of every variant, then the kernel's scratch (sized for
+     * every dim differing: the most it can need) */
+    return (int64_t)n_var * 2 * n * d_head + ss_attend_shared_floats(n, d_head, block, n_var, d_head);
+}
+
+/* The dims where tables t[0..n_var) rotate differently: both dims of every
+ * frequency whose active flag, angle or factor is not the same in all. */
+static int differing_dims(const ss_rope_table *const *t, int n_var, int d_head, int *dims)
+{
+    int F = t[0]->n_freq, nu = 0;
+    unsigned char differ[SS_ROPE_MAX_FREQ] = {0};
+    for (int v = 1; v < n_var; v++)
+        for (int f = 0; f < F; f++)
+            differ[f] |= t[v]->n_freq != F || t[v]->factor != t[0]->factor ||
+                         t[v]->rope->active[f] != t[0]->rope->active[f] ||
+                         t[v]->rope->theta[f] != t[0]->rope->theta[f];
+    for (int half = 0; half < 2; half++)
+        for (int f = 0; f < F; f++)
+            if (differ[f] && half * F + f < d_head)
+                dims[nu++] = half * F + f;
+    return nu;
+}
+
+void ss_head_slash_shared(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
+                          const ss_rope_table *const *t, int n_var, const ss_attn_layer *al,
+                          int block_rows, float *work, double *const *rdiag, int skip)
+{
+    int n = t[0]->n, dims_u[2 * SS_ROPE_MAX_FREQ];
+    const float *qs[SS_RESCORE_MAX_VAR], *ks[SS_RESCORE_MAX_VAR];
+    ss_head_attn a = {0};
+    for (int v = 0; v < n_var; v++) {
+        a = rescore_setup(q, ldq, k, ldk, d_head, t[v], al, block_rows,
+                          work + (int64_t)v * 2 * n * d_head);
+        qs[v] = a.q;
+        ks[v] = a.k;
     }
-    free(scores);
-    free(kr);
-    free(qr);
-    return scores ? SS_OK : SS_ERR_NOMEM;
+    int nu = differing_dims(t, n_var, d_head, dims_u);
+    ss_attend_shared_slash(&a, n_var, qs, ks, dims_u, nu, work + (int64_t)n_var * 2 * n * d_head,
+                           rdiag, skip);
 }
 
 ss_code ss_head_probs(const float *q, int64_t ldq, const float *k, int64_t ldk, int n,

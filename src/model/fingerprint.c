@@ -7,6 +7,7 @@
 
 #include "common/mem.h"
 #include "common/progress.h"
+#include "common/timing.h"
 #include "model/model.h"
 
 #define PIECE ((uint64_t)64 << 20)
@@ -40,6 +41,7 @@ static void put_u64(XXH3_state_t *s, uint64_t v)
 ss_code ss_tensors_fingerprint(const ss_tensor *t, int n, ss_weights_fingerprint *fp,
                                ss_error *err)
 {
+    ss_timing_mark("before the fingerprint");
     memset(fp, 0, sizeof *fp);
     double start = ss_now_seconds();
     int *order = ss_calloc((size_t)n + 1, sizeof *order, "fingerprint order", err);
@@ -96,6 +98,7 @@ ss_code ss_tensors_fingerprint(const ss_tensor *t, int n, ss_weights_fingerprint
              (unsigned long long)all.low64);
     fp->tensors = n;
     fp->seconds = ss_now_seconds() - start;
+    ss_timing_mark("weights fingerprint");
     XXH3_freeState(s);
     free(order);
     free(pc);

@@ -1,0 +1,89 @@
+#include "common/timing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_PHASES 64
+
+typedef struct {
+    const char *name;
+    long marks;
+    double wall, cpu;
+} phase;
+
+static int state = -1; /* -1 not read yet, 0 off, 1 on */
+static phase phases[MAX_PHASES];
+static int n_phases;
+static double start_wall, last_wall, last_cpu;
+
+static double clock_of(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void report(void)
+{
+    double wall = clock_of(CLOCK_MONOTONIC), cpu = clock_of(CLOCK_PROCESS_CPUTIME_ID);
+    fprintf(stderr, "slashscope timings (SLASHSCOPE_TIMINGS): phase, marks, wall s, CPU s of "
+                    "all threads, CPU/wall\n");
+    const char *t0 = getenv("SLASHSCOPE_TIMINGS_T0");
+    if (t0) /* set by the first process before it re-executed itself */
+        fprintf(stderr, "  %-26s %7s %9.3f\n", "start-up, re-exec", "",
+                start_wall - strtod(t0, NULL));
+    for (int i = 0; i < n_phases; i++) {
+        const phase *p = &phases[i];
+        fprintf(stderr, "  %-26s %7ld %9.3f %9.3f %6.2f\n", p->name, p->marks, p->wall, p->cpu,
+                p->wall > 0 ? p->cpu / p->wall : 0.0);
+    }
+    fprintf(stderr, "  %-26s %7s %9.3f %9.3f\n", "after the last mark", "", wall - last_wall,
+            cpu - last_cpu);
+    /* the process CPU clock starts at exec: a re-exec resets it */
+    fprintf(stderr, "  %-26s %7s %9.3f %9.3f %6.2f\n", "total (this process, main)", "",
+            wall - start_wall, cpu, wall > start_wall ? cpu / (wall - start_wall) : 0.0);
+}
+
+static int enabled(void)
+{
+    if (state < 0) {
+        const char *v = getenv("SLASHSCOPE_TIMINGS");
+        state = v && *v && strcmp(v, "0") != 0;
+        if (state) {
+            start_wall = last_wall = clock_of(CLOCK_MONOTONIC);
+            last_cpu = clock_of(CLOCK_PROCESS_CPUTIME_ID);
+            atexit(report);
+        }
+    }
+    return state;
+}
+
+void ss_timing_start(void)
+{
+    if (!enabled() || getenv("SLASHSCOPE_TIMINGS_T0"))
+        return;
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.6f", start_wall);
+    setenv("SLASHSCOPE_TIMINGS_T0", buf, 1);
+}
+
+void ss_timing_mark(const char *name)
+{
+    if (!enabled())
+        return;
+    double wall = clock_of(CLOCK_MONOTONIC), cpu = clock_of(CLOCK_PROCESS_CPUTIME_ID);
+    int i = 0;
+    while (i < n_phases && phases[i].name != name && strcmp(phases[i].name, name) != 0)
+        i++;
+    if (i == n_phases && n_phases < MAX_PHASES)
+        phases[n_phases++].name = name;
+    if (i < n_phases) {
+        phases[i].marks++;
+        phases[i].wall += wall - last_wall;
+        phases[i].cpu += cpu - last_cpu;
+    }
+    last_wall = wall;
+    last_cpu = cpu;
+}
