@@ -102,12 +102,8 @@ static ss_code write_json(const char *dir, const ss_cone_opts *o, const ss_cone_
                           const unsigned char *listed, cJSON *ignored, ss_explain_record *rec,
                           ss_error *err)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", "cone");
-    cJSON_AddStringToObject(root, "version", SS_VERSION);
-    cJSON_AddItemToObject(root, "model", ss_explain_take(&rec->model));
-    cJSON *prov = ss_explain_take(&rec->provenance);
-    cJSON_AddItemToObject(root, "provenance", prov);
+    int prov;
+    cJSON *root = ss_explain_root(rec, "cone", 0, &prov);
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "tau", o->tau);
     cJSON_AddNumberToObject(set, "max_delta", o->max_delta);

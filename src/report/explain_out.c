@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/blas.h"
 #include "io/atomic_file.h"
 
 ss_code ss_json_write_file(const char *path, const cJSON *root, ss_error *err)
@@ -60,4 +61,17 @@ void ss_explain_add_interventions(cJSON *root, ss_explain_record *rec)
 {
     if (rec->interventions)
         cJSON_AddItemToObject(root, "interventions", ss_explain_take(&rec->interventions));
+}
+
+cJSON *ss_explain_root(ss_explain_record *rec, const char *command, int with_blas, int *prov_ok)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "command", command);
+    cJSON_AddStringToObject(root, "version", SS_VERSION);
+    cJSON_AddItemToObject(root, "model", ss_explain_take(&rec->model));
+    *prov_ok = rec->provenance != NULL;
+    cJSON_AddItemToObject(root, "provenance", ss_explain_take(&rec->provenance));
+    if (with_blas)
+        cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
+    return root;
 }

@@ -9,7 +9,6 @@
 #include "analysis/bands.h"
 #include "analysis/freqcond.h"
 #include "analysis/scan_result.h"
-#include "engine/blas.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "report/figure.h"
@@ -413,13 +412,8 @@ static void check_scan_scores(const ss_freq_out *r, cJSON *root)
 
 ss_code ss_freq_write(const ss_freq_out *r, ss_explain_record *rec, ss_error *err)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", "freq");
-    cJSON_AddStringToObject(root, "version", SS_VERSION);
-    cJSON_AddItemToObject(root, "model", ss_explain_take(&rec->model));
-    cJSON *prov = ss_explain_take(&rec->provenance);
-    cJSON_AddItemToObject(root, "provenance", prov);
-    cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
+    int prov;
+    cJSON *root = ss_explain_root(rec, "freq", 1, &prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_take(&rec->prompts));
     ss_explain_add_interventions(root, rec);
     cJSON *set = cJSON_AddObjectToObject(root, "settings");

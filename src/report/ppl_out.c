@@ -35,14 +35,10 @@ ss_code ss_ppl_write(const char *dir, const ss_ppl_result *r, ss_explain_record 
         ss_explain_record_free(rec);
         return rc;
     }
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", "ppl");
-    cJSON_AddStringToObject(root, "version", SS_VERSION);
-    cJSON_AddItemToObject(root, "model", ss_explain_take(&rec->model));
-    cJSON *prov = ss_explain_take(&rec->provenance);
+    int prov;
+    cJSON *root = ss_explain_root(rec, "ppl", 0, &prov);
     if (!prov)
         rc = err->code;
-    cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "prompts", ss_explain_take(&rec->prompts));
     ss_explain_add_interventions(root, rec);
     cJSON_AddNumberToObject(root, "tokens_scored", (double)r->tokens);

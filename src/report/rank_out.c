@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "common/mem.h"
-#include "engine/blas.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "report/explain_table.h"
@@ -137,14 +136,10 @@ ss_code ss_rank_write(const char *dir, const ss_rank_result *res, const unsigned
     if (!rc)
         rc = write_spectra(dir, res, listed, err);
     if (!rc) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "command", "rank");
-        cJSON_AddStringToObject(root, "version", SS_VERSION);
-        cJSON_AddItemToObject(root, "model", ss_explain_take(&rec->model));
-        if (!rec->provenance)
+        int prov;
+        cJSON *root = ss_explain_root(rec, "rank", 1, &prov);
+        if (!prov)
             rc = err->code;
-        cJSON_AddItemToObject(root, "provenance", ss_explain_take(&rec->provenance));
-        cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
         cJSON_AddItemToObject(root, "prompts", ss_explain_take(&rec->prompts));
         ss_explain_add_interventions(root, rec);
         cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(res->tau, res->n_tau));
