@@ -70,6 +70,9 @@ cz = [float(r["change_zero"]) for r in rows]
 assert cz == sorted(cz, reverse=True), cz
 j = json.load(open(t + "/e1/sdh_effect.json"))
 assert j["control_seed"] == 0 and j["high_band_removed"] == [1] and len(j["heads"]) == len(rows)
+# provenance as every result has it: the weights' fingerprint the scan of the same model wrote
+assert j["provenance"]["weights"] == json.load(open(t + "/scan/scan.json"))["model"]["weights"]
+assert j["provenance"]["environment"]["blas"]["core"]
 svg = open(t + "/e1/scatter.svg").read()
 assert svg.count("<circle") == len(rows) and "slash score" in svg
 print(f"{len(mine)} SDHs, {len(ctrl)} controls")

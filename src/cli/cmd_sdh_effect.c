@@ -236,10 +236,14 @@ static ss_code write_json(const char *dir, const ss_args *a, const effect_run *e
                           const effect_row *rows, int n, long long seed, double kappa,
                           ss_error *err)
 {
+    cJSON *prov = ss_out_provenance(e->run.model, 0, err);
+    if (!prov)
+        return err->code;
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "command", "sdh-effect");
     cJSON_AddStringToObject(root, "version", SS_VERSION);
     cJSON_AddItemToObject(root, "model", ss_model_describe(e->run.model, &e->run.rope));
+    cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddStringToObject(root, "sdh", ss_args_get(a, "--sdh"));
     const char *regime = ss_args_get(a, "--regime");
     cJSON_AddStringToObject(root, "regime", regime ? regime : "small");
