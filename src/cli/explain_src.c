@@ -7,6 +7,7 @@
 #include "cli/dist_cli.h"
 #include "cli/out_folder.h"
 #include "model/describe.h"
+#include "report/explain_out.h"
 #include "common/mem.h"
 #include "common/terminate.h"
 
@@ -61,19 +62,14 @@ cJSON *ss_explain_src_interventions(const ss_explain_src *s)
 
 cJSON *ss_explain_src_result(const ss_explain_src *s, const char *command, ss_error *err)
 {
-    cJSON *prov = ss_out_provenance(s->run.model, 0, err);
-    if (!prov)
+    ss_explain_record rec = {.provenance = ss_out_provenance(s->run.model, 0, err)};
+    if (!rec.provenance)
         return NULL;
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", command);
-    cJSON_AddStringToObject(root, "version", SS_VERSION);
-    cJSON_AddItemToObject(root, "model", ss_model_describe(s->run.model, &s->run.rope));
-    cJSON_AddItemToObject(root, "provenance", prov);
-    cJSON_AddItemToObject(root, "prompts", ss_explain_src_json(s));
-    cJSON *iv = ss_explain_src_interventions(s);
-    if (iv)
-        cJSON_AddItemToObject(root, "interventions", iv);
-    return root;
+    rec.model = ss_model_describe(s->run.model, &s->run.rope);
+    rec.prompts = ss_explain_src_json(s);
+    rec.interventions = ss_explain_src_interventions(s);
+    int prov_ok;
+    return ss_explain_root(&rec, command, 0, &prov_ok);
 }
 
 ss_code ss_explain_src_next(ss_explain_src *s, const int32_t **ids, int *got, ss_error *err)

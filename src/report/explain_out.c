@@ -73,5 +73,8 @@ cJSON *ss_explain_root(ss_explain_record *rec, const char *command, int with_bla
     cJSON_AddItemToObject(root, "provenance", ss_explain_take(&rec->provenance));
     if (with_blas)
         cJSON_AddItemToObject(root, "blas", ss_blas_info_json());
+    if (rec->prompts)
+        cJSON_AddItemToObject(root, "prompts", ss_explain_take(&rec->prompts));
+    ss_explain_add_interventions(root, rec);
     return root;
 }

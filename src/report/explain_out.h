@@ -30,9 +30,10 @@ typedef struct {
 void ss_explain_add_interventions(cJSON *root, ss_explain_record *rec);
 
 /* The head every explain result's JSON starts with: "command", "version",
- * the model as run, the provenance and, with with_blas, the BLAS in use
- * (rec's parts are taken over). *prov_ok is 0 when the caller could not
- * build the provenance (its error is in the caller's err). */
+ * the model as run, the provenance, with with_blas the BLAS in use, then
+ * the prompts and the interventions when rec has them (rec's parts are
+ * taken over). *prov_ok is 0 when the caller could not build the
+ * provenance (its error is in the caller's err). */
 cJSON *ss_explain_root(ss_explain_record *rec, const char *command, int with_blas, int *prov_ok);
 
 /* *part, leaving NULL behind (the writer's JSON tree owns it now). */

@@ -414,8 +414,6 @@ ss_code ss_freq_write(const ss_freq_out *r, ss_explain_record *rec, ss_error *er
 {
     int prov;
     cJSON *root = ss_explain_root(rec, "freq", 1, &prov);
-    cJSON_AddItemToObject(root, "prompts", ss_explain_take(&rec->prompts));
-    ss_explain_add_interventions(root, rec);
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddNumberToObject(set, "row", r->fo->row);
     cJSON_AddNumberToObject(set, "skip", r->fo->skip);

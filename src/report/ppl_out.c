@@ -39,8 +39,6 @@ ss_code ss_ppl_write(const char *dir, const ss_ppl_result *r, ss_explain_record 
     cJSON *root = ss_explain_root(rec, "ppl", 0, &prov);
     if (!prov)
         rc = err->code;
-    cJSON_AddItemToObject(root, "prompts", ss_explain_take(&rec->prompts));
-    ss_explain_add_interventions(root, rec);
     cJSON_AddNumberToObject(root, "tokens_scored", (double)r->tokens);
     cJSON_AddNumberToObject(root, "loss", r->loss);
     cJSON_AddNumberToObject(root, "perplexity", r->perplexity);

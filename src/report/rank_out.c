@@ -140,8 +140,6 @@ ss_code ss_rank_write(const char *dir, const ss_rank_result *res, const unsigned
         cJSON *root = ss_explain_root(rec, "rank", 1, &prov);
         if (!prov)
             rc = err->code;
-        cJSON_AddItemToObject(root, "prompts", ss_explain_take(&rec->prompts));
-        ss_explain_add_interventions(root, rec);
         cJSON_AddItemToObject(root, "tau", cJSON_CreateDoubleArray(res->tau, res->n_tau));
         cJSON_AddItemToObject(root, "selection", ss_explain_take(&rec->selection));
         cJSON_AddItemToObject(root, "averages", ss_table_summary_json(&t));
