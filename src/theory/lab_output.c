@@ -8,22 +8,11 @@
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "common/mem.h"
+#include "report/explain_out.h"
 #include "report/figure.h"
 #include "report/heatmap.h"
 #include "report/lineplot.h"
 #include "theory/lab.h"
-
-static ss_code write_json(const char *path, cJSON *j, ss_error *err)
-{
-    char *text = j ? cJSON_Print(j) : NULL;
-    if (!text)
-        return ss_fail(err, SS_ERR_NOMEM, "%s: cannot format JSON", path);
-    size_t n = strlen(text);
-    text[n] = '\n'; /* replace the NUL: the file ends with a newline */
-    ss_code rc = ss_write_file_atomic(path, text, n + 1, err);
-    free(text);
-    return rc;
-}
 
 static cJSON *num_array(const double *v, int n)
 {
@@ -39,15 +28,6 @@ static cJSON *matrix(const double *m, int rows, int cols)
     for (int i = 0; a && i < rows; i++)
         cJSON_AddItemToArray(a, num_array(m + (size_t)i * cols, cols));
     return a;
-}
-
-/* Path dir/name into buf (sized 4096). */
-static ss_code join(char *buf, const char *dir, const char *name, ss_error *err)
-{
-    int n = snprintf(buf, 4096, "%s/%s", dir, name);
-    if (n < 0 || n >= 4096)
-        return ss_fail(err, SS_ERR_USAGE, "%s: output path too long", dir);
-    return SS_OK;
 }
 
 static ss_code write_trajectory(const char *path, const ss_train_result *t, ss_error *err)
@@ -172,7 +152,7 @@ static ss_code write_frequencies(const char *path, const ss_lab_config *c,
         else
             cJSON_AddBoolToObject(j, "pass", 0);
     }
-    ss_code rc = write_json(path, j, err);
+    ss_code rc = ss_json_write_file(path, j, err);
     cJSON_Delete(j);
     return rc;
 }
@@ -201,7 +181,7 @@ static ss_code write_ood(const char *path, const ss_lab_config *c, const ss_lab_
         cJSON_AddNumberToObject(e, "s2_match", o->s2_match);
         cJSON_AddItemToArray(cases, e);
     }
-    ss_code rc = write_json(path, j, err);
+    ss_code rc = ss_json_write_file(path, j, err);
     cJSON_Delete(j);
     return rc;
 }
@@ -248,7 +228,7 @@ static ss_code write_run(const char *path, const ss_lab_config *c, const ss_lab_
     cJSON_AddItemToObject(w, "c", num_array(m->c, m->d_c));
     cJSON_AddItemToObject(w, "W1", matrix(m->W1, m->d_c, m->d_c));
     cJSON_AddItemToObject(w, "W2", matrix(m->W2, m->d_s, m->d_s));
-    ss_code rc = write_json(path, j, err);
+    ss_code rc = ss_json_write_file(path, j, err);
     cJSON_Delete(j);
     return rc;
 }
@@ -260,28 +240,28 @@ ss_code ss_lab_write(const char *dir, const ss_lab_config *c, const ss_lab_resul
     ss_code rc = ss_mkdirs(dir, err);
     if (rc)
         return rc;
-    if ((rc = join(p, dir, "trajectory.csv", err)) || (rc = write_trajectory(p, &r->train, err)) ||
-        (rc = join(p, dir, "trajectory.svg", err)) ||
+    if ((rc = ss_out_path(p, sizeof p, dir, "trajectory.csv", err)) || (rc = write_trajectory(p, &r->train, err)) ||
+        (rc = ss_out_path(p, sizeof p, dir, "trajectory.svg", err)) ||
         (rc = write_figure(p, r, "Training (Algorithm 1): stage I trains W1, then stage II W2",
                            ss_lab_trajectory_figure, err)))
         return rc;
     int64_t shape[2] = {r->N, r->N};
-    if ((rc = join(p, dir, "layer1.npy", err)) ||
+    if ((rc = ss_out_path(p, sizeof p, dir, "layer1.npy", err)) ||
         (rc = ss_npy_write(p, SS_NPY_F64, 2, shape, r->train.S1, err)))
         return rc;
     /* A fixed colour range so runs compare at a glance. */
     ss_heatmap_opts o = {1, 1e-4, 1.0, 0, 1};
-    if ((rc = join(p, dir, "layer1.png", err)) ||
+    if ((rc = ss_out_path(p, sizeof p, dir, "layer1.png", err)) ||
         (rc = ss_heatmap_png(p, r->train.S1, r->N, r->N, &o, err)))
         return rc;
-    if ((rc = join(p, dir, "layer1.svg", err)) ||
+    if ((rc = ss_out_path(p, sizeof p, dir, "layer1.svg", err)) ||
         (rc = write_figure(p, r, "Layer-1 attention after training", ss_lab_layer1_figure, err)))
         return rc;
-    if ((rc = join(p, dir, "frequencies.json", err)) || (rc = write_frequencies(p, c, r, err)))
+    if ((rc = ss_out_path(p, sizeof p, dir, "frequencies.json", err)) || (rc = write_frequencies(p, c, r, err)))
         return rc;
-    if ((rc = join(p, dir, "ood.json", err)) || (rc = write_ood(p, c, r, err)))
+    if ((rc = ss_out_path(p, sizeof p, dir, "ood.json", err)) || (rc = write_ood(p, c, r, err)))
         return rc;
-    if ((rc = join(p, dir, "run.json", err)) || (rc = write_run(p, c, r, err)))
+    if ((rc = ss_out_path(p, sizeof p, dir, "run.json", err)) || (rc = write_run(p, c, r, err)))
         return rc;
     return SS_OK;
 }
