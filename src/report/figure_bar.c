@@ -22,16 +22,11 @@ ss_code ss_fig_barchart(ss_text *t, const ss_fig_bars *b, ss_error *err)
     for (size_t i = 0; i < n; i++) {
         double vals[3] = {b->v[i], b->lo ? b->lo[i] : NAN, b->hi ? b->hi[i] : NAN};
         for (int k = 0; k < 3; k++)
-            if (isfinite(vals[k])) {
-                s.lo = fmin(s.lo, vals[k]);
-                s.hi = fmax(s.hi, vals[k]);
-            }
+            ss_fig_span_extend(&s, vals[k]);
     }
     int has_ref = b->ref_label && isfinite(b->ref);
-    if (has_ref) {
-        s.lo = fmin(s.lo, b->ref);
-        s.hi = fmax(s.hi, b->ref);
-    }
+    if (has_ref)
+        ss_fig_span_extend(&s, b->ref);
     if (!(s.hi > s.lo))
         s.hi = s.lo + 1;
     double pad = (s.hi - s.lo) * 0.05;
