@@ -50,6 +50,8 @@ ss_code ss_scan_maps_from_spec(const char *spec, const ss_model *m, const char *
         return rc;
     }
     double *avg = ss_scan_result_average(&r, err);
+    if (!avg)
+        rc = err->code ? err->code : SS_ERR_NOMEM;
     ss_sdh_regime reg[2]; /* the SDHs that scan lists */
     ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r.meta, "sdh_regimes"), reg);
     int any = 0;
