@@ -14,6 +14,9 @@ enum { ST_INFO, ST_SCAN_ID, ST_SCAN_OOD, ST_COMPARE, ST_MAPS, ST_RANK, ST_CONE, 
 #define STUDY_MAP_PROMPTS 4   /* ... over the first prompts of the set */
 #define STUDY_RANK_PROMPTS 4  /* rank and freq on the first prompts */
 #define STUDY_FREQ_PROMPTS 2
+/* a number macro as a string literal (for the usage text) */
+#define SS_STR_(x) #x
+#define SS_STR(x) SS_STR_(x)
 #define STUDY_CONE_RV 0.5     /* Takeaway 3: RV(v) at most this is a cone (cli/study_cone.c) */
 
 typedef struct {
