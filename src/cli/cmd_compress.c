@@ -166,10 +166,29 @@ static ss_code write_outputs(const char *dir, const ss_explain_src *src,
     return rc;
 }
 
-/* --write-model MDIR: the plan's one pair applied, the model written through
- * a folder transaction (store/folder.h). */
+/* --write-model MDIR is a folder transaction of its own (store/folder.h),
+ * begun with --out's before any work and committed only after --out's
+ * commit, so a failed run leaves neither folder finished. */
+static ss_code begin_model_folder(const ss_args *a, ss_folder *f, ss_error *err)
+{
+    const char *dir = ss_args_get(a, "--write-model"), *out = ss_args_get(a, "--out");
+    size_t nd = strlen(dir), no = strlen(out);
+    while (nd > 1 && dir[nd - 1] == '/')
+        nd--;
+    while (no > 1 && out[no - 1] == '/')
+        no--;
+    if (nd == no && !strncmp(dir, out, nd))
+        return ss_fail(err, SS_ERR_USAGE, "--write-model %s: is the --out folder; the model "
+                       "needs a folder of its own", dir);
+    ss_folder_opts fo = {.force = ss_args_has(a, "--force"), .marker = "config.json",
+                         .flag = "--write-model"};
+    return ss_folder_begin(f, dir, &fo, err);
+}
+
+/* The plan's one pair applied and the model written into work (MDIR's
+ * transaction folder). */
 static ss_code write_model(const ss_args *a, ss_model *m, const ss_compress_result *r,
-                           double thre, int rank_thre, ss_error *err)
+                           double thre, int rank_thre, const char *work, ss_error *err)
 {
     const char *dir = ss_args_get(a, "--write-model");
     ss_lowrank_applied la;
@@ -180,19 +199,9 @@ static ss_code write_model(const ss_args *a, ss_model *m, const ss_compress_resu
                                        "low-rank tensors", err);
     for (int i = 0; repl && i < 2 * m->cfg.n_layer; i++)
         repl[i] = la.orig[i] ? &la.repl[i] : NULL;
-    ss_folder f;
-    ss_folder_opts fo = {.force = ss_args_has(a, "--force"), .marker = "config.json",
-                         .flag = "--write-model"};
-    rc = repl ? ss_folder_begin(&f, dir, &fo, err) : SS_ERR_NOMEM;
-    if (!rc) {
-        rc = ss_hf_model_write(m, repl, f.work, err);
-        if (!rc)
-            rc = ss_folder_commit(&f, err);
-        if (rc)
-            ss_folder_abort(&f);
-    }
+    rc = repl ? ss_hf_model_write(m, repl, work, err) : SS_ERR_NOMEM;
     if (!rc && !a->quiet)
-        printf("wrote %s: %d of %d W_Q/W_K matrices at their kept rank (thre %g, rank_thre "
+        printf("writing %s: %d of %d W_Q/W_K matrices at their kept rank (thre %g, rank_thre "
                "%d)\n", dir, la.compressed, m->cfg.n_layer * (m->cfg.n_head + m->cfg.n_kv_head),
                thre, rank_thre);
     free(repl);
@@ -230,9 +239,14 @@ int cmd_compress(int argc, char **argv)
     ss_explain_src src;
     if (ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("compress", &err);
-    ss_folder folder;
+    ss_folder folder, mfolder;
     if ((model_out && ss_hf_model_check(src.run.model, &err)) ||
         ss_out_folder_begin(&folder, &a, "plan.json", &out, &err)) {
+        ss_explain_src_close(&src);
+        return ss_cli_fail("compress", &err);
+    }
+    if (model_out && begin_model_folder(&a, &mfolder, &err)) {
+        ss_folder_abort(&folder);
         ss_explain_src_close(&src);
         return ss_cli_fail("compress", &err);
     }
@@ -242,10 +256,16 @@ int cmd_compress(int argc, char **argv)
         !ss_explain_src_run(&src, (ss_analysis *[]){&an}, 1, "compress", a.quiet, &err) &&
         !ss_analysis_finish(&an, &res, &err) &&
         !write_outputs(out, &src, &res, thre, nt, rank_thre, nr, &err) &&
-        (!model_out || !write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], &err)) &&
+        (!model_out ||
+         !write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], mfolder.work, &err)) &&
         ss_args_get(&a, "--eval-prompts"))
         ss_compress_eval(&a, &src, &res, thre, nt, rank_thre, nr, out, &err);
-    if (!ss_out_folder_end(&folder, &err))
+    int out_done = !ss_out_folder_end(&folder, &err);
+    if (model_out && out_done && ss_folder_commit(&mfolder, &err))
+        out_done = 0;
+    if (model_out && err.code)
+        ss_folder_abort(&mfolder);
+    if (out_done)
         ss_summary_compress(stdout, ss_args_get(&a, "--out"));
     ss_compress_result_free(&res);
     if (an.vt)
