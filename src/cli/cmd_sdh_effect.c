@@ -361,9 +361,10 @@ int cmd_sdh_effect(int argc, char **argv)
     if (!e.n_hi)
         ss_fail(&err, SS_ERR_VALUE, "the model's RoPE has %d frequencies: no high band",
                 e.run.rope.n_freq);
-    else if (!measure(&e, &a, kappa, top, seed, &rows, &n, &err) &&
-             !ss_out_folder_begin(&folder, &a, "sdh_effect.json", &out, &err)) {
-        if (!write_csv(out, rows, n, e.base, &err) &&
+    else if (!ss_out_folder_begin(&folder, &a, "sdh_effect.json", &out, &err)) {
+        /* the folder first: a finished --out is refused before the passes run */
+        if (!measure(&e, &a, kappa, top, seed, &rows, &n, &err) &&
+            !write_csv(out, rows, n, e.base, &err) &&
             !write_json(out, &a, &e, rows, n, seed, kappa, &err))
             write_scatter(out, rows, n, e.base, a.positional[0], &err);
         ss_out_folder_end(&folder, &err);
