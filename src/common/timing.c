@@ -1,5 +1,6 @@
 #include "common/timing.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@ static int state = -1; /* -1 not read yet, 0 off, 1 on */
 static phase phases[MAX_PHASES];
 static int n_phases;
 static double start_wall, last_wall, last_cpu;
+/* the API lets any thread run a forward pass: marks from two at once must
+ * not tear the phase table */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static double clock_of(clockid_t id)
 {
@@ -48,15 +52,20 @@ static void report(void)
 
 static int enabled(void)
 {
+    if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) >= 0)
+        return state;
+    pthread_mutex_lock(&lock);
     if (state < 0) {
         const char *v = getenv("SLASHSCOPE_TIMINGS");
-        state = v && *v && strcmp(v, "0") != 0;
-        if (state) {
+        int on = v && *v && strcmp(v, "0") != 0;
+        if (on) {
             start_wall = last_wall = clock_of(CLOCK_MONOTONIC);
             last_cpu = clock_of(CLOCK_PROCESS_CPUTIME_ID);
             atexit(report);
         }
+        __atomic_store_n(&state, on, __ATOMIC_RELEASE); /* after the clocks it publishes */
     }
+    pthread_mutex_unlock(&lock);
     return state;
 }
 
@@ -73,6 +82,7 @@ void ss_timing_mark(const char *name)
 {
     if (!enabled())
         return;
+    pthread_mutex_lock(&lock);
     double wall = clock_of(CLOCK_MONOTONIC), cpu = clock_of(CLOCK_PROCESS_CPUTIME_ID);
     int i = 0;
     while (i < n_phases && phases[i].name != name && strcmp(phases[i].name, name) != 0)
@@ -86,4 +96,5 @@ void ss_timing_mark(const char *name)
     }
     last_wall = wall;
     last_cpu = cpu;
+    pthread_mutex_unlock(&lock);
 }
