@@ -111,6 +111,16 @@ def main():
                 raise SystemExit(f"{name} {mat} head {h}: rank {got}, the plan keeps {R} (sv {s})")
             if np.array_equal(x, y):
                 raise SystemExit(f"{name} {mat} head {h}: compressed but unchanged")
+            # and of the right directions: along each of the source's own singular directions
+            # the written block is either the source's (kept) or zero (dropped), R kept
+            _, sx, vt = np.linalg.svd(x.astype(np.float64), full_matrices=False)
+            cy, cx = y.astype(np.float64) @ vt.T, x.astype(np.float64) @ vt.T
+            tol = (1e-3 if y.dtype == np.float16 else 1e-5) * sx[0]
+            on = [np.allclose(cy[:, j], cx[:, j], atol=tol) for j in range(len(sx))]
+            off = [np.allclose(cy[:, j], 0, atol=tol) for j in range(len(sx))]
+            if not all(k or z for k, z in zip(on, off)) or sum(on) != R:
+                raise SystemExit(f"{name} {mat} head {h}: not the source restricted to {R} of "
+                                 f"its singular directions (kept {on}, dropped {off})")
             kept += R * (dh + d)
             checked += 1
         else:
