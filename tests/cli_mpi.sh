@@ -117,6 +117,14 @@ sed -i 's/"epoch":\s*0/"epoch": 5/' "$T/bad.partial/checkpoint/state.json"
 err=$(mpi 2 "$BIN" scan "$MODEL" "${BADCK[@]}" 2>&1)
 [ $? -ne 0 ] && grep -q "does not match its own" <<<"$err" && ok "resume refuses an edited state" ||
     fail "resume over an edited state: $err"
+rm -rf "$T/bad.partial" && cp -r "$T/bad.keep" "$T/bad.partial"
+# another command line is named as such, before any array fails to match its shape
+err=$(mpi 2 "$BIN" scan "$MODEL" "${BADCK[@]}" --len 32 2>&1)
+[ $? -ne 0 ] && grep -q "made by another command line" <<<"$err" &&
+    ok "resume with another --len: 'another command line'" || fail "resume with another --len: $err"
+err=$(mpi 2 "$BIN" scan "$MODEL" "${BADCK[@]}" --maps L0H1 2>&1)
+[ $? -ne 0 ] && grep -q "made by another command line" <<<"$err" &&
+    ok "resume with --maps added: 'another command line'" || fail "resume with --maps added: $err"
 
 # a rank with nothing to do waits asleep, not polling: one long prompt for two
 # ranks (rank 1 gets none); rank 1's CPU seconds stay far below its wall

@@ -242,6 +242,28 @@ typedef struct {
     int rank;
 } load_ctx;
 
+/* Before the arrays are loaded: a checkpoint of a plain run, or of another
+ * command line, says so (its arrays would only fail to match, naming an
+ * array). The state is read unverified here; the load checks its digest
+ * and take_state the whole of it. */
+static ss_code precheck(const load_ctx *l, ss_error *err)
+{
+    cJSON *root;
+    const cJSON *dist = peek_dist(l->dir, &root);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "state");
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(st, "settings");
+    ss_code rc = SS_OK;
+    if (root && !dist)
+        rc = ss_fail(err, SS_ERR_USAGE, "%s: the checkpoint of a run without mpirun: resume it "
+                     "the same way (no mpirun)", l->dir);
+    else if (cJSON_IsString(set) && strcmp(set->valuestring, l->d->settings) != 0)
+        rc = ss_fail(err, SS_ERR_INCOMPATIBLE, "%s: made by another command line (%.300s); "
+                     "resume with the same model, prompts and options", l->dir,
+                     set->valuestring);
+    cJSON_Delete(root);
+    return rc;
+}
+
 /* Fills fresh copies of the analyses from one rank's checkpoint. */
 static ss_code fill_from_checkpoint(void *ctx, ss_analysis *const *fresh, int n, ss_error *err)
 {
@@ -255,7 +277,9 @@ static ss_code fill_from_checkpoint(void *ctx, ss_analysis *const *fresh, int n,
     ss_checkpoint c;
     cJSON *st = NULL;
     int found = 0;
-    ss_code rc = ss_checkpoint_init_dir(&c, l->dir, err);
+    ss_code rc = precheck(l, err);
+    if (!rc)
+        rc = ss_checkpoint_init_dir(&c, l->dir, err);
     if (!rc)
         rc = ss_checkpoint_load(&c, a, m, &st, &found, err);
     if (!rc && !found)
