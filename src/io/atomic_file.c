@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "common/path.h"
@@ -29,11 +30,26 @@ static struct {
     size_t dir_len, keep_len;
 } deferred;
 
+/* syncfs reports a writeback error (EIO, a full quota) only since Linux 5.8
+ * (man 2 syncfs); before, it returns 0 regardless, so there every file
+ * keeps its own fsync, whose error it does report. */
+static int syncfs_reports_errors(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        struct utsname u;
+        int major = 0, minor = 0;
+        known = uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+                (major > 5 || (major == 5 && minor >= 8));
+    }
+    return known;
+}
+
 void ss_atomic_defer_sync(const char *dir, const char *keep)
 {
     deferred.dir_len = deferred.keep_len = 0;
-    if (!dir || strlen(dir) >= sizeof deferred.dir)
-        return; /* a path this long: every file syncs itself */
+    if (!dir || strlen(dir) >= sizeof deferred.dir || !syncfs_reports_errors())
+        return; /* a path this long, or an older kernel: every file syncs itself */
     snprintf(deferred.dir, sizeof deferred.dir, "%s", dir);
     deferred.dir_len = strlen(dir);
     if (keep && snprintf(deferred.keep, sizeof deferred.keep, "%s/%s/", dir, keep) <
