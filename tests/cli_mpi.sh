@@ -13,6 +13,13 @@ SRC=(--ood 7 --seed 9 --len 64 --threads 1 --quiet)   # 7 prompts: not divisible
 SCAN=("${SRC[@]}" --maps L0H1,L1H3 --map-size 16)
 FREQ=("${SRC[@]}" --heads L0H1,L1H3)
 
+# an srun step of several tasks without PMI: the commands that spread refuse it, the others run
+err=$(SLURM_STEP_NUM_TASKS=3 "$BIN" scan "$MODEL" "${SRC[@]}" --out "$T/srun" 2>&1)
+[ $? -eq 1 ] && grep -q "without PMI" <<<"$err" && [ ! -e "$T/srun" ] &&
+    ok "srun without PMI: scan refused" || fail "srun without PMI, scan: $err"
+SLURM_STEP_NUM_TASKS=3 "$BIN" info "$MODEL" >/dev/null 2>&1 &&
+    ok "srun without PMI: info runs" || fail "srun without PMI: info refused"
+
 "$BIN" scan "$MODEL" "${SCAN[@]}" --out "$T/scan.ref" >/dev/null || fail "plain scan"
 "$BIN" rank "$MODEL" "${SRC[@]}" --out "$T/rank.ref" >/dev/null || fail "plain rank"
 "$BIN" freq "$MODEL" "${FREQ[@]}" --out "$T/freq.ref" >/dev/null || fail "plain freq"

@@ -90,16 +90,20 @@ int main(int argc, char **argv)
         printf("slashscope %s\n", SS_VERSION);
         return 0;
     }
-    /* under mpirun/srun: join the job (after the re-exec, once per process) */
+    /* under mpirun/srun: join the job (after the re-exec, once per process);
+     * the commands that spread refuse an srun step without PMI, whose tasks
+     * would each run the whole job (any other command may run in such a
+     * step, e.g. one --out per task) */
     ss_error err = {0};
-    if (ss_dist_init(&ss_cli_dist, &argc, &argv, &err)) {
+    int spreads = !strcmp(argv[1], "scan") || !strcmp(argv[1], "rank") ||
+                  !strcmp(argv[1], "freq") || !strcmp(argv[1], "study");
+    if ((spreads && ss_dist_check_srun(&err)) || ss_dist_init(&ss_cli_dist, &argc, &argv, &err)) {
         fprintf(stderr, "slashscope: %s\n", err.msg);
         return 1;
     }
     /* the others would run K times over: docs/cluster.md (study spreads
      * its scan, rank and freq stages and runs the rest on rank 0) */
-    if (ss_cli_dist.mpi && strcmp(argv[1], "scan") && strcmp(argv[1], "rank") &&
-        strcmp(argv[1], "freq") && strcmp(argv[1], "study")) {
+    if (ss_cli_dist.mpi && !spreads) {
         fprintf(stderr, "slashscope %s: not spread over MPI ranks; under mpirun/srun run scan, "
                 "rank, freq or study (docs/cluster.md)\n", argv[1]);
         ss_dist_end(&ss_cli_dist);
@@ -108,8 +112,7 @@ int main(int argc, char **argv)
     /* SIGTERM (Slurm's time limit, scancel): the prompt loops of these save
      * what is finished and stop (common/terminate.h); the rest keep the
      * default, ending at once */
-    if (!strcmp(argv[1], "scan") || !strcmp(argv[1], "rank") || !strcmp(argv[1], "freq") ||
-        !strcmp(argv[1], "study"))
+    if (spreads)
         ss_terminate_catch();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) {

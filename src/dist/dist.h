@@ -73,7 +73,8 @@ void ss_dist_end(ss_dist *d);
 int ss_dist_launched(void);
 /* Refuses an srun step of several tasks that carries no PMI environment
  * (srun without --mpi=pmix at a site whose MpiDefault is none): each task
- * would otherwise run the whole job alone and all but one stop on the lock. */
+ * would otherwise run the whole job alone and all but one stop on the lock.
+ * For the commands that spread (the CLI checks it before ss_dist_init). */
 ss_code ss_dist_check_srun(ss_error *err);
 
 /* Checkpoints in the work folder `work` (OUT.partial, begun by rank 0)

@@ -34,9 +34,6 @@ ss_code ss_dist_init(ss_dist *d, int *argc, char ***argv, ss_error *err)
 {
     *d = (ss_dist){.rank = 0, .size = 1, .current = -1};
     ss_dist_bind(d);
-    ss_code rc = ss_dist_check_srun(err);
-    if (rc)
-        return rc;
     if (!ss_dist_launched())
         return SS_OK; /* a plain run: no MPI at all */
     if (MPI_Init(argc, argv) != MPI_SUCCESS)

@@ -10,9 +10,6 @@ ss_code ss_dist_init(ss_dist *d, int *argc, char ***argv, ss_error *err)
     (void)argv;
     *d = (ss_dist){.rank = 0, .size = 1, .current = -1};
     ss_dist_bind(d);
-    ss_code rc = ss_dist_check_srun(err);
-    if (rc)
-        return rc;
     if (ss_dist_launched())
         return ss_fail(err, SS_ERR_USAGE, "started by mpirun/srun, but this slashscope was "
                        "built without MPI (install libopenmpi-dev and rebuild: CMake SS_MPI; "
