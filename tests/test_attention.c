@@ -145,6 +145,44 @@ static void add_sums(void *ctx, int head, int row0, int nrows, const float *p, i
     ss_slash_add_rows_rev(s->rdiag, s->n, p, ld, row0, nrows, s->skip);
 }
 
+/* The reversed per-diagonal sums of a head's probabilities in double, from
+ * the definitions alone: scores q_i . k_j scaled, soft-capped (cap tanh(s /
+ * cap)), softmax over the visible keys, rdiag[n - 1 - (i - j)] += P[i][j]
+ * for keys j >= skip. */
+static void reference_rdiag(const float *q, const float *k, int n, int d, int window,
+                            double scale, double cap, int skip, double *rdiag)
+{
+    double *p = malloc(sizeof(double) * n);
+    for (int x = 0; x < n; x++)
+        rdiag[x] = 0;
+    for (int i = 0; i < n; i++) {
+        int first = window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
+        double mx = -INFINITY, sum = 0;
+        for (int j = first; j <= i; j++) {
+            double s = 0;
+            for (int x = 0; x < d; x++)
+                s += (double)q[(size_t)i * d + x] * k[(size_t)j * d + x];
+            s *= scale;
+            p[j] = cap > 0 ? cap * tanh(s / cap) : s;
+            mx = fmax(mx, p[j]);
+        }
+        for (int j = first; j <= i; j++)
+            sum += (p[j] = exp(p[j] - mx));
+        for (int j = first > skip ? first : skip; j <= i; j++)
+            rdiag[n - 1 - (i - j)] += p[j] / sum;
+    }
+    free(p);
+}
+
+/* largest |a - b| / (1 + |b|) */
+static double worst_rel(const double *a, const double *b, int n)
+{
+    double w = 0;
+    for (int x = 0; x < n; x++)
+        w = fmax(w, fabs(a[x] - b[x]) / (1 + fabs(b[x])));
+    return w;
+}
+
 static void check_slash(int n, int d, int window, int block, int skip, float softcap)
 {
     float *q = malloc(sizeof(float) * n * d), *k = malloc(sizeof(float) * n * d);
@@ -165,6 +203,12 @@ static void check_slash(int n, int d, int window, int block, int skip, float sof
         same &= memcmp(&want[x], &got[x], sizeof(double)) == 0;
     CHECK_MSG(same, "n %d d %d window %d block %d skip %d softcap %g: fused sums differ", n, d,
               window, block, skip, softcap);
+    double *ref = malloc(sizeof(double) * n); /* and both against the definition */
+    reference_rdiag(q, k, n, d, window, a.scale, softcap, skip, ref);
+    double off = worst_rel(got, ref, n);
+    CHECK_MSG(off < 1e-5, "n %d d %d window %d block %d skip %d softcap %g: sums off the "
+              "double reference by %.3g", n, d, window, block, skip, softcap, off);
+    free(ref);
     /* and the sums are of probabilities: each row adds 1 when skip is 0 */
     if (skip == 0) {
         double total = 0;
@@ -221,6 +265,14 @@ static void check_shared(int n, int d, int window, int block, int skip, float so
         }
     CHECK_MSG(worst < 1e-5, "n %d d %d window %d block %d skip %d softcap %g n_u %d: shared sums "
               "off by %.3g", n, d, window, block, skip, softcap, n_u, worst);
+    double *ref = malloc(sizeof(double) * n); /* each variant against the definition too */
+    for (int v = 0; v < V; v++) {
+        reference_rdiag(q[v], k[v], n, d, window, a.scale, softcap, skip, ref);
+        double off = worst_rel(got[v], ref, n);
+        CHECK_MSG(off < 1e-5, "n %d d %d window %d n_u %d variant %d: shared sums off the "
+                  "double reference by %.3g", n, d, window, n_u, v, off);
+    }
+    free(ref);
     CHECK(n_u == 0 || n < 3 || moved > 1e-6); /* the variants do differ */
     for (int v = 0; v < V; v++) {
         free(q[v]); free(k[v]); free(want[v]); free(got[v]);
