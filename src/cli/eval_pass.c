@@ -9,12 +9,7 @@
 #include "analysis/scan_result.h"
 #include "analysis/source.h"
 #include "cli/prompt_flags.h"
-
-static int ends_with(const char *s, const char *tail)
-{
-    size_t a = strlen(s), b = strlen(tail);
-    return a >= b && strcmp(s + a - b, tail) == 0;
-}
+#include "common/path.h"
 
 ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
                                ss_error *err)
@@ -39,7 +34,7 @@ ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model 
     o->vocab = m->cfg.vocab;
     o->bos = -1;
     s->skip = n > 8 ? 4 : 0;
-    if (ends_with(path, ".ids")) {
+    if (ss_ends_with(path, ".ids")) {
         o->kind = SS_SRC_IDS;
         return SS_OK;
     }

@@ -7,15 +7,23 @@
 #include <sys/stat.h>
 
 #include "common/mem.h"
+#include "common/path.h"
 #include "io/atomic_file.h"
 #include "io/dequant.h"
 #include "io/safetensors_write.h"
 #include "model/hf_write_config.h"
 
-static int ends_with(const char *s, const char *tail)
+/* Weights in another format than the one written (pytorch_model.bin, a
+ * GGUF, ...): stale beside the compressed model, and possibly gigabytes. */
+static int other_weights(const char *name)
 {
-    size_t a = strlen(s), b = strlen(tail);
-    return a >= b && strcmp(s + a - b, tail) == 0;
+    static const char *const tails[] = {".safetensors", ".safetensors.index.json", ".bin",
+                                        ".bin.index.json", ".pt", ".pth", ".gguf", ".msgpack",
+                                        ".h5"};
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++)
+        if (ss_ends_with(name, tails[i]))
+            return 1;
+    return 0;
 }
 
 /* The folder's regular files other than weights and checksums. */
@@ -28,8 +36,8 @@ static ss_code copy_side_files(const char *src, const char *dir, ss_error *err)
     struct dirent *e;
     while (!rc && (e = readdir(d))) {
         const char *name = e->d_name;
-        if (name[0] == '.' || ends_with(name, ".safetensors") ||
-            ends_with(name, ".safetensors.index.json") || !strcmp(name, "SHA256SUMS") /* a result folder's manifest: the new folder gets its own */)
+        if (name[0] == '.' || other_weights(name) ||
+            !strcmp(name, "SHA256SUMS")) /* a result folder's manifest: the new one gets its own */
             continue;
         char from[4096], to[4096];
         struct stat st;
