@@ -53,20 +53,27 @@ ss_code ss_head_rope_parse(const char *spec, const char *what, const ss_config *
     return rc;
 }
 
-ss_code ss_head_edits_parse(ss_head_edits *e, const ss_model *m, const char *ablate,
-                            const char *const *hrr, int n_hrr, ss_error *err)
+ss_code ss_head_edits_parse_as(ss_head_edits *e, const ss_model *m, const char *ablate,
+                               const char *ablate_name, const char *const *hrr, int n_hrr,
+                               const char *hrr_name, ss_error *err)
 {
     memset(e, 0, sizeof *e);
     if (n_hrr < 0 || (n_hrr > 0 && !hrr))
-        return ss_fail(err, SS_ERR_USAGE, "head_rope_remove: %d specs but no list", n_hrr);
+        return ss_fail(err, SS_ERR_USAGE, "%s: %d specs but no list", hrr_name, n_hrr);
     ss_code rc = ss_head_ablation_init(&e->ablation, &m->cfg, err);
     if (!rc && ablate)
-        rc = ss_head_ablation_parse(ablate, "ablate", &e->ablation, err);
+        rc = ss_head_ablation_parse(ablate, ablate_name, &e->ablation, err);
     for (int i = 0; !rc && i < n_hrr; i++)
-        rc = !hrr[i] ? ss_fail(err, SS_ERR_USAGE, "head_rope_remove[%d] is NULL", i)
-                     : ss_head_rope_parse(hrr[i], "head_rope_remove", &m->cfg, m->rope.n_freq,
+        rc = !hrr[i] ? ss_fail(err, SS_ERR_USAGE, "%s[%d] is NULL", hrr_name, i)
+                     : ss_head_rope_parse(hrr[i], hrr_name, &m->cfg, m->rope.n_freq,
                                           &e->head_rope, err);
     return rc;
+}
+
+ss_code ss_head_edits_parse(ss_head_edits *e, const ss_model *m, const char *ablate,
+                            const char *const *hrr, int n_hrr, ss_error *err)
+{
+    return ss_head_edits_parse_as(e, m, ablate, "ablate", hrr, n_hrr, "head_rope_remove", err);
 }
 
 void ss_head_edits_free(ss_head_edits *e)

@@ -33,6 +33,11 @@ typedef struct {
  * ss_head_edits_free (also after a failure). */
 ss_code ss_head_edits_parse(ss_head_edits *e, const ss_model *m, const char *ablate,
                             const char *const *hrr, int n_hrr, ss_error *err);
+/* The same, its messages naming the two inputs as the caller calls them
+ * (the program: "--ablate", "--head-rope-remove"). */
+ss_code ss_head_edits_parse_as(ss_head_edits *e, const ss_model *m, const char *ablate,
+                               const char *ablate_name, const char *const *hrr, int n_hrr,
+                               const char *hrr_name, ss_error *err);
 void ss_head_edits_free(ss_head_edits *e);
 /* Sets o's edit_heads / edit_ctx / head_rope for e (untouched when e has
  * none of them). */

@@ -7,21 +7,15 @@
 #include "common/parse.h"
 #include "common/timing.h"
 
-ss_code ss_head_ablation_from_flags(const ss_args *a, ss_head_ablation *abl, ss_error *err)
-{
-    const char *spec = ss_args_get(a, "--ablate");
-    return spec ? ss_head_ablation_parse(spec, "--ablate", abl, err) : SS_OK;
-}
-
-ss_code ss_head_rope_from_flags(const ss_args *a, const ss_config *c, int n_freq,
-                                ss_head_rope *hr, ss_error *err)
+/* --ablate and --head-rope-remove (repeatable) into e: the API's parser,
+ * its messages naming the flags. */
+static ss_code head_edits_from_flags(const ss_args *a, const ss_model *m, ss_head_edits *e,
+                                     ss_error *err)
 {
     const char *spec[SS_ARGS_MAX_REPEAT];
     int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
-    ss_code rc = SS_OK;
-    for (int i = 0; !rc && i < n; i++)
-        rc = ss_head_rope_parse(spec[i], "--head-rope-remove", c, n_freq, hr, err);
-    return rc;
+    return ss_head_edits_parse_as(e, m, ss_args_get(a, "--ablate"), "--ablate", spec, n,
+                                  "--head-rope-remove", err);
 }
 
 ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied *out,
@@ -114,11 +108,8 @@ ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_er
     if (rc)
         return rc;
     r->rope = r->model->rope;
-    if ((rc = ss_head_ablation_init(&r->edits.ablation, &r->model->cfg, err)) ||
-        (rc = ss_head_ablation_from_flags(a, &r->edits.ablation, err)) ||
+    if ((rc = head_edits_from_flags(a, r->model, &r->edits, err)) ||
         (rc = ss_rope_from_flags(a, &r->rope, err)) ||
-        (rc = ss_head_rope_from_flags(a, &r->model->cfg, r->rope.n_freq, &r->edits.head_rope,
-                                       err)) ||
         (rc = ss_lowrank_from_flags(a, r->model, &r->lowrank, err)) ||
         (want_ids && (rc = ss_args_ids(a, &r->ids, &r->n, err)))) {
         ss_model_run_close(r);

@@ -39,11 +39,6 @@ typedef struct {
 ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_error *err);
 void ss_model_run_close(ss_model_run *r);
 
-/* --ablate L1H3,L2H0[:zero|:mean] (default zero) into abl (initialised). */
-ss_code ss_head_ablation_from_flags(const ss_args *a, ss_head_ablation *abl, ss_error *err);
-/* --head-rope-remove L1H3:1,2,5-8 (repeatable; 1-based frequencies) into hr. */
-ss_code ss_head_rope_from_flags(const ss_args *a, const ss_config *c, int n_freq,
-                                ss_head_rope *hr, ss_error *err);
 /* The forward options' intervention fields for r (none without --ablate /
  * --head-rope-remove). */
 void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o);
