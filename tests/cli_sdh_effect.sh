@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# sdh-effect (issue 14): every loss change re-derived by `ppl` (itself checked
-# against numpy in cli_ppl.sh) under the matching flag: --ablate H (zero),
+# sdh-effect (issue 14): every loss change re-derived by `ppl` (its ablations
+# checked against numpy in cli_ablate.sh, against a model with W_O zeroed in
+# cli_interventions.sh) under the matching flag: --ablate H (zero),
 # --ablate H:mean, --head-rope-remove H:<high band>; controls are non-SDH
 # heads of the SDHs' layers, distinct, seeded (same seed, same heads); the
 # slash scores are the scan's; rows ranked by the zero-ablation change; the

@@ -100,7 +100,7 @@ typedef struct {
     ss_rope_table *abl_table_local; /* [n_abl] */
     /* partial rotary: sums of |s q_nope . k_nope| over the mean-|InP| pairs */
     double *nope_abs;            /* [n_sel] */
-    float *work;                 /* [work_threads][ss_rescore_floats]: re-scoring buffers */
+    float *work;                 /* [work_threads][work_floats()]: re-scoring buffers (the larger of the single and shared kernels' needs) */
     int work_threads;
 } ss_freq_acc;
 
