@@ -1,6 +1,7 @@
 #include "analysis/compress_apply.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,8 +197,17 @@ ss_code ss_compress_plan_read(const char *dir, ss_compress_result *r, double *th
         rc = read_list(root, path, "thre", thre, n_thre, cap, err);
     if (!rc)
         rc = read_list(root, path, "rank_thre", ranks, n_rank, cap < 64 ? cap : 64, err);
-    for (int i = 0; !rc && i < *n_rank; i++)
-        rank_thre[i] = (int)ranks[i];
+    for (int i = 0; !rc && i < *n_thre; i++)
+        if (!(thre[i] >= 0 && thre[i] <= 1))
+            rc = ss_fail(err, SS_ERR_FORMAT, "%s: \"thre\"[%d] is %g; expected a share in [0, 1]",
+                         path, i, thre[i]);
+    for (int i = 0; !rc && i < *n_rank; i++) {
+        if (!(ranks[i] >= 0 && ranks[i] <= (1 << 20) && ranks[i] == floor(ranks[i])))
+            rc = ss_fail(err, SS_ERR_FORMAT, "%s: \"rank_thre\"[%d] is %g; expected a whole "
+                         "number in [0, %d]", path, i, ranks[i], 1 << 20);
+        else
+            rank_thre[i] = (int)ranks[i];
+    }
     cJSON_Delete(root);
     int64_t sq[3], sk[3];
     if (!rc)
