@@ -219,7 +219,8 @@ static int n_shared(const ss_freq_acc *a)
     int k = 0;
     for (int v = 0; v < a->n_abl; v++)
         k += shared_variant(a, v);
-    return k > SS_RESCORE_MAX_VAR ? 0 : k; /* (more than that: each on its own) */
+    /* one alone shares nothing; more than the kernel takes: each on its own */
+    return k < 2 || k > SS_RESCORE_MAX_VAR ? 0 : k;
 }
 
 /* The idx-th ablation re-scored on its own. */
