@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/dist_cli.h"
 #include "common/progress.h"
+#include "common/terminate.h"
 #include "io/atomic_file.h"
 #include "io/json.h"
 
@@ -240,12 +241,21 @@ static ss_code run_here(ss_stage *s, int quiet, int64_t plan, int *status, ss_er
 ss_code ss_stage_run(ss_stage *s, int quiet, ss_error *err)
 {
     int rank0 = ss_cli_dist.rank == 0;
-    int64_t plan = rank0 ? ss_stage_done(s) | (s->resumable && has_checkpoint(s)) << 1 : 0;
+    /* bit 0: done, 1: a checkpoint to resume, 2: SIGTERM came (rank 0's
+     * word, so every rank stops at the same stage) */
+    int64_t plan = rank0 ? ss_stage_done(s) | (s->resumable && has_checkpoint(s)) << 1 |
+                               (int64_t)(ss_terminate_requested() != 0) << 2
+                         : 0;
     ss_dist_bcast_i64(&ss_cli_dist, &plan, 1);
     if (plan & 1) {
         s->reused = 1;
         return ss_stage_agree(rank0 ? read_seconds(s, err) : SS_OK, err);
     }
+    if (plan & 4) /* the prompt stages stop by themselves; the others here */
+        return ss_stage_agree(ss_fail(err, SS_STOP, "stopped by SIGTERM before stage %s; run "
+                                      "the same command again to go on (finished stages are "
+                                      "kept)", s->name),
+                              err);
     double t0 = ss_now_seconds();
     int status = 0;
     ss_code rc = SS_OK;
