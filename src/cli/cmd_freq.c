@@ -182,22 +182,19 @@ int cmd_freq(int argc, char **argv)
     ss_folder folder;
     if (ss_args_out(&a, 1, &r.out, &err))
         return ss_cli_fail("freq", &err);
-    if (ss_cli_dist_setup(&folder, &a, argc, argv, "freq.json", &dist, &err))
+    /* always on: a plain run is a job of one rank, with its checkpoints */
+    if (ss_cli_dist_setup(&folder, &a, argc, argv, "freq.json", 1, &dist, &err))
         return ss_cli_dist_status("freq", &err);
     if (ss_explain_src_open(&r.src, &a, &err)) {
         ss_cli_dist_end(&folder, &err);
         return ss_cli_dist_status("freq", &err);
     }
     r.out = folder.work;
-    if (!dist && ss_out_folder_begin(&folder, &a, "freq.json", &r.out, &err)) {
-        ss_explain_src_close(&r.src);
-        return ss_cli_fail("freq", &err);
-    }
     if (!setup(&r, &a, &err) &&
         !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err) &&
         !ss_analysis_finish(&r.an, &r.res, &err))
         write_outputs(&r, &err);
-    if (!(dist ? ss_cli_dist_end(&folder, &err) : ss_out_folder_end(&folder, &err)))
+    if (!ss_cli_dist_end(&folder, &err))
         ss_summary_freq(stdout, ss_args_get(&a, "--out"));
     ss_freq_result_free(&r.res);
     if (r.acc)

@@ -208,7 +208,7 @@ int cmd_scan(int argc, char **argv)
     s.so.interventions = interventions;
     int dist = 0;
     ss_folder folder;
-    ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", &dist, &err);
+    ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", 0, &dist, &err);
     if (!rc)
         rc = dist ? scan_distributed(&s.so, &folder, &err) : ss_scan_run(&s.so, &err);
     ss_timing_mark("scan: write folder, commit");

@@ -16,7 +16,9 @@ int ss_cli_dist_on(void)
     return dist_on;
 }
 
-/* argv joined by spaces, without the flags that may differ on a resume. */
+/* argv joined by spaces, without the flags that may differ on a resume:
+ * none of them changes a number (--force only lets a finished result be
+ * replaced, and a study passes it to every stage). */
 static char *settings_of(int argc, char **argv, ss_error *err)
 {
     size_t cap = 1;
@@ -27,7 +29,7 @@ static char *settings_of(int argc, char **argv, ss_error *err)
         return NULL;
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i];
-        if (!strcmp(f, "--resume") || !strcmp(f, "--quiet"))
+        if (!strcmp(f, "--resume") || !strcmp(f, "--quiet") || !strcmp(f, "--force"))
             continue;
         if (!strcmp(f, "--threads") || !strcmp(f, "--checkpoint-every")) {
             i++;
@@ -43,7 +45,7 @@ static char *settings_of(int argc, char **argv, ss_error *err)
 }
 
 ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
-                          const char *marker, int *on, ss_error *err)
+                          const char *marker, int always, int *on, ss_error *err)
 {
     *on = dist_on = 0;
     const char *out = ss_args_get(a, "--out");
@@ -51,7 +53,7 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
     if (rc)
         return rc;
     snprintf(work_folder, sizeof work_folder, "%s", f->work);
-    *on = dist_on = ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
+    *on = dist_on = always || ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
     if (!dist_on)
         return SS_OK;
     long long every;
@@ -96,22 +98,20 @@ ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)
 /* A run stopped by SIGTERM after its checkpoint: one line from rank 0 and
  * exit 1 on every rank, without MPI_Abort (every rank has saved; they meet
  * in ss_cli_dist_end and ss_dist_end). */
-static int stopped_status(const char *cmd, const ss_error *err)
+static int stopped_status(const char *cmd)
 {
     if (ss_cli_dist.rank > 0)
         return 1;
-    if (ss_cli_dist.terminated)
-        fprintf(stderr, "slashscope %s: stopped by SIGTERM%s after the prompts under way, "
-                "the finished ones saved in the checkpoints of %s; run the same command "
-                "with --resume to continue (any number of ranks)\n", cmd,
-                ss_cli_dist.size > 1 ? " (on this or another rank)" : "", ss_cli_dist.dir);
-    else if (!strcmp(cmd, "scan"))
-        fprintf(stderr, "slashscope scan: stopped by SIGTERM after the prompt under way, every "
-                "finished prompt saved in the checkpoint of %s; run the same command with "
-                "--resume to continue\n", work_folder);
-    else
-        fprintf(stderr, "slashscope %s: stopped by SIGTERM (%s); a run without mpirun keeps "
-                "no checkpoint of %s: nothing was saved\n", cmd, err->msg, cmd);
+    int ranks = ss_cli_dist.terminated && ss_cli_dist.size > 1;
+    /* a plain scan keeps its own checkpoint; rank and freq, and every run
+     * under mpirun, the per-rank ones of the work folder */
+    fprintf(stderr, "slashscope %s: stopped by SIGTERM%s after the prompt%s under way, every "
+            "finished prompt saved in the checkpoint%s of %s; run the same command with "
+            "--resume to continue%s\n", cmd, ranks ? " (on this or another rank)" : "",
+            ranks ? "s" : "", ranks ? "s" : "",
+            ss_cli_dist.terminated ? ss_cli_dist.dir : work_folder,
+            ss_cli_dist.terminated ? " (as one process, or under mpirun with any number of "
+                                     "ranks)" : "");
     return 1;
 }
 
@@ -124,7 +124,7 @@ int ss_cli_dist_status(const char *cmd, ss_error *err)
      * interrupted loop is "stopped" */
     if (err->code == SS_STOP &&
         (ss_cli_dist.terminated || (!dist_on && ss_terminate_requested())))
-        return stopped_status(cmd, err);
+        return stopped_status(cmd);
     if (err->code == SS_STOP && ss_cli_dist.rank > 0)
         return 0;
     ss_dist_name_failure(&ss_cli_dist, err);
