@@ -5,7 +5,8 @@
 # saves loses at most the prompt under way; the resumed run's folder is
 # byte for byte the uninterrupted run's (every file, rank.json / freq.json,
 # the CSVs and SHA256SUMS included); a run without --resume over the
-# checkpoint, and a resume with another option, are refused naming why; a
+# checkpoint, a resume with another option, and one over a prompt file or
+# weights changed in place, are refused naming why; a
 # finished folder needs --force; a run that fails before its first save
 # leaves no checkpoint; under mpirun (when built with MPI) a plain run's
 # checkpoint resumes with 2 ranks.
@@ -114,6 +115,38 @@ err=$("$BIN" rank "$MODEL" --ids-file "$T/bad.ids" --len 64 --threads 1 --quiet 
 [ $? -ne 0 ] && grep -q "bad.ids:1.*outside the model's vocabulary" <<<"$err" && [ ! -e "$T/bad.partial" ] &&
     [ ! -e "$T/bad" ] && ok "a bad first prompt fails the run and leaves no checkpoint" ||
     fail "a bad first prompt: $err; $(ls -d "$T"/bad* 2>/dev/null)"
+
+# inputs changed in place under the same paths are refused on resume: a
+# prompt file fixed after a bad prompt 3 (the checkpoint holds prompts 0-2),
+# and one weight bit flipped
+cp -r "$MODEL" "$T/model"
+/usr/bin/python3 - "$T/p.ids" <<'PY'
+import random, sys
+r = random.Random(1)
+rows = [[r.randrange(100) for _ in range(64)] for _ in range(6)]
+rows[3][5] = 10**6
+open(sys.argv[1], "w").write("".join(" ".join(map(str, x)) + "\n" for x in rows))
+PY
+IDS=(rank "$T/model" --ids-file "$T/p.ids" --len 64 --threads 1 --quiet --checkpoint-every 1)
+"$BIN" "${IDS[@]}" --out "$T/inputs" >/dev/null 2>&1
+[ "$(held "$T/inputs")" = 3 ] || fail "a bad prompt 3: $(held "$T/inputs") prompts held, expected 3"
+cp "$T/p.ids" "$T/p.bad" && sed -i 4d "$T/p.ids"
+err=$("$BIN" "${IDS[@]}" --resume --out "$T/inputs" 2>&1 >/dev/null)
+[ $? -ne 0 ] && grep -q 'made from other inputs: "prompts=sha256:' <<<"$err" &&
+    ok "a resume over a prompt file changed in place is refused, naming the prompts" ||
+    fail "prompts changed in place: $err"
+cp "$T/p.bad" "$T/p.ids"
+/usr/bin/python3 - "$T/model/model.safetensors" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    f.seek(8 + n + 100); b = f.read(1)
+    f.seek(8 + n + 100); f.write(bytes([b[0] ^ 1]))
+PY
+err=$("$BIN" "${IDS[@]}" --resume --out "$T/inputs" 2>&1 >/dev/null)
+[ $? -ne 0 ] && grep -q 'made from other inputs: "weights=xxh3-128:' <<<"$err" &&
+    ok "a resume over weights changed in place (one bit) is refused, naming the weights" ||
+    fail "weights changed in place: $err"
 
 # under mpirun, a plain run's checkpoint resumes with 2 ranks (the prompts
 # left dealt to them; the sums then reassociate: tests/mpi_compare.py)

@@ -42,6 +42,20 @@ ss_code ss_dist_checkpoints(ss_dist *d, const char *work, const char *settings, 
     return SS_OK;
 }
 
+ss_code ss_dist_add_settings(ss_dist *d, const char *words, ss_error *err)
+{
+    size_t a = d->settings ? strlen(d->settings) : 0, b = strlen(words);
+    char *s = ss_realloc_array(d->settings, a + b + 2, 1, "settings", err);
+    if (!s)
+        return SS_ERR_NOMEM;
+    s[a] = 0;
+    if (a)
+        strcat(s, " ");
+    strcat(s, words);
+    d->settings = s;
+    return SS_OK;
+}
+
 /* The checkpoint folder of `rank` (0: OUT.partial/checkpoint itself). */
 static void rank_dir(const char *work, int rank, char *out, size_t cap)
 {
@@ -251,6 +265,13 @@ static ss_code other_command_line(const char *then, const char *now, ss_error *e
                  x ? "then, not now" : "now, not then");
     else
         snprintf(what, sizeof what, "the same options in another order or repeated");
+    /* the words the run adds for the inputs' contents (ss_dist_add_settings) */
+    int inputs = one && (!strncmp(one->s, "weights=", 8) || !strncmp(one->s, "prompts=", 8) ||
+                         !strncmp(one->s, "tokenizer=", 10));
+    if (inputs)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made from other inputs: %s (the same paths "
+                       "hold other contents now); resume with the model, prompts and tokenizer "
+                       "of that run, or start afresh with --force", what);
     return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by another command line: %s (then: %.300s); "
                    "resume with the same model, prompts and options", what, then);
 }
