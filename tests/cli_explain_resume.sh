@@ -5,8 +5,8 @@
 # saves loses at most the prompt under way; the resumed run's folder is
 # byte for byte the uninterrupted run's (every file, rank.json / freq.json,
 # the CSVs and SHA256SUMS included); a run without --resume over the
-# checkpoint, a resume with another option, and one over a prompt file or
-# weights changed in place, are refused naming why; a
+# checkpoint, a resume with another option, and one over a prompt file,
+# weights or a --sdh scan changed in place, are refused naming why; a
 # finished folder needs --force; a run that fails before its first save
 # leaves no checkpoint; under mpirun (when built with MPI) a plain run's
 # checkpoint resumes with 2 ranks.
@@ -147,6 +147,19 @@ err=$("$BIN" "${IDS[@]}" --resume --out "$T/inputs" 2>&1 >/dev/null)
 [ $? -ne 0 ] && grep -q 'made from other inputs: "weights=xxh3-128:' <<<"$err" &&
     ok "a resume over weights changed in place (one bit) is refused, naming the weights" ||
     fail "weights changed in place: $err"
+
+# freq --sdh SCAN keeps the state of the SCAN's SDHs: a scan replaced under
+# the same path with other SDHs (a larger kappa: L0H0 alone) is refused
+SCAN=(scan "$MODEL" --ood 8 --len 128 --threads 1 --quiet --out "$T/sdh")
+"$BIN" "${SCAN[@]}" >/dev/null || fail "scan for --sdh"
+"$BIN" freq "$MODEL" --ids-file "$T/p.ids" --len 64 --threads 1 --quiet --checkpoint-every 1 \
+    --sdh "$T/sdh" --out "$T/fsdh" >/dev/null 2>&1
+"$BIN" "${SCAN[@]}" --kappa-small 0.8 --force >/dev/null || fail "scan with kappa 0.8"
+err=$("$BIN" freq "$MODEL" --ids-file "$T/p.ids" --len 64 --threads 1 --quiet --resume \
+    --sdh "$T/sdh" --out "$T/fsdh" 2>&1 >/dev/null)
+[ $? -ne 0 ] && grep -q 'made from other inputs: "heads=L0H0,L1H0" then, "heads=L0H0" now' <<<"$err" &&
+    ok "freq: a resume over a --sdh scan replaced with other SDHs is refused, naming the heads" ||
+    fail "freq --sdh replaced: $err"
 
 # under mpirun, a plain run's checkpoint resumes with 2 ranks (the prompts
 # left dealt to them; the sums then reassociate: tests/mpi_compare.py)

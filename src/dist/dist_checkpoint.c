@@ -267,6 +267,7 @@ static ss_code other_command_line(const char *then, const char *now, ss_error *e
         snprintf(what, sizeof what, "the same options in another order or repeated");
     /* the words the run adds for the inputs' contents (ss_dist_add_settings) */
     int inputs = one && (!strncmp(one->s, "weights=", 8) || !strncmp(one->s, "prompts=", 8) ||
+                         !strncmp(one->s, "heads=", 6) ||
                          !strncmp(one->s, "tokenizer=", 10));
     if (inputs)
         return ss_fail(err, SS_ERR_INCOMPATIBLE, "made from other inputs: %s (the same paths "
