@@ -127,11 +127,13 @@ rows = [[r.randrange(100) for _ in range(64)] for _ in range(6)]
 rows[3][5] = 10**6
 open(sys.argv[1], "w").write("".join(" ".join(map(str, x)) + "\n" for x in rows))
 PY
-IDS=(rank "$T/model" --ids-file "$T/p.ids" --len 64 --threads 1 --quiet --checkpoint-every 1)
-"$BIN" "${IDS[@]}" --out "$T/inputs" >/dev/null 2>&1
+# (a flag without a value last: the inputs' words that follow are not its value)
+IDS=(rank "$T/model" --out "$T/inputs" --ids-file "$T/p.ids" --len 64 --threads 1 --quiet
+     --checkpoint-every 1 --allow-long)
+"$BIN" "${IDS[@]}" >/dev/null 2>&1
 [ "$(held "$T/inputs")" = 3 ] || fail "a bad prompt 3: $(held "$T/inputs") prompts held, expected 3"
 cp "$T/p.ids" "$T/p.bad" && sed -i 4d "$T/p.ids"
-err=$("$BIN" "${IDS[@]}" --resume --out "$T/inputs" 2>&1 >/dev/null)
+err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
 [ $? -ne 0 ] && grep -q 'made from other inputs: "prompts=sha256:' <<<"$err" &&
     ok "a resume over a prompt file changed in place is refused, naming the prompts" ||
     fail "prompts changed in place: $err"
@@ -143,7 +145,7 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(8 + n + 100); b = f.read(1)
     f.seek(8 + n + 100); f.write(bytes([b[0] ^ 1]))
 PY
-err=$("$BIN" "${IDS[@]}" --resume --out "$T/inputs" 2>&1 >/dev/null)
+err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
 [ $? -ne 0 ] && grep -q 'made from other inputs: "weights=xxh3-128:' <<<"$err" &&
     ok "a resume over weights changed in place (one bit) is refused, naming the weights" ||
     fail "weights changed in place: $err"

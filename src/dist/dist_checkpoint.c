@@ -213,6 +213,18 @@ typedef struct {
     int len;
 } cl_item;
 
+/* A word the run adds for its inputs' contents (ss_dist_add_settings:
+ * "weights=...", "prompts=...", "tokenizer=...", "heads=..."), never a
+ * flag's value. */
+static int is_input_word(const char *w)
+{
+    static const char *const kinds[] = {"weights=", "prompts=", "tokenizer=", "heads="};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strncmp(w, kinds[i], strlen(kinds[i])))
+            return 1;
+    return 0;
+}
+
 static int cl_items(const char *s, cl_item *it, int cap)
 {
     int n = 0;
@@ -225,7 +237,7 @@ static int cl_items(const char *s, cl_item *it, int cap)
         s += strcspn(s, " ");
         if (!strncmp(start, "--", 2)) {
             const char *v = s + strspn(s, " ");
-            if (*v && strncmp(v, "--", 2))
+            if (*v && strncmp(v, "--", 2) && !is_input_word(v))
                 s = v + strcspn(v, " ");
         }
         it[n++] = (cl_item){start, (int)(s - start)};
@@ -265,11 +277,7 @@ static ss_code other_command_line(const char *then, const char *now, ss_error *e
                  x ? "then, not now" : "now, not then");
     else
         snprintf(what, sizeof what, "the same options in another order or repeated");
-    /* the words the run adds for the inputs' contents (ss_dist_add_settings) */
-    int inputs = one && (!strncmp(one->s, "weights=", 8) || !strncmp(one->s, "prompts=", 8) ||
-                         !strncmp(one->s, "heads=", 6) ||
-                         !strncmp(one->s, "tokenizer=", 10));
-    if (inputs)
+    if (one && is_input_word(one->s))
         return ss_fail(err, SS_ERR_INCOMPATIBLE, "made from other inputs: %s (the same paths "
                        "hold other contents now); resume with the model, prompts and tokenizer "
                        "of that run, or start afresh with --force", what);
