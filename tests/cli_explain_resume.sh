@@ -22,9 +22,9 @@ fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 
 MODEL=$SHARED/fixtures/mistral_mha/hf
-N=24
+N=16
 args_of() { # CMD SEED: the command line of the runs
-    local src=(--ood $N --seed "$2" --len 1024 --allow-long --threads 1 --quiet)
+    local src=(--ood $N --seed "$2" --len 512 --threads 1 --quiet)
     if [ "$1" = rank ]; then ARGS=(rank "$MODEL" "${src[@]}")
     else ARGS=(freq "$MODEL" "${src[@]}" --heads L0H1,L1H3); fi
 }
