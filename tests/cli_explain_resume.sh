@@ -9,7 +9,8 @@
 # weights or a --sdh scan changed in place, are refused naming why; a
 # finished folder needs --force; a run that fails before its first save
 # leaves no checkpoint; under mpirun (when built with MPI) a plain run's
-# checkpoint resumes with 2 ranks.
+# checkpoint resumes with 2 ranks, and an MPI scan's refuses a prompt file
+# changed in place.
 set -u
 BIN=${SS_BIN:?} SHARED=${SS_SHARED:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -182,6 +183,17 @@ if { [ "${SS_MPI:-OFF}" = "ON" ] || [ "${SS_MPI:-OFF}" = 1 ]; } && command -v mp
     if out=$(/usr/bin/python3 "$HERE/mpi_compare.py" "$T/freq.ref" "$T/freq.mpi"); then
         ok "freq: a plain run's checkpoint resumed by mpirun -np 2 = uninterrupted ($(tail -1 <<<"$out"))"
     else fail "freq: plain checkpoint resumed at -np 2: $out"; fi
+    # an MPI scan's checkpoints carry the inputs' digests too: a prompt file
+    # fixed in place after a bad prompt 3 is refused on resume
+    cp "$T/p.bad" "$T/q.ids"
+    MSCAN=(scan "$MODEL" --ids-file "$T/q.ids" --len 64 --threads 1 --quiet --out "$T/mscan")
+    mpirun --oversubscribe -np 2 "$BIN" "${MSCAN[@]}" >/dev/null 2>&1 &&
+        fail "scan -np 2 over a bad prompt exited 0"
+    sed -i 4d "$T/q.ids"
+    err=$(mpirun --oversubscribe -np 2 "$BIN" "${MSCAN[@]}" --resume 2>&1 >/dev/null)
+    [ $? -ne 0 ] && grep -q 'made from other inputs: "prompts=sha256:' <<<"$err" &&
+        ok "scan -np 2: a resume over a prompt file changed in place is refused, naming the prompts" ||
+        fail "scan -np 2, prompts changed in place: $err"
 fi
 
 if [ "$fails" -eq 0 ]; then echo "cli_explain_resume: all passed"; else echo "cli_explain_resume: $fails failed"; fi

@@ -137,8 +137,9 @@ static ss_code scan_distributed(ss_scan_opts *o, ss_folder *f, ss_error *err)
 {
     o->share = &ss_cli_dist.share;
     o->quiet = o->quiet || ss_cli_dist.rank > 0;
-    ss_scan_result res;
-    if (!ss_scan_collect(o, &res, err)) /* ranks > 0: SS_STOP after the reduction */
+    ss_scan_result res = {0};
+    if (!ss_cli_dist_identify(o->model, o->prompts, o->source, NULL, 0, err) &&
+        !ss_scan_collect(o, &res, err)) /* ranks > 0: SS_STOP after the reduction */
         ss_scan_result_write(f->work, &res, err);
     ss_scan_result_free(&res);
     return ss_cli_dist_end(f, err);

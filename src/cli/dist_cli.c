@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/source_json.h"
 #include "common/mem.h"
+#include "common/sha256.h"
 #include "common/terminate.h"
+#include "model/fingerprint.h"
 
 ss_dist ss_cli_dist = {.rank = 0, .size = 1, .current = -1};
 static int dist_on;
@@ -75,6 +78,34 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
     if (rc)
         ss_folder_abort(f);
     return rc;
+}
+
+ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_prompt_opts *popts,
+                             const int32_t *ids, int n, ss_error *err)
+{
+    if (!dist_on || !ss_cli_dist.dir[0])
+        return SS_OK;
+    ss_weights_fingerprint fp;
+    ss_code rc = ss_model_fingerprint(m, &fp, err);
+    if (rc)
+        return rc;
+    char single[65], words[512];
+    const char *sha = p ? ss_prompts_sha256(p) : single;
+    if (!p) {
+        ss_sha256 h;
+        ss_sha256_init(&h);
+        ss_sha256_update_i32le(&h, ids, (size_t)n);
+        ss_sha256_hex(&h, single);
+    }
+    int k = snprintf(words, sizeof words, "weights=xxh3-128:%s prompts=sha256:%s", fp.digest,
+                     sha);
+    cJSON *src = p ? ss_prompt_source_json(popts, sha) : NULL;
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(src, "tokenizer");
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(tok, "vocab_sha256");
+    if (cJSON_IsString(vocab))
+        snprintf(words + k, sizeof words - (size_t)k, " tokenizer=sha256:%s", vocab->valuestring);
+    cJSON_Delete(src);
+    return ss_dist_add_settings(&ss_cli_dist, words, err);
 }
 
 ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)

@@ -3,9 +3,11 @@
 #ifndef SS_CLI_DIST_CLI_H
 #define SS_CLI_DIST_CLI_H
 
+#include "analysis/prompts.h"
 #include "cli/args.h"
 #include "common/error.h"
 #include "dist/dist.h"
+#include "model/model.h"
 #include "store/folder.h"
 
 extern ss_dist ss_cli_dist;
@@ -30,6 +32,15 @@ extern ss_dist ss_cli_dist;
  * --checkpoint-every) as the settings a resume must match. */
 ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
                           const char *marker, int always, int *on, ss_error *err);
+/* Adds to the settings a resume must match what the command line does not
+ * pin down, since the same paths may hold other contents on a later run:
+ * "weights=xxh3-128:<fingerprint>", "prompts=sha256:<digest>" (of the
+ * source p, or without one of the single sequence ids[n]) and, for a text
+ * source, "tokenizer=sha256:<vocabulary digest>". As words, so a refusal
+ * names the one that differs. After ss_cli_dist_setup turned the run on,
+ * before it starts; a no-op without checkpoints. */
+ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_prompt_opts *popts,
+                             const int32_t *ids, int n, ss_error *err);
 /* The end of a distributed run's transaction: rank 0 commits f when err
  * holds no error (the checkpoints go with it), else aborts it (keeping the
  * checkpoint for --resume); other ranks leave it to rank 0. Returns

@@ -9,9 +9,7 @@
 #include "model/describe.h"
 #include "report/explain_out.h"
 #include "common/mem.h"
-#include "common/sha256.h"
 #include "common/terminate.h"
-#include "model/fingerprint.h"
 
 /* The same flags and meaning as `scan` (cli/prompt_flags.h), so a scan's
  * prompt set can be explained by pasting its source flags. */
@@ -133,36 +131,6 @@ static ss_code next_prompt(void *ctx, const int32_t **ids, int *n, ss_error *err
     return rc;
 }
 
-/* What a resume must match beyond the command line (dist/dist.h
- * settings): the weights' fingerprint, the prompts' digest (the source's
- * bytes, or the single sequence's ids) and the tokenizer's, all of which
- * the same paths may name with other contents on a later run. As words
- * "weights=...", so a refusal names the one that differs. */
-static ss_code add_identity(const ss_explain_src *s, ss_dist *d, ss_error *err)
-{
-    ss_weights_fingerprint fp;
-    ss_code rc = ss_model_fingerprint(s->run.model, &fp, err);
-    if (rc)
-        return rc;
-    char ids[65], words[512];
-    const char *sha = s->prompts ? ss_prompts_sha256(s->prompts) : ids;
-    if (!s->prompts) {
-        ss_sha256 h;
-        ss_sha256_init(&h);
-        ss_sha256_update_i32le(&h, s->run.ids, (size_t)s->run.n);
-        ss_sha256_hex(&h, ids);
-    }
-    int k = snprintf(words, sizeof words, "weights=xxh3-128:%s prompts=sha256:%s", fp.digest,
-                     sha);
-    cJSON *src = s->prompts ? ss_prompt_source_json(&s->popts, sha) : NULL;
-    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(src, "tokenizer");
-    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(tok, "vocab_sha256");
-    if (cJSON_IsString(vocab))
-        snprintf(words + k, sizeof words - (size_t)k, " tokenizer=sha256:%s", vocab->valuestring);
-    cJSON_Delete(src);
-    return ss_dist_add_settings(d, words, err);
-}
-
 ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, const char *what,
                            int quiet, ss_error *err)
 {
@@ -182,11 +150,9 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
     ro.edit_heads = fo.edit_heads;
     ro.edit_ctx = fo.edit_ctx;
     ro.head_rope = fo.head_rope;
-    if (on && d->dir[0]) {
-        ss_code rc = add_identity(s, d, err);
-        if (rc)
-            return rc;
-    }
+    if (on && ss_cli_dist_identify(s->run.model, s->prompts, &s->popts, s->run.ids, s->run.n,
+                                   err))
+        return err->code;
     ss_progress pr;
     ss_progress_start(&pr, quiet || d->rank > 0, what, src.total, "prompts");
     int64_t done = 0;
