@@ -531,11 +531,41 @@ void ss_attend_shared_slash(const ss_head_attn *a, int n_var, const float *const
     }
 }
 
+int64_t ss_attend_team_floats(int n, int d_head, int block_rows)
+{
+    /* two blocks of scores (one being observed and multiplied with V while
+     * the next is computed), then K^T */
+    return score_ld(n) * (2 * round_up(block_rows, TILE_R) + d_head);
+}
+
+/* A team's tasks are fixed row ranges of a block, whichever thread runs
+ * them and however many threads there are: TEAM_PROBS rows of scores and
+ * softmax (whole tiles), TEAM_OUT rows of P V (fewer, larger SGEMMs: each
+ * call packs V's rows again). */
+#define TEAM_PROBS 16
+#define TEAM_OUT 32
+
+static int tasks_of(int rows, int per) { return (rows + per - 1) / per; }
+
+/* Task t of a block's probabilities: rows r0 + t * TEAM_PROBS ... */
+static void team_probs(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr, int t,
+                       float *s)
+{
+    int p0 = t * TEAM_PROBS, rows = nr - p0 < TEAM_PROBS ? nr - p0 : TEAM_PROBS;
+    block_probs(a, kt, ld, r0 + p0, rows, r0 + nr, s + (int64_t)p0 * ld, NULL);
+}
+
+static void team_output(const ss_head_attn *a, int64_t ld, int r0, int nr, int t, const float *s)
+{
+    int p0 = t * TEAM_OUT, rows = nr - p0 < TEAM_OUT ? nr - p0 : TEAM_OUT;
+    block_output(a, s + (int64_t)p0 * ld, ld, r0 + p0, rows, r0 + nr);
+}
+
 void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag)
 {
-    int B = (int)round_up(a->block_rows, TILE_R), team = omp_get_num_threads();
+    int B = (int)round_up(a->block_rows, TILE_R);
     int64_t ld = score_ld(a->n);
-    float *kt = scratch + ld * B;
+    float *buf[2] = {scratch, scratch + ld * B}, *kt = scratch + 2 * ld * B;
 #ifdef SS_TILED_SCORES
     if (tiled(a)) {
         #pragma omp for schedule(static)
@@ -543,34 +573,31 @@ void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, 
             transpose_keys(a, kt, ld, jb, jb + TILE_C);
     }
 #endif
-    /* each block's rows in one part per thread (whole tiles); the observer
-     * is called by the master thread while the others start on P V (both
-     * only read the probabilities), and one barrier ends the block before
-     * the next one overwrites them */
-    for (int r0 = 0; r0 < a->n; r0 += B) {
-        int nr = a->n - r0 < B ? a->n - r0 : B;
-        int per = (int)round_up((nr + team - 1) / team, TILE_R);
-        #pragma omp for schedule(static)
-        for (int t = 0; t < team; t++) {
-            int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
-            if (rows > 0)
-                block_probs(a, kt, ld, r0 + p0, rows, r0 + nr, scratch + (int64_t)p0 * ld,
-                            NULL);
-        }
+    int blocks = (a->n + B - 1) / B, nr0 = a->n < B ? a->n : B, first = tasks_of(nr0, TEAM_PROBS);
+    #pragma omp for schedule(dynamic, 1)
+    for (int t = 0; t < first; t++)
+        team_probs(a, kt, ld, 0, nr0, t, buf[0]);
+    /* Block b's probabilities are complete in buf[b % 2]: the master hands
+     * them to the observer while the others start on the shared tasks, P V
+     * of block b and the probabilities of block b + 1 into the other buffer
+     * (whose last readers, block b - 1's, finished at the previous
+     * barrier). The master joins when the observer returns, so its time is
+     * taken off the critical path; one barrier per block. */
+    for (int b = 0; b < blocks; b++) {
+        int r0 = b * B, nr = a->n - r0 < B ? a->n - r0 : B;
+        int r1 = r0 + nr, nr1 = a->n - r1 < B ? a->n - r1 : B;
         if (cb) {
             #pragma omp master
-            cb(ctx, tag, r0, nr, scratch, ld);
+            cb(ctx, tag, r0, nr, buf[b % 2], ld);
         }
-        if (a->v) {
-            #pragma omp for schedule(static) nowait
-            for (int t = 0; t < team; t++) {
-                int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
-                if (rows > 0)
-                    block_output(a, scratch + (int64_t)p0 * ld, ld, r0 + p0, rows, r0 + nr);
-            }
-        }
-        if (cb || a->v) {
-            #pragma omp barrier
+        int outs = a->v ? tasks_of(nr, TEAM_OUT) : 0, next = nr1 > 0 ? tasks_of(nr1, TEAM_PROBS) : 0;
+        int tasks = outs + next;
+        #pragma omp for schedule(dynamic, 1)
+        for (int t = 0; t < tasks; t++) {
+            if (t < outs)
+                team_output(a, ld, r0, nr, t, buf[b % 2]);
+            else
+                team_probs(a, kt, ld, r1, nr1, t - outs, buf[(b + 1) % 2]);
         }
     }
 }

@@ -54,9 +54,12 @@ void ss_attend_shared_slash(const ss_head_attn *a, int n_var, const float *const
 
 /* The same with every thread of the enclosing parallel region working on
  * each block (all threads call it with the same arguments and one shared
- * scratch); cb is called by the master thread only, block after block, so
- * the observer contract holds. For heads left over when there are fewer
- * heads than threads. */
+ * scratch of ss_attend_team_floats floats); cb is called by the master
+ * thread only, block after block, so the observer contract holds. For
+ * heads left over when there are fewer heads than threads. The work is
+ * split in fixed row ranges whatever the team's size, so the results do
+ * not depend on it. */
+int64_t ss_attend_team_floats(int n, int d_head, int block_rows);
 void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag);
 
 /* Precomputed cos/sin of every active frequency at every position, times

@@ -311,7 +311,10 @@ static ss_code attention(const ss_config *c, workspace *w, int n, int block,
     #pragma omp parallel if ((int64_t)n * n * c->d_head >= PAR_MIN)
     {
         int team = omp_get_num_threads(), split = c->n_head - c->n_head % team;
-        if (team == 1 || (int64_t)n * n * c->d_head < TEAM_MIN)
+        /* a team shares the threads' scratch: two blocks and K^T (it fits
+         * in two threads' scratch; checked, not assumed) */
+        if (team == 1 || (int64_t)n * n * c->d_head < TEAM_MIN ||
+            (int64_t)w->n_threads * per_thread < ss_attend_team_floats(n, c->d_head, block))
             split = c->n_head;
         #pragma omp for schedule(dynamic, 1)
         for (int h = 0; h < split; h++) {
