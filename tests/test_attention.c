@@ -128,6 +128,8 @@ static void test_team(void)
     check_head(203, 64, 0, 64, 1);
     check_head(131, 64, 33, 16, 1);
     check_head(3, 64, 0, 64, 1); /* fewer rows than threads x tile rows */
+    check_head(301, 64, 0, 8, 1); /* team blocks of 32 rows: 10, the last one short */
+    check_head(301, 64, 20, 8, 1);
     check_head(50, 600, 0, 64, 1);
 }
 
@@ -180,6 +182,7 @@ static void test_team_size_free(void)
     check_team_sizes(203, 64, 0, 64);
     check_team_sizes(131, 64, 33, 16);
     check_team_sizes(300, 64, 0, 40); /* a block that is not a multiple of the task rows */
+    check_team_sizes(300, 64, 0, 12); /* a team block of 48 rows: 7, the last one short */
 }
 
 /* ss_attend_head_slash against the kernel's probabilities summed by the

@@ -531,11 +531,25 @@ void ss_attend_shared_slash(const ss_head_attn *a, int n_var, const float *const
     }
 }
 
+/* A team's block: up to TEAM_GROW blocks of block_rows, as long as its
+ * scores stay within TEAM_BYTES (two of them sit in L3 with K^T), at least
+ * one block: fewer barriers (each wakes a sleeping thread), and still a
+ * function of n and block_rows only. */
+#define TEAM_GROW 4
+#define TEAM_BYTES ((int64_t)4 << 20)
+
+static int team_rows(int n, int block_rows)
+{
+    int64_t B = round_up(block_rows, TILE_R), fit = TEAM_BYTES / (score_ld(n) * 4) / TILE_R * TILE_R;
+    int64_t rows = fit < TEAM_GROW * B ? fit : TEAM_GROW * B;
+    return (int)(rows > B ? rows : B);
+}
+
 int64_t ss_attend_team_floats(int n, int d_head, int block_rows)
 {
     /* two blocks of scores (one being observed and multiplied with V while
      * the next is computed), then K^T */
-    return score_ld(n) * (2 * round_up(block_rows, TILE_R) + d_head);
+    return score_ld(n) * (2 * (int64_t)team_rows(n, block_rows) + d_head);
 }
 
 /* A team's tasks are fixed row ranges of a block, whichever thread runs
@@ -563,7 +577,7 @@ static void team_output(const ss_head_attn *a, int64_t ld, int r0, int nr, int t
 
 void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag)
 {
-    int B = (int)round_up(a->block_rows, TILE_R);
+    int B = team_rows(a->n, a->block_rows);
     int64_t ld = score_ld(a->n);
     float *buf[2] = {scratch, scratch + ld * B}, *kt = scratch + 2 * ld * B;
 #ifdef SS_TILED_SCORES

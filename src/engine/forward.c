@@ -74,6 +74,15 @@ static void workspace_free(workspace *w)
     ss_rope_table_free(&w->rope_local);
 }
 
+/* Floats of attention scratch: one head's per thread, which a team of them
+ * shares for a head left over (engine/attention.h). */
+static int64_t scores_floats(const ss_config *c, int n, int block, int threads)
+{
+    int64_t own = (int64_t)threads * ss_attend_scratch_floats(n, c->d_head, block);
+    int64_t team = threads > 1 ? ss_attend_team_floats(n, c->d_head, block) : 0;
+    return own > team ? own : team;
+}
+
 uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
 {
     uint64_t N = (uint64_t)n, qd = (uint64_t)c->n_head * c->d_head;
@@ -84,7 +93,7 @@ uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
     uint64_t states = (c->parallel_residual ? 3 : 2) * (uint64_t)c->d_model;
     uint64_t floats = N * (states + 2 * qd + 2 * kvd) + 2 * chunk * (uint64_t)c->d_ff +
                       norm_len + (uint64_t)c->d_model +
-                      (uint64_t)threads * (uint64_t)ss_attend_scratch_floats(n, c->d_head, block);
+                      (uint64_t)scores_floats(c, n, block, threads);
     int rot = c->rotary_dim > 0 ? c->rotary_dim : c->d_head;
     uint64_t rope = N * (uint64_t)(rot / 2) * 2 * sizeof(double) * (c->rope_local_base > 0 ? 2 : 1);
     return 4 * floats + rope;
@@ -122,9 +131,8 @@ static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int bloc
         !(w->up = ss_aligned_calloc(chunk * c->d_ff, 4, "MLP up", err)) ||
         !(w->norm_w = ss_aligned_calloc(norm_len, 4, "norm weight", err)) ||
         !(w->norm_b = ss_aligned_calloc((size_t)c->d_model, 4, "norm bias", err)) ||
-        !(w->scores = ss_aligned_calloc((size_t)w->n_threads *
-                                            ss_attend_scratch_floats(n, c->d_head, block),
-                                        4, "attention block", err))) {
+        !(w->scores = ss_aligned_calloc((size_t)scores_floats(c, n, block, w->n_threads), 4,
+                                        "attention block", err))) {
         workspace_free(w);
         return SS_ERR_NOMEM;
     }
@@ -294,6 +302,22 @@ static ss_head_attn head_attn(const ss_config *c, workspace *w, int n, int block
     return a;
 }
 
+#define BUSY_THREADS 64 /* threads whose busy time SLASHSCOPE_TIMINGS shows */
+
+/* Sum over threads of the CPU seconds the busiest thread had more: how long
+ * the others waited (a bound: a thread may have waited at a block's barrier
+ * and been the busiest overall). */
+static void add_waiting(const char *counter, const double *busy, int threads)
+{
+    double most = 0, sum = 0;
+    threads = threads < BUSY_THREADS ? threads : BUSY_THREADS;
+    for (int t = 0; t < threads; t++)
+        most = busy[t] > most ? busy[t] : most;
+    for (int t = 0; t < threads; t++)
+        sum += most - busy[t];
+    ss_timing_add(counter, sum);
+}
+
 /* Returns the first non-OK code an on_probs call returned (SS_OK if none),
  * with *bad_head its head. */
 static ss_code attention(const ss_config *c, workspace *w, int n, int block,
@@ -308,24 +332,43 @@ static ss_code attention(const ss_config *c, workspace *w, int n, int block,
      * heads left over (n_head not a multiple of the threads) run one at a
      * time with every thread on each block, so no core idles. */
     int64_t per_thread = ss_attend_scratch_floats(n, c->d_head, block);
+    /* SLASHSCOPE_TIMINGS: each thread's CPU seconds in the two parts; what
+     * the others had more is the time a thread waited for them */
+    int timed = ss_timing_on();
+    double busy[2][BUSY_THREADS] = {{0}};
+    int threads = 1, teamed = 0;
     #pragma omp parallel if ((int64_t)n * n * c->d_head >= PAR_MIN)
     {
+        int me = omp_get_thread_num();
+        double t0 = timed ? ss_timing_thread_cpu() : 0;
         int team = omp_get_num_threads(), split = c->n_head - c->n_head % team;
-        /* a team shares the threads' scratch: two blocks and K^T (it fits
-         * in two threads' scratch; checked, not assumed) */
-        if (team == 1 || (int64_t)n * n * c->d_head < TEAM_MIN ||
-            (int64_t)w->n_threads * per_thread < ss_attend_team_floats(n, c->d_head, block))
+        if (team == 1 || (int64_t)n * n * c->d_head < TEAM_MIN)
             split = c->n_head;
-        #pragma omp for schedule(dynamic, 1)
+        #pragma omp for schedule(dynamic, 1) nowait
         for (int h = 0; h < split; h++) {
             ss_head_attn a = head_attn(c, w, n, block, layer, h);
-            float *scratch = w->scores + (size_t)omp_get_thread_num() * per_thread;
+            float *scratch = w->scores + (size_t)me * per_thread;
             ss_attend_head(&a, scratch, any_probs ? fan_out_probs : NULL, &fan, h);
         }
+        double t1 = timed ? ss_timing_thread_cpu() : 0;
+        #pragma omp barrier
         for (int h = split; h < c->n_head; h++) {
             ss_head_attn a = head_attn(c, w, n, block, layer, h);
             ss_attend_head_team(&a, w->scores, any_probs ? fan_out_probs : NULL, &fan, h);
         }
+        if (me == 0) {
+            threads = team;
+            teamed = split < c->n_head;
+        }
+        if (timed && me < BUSY_THREADS) {
+            busy[0][me] = t1 - t0;
+            busy[1][me] = ss_timing_thread_cpu() - t1;
+        }
+    }
+    if (timed) {
+        add_waiting("attention: heads, waiting", busy[0], threads);
+        if (teamed)
+            add_waiting("attention: team, waiting", busy[1], threads);
     }
     *bad_head = fan.head;
     return (ss_code)fan.code;
