@@ -419,11 +419,25 @@ static void silu_gate_row(float *gate, const float *up, int d)
         gate[j] = activate(SS_ACT_SILU, gate[j]) * up[j];
 }
 
+/* x += y over count floats, both cores on it; returns whether every sum is
+ * finite (the layer's check of its output, in the same pass). */
+static int add_rows(float *x, const float *y, int64_t count)
+{
+    int ok = 1;
+    #pragma omp parallel for simd schedule(static) reduction(& : ok) if (count >= PAR_MIN)
+    for (int64_t j = 0; j < count; j++) {
+        x[j] += y[j];
+        ok &= isfinite(x[j]) != 0;
+    }
+    return ok;
+}
+
 /* x += post_norm(mlp(xn)) chunk by chunk: gated (down(act(gate) * up)) or
  * plain (down(act(up + b) ) + b, GPT-NeoX). */
 static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, int n,
-                   ss_error *err)
+                   int *finite, ss_error *err)
 {
+    *finite = 1;
     const ss_config *c = &m->cfg;
     for (int r0 = 0; r0 < n; r0 += MLP_CHUNK) {
         int nr = n - r0 < MLP_CHUNK ? n - r0 : MLP_CHUNK;
@@ -458,9 +472,7 @@ static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, 
         ss_timing_mark("MLP: down");
         if (lw->post_ffn_norm)
             apply_norm(c, w, lw->post_ffn_norm, NULL, w->up, w->up, nr, c->d_model);
-        float *x = w->x + (int64_t)r0 * c->d_model;
-        for (int64_t j = 0; j < (int64_t)nr * c->d_model; j++)
-            x[j] += w->up[j];
+        *finite &= add_rows(w->x + (int64_t)r0 * c->d_model, w->up, (int64_t)nr * c->d_model);
         ss_timing_mark("MLP: add");
     }
     return SS_OK;
@@ -531,12 +543,6 @@ static ss_code project_qkv(const ss_model *m, const ss_layer_weights *lw, worksp
         interleaved_to_half(w->k, kvd, n, c->n_kv_head, c->d_head);
     }
     return SS_OK;
-}
-
-static void add_rows(float *x, const float *y, int64_t count)
-{
-    for (int64_t j = 0; j < count; j++)
-        x[j] += y[j];
 }
 
 /* Before the layer's rotation: the heads of layer l with their own schedule
@@ -656,11 +662,12 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
     else
         memcpy(w->xn, w->x, (size_t)size * sizeof *w->xn);
     ss_timing_mark("layer: norms");
-    if ((rc = mlp(m, lw, w, n, err)))
+    int finite; /* of x as it leaves the layer: the MLP's sums, or the last sum */
+    if ((rc = mlp(m, lw, w, n, &finite, err)))
         return rc;
     if (c->parallel_residual)
-        add_rows(w->x, w->ao, size);
-    if (!all_finite(w->x, size))
+        finite = add_rows(w->x, w->ao, size);
+    if (!finite)
         return blame_nonfinite(m, l, err);
     ss_timing_mark("layer: residual, checks");
     return SS_OK;
