@@ -419,12 +419,14 @@ static void silu_gate_row(float *gate, const float *up, int d)
         gate[j] = activate(SS_ACT_SILU, gate[j]) * up[j];
 }
 
-/* x += y over count floats, both cores on it; returns whether every sum is
- * finite (the layer's check of its output, in the same pass). */
+/* x += y over count floats; returns whether every sum is finite (the
+ * layer's check of its output, in the same pass). On the calling thread: a
+ * parallel region, waking the sleeping threads, took 4x longer than the
+ * adds (0.10 s against 0.025 s per 2048-token scan, docs/benchmarks.md). */
 static int add_rows(float *x, const float *y, int64_t count)
 {
     int ok = 1;
-    #pragma omp parallel for simd schedule(static) reduction(& : ok) if (count >= PAR_MIN)
+    #pragma omp simd reduction(& : ok)
     for (int64_t j = 0; j < count; j++) {
         x[j] += y[j];
         ok &= isfinite(x[j]) != 0;
