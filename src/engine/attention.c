@@ -643,27 +643,43 @@ void ss_rope_table_free(ss_rope_table *t)
     t->cos_sin = NULL;
 }
 
-void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head)
+/* Row i of `heads` heads at x rotated by its cos/sin (cs). */
+static void rotate_row(const ss_rope_table *t, const double *cs, float *x, int heads, int d_head)
 {
     int half = t->n_freq;
     float factor = (float)t->factor;
+    for (int h = 0; h < heads; h++) {
+        float *v = x + (int64_t)h * d_head;
+        for (int f = 0; f < half; f++) {
+            if (!t->rope->active[f]) {
+                if (factor != 1.0f) { /* unrotated, but scaled like the rest */
+                    v[f] *= factor;
+                    v[f + half] *= factor;
+                }
+                continue;
+            }
+            double a = v[f], b = v[f + half], c = cs[2 * f], s = cs[2 * f + 1];
+            v[f] = (float)(a * c - b * s);
+            v[f + half] = (float)(a * s + b * c);
+        }
+    }
+}
+
+void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head)
+{
     #pragma omp parallel for schedule(static) if ((int64_t)t->n * heads * d_head >= (1 << 16))
+    for (int i = 0; i < t->n; i++)
+        rotate_row(t, t->cos_sin + (size_t)i * t->n_freq * 2, x + (int64_t)i * ld, heads, d_head);
+}
+
+void ss_rope_table_apply_qk(const ss_rope_table *t, float *q, int64_t ldq, int q_heads, float *k,
+                            int64_t ldk, int k_heads, int d_head)
+{
+    #pragma omp parallel for schedule(static) \
+        if ((int64_t)t->n * (q_heads + k_heads) * d_head >= (1 << 16))
     for (int i = 0; i < t->n; i++) {
         const double *cs = t->cos_sin + (size_t)i * t->n_freq * 2;
-        for (int h = 0; h < heads; h++) {
-            float *v = x + (int64_t)i * ld + (int64_t)h * d_head;
-            for (int f = 0; f < half; f++) {
-                if (!t->rope->active[f]) {
-                    if (factor != 1.0f) { /* unrotated, but scaled like the rest */
-                        v[f] *= factor;
-                        v[f + half] *= factor;
-                    }
-                    continue;
-                }
-                double a = v[f], b = v[f + half], c = cs[2 * f], s = cs[2 * f + 1];
-                v[f] = (float)(a * c - b * s);
-                v[f + half] = (float)(a * s + b * c);
-            }
-        }
+        rotate_row(t, cs, q + (int64_t)i * ldq, q_heads, d_head);
+        rotate_row(t, cs, k + (int64_t)i * ldk, k_heads, d_head);
     }
 }

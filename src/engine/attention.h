@@ -120,4 +120,9 @@ void ss_head_slash_shared(const float *q, int64_t ldq, const float *k, int64_t l
  * from 2 n_freq on (partial rotary) are left alone. */
 void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head);
 
+/* The same for a layer's queries and keys in one parallel region (one
+ * wake-up of the other threads instead of two). */
+void ss_rope_table_apply_qk(const ss_rope_table *t, float *q, int64_t ldq, int q_heads, float *k,
+                            int64_t ldk, int k_heads, int d_head);
+
 #endif

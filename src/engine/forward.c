@@ -566,8 +566,7 @@ static void head_rope_layer(const ss_config *c, workspace *w, int l, int n)
             memcpy(hs->q + (int64_t)i * c->d_head, w->q + i * qd + (int64_t)h * c->d_head, row);
             memcpy(hs->k + (int64_t)i * c->d_head, w->k + i * kvd + (int64_t)g * c->d_head, row);
         }
-        ss_rope_table_apply(&hs->table, hs->q, c->d_head, 1, c->d_head);
-        ss_rope_table_apply(&hs->table, hs->k, c->d_head, 1, c->d_head);
+        ss_rope_table_apply_qk(&hs->table, hs->q, c->d_head, 1, hs->k, c->d_head, 1, c->d_head);
         w->hr_of_head[h] = s;
     }
 }
@@ -635,8 +634,7 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
     ss_timing_mark("layer: on_layer");
     head_rope_layer(c, w, l, n);
     const ss_rope_table *rt = ss_layer_rope(m, l) == &m->rope ? &w->rope : &w->rope_local;
-    ss_rope_table_apply(rt, w->q, qd, c->n_head, c->d_head);
-    ss_rope_table_apply(rt, w->k, kvd, c->n_kv_head, c->d_head);
+    ss_rope_table_apply_qk(rt, w->q, qd, c->n_head, w->k, kvd, c->n_kv_head, c->d_head);
     ss_timing_mark("layer: RoPE");
     int bad_head;
     ss_code probs_rc = attention(c, w, n, block, o, l, &bad_head);
@@ -778,8 +776,7 @@ static ss_head_attn rescore_setup(const float *q, int64_t ldq, const float *k, i
         memcpy(qr + (int64_t)i * d_head, q + (int64_t)i * ldq, (size_t)d_head * 4);
         memcpy(kr + (int64_t)i * d_head, k + (int64_t)i * ldk, (size_t)d_head * 4);
     }
-    ss_rope_table_apply(t, qr, d_head, 1, d_head);
-    ss_rope_table_apply(t, kr, d_head, 1, d_head);
+    ss_rope_table_apply_qk(t, qr, d_head, 1, kr, d_head, 1, d_head);
     ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
                       .d_head = d_head, .block_rows = block_rows > 0 ? block_rows : 64,
                       .scale = (float)al->scale, .softcap = (float)al->softcap,
