@@ -101,6 +101,38 @@ run "cone" "$bin" cone "$m" --out "$tmp/cone" --heads L0H2,L3H1 --max-delta 2 --
 [ "$(awk 'END{print NR}' "$tmp/cone/cone.csv")" -eq 9 ] && ok "cone.csv: 8 layer-0 heads" || bad "cone.csv rows"
 [ "$(awk 'END{print NR}' "$tmp/cone/alignment.csv")" -eq 4 ] && ok "cone alignment: L0H2 at 0..2" || bad "cone alignment rows"
 grep -q '"L3H1"' "$tmp/cone/cone.json" && ok "cone lists L3H1 as ignored" || bad "cone ignored heads"
+# a zeroed head (W_Q of L0H0 = 0 in a numpy copy) has no spectrum and no
+# dominant direction: its cells are nan, and the averages are the means of
+# the other heads (computed here from cone.csv) with the heads left out
+# counted, never NaN for the whole group nor the zero head taken as R = 0
+py=/usr/bin/python3
+$py "$(dirname "$0")/st_tool.py" copy "$shared/models/stories260K/hf" "$tmp/zq" \
+  rows:model.layers.0.self_attn.q_proj.weight:0:8:0
+run "cone, one head zeroed" "$bin" cone "$tmp/zq" --out "$tmp/cone0" --heads L0H0,L0H3 --quiet
+if $py - "$tmp/cone0" >"$tmp/err" 2>&1 <<'PY'
+import csv, json, math, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/cone.csv")))
+av = json.load(open(d + "/cone.json"))["averages"]
+nan = [k for k, v in rows[0].items() if v == "nan"]
+assert sorted(nan) == sorted(["r1_tilde_Q", "R_tilde_Q", "r1_Q", "R_Q", "dominant_l_Q",
+                              "dominant_share_Q", "rv_dominant_Q", "norm_rv_proj_Q",
+                              "norm_rv_Q"]), nan
+assert all(v != "nan" for r in rows[1:] for v in r.values())
+for group, keep in (("all", rows), ("listed", [r for r in rows if r["listed"] == "1"])):
+    a = av[group]
+    assert a["heads"] == len(keep)
+    want_u = {k: 1 for k in nan if k != "dominant_l_Q"}
+    assert a["undefined"] == want_u, (group, a["undefined"])
+    for side in "QK":
+        for c, got in a[side].items():
+            vals = [float(r[c + "_" + side]) for r in keep if r[c + "_" + side] != "nan"]
+            want = sum(vals) / len(vals)
+            assert got is not None and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), \
+                (group, side, c, got, want)
+print("ok")
+PY
+then ok "cone averages skip the zeroed head and count it"; else bad "cone averages with a zeroed head"; cat "$tmp/err"; fi
 
 # --- bad input
 expect_fail "bad head list" "--heads: .*L9H0" "$bin" rank "$m" --ids "$ids" --heads L9H0 --out "$tmp/x"

@@ -84,6 +84,27 @@ same "qwen2: --lowrank = the written model" "$tmp/mq.npy" "$tmp/lq.npy"
 
 # --eval-prompts: the Table 1 analogue, every number re-derived by other commands
 head -6 "$samples" >"$tmp/ev.ids"
+# text prompts are read and tokenized once for all the passes: from a pipe
+# (which can be read only once) they give the file's numbers, and those are
+# ppl's of the same text (the old code reopened the source for every pass:
+# a pipe was empty from the second pass on)
+tok=$shared/models/stories260K/tok512.bin
+$py -c "import json,sys; [print(json.loads(l)['text'].replace('\n', ' ')) for l in open(sys.argv[1])]" \
+  "$shared/prompts/stories260K-samples.jsonl" | head -12 >"$tmp/ev.txt"
+expect_ok "compress --eval-prompts text" "$bin" compress "$m" "${src[@]}" --thre 0.9,1 --rank-thre 2 --out "$tmp/pt" --eval-prompts "$tmp/ev.txt" --tokenizer "$tok" --eval-len 40 --quiet
+expect_ok "compress --eval-prompts text from a pipe" "$bin" compress "$m" "${src[@]}" --thre 0.9,1 --rank-thre 2 --out "$tmp/pp" --eval-prompts <(cat "$tmp/ev.txt") --tokenizer "$tok" --eval-len 40 --quiet
+same "eval from a pipe = from the file" "$tmp/pt/eval.csv" "$tmp/pp/eval.csv"
+expect_ok "ppl of the text eval prompts" "$bin" ppl "$m" --prompts "$tmp/ev.txt" --tokenizer "$tok" --len 40 --out "$tmp/evt" --quiet
+if $py - "$tmp" >"$tmp/err" 2>&1 <<'PY'
+import csv, json, sys
+t = sys.argv[1]
+row = next(r for r in csv.DictReader(open(t + "/pt/eval.csv")) if r["plan"] == "original")
+p = json.load(open(t + "/evt/ppl.json"))
+assert abs(float(row["loss"]) - p["loss"]) <= 1e-13 * p["loss"], (row, p["loss"])
+assert int(row["tokens"]) == p["tokens_scored"], (row, p["tokens_scored"])
+print(p["tokens_scored"], "tokens")
+PY
+then ok "text eval = ppl of the same text: $(cat "$tmp/err")"; else bad "text eval vs ppl"; cat "$tmp/err"; fi
 expect_ok "compress --eval-prompts" "$bin" compress "$m" "${src[@]}" --thre 0.9,1 --rank-thre 2 --out "$tmp/pe" --eval-prompts "$tmp/ev.ids" --eval-len 48 --quiet
 expect_ok "ppl of the eval prompts" "$bin" ppl "$m" --ids-file "$tmp/ev.ids" --len 48 --out "$tmp/ev0" --quiet
 expect_ok "ppl of the eval prompts, --lowrank 0.9/2" "$bin" ppl "$m" --ids-file "$tmp/ev.ids" --len 48 --lowrank "$tmp/pe@0.9,2" --out "$tmp/ev1" --quiet

@@ -260,6 +260,32 @@ ok "ood scan" "$BIN" scan "$S" --ood 4 --len 64 "${Q[@]}" --out "$T/ss_ood"
 grep -q "^compared [0-9]* SDHs" "$T/cmp.out" || fail "compare summary: $(cat "$T/cmp.out")"
 [ -f "$T/cmp/compare.csv" ] && [ -f "$T/cmp/compare.json" ] || fail "compare files missing"
 LC_ALL=C grep -q '[^ -~]' "$T/cmp/compare.csv" && fail "compare.csv is not ASCII"
+# compare.json traces itself: its command line, time, environment, the scans'
+# weights, and each input folder by the SHA-256 of its SHA256SUMS (sha256sum
+# here) or, for a folder made before manifests, of its scan.json
+cp -r "$T/ss_ood" "$T/ss_old" && rm "$T/ss_old/SHA256SUMS"
+"$BIN" compare "$T/ss" "$T/ss_old" --json >"$T/cmp_old.json" || fail "compare --json, old folder"
+"$PY" - "$T" "$(sha256sum <"$T/ss/SHA256SUMS" | cut -c1-64)" \
+    "$(sha256sum <"$T/ss_ood/SHA256SUMS" | cut -c1-64)" \
+    "$(sha256sum <"$T/ss_old/scan.json" | cut -c1-64)" <<'PY' || fail "compare.json provenance"
+import json, re, sys
+T, id_sum, ood_sum, old_json = sys.argv[1:5]
+for f, ood, ood_of, ood_dig, argv in (
+        ("cmp/compare.json", "ss_ood", "SHA256SUMS", ood_sum, ["--out", T + "/cmp"]),
+        ("cmp_old.json", "ss_old", "scan.json", old_json, ["--json"])):
+    j = json.load(open(T + "/" + f))
+    p = j["provenance"]
+    assert j["command"] == "compare" and j["version"] == p["environment"]["tool_version"], f
+    assert p["command_line"] == ["slashscope", "compare", T + "/ss", T + "/" + ood] + argv, f
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", p["created"]), f
+    scan = json.load(open(T + "/ss/scan.json"))
+    assert p["weights"] == scan["model"]["weights"] and j["model"] == scan["model"], f
+    for key, d, of, dig in (("id_scan", "ss", "SHA256SUMS", id_sum), ("ood_scan", ood, ood_of, ood_dig)):
+        i = p["inputs"][key]
+        s = json.load(open(T + "/" + d + "/scan.json"))
+        assert i == {"path": T + "/" + d, "digest_of": of, "sha256": dig,
+                     "created": s["created"], "tool_version": s["tool_version"]}, (f, key, i)
+PY
 "$BIN" freq "$S" --ood 2 --len 64 --sdh "$T/ss" --out "$T/f_ood" --quiet >"$T/f.out" || fail "freq ood"
 grep -q "SDHs score under half their scan's score" "$T/f.out" || fail "freq summary: $(cat "$T/f.out")"
 "$PY" - "$T/f_ood/freq.json" <<'PY' || fail "freq.json sdh_scores inconsistent"

@@ -81,6 +81,16 @@ PY
 then ok "SDHs, controls, scores, ranking, plot: $(cat "$tmp/err")"; else bad "table checks"; fi
 expect_ok "sdh-effect, another seed" "$bin" sdh-effect "$m" --sdh "$tmp/scan" "${src[@]}" --kappa 0.5 --top 2 --control-seed 7 --out "$tmp/e3" --quiet
 grep -q '"control_seed":	7' "$tmp/e3/sdh_effect.json" && ok "the seed is recorded" || bad "seed not recorded"
+# the prompts are read and tokenized once for the 1 + 3n passes: text from a
+# pipe (readable once; the old code reopened it for every pass) gives the
+# file's numbers
+tok=$shared/models/stories260K/tok512.bin
+$py -c "import json,sys; [print(json.loads(l)['text'].replace('\n', ' ')) for l in open(sys.argv[1])]" \
+  "$shared/prompts/stories260K-samples.jsonl" | head -4 >"$tmp/p.txt"
+txt=(--tokenizer "$tok" --len 32 --kappa 0.5 --top 1 --quiet)
+expect_ok "sdh-effect, text prompts" "$bin" sdh-effect "$m" --sdh "$tmp/scan" --prompts "$tmp/p.txt" "${txt[@]}" --out "$tmp/t1"
+expect_ok "sdh-effect, text prompts from a pipe" "$bin" sdh-effect "$m" --sdh "$tmp/scan" --prompts <(cat "$tmp/p.txt") "${txt[@]}" --out "$tmp/t2"
+cmp -s "$tmp/t1/effect.csv" "$tmp/t2/effect.csv" && ok "from a pipe = from the file" || bad "sdh-effect from a pipe differs"
 expect_fail "sdh-effect without --sdh" "--sdh" "$bin" sdh-effect "$m" "${src[@]}" --out "$tmp/x"
 expect_fail "sdh-effect with another model's scan" "another model" "$bin" sdh-effect "$shared/models/aidreams260K/aidreams260K.bin" --sdh "$tmp/scan" --ood 2 --len 16 --out "$tmp/x"
 expect_fail "sdh-effect over a finished result" "--force" "$bin" sdh-effect "$m" --sdh "$tmp/scan" "${src[@]}" --kappa 0.5 --top 1 --out "$tmp/e1"

@@ -37,6 +37,8 @@ if "$PY" - "$T/one" "$T/two" <<'PY'
 import json, sys
 one, two = sys.argv[1:3]
 def walk(a, b, at):
+    if at == ".provenance":  # its own time and command line, and digests of the scans above
+        return True
     if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
         return all(walk(a[k], b[k], at + "." + k) for k in a)
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):

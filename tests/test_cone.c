@@ -128,5 +128,30 @@ static void test_cone_is_rank_one(void)
     ss_cone_acc_free(&a);
 }
 
+/* W = 0 (a zeroed head): W^T x = 0 for every x, so there is no spectrum and
+ * no dominant direction. Every value is undefined (NaN, index -1), never a
+ * number an average would take in (R~ 0, or the RV of an arbitrary
+ * direction of the zero matrix's SVD); the norm's mean is a real 0. */
+static void test_zero_projection_is_undefined(void)
+{
+    enum { D = 4 };
+    const double wt[2 * D] = {0};
+    ss_error err = {0};
+    double sigma[2], v[2 * D];
+    CHECK(ss_cone_svd(wt, 2, D, sigma, v, &err) == SS_OK);
+    const double x[2 * D] = {1, 0.5, 0, 0, 3, -0.5, 2, 0};
+    ss_cone_acc a;
+    CHECK(ss_cone_acc_init(&a, sigma, v, 2, D, 0.95, &err) == SS_OK);
+    ss_cone_acc_add(&a, x, 2, D);
+    ss_cone_result r;
+    ss_cone_acc_result(&a, &r);
+    CHECK(r.dominant == -1);
+    CHECK(isnan(r.r1_tilde) && isnan(r.R_tilde));
+    CHECK(isnan(r.dominant_share) && isnan(r.rv_dominant));
+    CHECK(r.proj_norm_mean == 0);
+    ss_cone_acc_free(&a);
+}
+
 TEST_MAIN(TEST(test_svd_and_energies), TEST(test_energy_identity),
-          TEST(test_accumulator_closed_form), TEST(test_cone_is_rank_one))
+          TEST(test_accumulator_closed_form), TEST(test_cone_is_rank_one),
+          TEST(test_zero_projection_is_undefined))

@@ -19,18 +19,91 @@ int ss_lowrank_rank(const ss_lowrank_applied *a, int layer, int head, int key)
     return a->rank[i];
 }
 
+ss_code ss_lowrank_svds_init(ss_lowrank_svds *s, const ss_model *m, size_t budget,
+                             ss_error *err)
+{
+    const ss_config *c = &m->cfg;
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    s->budget = budget;
+    s->svd = ss_calloc((size_t)c->n_layer * (c->n_head + c->n_kv_head), sizeof *s->svd,
+                       "kept SVDs", err);
+    s->of = ss_calloc(2 * (size_t)c->n_layer, sizeof *s->of, "kept SVDs", err);
+    if (!s->svd || !s->of) {
+        ss_lowrank_svds_free(s);
+        return SS_ERR_NOMEM;
+    }
+    return SS_OK;
+}
+
+void ss_lowrank_svds_free(ss_lowrank_svds *s)
+{
+    if (s->svd && s->m)
+        for (size_t i = 0; i < (size_t)s->m->cfg.n_layer * (s->m->cfg.n_head + s->m->cfg.n_kv_head);
+             i++)
+            free(s->svd[i]);
+    free(s->svd);
+    free(s->of);
+    memset(s, 0, sizeof *s);
+}
+
+/* The SVD of one head's weight (sigma, u, vt in one block of dh + dh^2 +
+ * dh d doubles): the kept one, or computed into a new block, kept when the
+ * budget allows. *owned: the caller frees the block. */
+static ss_code head_svd(const ss_model *m, ss_lowrank_svds *svds, int layer, int head, int key,
+                        double **block, int *owned, ss_error *err)
+{
+    const ss_config *c = &m->cfg;
+    size_t dh = (size_t)c->d_head, d = (size_t)c->d_model, n = dh + dh * dh + dh * d;
+    size_t i = key ? (size_t)c->n_layer * c->n_head + (size_t)layer * c->n_kv_head + head
+                   : (size_t)layer * c->n_head + head;
+    *owned = 1;
+    if (svds) {
+        const ss_tensor *t = key ? m->layers[layer].wk : m->layers[layer].wq;
+        const ss_tensor **of = &svds->of[2 * layer + key];
+        if (*of && *of != t)
+            return ss_fail(err, SS_ERR_USAGE, "low-rank: layer %d's %s projection is not the "
+                           "one its kept SVDs are of (a plan still applied?)", layer,
+                           key ? "key" : "query");
+        *of = t;
+        if (svds->svd[i]) {
+            *block = svds->svd[i];
+            *owned = 0;
+            return SS_OK;
+        }
+    }
+    double *x = ss_calloc(n, sizeof *x, "SVD", err);
+    if (!x)
+        return SS_ERR_NOMEM;
+    ss_code rc = ss_head_weight_svd(m, layer, head, key, x, x + dh + dh * dh, x + dh, err);
+    if (rc) {
+        free(x);
+        return rc;
+    }
+    if (svds) {
+        svds->computed++;
+        if (svds->bytes + n * sizeof *x <= svds->budget) {
+            svds->svd[i] = x;
+            svds->bytes += n * sizeof *x;
+            *owned = 0;
+        }
+    }
+    *block = x;
+    return SS_OK;
+}
+
 /* rows [dh, d] = sum over the R kept directions of sigma_l u_l v_l^T. */
-static ss_code reconstruct(const ss_model *m, int layer, int head, int key, const int *keep,
-                           int R, float *rows, ss_error *err)
+static ss_code reconstruct(const ss_model *m, ss_lowrank_svds *svds, int layer, int head,
+                           int key, const int *keep, int R, float *rows, ss_error *err)
 {
     const ss_config *c = &m->cfg;
     int dh = c->d_head, d = c->d_model;
-    double *sigma = ss_calloc((size_t)dh, sizeof *sigma, "SVD", err);
-    double *vt = ss_calloc((size_t)dh * d, sizeof *vt, "SVD", err);
-    double *u = ss_calloc((size_t)dh * dh, sizeof *u, "SVD", err);
     double *acc = ss_calloc((size_t)dh * d, sizeof *acc, "SVD", err);
-    ss_code rc = sigma && vt && u && acc ? ss_head_weight_svd(m, layer, head, key, sigma, vt, u, err)
-                                         : SS_ERR_NOMEM;
+    double *block = NULL;
+    int owned = 0;
+    ss_code rc = acc ? head_svd(m, svds, layer, head, key, &block, &owned, err) : SS_ERR_NOMEM;
+    const double *sigma = block, *u = block ? block + dh : NULL,
+                 *vt = block ? block + dh + (size_t)dh * dh : NULL;
     for (int r = 0; !rc && r < R; r++) {
         int l = keep[r] - 1; /* keep is 1-based (0 is the bias) */
         for (int i = 0; i < dh; i++) {
@@ -41,9 +114,8 @@ static ss_code reconstruct(const ss_model *m, int layer, int head, int key, cons
     }
     for (size_t i = 0; !rc && i < (size_t)dh * d; i++)
         rows[i] = (float)acc[i];
-    free(sigma);
-    free(vt);
-    free(u);
+    if (owned)
+        free(block);
     free(acc);
     return rc;
 }
@@ -51,7 +123,8 @@ static ss_code reconstruct(const ss_model *m, int layer, int head, int key, cons
 /* One layer's q (key 0) or k projection under the plan: replaced when one
  * of its heads is compressed. */
 static ss_code apply_matrix(ss_lowrank_applied *a, const ss_compress_result *r, int layer,
-                            int key, double thre, int rank_thre, ss_error *err)
+                            int key, double thre, int rank_thre, ss_lowrank_svds *svds,
+                            ss_error *err)
 {
     ss_model *m = a->m;
     const ss_config *c = &m->cfg;
@@ -86,7 +159,7 @@ static ss_code apply_matrix(ss_lowrank_applied *a, const ss_compress_result *r, 
             continue;
         }
         ss_compress_kept_rank(shares + ((size_t)layer * heads + h) * (dh + 1), dh, thre, keep);
-        rc = reconstruct(m, layer, h, key, keep, rank[h], rows, err);
+        rc = reconstruct(m, svds, layer, h, key, keep, rank[h], rows, err);
         a->compressed++;
     }
     a->orig[2 * layer + key] = t;
@@ -99,6 +172,13 @@ static ss_code apply_matrix(ss_lowrank_applied *a, const ss_compress_result *r, 
 
 ss_code ss_lowrank_apply(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
                          ss_lowrank_applied *out, ss_error *err)
+{
+    return ss_lowrank_apply_svds(m, r, thre, rank_thre, NULL, out, err);
+}
+
+ss_code ss_lowrank_apply_svds(ss_model *m, const ss_compress_result *r, double thre,
+                              int rank_thre, ss_lowrank_svds *svds, ss_lowrank_applied *out,
+                              ss_error *err)
 {
     memset(out, 0, sizeof *out);
     const ss_config *c = &m->cfg;
@@ -116,7 +196,7 @@ ss_code ss_lowrank_apply(ss_model *m, const ss_compress_result *r, double thre, 
     ss_code rc = out->orig && out->repl && out->rank ? SS_OK : SS_ERR_NOMEM;
     for (int l = 0; !rc && l < c->n_layer; l++)
         for (int key = 0; !rc && key < 2; key++)
-            rc = apply_matrix(out, r, l, key, thre, rank_thre, err);
+            rc = apply_matrix(out, r, l, key, thre, rank_thre, svds, err);
     if (rc)
         ss_lowrank_restore(out);
     return rc;

@@ -29,6 +29,32 @@ typedef struct {
  * (whose shapes must be m's). Undo with ss_lowrank_restore before closing m. */
 ss_code ss_lowrank_apply(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
                          ss_lowrank_applied *out, ss_error *err);
+
+/* The SVDs of the heads' original W_Q / W_K, each computed when a plan first
+ * compresses that head and kept for the next plans (compress --eval-prompts
+ * applies one plan after another: the SVD of a head does not depend on the
+ * plan). The same dgesdd on the same weights, so a plan applied with the
+ * cache is bit for bit the plan applied without it. An SVD takes
+ * (d_head + d_head^2 + d_head d) doubles; heads beyond `budget` bytes are not
+ * kept (computed for each plan, as without a cache). */
+typedef struct {
+    const ss_model *m;
+    double **svd;               /* [L H + L K]: sigma [dh], u [dh, dh], vt [dh, d]; or NULL */
+    const ss_tensor **of;       /* [2 L]: the wq / wk the layer's SVDs are of */
+    size_t bytes, budget;
+    int64_t computed;           /* SVDs computed, kept or not */
+} ss_lowrank_svds;
+
+ss_code ss_lowrank_svds_init(ss_lowrank_svds *s, const ss_model *m, size_t budget,
+                             ss_error *err);
+void ss_lowrank_svds_free(ss_lowrank_svds *s);
+/* ss_lowrank_apply taking each head's SVD from svds (NULL: none kept). The
+ * plans must be applied one at a time onto the original weights (restore
+ * before the next); a layer whose weights are not those the kept SVDs are
+ * of is an error. */
+ss_code ss_lowrank_apply_svds(ss_model *m, const ss_compress_result *r, double thre,
+                              int rank_thre, ss_lowrank_svds *svds, ss_lowrank_applied *out,
+                              ss_error *err);
 void ss_lowrank_restore(ss_lowrank_applied *a);
 
 /* Kept rank of query head h / key head h of layer l (0: not compressed). */

@@ -168,9 +168,12 @@ void ss_cone_acc_result(const ss_cone_acc *a, ss_cone_result *out)
         if (a->energy_sum[l] > a->energy_sum[best])
             best = l;
     }
-    out->dominant = best;
-    out->dominant_share = total > 0 ? a->energy_sum[best] / total : NAN;
-    out->rv_dominant = ss_moments_rv(&a->proj[best]);
+    /* no energy on any direction (W = 0): no direction dominates, and the RV
+     * of an arbitrary one of the SVD's would look like a real value */
+    int any = total > 0;
+    out->dominant = any ? best : -1;
+    out->dominant_share = any ? a->energy_sum[best] / total : NAN;
+    out->rv_dominant = any ? ss_moments_rv(&a->proj[best]) : NAN;
     out->proj_norm_mean = ss_moments_mean(&a->norm);
 }
 

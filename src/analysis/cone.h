@@ -64,7 +64,8 @@ void ss_cone_acc_add(ss_cone_acc *a, const double *x, int64_t n, int64_t ld);
 
 typedef struct {
     double r1_tilde, R_tilde;  /* means over the vectors */
-    int dominant;              /* 0-based index l* of the dominant direction */
+    int dominant;              /* 0-based index l* of the dominant direction;
+                                  -1 (and NaN below) when W^T x = 0 for every x */
     double dominant_share;     /* its share of the summed energy */
     double rv_dominant;        /* RV(v_{l*}) */
     double proj_norm_mean;     /* mean ||W^T x|| */

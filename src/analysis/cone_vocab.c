@@ -303,7 +303,10 @@ static void finish(cone_run *r, double *sv2)
         ss_error e = {0};
         double rr[SS_ROPE_MAX_FREQ * 2];
         if (ss_gram_sv2(&r->gram[x], sv2, &e) == SS_OK) {
-            side->R = ss_lowrank_stats(sv2, r->dh, r->o->tau, rr);
+            int R = ss_lowrank_stats(sv2, r->dh, r->o->tau, rr);
+            /* no energy at all (a zeroed head): no spectrum, so no R either;
+             * NaN, not 0, so that no average counts it as rank 0 */
+            side->R = R > 0 ? R : NAN;
             side->r1 = rr[0];
         } else {
             side->R = side->r1 = NAN;
@@ -377,7 +380,7 @@ void ss_cone_side_values(const ss_cone_side *s, double *v)
     v[1] = s->w.R_tilde;
     v[2] = s->r1;
     v[3] = s->R;
-    v[4] = s->w.dominant + 1;
+    v[4] = s->w.dominant >= 0 ? s->w.dominant + 1 : NAN;
     v[5] = s->w.dominant_share;
     v[6] = s->w.rv_dominant;
     v[7] = s->w.proj_norm_mean;

@@ -25,6 +25,17 @@ static ss_code next_single(void *ctx, const int32_t **ids, int *n, ss_error *err
     return SS_OK;
 }
 
+static ss_code next_held(void *ctx, const int32_t **ids, int *n, ss_error *err)
+{
+    (void)err;
+    ss_prompt_source *s = ctx;
+    int more = s->next_held < s->held;
+    *ids = more ? s->single + s->next_held * (int64_t)s->len : NULL;
+    *n = more ? s->len : 0;
+    s->next_held += more;
+    return SS_OK;
+}
+
 ss_code ss_prompt_source_prompts(ss_prompt_source *s, ss_prompts *p, int len, int64_t total,
                                  ss_error *err)
 {
@@ -50,6 +61,17 @@ void ss_prompt_source_ids(ss_prompt_source *s, const int32_t *ids, int n)
     s->total = 1;
     s->single = ids;
     s->len = n;
+}
+
+void ss_prompt_source_held(ss_prompt_source *s, const int32_t *ids, int64_t n_prompts, int len)
+{
+    memset(s, 0, sizeof *s);
+    s->ctx = s;
+    s->next = next_held;
+    s->total = n_prompts;
+    s->single = ids;
+    s->len = len;
+    s->held = n_prompts;
 }
 
 void ss_prompt_source_free(ss_prompt_source *s)

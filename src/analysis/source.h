@@ -1,6 +1,7 @@
 /* What the analysis driver reads prompts from: anything with a `next`.
- * Two are built in: an opened prompt source (analysis/prompts.h) and one
- * sequence of ids held in memory. */
+ * Three are built in: an opened prompt source (analysis/prompts.h), one
+ * sequence of ids held in memory, and many prompts of one length held in
+ * memory (read once, run many times). */
 #ifndef SS_ANALYSIS_SOURCE_H
 #define SS_ANALYSIS_SOURCE_H
 
@@ -19,6 +20,7 @@ typedef struct ss_prompt_source {
     int32_t *buf;
     const int32_t *single;
     int len, single_done;
+    int64_t held, next_held;
 } ss_prompt_source;
 
 /* Reads p (not owned: close it yourself after ss_prompt_source_free) in
@@ -27,6 +29,8 @@ ss_code ss_prompt_source_prompts(ss_prompt_source *s, ss_prompts *p, int len, in
                                  ss_error *err);
 /* One prompt ids[0..n) (borrowed). */
 void ss_prompt_source_ids(ss_prompt_source *s, const int32_t *ids, int n);
+/* n_prompts prompts of len tokens, prompt i at ids + i * len (borrowed). */
+void ss_prompt_source_held(ss_prompt_source *s, const int32_t *ids, int64_t n_prompts, int len);
 void ss_prompt_source_free(ss_prompt_source *s);
 
 #endif

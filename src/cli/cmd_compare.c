@@ -11,6 +11,7 @@
 #include "common/mem.h"
 #include "io/atomic_file.h"
 #include "report/scan_folder.h"
+#include "store/provenance.h"
 
 static const char usage[] =
     "usage: slashscope compare ID_DIR OOD_DIR [--out DIR [--force]] [--kappa-small K]\n"
@@ -30,6 +31,7 @@ typedef struct {
     const ss_compare_row *rows;
     int n;
     ss_five_number five[2];
+    cJSON *origin; /* command, version, model, provenance (owned) */
 } comparison;
 
 /* ASCII only: the header must load anywhere (no κ, no Δ). */
@@ -47,9 +49,46 @@ static void write_csv(FILE *f, const comparison *c)
                 c->five[g].min, c->five[g].q1, c->five[g].median, c->five[g].q3, c->five[g].max);
 }
 
+/* What every result records of how it was made (docs/results.md), for a
+ * result made of two scan folders: the model and weights the scans share
+ * (checked equal), this run's environment, time and command line, and each
+ * input folder's digest, time and tool version. NULL on error (in err). */
+static cJSON *origin_json(const char *id_dir, const ss_scan_result *id, const char *ood_dir,
+                          const ss_scan_result *ood, int argc, char **argv, ss_error *err)
+{
+    const char *dirs[2] = {id_dir, ood_dir};
+    const ss_scan_result *scans[2] = {id, ood};
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(id->meta, "model");
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "command", "compare");
+    cJSON_AddStringToObject(root, "version", SS_VERSION);
+    cJSON_AddItemToObject(root, "model", cJSON_Duplicate(model, 1));
+    cJSON *prov = cJSON_AddObjectToObject(root, "provenance");
+    cJSON_AddItemToObject(prov, "weights",
+                          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(model, "weights"), 1));
+    cJSON_AddItemToObject(prov, "environment", ss_prov_environment(0));
+    ss_prov_add_run(prov, "slashscope", argc, argv);
+    cJSON *in = cJSON_AddObjectToObject(prov, "inputs");
+    for (int k = 0; k < 2; k++) {
+        cJSON *d = ss_prov_folder_digest(dirs[k], "scan.json", err);
+        if (!d) {
+            cJSON_Delete(root);
+            return NULL;
+        }
+        static const char *const keep[] = {"created", "tool_version"};
+        for (int i = 0; i < 2; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(scans[k]->meta, keep[i]);
+            cJSON_AddItemToObject(d, keep[i], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
+        }
+        cJSON_AddItemToObject(in, k ? "ood_scan" : "id_scan", d);
+    }
+    return root;
+}
+
 static cJSON *comparison_json(const comparison *c)
 {
-    cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *sum = cJSON_CreateArray();
+    cJSON *root = cJSON_Duplicate(c->origin, 1), *arr = cJSON_CreateArray(),
+          *sum = cJSON_CreateArray();
     cJSON_AddStringToObject(root, "id_scan", c->id_dir);
     cJSON_AddStringToObject(root, "ood_scan", c->ood_dir);
     cJSON_AddStringToObject(root, "quantiles", "linear interpolation (type 7)");
@@ -139,7 +178,9 @@ int cmd_compare(int argc, char **argv)
                                  recorded);
     if (err.code || ss_regimes_from_args(&a, recorded, reg, &c.n_reg, &err) ||
         ss_scan_result_read(c.ood_dir, &ood, &err) ||
-        ss_compare_scans(&id, c.id_dir, &ood, c.ood_dir, reg, c.n_reg, &rows, &c.n, &err)) {
+        ss_compare_scans(&id, c.id_dir, &ood, c.ood_dir, reg, c.n_reg, &rows, &c.n, &err) ||
+        !(c.origin = origin_json(c.id_dir, &id, c.ood_dir, &ood, argc, argv, &err))) {
+        free(rows);
         ss_scan_result_free(&id);
         ss_scan_result_free(&ood);
         return ss_cli_fail("compare", &err);
@@ -175,6 +216,7 @@ int cmd_compare(int argc, char **argv)
     }
     free(ratios);
     free(rows);
+    cJSON_Delete(c.origin);
     ss_scan_result_free(&id);
     ss_scan_result_free(&ood);
     return err.code ? ss_cli_fail("compare", &err) : 0;

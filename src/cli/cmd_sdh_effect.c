@@ -344,6 +344,7 @@ int cmd_sdh_effect(int argc, char **argv)
         ss_model_run_open(&e.run, &a, 0, &err) ||
         ss_prompt_opts_from_args(&a, e.run.model, e.run.allow_long, &e.es.popts, &e.es.tok,
                                  &err) ||
+        ss_eval_src_load(&e.es, &err) ||
         ss_headsel_from_args(&a, e.run.model, &e.hs, &err)) {
         ss_headsel_free(&e.hs);
         ss_eval_src_free(&e.es);

@@ -145,6 +145,10 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
     ao.edit_ctx = fo.edit_ctx;
     ao.head_rope = fo.head_rope;
     rc = rows ? SS_OK : SS_ERR_NOMEM;
+    /* each head's SVD once for all the plans (at most 1 GiB of them kept) */
+    ss_lowrank_svds svds = {0};
+    if (!rc)
+        rc = ss_lowrank_svds_init(&svds, m, (size_t)1 << 30, err);
     ss_progress pr;
     ss_progress_start(&pr, a->quiet, "compress --eval-prompts", n_rows, "passes");
     if (!rc) {
@@ -156,13 +160,14 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
         for (int k = 0; !rc && k < nr; k++, i++) {
             rows[i].s = ss_compress_summarize(r, thre[t], (int)rank_thre[k]);
             ss_lowrank_applied la;
-            if ((rc = ss_lowrank_apply(m, r, thre[t], (int)rank_thre[k], &la, err)))
+            if ((rc = ss_lowrank_apply_svds(m, r, thre[t], (int)rank_thre[k], &svds, &la, err)))
                 break;
             rc = ss_eval_pass(m, &es, &ao, 1, &rows[i].out, err);
             ss_lowrank_restore(&la);
             ss_progress_update(&pr, i + 1, NULL);
         }
     ss_progress_end(&pr);
+    ss_lowrank_svds_free(&svds);
     ss_sdh *sdh = NULL;
     int n_sdh = 0;
     if (!rc)

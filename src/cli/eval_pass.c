@@ -9,6 +9,7 @@
 #include "analysis/scan_result.h"
 #include "analysis/source.h"
 #include "cli/prompt_flags.h"
+#include "common/mem.h"
 #include "common/path.h"
 
 ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
@@ -36,7 +37,7 @@ ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model 
     s->skip = n > 8 ? 4 : 0;
     if (ss_ends_with(path, ".ids")) {
         o->kind = SS_SRC_IDS;
-        return SS_OK;
+        return ss_eval_src_load(s, err);
     }
     o->kind = ss_text_source_kind(path, NULL);
     if ((rc = ss_cli_tokenizer_open(a, &s->tok, err)))
@@ -44,11 +45,42 @@ ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model 
     o->tok = s->tok;
     o->tok_path = ss_args_get(a, "--tokenizer") ? ss_args_get(a, "--tokenizer") : a->positional[0];
     o->add_bos = ss_tokenizer_adds_bos(s->tok);
-    return SS_OK;
+    return ss_eval_src_load(s, err);
+}
+
+ss_code ss_eval_src_load(ss_eval_src *s, ss_error *err)
+{
+    int len = s->popts.len;
+    ss_prompts *p = NULL;
+    int64_t cap = 0;
+    ss_code rc = ss_prompts_open(&s->popts, &p, err);
+    while (!rc) {
+        if (s->n_prompts == cap) {
+            int64_t more = cap ? 2 * cap : 16;
+            int32_t *grown = ss_realloc_array(s->ids, (size_t)more * (size_t)len,
+                                              sizeof *grown, "evaluation prompts", err);
+            if (!grown) {
+                rc = SS_ERR_NOMEM;
+                break;
+            }
+            s->ids = grown;
+            cap = more;
+        }
+        int got = 0;
+        if ((rc = ss_prompts_next(p, s->ids + s->n_prompts * len, &got, err)) || !got)
+            break;
+        s->n_prompts++;
+    }
+    ss_prompts_close(p);
+    if (!rc && s->n_prompts == 0)
+        rc = ss_fail(err, SS_ERR_VALUE, "%s: no prompt of %d tokens",
+                     s->popts.path ? s->popts.path : ss_source_kind_name(s->popts.kind), len);
+    return rc;
 }
 
 void ss_eval_src_free(ss_eval_src *s)
 {
+    free(s->ids);
     ss_tokenizer_free(s->tok);
     memset(s, 0, sizeof *s);
 }
@@ -73,16 +105,14 @@ ss_code ss_eval_pass(const ss_model *m, const ss_eval_src *s, const ss_analysis_
     memset(out, 0, sizeof *out);
     const ss_config *c = &m->cfg;
     int len = s->popts.len;
-    ss_prompts *p = NULL;
-    ss_prompt_source src = {0};
+    ss_prompt_source src;
     ss_analysis an[2] = {{0}, {0}};
     int n_an = 0;
     ss_ppl_result pr = {0};
     ss_scan_result sr = {0};
     int64_t done = 0;
-    ss_code rc = ss_prompts_open(&s->popts, &p, err);
-    if (!rc)
-        rc = ss_prompt_source_prompts(&src, p, len, ss_prompts_total_records(p), err);
+    ss_prompt_source_held(&src, s->ids, s->n_prompts, len);
+    ss_code rc = s->ids ? SS_OK : ss_fail(err, SS_ERR_USAGE, "evaluation prompts not loaded");
     if (!rc && !(rc = ss_ppl_analysis_new(&an[0], err)))
         n_an = 1;
     if (!rc && want_slash &&
@@ -107,7 +137,6 @@ ss_code ss_eval_pass(const ss_model *m, const ss_eval_src *s, const ss_analysis_
     for (int i = 0; i < n_an; i++)
         ss_analysis_free(&an[i]);
     ss_prompt_source_free(&src);
-    ss_prompts_close(p);
     if (rc)
         ss_eval_out_free(out);
     return rc;

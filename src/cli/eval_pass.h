@@ -1,7 +1,9 @@
 /* One evaluation pass for the intervention studies (compress --eval-prompts,
- * sdh-effect): a prompt source, reopened for every pass so each variant of
- * the model sees the same prompts, run through ppl (and optionally scan's
- * slash scores) in one forward pass per prompt. */
+ * sdh-effect): a prompt source, read and tokenized once into memory
+ * (ss_eval_src_load) so each of the 1 + 3n (sdh-effect) or 1 + plans
+ * (compress) variants of the model runs the same token ids without reading
+ * and tokenizing them again, run through ppl (and optionally scan's slash
+ * scores) in one forward pass per prompt. */
 #ifndef SS_CLI_EVAL_PASS_H
 #define SS_CLI_EVAL_PASS_H
 
@@ -15,6 +17,8 @@ typedef struct {
     ss_prompt_opts popts; /* the source; popts.len tokens per prompt */
     ss_tokenizer *tok;    /* owned when the source is text (NULL otherwise) */
     int skip;             /* the slash scores' skip (scan's --skip) */
+    int32_t *ids;         /* [n_prompts, popts.len] after ss_eval_src_load (owned) */
+    int64_t n_prompts;
 } ss_eval_src;
 
 typedef struct {
@@ -25,13 +29,17 @@ typedef struct {
 
 /* --eval-prompts F: token-id lines when F ends in .ids, else a text source
  * (lines, JSONL, folder of .txt) in the model's tokenizer (or --tokenizer);
- * --eval-len N tokens each (default len), at most --eval-count P (0: all). */
+ * --eval-len N tokens each (default len), at most --eval-count P (0: all).
+ * Loaded (ss_eval_src_load) before it returns. */
 ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
                                ss_error *err);
+/* Reads every prompt of s->popts once into s->ids (a source with no prompt
+ * of popts.len tokens is an error naming it). Memory: 4 bytes per token. */
+ss_code ss_eval_src_load(ss_eval_src *s, ss_error *err);
 void ss_eval_src_free(ss_eval_src *s);
 
-/* Runs every prompt of s through m under the interventions in opts (rope,
- * allow_long, edit_heads, head_rope; NULL: none). */
+/* Runs every prompt of s (loaded) through m under the interventions in opts
+ * (rope, allow_long, edit_heads, head_rope; NULL: none). */
 ss_code ss_eval_pass(const ss_model *m, const ss_eval_src *s, const ss_analysis_opts *opts,
                      int want_slash, ss_eval_out *out, ss_error *err);
 void ss_eval_out_free(ss_eval_out *o);

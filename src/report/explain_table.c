@@ -84,8 +84,7 @@ ss_code ss_table_write_csv(const ss_table *t, const char *path, ss_error *err)
     return ss_atomic_commit(&f, err);
 }
 
-/* Means over rows (only listed ones when `listed`), NaN cells skipped. */
-static int means(const ss_table *t, int listed, double *out)
+int ss_table_means(const ss_table *t, int listed, double *mean, int *undefined)
 {
     int rows = 0;
     for (int r = 0; r < t->n_rows; r++)
@@ -100,9 +99,20 @@ static int means(const ss_table *t, int listed, double *out)
                 n++;
             }
         }
-        out[c] = n ? s / n : NAN;
+        mean[c] = n ? s / n : NAN;
+        if (undefined)
+            undefined[c] = rows - n;
     }
     return rows;
+}
+
+cJSON *ss_table_undefined_json(const ss_table *t, const int *undefined)
+{
+    cJSON *u = cJSON_CreateObject();
+    for (int c = 0; c < t->n_cols; c++)
+        if (undefined[c] > 0)
+            cJSON_AddNumberToObject(u, t->names[c], undefined[c]);
+    return u;
 }
 
 ss_code ss_table_write_summary(const ss_table *t, const char *path, ss_error *err)
@@ -117,7 +127,7 @@ ss_code ss_table_write_summary(const ss_table *t, const char *path, ss_error *er
     fputc('\n', f.fp);
     for (int g = 0; g < 2; g++) {
         double m[SS_TABLE_MAX_COLS];
-        int rows = means(t, g == 0, m);
+        int rows = ss_table_means(t, g == 0, m, NULL);
         fprintf(f.fp, "%s,%d", g == 0 ? "listed" : "all", rows);
         for (int c = 0; c < t->n_cols; c++) {
             fputc(',', f.fp);
@@ -133,11 +143,13 @@ cJSON *ss_table_summary_json(const ss_table *t)
     cJSON *j = cJSON_CreateObject();
     for (int g = 0; g < 2; g++) {
         double m[SS_TABLE_MAX_COLS];
-        int rows = means(t, g == 0, m);
+        int undef[SS_TABLE_MAX_COLS];
+        int rows = ss_table_means(t, g == 0, m, undef);
         cJSON *o = cJSON_AddObjectToObject(j, g == 0 ? "listed" : "all");
         cJSON_AddNumberToObject(o, "heads", rows);
         for (int c = 0; c < t->n_cols; c++)
             cJSON_AddItemToObject(o, t->names[c], ss_json_num_or_null(m[c]));
+        cJSON_AddItemToObject(o, "undefined", ss_table_undefined_json(t, undef));
     }
     return j;
 }

@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "common/sha256.h"
 
 cJSON *ss_prov_environment(int threads)
 {
@@ -23,6 +27,40 @@ cJSON *ss_prov_environment(int threads)
     if (gethostname(host, sizeof host - 1) != 0)
         host[0] = '\0';
     cJSON_AddStringToObject(j, "host", host);
+    return j;
+}
+
+void ss_prov_add_run(cJSON *prov, const char *program, int argc, char *const *argv)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    char when[32] = "";
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(prov, "created", when);
+    cJSON *cl = cJSON_AddArrayToObject(prov, "command_line");
+    cJSON_AddItemToArray(cl, cJSON_CreateString(program));
+    for (int i = 0; i < argc; i++)
+        cJSON_AddItemToArray(cl, cJSON_CreateString(argv[i]));
+}
+
+cJSON *ss_prov_folder_digest(const char *dir, const char *marker, ss_error *err)
+{
+    char path[4200];
+    struct stat st;
+    const char *of = "SHA256SUMS";
+    snprintf(path, sizeof path, "%s/%s", dir, of);
+    if (stat(path, &st) != 0) {
+        of = marker;
+        snprintf(path, sizeof path, "%s/%s", dir, of);
+    }
+    char hex[65];
+    if (ss_sha256_file(path, hex, err))
+        return NULL;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "path", dir);
+    cJSON_AddStringToObject(j, "digest_of", of);
+    cJSON_AddStringToObject(j, "sha256", hex);
     return j;
 }
 

@@ -12,6 +12,20 @@
  * thread count. */
 cJSON *ss_prov_environment(int threads);
 
+#include "common/error.h"
+
+/* Adds to prov "created" (this run's UTC time, ISO 8601 "...Z") and
+ * "command_line" (program, then argv[0..argc-1] as given): who ran what,
+ * when. */
+void ss_prov_add_run(cJSON *prov, const char *program, int argc, char *const *argv);
+
+/* The digest that identifies a finished result folder read as an input:
+ * {"path" (as given), "digest_of": "SHA256SUMS", "sha256": SHA-256 of
+ * dir/SHA256SUMS}, which lists every file's SHA-256, so it covers the whole
+ * folder; for a folder made before manifests, of dir/marker (its JSON, e.g.
+ * "scan.json") instead. NULL on error (in err: the file and why). */
+cJSON *ss_prov_folder_digest(const char *dir, const char *marker, ss_error *err);
+
 /* The first member where a and b differ, as a dotted path ("model.weights"),
  * into buf; members of a first, then those only b has. Objects are compared
  * member by member, anything else whole. Keys listed in `ignore`
