@@ -133,6 +133,23 @@ for group, keep in (("all", rows), ("listed", [r for r in rows if r["listed"] ==
 print("ok")
 PY
 then ok "cone averages skip the zeroed head and count it"; else bad "cone averages with a zeroed head"; cat "$tmp/err"; fi
+# the same zeroed W_Q in rank: its R_tau is undefined (nan), not rank 0,
+# and the listed average is the other head's value with one head left out
+run "rank, one head zeroed" "$bin" rank "$tmp/zq" --ids-file "$shared/prompts/stories260K-samples.ids" \
+  --len 64 --count 2 --heads L0H0,L0H3 --out "$tmp/rank0" --quiet
+if $py - "$tmp/rank0" >"$tmp/err" 2>&1 <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+rows = {r["name"]: r for r in csv.DictReader(open(d + "/rank.csv"))}
+assert rows["L0H0"]["R0.95_WQ"] == "nan" and rows["L0H0"]["r1_WQ"] == "nan", rows["L0H0"]
+other = float(rows["L0H3"]["R0.95_WQ"])
+assert other >= 1
+listed = json.load(open(d + "/rank.json"))["averages"]["listed"]
+assert listed["R0.95_WQ"] == other, (listed["R0.95_WQ"], other)
+assert listed["undefined"]["R0.95_WQ"] == 1, listed["undefined"]
+print("ok")
+PY
+then ok "rank: a zeroed W_Q has no R_tau and is left out of the averages"; else bad "rank with a zeroed head"; cat "$tmp/err"; fi
 
 # --- bad input
 expect_fail "bad head list" "--heads: .*L9H0" "$bin" rank "$m" --ids "$ids" --heads L9H0 --out "$tmp/x"

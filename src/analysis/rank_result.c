@@ -58,8 +58,10 @@ static ss_code weight_ranks(const ss_model *m, ss_rank_result *r, ss_error *err)
             ss_fail(err, e.code, "%s", e.msg);
             continue;
         }
+        /* R = 0: an all-zero matrix (a zeroed head) has no spectrum; its
+         * R_tau is undefined (NaN, left out of the averages), not rank 0 */
         for (size_t i = 0; i < T; i++)
-            (key ? r->wk_R : r->wq_R)[slot * T + i] = R[i];
+            (key ? r->wk_R : r->wq_R)[slot * T + i] = R[i] > 0 ? R[i] : NAN;
     }
     return failed ? err->code : SS_OK;
 }
