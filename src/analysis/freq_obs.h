@@ -75,7 +75,7 @@ typedef struct {
     int *rows;                   /* the mean-|InP| query rows */
     int n_rows;
     /* per prompt */
-    double *diag;                /* [n_sel, n_var, n] */
+    double *diag;                /* [n_head, n_var, n]: the layer under way's heads */
     /* over prompts */
     int64_t prompts;
     double *score_sum;           /* [n_sel, n_var, n] */
@@ -100,7 +100,7 @@ typedef struct {
     ss_rope_table *abl_table_local; /* [n_abl] */
     /* partial rotary: sums of |s q_nope . k_nope| over the mean-|InP| pairs */
     double *nope_abs;            /* [n_sel] */
-    float *work;                 /* [work_threads][work_floats()]: re-scoring buffers (the larger of the single and shared kernels' needs) */
+    float *work;                 /* [work_threads][work_floats()]: re-scoring buffers (what the single and shared kernels need) */
     int work_threads;
 } ss_freq_acc;
 
