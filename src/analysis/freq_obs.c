@@ -96,7 +96,7 @@ ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope
         !(a->rows = ss_calloc(N, sizeof(int), "InP rows", err)) ||
         !(a->diag = ss_calloc(H * V * N, sizeof(double), "diagonal sums", err)) ||
         !(a->score_sum = ss_calloc(S * V * N, sizeof(double), "slash sums", err)) ||
-        !(a->score_cnt = ss_calloc(S * V * N, sizeof(int64_t), "slash counts", err)) ||
+        !(a->score_cnt = ss_calloc(N, sizeof(int64_t), "slash counts", err)) ||
         !(a->inp = ss_calloc(S * ((size_t)o->row + 1) * F, sizeof(double), "InP rows", err)) ||
         !(a->inp_abs = ss_calloc(S * F, sizeof(double), "InP sums", err)) ||
         !(a->inp_abs_n = ss_calloc(S, sizeof(int64_t), "InP counts", err)) ||
@@ -414,8 +414,7 @@ ss_code ss_freq_acc_on_layer_done(void *ctx, int layer, ss_error *err)
             size_t off = ((size_t)slot * a->n_var + v) * a->n;
             double *dg = diag_of(a, x, v);
             ss_slash_reverse(dg, a->n);
-            ss_slash_finish_prompt(dg, a->n, a->o.skip, a->score_sum + off, NULL,
-                                   a->score_cnt + off);
+            ss_slash_finish_prompt(dg, a->n, a->o.skip, a->score_sum + off, NULL, NULL);
             memset(dg, 0, (size_t)a->n * sizeof *dg);
         }
     }
@@ -461,10 +460,10 @@ ss_code ss_freq_acc_merge(ss_freq_acc *a, const ss_freq_acc *b, ss_error *err)
                        "ablations, prompt length or settings");
     size_t S = (size_t)a->n_sel, V = (size_t)a->n_var, N = (size_t)a->n, F = (size_t)a->n_freq;
     size_t D = (size_t)a->o.max_delta + 1, L = (size_t)a->n_layer;
-    for (size_t i = 0; i < S * V * N; i++) {
+    for (size_t i = 0; i < S * V * N; i++)
         a->score_sum[i] += b->score_sum[i];
+    for (size_t i = 0; i < N; i++)
         a->score_cnt[i] += b->score_cnt[i];
-    }
     for (size_t i = 0; i < S * F; i++)
         a->inp_abs[i] += b->inp_abs[i];
     for (size_t s = 0; s < S; s++)
@@ -510,7 +509,7 @@ static int freq_fields(void *self, ss_state_field *out)
     size_t svn = S * a->n_var * a->n, D = (size_t)a->o.max_delta + 1;
     int k = 0;
     SS_STATE_FIELD(out, k, a->score_sum, svn);
-    SS_STATE_FIELD(out, k, a->score_cnt, svn);
+    SS_STATE_FIELD(out, k, a->score_cnt, a->n);
     SS_STATE_FIELD(out, k, a->inp, S * ((size_t)a->o.row + 1) * F);
     SS_STATE_FIELD(out, k, &a->inp_filled, 1);
     SS_STATE_FIELD(out, k, a->inp_abs, S * F);
@@ -596,6 +595,10 @@ ss_code ss_freq_acc_end_prompt(ss_freq_acc *a, ss_error *err)
             return ss_fail(err, SS_ERR_USAGE, "freq: the prompt ended before layer %d was done",
                            l);
     memset(a->layer_done, 0, (size_t)a->n_layer);
+    /* the offsets every head's and variant's sums just gained a prompt at
+     * (ss_slash_finish_prompt's count, kept once) */
+    for (int d = 0; d < a->n; d++)
+        a->score_cnt[d] += ss_slash_rows_at(a->n, d, a->o.skip) > 0;
     a->inp_filled = 1;
     a->use_rows += a->n;
     a->prompts++;
@@ -605,7 +608,7 @@ ss_code ss_freq_acc_end_prompt(ss_freq_acc *a, ss_error *err)
 void ss_freq_acc_scores(const ss_freq_acc *a, int slot, int v, double *out)
 {
     size_t off = ((size_t)slot * a->n_var + v) * a->n;
-    ss_slash_average(a->score_sum + off, a->score_cnt + off, a->n, out);
+    ss_slash_average(a->score_sum + off, a->score_cnt, a->n, out);
 }
 
 void ss_freq_acc_inp_mean_abs(const ss_freq_acc *a, int slot, double *out)

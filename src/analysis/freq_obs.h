@@ -79,7 +79,8 @@ typedef struct {
     /* over prompts */
     int64_t prompts;
     double *score_sum;           /* [n_sel, n_var, n] */
-    int64_t *score_cnt;          /* [n_sel, n_var, n] */
+    int64_t *score_cnt;          /* [n]: prompts counted at each offset, the same for every
+                                  * head and variant (each sees every prompt) */
     double *inp;                 /* [n_sel, (row + 1) * F] from the first prompt */
     int inp_filled;
     double *inp_abs;             /* [n_sel, F] sums of |InP| */
