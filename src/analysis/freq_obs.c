@@ -94,9 +94,9 @@ ss_code ss_freq_acc_init(ss_freq_acc *a, const ss_config *c, const ss_rope *rope
     if (!(a->sel = ss_calloc(S, sizeof *a->sel, "head list", err)) ||
         !(a->slot_of = ss_calloc(L * H, sizeof(int), "head slots", err)) ||
         !(a->rows = ss_calloc(N, sizeof(int), "InP rows", err)) ||
-        !(a->diag = ss_calloc(S * V * N, sizeof(double), "diagonal sums", err)) ||
+        !(a->diag = ss_calloc(H * V * N, sizeof(double), "diagonal sums", err)) ||
         !(a->score_sum = ss_calloc(S * V * N, sizeof(double), "slash sums", err)) ||
-        !(a->score_cnt = ss_calloc(S * V * N, sizeof(int64_t), "slash counts", err)) ||
+        !(a->score_cnt = ss_calloc(N, sizeof(int64_t), "slash counts", err)) ||
         !(a->inp = ss_calloc(S * ((size_t)o->row + 1) * F, sizeof(double), "InP rows", err)) ||
         !(a->inp_abs = ss_calloc(S * F, sizeof(double), "InP sums", err)) ||
         !(a->inp_abs_n = ss_calloc(S, sizeof(int64_t), "InP counts", err)) ||
@@ -199,11 +199,12 @@ void ss_freq_acc_free(ss_freq_acc *a)
     memset(a, 0, sizeof *a);
 }
 
-/* Per-diagonal sums of one head and variant, reversed (ss_slash_add_rows_rev)
- * until the layer ends. */
-static double *diag_of(const ss_freq_acc *a, int slot, int v)
+/* Per-diagonal sums of head `head` of the layer under way and variant v,
+ * reversed (ss_slash_add_rows_rev) until the layer ends: one layer's heads
+ * at a time, not every chosen head's. */
+static double *diag_of(const ss_freq_acc *a, int head, int v)
 {
-    return a->diag + ((size_t)slot * a->n_var + v) * a->n;
+    return a->diag + ((size_t)head * a->n_var + v) * a->n;
 }
 
 /* Whether ablation v removes anything: an empty one is re-scored on its
@@ -232,12 +233,36 @@ static int solo_variant(const ss_freq_acc *a, int shared, int idx)
     return -1;
 }
 
+/* The tables of the ablations re-scored together (global or local
+ * schedule) into tabs, their indices into var; returns how many. */
+static int shared_tables(const ss_freq_acc *a, int local, const ss_rope_table **tabs, int *var)
+{
+    int k = 0;
+    const ss_rope_table *all = local ? a->abl_table_local : a->abl_table;
+    for (int v = 0; n_shared(a) && v < a->n_abl; v++)
+        if (shared_variant(a, v)) {
+            tabs[k] = &all[v];
+            var[k++] = v;
+        }
+    return k;
+}
+
+/* A thread's re-scoring buffer: the single kernel's need if any ablation is
+ * re-scored on its own, the shared kernel's for the schedules it runs
+ * (sized by the dims they really rotate differently). */
 static int64_t work_floats(const ss_freq_acc *a)
 {
-    int64_t one = ss_rescore_floats(a->n, a->d_head, a->o.block_rows);
-    int k = n_shared(a);
-    int64_t shared = k > 0 ? ss_rescore_shared_floats(a->n, a->d_head, a->o.block_rows, k) : 0;
-    return shared > one ? shared : one;
+    int64_t need = 0;
+    if (n_shared(a) < a->n_abl)
+        need = ss_rescore_floats(a->n, a->d_head, a->o.block_rows);
+    for (int local = 0; local <= a->has_local; local++) {
+        const ss_rope_table *tabs[SS_RESCORE_MAX_VAR];
+        int var[SS_RESCORE_MAX_VAR], k = shared_tables(a, local, tabs, var);
+        int64_t shared = k > 0 ? ss_rescore_shared_floats(a->n, a->d_head, a->o.block_rows, tabs,
+                                                          k) : 0;
+        need = shared > need ? shared : need;
+    }
+    return need;
 }
 
 /* One re-scoring buffer per thread, made once per run (not per head). */
@@ -333,11 +358,7 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
     const ss_rope_table *abl_tabs = local ? a->abl_table_local : a->abl_table;
     const ss_rope_table *sh_tabs[SS_RESCORE_MAX_VAR];
     int sh_var[SS_RESCORE_MAX_VAR];
-    for (int v = 0, k = 0; shared && v < a->n_abl; v++)
-        if (shared_variant(a, v)) {
-            sh_tabs[k] = &abl_tabs[v];
-            sh_var[k++] = v;
-        }
+    shared_tables(a, local, sh_tabs, sh_var);
     ss_code rc = a->n_abl > 0 && tasks > 0 ? ensure_work(a, err) : SS_OK;
     if (rc)
         return rc;
@@ -355,14 +376,14 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
         } else if (shared && phase == 0) {
             double *sums[SS_RESCORE_MAX_VAR];
             for (int x = 0; x < shared; x++)
-                sums[x] = diag_of(a, slot, sh_var[x] + 1);
+                sums[x] = diag_of(a, head, sh_var[x] + 1);
             ss_head_slash_shared(qh, qd, kh, kd, dh, sh_tabs, shared, &a->attn[layer],
                                  a->o.block_rows, work, sums, a->o.skip);
         } else {
             /* the ablated probabilities straight into the variant's sums */
             int v = solo_variant(a, shared, phase - (shared > 0));
             ss_head_slash_table(qh, qd, kh, kd, dh, &abl_tabs[v], &a->attn[layer],
-                                a->o.block_rows, work, diag_of(a, slot, v + 1), a->o.skip);
+                                a->o.block_rows, work, diag_of(a, head, v + 1), a->o.skip);
         }
     }
     return SS_OK;
@@ -376,7 +397,7 @@ ss_code ss_freq_acc_on_probs(void *ctx, int layer, int head, int row0, int nrows
         return SS_ERR_USAGE;
     int slot = a->slot_of[layer * a->n_head + head];
     if (slot >= 0)
-        ss_slash_add_rows_rev(diag_of(a, slot, 0), a->n, p, ld, row0, nrows, a->o.skip);
+        ss_slash_add_rows_rev(diag_of(a, head, 0), a->n, p, ld, row0, nrows, a->o.skip);
     return SS_OK;
 }
 
@@ -391,10 +412,10 @@ ss_code ss_freq_acc_on_layer_done(void *ctx, int layer, ss_error *err)
             continue;
         for (int v = 0; v < a->n_var; v++) {
             size_t off = ((size_t)slot * a->n_var + v) * a->n;
-            ss_slash_reverse(a->diag + off, a->n);
-            ss_slash_finish_prompt(a->diag + off, a->n, a->o.skip, a->score_sum + off, NULL,
-                                   a->score_cnt + off);
-            memset(a->diag + off, 0, (size_t)a->n * sizeof *a->diag);
+            double *dg = diag_of(a, x, v);
+            ss_slash_reverse(dg, a->n);
+            ss_slash_finish_prompt(dg, a->n, a->o.skip, a->score_sum + off, NULL, NULL);
+            memset(dg, 0, (size_t)a->n * sizeof *dg);
         }
     }
     a->layer_done[layer] = 1;
@@ -439,10 +460,10 @@ ss_code ss_freq_acc_merge(ss_freq_acc *a, const ss_freq_acc *b, ss_error *err)
                        "ablations, prompt length or settings");
     size_t S = (size_t)a->n_sel, V = (size_t)a->n_var, N = (size_t)a->n, F = (size_t)a->n_freq;
     size_t D = (size_t)a->o.max_delta + 1, L = (size_t)a->n_layer;
-    for (size_t i = 0; i < S * V * N; i++) {
+    for (size_t i = 0; i < S * V * N; i++)
         a->score_sum[i] += b->score_sum[i];
+    for (size_t i = 0; i < N; i++)
         a->score_cnt[i] += b->score_cnt[i];
-    }
     for (size_t i = 0; i < S * F; i++)
         a->inp_abs[i] += b->inp_abs[i];
     for (size_t s = 0; s < S; s++)
@@ -488,7 +509,7 @@ static int freq_fields(void *self, ss_state_field *out)
     size_t svn = S * a->n_var * a->n, D = (size_t)a->o.max_delta + 1;
     int k = 0;
     SS_STATE_FIELD(out, k, a->score_sum, svn);
-    SS_STATE_FIELD(out, k, a->score_cnt, svn);
+    SS_STATE_FIELD(out, k, a->score_cnt, a->n);
     SS_STATE_FIELD(out, k, a->inp, S * ((size_t)a->o.row + 1) * F);
     SS_STATE_FIELD(out, k, &a->inp_filled, 1);
     SS_STATE_FIELD(out, k, a->inp_abs, S * F);
@@ -574,6 +595,10 @@ ss_code ss_freq_acc_end_prompt(ss_freq_acc *a, ss_error *err)
             return ss_fail(err, SS_ERR_USAGE, "freq: the prompt ended before layer %d was done",
                            l);
     memset(a->layer_done, 0, (size_t)a->n_layer);
+    /* the offsets every head's and variant's sums just gained a prompt at
+     * (ss_slash_finish_prompt's count, kept once) */
+    for (int d = 0; d < a->n; d++)
+        a->score_cnt[d] += ss_slash_rows_at(a->n, d, a->o.skip) > 0;
     a->inp_filled = 1;
     a->use_rows += a->n;
     a->prompts++;
@@ -583,7 +608,7 @@ ss_code ss_freq_acc_end_prompt(ss_freq_acc *a, ss_error *err)
 void ss_freq_acc_scores(const ss_freq_acc *a, int slot, int v, double *out)
 {
     size_t off = ((size_t)slot * a->n_var + v) * a->n;
-    ss_slash_average(a->score_sum + off, a->score_cnt + off, a->n, out);
+    ss_slash_average(a->score_sum + off, a->score_cnt, a->n, out);
 }
 
 void ss_freq_acc_inp_mean_abs(const ss_freq_acc *a, int slot, double *out)

@@ -75,11 +75,12 @@ typedef struct {
     int *rows;                   /* the mean-|InP| query rows */
     int n_rows;
     /* per prompt */
-    double *diag;                /* [n_sel, n_var, n] */
+    double *diag;                /* [n_head, n_var, n]: the layer under way's heads */
     /* over prompts */
     int64_t prompts;
     double *score_sum;           /* [n_sel, n_var, n] */
-    int64_t *score_cnt;          /* [n_sel, n_var, n] */
+    int64_t *score_cnt;          /* [n]: prompts counted at each offset, the same for every
+                                  * head and variant (each sees every prompt) */
     double *inp;                 /* [n_sel, (row + 1) * F] from the first prompt */
     int inp_filled;
     double *inp_abs;             /* [n_sel, F] sums of |InP| */
@@ -100,7 +101,7 @@ typedef struct {
     ss_rope_table *abl_table_local; /* [n_abl] */
     /* partial rotary: sums of |s q_nope . k_nope| over the mean-|InP| pairs */
     double *nope_abs;            /* [n_sel] */
-    float *work;                 /* [work_threads][work_floats()]: re-scoring buffers (the larger of the single and shared kernels' needs) */
+    float *work;                 /* [work_threads][work_floats()]: re-scoring buffers (what the single and shared kernels need) */
     int work_threads;
 } ss_freq_acc;
 

@@ -62,7 +62,8 @@ void ss_slash_finish_prompt(const double *diag_sum, int n, int skip, double *sco
             score_sum[d] += s;
             if (score_sumsq)
                 score_sumsq[d] += s * s;
-            count[d] += 1;
+            if (count)
+                count[d] += 1;
         }
     }
 }

@@ -34,8 +34,9 @@ void ss_slash_reverse(double *a, int n);
 int ss_slash_rows_at(int n, int d, int skip);
 
 /* Ends a prompt: with s = diag_sum[d] / rows_at(d), score_sum[d] += s,
- * score_sumsq[d] += s^2 (unless score_sumsq is NULL) and count[d] += 1 for
- * every d in 0..n-1 with rows_at(d) > 0. diag_sum is left unchanged. */
+ * score_sumsq[d] += s^2 (unless score_sumsq is NULL) and count[d] += 1
+ * (unless count is NULL) for every d in 0..n-1 with rows_at(d) > 0.
+ * diag_sum is left unchanged. */
 void ss_slash_finish_prompt(const double *diag_sum, int n, int skip, double *score_sum,
                             double *score_sumsq, int64_t *count);
 

@@ -405,44 +405,83 @@ void ss_attend_head_slash(const ss_head_attn *a, float *scratch, double *rdiag, 
 
 /* ---- several schedules of one head at once (freq's band ablations) ---- */
 
+int ss_attend_shared_fits(int d_head, int n_var, int n_u)
+{
+#ifdef SS_TILED_SCORES
+    return d_head >= 1 && d_head <= SS_TILED_MAX_D && n_var >= 1 && n_var <= SS_RESCORE_MAX_VAR &&
+           n_u >= 0 && n_u <= d_head;
+#else
+    (void)d_head;
+    (void)n_var;
+    (void)n_u;
+    return 0;
+#endif
+}
+
+/* Rows scored together: one group of row tiles (each key panel stays in L2
+ * while they pass over it), fewer if the caller's blocks are smaller. With
+ * the probabilities going into sums nothing needs a whole block at once, so
+ * the scores of one group are all that is kept. */
+static int64_t shared_rows(int block_rows)
+{
+    int64_t b = round_up(block_rows > 0 ? block_rows : 64, TILE_R);
+    return b < GROUP_TILES * TILE_R ? b : GROUP_TILES * TILE_R;
+}
+
 int64_t ss_attend_shared_floats(int n, int d_head, int block_rows, int n_var, int n_u)
 {
-    int64_t ld = score_ld(n), B = round_up(block_rows, TILE_R);
+    int64_t ld = score_ld(n), G = shared_rows(block_rows);
     int64_t dims = (int64_t)(d_head - n_u) + (int64_t)n_var * n_u;
-    /* scores of every variant [n_var][B][ld]; K^T of the shared dims and of
-     * each variant's own [dims][ld]; a row group's queries [GROUP][dims] */
-    int64_t shared = (int64_t)n_var * B * ld + dims * ld + (int64_t)GROUP_TILES * TILE_R * dims;
-    int64_t one = ss_attend_scratch_floats(n, d_head, block_rows); /* the fallback */
-    return shared > one ? shared : one;
+    /* scores of one row group of every variant [n_var][G][ld]; K^T of the
+     * shared dims and of each variant's own [dims][ld]; the group's queries
+     * [G][dims] */
+    return (int64_t)n_var * G * ld + dims * ld + G * dims;
 }
 
 #ifdef SS_TILED_SCORES
+/* Dim x of the row at v (position i) rotated by t: what ss_rope_table_apply
+ * leaves there, by the same float and double operations. */
+static inline float rope_dim(const ss_rope_table *t, const float *v, int i, int x)
+{
+    int half = t->n_freq;
+    if (x >= 2 * half) /* partial rotary: left alone */
+        return v[x];
+    int f = x < half ? x : x - half;
+    if (!t->rope->active[f]) {
+        float factor = (float)t->factor;
+        return factor != 1.0f ? v[x] * factor : v[x];
+    }
+    const double *cs = t->cos_sin + ((size_t)i * half + f) * 2;
+    double a = v[f], b = v[f + half], c = cs[0], s = cs[1];
+    return x < half ? (float)(a * c - b * s) : (float)(a * s + b * c);
+}
+
 typedef struct {
     const ss_head_attn *a;
+    const ss_rope_table *const *t; /* [n_var] */
     int n_var, dc, nu;
-    const float *const *q;  /* [n_var] rotated queries, rows of d_head */
     const int *dims_c, *dims_u;
-    int64_t ld;
+    int64_t ld, G;
     const float *ktc, *ktu; /* K^T of the shared dims [dc][ld]; each variant's [nu][ld] */
-    float *s, *qsc, *qsu;   /* scores [n_var][B][ld]; a group's queries */
-    int64_t B;
+    float *s, *qsc, *qsu;   /* scores [n_var][G][ld]; the group's queries */
 } shared_head;
 
-/* Keys j0..j1-1 of the listed dims transposed into kt [nd][ld], zero from n. */
-static void transpose_dims(const float *k, int64_t ldk, int n, const int *dims, int nd, float *kt,
-                           int64_t ld, int j0, int j1)
+/* Keys j0..j1-1 rotated by t, of the listed dims, transposed into kt
+ * [nd][ld], zero from n on. */
+static void transpose_dims(const ss_rope_table *t, const float *k, int64_t ldk, int n,
+                           const int *dims, int nd, float *kt, int64_t ld, int j0, int j1)
 {
     for (int jb = j0; jb < j1; jb += TILE_C)
         for (int x = 0; x < nd; x++) {
             float *dst = kt + (int64_t)x * ld;
             for (int j = jb; j < jb + TILE_C && j < j1; j++)
-                dst[j] = j < n ? k[(int64_t)j * ldk + dims[x]] : 0.0f;
+                dst[j] = j < n ? rope_dim(t, k + (int64_t)j * ldk, j, dims[x]) : 0.0f;
         }
 }
 
 typedef struct {
     const shared_head *h;
-    int64_t row_off, tq, tu, group_u;
+    int64_t tq, tu, group_u;
 } shared_tiles;
 
 static void shared_tile(void *ctx, int t, int rows, int j)
@@ -453,82 +492,74 @@ static void shared_tile(void *ctx, int t, int rows, int j)
     score_tile(h->qsc + t * c->tq, h->ktc + j, h->ld, h->dc, part, TILE_C);
     for (int v = 0; v < h->n_var; v++)
         tile_to(part, h->qsu + v * c->group_u + t * c->tu, h->ktu + (int64_t)v * h->nu * h->ld + j,
-                h->ld, h->nu, rows,
-                h->s + (int64_t)v * h->B * h->ld + c->row_off + (int64_t)(t * TILE_R) * h->ld + j,
+                h->ld, h->nu, rows, h->s + (int64_t)v * h->G * h->ld + (int64_t)(t * TILE_R) * h->ld + j,
                 h->ld);
 }
 
-/* Scaled scores of rows r0..r0+nr-1 (at most one group) of every variant:
- * the shared dims' part of each tile once, then each variant's own dims on
- * top of it, over block_scores's tiles. */
-static void shared_scores(const shared_head *h, int r0, int nr, int64_t row_off)
+/* Scaled scores of rows r0..r0+nr-1 (one group) of every variant, each
+ * variant's at row 0 of its part of h->s: the shared dims' part of each
+ * tile once, then each variant's own dims on top of it, over block_scores's
+ * tiles. The queries are rotated here, the group's rows only. */
+static void shared_scores(const shared_head *h, int r0, int nr)
 {
     const ss_head_attn *a = h->a;
-    int d = a->d_head, tiles = (nr + TILE_R - 1) / TILE_R, dc = h->dc, nu = h->nu;
-    shared_tiles c = {h, row_off, (int64_t)TILE_R * dc, (int64_t)TILE_R * nu,
-                      (int64_t)GROUP_TILES * TILE_R * nu};
+    int tiles = (nr + TILE_R - 1) / TILE_R, dc = h->dc, nu = h->nu;
+    shared_tiles c = {h, (int64_t)TILE_R * dc, (int64_t)TILE_R * nu, h->G * nu};
     for (int t = 0; t < tiles; t++)
         for (int r = 0; r < TILE_R; r++) {
             int i = r0 + t * TILE_R + r, live = i < r0 + nr;
+            const float *qi = a->q + (int64_t)i * a->ldq;
             for (int x = 0; x < dc; x++)
                 h->qsc[t * c.tq + r * dc + x] =
-                    live ? h->q[0][(int64_t)i * d + h->dims_c[x]] * a->scale : 0.0f;
+                    live ? rope_dim(h->t[0], qi, i, h->dims_c[x]) * a->scale : 0.0f;
             for (int v = 0; v < h->n_var; v++)
                 for (int x = 0; x < nu; x++)
                     h->qsu[v * c.group_u + t * c.tu + r * nu + x] =
-                        live ? h->q[v][(int64_t)i * d + h->dims_u[x]] * a->scale : 0.0f;
+                        live ? rope_dim(h->t[v], qi, i, h->dims_u[x]) * a->scale : 0.0f;
         }
     for_each_tile(a, r0, nr, shared_tile, &c);
 }
 #endif
 
-void ss_attend_shared_slash(const ss_head_attn *a, int n_var, const float *const *q,
-                            const float *const *k, const int *dims_u, int n_u, float *scratch,
-                            double *const *rdiag, int skip)
+void ss_attend_shared_slash(const ss_head_attn *a, const ss_rope_table *const *t, int n_var,
+                            const int *dims_u, int n_u, float *scratch, double *const *rdiag,
+                            int skip)
 {
-#ifdef SS_TILED_SCORES
-    if (tiled(a) && n_var <= SS_RESCORE_MAX_VAR && n_u <= a->d_head) {
-        int d = a->d_head, dims_c[SS_TILED_MAX_D], dc = 0;
-        for (int x = 0, u = 0; x < d; x++) {
-            if (u < n_u && dims_u[u] == x)
-                u++;
-            else
-                dims_c[dc++] = x;
-        }
-        int64_t ld = score_ld(a->n), B = round_up(a->block_rows, TILE_R);
-        float *ktc = scratch + (int64_t)n_var * B * ld, *ktu = ktc + (int64_t)dc * ld;
-        float *qsc = ktu + (int64_t)n_var * n_u * ld;
-        float *qsu = qsc + (int64_t)GROUP_TILES * TILE_R * dc;
-        shared_head h = {a, n_var, dc, n_u, q, dims_c, dims_u, ld, ktc, ktu, scratch, qsc, qsu, B};
-        transpose_dims(k[0], d, a->n, dims_c, dc, ktc, ld, 0, (int)ld);
-        for (int v = 0; v < n_var; v++)
-            transpose_dims(k[v], d, a->n, dims_u, n_u, ktu + (int64_t)v * n_u * ld, ld, 0, (int)ld);
-        int group = GROUP_TILES * TILE_R;
-        for (int r0 = 0; r0 < a->n; r0 += (int)B) {
-            int nr = a->n - r0 < B ? a->n - r0 : (int)B;
-            for (int g = 0; g < nr; g += group) {
-                int rows = nr - g < group ? nr - g : group;
-                shared_scores(&h, r0 + g, rows, (int64_t)g * ld);
-                for (int v = 0; v < n_var; v++) {
-                    slash_sink sink = {rdiag[v], skip};
-                    float *sv = scratch + (int64_t)v * B * ld;
-                    for (int r = g; r < g + rows; r++)
-                        finish_row(a, sv + r * ld, r0 + r, r0 + nr, &sink);
-                }
-            }
-        }
+    if (!ss_attend_shared_fits(a->d_head, n_var, n_u))
         return;
+#ifdef SS_TILED_SCORES
+    int d = a->d_head, dims_c[SS_TILED_MAX_D], dc = 0;
+    for (int x = 0, u = 0; x < d; x++) {
+        if (u < n_u && dims_u[u] == x)
+            u++;
+        else
+            dims_c[dc++] = x;
     }
-#endif
+    int64_t ld = score_ld(a->n), G = shared_rows(a->block_rows);
+    float *ktc = scratch + (int64_t)n_var * G * ld, *ktu = ktc + (int64_t)dc * ld;
+    float *qsc = ktu + (int64_t)n_var * n_u * ld, *qsu = qsc + G * dc;
+    shared_head h = {a, t, n_var, dc, n_u, dims_c, dims_u, ld, G, ktc, ktu, scratch, qsc, qsu};
+    transpose_dims(t[0], a->k, a->ldk, a->n, dims_c, dc, ktc, ld, 0, (int)ld);
+    for (int v = 0; v < n_var; v++)
+        transpose_dims(t[v], a->k, a->ldk, a->n, dims_u, n_u, ktu + (int64_t)v * n_u * ld, ld, 0,
+                       (int)ld);
+    for (int r0 = 0; r0 < a->n; r0 += (int)G) {
+        int rows = a->n - r0 < G ? a->n - r0 : (int)G;
+        shared_scores(&h, r0, rows);
+        for (int v = 0; v < n_var; v++) {
+            slash_sink sink = {rdiag[v], skip};
+            float *sv = scratch + (int64_t)v * G * ld;
+            for (int r = 0; r < rows; r++)
+                finish_row(a, sv + r * ld, r0 + r, r0 + rows, &sink);
+        }
+    }
+#else
+    (void)t;
     (void)dims_u;
-    (void)n_u;
-    for (int v = 0; v < n_var; v++) {
-        ss_head_attn b = *a;
-        b.q = q[v];
-        b.k = k[v];
-        b.ldq = b.ldk = a->d_head;
-        ss_attend_head_slash(&b, scratch, rdiag[v], skip);
-    }
+    (void)scratch;
+    (void)rdiag;
+    (void)skip;
+#endif
 }
 
 /* A team's block: up to TEAM_GROW blocks of block_rows, as long as its

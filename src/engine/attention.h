@@ -38,19 +38,28 @@ void ss_attend_head(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void 
  * band ablations). On the calling thread; a->v is not read. */
 void ss_attend_head_slash(const ss_head_attn *a, float *scratch, double *rdiag, int skip);
 
-/* ss_attend_head_slash for n_var schedules of one head at once (freq's band
- * ablations): variant v's rotated queries and keys in q[v], k[v] (rows of
- * d_head floats), equal in every dim but the n_u ascending dims_u. The
- * shared dims' part of each score is computed once, each variant's own dims
- * are added to it: for three bands of 10% of the frequencies about half the
- * multiply-adds of three separate passes. The sums differ from
- * ss_attend_head_slash's only by the order of each score's additions (a few
- * ulps of a logit). a gives n, d_head, block_rows, window, scale, softcap;
- * scratch holds ss_attend_shared_floats(n, d_head, block_rows, n_var, n_u). */
+/* ss_attend_head_slash for n_var RoPE schedules of one head at once (freq's
+ * band ablations): a->q and a->k are the head's unrotated queries and keys
+ * (strides a->ldq, a->ldk), variant v rotates them by t[v] (tables of a->n
+ * rows); the tables rotate every dim alike but the n_u ascending dims_u.
+ * Nothing rotated is copied whole: the keys go straight, rotated, into a
+ * transposed copy of the shared dims (t[0]'s) and one of each variant's own
+ * dims, the queries a row group at a time, with the same arithmetic as
+ * ss_rope_table_apply. The shared dims' part of each score is computed once,
+ * each variant's own dims are added to it: for three bands of 10% of the
+ * frequencies about half the multiply-adds of three separate passes. The
+ * sums differ from ss_attend_head_slash's on rotated copies only by the
+ * order of each score's additions (a few ulps of a logit). a gives n,
+ * d_head, block_rows, window, scale, softcap; needs
+ * ss_attend_shared_fits(d_head, n_var, n_u) (else it does nothing: the
+ * caller re-scores each variant on its own) and a scratch of
+ * ss_attend_shared_floats(n, d_head, block_rows, n_var, n_u) floats. */
+int ss_attend_shared_fits(int d_head, int n_var, int n_u);
 int64_t ss_attend_shared_floats(int n, int d_head, int block_rows, int n_var, int n_u);
-void ss_attend_shared_slash(const ss_head_attn *a, int n_var, const float *const *q,
-                            const float *const *k, const int *dims_u, int n_u, float *scratch,
-                            double *const *rdiag, int skip);
+struct ss_rope_table;
+void ss_attend_shared_slash(const ss_head_attn *a, const struct ss_rope_table *const *t, int n_var,
+                            const int *dims_u, int n_u, float *scratch, double *const *rdiag,
+                            int skip);
 
 /* The same with every thread of the enclosing parallel region working on
  * each block (all threads call it with the same arguments and one shared
@@ -66,7 +75,7 @@ void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, 
  * the schedule's attn_factor (yarn, longrope). Built for n positions, so a
  * length-dependent schedule (dynamic NTK, longrope) takes its angles for a
  * sequence of n tokens (ss_rope_at_length). */
-typedef struct {
+typedef struct ss_rope_table {
     int n, n_freq;
     double *cos_sin; /* [n][n_freq][2] */
     const ss_rope *rope;
@@ -107,10 +116,14 @@ void ss_head_slash_table(const float *q, int64_t ldq, const float *k, int64_t ld
 
 /* ss_head_slash_table under n_var (<= SS_RESCORE_MAX_VAR) tables at once,
  * variant v's sums into rdiag[v], through ss_attend_shared_slash (the dims
- * the tables rotate alike are scored once); work holds
- * ss_rescore_shared_floats floats. */
+ * the tables rotate alike are scored once; each variant on its own through
+ * ss_head_slash_table when the shared kernel does not fit); work holds
+ * ss_rescore_shared_floats(n, d_head, block_rows, t, n_var) floats: sized
+ * by the dims the tables really rotate differently, and no rotated copy of
+ * q or k. */
 #define SS_RESCORE_MAX_VAR 8
-int64_t ss_rescore_shared_floats(int n, int d_head, int block_rows, int n_var);
+int64_t ss_rescore_shared_floats(int n, int d_head, int block_rows, const ss_rope_table *const *t,
+                                 int n_var);
 void ss_head_slash_shared(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
                           const ss_rope_table *const *t, int n_var, const ss_attn_layer *al,
                           int block_rows, float *work, double *const *rdiag, int skip);

@@ -765,6 +765,16 @@ int64_t ss_rescore_floats(int n, int d_head, int block_rows)
            ss_attend_scratch_floats(n, d_head, block_rows > 0 ? block_rows : 64);
 }
 
+/* The kernel's view of one head of n rows re-scored with layer al's details. */
+static ss_head_attn rescore_head(const float *q, int64_t ldq, const float *k, int64_t ldk, int n,
+                                 int d_head, const ss_attn_layer *al, int block_rows)
+{
+    ss_head_attn a = {.q = q, .ldq = ldq, .k = k, .ldk = ldk, .n = n, .d_head = d_head,
+                      .block_rows = block_rows > 0 ? block_rows : 64, .scale = (float)al->scale,
+                      .softcap = (float)al->softcap, .window = al->window};
+    return a;
+}
+
 /* One head's q and k rotated by t into work (then the kernel's scratch). */
 static ss_head_attn rescore_setup(const float *q, int64_t ldq, const float *k, int64_t ldk,
                                   int d_head, const ss_rope_table *t, const ss_attn_layer *al,
@@ -777,11 +787,7 @@ static ss_head_attn rescore_setup(const float *q, int64_t ldq, const float *k, i
         memcpy(kr + (int64_t)i * d_head, k + (int64_t)i * ldk, (size_t)d_head * 4);
     }
     ss_rope_table_apply_qk(t, qr, d_head, 1, kr, d_head, 1, d_head);
-    ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
-                      .d_head = d_head, .block_rows = block_rows > 0 ? block_rows : 64,
-                      .scale = (float)al->scale, .softcap = (float)al->softcap,
-                      .window = al->window};
-    return a;
+    return rescore_head(qr, d_head, kr, d_head, n, d_head, al, block_rows);
 }
 
 ss_code ss_head_probs_table(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
@@ -806,14 +812,6 @@ void ss_head_slash_table(const float *q, int64_t ldq, const float *k, int64_t ld
     ss_attend_head_slash(&a, work + 2 * (int64_t)t->n * d_head, rdiag, skip);
 }
 
-int64_t ss_rescore_shared_floats(int n, int d_head, int block_rows, int n_var)
-{
-    int block = block_rows > 0 ? block_rows : 64;
-    /* rotated q and k of every variant, then the kernel's scratch (sized for
-     * every dim differing: the most it can need) */
-    return (int64_t)n_var * 2 * n * d_head + ss_attend_shared_floats(n, d_head, block, n_var, d_head);
-}
-
 /* The dims where tables t[0..n_var) rotate differently: both dims of every
  * frequency whose active flag, angle or factor is not the same in all. */
 static int differing_dims(const ss_rope_table *const *t, int n_var, int d_head, int *dims)
@@ -832,22 +830,32 @@ static int differing_dims(const ss_rope_table *const *t, int n_var, int d_head, 
     return nu;
 }
 
+int64_t ss_rescore_shared_floats(int n, int d_head, int block_rows, const ss_rope_table *const *t,
+                                 int n_var)
+{
+    int dims_u[2 * SS_ROPE_MAX_FREQ];
+    int nu = n_var > 0 ? differing_dims(t, n_var, d_head, dims_u) : 0;
+    /* the kernel reads q and k where they are: its scratch is all; else
+     * each variant on its own, one after the other in the same work */
+    if (ss_attend_shared_fits(d_head, n_var, nu))
+        return ss_attend_shared_floats(n, d_head, block_rows, n_var, nu);
+    return ss_rescore_floats(n, d_head, block_rows);
+}
+
 void ss_head_slash_shared(const float *q, int64_t ldq, const float *k, int64_t ldk, int d_head,
                           const ss_rope_table *const *t, int n_var, const ss_attn_layer *al,
                           int block_rows, float *work, double *const *rdiag, int skip)
 {
-    int n = t[0]->n, dims_u[2 * SS_ROPE_MAX_FREQ];
-    const float *qs[SS_RESCORE_MAX_VAR], *ks[SS_RESCORE_MAX_VAR];
-    ss_head_attn a = {0};
-    for (int v = 0; v < n_var; v++) {
-        a = rescore_setup(q, ldq, k, ldk, d_head, t[v], al, block_rows,
-                          work + (int64_t)v * 2 * n * d_head);
-        qs[v] = a.q;
-        ks[v] = a.k;
-    }
+    int dims_u[2 * SS_ROPE_MAX_FREQ];
     int nu = differing_dims(t, n_var, d_head, dims_u);
-    ss_attend_shared_slash(&a, n_var, qs, ks, dims_u, nu, work + (int64_t)n_var * 2 * n * d_head,
-                           rdiag, skip);
+    if (!ss_attend_shared_fits(d_head, n_var, nu)) {
+        for (int v = 0; v < n_var; v++)
+            ss_head_slash_table(q, ldq, k, ldk, d_head, t[v], al, block_rows, work, rdiag[v],
+                                skip);
+        return;
+    }
+    ss_head_attn a = rescore_head(q, ldq, k, ldk, t[0]->n, d_head, al, block_rows);
+    ss_attend_shared_slash(&a, t, n_var, dims_u, nu, work, rdiag, skip);
 }
 
 ss_code ss_head_probs(const float *q, int64_t ldq, const float *k, int64_t ldk, int n,
