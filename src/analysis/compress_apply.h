@@ -19,6 +19,8 @@
 
 typedef struct {
     ss_model *m;
+    const ss_compress_result *r; /* the plan (borrowed) */
+    double thre;
     const ss_tensor **orig;  /* [2 L]: each layer's wq, wk before */
     ss_tensor *repl;         /* [2 L]: replacements (data NULL: none) */
     int *rank;               /* [L H + L K]: kept rank of compressed matrices, 0 untouched */
@@ -30,6 +32,19 @@ typedef struct {
 ss_code ss_lowrank_apply(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
                          ss_lowrank_applied *out, ss_error *err);
 void ss_lowrank_restore(ss_lowrank_applied *a);
+
+/* The pair's kept ranks (rank, compressed) without building or binding
+ * anything (orig, repl NULL): what compress --write-model needs to write
+ * the model one matrix at a time. ss_lowrank_restore frees it. */
+ss_code ss_lowrank_plan(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
+                        ss_lowrank_applied *out, ss_error *err);
+/* Whether layer l's W_Q (key 0) / W_K has a compressed head. */
+int ss_lowrank_replaced(const ss_lowrank_applied *a, int layer, int key);
+/* That matrix under the plan, built from the source's weights: F32
+ * [heads * d_head, d_model] in the checkpoint's row order, compressed heads
+ * reconstructed, the others the source's rows; the caller frees *out. */
+ss_code ss_lowrank_matrix(const ss_lowrank_applied *a, int layer, int key, float **out,
+                          ss_error *err);
 
 /* Kept rank of query head h / key head h of layer l (0: not compressed). */
 int ss_lowrank_rank(const ss_lowrank_applied *a, int layer, int head, int key);

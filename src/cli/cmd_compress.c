@@ -212,27 +212,33 @@ static ss_code parse_shard_size(const ss_args *a, uint64_t *out, ss_error *err)
                    "of bytes, optionally with KB, MB or GB (e.g. 5GB)", s);
 }
 
-/* The plan's one pair applied and the model written into work (MDIR's
- * transaction folder). */
+/* The plan's matrices, made when the writer reaches them. */
+static int plan_has(void *ctx, int layer, int key)
+{
+    return ss_lowrank_replaced(ctx, layer, key);
+}
+
+static ss_code plan_make(void *ctx, int layer, int key, float **rows, ss_error *err)
+{
+    return ss_lowrank_matrix(ctx, layer, key, rows, err);
+}
+
+/* The plan's one pair written into work (MDIR's transaction folder). */
 static ss_code write_model(const ss_args *a, ss_model *m, const ss_compress_result *r,
                            double thre, int rank_thre, uint64_t max_shard, const char *work,
                            ss_error *err)
 {
     const char *dir = ss_args_get(a, "--write-model");
     ss_lowrank_applied la;
-    ss_code rc = ss_lowrank_apply(m, r, thre, rank_thre, &la, err);
+    ss_code rc = ss_lowrank_plan(m, r, thre, rank_thre, &la, err);
     if (rc)
         return rc;
-    const ss_tensor **repl = ss_calloc(2 * (size_t)m->cfg.n_layer, sizeof *repl,
-                                       "low-rank tensors", err);
-    for (int i = 0; repl && i < 2 * m->cfg.n_layer; i++)
-        repl[i] = la.orig[i] ? &la.repl[i] : NULL;
-    rc = repl ? ss_hf_model_write(m, repl, work, max_shard, err) : SS_ERR_NOMEM;
+    ss_hf_repl repl = {.ctx = &la, .has = plan_has, .make = plan_make};
+    rc = ss_hf_model_write(m, &repl, work, max_shard, err);
     if (!rc && !a->quiet)
         printf("writing %s: %d of %d W_Q/W_K matrices at their kept rank (thre %g, rank_thre "
                "%d)\n", dir, la.compressed, m->cfg.n_layer * (m->cfg.n_head + m->cfg.n_kv_head),
                thre, rank_thre);
-    free(repl);
     ss_lowrank_restore(&la);
     return rc;
 }

@@ -74,7 +74,7 @@ typedef struct {
  * go first and each tensor be made, written and freed in turn. */
 typedef struct {
     const ss_model *m;
-    const ss_tensor *const *repl;
+    const ss_hf_repl *repl;
     planned *t;
     const ss_tensor **list; /* &t[i].out: the safetensors header's view */
     int *shard_of;
@@ -95,14 +95,17 @@ static int gemma_shift(const ss_model *m, ss_tensor_kind kind)
            (m->cfg.arch == SS_ARCH_GEMMA || m->cfg.arch == SS_ARCH_GEMMA2);
 }
 
-/* Whether the tensor holds replaced W_Q / W_K rows: a separate projection
- * (kind Q / K) or the fused q/k/v (QKV). */
+/* Whether the tensor holds replaced W_Q (key 0) / W_K rows: a separate
+ * projection (kind Q / K) or the fused q/k/v (QKV). */
+static int replaces(const writer *w, ss_tensor_kind kind, int layer, int key)
+{
+    return layer >= 0 && w->repl && (kind == SS_TK_QKV || kind == (key ? SS_TK_K : SS_TK_Q)) &&
+           w->repl->has(w->repl->ctx, layer, key);
+}
+
 static int replaced(const writer *w, ss_tensor_kind kind, int layer)
 {
-    if (layer < 0 || !w->repl)
-        return 0;
-    const ss_tensor *q = w->repl[2 * layer], *k = w->repl[2 * layer + 1];
-    return kind == SS_TK_QKV ? q || k : kind == SS_TK_Q ? q != NULL : kind == SS_TK_K && k;
+    return replaces(w, kind, layer, 0) || replaces(w, kind, layer, 1);
 }
 
 /* Row r of the HF tensor comes from row (*order)[r] of the source (*order
@@ -143,23 +146,26 @@ static ss_code row_order(const ss_model *m, ss_tensor_kind kind, int64_t rows, i
 /* Source row s of a tensor with replaced rows comes from (*rows)[s] (NULL:
  * the source's own): every replaced head's d_head rows of d_model, in the
  * source's row layout (separate projection, or the fused q/k/v per head
- * for an HF folder, blocked all q, all k, all v otherwise). */
+ * for an HF folder, blocked all q, all k, all v otherwise). made[key]: the
+ * replacement matrices, made here, for the caller to free. */
 static ss_code replaced_rows(const writer *w, const planned *p, int64_t rows,
-                             const float ***out, ss_error *err)
+                             const float ***out, float *made[2], ss_error *err)
 {
     const ss_config *c = &w->m->cfg;
     int dh = c->d_head, d = c->d_model, layer = p->layer;
     int per_head = w->m->format == SS_FMT_HF && c->qkv_layout == SS_QKV_PER_HEAD;
     *out = NULL;
+    made[0] = made[1] = NULL;
     if (!replaced(w, p->kind, layer))
         return SS_OK;
     const float **rr = ss_calloc((size_t)rows, sizeof *rr, "replaced rows", err);
     if (!rr)
         return SS_ERR_NOMEM;
-    for (int key = 0; key < 2; key++) {
-        const ss_tensor *r = w->repl[2 * layer + key];
+    ss_code rc = SS_OK;
+    for (int key = 0; !rc && key < 2; key++) {
         int heads = key ? c->n_kv_head : c->n_head;
-        if (!r || !(p->kind == SS_TK_QKV || p->kind == (key ? SS_TK_K : SS_TK_Q)))
+        if (!replaces(w, p->kind, layer, key) ||
+            (rc = w->repl->make(w->repl->ctx, layer, key, &made[key], err)))
             continue;
         for (int h = 0; h < heads; h++) {
             /* head h's first q (k) row in the tensor */
@@ -167,11 +173,11 @@ static ss_code replaced_rows(const writer *w, const planned *p, int64_t rows,
                           : per_head          ? ((int64_t)h * 3 + key) * dh
                                               : ((int64_t)key * c->n_head + h) * dh;
             for (int i = 0; i < dh && row + i < rows; i++)
-                rr[row + i] = (const float *)r->data + ((size_t)h * dh + i) * d;
+                rr[row + i] = made[key] + ((size_t)h * dh + i) * d;
         }
     }
     *out = rr;
-    return SS_OK;
+    return rc;
 }
 
 /* One source tensor's header entry (nothing when it is not written). */
@@ -260,10 +266,10 @@ static ss_code write_tensor(const writer *w, const planned *p, ss_safetensors_ou
     int64_t numel = ss_tensor_numel(t), cols = t->ndim >= 2 ? t->shape[t->ndim - 1] : 1;
     int64_t rows = cols ? numel / cols : 0, *order = NULL;
     f32_rows f = {.src = t, .cols = cols, .shift = gemma_shift(w->m, p->kind)};
-    float *whole = NULL;
+    float *whole = NULL, *made[2] = {NULL, NULL};
     ss_code rc = row_order(w->m, p->kind, rows, &order, err);
     if (!rc && p->f32)
-        rc = replaced_rows(w, p, rows, &f.repl_row, err);
+        rc = replaced_rows(w, p, rows, &f.repl_row, made, err);
     if (!rc && p->f32 && t->ndim < 2) { /* one row of the source: converted whole */
         if (!(whole = ss_calloc((size_t)(numel ? numel : 1), sizeof *whole, "tensor copy", err)))
             rc = SS_ERR_NOMEM;
@@ -274,6 +280,8 @@ static ss_code write_tensor(const writer *w, const planned *p, ss_safetensors_ou
     if (!rc)
         rc = put_rows(o, p, p->f32 ? &f : NULL, order, rows, err);
     free(whole);
+    free(made[0]);
+    free(made[1]);
     free((void *)f.repl_row);
     free(order);
     return rc;
@@ -320,7 +328,7 @@ ss_code ss_hf_model_check(const ss_model *m, ss_error *err)
     return m->format == SS_FMT_HF ? SS_OK : ss_hf_config_check(m, err);
 }
 
-ss_code ss_hf_model_write(const ss_model *m, const ss_tensor *const *repl, const char *dir,
+ss_code ss_hf_model_write(const ss_model *m, const ss_hf_repl *repl, const char *dir,
                           uint64_t max_shard, ss_error *err)
 {
     int hf = m->format == SS_FMT_HF;
