@@ -234,7 +234,8 @@ static ss_code write_model(const ss_args *a, ss_model *m, const ss_compress_resu
     if (rc)
         return rc;
     ss_hf_repl repl = {.ctx = &la, .has = plan_has, .make = plan_make};
-    rc = ss_hf_model_write(m, &repl, work, max_shard, err);
+    ss_hf_write_opts wo = {.max_shard = max_shard, .quiet = a->quiet};
+    rc = ss_hf_model_write(m, &repl, work, &wo, err);
     if (!rc && !a->quiet)
         printf("writing %s: %d of %d W_Q/W_K matrices at their kept rank (thre %g, rank_thre "
                "%d)\n", dir, la.compressed, m->cfg.n_layer * (m->cfg.n_head + m->cfg.n_kv_head),

@@ -8,6 +8,7 @@
 
 #include "common/mem.h"
 #include "common/path.h"
+#include "common/progress.h"
 #include "io/atomic_file.h"
 #include "io/dequant.h"
 #include "io/safetensors_shards.h"
@@ -287,8 +288,10 @@ static ss_code write_tensor(const writer *w, const planned *p, ss_safetensors_ou
     return rc;
 }
 
-/* Shard k: its header, then its tensors one at a time. */
-static ss_code write_shard(const writer *w, int k, const char *dir, ss_error *err)
+/* Shard k: its header, then its tensors one at a time (*done: the bytes
+ * written so far, for the progress line). */
+static ss_code write_shard(const writer *w, int k, const char *dir, ss_progress *pr,
+                           uint64_t *done, ss_error *err)
 {
     char name[64], path[4096];
     ss_shard_name(k, w->shards, name, sizeof name);
@@ -304,8 +307,10 @@ static ss_code write_shard(const writer *w, int k, const char *dir, ss_error *er
     ss_safetensors_out o;
     ss_code rc = ss_safetensors_open(&o, path, mine, n, err);
     for (int i = 0; !rc && i < w->n; i++)
-        if (w->shard_of[i] == k)
-            rc = write_tensor(w, &w->t[i], &o, err);
+        if (w->shard_of[i] == k && !(rc = write_tensor(w, &w->t[i], &o, err))) {
+            *done += w->t[i].out.nbytes;
+            ss_progress_update(pr, (int64_t)(*done / 1000000), NULL);
+        }
     free(mine);
     if (rc) {
         ss_safetensors_abort(&o);
@@ -329,7 +334,7 @@ ss_code ss_hf_model_check(const ss_model *m, ss_error *err)
 }
 
 ss_code ss_hf_model_write(const ss_model *m, const ss_hf_repl *repl, const char *dir,
-                          uint64_t max_shard, ss_error *err)
+                          const ss_hf_write_opts *o, ss_error *err)
 {
     int hf = m->format == SS_FMT_HF;
     ss_code rc = ss_hf_model_check(m, err);
@@ -344,8 +349,8 @@ ss_code ss_hf_model_write(const ss_model *m, const ss_hf_repl *repl, const char 
     for (int i = 0; !rc && i < m->tensors.count; i++)
         rc = plan_tensor(&w, &m->tensors.items[i], err);
     if (!rc)
-        w.shards = ss_shard_plan(w.list, w.n, max_shard ? max_shard : SS_SHARD_DEFAULT_BYTES,
-                                 w.shard_of);
+        w.shards = ss_shard_plan(w.list, w.n, o->max_shard ? o->max_shard
+                                                           : SS_SHARD_DEFAULT_BYTES, w.shard_of);
     char path[4096];
     if (!rc && snprintf(path, sizeof path, "%s/%s", dir, "model.safetensors.index.json") >=
                    (int)sizeof path)
@@ -354,8 +359,14 @@ ss_code ss_hf_model_write(const ss_model *m, const ss_hf_repl *repl, const char 
         snprintf(path, sizeof path, "%s/config.json", dir);
         rc = hf ? copy_side_files(m->path, dir, err) : ss_hf_config_write(m, path, err);
     }
+    uint64_t total = 0, done = 0;
+    for (int i = 0; i < w.n; i++)
+        total += w.t[i].out.nbytes;
+    ss_progress pr;
+    ss_progress_start(&pr, o->quiet, "writing the model", (int64_t)(total / 1000000), "MB");
     for (int k = 0; !rc && k < w.shards; k++)
-        rc = write_shard(&w, k, dir, err);
+        rc = write_shard(&w, k, dir, &pr, &done, err);
+    ss_progress_end(&pr);
     if (!rc && w.shards > 1) {
         snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
         rc = ss_shard_index_write(path, w.list, w.n, w.shard_of, w.shards, err);

@@ -19,9 +19,9 @@
  * tensor's name, dtype and shape are known before any data, so the
  * safetensors header goes first and memory holds no more than a row
  * buffer, the source's mapping and the one or two replaced W_Q / W_K
- * matrices of the tensor being written. Above max_shard bytes
- * of tensor data the tensors are split over shards as save_pretrained
- * splits them, with model.safetensors.index.json (io/safetensors_shards.h).
+ * matrices of the tensor being written. Above max_shard bytes of tensor
+ * data the tensors are split over shards as save_pretrained splits them,
+ * with model.safetensors.index.json (io/safetensors_shards.h).
  * The caller makes the folder a transaction (store/folder.h). */
 #ifndef SS_MODEL_HF_WRITE_H
 #define SS_MODEL_HF_WRITE_H
@@ -44,10 +44,15 @@ typedef struct {
     ss_code (*make)(void *ctx, int layer, int key, float **rows, ss_error *err);
 } ss_hf_repl;
 
+typedef struct {
+    uint64_t max_shard; /* the most tensor bytes in one safetensors file (0:
+                           SS_SHARD_DEFAULT_BYTES, HF's 5 GB) */
+    int quiet;          /* no progress line (else shown on a terminal's stderr) */
+} ss_hf_write_opts;
+
 /* dir: an existing, empty folder. repl: NULL (nothing replaced) or the
- * replacements. max_shard: the most tensor bytes in one safetensors file
- * (0: SS_SHARD_DEFAULT_BYTES, HF's 5 GB). */
+ * replacements. */
 ss_code ss_hf_model_write(const ss_model *m, const ss_hf_repl *repl, const char *dir,
-                          uint64_t max_shard, ss_error *err);
+                          const ss_hf_write_opts *o, ss_error *err);
 
 #endif
