@@ -161,6 +161,14 @@ expect_fail "--max-shard-size 5XB" "max-shard-size '5XB'" "$bin" compress "$st/s
 expect_fail "--max-shard-size without --write-model" "give --write-model" "$bin" compress "$st/stories260K.bin" --ood 1 --len 8 --thre 1 --rank-thre 1 --out "$tmp/pb" --max-shard-size 1GB
 [ -e "$tmp/pb" ] && bad "... refused before any work" || ok "... refused before any work"
 
+# progress on a terminal only (script runs it on a pseudo-terminal), never with --quiet
+script -qec "'$bin' compress '$st/stories260K.bin' --ood 1 --len 8 --thre 1 --rank-thre 1 --out '$tmp/pt' --write-model '$tmp/mt'" /dev/null >"$tmp/tty.txt" 2>&1
+grep -aq "writing the model: 1/1 MB" "$tmp/tty.txt" && ok "progress line on a terminal" || bad "no progress line on a terminal"
+script -qec "'$bin' compress '$st/stories260K.bin' --ood 1 --len 8 --thre 1 --rank-thre 1 --out '$tmp/pq' --write-model '$tmp/mq' --quiet" /dev/null >"$tmp/tty.txt" 2>&1
+grep -aq "writing the model" "$tmp/tty.txt" && bad "a progress line with --quiet" || ok "none with --quiet"
+"$bin" compress "$st/stories260K.bin" --ood 1 --len 8 --thre 1 --rank-thre 1 --out "$tmp/pp" --write-model "$tmp/mp" 2>"$tmp/pipe.txt" >/dev/null
+grep -q "writing the model" "$tmp/pipe.txt" && bad "a progress line on a pipe" || ok "none on a pipe"
+
 # a file size limit (as a full disk) mid-write: the error names the file, no folder is left
 # finished or half-written (SIGXFSZ ignored, so the write returns EFBIG as on ENOSPC)
 if (ulimit -f 512; trap '' XFSZ; exec "$bin" compress "$st/stories260K.bin" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pf" --write-model "$tmp/mf" --quiet) >"$tmp/err" 2>&1
