@@ -49,11 +49,11 @@ static ss_code reconstruct(const ss_model *m, int layer, int head, int key, cons
 }
 
 /* One layer's q (key 0) or k projection under the plan: its heads' kept
- * ranks (0: untouched). Returns whether any head is compressed. */
-static int plan_matrix(ss_lowrank_applied *a, int layer, int key, int rank_thre)
+ * ranks (0: untouched), counted in a->compressed. */
+static void plan_matrix(ss_lowrank_applied *a, int layer, int key, int rank_thre)
 {
     const ss_config *c = &a->m->cfg;
-    int heads = key ? c->n_kv_head : c->n_head, dh = c->d_head, any = 0;
+    int heads = key ? c->n_kv_head : c->n_head, dh = c->d_head;
     const double *shares = key ? a->r->k_r : a->r->q_r;
     int *rank = a->rank + (key ? (size_t)c->n_layer * c->n_head + (size_t)layer * heads
                                : (size_t)layer * heads);
@@ -61,10 +61,8 @@ static int plan_matrix(ss_lowrank_applied *a, int layer, int key, int rank_thre)
         int R = ss_compress_kept_rank(shares + ((size_t)layer * heads + h) * (dh + 1), dh,
                                       a->thre, NULL);
         rank[h] = R <= rank_thre && R < dh ? R : 0;
-        any |= rank[h] > 0;
         a->compressed += rank[h] > 0;
     }
-    return any;
 }
 
 int ss_lowrank_replaced(const ss_lowrank_applied *a, int layer, int key)
