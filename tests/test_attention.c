@@ -77,7 +77,8 @@ static void check_head(int n, int d, int window, int block, int team)
         v[i] = value(i, 3);
     }
     double scale = 1.0 / sqrt((double)d);
-    float *scratch = malloc(sizeof(float) * (size_t)ss_attend_scratch_floats(n, d, block));
+    float *scratch = malloc(sizeof(float) * (size_t)(team ? ss_attend_team_floats(n, d, block)
+                                                          : ss_attend_scratch_floats(n, d, block)));
     seen s = {.n = n, .thread = -1, .p = calloc((size_t)n * n, sizeof(double))};
     ss_head_attn a = {.q = q, .ldq = d, .k = k, .ldk = d, .v = v, .ldv = d, .out = out, .ldo = d,
                       .n = n, .d_head = d, .block_rows = block, .window = window,
@@ -127,7 +128,61 @@ static void test_team(void)
     check_head(203, 64, 0, 64, 1);
     check_head(131, 64, 33, 16, 1);
     check_head(3, 64, 0, 64, 1); /* fewer rows than threads x tile rows */
+    check_head(301, 64, 0, 8, 1); /* team blocks of 32 rows: 10, the last one short */
+    check_head(301, 64, 20, 8, 1);
     check_head(50, 600, 0, 64, 1);
+}
+
+/* A team splits each block in fixed row ranges, so its output and what its
+ * observer sees are the same bits whatever the team's size (2, 3 or 4
+ * threads), windows included. (Not 1: BLAS then runs threaded itself, in
+ * another order; the forward pass never forms a team of one.) */
+static void run_team(int threads, int n, int d, int window, int block, float *out, double *p)
+{
+    float *q = malloc(sizeof(float) * n * d), *k = malloc(sizeof(float) * n * d);
+    float *v = malloc(sizeof(float) * n * d);
+    for (unsigned i = 0; i < (unsigned)(n * d); i++) {
+        q[i] = value(i, 4);
+        k[i] = value(i, 5);
+        v[i] = value(i, 6);
+    }
+    float *scratch = malloc(sizeof(float) * (size_t)ss_attend_team_floats(n, d, block));
+    seen s = {.n = n, .thread = -1, .p = p};
+    ss_head_attn a = {.q = q, .ldq = d, .k = k, .ldk = d, .v = v, .ldv = d, .out = out, .ldo = d,
+                      .n = n, .d_head = d, .block_rows = block, .window = window,
+                      .scale = (float)(1.0 / sqrt((double)d))};
+    #pragma omp parallel num_threads(threads)
+    ss_attend_head_team(&a, scratch, on_block, &s, 0);
+    CHECK_MSG(!s.bad_order && s.next_row == n && s.threads_seen == 1,
+              "team of %d: blocks out of order or on several threads", threads);
+    free(scratch); free(q); free(k); free(v);
+}
+
+static void check_team_sizes(int n, int d, int window, int block)
+{
+    float *o1 = calloc((size_t)n * d, sizeof(float)), *o = calloc((size_t)n * d, sizeof(float));
+    double *p1 = calloc((size_t)n * n, sizeof(double)), *p = calloc((size_t)n * n, sizeof(double));
+    run_team(2, n, d, window, block, o1, p1);
+    for (int threads = 3; threads <= 4; threads++) {
+        memset(o, 0, sizeof(float) * (size_t)n * d);
+        memset(p, 0, sizeof(double) * (size_t)n * n);
+        run_team(threads, n, d, window, block, o, p);
+        CHECK_MSG(memcmp(p, p1, sizeof(double) * (size_t)n * n) == 0,
+                  "n %d window %d block %d: a team of %d sees other probabilities than a team "
+                  "of 2", n, window, block, threads);
+        CHECK_MSG(memcmp(o, o1, sizeof(float) * (size_t)n * d) == 0,
+                  "n %d window %d block %d: a team of %d computes another output than a team "
+                  "of 2", n, window, block, threads);
+    }
+    free(o1); free(o); free(p1); free(p);
+}
+
+static void test_team_size_free(void)
+{
+    check_team_sizes(203, 64, 0, 64);
+    check_team_sizes(131, 64, 33, 16);
+    check_team_sizes(300, 64, 0, 40); /* a block that is not a multiple of the task rows */
+    check_team_sizes(300, 64, 0, 12); /* a team block of 48 rows: 7, the last one short */
 }
 
 /* ss_attend_head_slash against the kernel's probabilities summed by the
@@ -302,5 +357,5 @@ static void test_slash_sums(void)
     check_slash(3, 64, 0, 64, 5, 0);     /* skip beyond every row */
 }
 
-TEST_MAIN(TEST(test_single_thread), TEST(test_windows), TEST(test_team), TEST(test_slash_sums),
+TEST_MAIN(TEST(test_single_thread), TEST(test_windows), TEST(test_team), TEST(test_team_size_free), TEST(test_slash_sums),
           TEST(test_shared_sums))

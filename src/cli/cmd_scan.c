@@ -91,40 +91,50 @@ static ss_code skip_within_len(long long skip, int len, ss_error *err)
                    len - 1);
 }
 
-static void print_summary(const char *dir)
+/* What the scan found, from the result written into dir (the same numbers:
+ * the folder holds them as they are). */
+static void print_summary(const ss_scan_result *r, const char *dir)
 {
     ss_error err = {0};
-    ss_scan_result r;
-    if (ss_scan_result_read(dir, &r, &err))
-        return;
-    double *avg = ss_scan_result_average(&r, &err);
-    const cJSON *tps = cJSON_GetObjectItemCaseSensitive(r.meta, "tokens_per_second");
-    const cJSON *wall = cJSON_GetObjectItemCaseSensitive(r.meta, "wall_seconds");
+    double *avg = ss_scan_result_average(r, &err);
+    const cJSON *tps = cJSON_GetObjectItemCaseSensitive(r->meta, "tokens_per_second");
+    const cJSON *wall = cJSON_GetObjectItemCaseSensitive(r->meta, "wall_seconds");
     printf("scanned %lld prompts of %d tokens in %.1f s (%.0f tokens/s); results in %s\n",
-           (long long)r.prompts, r.n, cJSON_IsNumber(wall) ? wall->valuedouble : 0,
+           (long long)r->prompts, r->n, cJSON_IsNumber(wall) ? wall->valuedouble : 0,
            cJSON_IsNumber(tps) ? tps->valuedouble : 0, dir);
-    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(r.meta, "prompts");
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(r->meta, "prompts");
     const cJSON *rec = cJSON_GetObjectItemCaseSensitive(pr, "records_read");
     const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(pr, "skipped_short");
     const cJSON *chunk = cJSON_GetObjectItemCaseSensitive(pr, "chunk");
     if (cJSON_IsNumber(skipped) && skipped->valuedouble > 0)
         printf("skipped %.0f of %.0f records: shorter than %d tokens%s\n", skipped->valuedouble,
-               cJSON_IsNumber(rec) ? rec->valuedouble : 0, r.n,
+               cJSON_IsNumber(rec) ? rec->valuedouble : 0, r->n,
                cJSON_IsTrue(chunk) ? " (the unfinished last window)" : "; --chunk joins them");
     ss_sdh_regime reg[2];
-    ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r.meta, "sdh_regimes"), reg);
+    ss_sdh_regimes_from_json(cJSON_GetObjectItemCaseSensitive(r->meta, "sdh_regimes"), reg);
     for (int g = 0; g < 2 && avg; g++) {
-        if (reg[g].d_min >= r.n)
+        if (reg[g].d_min >= r->n)
             continue;
-        ss_sdh_kappa_warn(stderr, "scan", &reg[g], r.n);
+        ss_sdh_kappa_warn(stderr, "scan", &reg[g], r->n);
         ss_sdh *list;
         int n;
-        if (ss_sdh_find(avg, r.n_layer, r.n_head, r.n, &reg[g], &list, &n, &err) == SS_OK) {
+        if (ss_sdh_find(avg, r->n_layer, r->n_head, r->n, &reg[g], &list, &n, &err) == SS_OK) {
             ss_print_sdh_regime(stdout, &reg[g], list, n);
             free(list);
         }
     }
     free(avg);
+}
+
+/* The same from the folder itself (a distributed scan's rank 0 holds no
+ * result after writing it). */
+static void print_summary_of(const char *dir)
+{
+    ss_error err = {0};
+    ss_scan_result r;
+    if (ss_scan_result_read(dir, &r, &err))
+        return;
+    print_summary(&r, dir);
     ss_scan_result_free(&r);
 }
 
@@ -209,18 +219,24 @@ int cmd_scan(int argc, char **argv)
     int dist = 0;
     ss_folder folder;
     ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", &dist, &err);
+    ss_scan_result kept = {0};
     if (!rc)
-        rc = dist ? scan_distributed(&s.so, &folder, &err) : ss_scan_run(&s.so, &err);
+        rc = dist ? scan_distributed(&s.so, &folder, &err) : ss_scan_run(&s.so, &kept, &err);
     ss_timing_mark("scan: write folder, commit");
     cJSON_Delete(interventions);
     ss_prompts_close(prompts);
     ss_tokenizer_free(s.tok);
     free(s.map_flags);
     ss_model_run_close(&r);
+    ss_timing_mark("scan: close model");
     if (rc)
         return ss_cli_dist_status("scan", &err);
-    if (ss_cli_dist.rank == 0)
-        print_summary(out); /* --quiet silences the progress line only */
+    /* --quiet silences the progress line only */
+    if (!dist)
+        print_summary(&kept, out);
+    else if (ss_cli_dist.rank == 0)
+        print_summary_of(out);
+    ss_scan_result_free(&kept);
     ss_timing_mark("scan: summary");
     return ss_cli_dist_status("scan", &err);
 }

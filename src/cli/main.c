@@ -48,16 +48,22 @@ static void usage(FILE *out)
     fprintf(out, "\nglobal options: --threads N, --quiet, --help\n");
 }
 
-/* OpenMP threads that spin while waiting make runs 5-20x slower when the
- * machine is busy (a shared node, a parallel build) and gain ~3% when it is
- * idle. libgomp reads OMP_WAIT_POLICY once, when it loads, so choosing
- * passive waiting takes a re-exec; a user's own setting always wins.
- * Returns 1 when it changed the environment. */
+/* OpenMP threads that spin while waiting (libgomp's default: ~3 ms) make
+ * runs 5-20x slower when the machine is busy (a shared node, a parallel
+ * build) and gain ~3% when it is idle. Purely passive waiting, though, puts
+ * every thread to sleep at every barrier, and waking it costs more than
+ * the small parallel loops take (softmax tasks, SiLU, RoPE): a short spin of
+ * GOMP_SPINCOUNT=5000 (0.1-0.2 ms) before sleeping took a 2048-token scan
+ * from 6.70 to 6.12 s (docs/benchmarks.md, sixth pass). libgomp reads both
+ * once, when it loads, so choosing them takes a re-exec; a user's own
+ * setting always wins. Returns 1 when it changed the environment. */
 static int prefer_passive_waiting(void)
 {
     if (getenv("OMP_WAIT_POLICY"))
         return 0;
     setenv("OMP_WAIT_POLICY", "passive", 1);
+    if (!getenv("GOMP_SPINCOUNT"))
+        setenv("GOMP_SPINCOUNT", "5000", 1);
     return 1;
 }
 

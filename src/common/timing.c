@@ -15,8 +15,8 @@ typedef struct {
 } phase;
 
 static int state = -1; /* -1 not read yet, 0 off, 1 on */
-static phase phases[MAX_PHASES];
-static int n_phases;
+static phase phases[MAX_PHASES], counters[MAX_PHASES]; /* a counter's seconds in cpu */
+static int n_phases, n_counters;
 static double start_wall, last_wall, last_cpu;
 /* the API lets any thread run a forward pass: marks from two at once must
  * not tear the phase table */
@@ -43,6 +43,11 @@ static void report(void)
         fprintf(stderr, "  %-26s %7ld %9.3f %9.3f %6.2f\n", p->name, p->marks, p->wall, p->cpu,
                 p->wall > 0 ? p->cpu / p->wall : 0.0);
     }
+    if (n_counters)
+        fprintf(stderr, "  counters: name, additions, seconds\n");
+    for (int i = 0; i < n_counters; i++)
+        fprintf(stderr, "  %-26s %7ld %9.3f\n", counters[i].name, counters[i].marks,
+                counters[i].cpu);
     fprintf(stderr, "  %-26s %7s %9.3f %9.3f\n", "after the last mark", "", wall - last_wall,
             cpu - last_cpu);
     /* the process CPU clock starts at exec: a re-exec resets it */
@@ -78,18 +83,42 @@ void ss_timing_start(void)
     setenv("SLASHSCOPE_TIMINGS_T0", buf, 1);
 }
 
+/* The entry of name in table (of *count), added if there is room; -1 if not. */
+static int entry(phase *table, int *count, const char *name)
+{
+    int i = 0;
+    while (i < *count && table[i].name != name && strcmp(table[i].name, name) != 0)
+        i++;
+    if (i == *count && *count < MAX_PHASES)
+        table[(*count)++].name = name;
+    return i < *count ? i : -1;
+}
+
+int ss_timing_on(void) { return enabled(); }
+
+double ss_timing_thread_cpu(void) { return clock_of(CLOCK_THREAD_CPUTIME_ID); }
+
+void ss_timing_add(const char *name, double seconds)
+{
+    if (!enabled())
+        return;
+    pthread_mutex_lock(&lock);
+    int i = entry(counters, &n_counters, name);
+    if (i >= 0) {
+        counters[i].marks++;
+        counters[i].cpu += seconds;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
 void ss_timing_mark(const char *name)
 {
     if (!enabled())
         return;
     pthread_mutex_lock(&lock);
     double wall = clock_of(CLOCK_MONOTONIC), cpu = clock_of(CLOCK_PROCESS_CPUTIME_ID);
-    int i = 0;
-    while (i < n_phases && phases[i].name != name && strcmp(phases[i].name, name) != 0)
-        i++;
-    if (i == n_phases && n_phases < MAX_PHASES)
-        phases[n_phases++].name = name;
-    if (i < n_phases) {
+    int i = entry(phases, &n_phases, name);
+    if (i >= 0) {
         phases[i].marks++;
         phases[i].wall += wall - last_wall;
         phases[i].cpu += cpu - last_cpu;

@@ -20,4 +20,16 @@ void ss_timing_start(void);
 /* Ends a phase named by a string literal (kept, not copied). */
 void ss_timing_mark(const char *phase);
 
+/* Whether timings are on (then ss_timing_thread_cpu is worth calling). */
+int ss_timing_on(void);
+
+/* CPU seconds of the calling thread. */
+double ss_timing_thread_cpu(void);
+
+/* Adds seconds to a counter named by a string literal, printed after the
+ * phases: for what a phase's totals cannot show, such as the CPU time one
+ * thread of a parallel region spent waiting for another's work (busy
+ * timers per thread; docs/benchmarks.md). Any thread. */
+void ss_timing_add(const char *counter, double seconds);
+
 #endif

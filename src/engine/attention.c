@@ -531,11 +531,55 @@ void ss_attend_shared_slash(const ss_head_attn *a, int n_var, const float *const
     }
 }
 
+/* A team's block: up to TEAM_GROW blocks of block_rows, as long as its
+ * scores stay within TEAM_BYTES (two of them sit in L3 with K^T), at least
+ * one block: fewer barriers (each wakes a sleeping thread), and still a
+ * function of n and block_rows only. */
+#define TEAM_GROW 4
+#define TEAM_BYTES ((int64_t)4 << 20)
+
+static int team_rows(int n, int block_rows)
+{
+    int64_t B = round_up(block_rows, TILE_R), fit = TEAM_BYTES / (score_ld(n) * 4) / TILE_R * TILE_R;
+    int64_t rows = fit < TEAM_GROW * B ? fit : TEAM_GROW * B;
+    return (int)(rows > B ? rows : B);
+}
+
+int64_t ss_attend_team_floats(int n, int d_head, int block_rows)
+{
+    /* two blocks of scores (one being observed and multiplied with V while
+     * the next is computed), then K^T */
+    return score_ld(n) * (2 * (int64_t)team_rows(n, block_rows) + d_head);
+}
+
+/* A team's tasks are fixed row ranges of a block, whichever thread runs
+ * them and however many threads there are: TEAM_PROBS rows of scores and
+ * softmax (whole tiles), TEAM_OUT rows of P V (fewer, larger SGEMMs: each
+ * call packs V's rows again). */
+#define TEAM_PROBS 16
+#define TEAM_OUT 32
+
+static int tasks_of(int rows, int per) { return (rows + per - 1) / per; }
+
+/* Task t of a block's probabilities: rows r0 + t * TEAM_PROBS ... */
+static void team_probs(const ss_head_attn *a, const float *kt, int64_t ld, int r0, int nr, int t,
+                       float *s)
+{
+    int p0 = t * TEAM_PROBS, rows = nr - p0 < TEAM_PROBS ? nr - p0 : TEAM_PROBS;
+    block_probs(a, kt, ld, r0 + p0, rows, r0 + nr, s + (int64_t)p0 * ld, NULL);
+}
+
+static void team_output(const ss_head_attn *a, int64_t ld, int r0, int nr, int t, const float *s)
+{
+    int p0 = t * TEAM_OUT, rows = nr - p0 < TEAM_OUT ? nr - p0 : TEAM_OUT;
+    block_output(a, s + (int64_t)p0 * ld, ld, r0 + p0, rows, r0 + nr);
+}
+
 void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag)
 {
-    int B = (int)round_up(a->block_rows, TILE_R), team = omp_get_num_threads();
+    int B = team_rows(a->n, a->block_rows);
     int64_t ld = score_ld(a->n);
-    float *kt = scratch + ld * B;
+    float *buf[2] = {scratch, scratch + ld * B}, *kt = scratch + 2 * ld * B;
 #ifdef SS_TILED_SCORES
     if (tiled(a)) {
         #pragma omp for schedule(static)
@@ -543,34 +587,31 @@ void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, 
             transpose_keys(a, kt, ld, jb, jb + TILE_C);
     }
 #endif
-    /* each block's rows in one part per thread (whole tiles); the observer
-     * is called by the master thread while the others start on P V (both
-     * only read the probabilities), and one barrier ends the block before
-     * the next one overwrites them */
-    for (int r0 = 0; r0 < a->n; r0 += B) {
-        int nr = a->n - r0 < B ? a->n - r0 : B;
-        int per = (int)round_up((nr + team - 1) / team, TILE_R);
-        #pragma omp for schedule(static)
-        for (int t = 0; t < team; t++) {
-            int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
-            if (rows > 0)
-                block_probs(a, kt, ld, r0 + p0, rows, r0 + nr, scratch + (int64_t)p0 * ld,
-                            NULL);
-        }
+    int blocks = (a->n + B - 1) / B, nr0 = a->n < B ? a->n : B, first = tasks_of(nr0, TEAM_PROBS);
+    #pragma omp for schedule(dynamic, 1)
+    for (int t = 0; t < first; t++)
+        team_probs(a, kt, ld, 0, nr0, t, buf[0]);
+    /* Block b's probabilities are complete in buf[b % 2]: the master hands
+     * them to the observer while the others start on the shared tasks, P V
+     * of block b and the probabilities of block b + 1 into the other buffer
+     * (whose last readers, block b - 1's, finished at the previous
+     * barrier). The master joins when the observer returns, so its time is
+     * taken off the critical path; one barrier per block. */
+    for (int b = 0; b < blocks; b++) {
+        int r0 = b * B, nr = a->n - r0 < B ? a->n - r0 : B;
+        int r1 = r0 + nr, nr1 = a->n - r1 < B ? a->n - r1 : B;
         if (cb) {
             #pragma omp master
-            cb(ctx, tag, r0, nr, scratch, ld);
+            cb(ctx, tag, r0, nr, buf[b % 2], ld);
         }
-        if (a->v) {
-            #pragma omp for schedule(static) nowait
-            for (int t = 0; t < team; t++) {
-                int p0 = t * per, rows = nr - p0 < per ? nr - p0 : per;
-                if (rows > 0)
-                    block_output(a, scratch + (int64_t)p0 * ld, ld, r0 + p0, rows, r0 + nr);
-            }
-        }
-        if (cb || a->v) {
-            #pragma omp barrier
+        int outs = a->v ? tasks_of(nr, TEAM_OUT) : 0, next = nr1 > 0 ? tasks_of(nr1, TEAM_PROBS) : 0;
+        int tasks = outs + next;
+        #pragma omp for schedule(dynamic, 1)
+        for (int t = 0; t < tasks; t++) {
+            if (t < outs)
+                team_output(a, ld, r0, nr, t, buf[b % 2]);
+            else
+                team_probs(a, kt, ld, r1, nr1, t - outs, buf[(b + 1) % 2]);
         }
     }
 }
@@ -602,27 +643,43 @@ void ss_rope_table_free(ss_rope_table *t)
     t->cos_sin = NULL;
 }
 
-void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head)
+/* Row i of `heads` heads at x rotated by its cos/sin (cs). */
+static void rotate_row(const ss_rope_table *t, const double *cs, float *x, int heads, int d_head)
 {
     int half = t->n_freq;
     float factor = (float)t->factor;
+    for (int h = 0; h < heads; h++) {
+        float *v = x + (int64_t)h * d_head;
+        for (int f = 0; f < half; f++) {
+            if (!t->rope->active[f]) {
+                if (factor != 1.0f) { /* unrotated, but scaled like the rest */
+                    v[f] *= factor;
+                    v[f + half] *= factor;
+                }
+                continue;
+            }
+            double a = v[f], b = v[f + half], c = cs[2 * f], s = cs[2 * f + 1];
+            v[f] = (float)(a * c - b * s);
+            v[f + half] = (float)(a * s + b * c);
+        }
+    }
+}
+
+void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head)
+{
     #pragma omp parallel for schedule(static) if ((int64_t)t->n * heads * d_head >= (1 << 16))
+    for (int i = 0; i < t->n; i++)
+        rotate_row(t, t->cos_sin + (size_t)i * t->n_freq * 2, x + (int64_t)i * ld, heads, d_head);
+}
+
+void ss_rope_table_apply_qk(const ss_rope_table *t, float *q, int64_t ldq, int q_heads, float *k,
+                            int64_t ldk, int k_heads, int d_head)
+{
+    #pragma omp parallel for schedule(static) \
+        if ((int64_t)t->n * (q_heads + k_heads) * d_head >= (1 << 16))
     for (int i = 0; i < t->n; i++) {
         const double *cs = t->cos_sin + (size_t)i * t->n_freq * 2;
-        for (int h = 0; h < heads; h++) {
-            float *v = x + (int64_t)i * ld + (int64_t)h * d_head;
-            for (int f = 0; f < half; f++) {
-                if (!t->rope->active[f]) {
-                    if (factor != 1.0f) { /* unrotated, but scaled like the rest */
-                        v[f] *= factor;
-                        v[f + half] *= factor;
-                    }
-                    continue;
-                }
-                double a = v[f], b = v[f + half], c = cs[2 * f], s = cs[2 * f + 1];
-                v[f] = (float)(a * c - b * s);
-                v[f + half] = (float)(a * s + b * c);
-            }
-        }
+        rotate_row(t, cs, q + (int64_t)i * ldq, q_heads, d_head);
+        rotate_row(t, cs, k + (int64_t)i * ldk, k_heads, d_head);
     }
 }

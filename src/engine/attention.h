@@ -54,9 +54,12 @@ void ss_attend_shared_slash(const ss_head_attn *a, int n_var, const float *const
 
 /* The same with every thread of the enclosing parallel region working on
  * each block (all threads call it with the same arguments and one shared
- * scratch); cb is called by the master thread only, block after block, so
- * the observer contract holds. For heads left over when there are fewer
- * heads than threads. */
+ * scratch of ss_attend_team_floats floats); cb is called by the master
+ * thread only, block after block, so the observer contract holds. For
+ * heads left over when there are fewer heads than threads. The work is
+ * split in fixed row ranges whatever the team's size, so the results do
+ * not depend on it. */
+int64_t ss_attend_team_floats(int n, int d_head, int block_rows);
 void ss_attend_head_team(const ss_head_attn *a, float *scratch, ss_probs_cb cb, void *ctx, int tag);
 
 /* Precomputed cos/sin of every active frequency at every position, times
@@ -116,5 +119,10 @@ void ss_head_slash_shared(const float *q, int64_t ldq, const float *k, int64_t l
  * at column h * d_head) in place: pair (f, f + n_freq) by frequency f; dims
  * from 2 n_freq on (partial rotary) are left alone. */
 void ss_rope_table_apply(const ss_rope_table *t, float *x, int64_t ld, int heads, int d_head);
+
+/* The same for a layer's queries and keys in one parallel region (one
+ * wake-up of the other threads instead of two). */
+void ss_rope_table_apply_qk(const ss_rope_table *t, float *q, int64_t ldq, int q_heads, float *k,
+                            int64_t ldk, int k_heads, int d_head);
 
 #endif

@@ -74,6 +74,15 @@ static void workspace_free(workspace *w)
     ss_rope_table_free(&w->rope_local);
 }
 
+/* Floats of attention scratch: one head's per thread, which a team of them
+ * shares for a head left over (engine/attention.h). */
+static int64_t scores_floats(const ss_config *c, int n, int block, int threads)
+{
+    int64_t own = (int64_t)threads * ss_attend_scratch_floats(n, c->d_head, block);
+    int64_t team = threads > 1 ? ss_attend_team_floats(n, c->d_head, block) : 0;
+    return own > team ? own : team;
+}
+
 uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
 {
     uint64_t N = (uint64_t)n, qd = (uint64_t)c->n_head * c->d_head;
@@ -84,7 +93,7 @@ uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
     uint64_t states = (c->parallel_residual ? 3 : 2) * (uint64_t)c->d_model;
     uint64_t floats = N * (states + 2 * qd + 2 * kvd) + 2 * chunk * (uint64_t)c->d_ff +
                       norm_len + (uint64_t)c->d_model +
-                      (uint64_t)threads * (uint64_t)ss_attend_scratch_floats(n, c->d_head, block);
+                      (uint64_t)scores_floats(c, n, block, threads);
     int rot = c->rotary_dim > 0 ? c->rotary_dim : c->d_head;
     uint64_t rope = N * (uint64_t)(rot / 2) * 2 * sizeof(double) * (c->rope_local_base > 0 ? 2 : 1);
     return 4 * floats + rope;
@@ -122,9 +131,8 @@ static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int bloc
         !(w->up = ss_aligned_calloc(chunk * c->d_ff, 4, "MLP up", err)) ||
         !(w->norm_w = ss_aligned_calloc(norm_len, 4, "norm weight", err)) ||
         !(w->norm_b = ss_aligned_calloc((size_t)c->d_model, 4, "norm bias", err)) ||
-        !(w->scores = ss_aligned_calloc((size_t)w->n_threads *
-                                            ss_attend_scratch_floats(n, c->d_head, block),
-                                        4, "attention block", err))) {
+        !(w->scores = ss_aligned_calloc((size_t)scores_floats(c, n, block, w->n_threads), 4,
+                                        "attention block", err))) {
         workspace_free(w);
         return SS_ERR_NOMEM;
     }
@@ -294,6 +302,22 @@ static ss_head_attn head_attn(const ss_config *c, workspace *w, int n, int block
     return a;
 }
 
+#define BUSY_THREADS 64 /* threads whose busy time SLASHSCOPE_TIMINGS shows */
+
+/* Sum over threads of the CPU seconds the busiest thread had more: how long
+ * the others waited (a bound: a thread may have waited at a block's barrier
+ * and been the busiest overall). */
+static void add_waiting(const char *counter, const double *busy, int threads)
+{
+    double most = 0, sum = 0;
+    threads = threads < BUSY_THREADS ? threads : BUSY_THREADS;
+    for (int t = 0; t < threads; t++)
+        most = busy[t] > most ? busy[t] : most;
+    for (int t = 0; t < threads; t++)
+        sum += most - busy[t];
+    ss_timing_add(counter, sum);
+}
+
 /* Returns the first non-OK code an on_probs call returned (SS_OK if none),
  * with *bad_head its head. */
 static ss_code attention(const ss_config *c, workspace *w, int n, int block,
@@ -308,21 +332,43 @@ static ss_code attention(const ss_config *c, workspace *w, int n, int block,
      * heads left over (n_head not a multiple of the threads) run one at a
      * time with every thread on each block, so no core idles. */
     int64_t per_thread = ss_attend_scratch_floats(n, c->d_head, block);
+    /* SLASHSCOPE_TIMINGS: each thread's CPU seconds in the two parts; what
+     * the others had more is the time a thread waited for them */
+    int timed = ss_timing_on();
+    double busy[2][BUSY_THREADS] = {{0}};
+    int threads = 1, teamed = 0;
     #pragma omp parallel if ((int64_t)n * n * c->d_head >= PAR_MIN)
     {
+        int me = omp_get_thread_num();
+        double t0 = timed ? ss_timing_thread_cpu() : 0;
         int team = omp_get_num_threads(), split = c->n_head - c->n_head % team;
         if (team == 1 || (int64_t)n * n * c->d_head < TEAM_MIN)
             split = c->n_head;
-        #pragma omp for schedule(dynamic, 1)
+        #pragma omp for schedule(dynamic, 1) nowait
         for (int h = 0; h < split; h++) {
             ss_head_attn a = head_attn(c, w, n, block, layer, h);
-            float *scratch = w->scores + (size_t)omp_get_thread_num() * per_thread;
+            float *scratch = w->scores + (size_t)me * per_thread;
             ss_attend_head(&a, scratch, any_probs ? fan_out_probs : NULL, &fan, h);
         }
+        double t1 = timed ? ss_timing_thread_cpu() : 0;
+        #pragma omp barrier
         for (int h = split; h < c->n_head; h++) {
             ss_head_attn a = head_attn(c, w, n, block, layer, h);
             ss_attend_head_team(&a, w->scores, any_probs ? fan_out_probs : NULL, &fan, h);
         }
+        if (me == 0) {
+            threads = team;
+            teamed = split < c->n_head;
+        }
+        if (timed && me < BUSY_THREADS) {
+            busy[0][me] = t1 - t0;
+            busy[1][me] = ss_timing_thread_cpu() - t1;
+        }
+    }
+    if (timed) {
+        add_waiting("attention: heads, waiting", busy[0], threads);
+        if (teamed)
+            add_waiting("attention: team, waiting", busy[1], threads);
     }
     *bad_head = fan.head;
     return (ss_code)fan.code;
@@ -373,11 +419,27 @@ static void silu_gate_row(float *gate, const float *up, int d)
         gate[j] = activate(SS_ACT_SILU, gate[j]) * up[j];
 }
 
+/* x += y over count floats; returns whether every sum is finite (the
+ * layer's check of its output, in the same pass). On the calling thread: a
+ * parallel region, waking the sleeping threads, took 4x longer than the
+ * adds (0.10 s against 0.025 s per 2048-token scan, docs/benchmarks.md). */
+static int add_rows(float *x, const float *y, int64_t count)
+{
+    int ok = 1;
+    #pragma omp simd reduction(& : ok)
+    for (int64_t j = 0; j < count; j++) {
+        x[j] += y[j];
+        ok &= isfinite(x[j]) != 0;
+    }
+    return ok;
+}
+
 /* x += post_norm(mlp(xn)) chunk by chunk: gated (down(act(gate) * up)) or
  * plain (down(act(up + b) ) + b, GPT-NeoX). */
 static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, int n,
-                   ss_error *err)
+                   int *finite, ss_error *err)
 {
+    *finite = 1;
     const ss_config *c = &m->cfg;
     for (int r0 = 0; r0 < n; r0 += MLP_CHUNK) {
         int nr = n - r0 < MLP_CHUNK ? n - r0 : MLP_CHUNK;
@@ -412,9 +474,7 @@ static ss_code mlp(const ss_model *m, const ss_layer_weights *lw, workspace *w, 
         ss_timing_mark("MLP: down");
         if (lw->post_ffn_norm)
             apply_norm(c, w, lw->post_ffn_norm, NULL, w->up, w->up, nr, c->d_model);
-        float *x = w->x + (int64_t)r0 * c->d_model;
-        for (int64_t j = 0; j < (int64_t)nr * c->d_model; j++)
-            x[j] += w->up[j];
+        *finite &= add_rows(w->x + (int64_t)r0 * c->d_model, w->up, (int64_t)nr * c->d_model);
         ss_timing_mark("MLP: add");
     }
     return SS_OK;
@@ -487,12 +547,6 @@ static ss_code project_qkv(const ss_model *m, const ss_layer_weights *lw, worksp
     return SS_OK;
 }
 
-static void add_rows(float *x, const float *y, int64_t count)
-{
-    for (int64_t j = 0; j < count; j++)
-        x[j] += y[j];
-}
-
 /* Before the layer's rotation: the heads of layer l with their own schedule
  * get their pre-RoPE query and keys copied and rotated by it. */
 static void head_rope_layer(const ss_config *c, workspace *w, int l, int n)
@@ -512,8 +566,7 @@ static void head_rope_layer(const ss_config *c, workspace *w, int l, int n)
             memcpy(hs->q + (int64_t)i * c->d_head, w->q + i * qd + (int64_t)h * c->d_head, row);
             memcpy(hs->k + (int64_t)i * c->d_head, w->k + i * kvd + (int64_t)g * c->d_head, row);
         }
-        ss_rope_table_apply(&hs->table, hs->q, c->d_head, 1, c->d_head);
-        ss_rope_table_apply(&hs->table, hs->k, c->d_head, 1, c->d_head);
+        ss_rope_table_apply_qk(&hs->table, hs->q, c->d_head, 1, hs->k, c->d_head, 1, c->d_head);
         w->hr_of_head[h] = s;
     }
 }
@@ -581,8 +634,7 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
     ss_timing_mark("layer: on_layer");
     head_rope_layer(c, w, l, n);
     const ss_rope_table *rt = ss_layer_rope(m, l) == &m->rope ? &w->rope : &w->rope_local;
-    ss_rope_table_apply(rt, w->q, qd, c->n_head, c->d_head);
-    ss_rope_table_apply(rt, w->k, kvd, c->n_kv_head, c->d_head);
+    ss_rope_table_apply_qk(rt, w->q, qd, c->n_head, w->k, kvd, c->n_kv_head, c->d_head);
     ss_timing_mark("layer: RoPE");
     int bad_head;
     ss_code probs_rc = attention(c, w, n, block, o, l, &bad_head);
@@ -610,11 +662,12 @@ static ss_code run_layer(const ss_model *m, int l, workspace *w, int n, int bloc
     else
         memcpy(w->xn, w->x, (size_t)size * sizeof *w->xn);
     ss_timing_mark("layer: norms");
-    if ((rc = mlp(m, lw, w, n, err)))
+    int finite; /* of x as it leaves the layer: the MLP's sums, or the last sum */
+    if ((rc = mlp(m, lw, w, n, &finite, err)))
         return rc;
     if (c->parallel_residual)
-        add_rows(w->x, w->ao, size);
-    if (!all_finite(w->x, size))
+        finite = add_rows(w->x, w->ao, size);
+    if (!finite)
         return blame_nonfinite(m, l, err);
     ss_timing_mark("layer: residual, checks");
     return SS_OK;
@@ -723,8 +776,7 @@ static ss_head_attn rescore_setup(const float *q, int64_t ldq, const float *k, i
         memcpy(qr + (int64_t)i * d_head, q + (int64_t)i * ldq, (size_t)d_head * 4);
         memcpy(kr + (int64_t)i * d_head, k + (int64_t)i * ldk, (size_t)d_head * 4);
     }
-    ss_rope_table_apply(t, qr, d_head, 1, d_head);
-    ss_rope_table_apply(t, kr, d_head, 1, d_head);
+    ss_rope_table_apply_qk(t, qr, d_head, 1, kr, d_head, 1, d_head);
     ss_head_attn a = {.q = qr, .ldq = d_head, .k = kr, .ldk = d_head, .n = n,
                       .d_head = d_head, .block_rows = block_rows > 0 ? block_rows : 64,
                       .scale = (float)al->scale, .softcap = (float)al->softcap,

@@ -388,7 +388,7 @@ ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int f
     return rc;
 }
 
-ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
+ss_code ss_scan_run(const ss_scan_opts *o, ss_scan_result *kept, ss_error *err)
 {
     ss_folder folder;
     ss_folder_opts fo = {.force = o->force, .resume = o->resume, .marker = "scan.json"};
@@ -405,6 +405,9 @@ ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err)
         rc = ss_folder_commit(&folder, err); /* the checkpoint goes with it */
     if (rc)
         ss_folder_abort(&folder);
-    ss_scan_result_free(&r);
+    if (kept && !rc)
+        *kept = r; /* the caller's now */
+    else
+        ss_scan_result_free(&r);
     return rc;
 }

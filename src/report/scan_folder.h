@@ -38,8 +38,10 @@ ss_code ss_sdh_csv_write(const char *path, const double *slash, const double *sd
 /* Runs the scan (ss_scan_collect) as one result transaction
  * (store/folder.h): written into o->out_dir.partial with its checkpoints
  * (report/scan_checkpoint.h), renamed to o->out_dir when complete; a
- * finished o->out_dir is replaced only with o->force. */
-ss_code ss_scan_run(const ss_scan_opts *o, ss_error *err);
+ * finished o->out_dir is replaced only with o->force. With kept, the result
+ * written goes there on success (freed by the caller with
+ * ss_scan_result_free): a summary needs no second read of the folder. */
+ss_code ss_scan_run(const ss_scan_opts *o, ss_scan_result *kept, ss_error *err);
 
 /* Writes r as a scan folder out_dir in one transaction (store/folder.h):
  * into out_dir.partial, renamed into place with SHA256SUMS; a finished
