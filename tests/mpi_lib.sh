@@ -4,8 +4,8 @@
 # PY and T (a fresh scratch folder, removed on exit when nothing failed),
 # the fails counter with ok/fail, the Open MPI environment for localhost,
 # and helpers: mpi NP CMD... (mpirun --oversubscribe), same WHAT REF OTHER
-# (tests/mpi_compare.py), cpu_seconds PID (user + system so far),
-# catches_term PID (its SIGTERM handler is installed).
+# (tests/mpi_compare.py), and from tests/term_lib.sh cpu_seconds,
+# catches_term and term_when.
 set -u
 BIN=${SS_BIN:?} SHARED=${SS_SHARED:?}
 MPI_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,15 +34,7 @@ same() { # WHAT REF OTHER
     if out=$("$PY" "$MPI_LIB_DIR/mpi_compare.py" "$2" "$3"); then ok "$1 ($(tail -1 <<<"$out"))"
     else fail "$1: $out"; fi
 }
-cpu_seconds() { # PID: its user + system seconds so far (fields 14, 15 of /proc/PID/stat)
-    awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' \
-        "/proc/$1/stat" 2>/dev/null || echo -1
-}
-catches_term() { # PID: whether SIGTERM (bit 14 of SigCgt) is caught
-    local m
-    m=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null)
-    [ -n "$m" ] && (((0x$m >> 14) & 1))
-}
+. "$MPI_LIB_DIR/term_lib.sh"
 wait_gone() { # PID...: until none runs (at most 20 s; a zombie has ended): a rank may
     local i p alive # outlive mpirun for a moment, and rank 0 holds OUT.lock until it ends
     for ((i = 0; i < 2000; i++)); do
@@ -68,16 +60,4 @@ rank_pids() { # MPIRUN_PID NP: its ranks' pids, rank 0 first (waits up to 20 s f
         sleep 0.01
     done
     return 1
-}
-term_when() { # SECONDS WATCH PID...: once every PID catches SIGTERM and WATCH has used
-    local i p ready  # SECONDS of CPU, SIGTERM to every PID (at most 60 s of waiting)
-    for ((i = 0; i < 6000; i++)); do
-        ready=1
-        for p in "${@:3}"; do catches_term "$p" || ready=0; done
-        [ "$ready" = 1 ] && awk -v c="$(cpu_seconds "$2")" -v s="$1" 'BEGIN {exit !(c >= s)}' &&
-            break
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.01
-    done
-    kill -TERM "${@:3}"
 }

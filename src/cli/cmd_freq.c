@@ -141,6 +141,24 @@ static ss_code setup(freq_run *r, const ss_args *a, ss_error *err)
     return rc2;
 }
 
+/* The heads whose state freq keeps, as a word of the settings a resume
+ * must match: with --sdh SCAN they come from that folder, which the same
+ * path may hold with other SDHs on a later run (dist/dist.h). */
+static ss_code add_heads_setting(const freq_run *r, ss_error *err)
+{
+    size_t cap = 8 + (size_t)r->n_refs * 24;
+    char *w = ss_calloc(cap, 1, "head list", err);
+    if (!w)
+        return SS_ERR_NOMEM;
+    size_t at = (size_t)snprintf(w, cap, "heads=");
+    for (int i = 0; i < r->n_refs; i++)
+        at += (size_t)snprintf(w + at, cap - at, "%sL%dH%d", i ? "," : "", r->refs[i].layer,
+                               r->refs[i].head);
+    ss_code rc = ss_dist_add_settings(&ss_cli_dist, w, err);
+    free(w);
+    return rc;
+}
+
 /* The writer's view of the run, and the parts of freq.json only the CLI knows. */
 static void write_outputs(freq_run *r, ss_error *err)
 {
@@ -182,22 +200,19 @@ int cmd_freq(int argc, char **argv)
     ss_folder folder;
     if (ss_args_out(&a, 1, &r.out, &err))
         return ss_cli_fail("freq", &err);
-    if (ss_cli_dist_setup(&folder, &a, argc, argv, "freq.json", &dist, &err))
+    /* always on: a plain run is a job of one rank, with its checkpoints */
+    if (ss_cli_dist_setup(&folder, &a, argc, argv, "freq.json", 1, &dist, &err))
         return ss_cli_dist_status("freq", &err);
     if (ss_explain_src_open(&r.src, &a, &err)) {
         ss_cli_dist_end(&folder, &err);
         return ss_cli_dist_status("freq", &err);
     }
     r.out = folder.work;
-    if (!dist && ss_out_folder_begin(&folder, &a, "freq.json", &r.out, &err)) {
-        ss_explain_src_close(&r.src);
-        return ss_cli_fail("freq", &err);
-    }
-    if (!setup(&r, &a, &err) &&
+    if (!setup(&r, &a, &err) && !add_heads_setting(&r, &err) &&
         !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err) &&
         !ss_analysis_finish(&r.an, &r.res, &err))
         write_outputs(&r, &err);
-    if (!(dist ? ss_cli_dist_end(&folder, &err) : ss_out_folder_end(&folder, &err)))
+    if (!ss_cli_dist_end(&folder, &err))
         ss_summary_freq(stdout, ss_args_get(&a, "--out"));
     ss_freq_result_free(&r.res);
     if (r.acc)

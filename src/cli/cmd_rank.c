@@ -83,18 +83,14 @@ int cmd_rank(int argc, char **argv)
         return ss_cli_fail("rank", &err);
     ss_explain_src src;
     ss_folder folder;
-    int dist;
-    if (ss_cli_dist_setup(&folder, &a, argc, argv, "rank.json", &dist, &err))
+    int dist; /* always on: a plain run is a job of one rank, with its checkpoints */
+    if (ss_cli_dist_setup(&folder, &a, argc, argv, "rank.json", 1, &dist, &err))
         return ss_cli_dist_status("rank", &err);
     if (ss_explain_src_open(&src, &a, &err)) {
         ss_cli_dist_end(&folder, &err);
         return ss_cli_dist_status("rank", &err);
     }
     out = folder.work;
-    if (!dist && ss_out_folder_begin(&folder, &a, "rank.json", &out, &err)) {
-        ss_explain_src_close(&src);
-        return ss_cli_fail("rank", &err);
-    }
     ss_headsel sel = {0};
     ss_analysis an = {0};
     ss_rank_result res = {0};
@@ -110,7 +106,7 @@ int cmd_rank(int argc, char **argv)
                           .interventions = ss_explain_src_interventions(&src),
                           .selection = ss_headsel_json(&sel)},
                       &err);
-    if (!(dist ? ss_cli_dist_end(&folder, &err) : ss_out_folder_end(&folder, &err)))
+    if (!ss_cli_dist_end(&folder, &err))
         ss_summary_rank(stdout, ss_args_get(&a, "--out"));
     ss_rank_result_free(&res);
     if (an.vt)

@@ -147,8 +147,9 @@ static ss_code scan_distributed(ss_scan_opts *o, ss_folder *f, ss_error *err)
 {
     o->share = &ss_cli_dist.share;
     o->quiet = o->quiet || ss_cli_dist.rank > 0;
-    ss_scan_result res;
-    if (!ss_scan_collect(o, &res, err)) /* ranks > 0: SS_STOP after the reduction */
+    ss_scan_result res = {0};
+    if (!ss_cli_dist_identify(o->model, o->prompts, o->source, NULL, 0, err) &&
+        !ss_scan_collect(o, &res, err)) /* ranks > 0: SS_STOP after the reduction */
         ss_scan_result_write(f->work, &res, err);
     ss_scan_result_free(&res);
     return ss_cli_dist_end(f, err);
@@ -218,7 +219,7 @@ int cmd_scan(int argc, char **argv)
     s.so.interventions = interventions;
     int dist = 0;
     ss_folder folder;
-    ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", &dist, &err);
+    ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", 0, &dist, &err);
     ss_scan_result kept = {0};
     if (!rc)
         rc = dist ? scan_distributed(&s.so, &folder, &err) : ss_scan_run(&s.so, &kept, &err);

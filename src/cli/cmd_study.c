@@ -247,6 +247,7 @@ static void plan(study *s, study_model *m)
     source_args(s, st, STUDY_RANK_PROMPTS);
     heads_args(s, m, st);
     finish(s, st);
+    st->resumable = 1; /* rank and freq checkpoint as scan does */
 
     finish(s, begin(m, ST_CONE, "cone"));
 
@@ -254,6 +255,7 @@ static void plan(study *s, study_model *m)
     source_args(s, st, STUDY_FREQ_PROMPTS);
     heads_args(s, m, st);
     finish(s, st);
+    st->resumable = 1;
 }
 
 static void say(const study *s, const study_model *m, const ss_stage *st)

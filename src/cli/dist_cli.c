@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/source_json.h"
 #include "common/mem.h"
+#include "common/sha256.h"
 #include "common/terminate.h"
+#include "model/fingerprint.h"
 
 ss_dist ss_cli_dist = {.rank = 0, .size = 1, .current = -1};
 static int dist_on;
@@ -16,7 +19,9 @@ int ss_cli_dist_on(void)
     return dist_on;
 }
 
-/* argv joined by spaces, without the flags that may differ on a resume. */
+/* argv joined by spaces, without the flags that may differ on a resume:
+ * none of them changes a number (--force only lets a finished result be
+ * replaced, and a study passes it to every stage). */
 static char *settings_of(int argc, char **argv, ss_error *err)
 {
     size_t cap = 1;
@@ -27,7 +32,7 @@ static char *settings_of(int argc, char **argv, ss_error *err)
         return NULL;
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i];
-        if (!strcmp(f, "--resume") || !strcmp(f, "--quiet"))
+        if (!strcmp(f, "--resume") || !strcmp(f, "--quiet") || !strcmp(f, "--force"))
             continue;
         if (!strcmp(f, "--threads") || !strcmp(f, "--checkpoint-every")) {
             i++;
@@ -43,7 +48,7 @@ static char *settings_of(int argc, char **argv, ss_error *err)
 }
 
 ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
-                          const char *marker, int *on, ss_error *err)
+                          const char *marker, int always, int *on, ss_error *err)
 {
     *on = dist_on = 0;
     const char *out = ss_args_get(a, "--out");
@@ -51,7 +56,7 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
     if (rc)
         return rc;
     snprintf(work_folder, sizeof work_folder, "%s", f->work);
-    *on = dist_on = ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
+    *on = dist_on = always || ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
     if (!dist_on)
         return SS_OK;
     long long every;
@@ -75,6 +80,34 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
     return rc;
 }
 
+ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_prompt_opts *popts,
+                             const int32_t *ids, int n, ss_error *err)
+{
+    if (!dist_on || !ss_cli_dist.dir[0])
+        return SS_OK;
+    ss_weights_fingerprint fp;
+    ss_code rc = ss_model_fingerprint(m, &fp, err);
+    if (rc)
+        return rc;
+    char single[65], words[512];
+    const char *sha = p ? ss_prompts_sha256(p) : single;
+    if (!p) {
+        ss_sha256 h;
+        ss_sha256_init(&h);
+        ss_sha256_update_i32le(&h, ids, (size_t)n);
+        ss_sha256_hex(&h, single);
+    }
+    int k = snprintf(words, sizeof words, "weights=xxh3-128:%s prompts=sha256:%s", fp.digest,
+                     sha);
+    cJSON *src = p ? ss_prompt_source_json(popts, sha) : NULL;
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(src, "tokenizer");
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(tok, "vocab_sha256");
+    if (cJSON_IsString(vocab))
+        snprintf(words + k, sizeof words - (size_t)k, " tokenizer=sha256:%s", vocab->valuestring);
+    cJSON_Delete(src);
+    return ss_dist_add_settings(&ss_cli_dist, words, err);
+}
+
 ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)
 {
     /* a run that ended well (rank 0's result, the others' states sent) or
@@ -96,22 +129,20 @@ ss_code ss_cli_dist_end(ss_folder *f, ss_error *err)
 /* A run stopped by SIGTERM after its checkpoint: one line from rank 0 and
  * exit 1 on every rank, without MPI_Abort (every rank has saved; they meet
  * in ss_cli_dist_end and ss_dist_end). */
-static int stopped_status(const char *cmd, const ss_error *err)
+static int stopped_status(const char *cmd)
 {
     if (ss_cli_dist.rank > 0)
         return 1;
-    if (ss_cli_dist.terminated)
-        fprintf(stderr, "slashscope %s: stopped by SIGTERM%s after the prompts under way, "
-                "the finished ones saved in the checkpoints of %s; run the same command "
-                "with --resume to continue (any number of ranks)\n", cmd,
-                ss_cli_dist.size > 1 ? " (on this or another rank)" : "", ss_cli_dist.dir);
-    else if (!strcmp(cmd, "scan"))
-        fprintf(stderr, "slashscope scan: stopped by SIGTERM after the prompt under way, every "
-                "finished prompt saved in the checkpoint of %s; run the same command with "
-                "--resume to continue\n", work_folder);
-    else
-        fprintf(stderr, "slashscope %s: stopped by SIGTERM (%s); a run without mpirun keeps "
-                "no checkpoint of %s: nothing was saved\n", cmd, err->msg, cmd);
+    int ranks = ss_cli_dist.terminated && ss_cli_dist.size > 1;
+    /* a plain scan keeps its own checkpoint; rank and freq, and every run
+     * under mpirun, the per-rank ones of the work folder */
+    fprintf(stderr, "slashscope %s: stopped by SIGTERM%s after the prompt%s under way, every "
+            "finished prompt saved in the checkpoint%s of %s; run the same command with "
+            "--resume to continue%s\n", cmd, ranks ? " (on this or another rank)" : "",
+            ranks ? "s" : "", ranks ? "s" : "",
+            ss_cli_dist.terminated ? ss_cli_dist.dir : work_folder,
+            ss_cli_dist.terminated ? " (as one process, or under mpirun with any number of "
+                                     "ranks)" : "");
     return 1;
 }
 
@@ -124,7 +155,7 @@ int ss_cli_dist_status(const char *cmd, ss_error *err)
      * interrupted loop is "stopped" */
     if (err->code == SS_STOP &&
         (ss_cli_dist.terminated || (!dist_on && ss_terminate_requested())))
-        return stopped_status(cmd, err);
+        return stopped_status(cmd);
     if (err->code == SS_STOP && ss_cli_dist.rank > 0)
         return 0;
     ss_dist_name_failure(&ss_cli_dist, err);

@@ -150,6 +150,9 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
     ro.edit_heads = fo.edit_heads;
     ro.edit_ctx = fo.edit_ctx;
     ro.head_rope = fo.head_rope;
+    if (on && ss_cli_dist_identify(s->run.model, s->prompts, &s->popts, s->run.ids, s->run.n,
+                                   err))
+        return err->code;
     ss_progress pr;
     ss_progress_start(&pr, quiet || d->rank > 0, what, src.total, "prompts");
     int64_t done = 0;

@@ -234,7 +234,7 @@ static ss_code run_here(ss_stage *s, int quiet, int64_t plan, int *status, ss_er
 }
 
 /* Runs the stage unless it was finished before; rank 0 decides which, and
- * every rank waits for its outcome (ss_stage_agree). A scan with a
+ * every rank waits for its outcome (ss_stage_agree). A scan, rank or freq with a
  * committed checkpoint in DIR.partial gets --resume. A command writing a
  * result folder gets --force: an unfinished stage is redone whole, and the
  * folder may hold the result of a run killed before its stage.json. */

@@ -21,7 +21,7 @@ typedef struct {
                               * dir.stdout.txt beside the folder */
     char *argv[SS_STAGE_MAX_ARGS + 1]; /* the slashscope command line, argv[0] = command */
     int argc;
-    int resumable;           /* a scan: --resume when a checkpoint exists */
+    int resumable;           /* scan, rank, freq: --resume when a checkpoint exists */
     int out_folder;          /* writes its result folder with --out dir: reruns add --force */
     double seconds;          /* out: wall time of the run that finished it */
     int reused;              /* out: finished before this study started */

@@ -82,6 +82,10 @@ ss_code ss_dist_check_srun(ss_error *err);
  * resume must match (copied). Without resume, a checkpoint there is refused. */
 ss_code ss_dist_checkpoints(ss_dist *d, const char *work, const char *settings, int resume,
                             int every, ss_error *err);
+/* Adds words to the settings a resume must match (what the command line
+ * does not pin down: the weights' and the prompts' digests). Before the
+ * run starts. */
+ss_code ss_dist_add_settings(ss_dist *d, const char *words, ss_error *err);
 /* Whether the work folder holds the checkpoint of a distributed run. */
 int ss_dist_has_checkpoints(const char *work);
 

@@ -42,6 +42,20 @@ ss_code ss_dist_checkpoints(ss_dist *d, const char *work, const char *settings, 
     return SS_OK;
 }
 
+ss_code ss_dist_add_settings(ss_dist *d, const char *words, ss_error *err)
+{
+    size_t a = d->settings ? strlen(d->settings) : 0, b = strlen(words);
+    char *s = ss_realloc_array(d->settings, a + b + 2, 1, "settings", err);
+    if (!s)
+        return SS_ERR_NOMEM;
+    s[a] = 0;
+    if (a)
+        strcat(s, " ");
+    strcat(s, words);
+    d->settings = s;
+    return SS_OK;
+}
+
 /* The checkpoint folder of `rank` (0: OUT.partial/checkpoint itself). */
 static void rank_dir(const char *work, int rank, char *out, size_t cap)
 {
@@ -191,6 +205,86 @@ static ss_code add_held(ss_dist *d, const int64_t *idx, int64_t n, ss_error *err
     return SS_OK;
 }
 
+/* The items of a command line as saved: a flag with its value ("--len 64":
+ * a word starting with "--" and the next word when that does not), or one
+ * other word (the command, the model). At most cap; returns the count. */
+typedef struct {
+    const char *s;
+    int len;
+} cl_item;
+
+/* A word the run adds for its inputs' contents (ss_dist_add_settings:
+ * "weights=...", "prompts=...", "tokenizer=...", "heads=..."), never a
+ * flag's value. */
+static int is_input_word(const char *w)
+{
+    static const char *const kinds[] = {"weights=", "prompts=", "tokenizer=", "heads="};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strncmp(w, kinds[i], strlen(kinds[i])))
+            return 1;
+    return 0;
+}
+
+static int cl_items(const char *s, cl_item *it, int cap)
+{
+    int n = 0;
+    while (n < cap) {
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            break;
+        const char *start = s;
+        s += strcspn(s, " ");
+        if (!strncmp(start, "--", 2)) {
+            const char *v = s + strspn(s, " ");
+            if (*v && strncmp(v, "--", 2) && !is_input_word(v))
+                s = v + strcspn(v, " ");
+        }
+        it[n++] = (cl_item){start, (int)(s - start)};
+    }
+    return n;
+}
+
+/* The first item of a[] that b[] lacks, or NULL. */
+static const cl_item *cl_missing(const cl_item *a, int na, const cl_item *b, int nb)
+{
+    for (int i = 0; i < na; i++) {
+        int found = 0;
+        for (int j = 0; j < nb && !found; j++)
+            found = a[i].len == b[j].len && !memcmp(a[i].s, b[j].s, (size_t)a[i].len);
+        if (!found)
+            return &a[i];
+    }
+    return NULL;
+}
+
+/* A checkpoint made by another command line, naming what differs: the
+ * first option (with its value) of the line then that the line now lacks,
+ * and the other way round; the whole line then. The caller's prefix names
+ * the checkpoint folder. */
+static ss_code other_command_line(const char *then, const char *now, ss_error *err)
+{
+    cl_item a[256], b[256];
+    int na = cl_items(then, a, 256), nb = cl_items(now, b, 256);
+    const cl_item *x = cl_missing(a, na, b, nb), *y = cl_missing(b, nb, a, na);
+    const cl_item *one = x ? x : y;
+    char what[700];
+    if (x && y)
+        snprintf(what, sizeof what, "\"%.*s\" then, \"%.*s\" now", x->len > 300 ? 300 : x->len,
+                 x->s, y->len > 300 ? 300 : y->len, y->s);
+    else if (one)
+        snprintf(what, sizeof what, "\"%.*s\" %s", one->len > 300 ? 300 : one->len, one->s,
+                 x ? "then, not now" : "now, not then");
+    else
+        snprintf(what, sizeof what, "the same options in another order or repeated");
+    if (one && is_input_word(one->s))
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made from other inputs: %s (the same paths "
+                       "hold other contents now); resume with the model, prompts and tokenizer "
+                       "of that run, or start afresh with --force", what);
+    return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by another command line: %s (then: %.300s); "
+                   "resume with the same model, prompts and options", what, then);
+}
+
 /* The saved state's records, checked against this run. */
 static ss_code take_state(ss_dist *d, const char *dir, const cJSON *st, long long epoch,
                           int rank, int64_t generation, ss_error *err)
@@ -203,8 +297,8 @@ static ss_code take_state(ss_dist *d, const char *dir, const cJSON *st, long lon
     long long ep = -1, r = -1;
     ss_code rc;
     if (!cJSON_IsObject(dist))
-        return ss_fail(err, SS_ERR_USAGE, "%s: the checkpoint of a run without mpirun: resume "
-                       "it the same way (no mpirun)", p);
+        return ss_fail(err, SS_ERR_USAGE, "%s: the checkpoint of a scan run as one process "
+                       "(without mpirun): resume it the same way", p);
     if ((rc = ss_json_int(dist, p, "epoch", 1, 0, LLONG_MAX, &ep, err)) ||
         (rc = ss_json_int(dist, p, "rank", 1, 0, INT_MAX, &r, err)) ||
         (rc = ss_json_str(st, p, "settings", 1, &settings, err)))
@@ -214,8 +308,7 @@ static ss_code take_state(ss_dist *d, const char *dir, const cJSON *st, long lon
                        "rank %d%s: mixed runs? start afresh with --force", p, r, ep, rank,
                        epoch >= 0 ? " of the epoch resumed" : "");
     if (strcmp(settings, d->settings) != 0)
-        return ss_fail(err, SS_ERR_INCOMPATIBLE, "%s: made by another command line (%.300s); "
-                       "resume with the same model, prompts and options", p, settings);
+        return other_command_line(settings, d->settings, err);
     if (!cJSON_IsArray(held))
         return ss_fail(err, SS_ERR_FORMAT, "%s: \"held\" (the prompts in this state) missing", p);
     const cJSON *e;
@@ -254,12 +347,10 @@ static ss_code precheck(const load_ctx *l, ss_error *err)
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(st, "settings");
     ss_code rc = SS_OK;
     if (root && !dist)
-        rc = ss_fail(err, SS_ERR_USAGE, "%s: the checkpoint of a run without mpirun: resume it "
-                     "the same way (no mpirun)", l->dir);
+        rc = ss_fail(err, SS_ERR_USAGE, "%s: the checkpoint of a scan run as one process "
+                     "(without mpirun): resume it the same way", l->dir);
     else if (cJSON_IsString(set) && strcmp(set->valuestring, l->d->settings) != 0)
-        rc = ss_fail(err, SS_ERR_INCOMPATIBLE, "%s: made by another command line (%.300s); "
-                     "resume with the same model, prompts and options", l->dir,
-                     set->valuestring);
+        rc = other_command_line(set->valuestring, l->d->settings, err);
     cJSON_Delete(root);
     return rc;
 }
@@ -391,6 +482,13 @@ static ss_code start_root(ss_dist *d, ss_analysis *const *an, int n, ss_error *e
                            "(mixed runs?): start afresh with --force", dir0,
                            (long long)d->held[i]);
     d->epoch++;
+    /* a fresh job of one rank (a plain rank or freq) has nothing to commit
+     * yet: its first save is its first prompts, and a run that fails
+     * before then leaves no checkpoint to be refused over (as a plain
+     * scan). With several ranks, rank 0 commits epoch 0 at once: a resume
+     * folds the other ranks' saves only when rank 0's checkpoint is there. */
+    if (!has && d->size == 1)
+        return SS_OK;
     /* the commit: from here on rank 0's checkpoint holds everything earlier */
     if ((rc = save(d, an, n, err)))
         return rc;

@@ -153,7 +153,8 @@ ss_code ss_dist_fold_with(ss_analysis *const *an, int n, ss_dist_fill_fn fill, v
         rc = fill(ctx, list, n, err);
     for (int i = 0; i < n && !rc; i++)
         rc = ss_analysis_merge(an[i], &other[i], err);
-    if (rc)
+    /* a checkpoint's own messages name its folder already */
+    if (rc && strncmp(err->msg, what, strlen(what)) != 0)
         ss_error_prefix(err, "%s", what);
     for (int i = 0; i < n; i++)
         if (other[i].vt)
