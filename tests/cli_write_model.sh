@@ -18,7 +18,11 @@
 #  - the GGUFs of qwen2, phi3, gptneox, olmo2, gemma, gemma2, llama_yarn:
 #    the fixture's own HF folder again, logits bit for bit; real plans on
 #    the fused ones (phi3 blocked, gptneox regrouped per head);
-#  - llama3's rope_freqs GGUF is refused before any work.
+#  - llama3's rope_freqs GGUF is refused before any work;
+#  - --max-shard-size: the 0.9 / 2 model split as huggingface_hub splits it
+#    (tests/shard_check.py: its rule reimplemented, every tensor the one
+#    file's bytes), logits bit for bit the one file's; a write that fails
+#    mid-file (ulimit -f) names the file and leaves no folder.
 set -u
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 bin=${SS_BIN:?}; shared=${SS_SHARED:?}; tmp=${SS_TMP:-/tmp}/cli_write_model
@@ -146,6 +150,31 @@ expect_fail "--eval-prompts missing" "nonexist" "$bin" compress "$st/stories260K
 [ -e "$tmp/me" ] || [ -e "$tmp/pe" ] && bad "... a folder was left finished" || ok "... neither folder finished"
 ls -d "$tmp"/me.* "$tmp"/pe.* >/dev/null 2>&1 && bad "... left work folders" || ok "... no work folder or lock left"
 expect_fail "--write-model = --out" "own" "$bin" compress "$st/stories260K.bin" --ood 2 --len 8 --thre 0.9 --rank-thre 2 --out "$tmp/same" --write-model "$tmp/same/" --quiet
+
+# shards (docs/compress.md): 40 KB puts the 128 KiB embedding and each 43 KiB FFN matrix alone
+expect_ok "write from .bin in 40 KB shards" "$bin" compress "$st/stories260K.bin" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/ps" --write-model "$tmp/ms" --max-shard-size 40KB --quiet
+if $py "$(dirname "$0")/shard_check.py" "$tmp/m2" "$tmp/ms" 40000 >"$tmp/err" 2>&1
+then ok "shards as save_pretrained splits them: $(cat "$tmp/err")"; else bad "shard_check: $(cat "$tmp/err")"; fi
+logits ms "$tmp/ms"
+same "the sharded model's logits bit for bit as the one file's" "$tmp/m2.npy" "$tmp/ms.npy"
+expect_fail "--max-shard-size 5XB" "max-shard-size '5XB'" "$bin" compress "$st/stories260K.bin" --ood 1 --len 8 --thre 1 --rank-thre 1 --out "$tmp/pb" --write-model "$tmp/mb" --max-shard-size 5XB
+expect_fail "--max-shard-size without --write-model" "give --write-model" "$bin" compress "$st/stories260K.bin" --ood 1 --len 8 --thre 1 --rank-thre 1 --out "$tmp/pb" --max-shard-size 1GB
+[ -e "$tmp/pb" ] && bad "... refused before any work" || ok "... refused before any work"
+
+# progress on a terminal only (script runs it on a pseudo-terminal), never with --quiet
+script -qec "'$bin' compress '$st/stories260K.bin' --ood 1 --len 8 --thre 1 --rank-thre 1 --out '$tmp/pt' --write-model '$tmp/mt'" /dev/null >"$tmp/tty.txt" 2>&1
+grep -aq "writing the model: 1/1 MB" "$tmp/tty.txt" && ok "progress line on a terminal" || bad "no progress line on a terminal"
+script -qec "'$bin' compress '$st/stories260K.bin' --ood 1 --len 8 --thre 1 --rank-thre 1 --out '$tmp/pq' --write-model '$tmp/mq' --quiet" /dev/null >"$tmp/tty.txt" 2>&1
+grep -aq "writing the model" "$tmp/tty.txt" && bad "a progress line with --quiet" || ok "none with --quiet"
+"$bin" compress "$st/stories260K.bin" --ood 1 --len 8 --thre 1 --rank-thre 1 --out "$tmp/pp" --write-model "$tmp/mp" 2>"$tmp/pipe.txt" >/dev/null
+grep -q "writing the model" "$tmp/pipe.txt" && bad "a progress line on a pipe" || ok "none on a pipe"
+
+# a file size limit (as a full disk) mid-write: the error names the file, no folder is left
+# finished or half-written (SIGXFSZ ignored, so the write returns EFBIG as on ENOSPC)
+if (ulimit -f 512; trap '' XFSZ; exec "$bin" compress "$st/stories260K.bin" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pf" --write-model "$tmp/mf" --quiet) >"$tmp/err" 2>&1
+then bad "a 512 KB file size limit: the 1 MB model was written"
+else grep -q "mf.partial/model.safetensors: write failed after" "$tmp/err" && ok "a 512 KB file size limit: $(cat "$tmp/err")" || bad "file size limit: $(cat "$tmp/err")"; fi
+ls -d "$tmp"/mf* "$tmp"/pf* >/dev/null 2>&1 && bad "... left a folder" || ok "... no folder, work folder or lock left"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

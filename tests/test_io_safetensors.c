@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "io/safetensors.h"
+#include "io/safetensors_write.h"
 
 typedef struct {
     const char *dir;
@@ -305,5 +306,83 @@ static void handmade(void)
     CHECK_ERR(rc, e, SS_ERR_IO, "does_not_exist.safetensors", "cannot open", NULL);
 }
 
+/* ---- the streaming writer ------------------------------------------------- */
+
+static int exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f)
+        fclose(f);
+    return f != NULL;
+}
+
+/* Header first, data appended in pieces (a row at a time): the file is the
+ * layout written out by hand here; bad use leaves no file. */
+static void streaming_writer(void)
+{
+    float a[6] = {1, 2, 3, 4, 5, 6};
+    uint16_t b[3] = {0x3c00, 0x4000, 0xc000}; /* F16 1, 2, -2 */
+    ss_tensor ta = {.name = "a", .dtype = SS_DT_F32, .ndim = 2, .shape = {2, 3}, .nbytes = 24};
+    ss_tensor tb = {.name = "b", .dtype = SS_DT_F16, .ndim = 1, .shape = {3}, .nbytes = 6};
+    const ss_tensor *t[] = {&ta, &tb};
+    const char *path = iot_tmp("w_ok.safetensors");
+    ss_error err = {0};
+    ss_safetensors_out o;
+    ss_code rc = ss_safetensors_open(&o, path, t, 2, &err);
+    if (!rc)
+        rc = ss_safetensors_put(&o, a, 12, &err);
+    if (!rc)
+        rc = ss_safetensors_put(&o, a + 3, 12, &err);
+    if (!rc)
+        rc = ss_safetensors_put(&o, b, 6, &err);
+    if (!rc)
+        rc = ss_safetensors_close(&o, &err);
+    CHECK_MSG(rc == SS_OK, "%s", err.msg);
+    const char *json = "{\"__metadata__\":{\"format\":\"pt\"},"
+                       "\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                       "\"b\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[24,30]}}";
+    size_t h = strlen(json), hp = (h + 7) / 8 * 8, n = 0;
+    unsigned char want[512] = {0};
+    iot_put_u64(want, hp);
+    memcpy(want + 8, json, h);
+    memset(want + 8 + h, ' ', hp - h);
+    memcpy(want + 8 + hp, a, 24);
+    memcpy(want + 8 + hp + 24, b, 6);
+    unsigned char *got = iot_read(path, &n);
+    CHECK_MSG(got && n == 8 + hp + 30 && !memcmp(got, want, n), "file of %zu bytes, want %zu",
+              n, 8 + hp + 30);
+    free(got);
+    ss_tensor_list l = {0};
+    rc = ss_safetensors_load(path, &l, &err);
+    CHECK_MSG(rc == SS_OK && l.count == 2, "%s", err.msg);
+    const ss_tensor *rb = ss_tensor_list_find(&l, "b");
+    CHECK(rb && rb->dtype == SS_DT_F16 && !memcmp(rb->data, b, 6));
+    ss_tensor_list_free(&l);
+
+    /* more data than the header states, less, a dtype it cannot write */
+    const char *over = iot_tmp("w_over.safetensors"), *under = iot_tmp("w_under.safetensors");
+    ss_error e1 = {0}, e2 = {0}, e3 = {0}, e4 = {0};
+    rc = ss_safetensors_open(&o, over, t, 1, &e1);
+    CHECK(rc == SS_OK);
+    rc = ss_safetensors_put(&o, a, 28, &e1);
+    CHECK_ERR(rc, e1, SS_ERR_USAGE, "w_over.safetensors", "4 bytes of tensor data past the 24", NULL);
+    rc = ss_safetensors_put(&o, a, 4, &e2);
+    CHECK(rc == SS_ERR_USAGE); /* the aborted file takes no more */
+    rc = ss_safetensors_open(&o, under, t, 2, &e3);
+    if (!rc)
+        rc = ss_safetensors_put(&o, a, 24, &e3);
+    CHECK(rc == SS_OK);
+    rc = ss_safetensors_close(&o, &e3);
+    CHECK_ERR(rc, e3, SS_ERR_USAGE, "w_under.safetensors", "6 of the 30 data bytes", NULL);
+    CHECK(!exists(over) && !exists(under));
+    CHECK(ss_test_sh("! ls %s/w_over.safetensors.tmp.* %s/w_under.safetensors.tmp.* "
+                     ">/dev/null 2>&1", ss_test_tmp(), ss_test_tmp()) == 0);
+    ss_tensor tq = {.name = "q", .dtype = SS_DT_Q8_0, .ndim = 1, .shape = {32}, .nbytes = 34};
+    const ss_tensor *tqs[] = {&tq};
+    rc = ss_safetensors_open(&o, iot_tmp("w_q.safetensors"), tqs, 1, &e4);
+    CHECK_ERR(rc, e4, SS_ERR_USAGE, "tensor q is Q8_0", "only F32, F16 and BF16", NULL);
+    CHECK(!exists(iot_tmp("w_q.safetensors")));
+}
+
 TEST_MAIN(TEST(all_hf_folders), TEST(qwen2_shards_match_index), TEST(hostile_real),
-          TEST(handmade))
+          TEST(handmade), TEST(streaming_writer))

@@ -120,54 +120,114 @@ static ss_code reconstruct(const ss_model *m, ss_lowrank_svds *svds, int layer, 
     return rc;
 }
 
-/* One layer's q (key 0) or k projection under the plan: replaced when one
- * of its heads is compressed. */
-static ss_code apply_matrix(ss_lowrank_applied *a, const ss_compress_result *r, int layer,
-                            int key, double thre, int rank_thre, ss_lowrank_svds *svds,
-                            ss_error *err)
+/* One layer's q (key 0) or k projection under the plan: its heads' kept
+ * ranks (0: untouched), counted in a->compressed. */
+static void plan_matrix(ss_lowrank_applied *a, int layer, int key, int rank_thre)
 {
-    ss_model *m = a->m;
-    const ss_config *c = &m->cfg;
-    int heads = key ? c->n_kv_head : c->n_head, dh = c->d_head, d = c->d_model;
-    const double *shares = key ? r->k_r : r->q_r;
+    const ss_config *c = &a->m->cfg;
+    int heads = key ? c->n_kv_head : c->n_head, dh = c->d_head;
+    const double *shares = key ? a->r->k_r : a->r->q_r;
     int *rank = a->rank + (key ? (size_t)c->n_layer * c->n_head + (size_t)layer * heads
                                : (size_t)layer * heads);
-    int keep[SS_ROPE_MAX_FREQ * 2 + 1], any = 0;
     for (int h = 0; h < heads; h++) {
-        int R = ss_compress_kept_rank(shares + ((size_t)layer * heads + h) * (dh + 1), dh, thre,
-                                      NULL);
+        int R = ss_compress_kept_rank(shares + ((size_t)layer * heads + h) * (dh + 1), dh,
+                                      a->thre, NULL);
         rank[h] = R <= rank_thre && R < dh ? R : 0;
-        any |= rank[h] > 0;
+        a->compressed += rank[h] > 0;
     }
-    if (!any)
-        return SS_OK;
-    ss_layer_weights *lw = &m->layers[layer];
-    const ss_tensor *t = key ? lw->wk : lw->wq;
-    ss_tensor *out = &a->repl[2 * layer + key];
+}
+
+int ss_lowrank_replaced(const ss_lowrank_applied *a, int layer, int key)
+{
+    int heads = key ? a->m->cfg.n_kv_head : a->m->cfg.n_head;
+    for (int h = 0; h < heads; h++)
+        if (ss_lowrank_rank(a, layer, h, key))
+            return 1;
+    return 0;
+}
+
+ss_code ss_lowrank_matrix(const ss_lowrank_applied *a, int layer, int key, float **out,
+                          ss_error *err)
+{
+    const ss_model *m = a->m;
+    const ss_config *c = &m->cfg;
+    int heads = key ? c->n_kv_head : c->n_head, dh = c->d_head, d = c->d_model;
+    const double *shares = key ? a->r->k_r : a->r->q_r;
+    /* the source's weights: after ss_lowrank_apply bound a replacement, orig */
+    const ss_tensor *t = a->orig && a->orig[2 * layer + key] ? a->orig[2 * layer + key]
+                         : key                               ? m->layers[layer].wk
+                                                             : m->layers[layer].wq;
+    int keep[SS_ROPE_MAX_FREQ * 2 + 1];
     float *data = ss_calloc((size_t)heads * dh * d, sizeof *data, "low-rank weight", err);
+    *out = NULL;
     if (!data)
         return SS_ERR_NOMEM;
-    *out = *t;
-    out->dtype = SS_DT_F32;
-    out->data = data;
-    out->nbytes = (uint64_t)heads * dh * d * sizeof *data;
     ss_code rc = SS_OK;
     for (int h = 0; !rc && h < heads; h++) {
         float *rows = data + (size_t)h * dh * d;
-        if (!rank[h]) {
+        int R = ss_lowrank_rank(a, layer, h, key);
+        if (!R) {
             ss_weight_rows_f32(t, (int64_t)h * dh, dh, rows);
             continue;
         }
-        ss_compress_kept_rank(shares + ((size_t)layer * heads + h) * (dh + 1), dh, thre, keep);
-        rc = reconstruct(m, svds, layer, h, key, keep, rank[h], rows, err);
-        a->compressed++;
+        ss_compress_kept_rank(shares + ((size_t)layer * heads + h) * (dh + 1), dh, a->thre, keep);
+        rc = reconstruct(m, a->svds, layer, h, key, keep, R, rows, err);
     }
+    if (rc)
+        free(data);
+    else
+        *out = data;
+    return rc;
+}
+
+ss_code ss_lowrank_plan(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
+                        ss_lowrank_applied *out, ss_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const ss_config *c = &m->cfg;
+    if (r->n_layer != c->n_layer || r->n_head != c->n_head || r->n_kv_head != c->n_kv_head ||
+        r->d_head != c->d_head)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "the low-rank plan is for %d layers x %d/%d "
+                       "heads of %d, the model %s has %d x %d/%d of %d", r->n_layer, r->n_head,
+                       r->n_kv_head, r->d_head, m->path, c->n_layer, c->n_head, c->n_kv_head,
+                       c->d_head);
+    out->m = m;
+    out->r = r;
+    out->thre = thre;
+    out->rank = ss_calloc((size_t)c->n_layer * (c->n_head + c->n_kv_head), sizeof *out->rank,
+                          "low-rank plan", err);
+    if (!out->rank) {
+        memset(out, 0, sizeof *out);
+        return SS_ERR_NOMEM;
+    }
+    for (int l = 0; l < c->n_layer; l++)
+        for (int key = 0; key < 2; key++)
+            plan_matrix(out, l, key, rank_thre);
+    return SS_OK;
+}
+
+/* A planned matrix built and bound in the model in place of its tensor. */
+static ss_code bind_matrix(ss_lowrank_applied *a, int layer, int key, ss_error *err)
+{
+    const ss_config *c = &a->m->cfg;
+    int heads = key ? c->n_kv_head : c->n_head;
+    ss_layer_weights *lw = &a->m->layers[layer];
+    const ss_tensor *t = key ? lw->wk : lw->wq;
+    ss_tensor *out = &a->repl[2 * layer + key];
+    float *data;
+    ss_code rc = ss_lowrank_matrix(a, layer, key, &data, err);
+    if (rc)
+        return rc;
+    *out = *t;
+    out->dtype = SS_DT_F32;
+    out->data = data;
+    out->nbytes = (uint64_t)heads * c->d_head * c->d_model * sizeof *data;
     a->orig[2 * layer + key] = t;
     if (key)
         lw->wk = out;
     else
         lw->wq = out;
-    return rc;
+    return SS_OK;
 }
 
 ss_code ss_lowrank_apply(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
@@ -180,23 +240,18 @@ ss_code ss_lowrank_apply_svds(ss_model *m, const ss_compress_result *r, double t
                               int rank_thre, ss_lowrank_svds *svds, ss_lowrank_applied *out,
                               ss_error *err)
 {
-    memset(out, 0, sizeof *out);
+    ss_code rc = ss_lowrank_plan(m, r, thre, rank_thre, out, err);
+    if (rc)
+        return rc;
+    out->svds = svds;
     const ss_config *c = &m->cfg;
-    if (r->n_layer != c->n_layer || r->n_head != c->n_head || r->n_kv_head != c->n_kv_head ||
-        r->d_head != c->d_head)
-        return ss_fail(err, SS_ERR_INCOMPATIBLE, "the low-rank plan is for %d layers x %d/%d "
-                       "heads of %d, the model %s has %d x %d/%d of %d", r->n_layer, r->n_head,
-                       r->n_kv_head, r->d_head, m->path, c->n_layer, c->n_head, c->n_kv_head,
-                       c->d_head);
-    out->m = m;
     out->orig = ss_calloc(2 * (size_t)c->n_layer, sizeof *out->orig, "low-rank plan", err);
     out->repl = ss_calloc(2 * (size_t)c->n_layer, sizeof *out->repl, "low-rank plan", err);
-    out->rank = ss_calloc((size_t)c->n_layer * (c->n_head + c->n_kv_head), sizeof *out->rank,
-                          "low-rank plan", err);
-    ss_code rc = out->orig && out->repl && out->rank ? SS_OK : SS_ERR_NOMEM;
+    rc = out->orig && out->repl ? SS_OK : SS_ERR_NOMEM;
     for (int l = 0; !rc && l < c->n_layer; l++)
         for (int key = 0; !rc && key < 2; key++)
-            rc = apply_matrix(out, r, l, key, thre, rank_thre, svds, err);
+            if (ss_lowrank_replaced(out, l, key))
+                rc = bind_matrix(out, l, key, err);
     if (rc)
         ss_lowrank_restore(out);
     return rc;

@@ -17,19 +17,6 @@
 #include "analysis/compress.h"
 #include "model/model.h"
 
-typedef struct {
-    ss_model *m;
-    const ss_tensor **orig;  /* [2 L]: each layer's wq, wk before */
-    ss_tensor *repl;         /* [2 L]: replacements (data NULL: none) */
-    int *rank;               /* [L H + L K]: kept rank of compressed matrices, 0 untouched */
-    int compressed;          /* matrices replaced */
-} ss_lowrank_applied;
-
-/* Replaces m's compressed W_Q / W_K for the pair (thre, rank_thre) of plan r
- * (whose shapes must be m's). Undo with ss_lowrank_restore before closing m. */
-ss_code ss_lowrank_apply(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
-                         ss_lowrank_applied *out, ss_error *err);
-
 /* The SVDs of the heads' original W_Q / W_K, each computed when a plan first
  * compresses that head and kept for the next plans (compress --eval-prompts
  * applies one plan after another: the SVD of a head does not depend on the
@@ -48,6 +35,23 @@ typedef struct {
 ss_code ss_lowrank_svds_init(ss_lowrank_svds *s, const ss_model *m, size_t budget,
                              ss_error *err);
 void ss_lowrank_svds_free(ss_lowrank_svds *s);
+
+typedef struct {
+    ss_model *m;
+    const ss_compress_result *r; /* the plan (borrowed) */
+    double thre;
+    const ss_tensor **orig;  /* [2 L]: each layer's wq, wk before */
+    ss_tensor *repl;         /* [2 L]: replacements (data NULL: none) */
+    int *rank;               /* [L H + L K]: kept rank of compressed matrices, 0 untouched */
+    int compressed;          /* matrices replaced */
+    ss_lowrank_svds *svds;   /* the heads' kept SVDs (borrowed; NULL: computed each time) */
+} ss_lowrank_applied;
+
+/* Replaces m's compressed W_Q / W_K for the pair (thre, rank_thre) of plan r
+ * (whose shapes must be m's). Undo with ss_lowrank_restore before closing m. */
+ss_code ss_lowrank_apply(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
+                         ss_lowrank_applied *out, ss_error *err);
+
 /* ss_lowrank_apply taking each head's SVD from svds (NULL: none kept). The
  * plans must be applied one at a time onto the original weights (restore
  * before the next); a layer whose weights are not those the kept SVDs are
@@ -56,6 +60,19 @@ ss_code ss_lowrank_apply_svds(ss_model *m, const ss_compress_result *r, double t
                               int rank_thre, ss_lowrank_svds *svds, ss_lowrank_applied *out,
                               ss_error *err);
 void ss_lowrank_restore(ss_lowrank_applied *a);
+
+/* The pair's kept ranks (rank, compressed) without building or binding
+ * anything (orig, repl NULL): what compress --write-model needs to write
+ * the model one matrix at a time. ss_lowrank_restore frees it. */
+ss_code ss_lowrank_plan(ss_model *m, const ss_compress_result *r, double thre, int rank_thre,
+                        ss_lowrank_applied *out, ss_error *err);
+/* Whether layer l's W_Q (key 0) / W_K has a compressed head. */
+int ss_lowrank_replaced(const ss_lowrank_applied *a, int layer, int key);
+/* That matrix under the plan, built from the source's weights: F32
+ * [heads * d_head, d_model] in the checkpoint's row order, compressed heads
+ * reconstructed, the others the source's rows; the caller frees *out. */
+ss_code ss_lowrank_matrix(const ss_lowrank_applied *a, int layer, int key, float **out,
+                          ss_error *err);
 
 /* Kept rank of query head h / key head h of layer l (0: not compressed). */
 int ss_lowrank_rank(const ss_lowrank_applied *a, int layer, int head, int key);

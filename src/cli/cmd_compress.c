@@ -14,6 +14,7 @@
 #include "cli/explain_src.h"
 #include "cli/out_folder.h"
 #include "common/mem.h"
+#include "common/parse.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "model/describe.h"
@@ -40,7 +41,10 @@ static const char usage[] =
     "  Face folder, every compressed W_Q / W_K head block replaced by its rank-R_thre\n"
     "  product (float32, full size), so any HF reader loads it: from an HF folder its config\n"
     "  and files; from a llama2.c or GGUF llama model a LlamaForCausalLM config.json and\n"
-    "  HF-ordered tensors (no tokenizer files); --force replaces an existing MDIR. A plan\n"
+    "  HF-ordered tensors (no tokenizer files); --force replaces an existing MDIR.\n"
+    "  --max-shard-size S (bytes, or with KB, MB, GB: powers of 1000 as Hugging Face's;\n"
+    "  default 5GB): more tensor data than S is split over model-0000i-of-0000N.safetensors\n"
+    "  shards with model.safetensors.index.json, as save_pretrained splits it. A plan\n"
     "  DIR is also what --lowrank DIR[@THRE,RANK_THRE] applies in memory on ppl, scan,\n"
     "  logits and attn.\n"
     "--eval-prompts F [--eval-len N] [--eval-count P] [--sdh SCAN_DIR [--regime R]]: the\n"
@@ -185,26 +189,57 @@ static ss_code begin_model_folder(const ss_args *a, ss_folder *f, ss_error *err)
     return ss_folder_begin(f, dir, &fo, err);
 }
 
-/* The plan's one pair applied and the model written into work (MDIR's
- * transaction folder). */
+/* --max-shard-size: bytes, or a whole number of KB / MB / GB (powers of
+ * 1000, as huggingface_hub parses save_pretrained's "5GB"); 0 if absent. */
+static ss_code parse_shard_size(const ss_args *a, uint64_t *out, ss_error *err)
+{
+    static const struct {
+        const char *unit;
+        long long scale;
+    } units[] = {{"", 1}, {"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000}};
+    const char *s = ss_args_get(a, "--max-shard-size"), *end;
+    long long v;
+    *out = 0;
+    if (!s)
+        return SS_OK;
+    if (!ss_parse_ll(s, &end, 1, (long long)1 << 50, &v))
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+            if (!strcmp(end, units[i].unit) && v <= ((long long)1 << 50) / units[i].scale) {
+                *out = (uint64_t)(v * units[i].scale);
+                return SS_OK;
+            }
+    return ss_fail(err, SS_ERR_USAGE, "--max-shard-size '%s': expected a positive whole number "
+                   "of bytes, optionally with KB, MB or GB (e.g. 5GB)", s);
+}
+
+/* The plan's matrices, made when the writer reaches them. */
+static int plan_has(void *ctx, int layer, int key)
+{
+    return ss_lowrank_replaced(ctx, layer, key);
+}
+
+static ss_code plan_make(void *ctx, int layer, int key, float **rows, ss_error *err)
+{
+    return ss_lowrank_matrix(ctx, layer, key, rows, err);
+}
+
+/* The plan's one pair written into work (MDIR's transaction folder). */
 static ss_code write_model(const ss_args *a, ss_model *m, const ss_compress_result *r,
-                           double thre, int rank_thre, const char *work, ss_error *err)
+                           double thre, int rank_thre, uint64_t max_shard, const char *work,
+                           ss_error *err)
 {
     const char *dir = ss_args_get(a, "--write-model");
     ss_lowrank_applied la;
-    ss_code rc = ss_lowrank_apply(m, r, thre, rank_thre, &la, err);
+    ss_code rc = ss_lowrank_plan(m, r, thre, rank_thre, &la, err);
     if (rc)
         return rc;
-    const ss_tensor **repl = ss_calloc(2 * (size_t)m->cfg.n_layer, sizeof *repl,
-                                       "low-rank tensors", err);
-    for (int i = 0; repl && i < 2 * m->cfg.n_layer; i++)
-        repl[i] = la.orig[i] ? &la.repl[i] : NULL;
-    rc = repl ? ss_hf_model_write(m, repl, work, err) : SS_ERR_NOMEM;
+    ss_hf_repl repl = {.ctx = &la, .has = plan_has, .make = plan_make};
+    ss_hf_write_opts wo = {.max_shard = max_shard, .quiet = a->quiet};
+    rc = ss_hf_model_write(m, &repl, work, &wo, err);
     if (!rc && !a->quiet)
         printf("writing %s: %d of %d W_Q/W_K matrices at their kept rank (thre %g, rank_thre "
                "%d)\n", dir, la.compressed, m->cfg.n_layer * (m->cfg.n_head + m->cfg.n_kv_head),
                thre, rank_thre);
-    free(repl);
     ss_lowrank_restore(&la);
     return rc;
 }
@@ -213,6 +248,7 @@ int cmd_compress(int argc, char **argv)
 {
     static const ss_flag flags[] = {SS_EXPLAIN_SRC_FLAGS, SS_OUT_FOLDER_FLAGS, {"--thre", 1},
                                     {"--rank-thre", 1}, {"--write-model", 1},
+                                    {"--max-shard-size", 1},
                                     SS_COMPRESS_EVAL_FLAGS, {NULL, 0}};
     ss_error err = {0};
     ss_args a;
@@ -233,6 +269,14 @@ int cmd_compress(int argc, char **argv)
     if (model_out && (nt != 1 || nr != 1 || ss_args_has(&a, "--lowrank"))) {
         ss_fail(&err, SS_ERR_USAGE, "--write-model writes one plan: give one --thre and one "
                 "--rank-thre (and no --lowrank)");
+        return ss_cli_fail("compress", &err);
+    }
+    uint64_t max_shard;
+    if (parse_shard_size(&a, &max_shard, &err))
+        return ss_cli_fail("compress", &err);
+    if (max_shard && !model_out) {
+        ss_fail(&err, SS_ERR_USAGE, "--max-shard-size sizes the shards of --write-model MDIR; "
+                "give --write-model");
         return ss_cli_fail("compress", &err);
     }
 
@@ -257,7 +301,8 @@ int cmd_compress(int argc, char **argv)
         !ss_analysis_finish(&an, &res, &err) &&
         !write_outputs(out, &src, &res, thre, nt, rank_thre, nr, &err) &&
         (!model_out ||
-         !write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], mfolder.work, &err)) &&
+         !write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], max_shard,
+                      mfolder.work, &err)) &&
         ss_args_get(&a, "--eval-prompts"))
         ss_compress_eval(&a, &src, &res, thre, nt, rank_thre, nr, out, &err);
     int out_done = !ss_out_folder_end(&folder, &err);
