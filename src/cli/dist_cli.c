@@ -50,13 +50,17 @@ static char *settings_of(int argc, char **argv, ss_error *err)
 ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
                           const char *marker, int always, int *on, ss_error *err)
 {
-    *on = dist_on = 0;
+    dist_on = 0;
+    if (on)
+        *on = 0;
     const char *out = ss_args_get(a, "--out");
     ss_code rc = ss_folder_name(f, out, "--out", err);
     if (rc)
         return rc;
     snprintf(work_folder, sizeof work_folder, "%s", f->work);
-    *on = dist_on = always || ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
+    dist_on = always || ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
+    if (on)
+        *on = dist_on;
     if (!dist_on)
         return SS_OK;
     long long every;
