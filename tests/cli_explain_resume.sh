@@ -164,6 +164,16 @@ err=$("$BIN" freq "$MODEL" --ids-file "$T/p.ids" --len 64 --threads 1 --quiet --
     ok "freq: a resume over a --sdh scan replaced with other SDHs is refused, naming the heads" ||
     fail "freq --sdh replaced: $err"
 
+# the weights' fingerprint is computed once per run, though the settings
+# (weights=) and the result's provenance both record it (and --sdh's check)
+marks() { sed -n 's/^  weights fingerprint  *\([0-9]*\) .*/\1/p' <<<"$1"; }
+for cmd in rank freq; do
+    err=$(SLASHSCOPE_TIMINGS=1 "$BIN" $cmd "$MODEL" --ids "1 2 3 4" --sdh "$T/sdh" \
+        --threads 1 --quiet --out "$T/once.$cmd" 2>&1 >/dev/null)
+    [ "$(marks "$err")" = 1 ] && ok "$cmd: the weights' fingerprint is computed once" ||
+        fail "$cmd: the fingerprint computed $(marks "$err") times: $err"
+done
+
 # under mpirun, a plain run's checkpoint resumes with 2 ranks (the prompts
 # left dealt to them; the sums then reassociate: tests/mpi_compare.py)
 if { [ "${SS_MPI:-OFF}" = "ON" ] || [ "${SS_MPI:-OFF}" = 1 ]; } && command -v mpirun >/dev/null; then
@@ -194,6 +204,11 @@ if { [ "${SS_MPI:-OFF}" = "ON" ] || [ "${SS_MPI:-OFF}" = 1 ]; } && command -v mp
     [ $? -ne 0 ] && grep -q 'made from other inputs: "prompts=sha256:' <<<"$err" &&
         ok "scan -np 2: a resume over a prompt file changed in place is refused, naming the prompts" ||
         fail "scan -np 2, prompts changed in place: $err"
+    # (and its fingerprint computed once per rank: settings and scan.json)
+    err=$(SLASHSCOPE_TIMINGS=1 mpirun --oversubscribe -np 2 "$BIN" "${MSCAN[@]}" --force 2>&1 >/dev/null)
+    [ $? -eq 0 ] && [ "$(marks "$err" | sort -u)" = 1 ] &&
+        ok "scan -np 2: the weights' fingerprint is computed once per rank" ||
+        fail "scan -np 2: the fingerprint computed $(marks "$err" | tr '\n' ' ')times: $err"
 fi
 
 if [ "$fails" -eq 0 ]; then echo "cli_explain_resume: all passed"; else echo "cli_explain_resume: $fails failed"; fi
