@@ -6,7 +6,9 @@
 # byte for byte the uninterrupted run's (every file, rank.json / freq.json,
 # the CSVs and SHA256SUMS included); a run without --resume over the
 # checkpoint, a resume with another option, and one over a prompt file,
-# weights or a --sdh scan changed in place, are refused naming why; a
+# weights, a --lowrank plan (rank, and a plain scan) or a --sdh scan
+# changed in place, are refused naming why; the weights' fingerprint is
+# computed once per run; a
 # finished folder needs --force; a run that fails before its first save
 # leaves no checkpoint; under mpirun (when built with MPI) a plain run's
 # checkpoint resumes with 2 ranks, and an MPI scan's refuses a prompt file
@@ -150,6 +152,34 @@ err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
 [ $? -ne 0 ] && grep -q 'made from other inputs: "weights=xxh3-128:' <<<"$err" &&
     ok "a resume over weights changed in place (one bit) is refused, naming the weights" ||
     fail "weights changed in place: $err"
+
+# a --lowrank plan rewritten in place under the same path (W_Q/W_K swapped
+# in memory, which the weights' fingerprint does not see) is refused on
+# resume: by rank (the lowrank= word) and by a plain scan (its settings'
+# interventions); the same plan resumes (and meets bad prompt 3 again)
+sed 4d "$T/p.bad" >"$T/good.ids"
+PLAN=(compress "$MODEL" --ids-file "$T/good.ids" --len 64 --threads 1 --quiet --out "$T/plan")
+"$BIN" "${PLAN[@]}" --thre 0.9 --rank-thre 2 >/dev/null || fail "compress for --lowrank"
+LR=(rank "$MODEL" --ids-file "$T/p.bad" --len 64 --threads 1 --quiet --checkpoint-every 1
+    --lowrank "$T/plan" --out "$T/lr")
+LS=(scan "${LR[@]:1}")
+LS[${#LS[@]} - 1]=$T/ls
+same_plan() { # COMMAND LINE: a run kept at prompt 3, and a resume with the same plan
+    "$BIN" "$@" >/dev/null 2>&1
+    err=$("$BIN" "$@" --resume 2>&1 >/dev/null)
+    grep -q "outside the model's vocabulary" <<<"$err" || fail "$1 --lowrank: a resume with the same plan: $err"
+}
+same_plan "${LR[@]}"
+same_plan "${LS[@]}"
+"$BIN" "${PLAN[@]}" --thre 0.5 --rank-thre 1 --force >/dev/null || fail "compress, rewritten"
+err=$("$BIN" "${LR[@]}" --resume 2>&1 >/dev/null)
+[ $? -ne 0 ] && grep -q 'made from other inputs: "lowrank=sha256:' <<<"$err" &&
+    ok "rank: a resume over a --lowrank plan rewritten in place is refused, naming the plan" ||
+    fail "rank --lowrank plan rewritten: $err"
+err=$("$BIN" "${LS[@]}" --resume 2>&1 >/dev/null)
+[ $? -ne 0 ] && grep -q 'other settings (interventions.lowrank_plan.sha256' <<<"$err" &&
+    ok "scan: a resume over a --lowrank plan rewritten in place is refused, naming the plan" ||
+    fail "scan --lowrank plan rewritten: $err"
 
 # freq --sdh SCAN keeps the state of the SCAN's SDHs: a scan replaced under
 # the same path with other SDHs (a larger kappa: L0H0 alone) is refused

@@ -84,13 +84,13 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
     return rc;
 }
 
-ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_prompt_opts *popts,
-                             const int32_t *ids, int n, ss_error *err)
+ss_code ss_cli_dist_identify(const ss_model_run *r, const ss_prompts *p,
+                             const ss_prompt_opts *popts, ss_error *err)
 {
     if (!dist_on || !ss_cli_dist.dir[0])
         return SS_OK;
     ss_weights_fingerprint fp;
-    ss_code rc = ss_model_fingerprint(m, &fp, err);
+    ss_code rc = ss_model_fingerprint(r->model, &fp, err);
     if (rc)
         return rc;
     char single[65], words[512];
@@ -98,7 +98,7 @@ ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_pr
     if (!p) {
         ss_sha256 h;
         ss_sha256_init(&h);
-        ss_sha256_update_i32le(&h, ids, (size_t)n);
+        ss_sha256_update_i32le(&h, r->ids, (size_t)r->n);
         ss_sha256_hex(&h, single);
     }
     int k = snprintf(words, sizeof words, "weights=xxh3-128:%s prompts=sha256:%s", fp.digest,
@@ -107,8 +107,14 @@ ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_pr
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(src, "tokenizer");
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(tok, "vocab_sha256");
     if (cJSON_IsString(vocab))
-        snprintf(words + k, sizeof words - (size_t)k, " tokenizer=sha256:%s", vocab->valuestring);
+        k += snprintf(words + k, sizeof words - (size_t)k, " tokenizer=sha256:%s",
+                      vocab->valuestring);
     cJSON_Delete(src);
+    /* --lowrank swaps W_Q/W_K in memory, which the fingerprint (of the
+     * tensors as stored) does not see */
+    const char *plan = ss_model_run_plan_sha256(r);
+    if (plan)
+        snprintf(words + k, sizeof words - (size_t)k, " lowrank=sha256:%s", plan);
     return ss_dist_add_settings(&ss_cli_dist, words, err);
 }
 

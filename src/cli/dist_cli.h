@@ -5,6 +5,7 @@
 
 #include "analysis/prompts.h"
 #include "cli/args.h"
+#include "cli/model_run.h"
 #include "common/error.h"
 #include "dist/dist.h"
 #include "model/model.h"
@@ -34,13 +35,14 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
                           const char *marker, int always, int *on, ss_error *err);
 /* Adds to the settings a resume must match what the command line does not
  * pin down, since the same paths may hold other contents on a later run:
- * "weights=xxh3-128:<fingerprint>", "prompts=sha256:<digest>" (of the
- * source p, or without one of the single sequence ids[n]) and, for a text
- * source, "tokenizer=sha256:<vocabulary digest>". As words, so a refusal
+ * "weights=xxh3-128:<fingerprint>" (of r's model), "prompts=sha256:<digest>"
+ * (of the source p, or without one of r's single sequence ids), for a text
+ * source "tokenizer=sha256:<vocabulary digest>", and with --lowrank
+ * "lowrank=sha256:<the plan folder's digest>". As words, so a refusal
  * names the one that differs. After ss_cli_dist_setup turned the run on,
  * before it starts; a no-op without checkpoints. */
-ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_prompt_opts *popts,
-                             const int32_t *ids, int n, ss_error *err);
+ss_code ss_cli_dist_identify(const ss_model_run *r, const ss_prompts *p,
+                             const ss_prompt_opts *popts, ss_error *err);
 /* The end of a distributed run's transaction: rank 0 commits f when err
  * holds no error (the checkpoints go with it), else aborts it (keeping the
  * checkpoint for --resume); other ranks leave it to rank 0. Returns

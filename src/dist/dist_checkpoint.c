@@ -214,11 +214,12 @@ typedef struct {
 } cl_item;
 
 /* A word the run adds for its inputs' contents (ss_dist_add_settings:
- * "weights=...", "prompts=...", "tokenizer=...", "heads=..."), never a
- * flag's value. */
+ * "weights=...", "prompts=...", "tokenizer=...", "lowrank=...",
+ * "heads=..."), never a flag's value. */
 static int is_input_word(const char *w)
 {
-    static const char *const kinds[] = {"weights=", "prompts=", "tokenizer=", "heads="};
+    static const char *const kinds[] = {"weights=", "prompts=", "tokenizer=", "lowrank=",
+                                        "heads="};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (!strncmp(w, kinds[i], strlen(kinds[i])))
             return 1;
