@@ -135,6 +135,22 @@ IDS=(rank "$T/model" --out "$T/inputs" --ids-file "$T/p.ids" --len 64 --threads 
      --checkpoint-every 1 --allow-long)
 "$BIN" "${IDS[@]}" >/dev/null 2>&1
 [ "$(held "$T/inputs")" = 3 ] || fail "a bad prompt 3: $(held "$T/inputs") prompts held, expected 3"
+# a checkpoint of a slashscope that did not record its inputs' digests
+# (the words taken off its settings) is refused as such, not as "other inputs"
+ST=$T/inputs.partial/checkpoint/state.json
+cp "$ST" "$T/state.kept"
+/usr/bin/python3 - "$ST" <<'PY'
+import json, re, sys
+j = json.load(open(sys.argv[1]))
+j["state"]["settings"] = re.sub(r" (version|weights|prompts|tokenizer|lowrank)=\S+", "",
+                                j["state"]["settings"])
+json.dump(j, open(sys.argv[1], "w"))
+PY
+err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
+[ $? -ne 0 ] && grep -q "made by a slashscope that did not record its inputs' digests.*start afresh with --force" <<<"$err" &&
+    ok "a checkpoint made before the inputs' digests is refused as such" ||
+    fail "a checkpoint without the inputs' words: $err"
+cp "$T/state.kept" "$ST"
 cp "$T/p.ids" "$T/p.bad" && sed -i 4d "$T/p.ids"
 err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
 [ $? -ne 0 ] && grep -q 'made from other inputs: "prompts=sha256:' <<<"$err" &&
@@ -173,7 +189,7 @@ same_plan "${LR[@]}"
 same_plan "${LS[@]}"
 "$BIN" "${PLAN[@]}" --thre 0.5 --rank-thre 1 --force >/dev/null || fail "compress, rewritten"
 err=$("$BIN" "${LR[@]}" --resume 2>&1 >/dev/null)
-[ $? -ne 0 ] && grep -q 'made from other inputs: "lowrank=sha256:' <<<"$err" &&
+[ $? -ne 0 ] && grep -q 'made from other inputs: "lowrank=sha256:.* (the --lowrank plan folder' <<<"$err" &&
     ok "rank: a resume over a --lowrank plan rewritten in place is refused, naming the plan" ||
     fail "rank --lowrank plan rewritten: $err"
 err=$("$BIN" "${LS[@]}" --resume 2>&1 >/dev/null)
@@ -190,7 +206,7 @@ SCAN=(scan "$MODEL" --ood 8 --len 128 --threads 1 --quiet --out "$T/sdh")
 "$BIN" "${SCAN[@]}" --kappa-small 0.8 --force >/dev/null || fail "scan with kappa 0.8"
 err=$("$BIN" freq "$MODEL" --ids-file "$T/p.ids" --len 64 --threads 1 --quiet --resume \
     --sdh "$T/sdh" --out "$T/fsdh" 2>&1 >/dev/null)
-[ $? -ne 0 ] && grep -q 'made from other inputs: "heads=L0H0,L1H0" then, "heads=L0H0" now' <<<"$err" &&
+[ $? -ne 0 ] && grep -q 'made from other inputs: "heads=L0H0,L1H0" then, "heads=L0H0" now (the --sdh scan lists' <<<"$err" &&
     ok "freq: a resume over a --sdh scan replaced with other SDHs is refused, naming the heads" ||
     fail "freq --sdh replaced: $err"
 
