@@ -135,22 +135,36 @@ IDS=(rank "$T/model" --out "$T/inputs" --ids-file "$T/p.ids" --len 64 --threads 
      --checkpoint-every 1 --allow-long)
 "$BIN" "${IDS[@]}" >/dev/null 2>&1
 [ "$(held "$T/inputs")" = 3 ] || fail "a bad prompt 3: $(held "$T/inputs") prompts held, expected 3"
-# a checkpoint of a slashscope that did not record its inputs' digests
-# (the words taken off its settings) is refused as such, not as "other inputs"
+# a checkpoint of another slashscope is refused as such, not as "other
+# inputs": one that recorded no input digests (those words taken off its
+# settings), one that recorded no version, one of another version
 ST=$T/inputs.partial/checkpoint/state.json
 cp "$ST" "$T/state.kept"
-/usr/bin/python3 - "$ST" <<'PY'
+edited() { # PATTERN REPLACEMENT: a resume with the checkpoint's settings so edited
+    /usr/bin/python3 - "$ST" "$1" "$2" <<'PY'
 import json, re, sys
 j = json.load(open(sys.argv[1]))
-j["state"]["settings"] = re.sub(r" (version|weights|prompts|tokenizer|lowrank)=\S+", "",
-                                j["state"]["settings"])
+j["state"]["settings"] = re.sub(sys.argv[2], sys.argv[3], j["state"]["settings"])
 json.dump(j, open(sys.argv[1], "w"))
 PY
-err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
-[ $? -ne 0 ] && grep -q "made by a slashscope that did not record its inputs' digests.*start afresh with --force" <<<"$err" &&
+    err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
+    rc=$?
+    cp "$T/state.kept" "$ST"
+    return $rc
+}
+! edited ' (version|weights|prompts|tokenizer|lowrank)=\S+' '' &&
+    grep -q "made by a slashscope that did not record its inputs' digests.*start afresh with --force" <<<"$err" &&
     ok "a checkpoint made before the inputs' digests is refused as such" ||
     fail "a checkpoint without the inputs' words: $err"
-cp "$T/state.kept" "$ST"
+VERSION=$("$BIN" --version | cut -d' ' -f2)
+! edited ' version=\S+' '' &&
+    grep -q "made by a slashscope older than $VERSION, which did not record its version: start afresh with --force" <<<"$err" &&
+    ok "a checkpoint without the version is refused as such" ||
+    fail "a checkpoint without the version word: $err"
+! edited ' version=\S+' ' version=0.0.1' &&
+    grep -q "made by slashscope 0.0.1, this is $VERSION: resume it with slashscope 0.0.1, or start afresh" <<<"$err" &&
+    ok "a checkpoint of another version is refused, naming both" ||
+    fail "a checkpoint of version 0.0.1: $err"
 cp "$T/p.ids" "$T/p.bad" && sed -i 4d "$T/p.ids"
 err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
 [ $? -ne 0 ] && grep -q 'made from other inputs: "prompts=sha256:' <<<"$err" &&

@@ -101,8 +101,8 @@ ss_code ss_cli_dist_identify(const ss_model_run *r, const ss_prompts *p,
         ss_sha256_update_i32le(&h, r->ids, (size_t)r->n);
         ss_sha256_hex(&h, single);
     }
-    int k = snprintf(words, sizeof words, "weights=xxh3-128:%s prompts=sha256:%s", fp.digest,
-                     sha);
+    int k = snprintf(words, sizeof words, "version=%s weights=xxh3-128:%s prompts=sha256:%s",
+                     SS_VERSION, fp.digest, sha);
     cJSON *src = p ? ss_prompt_source_json(popts, sha) : NULL;
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(src, "tokenizer");
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(tok, "vocab_sha256");

@@ -34,9 +34,10 @@ extern ss_dist ss_cli_dist;
 ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
                           const char *marker, int always, int *on, ss_error *err);
 /* Adds to the settings a resume must match what the command line does not
- * pin down, since the same paths may hold other contents on a later run:
- * "weights=xxh3-128:<fingerprint>" (of r's model), "prompts=sha256:<digest>"
- * (of the source p, or without one of r's single sequence ids), for a text
+ * pin down: "version=<SS_VERSION>" (this slashscope) and, since the same
+ * paths may hold other contents on a later run, "weights=xxh3-128:<the
+ * fingerprint of r's model>", "prompts=sha256:<digest>" (of the source p,
+ * or without one of r's single sequence ids), for a text
  * source "tokenizer=sha256:<vocabulary digest>", and with --lowrank
  * "lowrank=sha256:<the plan folder's digest>". As words, so a refusal
  * names the one that differs. After ss_cli_dist_setup turned the run on,

@@ -215,11 +215,11 @@ typedef struct {
 
 /* A word the run adds for its inputs' contents (ss_dist_add_settings:
  * "weights=...", "prompts=...", "tokenizer=...", "lowrank=...",
- * "heads=..."), never a flag's value. */
+ * "heads=...") and for the tool ("version=..."), never a flag's value. */
 static int is_input_word(const char *w)
 {
-    static const char *const kinds[] = {"weights=", "prompts=", "tokenizer=", "lowrank=",
-                                        "heads="};
+    static const char *const kinds[] = {"version=", "weights=", "prompts=", "tokenizer=",
+                                        "lowrank=", "heads="};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (!strncmp(w, kinds[i], strlen(kinds[i])))
             return 1;
@@ -297,6 +297,17 @@ static ss_code other_command_line(const char *then, const char *now, ss_error *e
         return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by a slashscope that did not record its "
                        "inputs' digests (weights, prompts, tokenizer), so this one cannot tell "
                        "whether they are the same: start afresh with --force");
+    /* another version may keep other sums or words: resume with the one
+     * that made it */
+    const cl_item *vt = cl_word(a, na, "version="), *vn = cl_word(b, nb, "version=");
+    if (vn && !vt)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by a slashscope older than %.*s, which "
+                       "did not record its version: start afresh with --force", vn->len - 8,
+                       vn->s + 8);
+    if (vn && (vt->len != vn->len || memcmp(vt->s, vn->s, (size_t)vn->len)))
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by slashscope %.*s, this is %.*s: resume "
+                       "it with slashscope %.*s, or start afresh with --force", vt->len - 8,
+                       vt->s + 8, vn->len - 8, vn->s + 8, vt->len - 8, vt->s + 8);
     const cl_item *x = cl_missing(a, na, b, nb), *y = cl_missing(b, nb, a, na);
     const cl_item *one = x ? x : y;
     char what[700];
