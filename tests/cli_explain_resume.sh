@@ -158,7 +158,7 @@ PY
     fail "a checkpoint without the inputs' words: $err"
 VERSION=$("$BIN" --version | cut -d' ' -f2)
 ! edited ' version=\S+' '' &&
-    grep -q "made by a slashscope older than $VERSION, which did not record its version: start afresh with --force" <<<"$err" &&
+    grep -q "made by an earlier slashscope, which did not record its version (this is $VERSION): start afresh with --force" <<<"$err" &&
     ok "a checkpoint without the version is refused as such" ||
     fail "a checkpoint without the version word: $err"
 ! edited ' version=\S+' ' version=0.0.1' &&

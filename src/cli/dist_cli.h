@@ -26,8 +26,8 @@ extern ss_dist ss_cli_dist;
  * checkpoints), else under mpirun/srun or when OUT.partial holds such a
  * run's checkpoint (a plain scan, which has its own checkpoint, can resume
  * it). *on = 0 for a plain scan (on may be NULL when `always`): f then
- * only names --out's paths and the command begins its own transaction. Otherwise rank 0 begins the
- * transaction on f (--force, --resume; marker: the command's JSON file,
+ * only names --out's paths and the command begins its own transaction.
+ * Otherwise rank 0 begins the transaction on f (--force, --resume; marker: the command's JSON file,
  * store/folder.h) and every rank sets up its checkpoints in f->work, with
  * the command line (argv, less --resume, --quiet, --force, --threads and
  * --checkpoint-every) as the settings a resume must match. */

@@ -301,9 +301,9 @@ static ss_code other_command_line(const char *then, const char *now, ss_error *e
      * that made it */
     const cl_item *vt = cl_word(a, na, "version="), *vn = cl_word(b, nb, "version=");
     if (vn && !vt)
-        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by a slashscope older than %.*s, which "
-                       "did not record its version: start afresh with --force", vn->len - 8,
-                       vn->s + 8);
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by an earlier slashscope, which did not "
+                       "record its version (this is %.*s): start afresh with --force",
+                       vn->len - 8, vn->s + 8);
     if (vn && (vt->len != vn->len || memcmp(vt->s, vn->s, (size_t)vn->len)))
         return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by slashscope %.*s, this is %.*s: resume "
                        "it with slashscope %.*s, or start afresh with --force", vt->len - 8,
