@@ -25,7 +25,9 @@ fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 
 MODEL=$SHARED/fixtures/mistral_mha/hf
-N=16
+# enough prompts (~7 ms of CPU each) that SIGTERM, sent after a third of a
+# whole run's CPU time and polled every 10 ms, lands mid-way under load
+N=64
 args_of() { # CMD SEED: the command line of the runs
     local src=(--ood $N --seed "$2" --len 512 --threads 1 --quiet)
     if [ "$1" = rank ]; then ARGS=(rank "$MODEL" "${src[@]}")
@@ -248,9 +250,12 @@ if { [ "${SS_MPI:-OFF}" = "ON" ] || [ "${SS_MPI:-OFF}" = 1 ]; } && command -v mp
     done
     kill -TERM $pid
     wait $pid
-    mpirun --oversubscribe -np 2 "$BIN" "${ARGS[@]}" --resume --out "$T/freq.mpi" >/dev/null ||
+    rc=$?
+    if [ $rc -ne 1 ]; then
+        fail "freq: the plain run to resume at -np 2 exited $rc, not 1: not stopped mid-way by SIGTERM"
+    elif ! mpirun --oversubscribe -np 2 "$BIN" "${ARGS[@]}" --resume --out "$T/freq.mpi" >/dev/null; then
         fail "freq: mpirun -np 2 --resume of a plain run's checkpoint"
-    if out=$(/usr/bin/python3 "$HERE/mpi_compare.py" "$T/freq.ref" "$T/freq.mpi"); then
+    elif out=$(/usr/bin/python3 "$HERE/mpi_compare.py" "$T/freq.ref" "$T/freq.mpi"); then
         ok "freq: a plain run's checkpoint resumed by mpirun -np 2 = uninterrupted ($(tail -1 <<<"$out"))"
     else fail "freq: plain checkpoint resumed at -np 2: $out"; fi
     # an MPI scan's checkpoints carry the inputs' digests too: a prompt file
