@@ -138,6 +138,20 @@ expect_ok "compress --eval-prompts --sdh" "$bin" compress "$m" "${src[@]}" --thr
 n1=$(grep -c '^small' "$tmp/es0/sdh.csv"); n2=$(($(wc -l <"$tmp/pf/eval_sdh.csv") - 1))
 [ "$n1" = "$n2" ] && ok "--sdh: the scan's $n1 SDHs followed" || bad "--sdh: $n2 rows for $n1 SDHs"
 
+# eval.json records the eval prompts as every result records its prompts, with their
+# SHA-256: hashlib's of the same bytes, from a file and from a pipe (read once) alike
+if $py - "$tmp" >"$tmp/err" 2>&1 <<'PY'
+import hashlib, json, sys
+t = sys.argv[1]
+for d, f, kind in (("pt", "ev.txt", "text-lines"), ("pp", "ev.txt", "text-lines"),
+                   ("pe", "ev.ids", "ids-file")):
+    want = hashlib.sha256(open(f"{t}/{f}", "rb").read()).hexdigest()
+    e = json.load(open(f"{t}/{d}/eval.json"))["eval_prompts"]
+    assert e["sha256"] == want and e["source"] == kind, (d, e, want)
+print(want[:12])
+PY
+then ok "eval.json: the eval prompts' SHA-256 = hashlib's (file, pipe, ids): $(cat "$tmp/err")"; else bad "eval.json digest"; fi
+
 expect_fail "--lowrank: a plan of several pairs needs one" "choose one pair" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp/pm" --out "$tmp/x.npy"
 expect_fail "--lowrank: bad pair" "PLAN@THRE,RANK_THRE" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp/pm@x" --out "$tmp/x.npy"
 expect_fail "--lowrank: not a plan" "plan.json" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp" --out "$tmp/x.npy"

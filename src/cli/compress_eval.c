@@ -7,6 +7,7 @@
 
 #include "analysis/compress_apply.h"
 #include "analysis/sdh.h"
+#include "analysis/source_json.h"
 #include "cli/eval_pass.h"
 #include "report/explain_out.h"
 #include "cli/headsel.h"
@@ -91,7 +92,7 @@ static cJSON *eval_json(const eval_row *rows, int n_rows, const ss_sdh *sdh, int
 {
     int len = es->popts.len;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "eval_prompts", es->popts.path);
+    cJSON_AddItemToObject(j, "eval_prompts", ss_prompt_source_json(&es->popts, es->sha));
     cJSON_AddNumberToObject(j, "eval_len", len);
     cJSON_AddNumberToObject(j, "prompts", (double)rows[0].out.prompts);
     cJSON_AddStringToObject(j, "sdh_from", sdh_from);

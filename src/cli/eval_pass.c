@@ -54,6 +54,8 @@ ss_code ss_eval_src_load(ss_eval_src *s, ss_error *err)
     ss_prompts *p = NULL;
     int64_t cap = 0;
     ss_code rc = ss_prompts_open(&s->popts, &p, err);
+    if (!rc)
+        memcpy(s->sha, ss_prompts_sha256(p), sizeof s->sha);
     while (!rc) {
         if (s->n_prompts == cap) {
             int64_t more = cap ? 2 * cap : 16;
