@@ -12,10 +12,9 @@
 #include "common/mem.h"
 #include "common/path.h"
 
-ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
-                               ss_error *err)
+static ss_code from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
+                          ss_error *err)
 {
-    memset(s, 0, sizeof *s);
     const char *path = ss_args_get(a, "--eval-prompts");
     long long n, count;
     ss_code rc;
@@ -46,6 +45,16 @@ ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model 
     o->tok_path = ss_args_get(a, "--tokenizer") ? ss_args_get(a, "--tokenizer") : a->positional[0];
     o->add_bos = ss_tokenizer_adds_bos(s->tok);
     return ss_eval_src_load(s, err);
+}
+
+ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
+                               ss_error *err)
+{
+    memset(s, 0, sizeof *s);
+    ss_code rc = from_flags(s, a, m, len, err);
+    if (rc) /* the ids read before a bad prompt, the tokenizer: the caller frees nothing */
+        ss_eval_src_free(s);
+    return rc;
 }
 
 ss_code ss_eval_src_load(ss_eval_src *s, ss_error *err)

@@ -32,7 +32,8 @@ typedef struct {
 /* --eval-prompts F: token-id lines when F ends in .ids, else a text source
  * (lines, JSONL, folder of .txt) in the model's tokenizer (or --tokenizer);
  * --eval-len N tokens each (default len), at most --eval-count P (0: all).
- * Loaded (ss_eval_src_load) before it returns. */
+ * Loaded (ss_eval_src_load) before it returns; on an error s holds nothing
+ * (nothing to free). */
 ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
                                ss_error *err);
 /* Reads every prompt of s->popts once into s->ids and its digest into s->sha
