@@ -151,11 +151,15 @@ for d, f, kind in (("pt", "ev.txt", "text-lines"), ("pp", "ev.txt", "text-lines"
 print(want[:12])
 PY
 then ok "eval.json: the eval prompts' SHA-256 = hashlib's (file, pipe, ids): $(cat "$tmp/err")"; else bad "eval.json digest"; fi
-# an eval source with no prompt long enough fails naming it, and the ids and the tokenizer
-# read before the error are freed (ASan's leak check)
-printf '3 4 5\n' >"$tmp/short.ids"; printf 'a b\n' >"$tmp/short.txt"
+# a bad --eval-prompts / --eval-len fails before the compress runs: over a finished --out
+# (which alone asks for --force) the eval's error comes first; no folder is begun; the ids
+# and the tokenizer read before the error are freed (ASan's leak check)
+printf '3 4 5\n' >"$tmp/short.ids"; printf 'a b\n' >"$tmp/short.txt"; : >"$tmp/empty.ids"
+expect_fail "--eval-len 1 fails first" "eval-len" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pe" --eval-prompts "$tmp/ev.ids" --eval-len 1
+expect_fail "an empty eval file fails first" "empty\.ids.*empty" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pe" --eval-prompts "$tmp/empty.ids" --eval-len 48
 expect_fail "eval ids all too short" "short\.ids.*48" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pn1" --eval-prompts "$tmp/short.ids" --eval-len 48
 expect_fail "eval text all too short" "short\.txt.*40" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pn2" --eval-prompts "$tmp/short.txt" --tokenizer "$tok" --eval-len 40
+ls -d "$tmp"/pn1* "$tmp"/pn2* >/dev/null 2>&1 && bad "... a folder was begun" || ok "... no folder begun"
 
 expect_fail "--lowrank: a plan of several pairs needs one" "choose one pair" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp/pm" --out "$tmp/x.npy"
 expect_fail "--lowrank: bad pair" "PLAN@THRE,RANK_THRE" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp/pm@x" --out "$tmp/x.npy"

@@ -128,16 +128,12 @@ static cJSON *eval_json(const eval_row *rows, int n_rows, const ss_sdh *sdh, int
     return j;
 }
 
-ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compress_result *r,
-                         const double *thre, int nt, const double *rank_thre, int nr,
-                         const char *dir, ss_error *err)
+ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_eval_src *es,
+                         const ss_compress_result *r, const double *thre, int nt,
+                         const double *rank_thre, int nr, const char *dir, ss_error *err)
 {
     ss_model *m = src->run.model;
-    ss_eval_src es;
-    ss_code rc = ss_eval_src_from_flags(&es, a, m, src->len, err);
-    if (rc)
-        return rc;
-    int len = es.popts.len, n_rows = 1 + nt * nr;
+    int len = es->popts.len, n_rows = 1 + nt * nr;
     eval_row *rows = ss_calloc((size_t)n_rows, sizeof *rows, "eval rows", err);
     ss_analysis_opts ao = {.rope = &src->run.rope, .allow_long = src->run.allow_long};
     ss_forward_opts fo = {0};
@@ -145,7 +141,7 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
     ao.edit_heads = fo.edit_heads;
     ao.edit_ctx = fo.edit_ctx;
     ao.head_rope = fo.head_rope;
-    rc = rows ? SS_OK : SS_ERR_NOMEM;
+    ss_code rc = rows ? SS_OK : SS_ERR_NOMEM;
     /* each head's SVD once for all the plans (at most 1 GiB of them kept) */
     ss_lowrank_svds svds = {0};
     if (!rc)
@@ -154,7 +150,7 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
     ss_progress_start(&pr, a->quiet, "compress --eval-prompts", n_rows, "passes");
     if (!rc) {
         rows[0].original = 1;
-        rc = ss_eval_pass(m, &es, &ao, 1, &rows[0].out, err);
+        rc = ss_eval_pass(m, es, &ao, 1, &rows[0].out, err);
         ss_progress_update(&pr, 1, NULL);
     }
     for (int t = 0, i = 1; !rc && t < nt; t++)
@@ -163,7 +159,7 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
             ss_lowrank_applied la;
             if ((rc = ss_lowrank_apply_svds(m, r, thre[t], (int)rank_thre[k], &svds, &la, err)))
                 break;
-            rc = ss_eval_pass(m, &es, &ao, 1, &rows[i].out, err);
+            rc = ss_eval_pass(m, es, &ao, 1, &rows[i].out, err);
             ss_lowrank_restore(&la);
             ss_progress_update(&pr, i + 1, NULL);
         }
@@ -176,7 +172,7 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
     if (!rc)
         rc = write_csvs(dir, rows, n_rows, sdh, n_sdh, &m->cfg, len, err);
     if (!rc) {
-        cJSON *j = eval_json(rows, n_rows, sdh, n_sdh, &m->cfg, &es,
+        cJSON *j = eval_json(rows, n_rows, sdh, n_sdh, &m->cfg, es,
                              ss_args_get(a, "--sdh") ? ss_args_get(a, "--sdh") : "eval prompts");
         char path[4096];
         if (!(rc = ss_out_path(path, sizeof path, dir, "eval.json", err)))
@@ -197,6 +193,5 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
     for (int i = 0; rows && i < n_rows; i++)
         ss_eval_out_free(&rows[i].out);
     free(rows);
-    ss_eval_src_free(&es);
     return rc;
 }
