@@ -142,10 +142,15 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_eval_sr
     ao.edit_ctx = fo.edit_ctx;
     ao.head_rope = fo.head_rope;
     ss_code rc = rows ? SS_OK : SS_ERR_NOMEM;
-    /* each head's SVD once for all the plans (at most 1 GiB of them kept) */
+    /* each head's SVD once for all the plans: at most 1 GiB of them kept, and
+     * at most a quarter of the memory still available (the rest is the
+     * passes'); past the budget an SVD is computed again for each plan */
     ss_lowrank_svds svds = {0};
+    uint64_t budget = (uint64_t)1 << 30, avail = ss_mem_available();
+    if (avail && avail / 4 < budget)
+        budget = avail / 4;
     if (!rc)
-        rc = ss_lowrank_svds_init(&svds, m, (size_t)1 << 30, err);
+        rc = ss_lowrank_svds_init(&svds, m, (size_t)budget, err);
     ss_progress pr;
     ss_progress_start(&pr, a->quiet, "compress --eval-prompts", n_rows, "passes");
     if (!rc) {
