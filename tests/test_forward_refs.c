@@ -1,12 +1,14 @@
 /* The forward pass against the peer references in shared/: llama.cpp,
  * llama2.c run.c and a float64 PyTorch implementation, for every model and
  * fixture in every format it ships in. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "engine/forward.h"
+#include "engine/observer.h"
 #include "harness.h"
 #include "model/model.h"
 
@@ -440,5 +442,98 @@ static void test_threads_do_not_change_results(void)
     ss_model_close(m);
 }
 
+/* The observer contract on the team path: per (layer, head) the blocks come
+ * in increasing row0 without gap or overlap, every row's probabilities
+ * (keys 0..i) sum to 1. */
+#define ORDER_MAX_HEADS 64
+typedef struct {
+    int next[ORDER_MAX_HEADS]; /* the next row0 each head of the current layer must send */
+    int n, bad_order, bad_sum;
+} order_check;
+
+static ss_code order_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
+                              const float *k, ss_error *err)
+{
+    (void)layer, (void)h, (void)q, (void)k, (void)err;
+    order_check *o = ctx;
+    o->n = n;
+    memset(o->next, 0, sizeof o->next);
+    return SS_OK;
+}
+
+static ss_code order_on_probs(void *ctx, int layer, int head, int row0, int nrows, const float *p,
+                              int64_t ld)
+{
+    (void)layer;
+    order_check *o = ctx;
+    if (head < 0 || head >= ORDER_MAX_HEADS || row0 != o->next[head]) {
+        __atomic_store_n(&o->bad_order, 1, __ATOMIC_RELAXED);
+        return SS_OK;
+    }
+    o->next[head] = row0 + nrows;
+    for (int r = 0; r < nrows; r++) {
+        double sum = 0;
+        for (int j = 0; j <= row0 + r; j++)
+            sum += p[(int64_t)r * ld + j];
+        if (fabs(sum - 1) > 1e-5)
+            __atomic_store_n(&o->bad_sum, 1, __ATOMIC_RELAXED);
+    }
+    return SS_OK;
+}
+
+static ss_code order_on_layer_done(void *ctx, int layer, ss_error *err)
+{
+    (void)layer, (void)err;
+    order_check *o = ctx;
+    for (int x = 0; x < 8; x++)
+        if (o->next[x] != o->n)
+            o->bad_order = 1;
+    return SS_OK;
+}
+
+/* A head left over (8 heads on 3 threads: 2) shared by a team of threads:
+ * the team path is taken only from n^2 d_head >= 2^24, beyond the test
+ * models, so team_min = 1 forces it. Its logits are the whole-head path's
+ * (P V rows go through other SGEMM calls: rounding only), the same bits on a
+ * rerun, and the observer sees each head's blocks in order. */
+static void test_team_path(void)
+{
+    ss_error err = {0};
+    ss_model *m;
+    const char *path = ss_test_path("%s/models/stories260K/stories260K.bin", ss_test_shared());
+    if (ss_model_open(path, &m, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    CHECK(m->cfg.n_head == 8);
+    int32_t *ids;
+    int n = read_sequence("models/stories260K", 1, &ids);
+    size_t len = (size_t)n * m->cfg.vocab;
+    float *a = calloc(len, 4), *b = calloc(len, 4), *c = calloc(len, 4);
+    order_check oc = {0};
+    ss_observer obs = {&oc, order_on_layer, order_on_probs, order_on_layer_done};
+    ss_forward_opts whole = {.block_rows = 16}, team = {.block_rows = 16, .team_min = 1,
+                                                        .observers = &obs, .n_observers = 1};
+    ss_set_threads(3);
+    CHECK(ss_forward(m, ids, n, &whole, a, &err) == SS_OK);
+    CHECK(ss_forward(m, ids, n, &team, b, &err) == SS_OK);
+    CHECK(ss_forward(m, ids, n, &team, c, &err) == SS_OK);
+    ss_set_threads(2);
+    CHECK_MSG(!oc.bad_order, "team path: a head's blocks out of order, missing or repeated");
+    CHECK_MSG(!oc.bad_sum, "team path: a row's probabilities do not sum to 1");
+    CHECK_MSG(memcmp(b, c, len * 4) == 0, "team path: a rerun changed the logits");
+    double worst = 0, biggest = 0;
+    for (size_t i = 0; i < len; i++) {
+        worst = fmax(worst, fabs((double)a[i] - b[i]));
+        biggest = fmax(biggest, fabs((double)a[i]));
+    }
+    CHECK_MSG(worst <= 1e-5 * biggest, "team vs whole heads: %g (max |logit| %g)", worst, biggest);
+    free(a);
+    free(b);
+    free(c);
+    free(ids);
+    ss_model_close(m);
+}
+
 TEST_MAIN(TEST(test_logits_all_formats), TEST(test_formats_agree), TEST(test_attention_and_qk_all_formats),
-          TEST(test_threads_do_not_change_results))
+          TEST(test_threads_do_not_change_results), TEST(test_team_path))

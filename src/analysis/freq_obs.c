@@ -237,9 +237,9 @@ static int solo_variant(const ss_freq_acc *a, int shared, int idx)
  * schedule) into tabs, their indices into var; returns how many. */
 static int shared_tables(const ss_freq_acc *a, int local, const ss_rope_table **tabs, int *var)
 {
-    int k = 0;
+    int k = 0, any = n_shared(a);
     const ss_rope_table *all = local ? a->abl_table_local : a->abl_table;
-    for (int v = 0; n_shared(a) && v < a->n_abl; v++)
+    for (int v = 0; any && v < a->n_abl; v++)
         if (shared_variant(a, v)) {
             tabs[k] = &all[v];
             var[k++] = v;
@@ -274,6 +274,7 @@ static ss_code ensure_work(ss_freq_acc *a, ss_error *err)
     free(a->work);
     a->work_threads = 0;
     int64_t per = work_floats(a);
+    a->work_per = per;
     a->work = ss_aligned_calloc((size_t)threads * (size_t)per, sizeof(float),
                                 "freq re-scoring buffers", err);
     if (!a->work)
@@ -362,7 +363,7 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
     ss_code rc = a->n_abl > 0 && tasks > 0 ? ensure_work(a, err) : SS_OK;
     if (rc)
         return rc;
-    int64_t per = work_floats(a);
+    int64_t per = a->work_per;
     /* always a parallel region: the kernels inside then run single-threaded
      * per task instead of joining threads per call */
     #pragma omp parallel for schedule(dynamic, 1)

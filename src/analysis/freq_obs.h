@@ -102,6 +102,7 @@ typedef struct {
     /* partial rotary: sums of |s q_nope . k_nope| over the mean-|InP| pairs */
     double *nope_abs;            /* [n_sel] */
     float *work;                 /* [work_threads][work_floats()]: re-scoring buffers (what the single and shared kernels need) */
+    int64_t work_per;            /* floats of work per thread (work_floats(), fixed by the run) */
     int work_threads;
 } ss_freq_acc;
 

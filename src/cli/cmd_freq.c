@@ -19,6 +19,7 @@
 #include "cli/headsel.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "common/timing.h"
 #include "model/describe.h"
 #include "report/freq_out.h"
 
@@ -210,10 +211,16 @@ int cmd_freq(int argc, char **argv)
     r.out = folder.work;
     if (!setup(&r, &a, &err) && !add_heads_setting(&r, &err) &&
         !ss_explain_src_run(&r.src, (ss_analysis *[]){&r.an}, 1, "freq", a.quiet, &err) &&
-        !ss_analysis_finish(&r.an, &r.res, &err))
+        !(ss_timing_mark("freq: prompts"), ss_analysis_finish(&r.an, &r.res, &err))) {
+        ss_timing_mark("freq: result");
         write_outputs(&r, &err);
-    if (!ss_cli_dist_end(&folder, &err))
+        ss_timing_mark("freq: write files");
+    }
+    if (!ss_cli_dist_end(&folder, &err)) {
+        ss_timing_mark("freq: commit folder");
         ss_summary_freq(stdout, ss_args_get(&a, "--out"));
+        ss_timing_mark("freq: summary");
+    }
     ss_freq_result_free(&r.res);
     if (r.acc)
         ss_analysis_free(&r.an);

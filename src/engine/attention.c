@@ -1,5 +1,6 @@
 #include "engine/attention.h"
 
+#include <assert.h>
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -528,13 +529,16 @@ void ss_attend_shared_slash(const ss_head_attn *a, const ss_rope_table *const *t
     if (!ss_attend_shared_fits(a->d_head, n_var, n_u))
         return;
 #ifdef SS_TILED_SCORES
-    int d = a->d_head, dims_c[SS_TILED_MAX_D], dc = 0;
-    for (int x = 0, u = 0; x < d; x++) {
+    int d = a->d_head, dims_c[SS_TILED_MAX_D], dc = 0, u = 0;
+    for (int x = 0; x < d; x++) {
         if (u < n_u && dims_u[u] == x)
             u++;
         else
             dims_c[dc++] = x;
     }
+    /* dims_u ascending, distinct, below d_head (attention.h): else dc would
+     * exceed d - n_u and the copies below overrun the caller's scratch */
+    assert(u == n_u && dc == d - n_u);
     int64_t ld = score_ld(a->n), G = shared_rows(a->block_rows);
     float *ktc = scratch + (int64_t)n_var * G * ld, *ktu = ktc + (int64_t)dc * ld;
     float *qsc = ktu + (int64_t)n_var * n_u * ld, *qsu = qsc + G * dc;

@@ -342,7 +342,7 @@ static ss_code attention(const ss_config *c, workspace *w, int n, int block,
         int me = omp_get_thread_num();
         double t0 = timed ? ss_timing_thread_cpu() : 0;
         int team = omp_get_num_threads(), split = c->n_head - c->n_head % team;
-        if (team == 1 || (int64_t)n * n * c->d_head < TEAM_MIN)
+        if (team == 1 || (int64_t)n * n * c->d_head < (o->team_min > 0 ? o->team_min : TEAM_MIN))
             split = c->n_head;
         #pragma omp for schedule(dynamic, 1) nowait
         for (int h = 0; h < split; h++) {
@@ -352,6 +352,7 @@ static ss_code attention(const ss_config *c, workspace *w, int n, int block,
         }
         double t1 = timed ? ss_timing_thread_cpu() : 0;
         #pragma omp barrier
+        double t2 = timed ? ss_timing_thread_cpu() : 0; /* the barrier's wait is neither part's work */
         for (int h = split; h < c->n_head; h++) {
             ss_head_attn a = head_attn(c, w, n, block, layer, h);
             ss_attend_head_team(&a, w->scores, any_probs ? fan_out_probs : NULL, &fan, h);
@@ -362,7 +363,7 @@ static ss_code attention(const ss_config *c, workspace *w, int n, int block,
         }
         if (timed && me < BUSY_THREADS) {
             busy[0][me] = t1 - t0;
-            busy[1][me] = ss_timing_thread_cpu() - t1;
+            busy[1][me] = ss_timing_thread_cpu() - t2;
         }
     }
     if (timed) {

@@ -26,6 +26,10 @@ typedef struct {
     void *edit_ctx;
     /* Per-head RoPE frequency removal (engine/head_rope.h), or NULL. */
     const struct ss_head_rope *head_rope;
+    /* A head left over (n_head not a multiple of the threads) is shared by
+     * a team of threads when n * n * d_head >= team_min (0: 2^24, where a
+     * team pays off); tests set 1 to run the team path on small models. */
+    int64_t team_min;
 } ss_forward_opts;
 
 /* Runs tokens ids[0..n) and writes logits [n, vocab] (or [1, vocab] with
