@@ -138,6 +138,29 @@ expect_ok "compress --eval-prompts --sdh" "$bin" compress "$m" "${src[@]}" --thr
 n1=$(grep -c '^small' "$tmp/es0/sdh.csv"); n2=$(($(wc -l <"$tmp/pf/eval_sdh.csv") - 1))
 [ "$n1" = "$n2" ] && ok "--sdh: the scan's $n1 SDHs followed" || bad "--sdh: $n2 rows for $n1 SDHs"
 
+# eval.json records the eval prompts as every result records its prompts, with their
+# SHA-256: hashlib's of the same bytes, from a file and from a pipe (read once) alike
+if $py - "$tmp" >"$tmp/err" 2>&1 <<'PY'
+import hashlib, json, sys
+t = sys.argv[1]
+for d, f, kind in (("pt", "ev.txt", "text-lines"), ("pp", "ev.txt", "text-lines"),
+                   ("pe", "ev.ids", "ids-file")):
+    want = hashlib.sha256(open(f"{t}/{f}", "rb").read()).hexdigest()
+    e = json.load(open(f"{t}/{d}/eval.json"))["eval_prompts"]
+    assert e["sha256"] == want and e["source"] == kind, (d, e, want)
+print(want[:12])
+PY
+then ok "eval.json: the eval prompts' SHA-256 = hashlib's (file, pipe, ids): $(cat "$tmp/err")"; else bad "eval.json digest"; fi
+# a bad --eval-prompts / --eval-len fails before the compress runs: over a finished --out
+# (which alone asks for --force) the eval's error comes first; no folder is begun; the ids
+# and the tokenizer read before the error are freed (ASan's leak check)
+printf '3 4 5\n' >"$tmp/short.ids"; printf 'a b\n' >"$tmp/short.txt"; : >"$tmp/empty.ids"
+expect_fail "--eval-len 1 fails first" "eval-len" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pe" --eval-prompts "$tmp/ev.ids" --eval-len 1
+expect_fail "an empty eval file fails first" "empty\.ids.*empty" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pe" --eval-prompts "$tmp/empty.ids" --eval-len 48
+expect_fail "eval ids all too short" "short\.ids.*48" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pn1" --eval-prompts "$tmp/short.ids" --eval-len 48
+expect_fail "eval text all too short" "short\.txt.*40" "$bin" compress "$m" "${src[@]}" --thre 0.9 --rank-thre 2 --out "$tmp/pn2" --eval-prompts "$tmp/short.txt" --tokenizer "$tok" --eval-len 40
+ls -d "$tmp"/pn1* "$tmp"/pn2* >/dev/null 2>&1 && bad "... a folder was begun" || ok "... no folder begun"
+
 expect_fail "--lowrank: a plan of several pairs needs one" "choose one pair" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp/pm" --out "$tmp/x.npy"
 expect_fail "--lowrank: bad pair" "PLAN@THRE,RANK_THRE" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp/pm@x" --out "$tmp/x.npy"
 expect_fail "--lowrank: not a plan" "plan.json" "$bin" logits "$m" --ids "1 2" --lowrank "$tmp" --out "$tmp/x.npy"

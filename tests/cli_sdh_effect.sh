@@ -42,8 +42,8 @@ for pre, got in zip(("pz", "pm", "ph"), sys.argv[3:6]):
 PY
   then ok "$kind $head: zero/mean/high-band changes = ppl's"; else bad "$kind $head vs ppl"; fi
 done <"$tmp/e1/effect.csv"
-if $py - "$tmp" >"$tmp/err" 2>&1 <<'PY'
-import csv, json, sys
+if $py - "$tmp" "$samples" >"$tmp/err" 2>&1 <<'PY'
+import csv, hashlib, json, sys
 import numpy as np
 t = sys.argv[1]
 rows = list(csv.DictReader(open(t + "/e1/effect.csv")))
@@ -74,6 +74,8 @@ assert j["control_seed"] == 0 and j["high_band_removed"] == [1] and len(j["heads
 # provenance as every result has it: the weights' fingerprint the scan of the same model wrote
 assert j["provenance"]["weights"] == json.load(open(t + "/scan/scan.json"))["model"]["weights"]
 assert j["provenance"]["environment"]["blas"]["core"]
+# the prompts recorded with their SHA-256: hashlib's of the ids file
+assert j["prompts"]["sha256"] == hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest(), j["prompts"]
 svg = open(t + "/e1/scatter.svg").read()
 assert svg.count("<circle") == len(rows) and "slash score" in svg
 print(f"{len(mine)} SDHs, {len(ctrl)} controls")

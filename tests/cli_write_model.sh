@@ -144,9 +144,10 @@ expect_fail "a llama3 rope_freqs GGUF" "rope_freqs" "$bin" compress "$shared/fix
 [ -e "$tmp/py" ] && bad "... refused before writing the plan" || ok "... refused before writing the plan"
 
 # the two folders are one outcome: a run that fails after the model is written (here: its
-# --eval-prompts file is missing) leaves neither finished, and --write-model = --out is refused
-# before any work
-expect_fail "--eval-prompts missing" "nonexist" "$bin" compress "$st/stories260K.bin" --ood 2 --len 8 --thre 0.9 --rank-thre 2 --out "$tmp/pe" --write-model "$tmp/me" --eval-prompts "$tmp/nonexist.ids" --quiet
+# --sdh folder for the eval is missing; a bad --eval-prompts fails before any folder, in
+# cli_lowrank.sh) leaves neither finished, and --write-model = --out is refused before any work
+head -2 "$samples" >"$tmp/ev.ids"
+expect_fail "--sdh missing, after the model is written" "nonexist" "$bin" compress "$st/stories260K.bin" --ood 2 --len 8 --thre 0.9 --rank-thre 2 --out "$tmp/pe" --write-model "$tmp/me" --eval-prompts "$tmp/ev.ids" --eval-len 8 --sdh "$tmp/nonexist" --quiet
 [ -e "$tmp/me" ] || [ -e "$tmp/pe" ] && bad "... a folder was left finished" || ok "... neither folder finished"
 ls -d "$tmp"/me.* "$tmp"/pe.* >/dev/null 2>&1 && bad "... left work folders" || ok "... no work folder or lock left"
 expect_fail "--write-model = --out" "own" "$bin" compress "$st/stories260K.bin" --ood 2 --len 8 --thre 0.9 --rank-thre 2 --out "$tmp/same" --write-model "$tmp/same/" --quiet

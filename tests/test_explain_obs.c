@@ -42,7 +42,7 @@ static int read_tokens(const char *dir, int line, int32_t *ids, int cap)
 
 /* ---- rank ---------------------------------------------------------------- */
 
-static void dense_stats(const float *x, int n, int d, int64_t ld, double tau, double *r1, int *R)
+static void dense_stats(const float *x, int n, int d, int64_t ld, double tau, double *r1, double *R)
 {
     double *m = malloc(sizeof *m * (size_t)n * d), *sv2 = malloc(sizeof *sv2 * (size_t)d);
     for (int i = 0; i < n; i++)
@@ -52,7 +52,7 @@ static void dense_stats(const float *x, int n, int d, int64_t ld, double tau, do
     CHECK(ss_lowrank_sv2_dense(m, n, d, d, sv2, &err) == SS_OK);
     int k = n < d ? n : d;
     double r[512];
-    *R = ss_lowrank_stats(sv2, k, tau, r);
+    *R = ss_lowrank_R(sv2, k, tau, r);
     *r1 = r[0];
     free(m);
     free(sv2);
@@ -95,7 +95,7 @@ static void test_rank_matches_dense(void)
         CHECK(ss_rank_acc_end_prompt(&a, &err) == SS_OK);
     }
     double r[512], R[2], r1;
-    int Rd;
+    double Rd;
     for (int l = 0; l < L; l++) {
         const float *ql = q + (size_t)l * T * H * dh, *kl = k + (size_t)l * T * K * dh;
         for (int h = 0; h < H; h++) {
@@ -151,7 +151,7 @@ static void test_rank_wide_hidden(void)
     ss_rank_acc a;
     ss_error err = {0};
     double tau = 0.95, r[D], R, r1;
-    int Rd;
+    double Rd;
     CHECK(ss_rank_acc_init(&a, &c, &tau, 1, &err) == SS_OK);
     CHECK(ss_rank_acc_on_layer(&a, 0, N, h, q, q, &err) == SS_OK);
     CHECK(ss_rank_acc_end_prompt(&a, &err) == SS_OK);

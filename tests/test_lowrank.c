@@ -34,9 +34,9 @@ static void test_rank_one_closed_form(void)
     double sv2[D], r[D];
     CHECK(ss_lowrank_sv2_dense(x, N, D, D, sv2, &err) == SS_OK);
     CHECK_NEAR(sv2[0], na * nb, 1e-10 * na * nb);
-    CHECK(ss_lowrank_stats(sv2, D, 0.95, r) == 1);
+    CHECK(ss_lowrank_R(sv2, D, 0.95, r) == 1);
     CHECK_NEAR(r[0], 1.0, 1e-12);
-    CHECK(ss_lowrank_stats(sv2, D, 1.0, NULL) == 1);
+    CHECK(ss_lowrank_R(sv2, D, 1.0, NULL) == 1);
 
     ss_gram g;
     CHECK(ss_gram_init(&g, D, &err) == SS_OK);
@@ -44,9 +44,9 @@ static void test_rank_one_closed_form(void)
     CHECK(g.rows == N);
     CHECK(ss_gram_sv2(&g, sv2, &err) == SS_OK);
     CHECK_NEAR(sv2[0], na * nb, 1e-10 * na * nb);
-    CHECK(ss_lowrank_stats(sv2, D, 0.95, r) == 1);
+    CHECK(ss_lowrank_R(sv2, D, 0.95, r) == 1);
     CHECK_NEAR(r[0], 1.0, 1e-12);
-    CHECK(ss_lowrank_stats(sv2, D, 1.0, NULL) == 1);
+    CHECK(ss_lowrank_R(sv2, D, 1.0, NULL) == 1);
     ss_gram_free(&g);
 }
 
@@ -69,13 +69,13 @@ static void test_known_spectrum(void)
     CHECK_NEAR(sv2[0], 9, 1e-12);
     CHECK_NEAR(sv2[1], 4, 1e-12);
     CHECK_NEAR(sv2[2], 1, 1e-12);
-    CHECK(ss_lowrank_stats(sv2, 3, 0.95, r) == 3); /* 13/14 = 0.929 < 0.95 */
+    CHECK(ss_lowrank_R(sv2, 3, 0.95, r) == 3); /* 13/14 = 0.929 < 0.95 */
     CHECK_NEAR(r[0], 9.0 / 14, 1e-12);
     CHECK_NEAR(r[1], 4.0 / 14, 1e-12);
     CHECK_NEAR(r[2], 1.0 / 14, 1e-12);
-    CHECK(ss_lowrank_stats(sv2, 3, 0.93, NULL) == 3);
-    CHECK(ss_lowrank_stats(sv2, 3, 0.92, NULL) == 2);
-    CHECK(ss_lowrank_stats(sv2, 3, 0.5, NULL) == 1);
+    CHECK(ss_lowrank_R(sv2, 3, 0.93, NULL) == 3);
+    CHECK(ss_lowrank_R(sv2, 3, 0.92, NULL) == 2);
+    CHECK(ss_lowrank_R(sv2, 3, 0.5, NULL) == 1);
     /* a wide matrix (rows < cols): min(rows, cols) values */
     double xt[3 * 4];
     for (int i = 0; i < 4; i++)
@@ -90,13 +90,13 @@ static void test_stats_edge_cases(void)
 {
     const double sv2[4] = {4, 3, 2, 1};
     double r[4];
-    CHECK(ss_lowrank_stats(sv2, 4, 0.95, r) == 4);
-    CHECK(ss_lowrank_stats(sv2, 4, 0.9, r) == 3); /* exactly 0.9: allowed */
-    CHECK(ss_lowrank_stats(sv2, 4, 0.7, r) == 2);
-    CHECK(ss_lowrank_stats(sv2, 4, 0.0, r) == 1);
+    CHECK(ss_lowrank_R(sv2, 4, 0.95, r) == 4);
+    CHECK(ss_lowrank_R(sv2, 4, 0.9, r) == 3); /* exactly 0.9: allowed */
+    CHECK(ss_lowrank_R(sv2, 4, 0.7, r) == 2);
+    CHECK(ss_lowrank_R(sv2, 4, 0.0, r) == 1);
     CHECK_NEAR(r[0] + r[1] + r[2] + r[3], 1.0, 1e-15);
     const double zero[3] = {0, 0, 0};
-    CHECK(ss_lowrank_stats(zero, 3, 0.95, r) == 0);
+    CHECK(isnan(ss_lowrank_R(zero, 3, 0.95, r)));
     CHECK(isnan(r[0]));
     ss_error err = {0};
     CHECK(ss_lowrank_sv2_dense(sv2, 0, 4, 4, r, &err) == SS_ERR_USAGE);
@@ -132,7 +132,7 @@ static void test_routes_agree(void)
     CHECK(ss_gram_sv2(&g1, b, &err) == SS_OK);
     for (int i = 0; i < D; i++)
         CHECK_NEAR(a[i], b[i], 1e-9 * a[0]);
-    CHECK(ss_lowrank_stats(a, D, 0.95, r) == ss_lowrank_stats(b, D, 0.95, NULL));
+    CHECK(ss_lowrank_R(a, D, 0.95, r) == ss_lowrank_R(b, D, 0.95, NULL));
     /* one call over the whole matrix (row stride > d exercised too) */
     static float wide[N * (D + 5)];
     for (int i = 0; i < N; i++)

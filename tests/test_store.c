@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -283,6 +284,40 @@ static void test_json_difference(void)
     cJSON_Delete(env);
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (the closed form of
+ * Hinnant's "days_from_civil"): the reference the timestamp is checked by. */
+static long days_from_civil(long y, long m, long d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static void test_utc_now_and_digest_path(void)
+{
+    /* "created": ISO 8601 UTC, to the second, within the two clock readings */
+    long t0 = (long)time(NULL);
+    char when[32];
+    ss_prov_utc_now(when, sizeof when);
+    long t1 = (long)time(NULL);
+    int y, mo, d, h, mi, s, n = 0;
+    CHECK_MSG(strlen(when) == 20 && sscanf(when, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h,
+                                           &mi, &s, &n) == 6 && n == 20, "%s", when);
+    long at = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    CHECK_MSG(at >= t0 && at <= t1, "%s = %ld, clock %ld..%ld", when, at, t0, t1);
+    char small[8] = "x";
+    ss_prov_utc_now(small, sizeof small);
+    CHECK(small[0] == '\0');
+    /* a folder path too long for the digest's buffer is an error, not a cut path */
+    char dir[5000];
+    memset(dir, 'a', sizeof dir - 1);
+    dir[sizeof dir - 1] = '\0';
+    ss_error e = {0};
+    CHECK(ss_prov_folder_digest(dir, "scan.json", &e) == NULL);
+    CHECK_MSG(e.code == SS_ERR_USAGE && strstr(e.msg, "too long"), "%s", e.msg);
+}
+
 static void test_fingerprint(void)
 {
     /* a tensor spanning three 64 MiB pieces and two small ones */
@@ -333,4 +368,4 @@ static void test_fingerprint(void)
 
 TEST_MAIN(TEST(test_commit_and_refuse), TEST(test_deferred_sync), TEST(test_not_a_result_is_kept), TEST(test_lock),
           TEST(test_checkpoint_and_resume), TEST(test_manifest_catches_changes),
-          TEST(test_json_difference), TEST(test_fingerprint))
+          TEST(test_json_difference), TEST(test_utc_now_and_digest_path), TEST(test_fingerprint))

@@ -303,10 +303,8 @@ static void finish(cone_run *r, double *sv2)
         ss_error e = {0};
         double rr[SS_ROPE_MAX_FREQ * 2];
         if (ss_gram_sv2(&r->gram[x], sv2, &e) == SS_OK) {
-            int R = ss_lowrank_stats(sv2, r->dh, r->o->tau, rr);
-            /* no energy at all (a zeroed head): no spectrum, so no R either;
-             * NaN, not 0, so that no average counts it as rank 0 */
-            side->R = R > 0 ? R : NAN;
+            /* NaN for a zeroed head (ss_lowrank_R): left out of the averages */
+            side->R = ss_lowrank_R(sv2, r->dh, r->o->tau, rr);
             side->r1 = rr[0];
         } else {
             side->R = side->r1 = NAN;

@@ -136,7 +136,7 @@ ss_code ss_gram_sv2(const ss_gram *g, double *sv2, ss_error *err)
     return SS_OK;
 }
 
-int ss_lowrank_stats(const double *sv2, int m, double tau, double *r)
+double ss_lowrank_R(const double *sv2, int m, double tau, double *r)
 {
     double total = 0;
     for (int i = 0; i < m; i++)
@@ -145,7 +145,7 @@ int ss_lowrank_stats(const double *sv2, int m, double tau, double *r)
         if (r)
             for (int i = 0; i < m; i++)
                 r[i] = NAN;
-        return 0;
+        return NAN;
     }
     if (r)
         for (int i = 0; i < m; i++)

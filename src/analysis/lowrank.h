@@ -45,9 +45,13 @@ ss_code ss_gram_merge(ss_gram *a, const ss_gram *b, ss_error *err);
 ss_code ss_gram_sv2(const ss_gram *g, double *sv2, ss_error *err);
 
 /* r[0..m) = r_1..r_m from squared singular values sv2 (descending) and
- * returns R_tau (1-based; 0 when every value is 0, r then all NaN). The
+ * returns R_tau (1-based, a whole number). A matrix with no energy (every
+ * value 0, e.g. a zeroed head) has no spectrum: R_tau is undefined, NaN, so
+ * that no average counts it as rank 0 (it is left out and counted as
+ * undefined), and r is all NaN. The one place that rule is made: rank's
+ * weights and activations and cone's W_Q / W_K all take it from here. The
  * cumulative test allows a relative 1e-12 of rounding so that tau = 1 on an
  * exactly rank-k matrix gives k rather than m. r may be NULL. */
-int ss_lowrank_stats(const double *sv2, int m, double tau, double *r);
+double ss_lowrank_R(const double *sv2, int m, double tau, double *r);
 
 #endif

@@ -2,11 +2,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "analysis/scan_result.h"
 #include "common/mem.h"
 #include "common/sha256.h"
+#include "store/provenance.h"
 
 /* The SHA-256 of every prompt source of a scan ("sources" in scan.json). */
 static const cJSON *sources_of(const ss_scan_result *r)
@@ -266,10 +266,7 @@ static void merged_meta(const ss_scan_result *in, const char *const *dirs, int n
     cJSON_AddNumberToObject(out->meta, "tokens", tokens);
     cJSON_AddNumberToObject(out->meta, "tokens_per_second", wall > 0 ? tokens / wall : 0);
     char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ss_prov_utc_now(when, sizeof when);
     cJSON_AddStringToObject(out->meta, "created", when);
     cJSON *maps = cJSON_GetObjectItemCaseSensitive(out->meta, "maps");
     if (cJSON_IsObject(maps)) {

@@ -75,15 +75,18 @@ static ss_code add_spectrum(const ss_rank_acc *a, const ss_gram *g, double *sv2,
     if (rc)
         return rc;
     int m = g->d;
+    double R[SS_RANK_MAX_TAU] = {0};
+    for (int t = 0; t < a->n_tau; t++)
+        R[t] = ss_lowrank_R(sv2, m, a->tau[t], NULL);
+    if (isnan(R[0])) /* an all-zero matrix has no spectrum: not counted (n_tau >= 1) */
+        return SS_OK;
     double total = 0;
     for (int l = 0; l < m; l++)
         total += sv2[l];
-    if (!(total > 0)) /* an all-zero matrix has no spectrum: not counted */
-        return SS_OK;
     for (int l = 0; l < m; l++)
         r_sum[l] += sv2[l] / total;
     for (int t = 0; t < a->n_tau; t++)
-        R_sum[t] += ss_lowrank_stats(sv2, m, a->tau[t], NULL);
+        R_sum[t] += R[t];
     (*cnt)++;
     return SS_OK;
 }
@@ -352,7 +355,7 @@ ss_code ss_head_weight(const ss_model *m, int layer, int head, int key, double *
 }
 
 ss_code ss_rank_weight(const ss_model *m, int layer, int head, int key, const double *tau,
-                       int n_tau, double *r, int *R, ss_error *err)
+                       int n_tau, double *r, double *R, ss_error *err)
 {
     const ss_config *c = &m->cfg;
     double *wt = ss_calloc((size_t)c->d_head * c->d_model, sizeof *wt, "head weight", err);
@@ -362,9 +365,9 @@ ss_code ss_rank_weight(const ss_model *m, int layer, int head, int key, const do
         rc = ss_lowrank_sv2_dense(wt, c->d_head, c->d_model, c->d_model, sv2, err);
     if (!rc) {
         int m_ = c->d_head < c->d_model ? c->d_head : c->d_model;
-        ss_lowrank_stats(sv2, m_, tau[0], r);
+        ss_lowrank_R(sv2, m_, tau[0], r);
         for (int t = 0; t < n_tau; t++)
-            R[t] = ss_lowrank_stats(sv2, m_, tau[t], NULL);
+            R[t] = ss_lowrank_R(sv2, m_, tau[t], NULL);
     }
     free(wt);
     free(sv2);

@@ -74,9 +74,10 @@ void ss_rank_acc_mean(const ss_rank_acc *a, ss_rank_kind kind, int layer, int id
                       double *R);
 
 /* r_l [d_head] and R_tau [n_tau] of W_Q of query head `head` (key = 0) or of
- * W_K of key/value head `head` (key = 1) in `layer`. */
+ * W_K of key/value head `head` (key = 1) in `layer`; an all-zero matrix
+ * (a zeroed head) has R_tau NaN and r NaN (ss_lowrank_R). */
 ss_code ss_rank_weight(const ss_model *m, int layer, int head, int key, const double *tau,
-                       int n_tau, double *r, int *R, ss_error *err);
+                       int n_tau, double *r, double *R, ss_error *err);
 
 /* W^T of one head as doubles [d_head, d_model] (rows of wq/wk): the matrix
  * whose SVD both the weight ranks and the cone analysis need. */

@@ -48,20 +48,18 @@ static ss_code weight_ranks(const ss_model *m, ss_rank_result *r, ss_error *err)
     #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
     for (size_t t = 0; t < L * (H + K); t++) {
         size_t l = t / (H + K), x = t % (H + K);
-        int key = x >= H, R[SS_RANK_MAX_TAU];
+        int key = x >= H;
         size_t idx = key ? x - H : x, slot = l * (key ? K : H) + idx;
         ss_error e = {0};
+        /* R_tau straight into wq_R / wk_R: NaN for a zeroed head (ss_lowrank_R) */
         if (ss_rank_weight(m, (int)l, (int)idx, key, r->tau, r->n_tau,
-                           (key ? r->wk_r : r->wq_r) + slot * dh, R, &e)) {
+                           (key ? r->wk_r : r->wq_r) + slot * dh,
+                           (key ? r->wk_R : r->wq_R) + slot * T, &e)) {
             failed = 1;
             #pragma omp critical(ss_rank_weight_err)
             ss_fail(err, e.code, "%s", e.msg);
             continue;
         }
-        /* R = 0: an all-zero matrix (a zeroed head) has no spectrum; its
-         * R_tau is undefined (NaN, left out of the averages), not rank 0 */
-        for (size_t i = 0; i < T; i++)
-            (key ? r->wk_R : r->wq_R)[slot * T + i] = R[i] > 0 ? R[i] : NAN;
     }
     return failed ? err->code : SS_OK;
 }

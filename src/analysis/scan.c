@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "analysis/scan_analysis.h"
 #include "analysis/source.h"
@@ -128,14 +127,6 @@ static ss_code choose_maps(const ss_scan_opts *o, const ss_scan_acc *acc, ss_sca
     return rc;
 }
 
-static void utc_now(char *buf, size_t cap)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The finished scan as a result struct: the accumulator's sums move into
  * *r (acc keeps no arrays afterwards), scan.json's fields into r->meta. */
 static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON *settings,
@@ -190,7 +181,7 @@ static ss_code build_result(const ss_scan_opts *o, ss_scan_acc *acc, const cJSON
     cJSON_AddNumberToObject(r->meta, "tokens_per_second",
                             run_seconds > 0 ? (double)run_tokens / run_seconds : 0);
     char when[32];
-    utc_now(when, sizeof when);
+    ss_prov_utc_now(when, sizeof when);
     cJSON_AddStringToObject(r->meta, "created", when);
     return SS_OK;
 }

@@ -283,14 +283,21 @@ int cmd_compress(int argc, char **argv)
     ss_explain_src src;
     if (ss_explain_src_open(&src, &a, &err))
         return ss_cli_fail("compress", &err);
+    /* the eval prompts read now: a bad --eval-prompts / --eval-len fails
+     * before the analysis, the outputs and --write-model, and before any folder */
+    ss_eval_src es = {0};
+    int eval = ss_args_get(&a, "--eval-prompts") != NULL;
     ss_folder folder, mfolder;
-    if ((model_out && ss_hf_model_check(src.run.model, &err)) ||
+    if ((eval && ss_eval_src_from_flags(&es, &a, src.run.model, src.len, &err)) ||
+        (model_out && ss_hf_model_check(src.run.model, &err)) ||
         ss_out_folder_begin(&folder, &a, "plan.json", &out, &err)) {
+        ss_eval_src_free(&es);
         ss_explain_src_close(&src);
         return ss_cli_fail("compress", &err);
     }
     if (model_out && begin_model_folder(&a, &mfolder, &err)) {
         ss_folder_abort(&folder);
+        ss_eval_src_free(&es);
         ss_explain_src_close(&src);
         return ss_cli_fail("compress", &err);
     }
@@ -303,8 +310,8 @@ int cmd_compress(int argc, char **argv)
         (!model_out ||
          !write_model(&a, src.run.model, &res, thre[0], (int)rank_thre[0], max_shard,
                       mfolder.work, &err)) &&
-        ss_args_get(&a, "--eval-prompts"))
-        ss_compress_eval(&a, &src, &res, thre, nt, rank_thre, nr, out, &err);
+        eval)
+        ss_compress_eval(&a, &src, &es, &res, thre, nt, rank_thre, nr, out, &err);
     int out_done = !ss_out_folder_end(&folder, &err);
     if (model_out && out_done && ss_folder_commit(&mfolder, &err))
         out_done = 0;
@@ -315,6 +322,7 @@ int cmd_compress(int argc, char **argv)
     ss_compress_result_free(&res);
     if (an.vt)
         ss_analysis_free(&an);
+    ss_eval_src_free(&es);
     ss_explain_src_close(&src);
     return err.code ? ss_cli_fail("compress", &err) : 0;
 }

@@ -249,7 +249,7 @@ static ss_code write_json(const char *dir, const ss_args *a, const effect_run *e
     cJSON_AddStringToObject(root, "regime", regime ? regime : "small");
     cJSON_AddNumberToObject(root, "control_seed", (double)seed);
     cJSON_AddNumberToObject(root, "kappa", kappa);
-    cJSON_AddItemToObject(root, "prompts", ss_prompt_source_json(&e->es.popts, NULL));
+    cJSON_AddItemToObject(root, "prompts", ss_prompt_source_json(&e->es.popts, e->es.sha));
     cJSON_AddNumberToObject(root, "prompts_run", (double)e->prompts);
     cJSON_AddNumberToObject(root, "tokens_scored", (double)e->tokens);
     cJSON_AddNumberToObject(root, "base_loss", e->base);

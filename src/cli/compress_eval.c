@@ -7,6 +7,7 @@
 
 #include "analysis/compress_apply.h"
 #include "analysis/sdh.h"
+#include "analysis/source_json.h"
 #include "cli/eval_pass.h"
 #include "report/explain_out.h"
 #include "cli/headsel.h"
@@ -91,7 +92,7 @@ static cJSON *eval_json(const eval_row *rows, int n_rows, const ss_sdh *sdh, int
 {
     int len = es->popts.len;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "eval_prompts", es->popts.path);
+    cJSON_AddItemToObject(j, "eval_prompts", ss_prompt_source_json(&es->popts, es->sha));
     cJSON_AddNumberToObject(j, "eval_len", len);
     cJSON_AddNumberToObject(j, "prompts", (double)rows[0].out.prompts);
     cJSON_AddStringToObject(j, "sdh_from", sdh_from);
@@ -127,16 +128,12 @@ static cJSON *eval_json(const eval_row *rows, int n_rows, const ss_sdh *sdh, int
     return j;
 }
 
-ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compress_result *r,
-                         const double *thre, int nt, const double *rank_thre, int nr,
-                         const char *dir, ss_error *err)
+ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_eval_src *es,
+                         const ss_compress_result *r, const double *thre, int nt,
+                         const double *rank_thre, int nr, const char *dir, ss_error *err)
 {
     ss_model *m = src->run.model;
-    ss_eval_src es;
-    ss_code rc = ss_eval_src_from_flags(&es, a, m, src->len, err);
-    if (rc)
-        return rc;
-    int len = es.popts.len, n_rows = 1 + nt * nr;
+    int len = es->popts.len, n_rows = 1 + nt * nr;
     eval_row *rows = ss_calloc((size_t)n_rows, sizeof *rows, "eval rows", err);
     ss_analysis_opts ao = {.rope = &src->run.rope, .allow_long = src->run.allow_long};
     ss_forward_opts fo = {0};
@@ -144,16 +141,21 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
     ao.edit_heads = fo.edit_heads;
     ao.edit_ctx = fo.edit_ctx;
     ao.head_rope = fo.head_rope;
-    rc = rows ? SS_OK : SS_ERR_NOMEM;
-    /* each head's SVD once for all the plans (at most 1 GiB of them kept) */
+    ss_code rc = rows ? SS_OK : SS_ERR_NOMEM;
+    /* each head's SVD once for all the plans: at most 1 GiB of them kept, and
+     * at most a quarter of the memory still available (the rest is the
+     * passes'); past the budget an SVD is computed again for each plan */
     ss_lowrank_svds svds = {0};
+    uint64_t budget = (uint64_t)1 << 30, avail = ss_mem_available();
+    if (avail && avail / 4 < budget)
+        budget = avail / 4;
     if (!rc)
-        rc = ss_lowrank_svds_init(&svds, m, (size_t)1 << 30, err);
+        rc = ss_lowrank_svds_init(&svds, m, (size_t)budget, err);
     ss_progress pr;
     ss_progress_start(&pr, a->quiet, "compress --eval-prompts", n_rows, "passes");
     if (!rc) {
         rows[0].original = 1;
-        rc = ss_eval_pass(m, &es, &ao, 1, &rows[0].out, err);
+        rc = ss_eval_pass(m, es, &ao, 1, &rows[0].out, err);
         ss_progress_update(&pr, 1, NULL);
     }
     for (int t = 0, i = 1; !rc && t < nt; t++)
@@ -162,7 +164,7 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
             ss_lowrank_applied la;
             if ((rc = ss_lowrank_apply_svds(m, r, thre[t], (int)rank_thre[k], &svds, &la, err)))
                 break;
-            rc = ss_eval_pass(m, &es, &ao, 1, &rows[i].out, err);
+            rc = ss_eval_pass(m, es, &ao, 1, &rows[i].out, err);
             ss_lowrank_restore(&la);
             ss_progress_update(&pr, i + 1, NULL);
         }
@@ -175,7 +177,7 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
     if (!rc)
         rc = write_csvs(dir, rows, n_rows, sdh, n_sdh, &m->cfg, len, err);
     if (!rc) {
-        cJSON *j = eval_json(rows, n_rows, sdh, n_sdh, &m->cfg, &es,
+        cJSON *j = eval_json(rows, n_rows, sdh, n_sdh, &m->cfg, es,
                              ss_args_get(a, "--sdh") ? ss_args_get(a, "--sdh") : "eval prompts");
         char path[4096];
         if (!(rc = ss_out_path(path, sizeof path, dir, "eval.json", err)))
@@ -196,6 +198,5 @@ ss_code ss_compress_eval(const ss_args *a, ss_explain_src *src, const ss_compres
     for (int i = 0; rows && i < n_rows; i++)
         ss_eval_out_free(&rows[i].out);
     free(rows);
-    ss_eval_src_free(&es);
     return rc;
 }

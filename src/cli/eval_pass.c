@@ -12,10 +12,9 @@
 #include "common/mem.h"
 #include "common/path.h"
 
-ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
-                               ss_error *err)
+static ss_code from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
+                          ss_error *err)
 {
-    memset(s, 0, sizeof *s);
     const char *path = ss_args_get(a, "--eval-prompts");
     long long n, count;
     ss_code rc;
@@ -48,12 +47,24 @@ ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model 
     return ss_eval_src_load(s, err);
 }
 
+ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
+                               ss_error *err)
+{
+    memset(s, 0, sizeof *s);
+    ss_code rc = from_flags(s, a, m, len, err);
+    if (rc) /* the ids read before a bad prompt, the tokenizer: the caller frees nothing */
+        ss_eval_src_free(s);
+    return rc;
+}
+
 ss_code ss_eval_src_load(ss_eval_src *s, ss_error *err)
 {
     int len = s->popts.len;
     ss_prompts *p = NULL;
     int64_t cap = 0;
     ss_code rc = ss_prompts_open(&s->popts, &p, err);
+    if (!rc)
+        memcpy(s->sha, ss_prompts_sha256(p), sizeof s->sha);
     while (!rc) {
         if (s->n_prompts == cap) {
             int64_t more = cap ? 2 * cap : 16;

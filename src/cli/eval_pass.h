@@ -19,6 +19,8 @@ typedef struct {
     int skip;             /* the slash scores' skip (scan's --skip) */
     int32_t *ids;         /* [n_prompts, popts.len] after ss_eval_src_load (owned) */
     int64_t n_prompts;
+    char sha[65];         /* the source's SHA-256 (ss_prompts_sha256), for the outputs'
+                           * record of it: a pipe, read once, has one too */
 } ss_eval_src;
 
 typedef struct {
@@ -30,11 +32,13 @@ typedef struct {
 /* --eval-prompts F: token-id lines when F ends in .ids, else a text source
  * (lines, JSONL, folder of .txt) in the model's tokenizer (or --tokenizer);
  * --eval-len N tokens each (default len), at most --eval-count P (0: all).
- * Loaded (ss_eval_src_load) before it returns. */
+ * Loaded (ss_eval_src_load) before it returns; on an error s holds nothing
+ * (nothing to free). */
 ss_code ss_eval_src_from_flags(ss_eval_src *s, const ss_args *a, const ss_model *m, int len,
                                ss_error *err);
-/* Reads every prompt of s->popts once into s->ids (a source with no prompt
- * of popts.len tokens is an error naming it). Memory: 4 bytes per token. */
+/* Reads every prompt of s->popts once into s->ids and its digest into s->sha
+ * (a source with no prompt of popts.len tokens is an error naming it).
+ * Memory: 4 bytes per token. */
 ss_code ss_eval_src_load(ss_eval_src *s, ss_error *err);
 void ss_eval_src_free(ss_eval_src *s);
 

@@ -97,7 +97,7 @@ static cJSON *average_json(const ss_table *t, int listed_only)
                 cJSON_AddItemToObject(o, SS_CONE_SIDE_COLS[c],
                                       ss_json_num_or_null(m[s * SS_CONE_N_SIDE + c]));
     }
-    undef[4] = undef[SS_CONE_N_SIDE + 4] = 0; /* the index is always defined */
+    undef[4] = undef[SS_CONE_N_SIDE + 4] = 0; /* the index is not averaged */
     undef[t->n_cols - 1] = 0;                 /* rv_random is not averaged */
     cJSON_AddItemToObject(j, "undefined", ss_table_undefined_json(t, undef));
     return j;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/sha256.h"
+#include "store/folder.h"
 
 cJSON *ss_prov_environment(int threads)
 {
@@ -30,13 +31,20 @@ cJSON *ss_prov_environment(int threads)
     return j;
 }
 
-void ss_prov_add_run(cJSON *prov, const char *program, int argc, char *const *argv)
+void ss_prov_utc_now(char *buf, size_t cap)
 {
     time_t t = time(NULL);
     struct tm tm;
-    char when[32] = "";
-    if (gmtime_r(&t, &tm))
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* strftime leaves buf undefined when the text does not fit: "" then */
+    if (cap > 0 && (t == (time_t)-1 || !gmtime_r(&t, &tm) ||
+                    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0))
+        buf[0] = '\0';
+}
+
+void ss_prov_add_run(cJSON *prov, const char *program, int argc, char *const *argv)
+{
+    char when[32];
+    ss_prov_utc_now(when, sizeof when);
     cJSON_AddStringToObject(prov, "created", when);
     cJSON *cl = cJSON_AddArrayToObject(prov, "command_line");
     cJSON_AddItemToArray(cl, cJSON_CreateString(program));
@@ -44,15 +52,29 @@ void ss_prov_add_run(cJSON *prov, const char *program, int argc, char *const *ar
         cJSON_AddItemToArray(cl, cJSON_CreateString(argv[i]));
 }
 
+/* dir/name into path, or an error naming both when it does not fit (a cut
+ * path would digest another file). */
+static ss_code folder_file(char *path, size_t cap, const char *dir, const char *name,
+                           ss_error *err)
+{
+    int n = snprintf(path, cap, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= cap)
+        return ss_fail(err, SS_ERR_USAGE, "folder path too long (over %zu bytes) for its %s: "
+                       "%s", cap - 1, name, dir);
+    return SS_OK;
+}
+
 cJSON *ss_prov_folder_digest(const char *dir, const char *marker, ss_error *err)
 {
     char path[4200];
     struct stat st;
-    const char *of = "SHA256SUMS";
-    snprintf(path, sizeof path, "%s/%s", dir, of);
+    const char *of = SS_FOLDER_MANIFEST;
+    if (folder_file(path, sizeof path, dir, of, err))
+        return NULL;
     if (stat(path, &st) != 0) {
         of = marker;
-        snprintf(path, sizeof path, "%s/%s", dir, of);
+        if (folder_file(path, sizeof path, dir, of, err))
+            return NULL;
     }
     char hex[65];
     if (ss_sha256_file(path, hex, err))

@@ -14,7 +14,12 @@ cJSON *ss_prov_environment(int threads);
 
 #include "common/error.h"
 
-/* Adds to prov "created" (this run's UTC time, ISO 8601 "...Z") and
+/* The current UTC time as ISO 8601 with seconds ("2026-12-01T18:23:15Z",
+ * 20 characters), every result's "created"; "" if the clock cannot be read
+ * or cap is below 21. */
+void ss_prov_utc_now(char *buf, size_t cap);
+
+/* Adds to prov "created" (ss_prov_utc_now) and
  * "command_line" (program, then argv[0..argc-1] as given): who ran what,
  * when. */
 void ss_prov_add_run(cJSON *prov, const char *program, int argc, char *const *argv);
