@@ -6,7 +6,9 @@
 # byte for byte the uninterrupted run's (every file, rank.json / freq.json,
 # the CSVs and SHA256SUMS included); a run without --resume over the
 # checkpoint, a resume with another option, and one over a prompt file,
-# weights or a --sdh scan changed in place, are refused naming why; a
+# weights, a --lowrank plan (rank, and a plain scan) or a --sdh scan
+# changed in place, are refused naming why; the weights' fingerprint is
+# computed once per run; a
 # finished folder needs --force; a run that fails before its first save
 # leaves no checkpoint; under mpirun (when built with MPI) a plain run's
 # checkpoint resumes with 2 ranks, and an MPI scan's refuses a prompt file
@@ -23,7 +25,9 @@ fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 
 MODEL=$SHARED/fixtures/mistral_mha/hf
-N=16
+# enough prompts (~7 ms of CPU each) that SIGTERM, sent after a third of a
+# whole run's CPU time and polled every 10 ms, lands mid-way under load
+N=64
 args_of() { # CMD SEED: the command line of the runs
     local src=(--ood $N --seed "$2" --len 512 --threads 1 --quiet)
     if [ "$1" = rank ]; then ARGS=(rank "$MODEL" "${src[@]}")
@@ -133,6 +137,36 @@ IDS=(rank "$T/model" --out "$T/inputs" --ids-file "$T/p.ids" --len 64 --threads 
      --checkpoint-every 1 --allow-long)
 "$BIN" "${IDS[@]}" >/dev/null 2>&1
 [ "$(held "$T/inputs")" = 3 ] || fail "a bad prompt 3: $(held "$T/inputs") prompts held, expected 3"
+# a checkpoint of another slashscope is refused as such, not as "other
+# inputs": one that recorded no input digests (those words taken off its
+# settings), one that recorded no version, one of another version
+ST=$T/inputs.partial/checkpoint/state.json
+cp "$ST" "$T/state.kept"
+edited() { # PATTERN REPLACEMENT: a resume with the checkpoint's settings so edited
+    /usr/bin/python3 - "$ST" "$1" "$2" <<'PY'
+import json, re, sys
+j = json.load(open(sys.argv[1]))
+j["state"]["settings"] = re.sub(sys.argv[2], sys.argv[3], j["state"]["settings"])
+json.dump(j, open(sys.argv[1], "w"))
+PY
+    err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
+    rc=$?
+    cp "$T/state.kept" "$ST"
+    return $rc
+}
+! edited ' (version|weights|prompts|tokenizer|lowrank)=\S+' '' &&
+    grep -q "made by a slashscope that did not record its inputs' digests.*start afresh with --force" <<<"$err" &&
+    ok "a checkpoint made before the inputs' digests is refused as such" ||
+    fail "a checkpoint without the inputs' words: $err"
+VERSION=$("$BIN" --version | cut -d' ' -f2)
+! edited ' version=\S+' '' &&
+    grep -q "made by an earlier slashscope, which did not record its version (this is $VERSION): start afresh with --force" <<<"$err" &&
+    ok "a checkpoint without the version is refused as such" ||
+    fail "a checkpoint without the version word: $err"
+! edited ' version=\S+' ' version=0.0.1' &&
+    grep -q "made by slashscope 0.0.1, this is $VERSION: resume it with slashscope 0.0.1, or start afresh" <<<"$err" &&
+    ok "a checkpoint of another version is refused, naming both" ||
+    fail "a checkpoint of version 0.0.1: $err"
 cp "$T/p.ids" "$T/p.bad" && sed -i 4d "$T/p.ids"
 err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
 [ $? -ne 0 ] && grep -q 'made from other inputs: "prompts=sha256:' <<<"$err" &&
@@ -151,6 +185,34 @@ err=$("$BIN" "${IDS[@]}" --resume 2>&1 >/dev/null)
     ok "a resume over weights changed in place (one bit) is refused, naming the weights" ||
     fail "weights changed in place: $err"
 
+# a --lowrank plan rewritten in place under the same path (W_Q/W_K swapped
+# in memory, which the weights' fingerprint does not see) is refused on
+# resume: by rank (the lowrank= word) and by a plain scan (its settings'
+# interventions); the same plan resumes (and meets bad prompt 3 again)
+sed 4d "$T/p.bad" >"$T/good.ids"
+PLAN=(compress "$MODEL" --ids-file "$T/good.ids" --len 64 --threads 1 --quiet --out "$T/plan")
+"$BIN" "${PLAN[@]}" --thre 0.9 --rank-thre 2 >/dev/null || fail "compress for --lowrank"
+LR=(rank "$MODEL" --ids-file "$T/p.bad" --len 64 --threads 1 --quiet --checkpoint-every 1
+    --lowrank "$T/plan" --out "$T/lr")
+LS=(scan "${LR[@]:1}")
+LS[${#LS[@]} - 1]=$T/ls
+same_plan() { # COMMAND LINE: a run kept at prompt 3, and a resume with the same plan
+    "$BIN" "$@" >/dev/null 2>&1
+    err=$("$BIN" "$@" --resume 2>&1 >/dev/null)
+    grep -q "outside the model's vocabulary" <<<"$err" || fail "$1 --lowrank: a resume with the same plan: $err"
+}
+same_plan "${LR[@]}"
+same_plan "${LS[@]}"
+"$BIN" "${PLAN[@]}" --thre 0.5 --rank-thre 1 --force >/dev/null || fail "compress, rewritten"
+err=$("$BIN" "${LR[@]}" --resume 2>&1 >/dev/null)
+[ $? -ne 0 ] && grep -q 'made from other inputs: "lowrank=sha256:.* (the --lowrank plan folder' <<<"$err" &&
+    ok "rank: a resume over a --lowrank plan rewritten in place is refused, naming the plan" ||
+    fail "rank --lowrank plan rewritten: $err"
+err=$("$BIN" "${LS[@]}" --resume 2>&1 >/dev/null)
+[ $? -ne 0 ] && grep -q 'other settings (interventions.lowrank_plan.sha256' <<<"$err" &&
+    ok "scan: a resume over a --lowrank plan rewritten in place is refused, naming the plan" ||
+    fail "scan --lowrank plan rewritten: $err"
+
 # freq --sdh SCAN keeps the state of the SCAN's SDHs: a scan replaced under
 # the same path with other SDHs (a larger kappa: L0H0 alone) is refused
 SCAN=(scan "$MODEL" --ood 8 --len 128 --threads 1 --quiet --out "$T/sdh")
@@ -160,9 +222,19 @@ SCAN=(scan "$MODEL" --ood 8 --len 128 --threads 1 --quiet --out "$T/sdh")
 "$BIN" "${SCAN[@]}" --kappa-small 0.8 --force >/dev/null || fail "scan with kappa 0.8"
 err=$("$BIN" freq "$MODEL" --ids-file "$T/p.ids" --len 64 --threads 1 --quiet --resume \
     --sdh "$T/sdh" --out "$T/fsdh" 2>&1 >/dev/null)
-[ $? -ne 0 ] && grep -q 'made from other inputs: "heads=L0H0,L1H0" then, "heads=L0H0" now' <<<"$err" &&
+[ $? -ne 0 ] && grep -q 'made from other inputs: "heads=L0H0,L1H0" then, "heads=L0H0" now (the --sdh scan lists' <<<"$err" &&
     ok "freq: a resume over a --sdh scan replaced with other SDHs is refused, naming the heads" ||
     fail "freq --sdh replaced: $err"
+
+# the weights' fingerprint is computed once per run, though the settings
+# (weights=) and the result's provenance both record it (and --sdh's check)
+marks() { sed -n 's/^  weights fingerprint  *\([0-9]*\) .*/\1/p' <<<"$1"; }
+for cmd in rank freq; do
+    err=$(SLASHSCOPE_TIMINGS=1 "$BIN" $cmd "$MODEL" --ids "1 2 3 4" --sdh "$T/sdh" \
+        --threads 1 --quiet --out "$T/once.$cmd" 2>&1 >/dev/null)
+    [ "$(marks "$err")" = 1 ] && ok "$cmd: the weights' fingerprint is computed once" ||
+        fail "$cmd: the fingerprint computed $(marks "$err") times: $err"
+done
 
 # under mpirun, a plain run's checkpoint resumes with 2 ranks (the prompts
 # left dealt to them; the sums then reassociate: tests/mpi_compare.py)
@@ -178,9 +250,12 @@ if { [ "${SS_MPI:-OFF}" = "ON" ] || [ "${SS_MPI:-OFF}" = 1 ]; } && command -v mp
     done
     kill -TERM $pid
     wait $pid
-    mpirun --oversubscribe -np 2 "$BIN" "${ARGS[@]}" --resume --out "$T/freq.mpi" >/dev/null ||
+    rc=$?
+    if [ $rc -ne 1 ]; then
+        fail "freq: the plain run to resume at -np 2 exited $rc, not 1: not stopped mid-way by SIGTERM"
+    elif ! mpirun --oversubscribe -np 2 "$BIN" "${ARGS[@]}" --resume --out "$T/freq.mpi" >/dev/null; then
         fail "freq: mpirun -np 2 --resume of a plain run's checkpoint"
-    if out=$(/usr/bin/python3 "$HERE/mpi_compare.py" "$T/freq.ref" "$T/freq.mpi"); then
+    elif out=$(/usr/bin/python3 "$HERE/mpi_compare.py" "$T/freq.ref" "$T/freq.mpi"); then
         ok "freq: a plain run's checkpoint resumed by mpirun -np 2 = uninterrupted ($(tail -1 <<<"$out"))"
     else fail "freq: plain checkpoint resumed at -np 2: $out"; fi
     # an MPI scan's checkpoints carry the inputs' digests too: a prompt file
@@ -194,6 +269,11 @@ if { [ "${SS_MPI:-OFF}" = "ON" ] || [ "${SS_MPI:-OFF}" = 1 ]; } && command -v mp
     [ $? -ne 0 ] && grep -q 'made from other inputs: "prompts=sha256:' <<<"$err" &&
         ok "scan -np 2: a resume over a prompt file changed in place is refused, naming the prompts" ||
         fail "scan -np 2, prompts changed in place: $err"
+    # (and its fingerprint computed once per rank: settings and scan.json)
+    err=$(SLASHSCOPE_TIMINGS=1 mpirun --oversubscribe -np 2 "$BIN" "${MSCAN[@]}" --force 2>&1 >/dev/null)
+    [ $? -eq 0 ] && [ "$(marks "$err" | sort -u)" = 1 ] &&
+        ok "scan -np 2: the weights' fingerprint is computed once per rank" ||
+        fail "scan -np 2: the fingerprint computed $(marks "$err" | tr '\n' ' ')times: $err"
 fi
 
 if [ "$fails" -eq 0 ]; then echo "cli_explain_resume: all passed"; else echo "cli_explain_resume: $fails failed"; fi

@@ -197,12 +197,11 @@ int cmd_freq(int argc, char **argv)
     }
     freq_run r;
     memset(&r, 0, sizeof r);
-    int dist;
     ss_folder folder;
     if (ss_args_out(&a, 1, &r.out, &err))
         return ss_cli_fail("freq", &err);
     /* always on: a plain run is a job of one rank, with its checkpoints */
-    if (ss_cli_dist_setup(&folder, &a, argc, argv, "freq.json", 1, &dist, &err))
+    if (ss_cli_dist_setup(&folder, &a, argc, argv, "freq.json", 1, NULL, &err))
         return ss_cli_dist_status("freq", &err);
     if (ss_explain_src_open(&r.src, &a, &err)) {
         ss_cli_dist_end(&folder, &err);

@@ -83,8 +83,8 @@ int cmd_rank(int argc, char **argv)
         return ss_cli_fail("rank", &err);
     ss_explain_src src;
     ss_folder folder;
-    int dist; /* always on: a plain run is a job of one rank, with its checkpoints */
-    if (ss_cli_dist_setup(&folder, &a, argc, argv, "rank.json", 1, &dist, &err))
+    /* always on: a plain run is a job of one rank, with its checkpoints */
+    if (ss_cli_dist_setup(&folder, &a, argc, argv, "rank.json", 1, NULL, &err))
         return ss_cli_dist_status("rank", &err);
     if (ss_explain_src_open(&src, &a, &err)) {
         ss_cli_dist_end(&folder, &err);

@@ -143,12 +143,13 @@ static void print_summary_of(const char *dir)
  * rank 0, which writes the one folder into the transaction it holds and
  * commits it. The one-process scan checkpoint is not used: K ranks would
  * share it. */
-static ss_code scan_distributed(ss_scan_opts *o, ss_folder *f, ss_error *err)
+static ss_code scan_distributed(ss_scan_opts *o, const ss_model_run *r, ss_folder *f,
+                                ss_error *err)
 {
     o->share = &ss_cli_dist.share;
     o->quiet = o->quiet || ss_cli_dist.rank > 0;
     ss_scan_result res = {0};
-    if (!ss_cli_dist_identify(o->model, o->prompts, o->source, NULL, 0, err) &&
+    if (!ss_cli_dist_identify(r, o->prompts, o->source, err) &&
         !ss_scan_collect(o, &res, err)) /* ranks > 0: SS_STOP after the reduction */
         ss_scan_result_write(f->work, &res, err);
     ss_scan_result_free(&res);
@@ -215,14 +216,14 @@ int cmd_scan(int argc, char **argv)
     s.so.edit_heads = edits.edit_heads;
     s.so.edit_ctx = edits.edit_ctx;
     s.so.head_rope = edits.head_rope;
-    cJSON *interventions = ss_model_run_edits_json(&a);
+    cJSON *interventions = ss_model_run_edits_json(&r, &a);
     s.so.interventions = interventions;
     int dist = 0;
     ss_folder folder;
     ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", 0, &dist, &err);
     ss_scan_result kept = {0};
     if (!rc)
-        rc = dist ? scan_distributed(&s.so, &folder, &err) : ss_scan_run(&s.so, &kept, &err);
+        rc = dist ? scan_distributed(&s.so, &r, &folder, &err) : ss_scan_run(&s.so, &kept, &err);
     ss_timing_mark("scan: write folder, commit");
     cJSON_Delete(interventions);
     ss_prompts_close(prompts);

@@ -50,13 +50,17 @@ static char *settings_of(int argc, char **argv, ss_error *err)
 ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
                           const char *marker, int always, int *on, ss_error *err)
 {
-    *on = dist_on = 0;
+    dist_on = 0;
+    if (on)
+        *on = 0;
     const char *out = ss_args_get(a, "--out");
     ss_code rc = ss_folder_name(f, out, "--out", err);
     if (rc)
         return rc;
     snprintf(work_folder, sizeof work_folder, "%s", f->work);
-    *on = dist_on = always || ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
+    dist_on = always || ss_cli_dist.mpi || ss_dist_has_checkpoints(f->work);
+    if (on)
+        *on = dist_on;
     if (!dist_on)
         return SS_OK;
     long long every;
@@ -80,13 +84,13 @@ ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
     return rc;
 }
 
-ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_prompt_opts *popts,
-                             const int32_t *ids, int n, ss_error *err)
+ss_code ss_cli_dist_identify(const ss_model_run *r, const ss_prompts *p,
+                             const ss_prompt_opts *popts, ss_error *err)
 {
     if (!dist_on || !ss_cli_dist.dir[0])
         return SS_OK;
     ss_weights_fingerprint fp;
-    ss_code rc = ss_model_fingerprint(m, &fp, err);
+    ss_code rc = ss_model_fingerprint(r->model, &fp, err);
     if (rc)
         return rc;
     char single[65], words[512];
@@ -94,17 +98,23 @@ ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_pr
     if (!p) {
         ss_sha256 h;
         ss_sha256_init(&h);
-        ss_sha256_update_i32le(&h, ids, (size_t)n);
+        ss_sha256_update_i32le(&h, r->ids, (size_t)r->n);
         ss_sha256_hex(&h, single);
     }
-    int k = snprintf(words, sizeof words, "weights=xxh3-128:%s prompts=sha256:%s", fp.digest,
-                     sha);
+    int k = snprintf(words, sizeof words, "version=%s weights=xxh3-128:%s prompts=sha256:%s",
+                     SS_VERSION, fp.digest, sha);
     cJSON *src = p ? ss_prompt_source_json(popts, sha) : NULL;
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(src, "tokenizer");
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(tok, "vocab_sha256");
     if (cJSON_IsString(vocab))
-        snprintf(words + k, sizeof words - (size_t)k, " tokenizer=sha256:%s", vocab->valuestring);
+        k += snprintf(words + k, sizeof words - (size_t)k, " tokenizer=sha256:%s",
+                      vocab->valuestring);
     cJSON_Delete(src);
+    /* --lowrank swaps W_Q/W_K in memory, which the fingerprint (of the
+     * tensors as stored) does not see */
+    const char *plan = ss_model_run_plan_sha256(r);
+    if (plan)
+        snprintf(words + k, sizeof words - (size_t)k, " lowrank=sha256:%s", plan);
     return ss_dist_add_settings(&ss_cli_dist, words, err);
 }
 

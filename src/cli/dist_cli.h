@@ -5,6 +5,7 @@
 
 #include "analysis/prompts.h"
 #include "cli/args.h"
+#include "cli/model_run.h"
 #include "common/error.h"
 #include "dist/dist.h"
 #include "model/model.h"
@@ -24,23 +25,25 @@ extern ss_dist ss_cli_dist;
  * (rank and freq: a plain run is the job of one rank, with the same
  * checkpoints), else under mpirun/srun or when OUT.partial holds such a
  * run's checkpoint (a plain scan, which has its own checkpoint, can resume
- * it). *on = 0 for a plain scan: f then only names --out's paths and the
- * command begins its own transaction. Otherwise rank 0 begins the
- * transaction on f (--force, --resume; marker: the command's JSON file,
+ * it). *on = 0 for a plain scan (on may be NULL when `always`): f then
+ * only names --out's paths and the command begins its own transaction.
+ * Otherwise rank 0 begins the transaction on f (--force, --resume; marker: the command's JSON file,
  * store/folder.h) and every rank sets up its checkpoints in f->work, with
  * the command line (argv, less --resume, --quiet, --force, --threads and
  * --checkpoint-every) as the settings a resume must match. */
 ss_code ss_cli_dist_setup(ss_folder *f, const ss_args *a, int argc, char **argv,
                           const char *marker, int always, int *on, ss_error *err);
 /* Adds to the settings a resume must match what the command line does not
- * pin down, since the same paths may hold other contents on a later run:
- * "weights=xxh3-128:<fingerprint>", "prompts=sha256:<digest>" (of the
- * source p, or without one of the single sequence ids[n]) and, for a text
- * source, "tokenizer=sha256:<vocabulary digest>". As words, so a refusal
+ * pin down: "version=<SS_VERSION>" (this slashscope) and, since the same
+ * paths may hold other contents on a later run, "weights=xxh3-128:<the
+ * fingerprint of r's model>", "prompts=sha256:<digest>" (of the source p,
+ * or without one of r's single sequence ids), for a text
+ * source "tokenizer=sha256:<vocabulary digest>", and with --lowrank
+ * "lowrank=sha256:<the plan folder's digest>". As words, so a refusal
  * names the one that differs. After ss_cli_dist_setup turned the run on,
  * before it starts; a no-op without checkpoints. */
-ss_code ss_cli_dist_identify(const ss_model *m, const ss_prompts *p, const ss_prompt_opts *popts,
-                             const int32_t *ids, int n, ss_error *err);
+ss_code ss_cli_dist_identify(const ss_model_run *r, const ss_prompts *p,
+                             const ss_prompt_opts *popts, ss_error *err);
 /* The end of a distributed run's transaction: rank 0 commits f when err
  * holds no error (the checkpoints go with it), else aborts it (keeping the
  * checkpoint for --resume); other ranks leave it to rank 0. Returns

@@ -49,7 +49,7 @@ ss_code ss_explain_src_open(ss_explain_src *s, const ss_args *a, ss_error *err)
         rc = open_source(s, a, err);
     }
     if (!rc)
-        s->interventions = ss_model_run_edits_json(a);
+        s->interventions = ss_model_run_edits_json(&s->run, a);
     if (rc)
         ss_explain_src_close(s);
     return rc;
@@ -150,8 +150,7 @@ ss_code ss_explain_src_run(ss_explain_src *s, ss_analysis *const *an, int n, con
     ro.edit_heads = fo.edit_heads;
     ro.edit_ctx = fo.edit_ctx;
     ro.head_rope = fo.head_rope;
-    if (on && ss_cli_dist_identify(s->run.model, s->prompts, &s->popts, s->run.ids, s->run.n,
-                                   err))
+    if (on && ss_cli_dist_identify(&s->run, s->prompts, &s->popts, err))
         return err->code;
     ss_progress pr;
     ss_progress_start(&pr, quiet || d->rank > 0, what, src.total, "prompts");

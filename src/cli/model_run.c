@@ -6,6 +6,7 @@
 #include "analysis/head_edits.h"
 #include "common/parse.h"
 #include "common/timing.h"
+#include "store/provenance.h"
 
 /* --ablate and --head-rope-remove (repeatable) into e: the API's parser,
  * its messages naming the flags. */
@@ -19,8 +20,9 @@ static ss_code head_edits_from_flags(const ss_args *a, const ss_model *m, ss_hea
 }
 
 ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied *out,
-                              ss_error *err)
+                              cJSON **digest, ss_error *err)
 {
+    *digest = NULL;
     const char *spec = ss_args_get(a, "--lowrank");
     if (!spec)
         return SS_OK;
@@ -57,6 +59,10 @@ ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied 
     if (!rc)
         rc = ss_lowrank_apply(m, &plan, t, rk, out, err);
     ss_compress_result_free(&plan);
+    if (!rc && !(*digest = ss_prov_folder_digest(dir, "plan.json", err))) {
+        ss_error_prefix(err, "--lowrank");
+        rc = err->code;
+    }
     return rc;
 }
 
@@ -65,11 +71,21 @@ void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o)
     ss_head_edits_forward(&r->edits, o);
 }
 
-cJSON *ss_model_run_edits_json(const ss_args *a)
+cJSON *ss_model_run_edits_json(const ss_model_run *r, const ss_args *a)
 {
     const char *spec[SS_ARGS_MAX_REPEAT];
     int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
-    return ss_head_edits_json(ss_args_get(a, "--ablate"), spec, n, ss_args_get(a, "--lowrank"));
+    cJSON *j = ss_head_edits_json(ss_args_get(a, "--ablate"), spec, n,
+                                  ss_args_get(a, "--lowrank"));
+    if (j && r->lowrank_plan)
+        cJSON_AddItemToObject(j, "lowrank_plan", cJSON_Duplicate(r->lowrank_plan, 1));
+    return j;
+}
+
+const char *ss_model_run_plan_sha256(const ss_model_run *r)
+{
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(r->lowrank_plan, "sha256");
+    return cJSON_IsString(sha) ? sha->valuestring : NULL;
 }
 
 ss_code ss_rope_from_flags(const ss_args *a, ss_rope *rope, ss_error *err)
@@ -110,7 +126,7 @@ ss_code ss_model_run_open(ss_model_run *r, const ss_args *a, int want_ids, ss_er
     r->rope = r->model->rope;
     if ((rc = head_edits_from_flags(a, r->model, &r->edits, err)) ||
         (rc = ss_rope_from_flags(a, &r->rope, err)) ||
-        (rc = ss_lowrank_from_flags(a, r->model, &r->lowrank, err)) ||
+        (rc = ss_lowrank_from_flags(a, r->model, &r->lowrank, &r->lowrank_plan, err)) ||
         (want_ids && (rc = ss_args_ids(a, &r->ids, &r->n, err)))) {
         ss_model_run_close(r);
         return rc;
@@ -130,6 +146,7 @@ void ss_model_run_close(ss_model_run *r)
     ss_lowrank_restore(&r->lowrank);
     ss_model_close(r->model);
     ss_head_edits_free(&r->edits);
+    cJSON_Delete(r->lowrank_plan);
     free(r->ids);
     memset(r, 0, sizeof *r);
 }

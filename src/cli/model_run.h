@@ -32,6 +32,10 @@ typedef struct {
      * (repeatable); no head when absent */
     ss_head_edits edits;
     ss_lowrank_applied lowrank; /* --lowrank PLAN[@THRE,RANK]: W_Q/W_K replaced in memory */
+    /* the plan folder's digest (ss_prov_folder_digest: of its SHA256SUMS,
+     * else of plan.json), or NULL: a folder rewritten in place under the
+     * same path is another plan */
+    cJSON *lowrank_plan;
 } ss_model_run;
 
 /* Opens positional[0] as the model, reads --ids/--ids-file when want_ids,
@@ -43,13 +47,16 @@ void ss_model_run_close(ss_model_run *r);
  * --head-rope-remove). */
 void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o);
 /* --lowrank DIR[@THRE,RANK_THRE]: applies the plan of compress result DIR
- * (the pair given, or the plan's only one) to m in memory. */
+ * (the pair given, or the plan's only one) to m in memory; *digest: the
+ * folder's digest (ss_prov_folder_digest), the caller's to free. */
 ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied *out,
-                              ss_error *err);
+                              cJSON **digest, ss_error *err);
 /* What r changes in the model's computation, for a result's record:
- * {"ablate": spec, "head_rope_remove": [specs], "lowrank": spec}; NULL when
- * nothing. */
-cJSON *ss_model_run_edits_json(const ss_args *a);
+ * {"ablate": spec, "head_rope_remove": [specs], "lowrank": spec,
+ * "lowrank_plan": {"path", "digest_of", "sha256"}}; NULL when nothing. */
+cJSON *ss_model_run_edits_json(const ss_model_run *r, const ss_args *a);
+/* The --lowrank plan's SHA-256 (hex), or NULL without --lowrank. */
+const char *ss_model_run_plan_sha256(const ss_model_run *r);
 
 /* Applies --rope-remove L,... and --p-rope P (either or both) to rope. */
 ss_code ss_rope_from_flags(const ss_args *a, ss_rope *rope, ss_error *err);

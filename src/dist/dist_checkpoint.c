@@ -214,11 +214,12 @@ typedef struct {
 } cl_item;
 
 /* A word the run adds for its inputs' contents (ss_dist_add_settings:
- * "weights=...", "prompts=...", "tokenizer=...", "heads=..."), never a
- * flag's value. */
+ * "weights=...", "prompts=...", "tokenizer=...", "lowrank=...",
+ * "heads=...") and for the tool ("version=..."), never a flag's value. */
 static int is_input_word(const char *w)
 {
-    static const char *const kinds[] = {"weights=", "prompts=", "tokenizer=", "heads="};
+    static const char *const kinds[] = {"version=", "weights=", "prompts=", "tokenizer=",
+                                        "lowrank=", "heads="};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (!strncmp(w, kinds[i], strlen(kinds[i])))
             return 1;
@@ -258,6 +259,30 @@ static const cl_item *cl_missing(const cl_item *a, int na, const cl_item *b, int
     return NULL;
 }
 
+/* The item of it[n] that starts with kind ("weights="), or NULL. */
+static const cl_item *cl_word(const cl_item *it, int n, const char *kind)
+{
+    size_t k = strlen(kind);
+    for (int i = 0; i < n; i++)
+        if ((size_t)it[i].len >= k && !strncmp(it[i].s, kind, k))
+            return &it[i];
+    return NULL;
+}
+
+/* What to do about inputs that differ: the --sdh scan lists other SDHs,
+ * the --lowrank plan is another, or a model / prompt / tokenizer path
+ * holds other contents. */
+static const char *input_advice(const cl_item *w)
+{
+    if (!strncmp(w->s, "heads=", 6))
+        return "the --sdh scan lists other heads now; resume with the scan of that run";
+    if (!strncmp(w->s, "lowrank=", 8))
+        return "the --lowrank plan folder holds another plan now; resume with the plan of that "
+               "run";
+    return "the same paths hold other contents now; resume with the model, prompts and "
+           "tokenizer of that run";
+}
+
 /* A checkpoint made by another command line, naming what differs: the
  * first option (with its value) of the line then that the line now lacks,
  * and the other way round; the whole line then. The caller's prefix names
@@ -266,6 +291,23 @@ static ss_code other_command_line(const char *then, const char *now, ss_error *e
 {
     cl_item a[256], b[256];
     int na = cl_items(then, a, 256), nb = cl_items(now, b, 256);
+    /* a slashscope from before the inputs' digests: the words it lacks
+     * say nothing about its inputs */
+    if (cl_word(b, nb, "weights=") && !cl_word(a, na, "weights="))
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by a slashscope that did not record its "
+                       "inputs' digests (weights, prompts, tokenizer), so this one cannot tell "
+                       "whether they are the same: start afresh with --force");
+    /* another version may keep other sums or words: resume with the one
+     * that made it */
+    const cl_item *vt = cl_word(a, na, "version="), *vn = cl_word(b, nb, "version=");
+    if (vn && !vt)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by an earlier slashscope, which did not "
+                       "record its version (this is %.*s): start afresh with --force",
+                       vn->len - 8, vn->s + 8);
+    if (vn && (vt->len != vn->len || memcmp(vt->s, vn->s, (size_t)vn->len)))
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by slashscope %.*s, this is %.*s: resume "
+                       "it with slashscope %.*s, or start afresh with --force", vt->len - 8,
+                       vt->s + 8, vn->len - 8, vn->s + 8, vt->len - 8, vt->s + 8);
     const cl_item *x = cl_missing(a, na, b, nb), *y = cl_missing(b, nb, a, na);
     const cl_item *one = x ? x : y;
     char what[700];
@@ -278,9 +320,8 @@ static ss_code other_command_line(const char *then, const char *now, ss_error *e
     else
         snprintf(what, sizeof what, "the same options in another order or repeated");
     if (one && is_input_word(one->s))
-        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made from other inputs: %s (the same paths "
-                       "hold other contents now); resume with the model, prompts and tokenizer "
-                       "of that run, or start afresh with --force", what);
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "made from other inputs: %s (%s, or start "
+                       "afresh with --force)", what, input_advice(one));
     return ss_fail(err, SS_ERR_INCOMPATIBLE, "made by another command line: %s (then: %.300s); "
                    "resume with the same model, prompts and options", what, then);
 }

@@ -108,7 +108,19 @@ ss_code ss_tensors_fingerprint(const ss_tensor *t, int n, ss_weights_fingerprint
 
 ss_code ss_model_fingerprint(const ss_model *m, ss_weights_fingerprint *fp, ss_error *err)
 {
-    return ss_tensors_fingerprint(m->tensors.items, m->tensors.count, fp, err);
+    if (!m->has_fingerprint) {
+        /* m points to the heap object ss_model_open made (never a const
+         * one), so keeping the result in it through a cast is defined; the
+         * callers see a model that does not change */
+        ss_model *w = (ss_model *)m;
+        ss_code rc = ss_tensors_fingerprint(m->tensors.items, m->tensors.count, &w->fingerprint,
+                                            err);
+        if (rc)
+            return rc;
+        w->has_fingerprint = 1;
+    }
+    *fp = m->fingerprint;
+    return SS_OK;
 }
 
 cJSON *ss_weights_fingerprint_json(const ss_weights_fingerprint *fp)

@@ -31,6 +31,8 @@ typedef struct {
 /* Of any tensor set (the model's, or views a benchmark builds). */
 ss_code ss_tensors_fingerprint(const ss_tensor *t, int n, ss_weights_fingerprint *fp,
                                ss_error *err);
+/* Computed once per open model and kept in it (fp->seconds: that first
+ * computation's time); not thread-safe on the first call. */
 ss_code ss_model_fingerprint(const struct ss_model *m, ss_weights_fingerprint *fp, ss_error *err);
 
 /* {"algorithm": "xxh3-128", "digest", "tensors", "bytes"} (no timing, so it

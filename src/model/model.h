@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "io/gguf.h"
 #include "io/tensor.h"
+#include "model/fingerprint.h"
 #include "model/rope.h"
 
 typedef enum { SS_FMT_HF, SS_FMT_GGUF, SS_FMT_LLAMA2C } ss_format;
@@ -84,6 +85,11 @@ typedef struct ss_model {
     ss_tensor_list tensors;
     ss_gguf gguf;   /* kept open for GGUF models (vocabulary lives there) */
     int has_gguf;
+    /* ss_model_fingerprint's result, computed on the first call: a command
+     * needs it for its checkpoints' settings and again for its result's
+     * provenance (~0.3 s per GB each); the tensors never change once open */
+    ss_weights_fingerprint fingerprint;
+    int has_fingerprint;
 } ss_model;
 
 ss_code ss_model_open(const char *path, ss_model **out, ss_error *err);
