@@ -408,16 +408,25 @@ static void test_attention_and_qk_all_formats(void)
             check_attention_case(&cases[c]);
 }
 
+/* stories260K's llama2.c checkpoint, or NULL (the failure recorded). */
+static ss_model *open_stories(ss_error *err)
+{
+    ss_model *m;
+    const char *path = ss_test_path("%s/models/stories260K/stories260K.bin", ss_test_shared());
+    if (ss_model_open(path, &m, err)) {
+        CHECK_MSG(0, "%s", err->msg);
+        return NULL;
+    }
+    return m;
+}
+
 /* Reproducible runs: heads run whole on one thread, blocks in order. */
 static void test_threads_do_not_change_results(void)
 {
     ss_error err = {0};
-    ss_model *m;
-    const char *path = ss_test_path("%s/models/stories260K/stories260K.bin", ss_test_shared());
-    if (ss_model_open(path, &m, &err)) {
-        CHECK_MSG(0, "%s", err.msg);
+    ss_model *m = open_stories(&err);
+    if (!m)
         return;
-    }
     int32_t *ids;
     int n = read_sequence("models/stories260K", 1, &ids);
     float *a = calloc((size_t)n * m->cfg.vocab, 4), *b = calloc((size_t)n * m->cfg.vocab, 4);
@@ -499,12 +508,9 @@ static ss_code order_on_layer_done(void *ctx, int layer, ss_error *err)
 static void test_team_path(void)
 {
     ss_error err = {0};
-    ss_model *m;
-    const char *path = ss_test_path("%s/models/stories260K/stories260K.bin", ss_test_shared());
-    if (ss_model_open(path, &m, &err)) {
-        CHECK_MSG(0, "%s", err.msg);
+    ss_model *m = open_stories(&err);
+    if (!m)
         return;
-    }
     CHECK(m->cfg.n_head == 8);
     int32_t *ids;
     int n = read_sequence("models/stories260K", 1, &ids);
