@@ -1,5 +1,6 @@
 #include "model/fingerprint.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,21 +107,27 @@ ss_code ss_tensors_fingerprint(const ss_tensor *t, int n, ss_weights_fingerprint
     return SS_OK;
 }
 
+/* The API lets threads share one model (a scan and a ppl at once): the
+ * first computation and its store happen under this lock. */
+static pthread_mutex_t fingerprint_lock = PTHREAD_MUTEX_INITIALIZER;
+
 ss_code ss_model_fingerprint(const ss_model *m, ss_weights_fingerprint *fp, ss_error *err)
 {
+    pthread_mutex_lock(&fingerprint_lock);
+    ss_code rc = SS_OK;
     if (!m->has_fingerprint) {
         /* m points to the heap object ss_model_open made (never a const
          * one), so keeping the result in it through a cast is defined; the
          * callers see a model that does not change */
         ss_model *w = (ss_model *)m;
-        ss_code rc = ss_tensors_fingerprint(m->tensors.items, m->tensors.count, &w->fingerprint,
-                                            err);
-        if (rc)
-            return rc;
-        w->has_fingerprint = 1;
+        rc = ss_tensors_fingerprint(m->tensors.items, m->tensors.count, &w->fingerprint, err);
+        if (!rc)
+            w->has_fingerprint = 1;
     }
-    *fp = m->fingerprint;
-    return SS_OK;
+    if (!rc)
+        *fp = m->fingerprint;
+    pthread_mutex_unlock(&fingerprint_lock);
+    return rc;
 }
 
 cJSON *ss_weights_fingerprint_json(const ss_weights_fingerprint *fp)
