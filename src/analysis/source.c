@@ -15,16 +15,6 @@ static ss_code next_from_prompts(void *ctx, const int32_t **ids, int *n, ss_erro
     return rc;
 }
 
-static ss_code next_single(void *ctx, const int32_t **ids, int *n, ss_error *err)
-{
-    (void)err;
-    ss_prompt_source *s = ctx;
-    *ids = s->single;
-    *n = s->single_done ? 0 : s->len;
-    s->single_done = 1;
-    return SS_OK;
-}
-
 static ss_code next_held(void *ctx, const int32_t **ids, int *n, ss_error *err)
 {
     (void)err;
@@ -55,12 +45,7 @@ ss_code ss_prompt_source_prompts(ss_prompt_source *s, ss_prompts *p, int len, in
 
 void ss_prompt_source_ids(ss_prompt_source *s, const int32_t *ids, int n)
 {
-    memset(s, 0, sizeof *s);
-    s->ctx = s;
-    s->next = next_single;
-    s->total = 1;
-    s->single = ids;
-    s->len = n;
+    ss_prompt_source_held(s, ids, 1, n); /* one prompt held: the same walk */
 }
 
 void ss_prompt_source_held(ss_prompt_source *s, const int32_t *ids, int64_t n_prompts, int len)

@@ -18,8 +18,8 @@ typedef struct ss_prompt_source {
     /* private state of the built-in sources */
     ss_prompts *prompts;
     int32_t *buf;
-    const int32_t *single;
-    int len, single_done;
+    const int32_t *single; /* the held prompts, [held, len] */
+    int len;
     int64_t held, next_held;
 } ss_prompt_source;
 
