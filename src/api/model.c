@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
+#include "analysis/lowrank_model.h"
 #include "api/handles.h"
 #include "engine/forward.h"
 #include "engine/head_map.h"
@@ -18,9 +19,25 @@ void ss_model_get_dims(const ss_model *m, ss_model_dims *out)
                            .bos_id = c->bos_id, .eos_id = c->eos_id};
 }
 
+ss_code ss_model_with_lowrank(const ss_model *m, const char *plan, ss_model **out,
+                              ss_error *err)
+{
+    if (!out)
+        return ss_fail(err, SS_ERR_USAGE, "ss_model_with_lowrank: out is NULL");
+    return ss_model_open_lowrank(m, plan, out, err);
+}
+
 char *ss_model_config_json(const ss_model *m, ss_error *err)
 {
     cJSON *j = ss_model_describe(m, NULL);
+    const cJSON *plan;
+    const char *spec = ss_model_lowrank_spec(m, &plan);
+    if (j && spec) { /* the description says the weights are not the files' */
+        cJSON *lr = cJSON_AddObjectToObject(j, "lowrank");
+        cJSON_AddStringToObject(lr, "spec", spec);
+        cJSON_AddNumberToObject(lr, "compressed", ss_model_lowrank_compressed(m));
+        cJSON_AddItemToObject(lr, "plan", cJSON_Duplicate(plan, 1));
+    }
     char *text = j ? cJSON_PrintUnformatted(j) : NULL;
     cJSON_Delete(j);
     if (!text)
