@@ -359,9 +359,18 @@ def note(td):
     return s[0].text if s else None
 def rows_csv(path):
     return list(csv.DictReader(l for l in open(path) if not l.startswith("#")))
-def mean(rows, col):
+def check(td, rows, col, counted, what, rel):
+    """The cell's mean against rows' non-nan values of col, its note
+    against the count left out (= the JSON's undefined count); 1 when some
+    head was left out."""
     v = [float(r[col]) for r in rows if r[col] != "nan"]
-    return sum(v) / len(v), len(rows) - len(v)
+    undef = len(rows) - len(v)
+    assert undef == counted.get(col, 0), (what, col, undef, counted)
+    got = float(td.get("data-value"))
+    assert math.isclose(got, sum(v) / len(v), rel_tol=rel), (what, col, got, v)
+    expect = "(%d of %d heads; %d undefined)" % (len(v), len(rows), undef)
+    assert note(td) == (" " + expect if undef else None), (what, col, note(td))
+    return undef > 0
 seen = 0
 # rank: the summary table's groups against rank.csv
 rank = rows_csv(os.path.join(root, "rank", "rank.csv"))
@@ -371,24 +380,14 @@ for r in table("rank-0"):
     group = r[0].text
     keep = [x for x in rank if group == "all" or x["listed"] == "1"]
     for c, td in zip(cols, r[2:]):
-        want, undef = mean(keep, c)
-        assert undef == av[group]["undefined"].get(c, 0), (group, c, undef)
-        got = float(td.get("data-value"))
-        assert math.isclose(got, want, rel_tol=1e-8), (group, c, got, want)
-        expect = "(%d of %d heads; %d undefined)" % (len(keep) - undef, len(keep), undef)
-        assert note(td) == (" " + expect if undef else None), (group, c, note(td))
-        seen += undef > 0
+        seen += check(td, keep, c, av[group]["undefined"], "rank " + group, 1e-8)
 # cone: the averages table against cone.csv (every head is in "all")
 cone = rows_csv(os.path.join(root, "cone", "cone.csv"))
+undefined = json.load(open(os.path.join(root, "cone", "cone.json")))["averages"]["all"]["undefined"]
 keys = ["r1_tilde", "R_tilde", "r1", "R", "dominant_share", "rv_dominant", "bias_norm"]
 for r, side in zip(table("cone-0"), "QK"):
     for k, td in zip(keys, r[1:]):
-        want, undef = mean(cone, k + "_" + side)
-        got = float(td.get("data-value"))
-        assert math.isclose(got, want, rel_tol=1e-9), (side, k, got, want)
-        expect = "(%d of %d heads; %d undefined)" % (len(cone) - undef, len(cone), undef)
-        assert note(td) == (" " + expect if undef else None), (side, k, note(td))
-        seen += undef > 0
+        seen += check(td, cone, k + "_" + side, undefined, "cone", 1e-9)
 # freq's band medians: the offsets without a finite ratio, counted
 abl = rows_csv(os.path.join(root, "freq", "ablation.csv"))
 for r in table("bands-0"):
