@@ -89,7 +89,8 @@ ss_code ss_model_open_lowrank(const ss_model *base, const char *spec, ss_model *
 {
     *out = NULL;
     if (!base || !spec)
-        return ss_fail(err, SS_ERR_USAGE, "low-rank model: %s is NULL", base ? "the plan" : "the model");
+        return ss_fail(err, SS_ERR_USAGE, "low-rank model: %s is NULL",
+                       base ? "the plan" : "the model");
     if (ss_model_lowrank_spec(base, NULL))
         return ss_fail(err, SS_ERR_USAGE, "low-rank model: %s already carries the plan %s; "
                        "apply %s to the model it was made from", base->path,
