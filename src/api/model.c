@@ -78,6 +78,17 @@ static ss_code check_buffers(const int32_t *ids, const void *out, ss_error *err)
     return SS_OK;
 }
 
+cJSON *ss_api_interventions(const ss_model *m, const ss_run_opts *o)
+{
+    const cJSON *plan;
+    const char *lowrank = ss_model_lowrank_spec(m, &plan);
+    cJSON *j = ss_head_edits_json(o ? o->ablate : NULL, o ? o->head_rope_remove : NULL,
+                                  o ? o->n_head_rope_remove : 0, lowrank);
+    if (j && plan)
+        cJSON_AddItemToObject(j, "lowrank_plan", cJSON_Duplicate(plan, 1));
+    return j;
+}
+
 ss_code ss_api_edits(const ss_model *m, const ss_run_opts *o, ss_head_edits *e, ss_error *err)
 {
     ss_code rc = ss_head_edits_parse(e, m, o ? o->ablate : NULL, o ? o->head_rope_remove : NULL,

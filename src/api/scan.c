@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "analysis/compare.h"
-#include "analysis/lowrank_model.h"
 #include "analysis/merge.h"
 #include "analysis/scan.h"
 #include "analysis/sdh.h"
@@ -75,12 +74,7 @@ ss_code ss_run_scan(const ss_model *m, ss_source *src, const ss_scan_params *p, 
     o.rope = &rope;
     /* recorded as the program records its flags: merge / compare refuse
      * to mix scans run under different interventions */
-    const cJSON *plan;
-    const char *lowrank = ss_model_lowrank_spec(m, &plan);
-    cJSON *record = ss_head_edits_json(p->run.ablate, p->run.head_rope_remove,
-                                       p->run.n_head_rope_remove, lowrank);
-    if (record && plan)
-        cJSON_AddItemToObject(record, "lowrank_plan", cJSON_Duplicate(plan, 1));
+    cJSON *record = ss_api_interventions(m, &p->run);
     o.interventions = record;
     ss_scan_result r;
     if (!rc)

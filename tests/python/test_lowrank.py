@@ -75,3 +75,32 @@ def test_bad_plans(ss, model, plan, tmp_path):
         model.with_lowrank(str(tmp_path))
     with pytest.raises(ss.Error, match="want a plan folder"):
         model.with_lowrank(0.9)
+
+
+def test_explain_results_equal_the_program_and_record_it(ss, model, plan, tmp_path):
+    # rank and ppl of the low-rank model (rank with an ablation on top): the
+    # program's files bit for bit and its "interventions" record in each
+    # result's meta, as in rank.json and ppl.json
+    spec = "%s@0.9,2" % plan
+    lr = model.with_lowrank(spec)
+    src = ["--ids-file", PROMPTS_IDS, "--len", 32, "--count", 2]
+    cli("rank", MODEL, *src, "--lowrank", spec, "--ablate", "L1H3", "--heads", "L1H3",
+        "--quiet", "--out", tmp_path / "r")
+    r = ss.rank(lr, "L1H3", ids=str(PROMPTS_IDS), length=32, count=2, ablate="L1H3",
+                progress=False)
+    for name, arr in (("q", r.q_r), ("k", r.k_r), ("wq", r.wq_r), ("wk", r.wk_r)):
+        assert np.load(tmp_path / "r" / ("spectra_%s.npy" % name)).tobytes() == arr.tobytes()
+    want = json.load(open(tmp_path / "r" / "rank.json"))["interventions"]
+    assert r.meta["interventions"] == want
+    assert want["lowrank"] == spec and want["ablate"] == "L1H3"
+    plain = ss.rank(model, "L1H3", ids=str(PROMPTS_IDS), length=32, count=2, progress=False)
+    assert "interventions" not in plain.meta and not np.array_equal(plain.wq_r, r.wq_r)
+    cli("ppl", MODEL, *src, "--lowrank", spec, "--quiet", "--out", tmp_path / "p")
+    p = ss.ppl(lr, ids=str(PROMPTS_IDS), length=32, count=2, progress=False)
+    pj = json.load(open(tmp_path / "p" / "ppl.json"))
+    assert p.loss == pj["loss"] and p.meta["interventions"] == pj["interventions"]
+    # the program's cone takes no --lowrank: the API's cone of a low-rank
+    # model says whose W_Q / W_K it measured with the same record
+    c = ss.cone(lr)
+    assert c.meta["interventions"] == {k: want[k] for k in ("lowrank", "lowrank_plan")}
+    assert "interventions" not in ss.cone(model).meta
