@@ -98,9 +98,9 @@ SS_API void ss_model_close(ss_model *m);
  * pair needs none). The new model shares every other tensor with m, so m
  * must stay open until it is closed; ss_model_close on it frees only its own
  * replaced matrices. Its numbers are the program's under --lowrank bit for
- * bit, and its scans record the plan as the program does ("lowrank",
- * "lowrank_plan" in scan.json's interventions). A model that carries a plan
- * itself is refused. */
+ * bit, and its scans and results record the plan as the program does
+ * ("lowrank", "lowrank_plan" in the interventions of scan.json and of the
+ * results' JSON). A model that carries a plan itself is refused. */
 SS_API ss_code ss_model_with_lowrank(const ss_model *m, const char *plan, ss_model **out,
                                      ss_error *err);
 
