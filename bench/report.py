@@ -151,7 +151,8 @@ def llama_figures(rows, cfg):
             llama_ts = median_of(pick(runs, bench="llama_bench"), "tokens_per_s")
             if scan_s and llama_ts:
                 whole.detail = f" (medians {n / scan_s:.0f} vs {llama_ts:.0f} tok/s)"
-        figs += [whole, alone, cpu]
+        # a figure not measured at all is one line, not three
+        figs += [whole, alone, cpu] if why is None else [whole]
     return figs
 
 
