@@ -4,6 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* the hash compiled here with the build's flags (AVX2 with SS_NATIVE):
+ * Debian's libxxhash is built for baseline x86-64 (SSE2) and hashed the
+ * weights at 9 GB/s per core, this at 12 (docs/benchmarks.md "startup");
+ * XXH3 is one function whatever the vector width, so digests do not change */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "common/mem.h"
