@@ -374,96 +374,9 @@ static void block_probs(const ss_head_attn *a, const float *kt, int64_t ld, int 
         finish_row(a, s + r * ld, r0 + r, width, sink);
 }
 
-#ifdef SS_TILED_SCORES
-/* P V from register tiles of PV_R rows by PV_C output columns, reading V
- * where it is (each key's PV_C columns are one cache line at 64-byte
- * aligned rows: nothing to pack), PV_KC keys at a time (that panel of V,
- * 64 KiB at d_head 64, stays in L2 while every row tile of the block passes
- * over it); each tile stops at its last row's diagonal. Each output is
- * summed in key order, continued across panels through its stored float
- * (exact), so it depends neither on the row ranges a caller (a team)
- * splits the block into nor on the thread count. */
-#define PV_R 6
-#define PV_C 16
-#define PV_KC 256
-/* Longer heads keep OpenBLAS's SGEMM: one head's P V on one thread, P V
- * share of the same head's scores (docs/benchmarks.md, attnk), tiles /
- * SGEMM (packing included): 0.75 / 1.01 at 512 tokens, 0.88 / 0.93 at
- * 2048, 0.79 / 0.79 at 4096, 0.99 / 0.93 at 8192 (a probability block of
- * 64 rows outgrows L2 there and SGEMM's packing streams it better). A
- * function of the head's length only, so a row's sums do not depend on
- * the thread count either. */
-#define PV_MAX_N 4096
-
-static int pv_tiled(const ss_head_attn *a)
-{
-    return a->d_head % PV_C == 0 && a->n <= PV_MAX_N;
-}
-
-/* out[r][0..PV_C) (first: =, else +=) the sum over keys k0..k1-1 of
- * p[r][k] v[k][0..PV_C), for R rows. */
-static inline __attribute__((always_inline)) void
-pv_tile(int R, const float *p, int64_t ld, const float *v, int64_t ldv, int k0, int k1, float *out,
-        int64_t ldo, int first)
-{
-    __m256 c0[PV_R], c1[PV_R];
-    _Pragma("GCC unroll 6") for (int r = 0; r < R; r++) {
-        c0[r] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(out + r * ldo);
-        c1[r] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(out + r * ldo + 8);
-    }
-    for (int k = k0; k < k1; k++) {
-        __m256 b0 = _mm256_loadu_ps(v + k * ldv), b1 = _mm256_loadu_ps(v + k * ldv + 8);
-        _Pragma("GCC unroll 6") for (int r = 0; r < R; r++) {
-            __m256 pr = _mm256_broadcast_ss(p + r * ld + k);
-            c0[r] = _mm256_fmadd_ps(pr, b0, c0[r]);
-            c1[r] = _mm256_fmadd_ps(pr, b1, c1[r]);
-        }
-    }
-    _Pragma("GCC unroll 6") for (int r = 0; r < R; r++) {
-        _mm256_storeu_ps(out + r * ldo, c0[r]);
-        _mm256_storeu_ps(out + r * ldo + 8, c1[r]);
-    }
-}
-
-static void pv_tile_rows(int R, const float *p, int64_t ld, const float *v, int64_t ldv, int k0,
-                         int k1, float *out, int64_t ldo, int first)
-{
-    switch (R) { /* a constant row count each: the accumulators stay in registers */
-    case 6: pv_tile(6, p, ld, v, ldv, k0, k1, out, ldo, first); break;
-    case 5: pv_tile(5, p, ld, v, ldv, k0, k1, out, ldo, first); break;
-    case 4: pv_tile(4, p, ld, v, ldv, k0, k1, out, ldo, first); break;
-    case 3: pv_tile(3, p, ld, v, ldv, k0, k1, out, ldo, first); break;
-    case 2: pv_tile(2, p, ld, v, ldv, k0, k1, out, ldo, first); break;
-    default: pv_tile(1, p, ld, v, ldv, k0, k1, out, ldo, first); break;
-    }
-}
-
-/* Rows r0..r0+nr-1 of the output from the block's probabilities p. */
-static void pv_block(const ss_head_attn *a, const float *p, int64_t ld, int r0, int nr, int width)
-{
-    for (int kp = first_key(a, r0); kp < width; kp += PV_KC)
-        for (int c = 0; c < a->d_head; c += PV_C) /* V's PV_KC x PV_C stays in L1 */
-            for (int t = 0; t < nr; t += PV_R) {
-                int i0 = r0 + t, rows = nr - t < PV_R ? nr - t : PV_R;
-                int start = first_key(a, i0), k0 = kp > start ? kp : start;
-                int k1 = kp + PV_KC < i0 + rows ? kp + PV_KC : i0 + rows;
-                if (k0 < k1)
-                    pv_tile_rows(rows, p + (int64_t)t * ld, ld, a->v + c, a->ldv, k0, k1,
-                                 a->out + (int64_t)i0 * a->ldo + c, a->ldo, k0 == start);
-            }
-}
-#endif
-
-/* out rows r0..r0+nr-1 = P V over the keys any of them sees: from the
- * register tiles, or one SGEMM where there are none. */
+/* out rows r0..r0+nr-1 = P V over the keys any of them sees. */
 static void block_output(const ss_head_attn *a, const float *p, int64_t ld, int r0, int nr, int width)
 {
-#ifdef SS_TILED_SCORES
-    if (pv_tiled(a)) {
-        pv_block(a, p, ld, r0, nr, width);
-        return;
-    }
-#endif
     int lo = first_key(a, r0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, a->d_head, width - lo, 1.0f, p + lo,
                 (int)ld, a->v + (int64_t)lo * a->ldv, (int)a->ldv, 0.0f, a->out + (int64_t)r0 * a->ldo,
