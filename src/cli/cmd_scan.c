@@ -223,7 +223,7 @@ int cmd_scan(int argc, char **argv)
     ss_code rc = ss_cli_dist_setup(&folder, &a, argc, argv, "scan.json", 0, &dist, &err);
     ss_scan_result kept = {0};
     if (!rc)
-        rc = dist ? scan_distributed(&s.so, &r, &folder, &err) : ss_scan_run(&s.so, 1, &kept, &err);
+        rc = dist ? scan_distributed(&s.so, &r, &folder, &err) : ss_scan_run(&s.so, &kept, &err);
     ss_timing_mark("scan: write folder, commit");
     cJSON_Delete(interventions);
     ss_prompts_close(prompts);

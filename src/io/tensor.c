@@ -88,7 +88,6 @@ ss_code ss_mmap_open(const char *path, ss_mmap *m, ss_error *err)
                            (unsigned long long)st.st_size, strerror(e));
         }
         m->base = p;
-        m->from_file = 1;
     }
     close(fd); /* the mapping keeps the file alive */
     return SS_OK;
@@ -130,14 +129,6 @@ void ss_mmap_seal(ss_mmap *m)
 {
     if (m->base && !m->borrowed)
         mprotect(m->base, m->size, PROT_READ);
-}
-
-void ss_mmap_drop_pages(const ss_mmap *m)
-{
-    /* MAP_PRIVATE and never written (PROT_READ): dropping refaults the
-     * file's own bytes, never zeros */
-    if (m->base && m->from_file && !m->borrowed)
-        madvise(m->base, m->size, MADV_DONTNEED);
 }
 
 void ss_mmap_close(ss_mmap *m)

@@ -50,7 +50,6 @@ typedef struct {
     /* Non-zero when base is memory the caller owns (ss_mmap_borrow, used by
      * the *_parse entry points): ss_mmap_close then only frees the path. */
     int borrowed;
-    int from_file; /* ss_mmap_open's: its pages can always be read again */
 } ss_mmap;
 
 /* Maps a whole file read-only. An empty file maps to base = NULL, size 0. */
@@ -65,11 +64,6 @@ ss_code ss_mmap_anon(const char *label, size_t n, ss_mmap *m, ss_error *err);
 /* Makes an anonymous mapping read-only. */
 void ss_mmap_seal(ss_mmap *m);
 void ss_mmap_close(ss_mmap *m);
-/* Gives back the page-table entries of a file mapping (ss_mmap_open; no-op
- * for the others, whose memory has no other copy): the pages stay in the
- * page cache and come back on the next access, so the mapping stays valid.
- * The work munmap would do at close (0.03 s per 540 MB), done earlier. */
-void ss_mmap_drop_pages(const ss_mmap *m);
 
 /* All tensors of a model, possibly from several files (shards), plus the
  * mappings that keep their bytes alive. */

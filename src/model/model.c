@@ -751,28 +751,6 @@ void ss_model_close(ss_model *m)
     free(m);
 }
 
-static void *drop_pages(void *arg)
-{
-    const ss_model *m = arg;
-    for (int i = 0; i < m->tensors.n_maps; i++)
-        ss_mmap_drop_pages(&m->tensors.maps[i]);
-    return NULL;
-}
-
-void ss_model_drop_pages_begin(const ss_model *m, ss_model_page_drop *d)
-{
-    d->m = m;
-    d->started = pthread_create(&d->thread, NULL, drop_pages, (void *)m) == 0;
-}
-
-void ss_model_drop_pages_end(ss_model_page_drop *d)
-{
-    if (d->started)
-        pthread_join(d->thread, NULL);
-    /* no thread to be had: nothing is lost, ss_model_close unmaps as before */
-    d->started = 0;
-}
-
 ss_code ss_tensor_check_finite(const ss_tensor *t, ss_error *err)
 {
     int64_t cols = t->ndim ? t->shape[t->ndim - 1] : 1;

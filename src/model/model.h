@@ -5,7 +5,6 @@
 #ifndef SS_MODEL_MODEL_H
 #define SS_MODEL_MODEL_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -100,19 +99,6 @@ typedef struct ss_model {
 
 ss_code ss_model_open(const char *path, ss_model **out, ss_error *err);
 void ss_model_close(ss_model *m);
-
-/* The weights' page tables given back on a thread of its own (io/tensor.h
- * ss_mmap_drop_pages) while the caller does something else, e.g. waits for
- * its results' fsync: what ss_model_close would spend unmapping them. The
- * model stays usable (a page touched again is mapped again); for a caller
- * about to close it. _end waits for the thread. */
-typedef struct {
-    pthread_t thread;
-    int started;
-    const ss_model *m;
-} ss_model_page_drop;
-void ss_model_drop_pages_begin(const ss_model *m, ss_model_page_drop *d);
-void ss_model_drop_pages_end(ss_model_page_drop *d);
 
 const char *ss_arch_name(ss_arch a);
 

@@ -16,7 +16,6 @@
 #include "io/atomic_file.h"
 #include "io/json.h"
 #include "io/npy.h"
-#include "model/model.h"
 #include "report/figure.h"
 #include "report/heatmap.h"
 #include "common/parse.h"
@@ -389,7 +388,7 @@ ss_code ss_scan_merge(const char *const *dirs, int n, const char *out_dir, int f
     return rc;
 }
 
-ss_code ss_scan_run(const ss_scan_opts *o, int model_done, ss_scan_result *kept, ss_error *err)
+ss_code ss_scan_run(const ss_scan_opts *o, ss_scan_result *kept, ss_error *err)
 {
     ss_folder folder;
     ss_folder_opts fo = {.force = o->force, .resume = o->resume, .marker = "scan.json"};
@@ -400,17 +399,10 @@ ss_code ss_scan_run(const ss_scan_opts *o, int model_done, ss_scan_result *kept,
     ss_scan_result r = {0};
     ss_scan_opts with_store = *o;
     with_store.store = &ck.store;
-    ss_model_page_drop drop = {0};
     if (!(rc = ss_scan_checkpoint_init(&ck, o, &folder, err)) &&
-        !(rc = ss_scan_collect(&with_store, &r, err))) {
-        /* the unmapping the close would do, on a thread while this one
-         * mostly waits for fsync (docs/benchmarks.md "startup") */
-        if (model_done)
-            ss_model_drop_pages_begin(o->model, &drop);
-        if (!(rc = ss_scan_result_write(folder.work, &r, err)))
-            rc = ss_folder_commit(&folder, err); /* the checkpoint goes with it */
-        ss_model_drop_pages_end(&drop);
-    }
+        !(rc = ss_scan_collect(&with_store, &r, err)) &&
+        !(rc = ss_scan_result_write(folder.work, &r, err)))
+        rc = ss_folder_commit(&folder, err); /* the checkpoint goes with it */
     if (rc)
         ss_folder_abort(&folder);
     if (kept && !rc)

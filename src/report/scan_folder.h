@@ -40,10 +40,8 @@ ss_code ss_sdh_csv_write(const char *path, const double *slash, const double *sd
  * (report/scan_checkpoint.h), renamed to o->out_dir when complete; a
  * finished o->out_dir is replaced only with o->force. With kept, the result
  * written goes there on success (freed by the caller with
- * ss_scan_result_free): a summary needs no second read of the folder.
- * model_done: the caller closes o->model next, so its page tables are given
- * back while the result is written (model/model.h ss_model_drop_pages_begin). */
-ss_code ss_scan_run(const ss_scan_opts *o, int model_done, ss_scan_result *kept, ss_error *err);
+ * ss_scan_result_free): a summary needs no second read of the folder. */
+ss_code ss_scan_run(const ss_scan_opts *o, ss_scan_result *kept, ss_error *err);
 
 /* Writes r as a scan folder out_dir in one transaction (store/folder.h):
  * into out_dir.partial, renamed into place with SHA256SUMS; a finished
