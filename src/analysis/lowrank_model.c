@@ -103,10 +103,9 @@ ss_code ss_model_open_lowrank(const ss_model *base, const char *spec, ss_model *
     }
     /* every field shared (tensors, views, the GGUF vocabulary, config) but
      * what the model owns: its path, its layer table (the plan rebinds
-     * wq / wk in it), the fingerprint it computes itself when asked (the
-     * same digest: the stored tensors are base's) */
-    *m = *base;
-    m->has_fingerprint = 0;
+     * wq / wk in it); the kept fingerprint, if base has one, is its own
+     * too (the digest is of the stored tensors, which are base's) */
+    ss_model_copy_struct(m, base);
     m->derived = o;
     m->release = lowrank_release;
     size_t nl = (size_t)base->cfg.n_layer;

@@ -135,6 +135,15 @@ ss_code ss_model_fingerprint(const ss_model *m, ss_weights_fingerprint *fp, ss_e
     return rc;
 }
 
+void ss_model_copy_struct(struct ss_model *dst, const struct ss_model *src)
+{
+    /* another thread's first ss_model_fingerprint may be storing src's
+     * kept fingerprint right now: read it under the same lock */
+    pthread_mutex_lock(&fingerprint_lock);
+    *dst = *src;
+    pthread_mutex_unlock(&fingerprint_lock);
+}
+
 cJSON *ss_weights_fingerprint_json(const ss_weights_fingerprint *fp)
 {
     cJSON *j = cJSON_CreateObject();
