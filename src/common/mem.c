@@ -162,8 +162,7 @@ static void *map_aligned(size_t size)
     size_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
     if (head)
         munmap(p, head);
-    if (HUGE_PAGE - head)
-        munmap(p + head + size, HUGE_PAGE - head);
+    munmap(p + head + size, HUGE_PAGE - head); /* head < HUGE_PAGE: never empty */
     return p + head;
 }
 
