@@ -55,6 +55,9 @@ ss_code ss_lowrank_apply_spec(ss_model *m, const char *spec, const char *label,
     if (!rc)
         rc = ss_lowrank_apply(m, &r, pair ? t : thre[0], pair ? rk : rank_thre[0], out, err);
     ss_compress_result_free(&r);
+    /* the shares are read only while the plan is applied: nothing after
+     * this keeps a pointer to the freed plan */
+    out->r = NULL;
     if (!rc && !(*plan = ss_prov_folder_digest(dir, "plan.json", err))) {
         ss_error_prefix(err, "%s", label);
         rc = err->code;

@@ -17,7 +17,9 @@
 /* spec applied to m in place; *plan gets the plan folder's provenance
  * record ({"path", "digest_of", "sha256"}, store/provenance.h) that results
  * keep as "lowrank_plan". Messages begin with `label` (the program's
- * "--lowrank"). Undo with ss_lowrank_restore; cJSON_Delete(*plan). */
+ * "--lowrank"). The plan's shares are freed once applied (out->r is NULL:
+ * ss_lowrank_matrix cannot be called on *out). Undo with
+ * ss_lowrank_restore; cJSON_Delete(*plan). */
 ss_code ss_lowrank_apply_spec(ss_model *m, const char *spec, const char *label,
                               ss_lowrank_applied *out, cJSON **plan, ss_error *err);
 
