@@ -106,11 +106,14 @@ ss_code ss_model_open_lowrank(const ss_model *base, const char *spec, ss_model *
     }
     /* every field shared (tensors, views, the GGUF vocabulary, config) but
      * what the model owns: its path, its layer table (the plan rebinds
-     * wq / wk in it); the kept fingerprint, if base has one, is its own
-     * too (the digest is of the stored tensors, which are base's) */
+     * wq / wk in it); the fingerprint is asked of the source (the digest is
+     * of the stored tensors, which are the source's), so none is kept here */
     ss_model_copy_struct(m, base);
     m->derived = o;
     m->release = lowrank_release;
+    m->source = base->source ? base->source : base;
+    m->has_fingerprint = 0;
+    memset(&m->fingerprint, 0, sizeof m->fingerprint);
     size_t nl = (size_t)base->cfg.n_layer;
     m->path = ss_strdup(base->path, err);
     m->layers = ss_calloc(nl ? nl : 1, sizeof *m->layers, "low-rank model", err);

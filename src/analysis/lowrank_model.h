@@ -27,8 +27,9 @@ ss_code ss_lowrank_apply_spec(ss_model *m, const char *spec, const char *label,
  * tokenizer files and path, so base must stay open while it is; closing it
  * (ss_model_close) frees only its layer table and replaced matrices. Its
  * weights fingerprint is base's stored tensors' (as the program's scan.json
- * records under --lowrank); the plan is told by ss_model_lowrank_spec. A
- * base that carries a plan itself is refused. */
+ * records under --lowrank), asked of base (its `source`): hashed once for
+ * base and every model made from it. The plan is told by
+ * ss_model_lowrank_spec. A base that carries a plan itself is refused. */
 ss_code ss_model_open_lowrank(const ss_model *base, const char *spec, ss_model **out,
                               ss_error *err);
 

@@ -32,8 +32,9 @@ typedef struct {
 /* Of any tensor set (the model's, or views a benchmark builds). */
 ss_code ss_tensors_fingerprint(const ss_tensor *t, int n, ss_weights_fingerprint *fp,
                                ss_error *err);
-/* Computed once per open model and kept in it (fp->seconds: that first
- * computation's time); not thread-safe on the first call. */
+/* Computed once per model opened from files and kept in it (fp->seconds:
+ * that first computation's time); a model made from one (m->source) gets
+ * its source's. Thread-safe: the first computation is under a lock. */
 ss_code ss_model_fingerprint(const struct ss_model *m, ss_weights_fingerprint *fp, ss_error *err);
 
 /* *dst = *src, field for field, without racing a first ss_model_fingerprint
