@@ -131,7 +131,7 @@ static int make_plan(const char *model, char *dir, size_t cap)
 {
     snprintf(dir, cap, "%s/compress_apply_plan", ss_test_tmp());
     int sh = ss_test_sh("rm -rf '%s' && '%s' compress '%s' --ids-file "
-                        "'%s/prompts/stories260K-samples.ids' --len 32 --count 2 --thre 0.9,1 "
+                        "'%s/prompts/stories260K-samples.ids' --len 32 --count 4 --thre 0.9,1 "
                         "--rank-thre 2,8 --out '%s' --quiet >/dev/null", dir, ss_test_bin(),
                         model, ss_test_shared(), dir);
     CHECK_MSG(sh == 0, "compress exited %d", sh);
