@@ -5,12 +5,12 @@
  * Digest: XXH3-128 (xxhash.h compiled inline, no library linked) of every
  * tensor's bytes as stored, in pieces of 64 MiB hashed in parallel; then
  * XXH3-128 over, for each tensor in name order, its name, dtype, shape,
- * byte count and piece digests. It depends
- * only on the tensors (not on how they are sharded or on file metadata) and
- * reads every weight byte once: on a warm page cache ~10 GB/s per core,
- * from disk the disk's speed (docs/results.md has the measurements). A
- * non-cryptographic hash is enough: it guards against mix-ups, not against
- * someone forging weights to collide. */
+ * byte count and piece digests. It depends only on the tensors (not on how
+ * they are sharded or on file metadata) and reads every weight byte once:
+ * on a warm page cache ~10 GB/s per core, from disk the disk's speed
+ * (docs/results.md has the measurements). A non-cryptographic hash is
+ * enough: it guards against mix-ups, not against someone forging weights to
+ * collide. */
 #ifndef SS_MODEL_FINGERPRINT_H
 #define SS_MODEL_FINGERPRINT_H
 
