@@ -266,38 +266,42 @@ static int64_t work_floats(const ss_freq_acc *a)
     return need;
 }
 
-/* One re-scoring buffer per thread, made once per run (not per head). */
-static ss_code ensure_work(ss_freq_acc *a, ss_error *err)
+/* *buf: `per` elements of `size` bytes for each thread, made once per run
+ * (not per head) and again only when more threads come; *have: the
+ * threads it holds. */
+static ss_code ensure_per_thread(void **buf, int *have, size_t per, size_t size,
+                                 const char *what, ss_error *err)
 {
     int threads = omp_get_max_threads();
-    if (a->work && a->work_threads >= threads)
+    if (*buf && *have >= threads)
         return SS_OK;
-    free(a->work);
-    a->work_threads = 0;
-    int64_t per = work_floats(a);
-    a->work_per = per;
-    a->work = ss_aligned_calloc((size_t)threads * (size_t)per, sizeof(float),
-                                "freq re-scoring buffers", err);
-    if (!a->work)
+    free(*buf);
+    *have = 0;
+    if (!(*buf = ss_aligned_calloc((size_t)threads * per, size, what, err)))
         return SS_ERR_NOMEM;
-    a->work_threads = threads;
+    *have = threads;
     return SS_OK;
 }
 
-/* One key-norm buffer per thread (n doubles), made once per run. */
+/* One re-scoring buffer per thread. */
+static ss_code ensure_work(ss_freq_acc *a, ss_error *err)
+{
+    void *buf = a->work;
+    a->work_per = work_floats(a);
+    ss_code rc = ensure_per_thread(&buf, &a->work_threads, (size_t)a->work_per, sizeof(float),
+                                   "freq re-scoring buffers", err);
+    a->work = buf;
+    return rc;
+}
+
+/* One key-norm buffer per thread (n doubles: cs_work). */
 static ss_code ensure_key_norms(ss_freq_acc *a, ss_error *err)
 {
-    int threads = omp_get_max_threads();
-    if (a->key_norms && a->norm_threads >= threads)
-        return SS_OK;
-    free(a->key_norms);
-    a->norm_threads = 0;
-    a->key_norms = ss_calloc((size_t)threads * (size_t)a->n, sizeof(double), "freq key norms",
-                             err);
-    if (!a->key_norms)
-        return SS_ERR_NOMEM;
-    a->norm_threads = threads;
-    return SS_OK;
+    void *buf = a->key_norms;
+    ss_code rc = ensure_per_thread(&buf, &a->norm_threads, (size_t)a->n, sizeof(double),
+                                   "freq key norms", err);
+    a->key_norms = buf;
+    return rc;
 }
 
 /* Offsets of one Cauchy-Schwarz call (ss_cs_row), on the stack. */
