@@ -5,35 +5,64 @@
 # figures first, the longest scans last. Writes one
 # JSON line per measurement to build/bench/results.jsonl, then prints every
 # figure next to its target (bench/report.py).
+# The issue's ratios (scan vs llama.cpp, rank and freq vs a plain prefill, the
+# scan's GFLOP/s vs SGEMM) come from BENCH_REPEAT pairs run back to back, the
+# order alternating from pair to pair; the report takes the median of the
+# per-pair ratios (this VM's speed drifts 10-20% over minutes; docs/benchmarks.md).
 #   BENCH_QUICK=1        short lengths only (a smoke run)
+#   BENCH_REPEAT=R       pairs per ratio (default 3; 1 with BENCH_QUICK)
+#   BENCH_MODEL=DIR      a bench model as build/gen_model writes it (DIR/hf, DIR/model.gguf;
+#                        default: generated under build/bench); its BF16 twin is always
+#                        generated under build/bench (gen_model's default seed: the same weights)
 #   BENCH_SCALING="..."  scan lengths of the scaling table (default 512 ... 32768)
 #   BENCH_TORCH=0        skip the PyTorch peer; BENCH_TORCH_GIB caps its memory (default 12)
-#   LLAMA_BENCH=PATH     a llama-bench of llama.cpp c392e50 (CPU build): run on the same
-#                        weights (F32 GGUF) in the same run, ratios printed (by wall time and
-#                        by CPU time); LLAMA_BENCH_ARGS adds options (e.g. "--poll 0
-#                        --no-warmup": no spinning, so its CPU time is the work done)
+#   LLAMA_BENCH=PATH     a llama-bench of llama.cpp (c392e50 in the issue; CPU build): run on the
+#                        same weights (F32 GGUF) in the same run, paired with scans, ratios
+#                        printed (by wall time and by CPU time) with the build's commit;
+#                        LLAMA_BENCH_ARGS adds options (e.g. "--poll 0 --no-warmup": no
+#                        spinning, so its CPU time is the work done)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
 out=$build/bench
+py=/usr/bin/python3
+# the settings are checked before anything is written
+quick=${BENCH_QUICK:-0}
+repeat=${BENCH_REPEAT:-$([ "$quick" = 1 ] && echo 1 || echo 3)}
+case $repeat in ''|*[!0-9]*|0) echo "bench/run.sh: BENCH_REPEAT=$repeat: expected a whole number >= 1" >&2
+  exit 2;; esac
+if [ -n "${LLAMA_BENCH:-}" ] && [ ! -x "$LLAMA_BENCH" ]; then
+  echo "bench/run.sh: LLAMA_BENCH=$LLAMA_BENCH is not an executable file (expected llama.cpp's llama-bench)" >&2
+  exit 2
+fi
+if [ -n "${BENCH_MODEL:-}" ]; then
+  model=${BENCH_MODEL%/}
+  for f in hf/model.safetensors hf/config.json model.gguf; do
+    [ -f "$model/$f" ] || { echo "bench/run.sh: BENCH_MODEL=$BENCH_MODEL has no $f (expected a folder" \
+      "as build/gen_model writes it: hf/ and model.gguf)" >&2; exit 2; }
+  done
+fi
 mkdir -p "$out"
-model=$out/smollm2-135m-shape
-# (a GGUF from before gen_model wrote tokenizer.ggml.model cannot be loaded by llama.cpp)
-{ [ -f "$model/model.gguf" ] && head -c 4096 "$model/model.gguf" | grep -qa tokenizer.ggml.model; } ||
-  "$build/gen_model" "$model"
-[ -f "$model-bf16/hf/model.safetensors" ] || "$build/gen_model" "$model-bf16" 30 bf16
+if [ -z "${BENCH_MODEL:-}" ]; then
+  model=$out/smollm2-135m-shape
+  # (a GGUF from before gen_model wrote tokenizer.ggml.model cannot be loaded by llama.cpp)
+  { [ -f "$model/model.gguf" ] && head -c 4096 "$model/model.gguf" | grep -qa tokenizer.ggml.model; } ||
+    "$build/gen_model" "$model"
+fi
+bf16=$out/smollm2-135m-shape-bf16
+[ -f "$bf16/hf/model.safetensors" ] || "$build/gen_model" "$bf16" 30 bf16
 results=$out/results.jsonl
 : >"$results"
 threads=2
 export OMP_NUM_THREADS=$threads
-py=/usr/bin/python3
 lens_prefill="512 2048"; lens_scaling=${BENCH_SCALING:-"512 1024 2048 4096 8192 16384 32768"}
 lens_ratio="2048 4096"; len_explain=4096; lens_torch="1024 2048 4096"; lens_gflops="2048 8192"
-len_bf16=2048
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
+len_bf16=2048; lens_llama="512 2048 4096 8192"
+if [ "$quick" = 1 ]; then
   lens_prefill=512; lens_scaling="512 1024"; lens_ratio=512; len_explain=512; lens_torch=512
-  lens_gflops=512; len_bf16=512
+  lens_gflops=512; len_bf16=512; lens_llama=512
 fi
+[ -n "${LLAMA_BENCH:-}" ] || lens_llama=
 
 # ids of a synthetic prompt of n tokens, the same for every program
 ids_file() { # n
@@ -42,20 +71,91 @@ ids_file() { # n
   echo "$f"
 }
 
-# A command's wall time, peak RSS and exit status as JSON, tagged; never fails.
-measure() { # tag n cmd...
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# One JSON line into results.jsonl (and on stdout).
+record() { echo "$1" | tee -a "$results"; }
+
+# The fields of the pair a run belongs to ('"figure": F, "pair": k, "order": i, '; empty
+# outside pairs), set by pairs() for the run functions it calls.
+pair_tags=
+
+# A command's wall time, peak RSS and exit status as JSON, tagged with the pair and the
+# 1-minute load average when it started; never fails.
+measure_json() { # tag n cmd...
   local tag=$1 n=$2; shift 2
-  local m rc=0
+  local m rc=0 load
+  load=$(load1)
   m=$("$build/peak_rss" "$@" 2>&1 >/dev/null | tail -n 1) || rc=$?
   case $m in "{\"seconds\""*) ;; *) m='{"seconds": null, "peak_rss_mib": null}';; esac
-  echo "{\"bench\": \"$tag\", \"n\": $n, \"exit\": $rc, \"load\": $(cut -d' ' -f1 /proc/loadavg), ${m#\{}" |
-    tee -a "$results"
+  echo "{\"bench\": \"$tag\", \"n\": $n, $pair_tags\"exit\": $rc, \"load\": $load, ${m#\{}"
+}
+measure() { record "$(measure_json "$@")"; }
+
+# bench_prefill's JSON line, tagged; a failed run is recorded with its exit status.
+bench_prefill_run() { # tag n model mode repeats
+  local tag=$1 n=$2 line rc=0 load
+  load=$(load1)
+  line=$("$build/bench_prefill" "$3" "$n" $threads "$5" "$4") || rc=$?
+  case $line in "{"*) ;; *) line="{\"n\": $n, \"model\": \"$3\", \"mode\": \"$4\"}";; esac
+  record "{\"bench\": \"$tag\", $pair_tags\"exit\": $rc, \"load\": $load, ${line#\{}"
 }
 
-# the scaling table's scans whose length compares with 8192 as $1 says (-le, -gt)
+# The runs that pairs() interleaves, one measured run of n tokens each.
+run_scan() { # n: the whole scan command; scan_seconds is the scan's own time (scan.json)
+  local n=$1 d=$out/pair-scan$1 line
+  rm -rf "$d"
+  line=$(measure_json scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" \
+    --len "$n" --out "$d" --quiet --threads $threads --allow-long)
+  local own
+  own=$($py -c "import json,sys; print(json.load(open(sys.argv[1]))['wall_seconds'])" \
+    "$d/scan.json" 2>/dev/null) || own=null
+  record "${line%\}}, \"scan_seconds\": $own}"
+}
+run_llama() { # n: llama-bench's F32 prefill of n tokens, one repetition, through peak_rss
+  local n=$1 m rc=0 load ts commit
+  load=$(load1)
+  # wall, CPU time and peak RSS of the whole llama-bench process (model load included, as in
+  # the scan's figures); tokens/s is llama-bench's own (prompt processing alone)
+  # shellcheck disable=SC2086
+  m=$("$build/peak_rss" "$LLAMA_BENCH" -m "$model/model.gguf" -p "$n" -n 0 -t $threads -r 1 \
+    ${LLAMA_BENCH_ARGS:-} -o json 2>&1 >"$out/llama$n.json" | tail -n 1) || rc=$?
+  case $m in "{\"seconds\""*) ;; *) m='{"seconds": null, "peak_rss_mib": null}';; esac
+  read -r ts commit < <($py -c "
+import json, sys
+r = [x for x in json.load(open(sys.argv[1])) if x.get('n_prompt')]
+print(r[0]['avg_ts'] if r else 'null', json.dumps(r[0].get('build_commit')) if r else 'null')" \
+    "$out/llama$n.json" 2>/dev/null || echo null null)
+  record "{\"bench\": \"llama_bench\", \"n\": $n, $pair_tags\"exit\": $rc, \"load\": $load, \"tokens_per_s\": $ts, \"build_commit\": $commit, ${m#\{}"
+}
+run_prefill_hidden() { measure prefill_hidden "$1" "$build/bench_prefill" "$model/hf" "$1" $threads 1 hidden; }
+run_rank() {
+  rm -rf "$out/rank"
+  measure rank "$1" "$build/slashscope" rank "$model/hf" --ood 1 --len "$1" --seed 1 --heads all \
+    --out "$out/rank" --quiet --threads $threads
+}
+run_freq() {
+  rm -rf "$out/freq"
+  measure freq "$1" "$build/slashscope" freq "$model/hf" --ood 1 --len "$1" --seed 1 --heads all \
+    --out "$out/freq" --quiet --threads $threads
+}
+
+# BENCH_REPEAT pairs of two runs back to back, the first of each pair alternating (A B, B A,
+# A B, ...), so a drift of the machine's speed over minutes hits both sides alike.
+pairs() { # figure n run_a run_b
+  local k first second
+  for ((k = 0; k < repeat; k++)); do
+    if ((k % 2 == 0)); then first=$3 second=$4; else first=$4 second=$3; fi
+    pair_tags="\"figure\": \"$1\", \"pair\": $k, \"order\": 0, "; $first "$2"
+    pair_tags="\"figure\": \"$1\", \"pair\": $k, \"order\": 1, "; $second "$2"
+  done
+  pair_tags=
+}
+
+# the scaling table's scans up to 8192 tokens ($1 = short) or longer ($1 = long)
 scaling_scans() {
   for n in $lens_scaling; do
-    [ "$n" "$1" 8192 ] || continue
+    if [ "$1" = short ]; then ((n <= 8192)) || continue; else ((n > 8192)) || continue; fi
     rm -rf "$out/scan$n"
     measure scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" \
       --len "$n" --out "$out/scan$n" --quiet --threads $threads --allow-long
@@ -63,12 +163,34 @@ scaling_scans() {
 }
 
 blas=$("$build/slashscope" info "$model/hf" --json | $py -c "import json,sys; print(json.dumps(json.load(sys.stdin)['blas']))")
-echo "{\"bench\": \"machine\", \"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"cores\": $(nproc), \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"blas\": $blas, \"weights_mib\": $(( $(stat -c %s "$model/hf/model.safetensors") / 1048576 ))}" | tee -a "$results"
+record "$(BLAS="$blas" QUICK="$quick" REPEAT="$repeat" LLAMA="${LLAMA_BENCH:-}" LENS_LLAMA="$lens_llama" \
+  LENS_GFLOPS="$lens_gflops" LEN_EXPLAIN="$len_explain" TORCH="${BENCH_TORCH:-1}" MODEL="$model" $py -c "
+import json, os
+env = os.environ
+cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), None)
+ints = lambda v: [int(x) for x in v.split()]
+print(json.dumps({'bench': 'machine', 'cpu': cpu, 'cores': os.cpu_count(),
+    'load': ' '.join(open('/proc/loadavg').read().split()[:3]), 'blas': json.loads(env['BLAS']),
+    'weights_mib': os.path.getsize(env['MODEL'] + '/hf/model.safetensors') // 1048576,
+    'config': {'quick': env['QUICK'] == '1', 'repeat': int(env['REPEAT']),
+               'llama_bench': env['LLAMA'] or None, 'lens_llama': ints(env['LENS_LLAMA']),
+               'lens_gflops': ints(env['LENS_GFLOPS']), 'len_explain': int(env['LEN_EXPLAIN']),
+               'torch': env['TORCH'] != '0', 'model': env['MODEL']}}))")"
 
-echo "== scan: effective GFLOP/s against the same run's SGEMM (bench_prefill scan mode)"
+echo "== scan: effective GFLOP/s against the same run's SGEMM (bench_prefill scan mode, $repeat runs)"
 for n in $lens_gflops; do
-  "$build/bench_prefill" "$model/hf" "$n" $threads 1 scan | tee -a "$results"
+  for ((k = 0; k < repeat; k++)); do
+    pair_tags="\"figure\": \"gflops\", \"pair\": $k, \"order\": 0, "
+    bench_prefill_run gflops "$n" "$model/hf" scan 1
+  done
+  pair_tags=
 done
+if [ -n "$lens_llama" ]; then
+  echo "== scan vs llama.cpp ($LLAMA_BENCH), F32 prefill of the same weights, $repeat pairs each"
+  for n in $lens_llama; do
+    pairs scan_llama "$n" run_scan run_llama
+  done
+fi
 # where a run's time goes: the SLASHSCOPE_TIMINGS table (common/timing.h) of one scan and one
 # freq, as JSON (phase, marks, wall, CPU); trustworthy under load as CPU seconds and ratios
 phases() { # tag n cmd...
@@ -94,7 +216,7 @@ phases freq "$len_bf16" "$build/slashscope" freq "$model/hf" --ood 1 --len "$len
   --heads all --out "$out/phases-freq" --quiet --threads $threads
 
 echo "== scaling: scan time and peak RSS, N <= 8192 (the longer ones come last)"
-scaling_scans -le
+scaling_scans short
 
 if [ "${BENCH_TORCH:-1}" != 0 ]; then
   if ! $py -c "import torch" 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -133,44 +255,24 @@ for n in $lens_ratio; do
   measure prefill_hidden "$n" "$build/bench_prefill" "$model/hf" "$n" $threads 1 hidden
 done
 
-echo "== rank and freq, all heads, one prompt of $len_explain tokens"
-[ "$(echo " $lens_ratio " | grep -c " $len_explain ")" = 1 ] ||
-  measure prefill_hidden "$len_explain" "$build/bench_prefill" "$model/hf" "$len_explain" $threads 1 hidden
-rm -rf "$out/rank" "$out/freq"
-measure rank "$len_explain" "$build/slashscope" rank "$model/hf" --ood 1 --len "$len_explain" \
-  --seed 1 --heads all --out "$out/rank" --quiet --threads $threads
-measure freq "$len_explain" "$build/slashscope" freq "$model/hf" --ood 1 --len "$len_explain" \
-  --seed 1 --heads all --out "$out/freq" --quiet --threads $threads
+echo "== rank and freq, all heads, one prompt of $len_explain tokens, each paired with a plain prefill"
+pairs rank_prefill "$len_explain" run_rank run_prefill_hidden
+pairs freq_prefill "$len_explain" run_freq run_prefill_hidden
 
 echo "== BF16 twin of the same weights"
-for m in hf "../smollm2-135m-shape-bf16/hf"; do
-  "$build/bench_prefill" "$model/$m" "$len_bf16" $threads 1 scan | tee -a "$results"
+for m in "$model/hf" "$bf16/hf"; do
+  bench_prefill_run bf16_twin "$len_bf16" "$m" scan 1
 done
 
 echo "== prefill (tokens/s, effective GFLOP/s, peak RSS; SGEMM on [N x 576] x [576 x 1536])"
 for fmt in hf model.gguf; do
   for n in $lens_prefill; do
-    "$build/bench_prefill" "$model/$fmt" "$n" $threads 2 prefill | tee -a "$results"
+    bench_prefill_run prefill "$n" "$model/$fmt" prefill 2
   done
 done
 
 echo "== scaling, N > 8192 (--allow-long)"
-scaling_scans -gt
-
-if [ -n "${LLAMA_BENCH:-}" ]; then
-  echo "== llama.cpp ($LLAMA_BENCH), F32 prefill of the same weights"
-  for n in $lens_scaling; do
-    [ "$n" -le 8192 ] || continue
-    # through peak_rss: wall, CPU time and peak RSS of the whole llama-bench process
-    # (model load included, as in the scan's figures); tokens/s is llama-bench's own
-    m=$("$build/peak_rss" "$LLAMA_BENCH" -m "$model/model.gguf" -p "$n" -n 0 -t $threads -r 1 \
-      ${LLAMA_BENCH_ARGS:-} -o json 2>&1 >"$out/llama$n.json" | tail -n 1) || true
-    case $m in "{\"seconds\""*) ;; *) m='{"seconds": null, "peak_rss_mib": null}';; esac
-    ts=$($py -c "import json; r=[x for x in json.load(open('$out/llama$n.json')) if x.get('n_prompt')]; print(r[0]['avg_ts'] if r else 'null')" 2>/dev/null) || ts=null
-    echo "{\"bench\": \"llama_bench\", \"n\": $n, \"tokens_per_s\": $ts, \"load\": $(cut -d' ' -f1 /proc/loadavg), ${m#\{}" |
-      tee -a "$results"
-  done
-fi
+scaling_scans long
 
 echo "results: $results"
 $py bench/report.py "$results"

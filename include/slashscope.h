@@ -92,6 +92,17 @@ typedef struct ss_model ss_model;
  * llama2.c checkpoint. */
 SS_API ss_code ss_model_open(const char *path, ss_model **out, ss_error *err);
 SS_API void ss_model_close(ss_model *m);
+/* A NEW model: m with a compress plan's low-rank W_Q / W_K, as the
+ * program's --lowrank (docs/compress.md). plan is "PLAN[@THRE,RANK_THRE]": a
+ * `slashscope compress` result folder and the pair to apply (a plan of one
+ * pair needs none). The new model shares every other tensor with m, so m
+ * must stay open until it is closed; ss_model_close on it frees only its own
+ * replaced matrices. Its numbers are the program's under --lowrank bit for
+ * bit, and its scans and results record the plan as the program does
+ * ("lowrank", "lowrank_plan" in the interventions of scan.json and of the
+ * results' JSON). A model that carries a plan itself is refused. */
+SS_API ss_code ss_model_with_lowrank(const ss_model *m, const char *plan, ss_model **out,
+                                     ss_error *err);
 
 typedef struct {
     int n_layers, n_heads, n_kv_heads, head_dim, d_model, d_ff, vocab;

@@ -9,7 +9,7 @@
 #  8 a failed re-run leaving a mixed folder
 #  7 one κ for two regimes, no check of κ against N, listings that flood
 #  9 two runs into one --out
-# 10 resume accepting another tokenizer, changed weights, damaged or edited
+# 10 resume accepting another tokenizer, changed weights, another version, damaged or edited
 #    checkpoints; merge accepting tampered arrays
 # and: a scan re-run from its scan.json provenance gives the same bytes.
 set -u
@@ -192,6 +192,71 @@ expect_fail "resume from an edited state.json" "edited" \
     "$BIN" scan "$T/X2" "${KARGS[@]}" --tokenizer "$TOK" --resume --out "$T/k3"
 expect_fail "a new run over a checkpoint" "--resume.*--force" \
     "$BIN" scan "$T/X2" "${KARGS[@]}" --tokenizer "$TOK" --out "$T/k"
+# a checkpoint of another slashscope version (or of one that recorded none)
+# is refused, naming both versions: state.json edited and its own "sha256"
+# recomputed as cJSON prints it (checked first on the unedited file), so the
+# refusal is the version's, not the checksum's
+reversion() { # STATE_JSON VERSION|-: "-" takes the version off
+    "$PY" - "$1" "$2" <<'PY'
+import hashlib, json, sys
+def num(x):
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int):
+        return str(x)
+    if x == int(x) and abs(x) < 2**31:
+        return "%d" % x
+    s = "%1.15g" % x
+    if abs(float(s) - x) > max(abs(x), abs(float(s))) * 2.220446049250313e-16:
+        s = "%1.17g" % x
+    return s
+def text(s):
+    esc = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+           "\t": "\\t"}
+    return '"' + "".join(esc.get(c, "\\u%04x" % ord(c) if ord(c) < 32 else c) for c in s) + '"'
+def cjson(v):  # cJSON_PrintUnformatted
+    if v is None:
+        return "null"
+    if isinstance(v, str):
+        return text(v)
+    if isinstance(v, dict):
+        return "{" + ",".join(text(k) + ":" + cjson(x) for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ",".join(cjson(x) for x in v) + "]"
+    return num(v)
+def digest(st):
+    d = {k: x for k, x in st.items() if k != "sha256"}
+    return hashlib.sha256(cjson(d).encode()).hexdigest()
+path, version = sys.argv[1:3]
+st = json.load(open(path))
+if digest(st) != st["sha256"]:
+    sys.exit("cannot reproduce state.json's own sha256")
+if version == "-":
+    del st["state"]["version"]
+else:
+    st["state"]["version"] = version
+st["sha256"] = digest(st)
+json.dump(st, open(path, "w"), ensure_ascii=False)
+PY
+}
+VERSION=$("$BIN" --version | cut -d' ' -f2)
+copy_ck k5
+if reversion "$T/k5.partial/checkpoint/state.json" 0.0.1; then
+    expect_fail "resume a checkpoint of another version" \
+        "state.json: made by slashscope 0\.0\.1, this is $VERSION: resume it with slashscope 0\.0\.1, or start afresh with --force" \
+        "$BIN" scan "$T/X2" "${KARGS[@]}" --tokenizer "$TOK" --resume --out "$T/k5"
+else fail "state.json's version not edited"; fi
+copy_ck k6
+if reversion "$T/k6.partial/checkpoint/state.json" -; then
+    expect_fail "resume a checkpoint without a version" \
+        "made by an earlier slashscope, which did not record its version \(this is $VERSION\)" \
+        "$BIN" scan "$T/X2" "${KARGS[@]}" --tokenizer "$TOK" --resume --out "$T/k6"
+else fail "state.json's version not taken off"; fi
+# the edit itself is sound: the same rewrite with this version resumes
+copy_ck k7
+reversion "$T/k7.partial/checkpoint/state.json" "$VERSION" || fail "state.json not rewritten"
+ok "resume a rewritten checkpoint of this version" \
+    "$BIN" scan "$T/X2" "${KARGS[@]}" --tokenizer "$TOK" --resume --out "$T/k7"
 copy_ck k4
 flip_weight "$T/X2/model.safetensors"
 expect_fail "resume after the weights changed in place" "other settings.*model\.weights\.digest" \

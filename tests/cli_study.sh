@@ -337,6 +337,75 @@ if cmp -s <(strip "$tmp/a/report.html") <(strip "$tmp/b/report.html"); then
   ok "resume after a kill gives the same report"
 else bad "resumed report differs"; diff <(strip "$tmp/a/report.html") <(strip "$tmp/b/report.html") | head -5; fi
 
+# a head without a value (W_Q of L0H0 zeroed in a copy: no spectrum, no
+# dominant direction): every mean the report prints says how many heads it
+# covers when some were left out, as <result>.json's averages.<group>.undefined
+# count them, and the mean itself is recomputed here over the CSV's non-nan
+# rows; a mean over every head carries no note
+/usr/bin/python3 "$here/st_tool.py" copy "$shared/models/stories260K/hf" "$tmp/zq" \
+  rows:model.layers.0.self_attn.q_proj.weight:0:8:0
+if "$bin" study "$tmp/zq" "${args[@]}" --out "$tmp/z" --quiet >/dev/null 2>"$tmp/z.err" &&
+   /usr/bin/python3 - "$tmp/z" <<'PY'
+import csv, json, math, os, re, sys
+import html5lib
+root = sys.argv[1]
+doc = html5lib.parse(open(os.path.join(root, "report.html"), "rb").read(),
+                     namespaceHTMLElements=False)
+def table(tid):
+    t = [t for t in doc.iter("table") if t.get("id") == tid][0]
+    return [list(tr.iter("td")) for tr in t.find("tbody").iter("tr")]
+def note(td):
+    s = [x for x in td.iter("span") if x.get("class") == "undef"]
+    return s[0].text if s else None
+def rows_csv(path):
+    return list(csv.DictReader(l for l in open(path) if not l.startswith("#")))
+def check(td, rows, col, counted, what, rel):
+    """The cell's mean against rows' non-nan values of col, its note
+    against the count left out (= the JSON's undefined count); 1 when some
+    head was left out."""
+    v = [float(r[col]) for r in rows if r[col] != "nan"]
+    undef = len(rows) - len(v)
+    assert undef == counted.get(col, 0), (what, col, undef, counted)
+    got = float(td.get("data-value"))
+    assert math.isclose(got, sum(v) / len(v), rel_tol=rel), (what, col, got, v)
+    expect = "(%d of %d heads; %d undefined)" % (len(v), len(rows), undef)
+    assert note(td) == (" " + expect if undef else None), (what, col, note(td))
+    return undef > 0
+seen = 0
+# rank: the summary table's groups against rank.csv
+rank = rows_csv(os.path.join(root, "rank", "rank.csv"))
+av = json.load(open(os.path.join(root, "rank", "rank.json")))["averages"]
+cols = ["r1_Q", "R0.95_Q", "r1_K", "R0.95_K", "r1_H", "R0.95_H", "r1_WQ", "r1_WK"]
+for r in table("rank-0"):
+    group = r[0].text
+    keep = [x for x in rank if group == "all" or x["listed"] == "1"]
+    for c, td in zip(cols, r[2:]):
+        seen += check(td, keep, c, av[group]["undefined"], "rank " + group, 1e-8)
+# cone: the averages table against cone.csv (every head is in "all")
+cone = rows_csv(os.path.join(root, "cone", "cone.csv"))
+undefined = json.load(open(os.path.join(root, "cone", "cone.json")))["averages"]["all"]["undefined"]
+keys = ["r1_tilde", "R_tilde", "r1", "R", "dominant_share", "rv_dominant", "bias_norm"]
+for r, side in zip(table("cone-0"), "QK"):
+    for k, td in zip(keys, r[1:]):
+        seen += check(td, cone, k + "_" + side, undefined, "cone", 1e-9)
+# freq's band medians: the offsets without a finite ratio, counted
+abl = rows_csv(os.path.join(root, "freq", "ablation.csv"))
+for r in table("bands-0"):
+    x = [float(a["ratio"]) for a in abl if a["variant"] == r[0].text]
+    undef = sum(not math.isfinite(v) for v in x)
+    expect = "(%d of %d head offsets; %d undefined)" % (len(x) - undef, len(x), undef)
+    assert note(r[3]) == (" " + expect if undef else None), (r[0].text, note(r[3]))
+# the zeroed head is in rank's "all" group (3 columns) and cone's Q side (6)
+assert seen == 9, seen
+print("%d means with heads left out, each counted" % seen)
+PY
+then ok "report: means with a zeroed head say how many heads they cover"
+else bad "report's undefined counts"; cat "$tmp/z.err"; fi
+/usr/bin/python3 - "$tmp/a/report.html" <<'PY' && ok "report without undefined heads carries no note" || bad "a note without undefined heads"
+import sys
+sys.exit(1 if 'class="undef"' in open(sys.argv[1]).read() else 0)
+PY
+
 # bad input
 expect_fail "no model" "MODEL" "$bin" study --ids-file "$ids" --out "$tmp/c"
 expect_fail "two prompt sets" "one prompt set" "$bin" study "$m1" --ids-file "$ids" --prompts "$ids" --out "$tmp/c"

@@ -113,6 +113,82 @@ static void test_model_dims_theta_logits_attention(void)
     ss_model_close(m);
 }
 
+/* The program's --lowrank as a new model: its logits are `slashscope logits
+ * --lowrank`'s bit for bit, a pair that compresses nothing (thre 1) leaves
+ * every bit, the model it was made from is untouched, and closing the new
+ * one frees only its own matrices (the sanitizer run checks that). */
+static void test_lowrank_model(void)
+{
+    static const int32_t ids[16] = {1, 403, 407, 261, 378, 410, 270, 422,
+                                    261, 300, 343, 402, 439, 411, 261, 300};
+    const int n = 16, V = 512;
+    char plan[4200], out[4200], spec[4300];
+    snprintf(plan, sizeof plan, "%s/api_lowrank_plan", ss_test_tmp());
+    snprintf(out, sizeof out, "%s/api_lowrank_logits.npy", ss_test_tmp());
+    int sh = ss_test_sh("rm -rf '%s' && '%s' compress '%s' --ids-file "
+                        "'%s/prompts/stories260K-samples.ids' --len 32 --count 4 --thre 0.9,1 "
+                        "--rank-thre 2,8 --out '%s' --quiet >/dev/null && '%s' logits '%s' "
+                        "--ids '1 403 407 261 378 410 270 422 261 300 343 402 439 411 261 300' "
+                        "--lowrank '%s@0.9,2' --out '%s' --quiet", plan, ss_test_bin(),
+                        MODEL_PATH, ss_test_shared(), plan, ss_test_bin(), MODEL_PATH, plan,
+                        out);
+    CHECK_MSG(sh == 0, "compress / logits --lowrank exited %d", sh);
+    int ndim;
+    long shape[4];
+    double *cli = sh ? NULL : ss_test_load_npy(out, &ndim, shape);
+    ss_model *m = open_model();
+    if (!cli || !m) {
+        free(cli);
+        ss_model_close(m);
+        return;
+    }
+    float *before = calloc((size_t)n * V, sizeof *before), *lg = calloc((size_t)n * V, sizeof *lg);
+    ss_error err = {0};
+    CHECK(ss_logits(m, ids, n, NULL, before, &err) == SS_OK);
+    ss_model *lr = NULL;
+    snprintf(spec, sizeof spec, "%s@0.9,2", plan);
+    CHECK_MSG(ss_model_with_lowrank(m, spec, &lr, &err) == SS_OK && lr, "%s", err.msg);
+    if (lr) {
+        CHECK_MSG(ss_logits(lr, ids, n, NULL, lg, &err) == SS_OK, "%s", err.msg);
+        int same = 1, changed = 0;
+        for (int i = 0; i < n * V; i++) {
+            same &= (double)lg[i] == cli[i];
+            changed |= lg[i] != before[i];
+        }
+        CHECK_MSG(same, "the low-rank model's logits differ from logits --lowrank");
+        CHECK(changed);
+        char *json = ss_model_config_json(lr, &err);
+        CHECK_MSG(json && strstr(json, "\"lowrank\":{\"spec\":") && strstr(json, "@0.9,2"),
+                  "%s", json ? json : err.msg);
+        ss_free(json);
+        ss_model *again = (ss_model *)1;
+        ss_error_clear(&err);
+        CHECK(ss_model_with_lowrank(lr, spec, &again, &err) == SS_ERR_USAGE && !again);
+        CHECK_MSG(strstr(err.msg, "already carries the plan") != NULL, "%s", err.msg);
+        ss_model_close(lr);
+    }
+    /* thre 1 keeps every direction: nothing is compressed, no bit changes */
+    snprintf(spec, sizeof spec, "%s@1,8", plan);
+    CHECK_MSG(ss_model_with_lowrank(m, spec, &lr, &err) == SS_OK, "%s", err.msg);
+    CHECK(lr && ss_logits(lr, ids, n, NULL, lg, &err) == SS_OK &&
+          memcmp(lg, before, (size_t)n * V * sizeof *lg) == 0);
+    ss_model_close(lr);
+    /* the source model is as it was */
+    CHECK(ss_logits(m, ids, n, NULL, lg, &err) == SS_OK &&
+          memcmp(lg, before, (size_t)n * V * sizeof *lg) == 0);
+    /* a plan of four pairs needs one chosen; a folder that is no plan */
+    ss_error_clear(&err);
+    CHECK(ss_model_with_lowrank(m, plan, &lr, &err) == SS_ERR_USAGE && !lr);
+    CHECK_MSG(strstr(err.msg, "choose one pair as") != NULL, "%s", err.msg);
+    ss_error_clear(&err);
+    CHECK(ss_model_with_lowrank(m, ss_test_shared(), &lr, &err) != SS_OK && !lr);
+    CHECK_MSG(strstr(err.msg, "plan.json") != NULL, "%s", err.msg);
+    free(before);
+    free(lg);
+    free(cli);
+    ss_model_close(m);
+}
+
 static ss_scan *ood_scan(ss_model *m, int count, uint64_t seed, int len, ss_error *err)
 {
     ss_prompt_spec spec = {.kind = SS_PROMPTS_OOD, .count = count, .seed = seed, .len = len};
@@ -423,4 +499,4 @@ static void test_analyzers_share_a_pass(void)
 TEST_MAIN(TEST(test_version_and_codes), TEST(test_bad_model),
           TEST(test_model_dims_theta_logits_attention), TEST(test_scan_save_load_merge_sdh),
           TEST(test_stop_and_interrupt), TEST(test_sources_refuse_bad_specs), TEST(test_results),
-          TEST(test_analyzers_share_a_pass))
+          TEST(test_analyzers_share_a_pass), TEST(test_lowrank_model))

@@ -2,12 +2,14 @@
  * hand-derived answers: the integer parser refuses overflow (where
  * strtol/sscanf would wrap or clamp), leading spaces, '+' and trailing junk;
  * head names; escaping keeps UTF-8 and printable ASCII and shows everything
- * else as \xNN; UTF-8 validity at RFC 3629's boundaries. */
+ * else as \xNN; UTF-8 validity at RFC 3629's boundaries; the workspace
+ * arena (common/mem.c) hands out zeroed, aligned, disjoint buffers. */
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "common/escape.h"
+#include "common/mem.h"
 #include "common/parse.h"
 #include "common/utf8check.h"
 #include "harness.h"
@@ -97,4 +99,37 @@ static void utf8(void)
     CHECK(!ss_utf8_feed(&u, 0xff));
 }
 
-TEST_MAIN(TEST(integers), TEST(head_names), TEST(escaping), TEST(utf8))
+/* small (4 KiB pages) and large (huge-page aligned) arenas: every buffer
+ * 64-byte aligned, zero, writable without touching its neighbours; one
+ * byte more than ss_arena_bytes was told is refused, not overrun */
+static void arena(void)
+{
+    size_t sizes[][4] = {{1, 0, 100, 4096}, {3u << 20, 5, 1u << 20, 64}};
+    for (int t = 0; t < 2; t++) {
+        ss_arena a;
+        ss_error err = {0};
+        CHECK(ss_arena_map(&a, ss_arena_bytes(sizes[t], 4), "test arena", &err) == SS_OK);
+        CHECK(a.size >= ss_arena_bytes(sizes[t], 4));
+        if (t == 1)
+            CHECK((uintptr_t)a.base % ((uintptr_t)2 << 20) == 0);
+        unsigned char *p[4];
+        for (int i = 0; i < 4; i++) {
+            p[i] = ss_arena_take(&a, sizes[t][i]);
+            CHECK(p[i] && (uintptr_t)p[i] % 64 == 0);
+            int zero = 1;
+            for (size_t j = 0; j < sizes[t][i]; j++)
+                zero &= p[i][j] == 0;
+            CHECK(zero);
+            memset(p[i], 0xA0 + i, sizes[t][i]);
+        }
+        for (int i = 0; i + 1 < 4; i++)
+            CHECK(p[i] + sizes[t][i] < p[i + 1]);
+        for (int i = 0; i < 4; i++)
+            CHECK(sizes[t][i] == 0 || (p[i][0] == 0xA0 + i && p[i][sizes[t][i] - 1] == 0xA0 + i));
+        CHECK(ss_arena_take(&a, a.size) == NULL);
+        ss_arena_unmap(&a);
+        CHECK(a.base == NULL);
+    }
+}
+
+TEST_MAIN(TEST(integers), TEST(head_names), TEST(escaping), TEST(utf8), TEST(arena))

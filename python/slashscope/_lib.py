@@ -118,6 +118,7 @@ _PROTOTYPES = {
     "ss_interrupt_clear": (None, []),
     "ss_model_open": (c_int, [c_char_p, P(c_void_p), P(_Error)]),
     "ss_model_close": (None, [c_void_p]),
+    "ss_model_with_lowrank": (c_int, [c_void_p, c_char_p, P(c_void_p), P(_Error)]),
     "ss_model_get_dims": (None, [c_void_p, P(ModelDims)]),
     "ss_model_config_json": (c_void_p, [c_void_p, P(_Error)]),
     "ss_model_theta": (P(c_double), [c_void_p, P(c_int)]),

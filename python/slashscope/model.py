@@ -2,6 +2,7 @@
 schedule, tokenization, logits and one head's attention."""
 import ctypes
 import json
+import weakref
 
 import numpy as np
 
@@ -53,12 +54,18 @@ class Model:
     >>> m.n_layers, m.n_heads, m.head_dim
     """
 
-    def __init__(self, path):
+    def __init__(self, path, _handle=None, _base=None):
         self.path = str(path)
-        err = _lib.new_error()
-        h = ctypes.c_void_p()
-        check(lib.ss_model_open(_lib.fspath(path, "model path"), ctypes.byref(h),
-                                ctypes.byref(err)), err)
+        self._base = _base  # a low-rank model's source, kept open while it is
+        self._derived = weakref.WeakSet()
+        self.lowrank = None
+        if _handle is None:
+            err = _lib.new_error()
+            h = ctypes.c_void_p()
+            check(lib.ss_model_open(_lib.fspath(path, "model path"), ctypes.byref(h),
+                                    ctypes.byref(err)), err)
+        else:
+            h = _handle
         self._h = h
         self._tok = None
         d = _lib.ModelDims()
@@ -68,8 +75,32 @@ class Model:
         self.head_dim, self.context, self.vocab = d.head_dim, d.context, d.vocab
         self.d_model, self.bos_id, self.eos_id = d.d_model, d.bos_id, d.eos_id
 
+    def with_lowrank(self, plan):
+        """A NEW Model: this one with a compress plan's low-rank W_Q / W_K, as
+        the program's --lowrank PLAN[@THRE,RANK_THRE] (plan: a `slashscope
+        compress` result folder, "@THRE,RANK_THRE" choosing its pair; a plan
+        of one pair needs none). It shares every other tensor with this
+        model, which stays open while it is (closing this one closes it
+        too); its numbers are the program's under --lowrank bit for bit and
+        its scans record the plan in meta["interventions"]."""
+        if not isinstance(plan, (str, bytes)) and not hasattr(plan, "__fspath__"):
+            raise Error("with_lowrank: want a plan folder, optionally with @THRE,RANK_THRE, "
+                        "got %s" % type(plan).__name__)
+        spec = plan if isinstance(plan, str) else (
+            plan.decode() if isinstance(plan, bytes) else str(plan.__fspath__()))
+        err = _lib.new_error()
+        h = ctypes.c_void_p()
+        check(lib.ss_model_with_lowrank(self._handle(), spec.encode(), ctypes.byref(h),
+                                        ctypes.byref(err)), err)
+        m = Model(self.path, _handle=h, _base=self)
+        m.lowrank = spec
+        self._derived.add(m)
+        return m
+
     # -- lifetime
     def close(self):
+        for d in list(getattr(self, "_derived", ())):
+            d.close()  # they share this model's tensors
         if getattr(self, "_tok", None):
             lib.ss_tokenizer_free(self._tok)
             self._tok = None
@@ -92,8 +123,9 @@ class Model:
         return self._h
 
     def __repr__(self):
-        return "Model(%r: %d layers x %d heads (%d KV), head_dim %d, context %d)" % (
-            self.path, self.n_layers, self.n_heads, self.n_kv_heads, self.head_dim, self.context)
+        return "Model(%r%s: %d layers x %d heads (%d KV), head_dim %d, context %d)" % (
+            self.path, " with low-rank plan %r" % self.lowrank if self.lowrank else "",
+            self.n_layers, self.n_heads, self.n_kv_heads, self.head_dim, self.context)
 
     # -- description
     @property

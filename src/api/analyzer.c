@@ -22,6 +22,7 @@ void ss_analyzer_free(ss_analyzer *a)
         ss_analysis_free(&a->an);
     if (a->free_state)
         a->free_state(a->state);
+    cJSON_Delete(a->interventions);
     free(a);
 }
 
@@ -67,6 +68,8 @@ ss_code ss_run_analyzers(const ss_model *m, ss_source *src, ss_analyzer *const *
     for (int i = 0; i < n; i++) {
         list[i] = &a[i]->an;
         a[i]->ran = 1;
+        cJSON_Delete(a[i]->interventions);
+        a[i]->interventions = ss_api_interventions(m, &p->run);
     }
     rc = ss_api_pass(m, src, list, n, p, n == 1 ? a[0]->kind : "analyses", err);
     free(list);
@@ -105,6 +108,9 @@ ss_code ss_api_analyzer_finish(ss_analyzer *a, size_t size, void (*release)(void
         ss_result_free(r);
         return rc;
     }
+    /* as the program's rank.json / freq.json / ppl.json (absent without any) */
+    if (a->interventions)
+        cJSON_AddItemToObject(r->meta, "interventions", cJSON_Duplicate(a->interventions, 1));
     *out = r;
     return SS_OK;
 }

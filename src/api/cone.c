@@ -98,6 +98,9 @@ ss_code ss_run_cone(const ss_model *m, const ss_cone_params *c, ss_result **out,
     ss_result *r = ss_api_result_new("cone", own, release_cone, err);
     if (!r)
         return SS_ERR_NOMEM;
+    cJSON *lowrank = ss_api_interventions(m, NULL); /* a low-rank model's, as cone.json's */
+    if (lowrank)
+        cJSON_AddItemToObject(r->meta, "interventions", lowrank);
     if ((rc = layout(own, r, err))) {
         ss_result_free(r);
         return rc;

@@ -35,6 +35,12 @@ ss_code ss_api_rope(const ss_model *m, const ss_run_opts *o, ss_rope *rope, ss_e
  * after a failure. */
 ss_code ss_api_edits(const ss_model *m, const ss_run_opts *o, ss_head_edits *e, ss_error *err);
 
+/* What the program records as "interventions" for m under run options o
+ * (o may be NULL): the ablate and head_rope_remove specs as given and a
+ * low-rank model's "lowrank" spec and "lowrank_plan" (its plan folder's
+ * digest), analysis/head_edits.h; NULL when there is none. */
+cJSON *ss_api_interventions(const ss_model *m, const ss_run_opts *o);
+
 /* A generic result: named arrays into `owned`, released by `release`. */
 #define SS_RESULT_MAX_ARRAYS 32
 struct ss_result {
@@ -74,6 +80,7 @@ struct ss_analyzer {
     int has_rope;
     ss_rope rope;
     int ran;
+    cJSON *interventions; /* the last pass's ss_api_interventions, into its result's meta */
 };
 
 /* A new analyzer of kind (zeroed but for kind); NULL when out of memory. */

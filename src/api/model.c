@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
+#include "analysis/lowrank_model.h"
 #include "api/handles.h"
 #include "engine/forward.h"
 #include "engine/head_map.h"
@@ -18,9 +19,25 @@ void ss_model_get_dims(const ss_model *m, ss_model_dims *out)
                            .bos_id = c->bos_id, .eos_id = c->eos_id};
 }
 
+ss_code ss_model_with_lowrank(const ss_model *m, const char *plan, ss_model **out,
+                              ss_error *err)
+{
+    if (!out)
+        return ss_fail(err, SS_ERR_USAGE, "ss_model_with_lowrank: out is NULL");
+    return ss_model_open_lowrank(m, plan, out, err);
+}
+
 char *ss_model_config_json(const ss_model *m, ss_error *err)
 {
     cJSON *j = ss_model_describe(m, NULL);
+    const cJSON *plan;
+    const char *spec = ss_model_lowrank_spec(m, &plan);
+    if (j && spec) { /* the description says the weights are not the files' */
+        cJSON *lr = cJSON_AddObjectToObject(j, "lowrank");
+        cJSON_AddStringToObject(lr, "spec", spec);
+        cJSON_AddNumberToObject(lr, "compressed", ss_model_lowrank_compressed(m));
+        cJSON_AddItemToObject(lr, "plan", cJSON_Duplicate(plan, 1));
+    }
     char *text = j ? cJSON_PrintUnformatted(j) : NULL;
     cJSON_Delete(j);
     if (!text)
@@ -59,6 +76,17 @@ static ss_code check_buffers(const int32_t *ids, const void *out, ss_error *err)
     if (!ids || !out)
         return ss_fail(err, SS_ERR_USAGE, "%s is NULL", ids ? "the output buffer" : "ids");
     return SS_OK;
+}
+
+cJSON *ss_api_interventions(const ss_model *m, const ss_run_opts *o)
+{
+    const cJSON *plan;
+    const char *lowrank = ss_model_lowrank_spec(m, &plan);
+    cJSON *j = ss_head_edits_json(o ? o->ablate : NULL, o ? o->head_rope_remove : NULL,
+                                  o ? o->n_head_rope_remove : 0, lowrank);
+    if (j && plan)
+        cJSON_AddItemToObject(j, "lowrank_plan", cJSON_Duplicate(plan, 1));
+    return j;
 }
 
 ss_code ss_api_edits(const ss_model *m, const ss_run_opts *o, ss_head_edits *e, ss_error *err)

@@ -74,8 +74,7 @@ ss_code ss_run_scan(const ss_model *m, ss_source *src, const ss_scan_params *p, 
     o.rope = &rope;
     /* recorded as the program records its flags: merge / compare refuse
      * to mix scans run under different interventions */
-    cJSON *record = ss_head_edits_json(p->run.ablate, p->run.head_rope_remove,
-                                       p->run.n_head_rope_remove, NULL);
+    cJSON *record = ss_api_interventions(m, &p->run);
     o.interventions = record;
     ss_scan_result r;
     if (!rc)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "analysis/head_edits.h"
+#include "analysis/lowrank_model.h"
 #include "common/parse.h"
 #include "common/timing.h"
 #include "store/provenance.h"
@@ -24,46 +25,7 @@ ss_code ss_lowrank_from_flags(const ss_args *a, ss_model *m, ss_lowrank_applied 
 {
     *digest = NULL;
     const char *spec = ss_args_get(a, "--lowrank");
-    if (!spec)
-        return SS_OK;
-    char dir[4096];
-    const char *at = strrchr(spec, '@');
-    size_t len = at ? (size_t)(at - spec) : strlen(spec);
-    if (len >= sizeof dir)
-        return ss_fail(err, SS_ERR_USAGE, "--lowrank: path too long");
-    memcpy(dir, spec, len);
-    dir[len] = '\0';
-    ss_compress_result plan;
-    double thre[16];
-    int rank_thre[16], nt, nr;
-    ss_code rc = ss_compress_plan_read(dir, &plan, thre, &nt, rank_thre, &nr, 16, err);
-    if (rc) {
-        ss_error_prefix(err, "--lowrank");
-        return rc;
-    }
-    double t = thre[0];
-    int rk = rank_thre[0];
-    if (at) {
-        char *end;
-        t = strtod(at + 1, &end);
-        long long r = 0;
-        if (end == at + 1 || *end != ',' || !(t >= 0 && t <= 1) ||
-            ss_parse_ll_all(end + 1, 0, 1 << 20, &r))
-            rc = ss_fail(err, SS_ERR_USAGE, "--lowrank '%s': expected PLAN@THRE,RANK_THRE "
-                         "with THRE in [0, 1] and a whole RANK_THRE", spec);
-        rk = (int)r;
-    } else if (nt != 1 || nr != 1) {
-        rc = ss_fail(err, SS_ERR_USAGE, "--lowrank %s: the plan has %d thre and %d rank_thre "
-                     "values; choose one pair as %s@THRE,RANK_THRE", dir, nt, nr, dir);
-    }
-    if (!rc)
-        rc = ss_lowrank_apply(m, &plan, t, rk, out, err);
-    ss_compress_result_free(&plan);
-    if (!rc && !(*digest = ss_prov_folder_digest(dir, "plan.json", err))) {
-        ss_error_prefix(err, "--lowrank");
-        rc = err->code;
-    }
-    return rc;
+    return spec ? ss_lowrank_apply_spec(m, spec, "--lowrank", out, digest, err) : SS_OK;
 }
 
 void ss_model_run_edits(const ss_model_run *r, ss_forward_opts *o)

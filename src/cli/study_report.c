@@ -47,6 +47,14 @@ static double num(const cJSON *j, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* How many of a group's heads had no value for a column and were left out
+ * of its mean: <result>.json's averages.<group>.undefined (0 when absent). */
+static int undefined_count(const cJSON *group, const char *col)
+{
+    double u = num(obj(group, "undefined"), col);
+    return isfinite(u) && u > 0 ? (int)u : 0;
+}
+
 static const char *str(const cJSON *j, const char *key)
 {
     const cJSON *v = obj(j, key);
@@ -488,13 +496,18 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
         return SS_OK;
     }
     ss_csv t;
-    ss_code rc = ss_csv_read(&t, m->stage[ST_RANK].dir, "rank_summary.csv", err);
+    cJSON *rj = NULL; /* rank.json: the heads each mean left out */
+    ss_code rc = load(m, ST_RANK, "rank.json", &rj, err);
+    if (!rc && (rc = ss_csv_read(&t, m->stage[ST_RANK].dir, "rank_summary.csv", err)))
+        cJSON_Delete(rj);
     if (rc)
         return rc;
+    const cJSON *avg = obj(rj, "averages");
     static const char *const need[] = {"group", "heads", "r1_Q", "R0.95_Q", "r1_K", "R0.95_K",
                                        "r1_H", "R0.95_H", "r1_WQ", "r1_WK", NULL};
     if ((rc = ss_csv_need(&t, need, err))) {
         ss_csv_free(&t);
+        cJSON_Delete(rj);
         return rc;
     }
     int listed = -1, all = -1, cg = ss_csv_col(&t, "group");
@@ -514,6 +527,7 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
     if ((rc = rank_heads(&part, m, mi, &n_one, &n_listed, err))) {
         ss_html_free(&part);
         ss_csv_free(&t);
+        cJSON_Delete(rj);
         return rc;
     }
     int holds = (q >= 0.9 || k >= 0.9) && hh < fmax(q, k) ? 1 : n_one > 0 ? -1 : 0;
@@ -530,19 +544,27 @@ static ss_code takeaway2(ss_html *h, const study_model *m, int mi, ss_error *err
     ss_html_table_begin(h, id, "Rank of the listed heads vs all heads (Tables 3, 4): r1 is the "
                                "top singular value's share of the energy, R0.95 the number of "
                                "directions holding 95%", hd, 10);
+    int left_out = 0;
     for (int i = 0; i < t.rows; i++) {
+        const cJSON *group = obj(avg, ss_csv_str(&t, i, cg));
+        int heads = (int)ss_csv_value(&t, i, ss_csv_col(&t, "heads"));
         ss_html_row_begin(h);
         ss_html_cell(h, ss_csv_str(&t, i, cg));
-        for (int c = 1; c < 10; c++) {
-            double v = ss_csv_value(&t, i, ss_csv_col(&t, need[c]));
-            if (c == 1)
-                ss_html_cell_int(h, (long long)v);
-            else
-                ss_html_cell_num(h, v, 4);
+        ss_html_cell_int(h, heads);
+        for (int c = 2; c < 10; c++) {
+            int u = undefined_count(group, need[c]);
+            left_out += u;
+            ss_html_cell_mean(h, ss_csv_value(&t, i, ss_csv_col(&t, need[c])), 4, heads, u,
+                              "heads");
         }
         ss_html_row_end(h);
     }
     ss_html_table_end(h);
+    if (left_out)
+        ss_html_para(h, "A head without a value (nan in rank.csv: a zeroed W_Q or an all-zero "
+                        "Q has no spectrum) is left out of its column's mean; the cells say "
+                        "how many heads each mean covers.");
+    cJSON_Delete(rj);
     ss_text_putn(&h->t, part.t.p ? part.t.p : "", part.t.len);
     h->t.oom |= part.t.oom;
     h->tables = part.tables;
@@ -593,14 +615,24 @@ static ss_code takeaway3(ss_html *h, const study_model *m, int mi, ss_error *err
     snprintf(id, sizeof id, "cone-%d", mi);
     ss_html_table_begin(h, id, "The layer-0 cone over the vocabulary, averaged over the heads "
                                "(Tables 2, 11, 12)", hd, 8);
+    int heads = (int)num(av, "heads"), left_out = 0;
     for (int w = 0; w < 2; w++) {
         ss_html_row_begin(h);
         ss_html_cell(h, w ? "K" : "Q");
-        for (int c = 0; c < 7; c++)
-            ss_html_cell_num(h, num(w ? K : Q, keys[c]), 4);
+        for (int c = 0; c < 7; c++) {
+            char col[48]; /* cone.csv's column: averages.all.undefined's key */
+            snprintf(col, sizeof col, "%s_%s", keys[c], w ? "K" : "Q");
+            int u = undefined_count(av, col);
+            left_out += u;
+            ss_html_cell_mean(h, num(w ? K : Q, keys[c]), 4, heads, u, "heads");
+        }
         ss_html_row_end(h);
     }
     ss_html_table_end(h);
+    if (left_out)
+        ss_html_para(h, "A head without a value (nan in cone.csv: a zeroed projection has no "
+                        "spectrum and no dominant direction) is left out of its column's mean; "
+                        "the cells say how many of the %d heads each mean covers.", heads);
     ss_html_para(h, "For comparison, random directions give RV %.3g.", num(j, "rv_random"));
     cJSON_Delete(j);
     return SS_OK;
@@ -634,14 +666,18 @@ static ss_code band_boxes(ss_html *h, const study_model *m, int mi, double *med_
     snprintf(id, sizeof id, "bands-%d", mi);
     ss_html_table_begin(h, id, "Band ablation (Table 5): the average slash score with one band "
                                "of frequencies left unrotated, over the unablated score, "
-                               "median over the explained heads at their own offsets", hd, 6);
+                               "median over the explained heads at their own offsets "
+                               "(one without a finite ratio is left out)", hd, 6);
     for (int v = 0; v < V; v++) {
         const char *name = ss_csv_str(&b, v, 0);
         double *pts = vals + (size_t)v * (2 * a.rows + 1), *sorted = pts + a.rows;
-        int k = 0;
+        int k = 0, rows = 0;
         for (int i = 0; i < a.rows; i++)
-            if (!strcmp(ss_csv_str(&a, i, cv), name) && isfinite(ss_csv_value(&a, i, cr)))
-                pts[k++] = ss_csv_value(&a, i, cr);
+            if (!strcmp(ss_csv_str(&a, i, cv), name)) {
+                rows++;
+                if (isfinite(ss_csv_value(&a, i, cr)))
+                    pts[k++] = ss_csv_value(&a, i, cr);
+            }
         memcpy(sorted, pts, sizeof(double) * k);
         ss_five_number f;
         median_of(sorted, k, &f);
@@ -657,7 +693,7 @@ static ss_code band_boxes(ss_html *h, const study_model *m, int mi, double *med_
         snprintf(ls, sizeof ls, "%s-%s", ss_csv_str(&b, v, 1), ss_csv_str(&b, v, 2));
         ss_html_cell(h, ls);
         ss_html_cell_int(h, k);
-        ss_html_cell_num(h, f.median, 4);
+        ss_html_cell_mean(h, f.median, 4, rows, rows - k, "head offsets");
         ss_html_cell_num(h, f.q1, 4);
         ss_html_cell_num(h, f.q3, 4);
         ss_html_row_end(h);

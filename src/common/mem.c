@@ -1,9 +1,22 @@
 #include "common/mem.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SS_ASAN 1
+#endif
+#endif
+#ifdef SS_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 uint64_t ss_mem_available(void)
 {
@@ -116,4 +129,95 @@ void *ss_memdup(const void *p, size_t size, const char *what, ss_error *err)
     if (d && size)
         memcpy(d, p, size);
     return d;
+}
+
+/* Each buffer is followed by a gap of this many bytes; under ASan the gap
+ * is poisoned, so an overrun into the next buffer is still caught as it
+ * was when every buffer was its own allocation. */
+#define ARENA_ALIGN 64
+#define ARENA_GAP 64
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t arena_piece(size_t bytes)
+{
+    return ((bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1)) + ARENA_GAP;
+}
+
+size_t ss_arena_bytes(const size_t *sizes, int n)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += arena_piece(sizes[i]);
+    return total;
+}
+
+/* A mapping of `size` bytes (a multiple of HUGE_PAGE) that starts on a
+ * HUGE_PAGE boundary, which THP needs: map one huge page more and trim. */
+static void *map_aligned(size_t size)
+{
+    char *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    size_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
+    if (head)
+        munmap(p, head);
+    if (HUGE_PAGE - head)
+        munmap(p + head + size, HUGE_PAGE - head);
+    return p + head;
+}
+
+ss_code ss_arena_map(ss_arena *a, size_t bytes, const char *what, ss_error *err)
+{
+    memset(a, 0, sizeof *a);
+    /* small arenas (tiny models) stay on small pages: a huge page would be
+     * mostly unused memory to zero */
+    int huge = bytes >= HUGE_PAGE;
+    size_t unit = huge ? HUGE_PAGE : 4096;
+    size_t size = (bytes + unit - 1) & ~(unit - 1);
+    if (size < bytes || size > SIZE_MAX - HUGE_PAGE)
+        return ss_fail(err, SS_ERR_NOMEM, "%s: size overflow (%zu bytes)", what, bytes);
+    if (size == 0)
+        size = unit;
+    void *p = huge ? map_aligned(size)
+                   : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!p || p == MAP_FAILED)
+        return ss_fail(err, SS_ERR_NOMEM, "%s: out of memory mapping %zu bytes: %s", what, size,
+                       strerror(errno));
+#ifdef MADV_HUGEPAGE
+    /* a hint: where THP is off the pages are small and all works the same */
+    if (huge)
+        madvise(p, size, MADV_HUGEPAGE);
+#endif
+    a->base = p;
+    a->size = size;
+#ifdef SS_ASAN
+    ASAN_POISON_MEMORY_REGION(a->base, a->size);
+#endif
+    return SS_OK;
+}
+
+void *ss_arena_take(ss_arena *a, size_t bytes)
+{
+    size_t piece = arena_piece(bytes);
+    if (!a->base || piece > a->size - a->used)
+        return NULL; /* more than ss_arena_bytes was told: a caller's bug */
+    char *p = a->base + a->used;
+    a->used += piece;
+#ifdef SS_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(p, bytes);
+#endif
+    return p;
+}
+
+void ss_arena_unmap(ss_arena *a)
+{
+    if (a->base) {
+#ifdef SS_ASAN
+        /* the address range may be mapped again for anything */
+        ASAN_UNPOISON_MEMORY_REGION(a->base, a->size);
+#endif
+        munmap(a->base, a->size);
+    }
+    memset(a, 0, sizeof *a);
 }

@@ -19,6 +19,25 @@ char *ss_strdup(const char *s, ss_error *err);
 /* A malloc'd copy of bytes [0, size) of p (NULL and SS_ERR_NOMEM on failure). */
 void *ss_memdup(const void *p, size_t size, const char *what, ss_error *err);
 
+/* One anonymous mapping carved into zeroed, 64-byte aligned buffers (a
+ * pass's workspace): its pages come from the kernel already zero, so
+ * nothing is written before use, and it asks for transparent huge pages,
+ * so a 2 MiB page costs one fault where 4 KiB pages cost 512. */
+typedef struct {
+    char *base;   /* the mapping (NULL: none) */
+    size_t size;  /* its bytes */
+    size_t used;  /* bytes handed out (ss_arena_take) */
+} ss_arena;
+
+/* The bytes an arena needs for buffers of the given sizes (with their
+ * alignment and guard gaps). */
+size_t ss_arena_bytes(const size_t *sizes, int n);
+/* Maps `bytes` (from ss_arena_bytes); SS_ERR_NOMEM naming `what` on failure. */
+ss_code ss_arena_map(ss_arena *a, size_t bytes, const char *what, ss_error *err);
+/* The next buffer of `bytes`, in the order ss_arena_bytes was given them. */
+void *ss_arena_take(ss_arena *a, size_t bytes);
+void ss_arena_unmap(ss_arena *a);
+
 /* Bytes of memory this process can still use without swapping: the
  * kernel's MemAvailable (/proc/meminfo), lowered to RLIMIT_AS / RLIMIT_DATA
  * when those are set; 0 when unknown (then no check is made). */

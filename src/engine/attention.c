@@ -11,8 +11,8 @@
 
 #ifdef __AVX2__
 #include <immintrin.h>
-/* glibc's vectorised expf (libmvec), the AVX2 variant: 8 lanes at once. */
-__m256 _ZGVdN8v_expf(__m256 x);
+
+#include "engine/softmax_exp.h"
 
 static float row_max(const float *row, int count)
 {
@@ -30,26 +30,40 @@ static float row_max(const float *row, int count)
     return mx;
 }
 
-/* row[j] = exp(row[j] - mx) for j < count; returns the sum, in double. */
+/* e = exp(row[j..j+8) - shift) into the row, its lanes added to the two
+ * double accumulators; only the `live` first lanes read, written, added. */
+static inline __attribute__((always_inline)) void
+exp_lanes(float *row, int j, int live, __m256 shift, __m256d *lo, __m256d *hi)
+{
+    __m256 e;
+    if (live == 8) {
+        e = ss_exp_nonpos8(_mm256_sub_ps(_mm256_loadu_ps(row + j), shift));
+        _mm256_storeu_ps(row + j, e);
+    } else {
+        __m256i m = ss_lanes8(live);
+        e = ss_exp_nonpos8(_mm256_sub_ps(_mm256_maskload_ps(row + j, m), shift));
+        e = _mm256_and_ps(e, _mm256_castsi256_ps(m));
+        _mm256_maskstore_ps(row + j, m, e);
+    }
+    *lo = _mm256_add_pd(*lo, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    *hi = _mm256_add_pd(*hi, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+}
+
+/* row[j] = exp(row[j] - mx) for j < count (engine/softmax_exp.h, the tail
+ * too, so every key's exponential is the same function of its score);
+ * returns the sum, in double. */
 static double exp_and_sum(float *row, int count, float mx)
 {
     __m256 shift = _mm256_set1_ps(mx);
     __m256d acc_lo = _mm256_setzero_pd(), acc_hi = _mm256_setzero_pd();
     int j = 0;
-    for (; j + 8 <= count; j += 8) {
-        __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_loadu_ps(row + j), shift));
-        _mm256_storeu_ps(row + j, e);
-        acc_lo = _mm256_add_pd(acc_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
-        acc_hi = _mm256_add_pd(acc_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
-    }
+    for (; j + 8 <= count; j += 8)
+        exp_lanes(row, j, 8, shift, &acc_lo, &acc_hi);
+    if (j < count)
+        exp_lanes(row, j, count - j, shift, &acc_lo, &acc_hi);
     double lanes[4];
     _mm256_storeu_pd(lanes, _mm256_add_pd(acc_lo, acc_hi));
-    double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-    for (; j < count; j++) {
-        row[j] = expf(row[j] - mx);
-        sum += row[j];
-    }
-    return sum;
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 
 /* row[j] *= inv: the same products as the scalar loop (which -O2 leaves

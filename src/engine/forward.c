@@ -38,6 +38,7 @@ void ss_set_threads(int n)
 
 typedef struct {
     float *x, *xn, *ao, *q, *k, *v, *att, *gate, *up, *norm_w, *norm_b, *scores;
+    ss_arena arena; /* holds every buffer above */
     int n_threads;
     ss_scratch scratch;
     ss_rope_table rope, rope_local; /* global layers; Gemma 3's local layers */
@@ -58,10 +59,7 @@ struct head_rope_slot {
 
 static void workspace_free(workspace *w)
 {
-    if (w->ao != w->xn)
-        free(w->ao);
-    free(w->x); free(w->xn); free(w->q); free(w->k); free(w->v); free(w->att);
-    free(w->gate); free(w->up); free(w->norm_w); free(w->norm_b); free(w->scores);
+    ss_arena_unmap(&w->arena);
     free(w->scratch.buf);
     for (int i = 0; i < w->n_hr; i++) {
         ss_rope_table_free(&w->hr[i].table);
@@ -117,25 +115,30 @@ static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int bloc
                               "use a shorter --len (or fewer --threads)", err);
     if (rc)
         return rc;
-    if (!(w->x = ss_aligned_calloc(N * c->d_model, 4, "hidden states", err)) ||
-        !(w->xn = ss_aligned_calloc(N * c->d_model, 4, "normed states", err)) ||
+    /* one arena: zero pages from the kernel (nothing to clear), huge pages
+     * where THP allows (set-up took 10 ms CPU of 4 KiB page faults at 512
+     * tokens, docs/benchmarks.md "startup") */
+    enum { X, XN, AO, Q, K, V, ATT, GATE, UP, NORM_W, NORM_B, SCORES, N_BUF };
+    size_t floats[N_BUF] = {
+        [X] = N * c->d_model, [XN] = N * c->d_model,
         /* the attention output waits in xn (free until the next norm) unless
          * the MLP reads a norm of the same residual (parallel residual) */
-        !(w->ao = c->parallel_residual ? ss_aligned_calloc(N * c->d_model, 4, "attention output", err)
-                                       : w->xn) ||
-        !(w->q = ss_aligned_calloc(N * qd, 4, "queries", err)) ||
-        !(w->k = ss_aligned_calloc(N * kvd, 4, "keys", err)) ||
-        !(w->v = ss_aligned_calloc(N * kvd, 4, "values", err)) ||
-        !(w->att = ss_aligned_calloc(N * qd, 4, "attention output", err)) ||
-        !(w->gate = ss_aligned_calloc(chunk * c->d_ff, 4, "MLP gate", err)) ||
-        !(w->up = ss_aligned_calloc(chunk * c->d_ff, 4, "MLP up", err)) ||
-        !(w->norm_w = ss_aligned_calloc(norm_len, 4, "norm weight", err)) ||
-        !(w->norm_b = ss_aligned_calloc((size_t)c->d_model, 4, "norm bias", err)) ||
-        !(w->scores = ss_aligned_calloc((size_t)scores_floats(c, n, block, w->n_threads), 4,
-                                        "attention block", err))) {
-        workspace_free(w);
-        return SS_ERR_NOMEM;
-    }
+        [AO] = c->parallel_residual ? N * c->d_model : 0,
+        [Q] = N * qd, [K] = N * kvd, [V] = N * kvd, [ATT] = N * qd,
+        [GATE] = chunk * c->d_ff, [UP] = chunk * c->d_ff,
+        [NORM_W] = norm_len, [NORM_B] = (size_t)c->d_model,
+        [SCORES] = (size_t)scores_floats(c, n, block, w->n_threads)};
+    size_t bytes[N_BUF];
+    for (int i = 0; i < N_BUF; i++)
+        bytes[i] = floats[i] * sizeof(float);
+    if ((rc = ss_arena_map(&w->arena, ss_arena_bytes(bytes, N_BUF), "forward-pass workspace", err)))
+        return rc;
+    float **to[N_BUF] = {&w->x, &w->xn, &w->ao, &w->q, &w->k, &w->v, &w->att, &w->gate, &w->up,
+                         &w->norm_w, &w->norm_b, &w->scores};
+    for (int i = 0; i < N_BUF; i++)
+        *to[i] = ss_arena_take(&w->arena, bytes[i]);
+    if (!c->parallel_residual)
+        w->ao = w->xn;
     return SS_OK;
 }
 

@@ -4,6 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* the hash compiled here with the build's flags (AVX2 with SS_NATIVE):
+ * Debian's libxxhash is built for baseline x86-64 (SSE2) and hashed the
+ * weights at 9 GB/s per core, this at 12 (docs/benchmarks.md "startup");
+ * XXH3 is one function whatever the vector width, so digests do not change */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "common/mem.h"
@@ -128,6 +133,15 @@ ss_code ss_model_fingerprint(const ss_model *m, ss_weights_fingerprint *fp, ss_e
         *fp = m->fingerprint;
     pthread_mutex_unlock(&fingerprint_lock);
     return rc;
+}
+
+void ss_model_copy_struct(struct ss_model *dst, const struct ss_model *src)
+{
+    /* another thread's first ss_model_fingerprint may be storing src's
+     * kept fingerprint right now: read it under the same lock */
+    pthread_mutex_lock(&fingerprint_lock);
+    *dst = *src;
+    pthread_mutex_unlock(&fingerprint_lock);
 }
 
 cJSON *ss_weights_fingerprint_json(const ss_weights_fingerprint *fp)

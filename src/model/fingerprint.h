@@ -35,6 +35,10 @@ ss_code ss_tensors_fingerprint(const ss_tensor *t, int n, ss_weights_fingerprint
  * computation's time); not thread-safe on the first call. */
 ss_code ss_model_fingerprint(const struct ss_model *m, ss_weights_fingerprint *fp, ss_error *err);
 
+/* *dst = *src, field for field, without racing a first ss_model_fingerprint
+ * of src on another thread (a model derived from src shares its tensors). */
+void ss_model_copy_struct(struct ss_model *dst, const struct ss_model *src);
+
 /* {"algorithm": "xxh3-128", "digest", "tensors", "bytes"} (no timing, so it
  * compares equal across runs). */
 cJSON *ss_weights_fingerprint_json(const ss_weights_fingerprint *fp);

@@ -734,6 +734,10 @@ void ss_model_close(ss_model *m)
 {
     if (!m)
         return;
+    if (m->release) {
+        m->release(m);
+        return;
+    }
     if (m->has_gguf)
         ss_gguf_free(&m->gguf); /* owns m->tensors */
     else

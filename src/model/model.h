@@ -90,6 +90,11 @@ typedef struct ss_model {
      * provenance (~0.3 s per GB each); the tensors never change once open */
     ss_weights_fingerprint fingerprint;
     int has_fingerprint;
+    /* A model made from another (analysis/lowrank_model.h) shares that
+     * one's tensors and owns only what `release` frees: ss_model_close
+     * hands it over. NULL for a model opened from files. */
+    void (*release)(struct ss_model *m);
+    void *derived;
 } ss_model;
 
 ss_code ss_model_open(const char *path, ss_model **out, ss_error *err);

@@ -19,6 +19,7 @@ static const char STYLE[] =
     "caption{text-align:left;font-weight:bold;padding:.3em 0}\n"
     "th,td{border:1px solid #ccc;padding:.2em .5em}th{background:#f3f3f3}\n"
     "td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+    ".undef{display:block;color:#a05a00;font-size:.8em}\n"
     ".verdict{padding:.5em .8em;border-left:5px solid #888;background:#f6f6f6;margin:.8em 0}\n"
     ".verdict.yes{border-color:#2ca02c;background:#eef8ee}"
     ".verdict.no{border-color:#d62728;background:#fbeeee}\n"
@@ -145,6 +146,24 @@ void ss_html_cell_num(ss_html *h, double v, int digits)
     else
         ss_text_printf(&h->t, "<td class=\"num\" data-value=\"%.17g\">%.*g</td>", v,
                        digits < 1 ? 1 : digits, v);
+    h->cells++;
+}
+
+void ss_html_cell_mean(ss_html *h, double v, int digits, int of, int undefined,
+                       const char *what)
+{
+    if (undefined <= 0) {
+        ss_html_cell_num(h, v, digits);
+        return;
+    }
+    if (isnan(v))
+        ss_text_put(&h->t, "<td class=\"num\" data-value=\"nan\">&ndash;");
+    else
+        ss_text_printf(&h->t, "<td class=\"num\" data-value=\"%.17g\">%.*g", v,
+                       digits < 1 ? 1 : digits, v);
+    ss_text_printf(&h->t, "<span class=\"undef\"> (%d of %d ", of - undefined, of);
+    ss_text_escape(&h->t, what);
+    ss_text_printf(&h->t, "; %d undefined)</span></td>", undefined);
     h->cells++;
 }
 

@@ -40,6 +40,12 @@ void ss_html_cell(ss_html *h, const char *text);
  * its exact value in data-value. */
 void ss_html_cell_num(ss_html *h, double v, int digits);
 void ss_html_cell_int(ss_html *h, long long v);
+/* A mean over `of` rows (heads, head offsets: `what`) of which `undefined`
+ * had no value and were left out: the number as ss_html_cell_num, and when
+ * any was left out, a note after it, "0.83 (7 of 9 heads; 2 undefined)", in
+ * a <span> (so the cell's own text stays the number). */
+void ss_html_cell_mean(ss_html *h, double v, int digits, int of, int undefined,
+                       const char *what);
 void ss_html_row_end(ss_html *h);
 void ss_html_table_end(ss_html *h);
 

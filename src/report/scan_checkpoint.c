@@ -31,6 +31,9 @@ static ss_code ck_save(ss_scan_checkpoint *c, const ss_scan_state *s, const cJSO
     int n = ck_arrays(s->acc, a);
     const ss_prompts *src = c->o->prompts;
     cJSON *st = cJSON_CreateObject();
+    /* the tool's version beside the settings, not in them: scan.json's
+     * settings (which merge and compare match) stay what they were */
+    cJSON_AddStringToObject(st, "version", SS_VERSION);
     cJSON_AddItemToObject(st, "settings", cJSON_Duplicate(settings, 1));
     cJSON_AddNumberToObject(st, "prompts", (double)s->acc->prompts);
     cJSON_AddNumberToObject(st, "records", (double)ss_prompts_records(src));
@@ -44,13 +47,34 @@ static ss_code ck_save(ss_scan_checkpoint *c, const ss_scan_state *s, const cJSO
     return rc;
 }
 
-/* What the saved state must satisfy beyond its checksums: the same
- * settings, counts that agree with each other and with the arrays. */
+/* Another slashscope may keep other sums or settings: a checkpoint resumes
+ * only with the version that made it (as rank's and freq's do). */
+static ss_code ck_check_version(const cJSON *st, const char *file, ss_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, "version");
+    if (!v)
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "%s: made by an earlier slashscope, which did "
+                       "not record its version (this is %s): start afresh with --force", file,
+                       SS_VERSION);
+    if (!cJSON_IsString(v))
+        return ss_fail(err, SS_ERR_FORMAT, "%s: \"version\" must be a string", file);
+    if (strcmp(v->valuestring, SS_VERSION))
+        return ss_fail(err, SS_ERR_INCOMPATIBLE, "%s: made by slashscope %.80s, this is %s: "
+                       "resume it with slashscope %.80s, or start afresh with --force", file,
+                       v->valuestring, SS_VERSION, v->valuestring);
+    return SS_OK;
+}
+
+/* What the saved state must satisfy beyond its checksums: this version,
+ * the same settings, counts that agree with each other and with the arrays. */
 static ss_code ck_check_state(const cJSON *st, const cJSON *settings, const char *file,
                               const ss_scan_state *s, long long *v, double *wall, ss_error *err)
 {
     const cJSON *saved = cJSON_GetObjectItemCaseSensitive(st, "settings");
     char field[512];
+    ss_code vrc = ck_check_version(st, file, err);
+    if (vrc)
+        return vrc;
     if (!cJSON_IsObject(saved))
         return ss_fail(err, SS_ERR_FORMAT, "%s: no \"settings\" object", file);
     if (ss_json_first_difference(settings, saved, NULL, field, sizeof field)) {

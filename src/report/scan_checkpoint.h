@@ -5,7 +5,9 @@
  * digests are saved through store/checkpoint.h (checksummed arrays, a
  * self-checked state.json committed by its rename). A resume is refused,
  * naming the field and both values, when the settings differ (model and
- * its weights' fingerprint, tokenizer, prompts, length, skip, maps); a
+ * its weights' fingerprint, tokenizer, prompts, length, skip, maps) or
+ * another slashscope version made it (recorded beside the settings, which
+ * scan.json keeps and merge/compare match, so they carry no version); a
  * damaged or edited checkpoint, or one whose counts disagree with its
  * prompts, is refused too. */
 #ifndef SS_REPORT_SCAN_CHECKPOINT_H

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# bench/report.py on results files written by hand (the figures worked out
+# below, not by the report): the median of per-pair ratios, min-max, the
+# verdict by the median with the count of pairs that met, failed pairs named,
+# and "not measured" with its reason for a run without LLAMA_BENCH, a
+# BENCH_QUICK run, an empty file; bench/run.sh's refusal of bad settings.
+set -u
+src=${SS_SOURCE_DIR:?}; tmp=${SS_TMP:-/tmp}/cli_bench_report
+report=$src/bench/report.py
+rm -rf "$tmp"; mkdir -p "$tmp"
+passed=0; failed=0
+ok() { echo "ok   $1"; passed=$((passed+1)); }
+bad() { echo "FAIL $1"; failed=$((failed+1)); }
+# has NAME FILE TEXT: FILE has a line containing TEXT (fixed string)
+has() { if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1: no line with '$3'"; cat "$2"; fi; }
+
+# A full run's shape: 3 pairs per ratio, llama.cpp at 512 and 2048, GFLOP/s at 2048.
+cat >"$tmp/full.jsonl" <<'EOF'
+{"bench": "machine", "cpu": "Test CPU", "cores": 2, "load": "0.5 0.4 0.3", "blas": {}, "weights_mib": 513, "config": {"quick": false, "repeat": 3, "llama_bench": "/x/llama-bench", "lens_llama": [512, 2048], "lens_gflops": [2048], "len_explain": 4096, "torch": false, "model": "/m"}}
+{"bench": "gflops", "figure": "gflops", "pair": 0, "order": 0, "exit": 0, "load": 1.0, "model": "/m/hf", "mode": "scan", "n": 2048, "seconds": 6.0, "gflops": 65.0, "sgemm_gflops": 100.0, "ratio_to_sgemm": 0.65, "ratio_to_sgemm_cpu": 0.70, "peak_rss_mib": 500}
+{"bench": "gflops", "figure": "gflops", "pair": 1, "order": 0, "exit": 0, "load": 1.0, "model": "/m/hf", "mode": "scan", "n": 2048, "seconds": 6.0, "gflops": 72.0, "sgemm_gflops": 100.0, "ratio_to_sgemm": 0.72, "ratio_to_sgemm_cpu": 0.80, "peak_rss_mib": 500}
+{"bench": "gflops", "figure": "gflops", "pair": 2, "order": 0, "exit": 0, "load": 1.0, "model": "/m/hf", "mode": "scan", "n": 2048, "seconds": 6.0, "gflops": 69.0, "sgemm_gflops": 100.0, "ratio_to_sgemm": 0.69, "ratio_to_sgemm_cpu": 0.75, "peak_rss_mib": 500}
+{"bench": "scan", "n": 512, "figure": "scan_llama", "pair": 0, "order": 0, "exit": 0, "load": 1.5, "seconds": 2.0, "peak_rss_mib": 500, "cpu_seconds": 3.0, "scan_seconds": 1.0}
+{"bench": "llama_bench", "n": 512, "figure": "scan_llama", "pair": 0, "order": 1, "exit": 0, "load": 1.5, "tokens_per_s": 200.0, "build_commit": "5b4ebc5", "seconds": 4.0, "peak_rss_mib": 600, "cpu_seconds": 6.0}
+{"bench": "llama_bench", "n": 512, "figure": "scan_llama", "pair": 1, "order": 0, "exit": 0, "load": 1.5, "tokens_per_s": 200.0, "build_commit": "5b4ebc5", "seconds": 4.0, "peak_rss_mib": 600, "cpu_seconds": 6.0}
+{"bench": "scan", "n": 512, "figure": "scan_llama", "pair": 1, "order": 1, "exit": 0, "load": 1.5, "seconds": 1.6, "peak_rss_mib": 500, "cpu_seconds": 3.0, "scan_seconds": 1.0}
+{"bench": "scan", "n": 512, "figure": "scan_llama", "pair": 2, "order": 0, "exit": 0, "load": 1.5, "seconds": 1.0, "peak_rss_mib": 500, "cpu_seconds": 3.0, "scan_seconds": 1.0}
+{"bench": "llama_bench", "n": 512, "figure": "scan_llama", "pair": 2, "order": 1, "exit": 0, "load": 1.5, "tokens_per_s": 200.0, "build_commit": "5b4ebc5", "seconds": 4.0, "peak_rss_mib": 600, "cpu_seconds": 6.0}
+{"bench": "scan", "n": 2048, "figure": "scan_llama", "pair": 0, "order": 0, "exit": 1, "load": 2.0, "seconds": 0.5, "peak_rss_mib": 100, "cpu_seconds": 0.5, "scan_seconds": null}
+{"bench": "llama_bench", "n": 2048, "figure": "scan_llama", "pair": 0, "order": 1, "exit": 0, "load": 2.0, "tokens_per_s": 64.0, "build_commit": "5b4ebc5", "seconds": 20.0, "peak_rss_mib": 600, "cpu_seconds": 40.0}
+{"bench": "llama_bench", "n": 2048, "figure": "scan_llama", "pair": 1, "order": 0, "exit": 0, "load": 2.0, "tokens_per_s": 64.0, "build_commit": "5b4ebc5", "seconds": 20.0, "peak_rss_mib": 600, "cpu_seconds": 40.0}
+{"bench": "scan", "n": 2048, "figure": "scan_llama", "pair": 1, "order": 1, "exit": 0, "load": 2.0, "seconds": 16.0, "peak_rss_mib": 520, "cpu_seconds": 20.0, "scan_seconds": 9.0}
+{"bench": "scan", "n": 2048, "figure": "scan_llama", "pair": 2, "order": 0, "exit": 0, "load": 2.0, "seconds": 8.0, "peak_rss_mib": 520, "cpu_seconds": 16.0, "scan_seconds": 7.0}
+{"bench": "llama_bench", "n": 2048, "figure": "scan_llama", "pair": 2, "order": 1, "exit": 0, "load": 2.0, "tokens_per_s": 64.0, "build_commit": "5b4ebc5", "seconds": 20.0, "peak_rss_mib": 600, "cpu_seconds": 40.0}
+{"bench": "rank", "n": 4096, "figure": "rank_prefill", "pair": 0, "order": 0, "exit": 0, "load": 1.0, "seconds": 16.0, "peak_rss_mib": 570, "cpu_seconds": 30.0}
+{"bench": "prefill_hidden", "n": 4096, "figure": "rank_prefill", "pair": 0, "order": 1, "exit": 0, "load": 1.0, "seconds": 14.0, "peak_rss_mib": 570, "cpu_seconds": 28.0}
+{"bench": "prefill_hidden", "n": 4096, "figure": "rank_prefill", "pair": 1, "order": 0, "exit": 0, "load": 1.0, "seconds": 12.0, "peak_rss_mib": 570, "cpu_seconds": 28.0}
+{"bench": "rank", "n": 4096, "figure": "rank_prefill", "pair": 1, "order": 1, "exit": 0, "load": 1.0, "seconds": 18.0, "peak_rss_mib": 570, "cpu_seconds": 30.0}
+{"bench": "rank", "n": 4096, "figure": "rank_prefill", "pair": 2, "order": 0, "exit": 0, "load": 1.0, "seconds": 20.0, "peak_rss_mib": 570, "cpu_seconds": 30.0}
+{"bench": "prefill_hidden", "n": 4096, "figure": "rank_prefill", "pair": 2, "order": 1, "exit": 0, "load": 1.0, "seconds": 12.5, "peak_rss_mib": 570, "cpu_seconds": 28.0}
+EOF
+/usr/bin/python3 "$report" "$tmp/full.jsonl" >"$tmp/full.out" 2>&1 || bad "report on a full run exits 0"
+# GFLOP/s at 2048: 0.65, 0.72, 0.69 -> median 0.69 < 0.70, one run of three met
+has "gflops: median, span, verdict" "$tmp/full.out" \
+  "| scan eff. GFLOP/s / same run's SGEMM, N=2048 (medians 69.0 / 100.0 GFLOP/s) | >= 0.7 | 0.69 | 0.65-0.72 | 3 | missed (1 of 3 runs met) |"
+# the same per CPU second: 0.70, 0.80, 0.75 -> 0.75, all met
+has "gflops per CPU second" "$tmp/full.out" "| 0.75 | 0.70-0.80 | 3 | MET (3 of 3 runs met) |"
+# 512: 512 tokens in 2.0, 1.6, 1.0 s against 200 tok/s -> 1.28, 1.60, 2.56; median 1.60
+has "llama 512: the median decides" "$tmp/full.out" \
+  "| scan / llama.cpp F32 prefill tokens/s, N=512 (medians 320 vs 200 tok/s) | >= 1.5 | 1.60 | 1.28-2.56 | 3 | MET (2 of 3 pairs met) |"
+# the scan alone: 512 tokens in 1.0 s every time -> 2.56
+has "llama 512, scan alone" "$tmp/full.out" "| 2.56 | 2.56-2.56 | 3 | MET (3 of 3 pairs met) |"
+# per CPU second: 6.0 / 3.0 = 2.0 in every pair
+has "llama 512 per CPU second" "$tmp/full.out" "| 2.00 | 2.00-2.00 | 3 | MET (3 of 3 pairs met) |"
+# 2048: pair 0's scan failed; 2048 tokens in 16 s and 8 s against 64 tok/s -> 2.0 (at the
+# target: met) and 4.0, median 3.0
+has "llama 2048: a failed pair is named, the rest count" "$tmp/full.out" \
+  "| 3.00 | 2.00-4.00 | 2 | MET (2 of 2 pairs met; pair 0: scan failed (exit 1)) |"
+has "llama 4096: not run at this N" "$tmp/full.out" "not measured (not run at N=4096)"
+has "gflops 8192: not run" "$tmp/full.out" "not measured (not run at N=8192)"
+# rank: 16/14 = 1.143, 18/12 = 1.5, 20/12.5 = 1.6 -> median 1.5 meets <= 1.5
+has "rank / prefill: median at the target meets it" "$tmp/full.out" \
+  "| rank / plain prefill time, N=4096 (medians 18.0 vs 12.5 s) | <= 1.5 | 1.50 | 1.14-1.60 | 3 | MET (2 of 3 pairs met) |"
+has "freq: no pairs recorded" "$tmp/full.out" "| freq / plain prefill time, N=4096 | <= 2.0 | - | - | 0 | not measured (no run recorded) |"
+has "llama.cpp's build is named" "$tmp/full.out" "build 5b4ebc5 (the issue's target names c392e50)"
+has "load of the paired runs" "$tmp/full.out" "paired runs: 1.00-2.00"
+has "BF16 twin missing" "$tmp/full.out" "not measured (no BF16 twin run recorded)"
+has "peak RSS at 8192 missing" "$tmp/full.out" "not measured (no finished scan of 8192 tokens"
+has "torch skipped" "$tmp/full.out" "PyTorch peer: not measured (BENCH_TORCH=0)"
+
+# A quick run without LLAMA_BENCH: rank at 512 is shown, but not against 4096's target.
+cat >"$tmp/quick.jsonl" <<'EOF'
+{"bench": "machine", "cpu": "Test CPU", "cores": 2, "load": "0.5 0.4 0.3", "blas": {}, "weights_mib": 513, "config": {"quick": true, "repeat": 1, "llama_bench": null, "lens_llama": [], "lens_gflops": [512], "len_explain": 512, "torch": false, "model": "/m"}}
+{"bench": "rank", "n": 512, "figure": "rank_prefill", "pair": 0, "order": 0, "exit": 0, "load": 1.0, "seconds": 1.2, "peak_rss_mib": 570, "cpu_seconds": 2.0}
+{"bench": "prefill_hidden", "n": 512, "figure": "rank_prefill", "pair": 0, "order": 1, "exit": 0, "load": 1.0, "seconds": 1.0, "peak_rss_mib": 570, "cpu_seconds": 2.0}
+{"bench": "scan", "n": 512, "exit": 0, "load": 1.0, "seconds": 1.0, "peak_rss_mib": 530, "cpu_seconds": 2.0}
+EOF
+/usr/bin/python3 "$report" "$tmp/quick.jsonl" >"$tmp/quick.out" 2>&1 || bad "report on a quick run exits 0"
+has "quick: LLAMA_BENCH unset" "$tmp/quick.out" "| scan / llama.cpp F32 prefill tokens/s, N=512 | >= 1.5 | - | - | 0 | not measured (LLAMA_BENCH unset) |"
+has "quick: 2048 not run" "$tmp/quick.out" "not measured (not run at N=2048 (BENCH_QUICK))"
+has "quick: rank at 512 against 4096's target" "$tmp/quick.out" "| 1.20 | 1.20 | 1 | not comparable (N=512; the target is at N=4096) |"
+has "quick: the scaling table" "$tmp/quick.out" "| 512 | 1.0 s | 2.0 s | 512 | 530 MiB | +0 MiB | - MiB |"
+
+# Nothing usable: every figure says not measured, no traceback.
+echo "not json" >"$tmp/empty.jsonl"
+if /usr/bin/python3 "$report" "$tmp/empty.jsonl" >"$tmp/empty.out" 2>&1 && ! grep -q Traceback "$tmp/empty.out"
+then ok "an empty results file: no crash"; else bad "an empty results file"; cat "$tmp/empty.out"; fi
+has "empty: llama unset" "$tmp/empty.out" "not measured (LLAMA_BENCH unset)"
+if /usr/bin/python3 "$report" "$tmp/missing.jsonl" >"$tmp/missing.out" 2>&1; then
+  bad "a missing results file exits non-zero"
+else has "a missing results file is named" "$tmp/missing.out" "cannot read the results file $tmp/missing.jsonl"; fi
+
+# run.sh refuses bad settings before it writes anything.
+for bad_env in "BENCH_REPEAT=0|BENCH_REPEAT=0: expected a whole number >= 1" \
+  "BENCH_REPEAT=x|BENCH_REPEAT=x: expected a whole number >= 1" \
+  "BENCH_MODEL=$tmp/none|BENCH_MODEL=$tmp/none has no hf/model.safetensors" \
+  "LLAMA_BENCH=$tmp/none|LLAMA_BENCH=$tmp/none is not an executable file"; do
+  var=${bad_env%%|*}; want=${bad_env#*|}
+  if env BUILD="$tmp/build" "$var" bash "$src/bench/run.sh" >"$tmp/run.out" 2>&1; then
+    bad "run.sh with $var exits non-zero"
+  else has "run.sh with $var: exit $?, says why" "$tmp/run.out" "$want"; fi
+done
+[ ! -e "$tmp/build" ] && ok "run.sh wrote nothing on a bad setting" || bad "run.sh wrote $tmp/build"
+
+echo "cli_bench_report: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
