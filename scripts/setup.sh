@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libopenblas-openmp-dev liblapacke-dev libcjson-dev libpcre2-dev libutf8proc-dev
   libpng-dev nettle-dev
-  libxxhash-dev              # XXH3-128: the model weights' fingerprint in every result (src/model/fingerprint.c)
+  libxxhash-dev              # xxhash.h (compiled inline, not linked): the weights' fingerprint (src/model/fingerprint.c)
   clang libclang-rt-14-dev   # libFuzzer and the sanitizers' runtime
   python3                    # fuzz/run.sh makes its tiny seed files with it
   python3-numpy python3-pytest python3-setuptools python3-pip   # the Python package and its tests

@@ -4,7 +4,7 @@
 # examples/scan.c builds with `cc $(pkg-config --cflags --libs slashscope)`
 # against the shared library and, separately, the static one, and both
 # print the same scan of stories260K; the shared library exports exactly the
-# functions the header marks SS_API.
+# functions the header marks SS_API and needs no library it does not use.
 set -u
 BUILD=${SS_BUILD_DIR:?} SRC=${SS_SOURCE_DIR:?} SHARED=${SS_SHARED:?}
 T=${SS_TMP:-/tmp}/cli_install.$$
@@ -26,6 +26,10 @@ nm -D --defined-only "$lib/libslashscope.so" | awk '{print $3}' | sort >"$T/expo
 [ "$(wc -l <"$T/declared")" -ge 30 ] || fail "found only $(wc -l <"$T/declared") SS_API declarations"
 diff "$T/declared" "$T/exported" >"$T/exports.diff" ||
     fail "exports differ from the header's SS_API functions: $(tr '\n' ' ' <"$T/exports.diff")"
+
+# the fingerprint compiles xxhash.h inline: no libxxhash to link or require
+grep -q xxhash "$lib/pkgconfig/slashscope.pc" && fail "slashscope.pc still requires libxxhash"
+ldd "$lib/libslashscope.so" | grep -q libxxhash && fail "libslashscope.so still loads libxxhash"
 
 # a sanitizer build's objects need the sanitizer runtime in the program too
 san=""

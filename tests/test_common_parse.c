@@ -100,8 +100,10 @@ static void utf8(void)
 }
 
 /* small (4 KiB pages) and large (huge-page aligned) arenas: every buffer
- * 64-byte aligned, zero, writable without touching its neighbours; one
- * byte more than ss_arena_bytes was told is refused, not overrun */
+ * 64-byte aligned, zero, writable without touching its neighbours; a
+ * buffer whose piece (rounded up to 64, plus the 64-byte gap) is one
+ * alignment step more than the mapping still holds is refused, not overrun,
+ * and one that fills the mapping exactly is given */
 static void arena(void)
 {
     size_t sizes[][4] = {{1, 0, 100, 4096}, {3u << 20, 5, 1u << 20, 64}};
@@ -126,7 +128,13 @@ static void arena(void)
             CHECK(p[i] + sizes[t][i] < p[i + 1]);
         for (int i = 0; i < 4; i++)
             CHECK(sizes[t][i] == 0 || (p[i][0] == 0xA0 + i && p[i][sizes[t][i] - 1] == 0xA0 + i));
-        CHECK(ss_arena_take(&a, a.size) == NULL);
+        size_t rest = a.size - a.used;
+        CHECK(rest % 64 == 0 && rest >= 128);
+        CHECK(ss_arena_take(&a, rest - 63) == NULL && a.used + rest == a.size);
+        unsigned char *last = ss_arena_take(&a, rest - 64);
+        CHECK(last && a.used == a.size);
+        last[0] = last[rest - 65] = 1;
+        CHECK(ss_arena_take(&a, 0) == NULL);
         ss_arena_unmap(&a);
         CHECK(a.base == NULL);
     }

@@ -3,12 +3,17 @@
  * bit for bit, as the plan applied on its own, and each head's SVD is
  * computed once for all the plans instead of once per plan. The weights
  * themselves are checked against numpy's SVD elsewhere (tests/cli_lowrank.sh
- * with tests/lowrank_ref.py); here the reference is the uncached route. */
+ * with tests/lowrank_ref.py); here the reference is the uncached route.
+ * Plans applied from a plan folder (analysis/lowrank_model.h) keep no
+ * pointer to it once read, and the models made with them hash their
+ * source's weights once, in the source. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis/compress_apply.h"
+#include "analysis/lowrank_model.h"
 #include "harness.h"
 
 /* Mean shares of a plan for every matrix: no bias, direction l (1-based)
@@ -120,4 +125,79 @@ static void test_no_budget_recomputes(void)
     run_plans(0);
 }
 
-TEST_MAIN(TEST(test_kept_svds_once_per_head), TEST(test_no_budget_recomputes))
+/* A compress plan of stories260K with two pairs (0.9/2 compresses), made by
+ * the program into `dir`; 0 on success. */
+static int make_plan(const char *model, char *dir, size_t cap)
+{
+    snprintf(dir, cap, "%s/compress_apply_plan", ss_test_tmp());
+    int sh = ss_test_sh("rm -rf '%s' && '%s' compress '%s' --ids-file "
+                        "'%s/prompts/stories260K-samples.ids' --len 32 --count 4 --thre 0.9,1 "
+                        "--rank-thre 2,8 --out '%s' --quiet >/dev/null", dir, ss_test_bin(),
+                        model, ss_test_shared(), dir);
+    CHECK_MSG(sh == 0, "compress exited %d", sh);
+    return sh;
+}
+
+/* --lowrank's route (ss_lowrank_apply_spec): the plan read from the folder
+ * is freed once applied, and the applied record keeps no pointer to it */
+static void test_spec_keeps_no_freed_plan(void)
+{
+    const char *path = ss_test_path("%s/models/stories260K/stories260K.bin", ss_test_shared());
+    char dir[4096], spec[4200];
+    ss_error err = {0};
+    ss_model *m = NULL;
+    if (make_plan(path, dir, sizeof dir) || ss_model_open(path, &m, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    snprintf(spec, sizeof spec, "%s@0.9,2", dir);
+    ss_lowrank_applied la;
+    cJSON *plan = NULL;
+    CHECK_MSG(ss_lowrank_apply_spec(m, spec, "--lowrank", &la, &plan, &err) == SS_OK, "%s",
+              err.msg);
+    CHECK(la.compressed > 0 && plan);
+    CHECK_MSG(la.r == NULL, "the applied plan still points to the freed plan");
+    ss_lowrank_restore(&la);
+    cJSON_Delete(plan);
+    ss_model_close(m);
+}
+
+/* A low-rank model's fingerprint is its source's stored tensors': asked of
+ * the new model first, it is computed once, into the source, and every
+ * model made from that source (before or after) gets that one digest */
+static void test_lowrank_models_share_one_fingerprint(void)
+{
+    const char *path = ss_test_path("%s/models/stories260K/stories260K.bin", ss_test_shared());
+    char dir[4096], spec[4200];
+    ss_error err = {0};
+    ss_model *m = NULL, *a = NULL, *b = NULL;
+    if (make_plan(path, dir, sizeof dir) || ss_model_open(path, &m, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    snprintf(spec, sizeof spec, "%s@0.9,2", dir);
+    CHECK_MSG(ss_model_open_lowrank(m, spec, &a, &err) == SS_OK, "%s", err.msg);
+    ss_weights_fingerprint fa, fb, fm;
+    CHECK(a && a->source == m && !m->has_fingerprint);
+    CHECK(a && ss_model_fingerprint(a, &fa, &err) == SS_OK);
+    CHECK_MSG(m->has_fingerprint && a && !a->has_fingerprint,
+              "the low-rank model computed its own fingerprint, not its source's");
+    CHECK_MSG(ss_model_open_lowrank(m, spec, &b, &err) == SS_OK, "%s", err.msg);
+    CHECK(b && ss_model_fingerprint(b, &fb, &err) == SS_OK && !b->has_fingerprint);
+    CHECK(ss_model_fingerprint(m, &fm, &err) == SS_OK);
+    /* one computation: its time, kept once, is what each of them reports */
+    CHECK(strcmp(fa.digest, fm.digest) == 0 && strcmp(fb.digest, fm.digest) == 0);
+    CHECK(fa.seconds == fm.seconds && fb.seconds == fm.seconds && fm.tensors == m->tensors.count);
+    /* and it is the digest of the files' tensors, as a fresh open computes it */
+    ss_model *again = NULL;
+    CHECK_MSG(ss_model_open(path, &again, &err) == SS_OK, "%s", err.msg);
+    CHECK(again && ss_model_fingerprint(again, &fb, &err) == SS_OK &&
+          strcmp(fb.digest, fm.digest) == 0);
+    ss_model_close(again);
+    ss_model_close(b);
+    ss_model_close(a);
+    ss_model_close(m);
+}
+
+TEST_MAIN(TEST(test_kept_svds_once_per_head), TEST(test_no_budget_recomputes),
+          TEST(test_spec_keeps_no_freed_plan), TEST(test_lowrank_models_share_one_fingerprint))

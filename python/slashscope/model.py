@@ -2,6 +2,7 @@
 schedule, tokenization, logits and one head's attention."""
 import ctypes
 import json
+import os
 import weakref
 
 import numpy as np
@@ -83,17 +84,15 @@ class Model:
         model, which stays open while it is (closing this one closes it
         too); its numbers are the program's under --lowrank bit for bit and
         its scans record the plan in meta["interventions"]."""
-        if not isinstance(plan, (str, bytes)) and not hasattr(plan, "__fspath__"):
-            raise Error("with_lowrank: want a plan folder, optionally with @THRE,RANK_THRE, "
-                        "got %s" % type(plan).__name__)
-        spec = plan if isinstance(plan, str) else (
-            plan.decode() if isinstance(plan, bytes) else str(plan.__fspath__()))
+        # the path helper every path argument goes through: str, bytes or
+        # os.PathLike, non-UTF-8 names as the filesystem has them
+        raw = _lib.fspath(plan, "with_lowrank: the plan")
         err = _lib.new_error()
         h = ctypes.c_void_p()
-        check(lib.ss_model_with_lowrank(self._handle(), spec.encode(), ctypes.byref(h),
+        check(lib.ss_model_with_lowrank(self._handle(), raw, ctypes.byref(h),
                                         ctypes.byref(err)), err)
         m = Model(self.path, _handle=h, _base=self)
-        m.lowrank = spec
+        m.lowrank = os.fsdecode(raw)
         self._derived.add(m)
         return m
 

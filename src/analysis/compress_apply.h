@@ -38,7 +38,8 @@ void ss_lowrank_svds_free(ss_lowrank_svds *s);
 
 typedef struct {
     ss_model *m;
-    const ss_compress_result *r; /* the plan (borrowed) */
+    const ss_compress_result *r; /* the plan (borrowed; NULL once it is freed:
+                                  * ss_lowrank_apply_spec's applied plans) */
     double thre;
     const ss_tensor **orig;  /* [2 L]: each layer's wq, wk before */
     ss_tensor *repl;         /* [2 L]: replacements (data NULL: none) */

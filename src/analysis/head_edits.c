@@ -94,9 +94,9 @@ void ss_head_edits_forward(const ss_head_edits *e, ss_forward_opts *o)
 }
 
 cJSON *ss_head_edits_json(const char *ablate, const char *const *hrr, int n_hrr,
-                          const char *lowrank)
+                          const char *lowrank, const cJSON *lowrank_plan)
 {
-    if (!ablate && n_hrr <= 0 && !lowrank)
+    if (!ablate && n_hrr <= 0 && !lowrank && !lowrank_plan)
         return NULL;
     cJSON *o = cJSON_CreateObject();
     if (ablate)
@@ -105,5 +105,7 @@ cJSON *ss_head_edits_json(const char *ablate, const char *const *hrr, int n_hrr,
         cJSON_AddItemToObject(o, "head_rope_remove", cJSON_CreateStringArray(hrr, n_hrr));
     if (lowrank)
         cJSON_AddStringToObject(o, "lowrank", lowrank);
+    if (lowrank_plan)
+        cJSON_AddItemToObject(o, "lowrank_plan", cJSON_Duplicate(lowrank_plan, 1));
     return o;
 }

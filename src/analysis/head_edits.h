@@ -44,9 +44,11 @@ void ss_head_edits_free(ss_head_edits *e);
 void ss_head_edits_forward(const ss_head_edits *e, ss_forward_opts *o);
 
 /* What a result records of the interventions (scan.json, ppl.json, ...):
- * {"ablate": spec, "head_rope_remove": [specs], "lowrank": spec}, each
- * only when given; NULL when none is. */
+ * {"ablate": spec, "head_rope_remove": [specs], "lowrank": spec,
+ * "lowrank_plan": a copy of lowrank_plan (the plan folder's provenance
+ * record, analysis/lowrank_model.h)}, each only when given; NULL when none
+ * is. The program and the API both build their record here. */
 cJSON *ss_head_edits_json(const char *ablate, const char *const *hrr, int n_hrr,
-                          const char *lowrank);
+                          const char *lowrank, const cJSON *lowrank_plan);
 
 #endif

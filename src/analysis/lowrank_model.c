@@ -55,6 +55,9 @@ ss_code ss_lowrank_apply_spec(ss_model *m, const char *spec, const char *label,
     if (!rc)
         rc = ss_lowrank_apply(m, &r, pair ? t : thre[0], pair ? rk : rank_thre[0], out, err);
     ss_compress_result_free(&r);
+    /* the shares are read only while the plan is applied: nothing after
+     * this keeps a pointer to the freed plan */
+    out->r = NULL;
     if (!rc && !(*plan = ss_prov_folder_digest(dir, "plan.json", err))) {
         ss_error_prefix(err, "%s", label);
         rc = err->code;
@@ -103,11 +106,14 @@ ss_code ss_model_open_lowrank(const ss_model *base, const char *spec, ss_model *
     }
     /* every field shared (tensors, views, the GGUF vocabulary, config) but
      * what the model owns: its path, its layer table (the plan rebinds
-     * wq / wk in it); the kept fingerprint, if base has one, is its own
-     * too (the digest is of the stored tensors, which are base's) */
+     * wq / wk in it); the fingerprint is asked of the source (the digest is
+     * of the stored tensors, which are the source's), so none is kept here */
     ss_model_copy_struct(m, base);
     m->derived = o;
     m->release = lowrank_release;
+    m->source = base->source ? base->source : base;
+    m->has_fingerprint = 0;
+    memset(&m->fingerprint, 0, sizeof m->fingerprint);
     size_t nl = (size_t)base->cfg.n_layer;
     m->path = ss_strdup(base->path, err);
     m->layers = ss_calloc(nl ? nl : 1, sizeof *m->layers, "low-rank model", err);

@@ -17,7 +17,9 @@
 /* spec applied to m in place; *plan gets the plan folder's provenance
  * record ({"path", "digest_of", "sha256"}, store/provenance.h) that results
  * keep as "lowrank_plan". Messages begin with `label` (the program's
- * "--lowrank"). Undo with ss_lowrank_restore; cJSON_Delete(*plan). */
+ * "--lowrank"). The plan's shares are freed once applied (out->r is NULL:
+ * ss_lowrank_matrix cannot be called on *out). Undo with
+ * ss_lowrank_restore; cJSON_Delete(*plan). */
 ss_code ss_lowrank_apply_spec(ss_model *m, const char *spec, const char *label,
                               ss_lowrank_applied *out, cJSON **plan, ss_error *err);
 
@@ -25,8 +27,9 @@ ss_code ss_lowrank_apply_spec(ss_model *m, const char *spec, const char *label,
  * tokenizer files and path, so base must stay open while it is; closing it
  * (ss_model_close) frees only its layer table and replaced matrices. Its
  * weights fingerprint is base's stored tensors' (as the program's scan.json
- * records under --lowrank); the plan is told by ss_model_lowrank_spec. A
- * base that carries a plan itself is refused. */
+ * records under --lowrank), asked of base (its `source`): hashed once for
+ * base and every model made from it. The plan is told by
+ * ss_model_lowrank_spec. A base that carries a plan itself is refused. */
 ss_code ss_model_open_lowrank(const ss_model *base, const char *spec, ss_model **out,
                               ss_error *err);
 

@@ -82,11 +82,8 @@ cJSON *ss_api_interventions(const ss_model *m, const ss_run_opts *o)
 {
     const cJSON *plan;
     const char *lowrank = ss_model_lowrank_spec(m, &plan);
-    cJSON *j = ss_head_edits_json(o ? o->ablate : NULL, o ? o->head_rope_remove : NULL,
-                                  o ? o->n_head_rope_remove : 0, lowrank);
-    if (j && plan)
-        cJSON_AddItemToObject(j, "lowrank_plan", cJSON_Duplicate(plan, 1));
-    return j;
+    return ss_head_edits_json(o ? o->ablate : NULL, o ? o->head_rope_remove : NULL,
+                              o ? o->n_head_rope_remove : 0, lowrank, plan);
 }
 
 ss_code ss_api_edits(const ss_model *m, const ss_run_opts *o, ss_head_edits *e, ss_error *err)

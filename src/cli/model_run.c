@@ -37,11 +37,8 @@ cJSON *ss_model_run_edits_json(const ss_model_run *r, const ss_args *a)
 {
     const char *spec[SS_ARGS_MAX_REPEAT];
     int n = ss_args_all(a, "--head-rope-remove", spec, SS_ARGS_MAX_REPEAT);
-    cJSON *j = ss_head_edits_json(ss_args_get(a, "--ablate"), spec, n,
-                                  ss_args_get(a, "--lowrank"));
-    if (j && r->lowrank_plan)
-        cJSON_AddItemToObject(j, "lowrank_plan", cJSON_Duplicate(r->lowrank_plan, 1));
-    return j;
+    return ss_head_edits_json(ss_args_get(a, "--ablate"), spec, n, ss_args_get(a, "--lowrank"),
+                              r->lowrank_plan);
 }
 
 const char *ss_model_run_plan_sha256(const ss_model_run *r)

@@ -162,8 +162,7 @@ static void *map_aligned(size_t size)
     size_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
     if (head)
         munmap(p, head);
-    if (HUGE_PAGE - head)
-        munmap(p + head + size, HUGE_PAGE - head);
+    munmap(p + head + size, HUGE_PAGE - head); /* head < HUGE_PAGE: never empty */
     return p + head;
 }
 
@@ -201,7 +200,9 @@ void *ss_arena_take(ss_arena *a, size_t bytes)
 {
     size_t piece = arena_piece(bytes);
     if (!a->base || piece > a->size - a->used)
-        return NULL; /* more than ss_arena_bytes was told: a caller's bug */
+        return NULL; /* more than the mapping still holds (a caller's bug: the
+                      * mapping, rounded up to whole pages, holds at least
+                      * what ss_arena_bytes was told) */
     char *p = a->base + a->used;
     a->used += piece;
 #ifdef SS_ASAN

@@ -34,7 +34,10 @@ typedef struct {
 size_t ss_arena_bytes(const size_t *sizes, int n);
 /* Maps `bytes` (from ss_arena_bytes); SS_ERR_NOMEM naming `what` on failure. */
 ss_code ss_arena_map(ss_arena *a, size_t bytes, const char *what, ss_error *err);
-/* The next buffer of `bytes`, in the order ss_arena_bytes was given them. */
+/* The next buffer of `bytes`, in the order ss_arena_bytes was given them.
+ * Its piece is `bytes` rounded up to 64 plus a 64-byte guard gap; NULL when
+ * that is more than the mapping still holds (the mapping is rounded up to
+ * whole pages, so it may hold more than ss_arena_bytes was told). */
 void *ss_arena_take(ss_arena *a, size_t bytes);
 void ss_arena_unmap(ss_arena *a);
 

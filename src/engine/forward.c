@@ -81,30 +81,49 @@ static int64_t scores_floats(const ss_config *c, int n, int block, int threads)
     return own > team ? own : team;
 }
 
-uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
-{
-    uint64_t N = (uint64_t)n, qd = (uint64_t)c->n_head * c->d_head;
-    uint64_t kvd = (uint64_t)c->n_kv_head * c->d_head;
-    uint64_t chunk = n < MLP_CHUNK ? N : MLP_CHUNK;
-    uint64_t norm_len = qd > (uint64_t)c->d_model ? qd : (uint64_t)c->d_model;
-    /* x, xn (and the attention output of a parallel-residual layer), q, att, k, v */
-    uint64_t states = (c->parallel_residual ? 3 : 2) * (uint64_t)c->d_model;
-    uint64_t floats = N * (states + 2 * qd + 2 * kvd) + 2 * chunk * (uint64_t)c->d_ff +
-                      norm_len + (uint64_t)c->d_model +
-                      (uint64_t)scores_floats(c, n, block, threads);
-    int rot = c->rotary_dim > 0 ? c->rotary_dim : c->d_head;
-    uint64_t rope = N * (uint64_t)(rot / 2) * 2 * sizeof(double) * (c->rope_local_base > 0 ? 2 : 1);
-    return 4 * floats + rope;
-}
+/* The workspace's buffers, in the arena's order. */
+enum {
+    WS_X, WS_XN, WS_AO, WS_Q, WS_K, WS_V, WS_ATT, WS_GATE, WS_UP, WS_NORM_W, WS_NORM_B,
+    WS_SCORES, WS_N
+};
 
-static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int block, ss_error *err)
+/* Bytes of each workspace buffer for n tokens: what workspace_alloc maps and
+ * ss_forward_bytes counts (one list, so the memory check is of the buffers
+ * the pass takes). */
+static void workspace_sizes(const ss_config *c, int n, int block, int threads, size_t *bytes)
 {
-    memset(w, 0, sizeof *w);
     size_t N = (size_t)n, qd = (size_t)c->n_head * c->d_head, kvd = (size_t)c->n_kv_head * c->d_head;
     size_t chunk = n < MLP_CHUNK ? N : MLP_CHUNK;
     /* one norm-weight buffer serves every norm: d_model, or a q/k norm over
      * the whole projection */
     size_t norm_len = qd > (size_t)c->d_model ? qd : (size_t)c->d_model;
+    size_t floats[WS_N] = {
+        [WS_X] = N * c->d_model, [WS_XN] = N * c->d_model,
+        /* the attention output waits in xn (free until the next norm) unless
+         * the MLP reads a norm of the same residual (parallel residual) */
+        [WS_AO] = c->parallel_residual ? N * c->d_model : 0,
+        [WS_Q] = N * qd, [WS_K] = N * kvd, [WS_V] = N * kvd, [WS_ATT] = N * qd,
+        [WS_GATE] = chunk * c->d_ff, [WS_UP] = chunk * c->d_ff,
+        [WS_NORM_W] = norm_len, [WS_NORM_B] = (size_t)c->d_model,
+        [WS_SCORES] = (size_t)scores_floats(c, n, block, threads)};
+    for (int i = 0; i < WS_N; i++)
+        bytes[i] = floats[i] * sizeof(float);
+}
+
+uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads)
+{
+    size_t bytes[WS_N];
+    workspace_sizes(c, n, block, threads, bytes);
+    /* the arena with its alignment and guard gaps, and the RoPE tables */
+    int rot = c->rotary_dim > 0 ? c->rotary_dim : c->d_head;
+    uint64_t rope = (uint64_t)n * (uint64_t)(rot / 2) * 2 * sizeof(double) *
+                    (c->rope_local_base > 0 ? 2 : 1);
+    return (uint64_t)ss_arena_bytes(bytes, WS_N) + rope;
+}
+
+static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int block, ss_error *err)
+{
+    memset(w, 0, sizeof *w);
     w->n_threads = omp_get_max_threads();
     /* refuse up front rather than let the allocations below succeed on
      * overcommit and the OOM killer end the run when they are touched */
@@ -118,24 +137,13 @@ static ss_code workspace_alloc(workspace *w, const ss_config *c, int n, int bloc
     /* one arena: zero pages from the kernel (nothing to clear), huge pages
      * where THP allows (set-up took 10 ms CPU of 4 KiB page faults at 512
      * tokens, docs/benchmarks.md "startup") */
-    enum { X, XN, AO, Q, K, V, ATT, GATE, UP, NORM_W, NORM_B, SCORES, N_BUF };
-    size_t floats[N_BUF] = {
-        [X] = N * c->d_model, [XN] = N * c->d_model,
-        /* the attention output waits in xn (free until the next norm) unless
-         * the MLP reads a norm of the same residual (parallel residual) */
-        [AO] = c->parallel_residual ? N * c->d_model : 0,
-        [Q] = N * qd, [K] = N * kvd, [V] = N * kvd, [ATT] = N * qd,
-        [GATE] = chunk * c->d_ff, [UP] = chunk * c->d_ff,
-        [NORM_W] = norm_len, [NORM_B] = (size_t)c->d_model,
-        [SCORES] = (size_t)scores_floats(c, n, block, w->n_threads)};
-    size_t bytes[N_BUF];
-    for (int i = 0; i < N_BUF; i++)
-        bytes[i] = floats[i] * sizeof(float);
-    if ((rc = ss_arena_map(&w->arena, ss_arena_bytes(bytes, N_BUF), "forward-pass workspace", err)))
+    size_t bytes[WS_N];
+    workspace_sizes(c, n, block, w->n_threads, bytes);
+    if ((rc = ss_arena_map(&w->arena, ss_arena_bytes(bytes, WS_N), "forward-pass workspace", err)))
         return rc;
-    float **to[N_BUF] = {&w->x, &w->xn, &w->ao, &w->q, &w->k, &w->v, &w->att, &w->gate, &w->up,
-                         &w->norm_w, &w->norm_b, &w->scores};
-    for (int i = 0; i < N_BUF; i++)
+    float **to[WS_N] = {&w->x, &w->xn, &w->ao, &w->q, &w->k, &w->v, &w->att, &w->gate, &w->up,
+                        &w->norm_w, &w->norm_b, &w->scores};
+    for (int i = 0; i < WS_N; i++)
         *to[i] = ss_arena_take(&w->arena, bytes[i]);
     if (!c->parallel_residual)
         w->ao = w->xn;

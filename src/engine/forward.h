@@ -38,9 +38,11 @@ typedef struct {
 ss_code ss_forward(const ss_model *m, const int32_t *ids, int n, const ss_forward_opts *opts,
                    float *logits, ss_error *err);
 
-/* Bytes ss_forward allocates for n tokens (its workspace; the logits and
- * the observers' buffers are the caller's). ss_forward refuses a run whose
- * workspace exceeds the memory available (common/mem.h). */
+/* Bytes ss_forward allocates for n tokens (its workspace: the arena's
+ * buffers, from the same sizes it maps, with their alignment and guard
+ * gaps, and the RoPE tables; the logits and the observers' buffers are the
+ * caller's). ss_forward refuses a run whose workspace exceeds the memory
+ * available (common/mem.h). */
 uint64_t ss_forward_bytes(const ss_config *c, int n, int block, int threads);
 
 /* Sets the thread count for OpenMP and OpenBLAS (0: leave as is). */

@@ -118,6 +118,11 @@ static pthread_mutex_t fingerprint_lock = PTHREAD_MUTEX_INITIALIZER;
 
 ss_code ss_model_fingerprint(const ss_model *m, ss_weights_fingerprint *fp, ss_error *err)
 {
+    /* a derived model's digest is of its source's stored tensors (the
+     * program's scan.json records the same under --lowrank): ask the source,
+     * which computes it once for itself and every model made from it */
+    while (m->source)
+        m = m->source;
     pthread_mutex_lock(&fingerprint_lock);
     ss_code rc = SS_OK;
     if (!m->has_fingerprint) {

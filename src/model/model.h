@@ -87,7 +87,8 @@ typedef struct ss_model {
     int has_gguf;
     /* ss_model_fingerprint's result, computed on the first call: a command
      * needs it for its checkpoints' settings and again for its result's
-     * provenance (~0.3 s per GB each); the tensors never change once open */
+     * provenance (~0.3 s per GB each); the tensors never change once open.
+     * Kept only in a model opened from files (source NULL). */
     ss_weights_fingerprint fingerprint;
     int has_fingerprint;
     /* A model made from another (analysis/lowrank_model.h) shares that
@@ -95,6 +96,10 @@ typedef struct ss_model {
      * hands it over. NULL for a model opened from files. */
     void (*release)(struct ss_model *m);
     void *derived;
+    /* The model opened from files whose tensors this one shares (NULL: this
+     * is one): ss_model_fingerprint asks it, so the stored tensors are
+     * hashed once however many models are made from them. */
+    const struct ss_model *source;
 } ss_model;
 
 ss_code ss_model_open(const char *path, ss_model **out, ss_error *err);

@@ -2,6 +2,9 @@
 model through the C API, against `slashscope scan/logits --lowrank` bit for
 bit, with its record in the scan's interventions (docs/compress.md)."""
 import json
+import os
+import pathlib
+import shutil
 
 import numpy as np
 import pytest
@@ -73,8 +76,21 @@ def test_bad_plans(ss, model, plan, tmp_path):
         model.with_lowrank("%s@2,1" % plan)
     with pytest.raises(ss.Error, match="plan.json"):
         model.with_lowrank(str(tmp_path))
-    with pytest.raises(ss.Error, match="want a plan folder"):
+    with pytest.raises(ss.Error, match="with_lowrank: the plan must be a path"):
         model.with_lowrank(0.9)
+
+
+def test_plan_paths_as_bytes_and_path_likes(ss, model, plan, tmp_path):
+    # the plan path goes through the helper every path does: a bytes path
+    # whose name is not UTF-8 and an os.PathLike work as the str one
+    odd = os.fsencode(tmp_path) + b"/pl\xffan"
+    shutil.copytree(plan, os.fsdecode(odd))
+    want = model.with_lowrank("%s@0.9,2" % plan).logits(IDS)
+    lr = model.with_lowrank(odd + b"@0.9,2")
+    assert lr.lowrank == os.fsdecode(odd + b"@0.9,2")
+    assert lr.logits(IDS).tobytes() == want.tobytes()
+    assert model.with_lowrank(pathlib.Path(str(plan) + "@0.9,2")).logits(IDS).tobytes() == \
+        want.tobytes()
 
 
 def test_explain_results_equal_the_program_and_record_it(ss, model, plan, tmp_path):
