@@ -101,10 +101,14 @@ bench_prefill_run() { # tag n model mode repeats
   record "{\"bench\": \"$tag\", $pair_tags\"exit\": $rc, \"load\": $load, ${line#\{}"
 }
 
+# A result folder made anew: with it goes DIR.partial, the checkpoint a killed scan, rank or
+# freq leaves, which makes the next run with --out DIR refuse (store/folder.h: --resume/--force).
+fresh() { rm -rf "$1" "$1.partial"; }
+
 # The runs that pairs() interleaves, one measured run of n tokens each.
 run_scan() { # n: the whole scan command; scan_seconds is the scan's own time (scan.json)
   local n=$1 d=$out/pair-scan$1 line
-  rm -rf "$d"
+  fresh "$d"
   line=$(measure_json scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" \
     --len "$n" --out "$d" --quiet --threads $threads --allow-long)
   local own
@@ -130,12 +134,12 @@ print(r[0]['avg_ts'] if r else 'null', json.dumps(r[0].get('build_commit')) if r
 }
 run_prefill_hidden() { measure prefill_hidden "$1" "$build/bench_prefill" "$model/hf" "$1" $threads 1 hidden; }
 run_rank() {
-  rm -rf "$out/rank"
+  fresh "$out/rank"
   measure rank "$1" "$build/slashscope" rank "$model/hf" --ood 1 --len "$1" --seed 1 --heads all \
     --out "$out/rank" --quiet --threads $threads
 }
 run_freq() {
-  rm -rf "$out/freq"
+  fresh "$out/freq"
   measure freq "$1" "$build/slashscope" freq "$model/hf" --ood 1 --len "$1" --seed 1 --heads all \
     --out "$out/freq" --quiet --threads $threads
 }
@@ -156,7 +160,7 @@ pairs() { # figure n run_a run_b
 scaling_scans() {
   for n in $lens_scaling; do
     if [ "$1" = short ]; then ((n <= 8192)) || continue; else ((n > 8192)) || continue; fi
-    rm -rf "$out/scan$n"
+    fresh "$out/scan$n"
     measure scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" \
       --len "$n" --out "$out/scan$n" --quiet --threads $threads --allow-long
   done
@@ -209,7 +213,7 @@ for l in open(sys.argv[1]):
 print(json.dumps({"bench": "phases", "command": sys.argv[2], "n": int(sys.argv[3]), "phases": rows}))
 PY
 }
-rm -rf "$out/phases-scan" "$out/phases-freq"
+fresh "$out/phases-scan"; fresh "$out/phases-freq"
 phases scan "$len_bf16" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$len_bf16")" \
   --len "$len_bf16" --out "$out/phases-scan" --quiet --threads $threads
 phases freq "$len_bf16" "$build/slashscope" freq "$model/hf" --ood 1 --len "$len_bf16" --seed 1 \
@@ -227,8 +231,8 @@ if [ "${BENCH_TORCH:-1}" != 0 ]; then
     gib=${BENCH_TORCH_GIB:-12}
     echo "== PyTorch peer: materialised attention, same slash scores (memory capped at $gib GiB)"
     for n in $lens_torch; do
-      [ -d "$out/scan$n" ] || measure scan "$n" "$build/slashscope" scan "$model/hf" \
-        --ids-file "$(ids_file "$n")" --len "$n" --out "$out/scan$n" --quiet --threads $threads
+      [ -d "$out/scan$n" ] || { fresh "$out/scan$n"; measure scan "$n" "$build/slashscope" scan "$model/hf" \
+        --ids-file "$(ids_file "$n")" --len "$n" --out "$out/scan$n" --quiet --threads $threads; }
       for mode in output_attentions per_layer; do
         flag=; [ $mode = per_layer ] && flag=--per-layer
         rm -f "$out/torch$n-$mode.npy"

@@ -102,5 +102,54 @@ for bad_env in "BENCH_REPEAT=0|BENCH_REPEAT=0: expected a whole number >= 1" \
 done
 [ ! -e "$tmp/build" ] && ok "run.sh wrote nothing on a bad setting" || bad "run.sh wrote $tmp/build"
 
+# run.sh itself on stub programs (instant; the real ones are the benchmark), each logging
+# its command line to calls.log. The stub slashscope refuses --out DIR while DIR.partial
+# exists, as store/folder.h does without --resume or --force: a killed scan, rank or freq
+# leaves such a checkpoint, so run.sh removes DIR.partial with DIR before every run.
+sb=$tmp/sbuild; mkdir -p "$sb"
+cat >"$sb/gen_model" <<'STUB'
+#!/usr/bin/env bash
+echo "gen_model $*" >>"$(dirname "$0")/calls.log"
+mkdir -p "$1/hf"; echo "{\"num_hidden_layers\": ${2:-30}}" >"$1/hf/config.json"
+: >"$1/hf/model.safetensors"; [ "${3:-}" = bf16 ] || echo tokenizer.ggml.model >"$1/model.gguf"
+STUB
+cat >"$sb/slashscope" <<'STUB'
+#!/usr/bin/env bash
+echo "slashscope $*" >>"$(dirname "$0")/calls.log"
+[ "$1" = info ] && { echo '{"blas": {"library": "stub"}}'; exit 0; }
+out=; while [ $# -gt 0 ]; do [ "$1" = --out ] && out=$2; shift; done
+[ -e "$out.partial" ] && { echo "$out.partial: an unfinished run (--resume or --force)" >&2; exit 1; }
+mkdir -p "$out"; echo '{"wall_seconds": 0.5}' >"$out/scan.json"
+STUB
+cat >"$sb/peak_rss" <<'STUB'
+#!/usr/bin/env bash
+"$@" >/dev/null 2>&1; rc=$?
+echo '{"seconds": 1.0, "peak_rss_mib": 10, "cpu_seconds": 2.0}' >&2; exit $rc
+STUB
+cat >"$sb/bench_prefill" <<'STUB'
+#!/usr/bin/env bash
+echo "bench_prefill $*" >>"$(dirname "$0")/calls.log"
+tps=100; case $1 in *bf16*) tps=96;; esac
+echo "{\"model\": \"$1\", \"mode\": \"$5\", \"n\": $2, \"seconds\": 1.0, \"tokens_per_s\": $tps, \"gflops\": 1.0, \"sgemm_gflops\": 2.0, \"ratio_to_sgemm\": 0.5, \"ratio_to_sgemm_cpu\": 0.5, \"peak_rss_mib\": 10}"
+STUB
+chmod +x "$sb/gen_model" "$sb/slashscope" "$sb/peak_rss" "$sb/bench_prefill"
+# checkpoints of killed runs at every --out a quick run uses
+for d in rank freq scan512 scan1024 phases-scan phases-freq; do
+  mkdir -p "$sb/bench/$d.partial/checkpoint"
+done
+if BUILD=$sb BENCH_QUICK=1 BENCH_TORCH=0 bash "$src/bench/run.sh" >"$tmp/stub.out" 2>&1; then
+  ok "run.sh on stubs exits 0"; else bad "run.sh on stubs"; cat "$tmp/stub.out"; fi
+if /usr/bin/python3 - "$sb/bench/results.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+runs = [r for r in rows if r["bench"] in ("scan", "rank", "freq")]
+assert sorted({r["bench"] for r in runs}) == ["freq", "rank", "scan"], runs
+assert all(r["exit"] == 0 for r in runs), [r for r in runs if r["exit"]]
+PY
+then ok "a left-over DIR.partial: every scan, rank and freq ran"
+else bad "a run refused its --out"; fi
+left=$(find "$sb/bench" -maxdepth 1 -name '*.partial' | wc -l)
+[ "$left" -eq 0 ] && ok "no DIR.partial left" || bad "$left DIR.partial left"
+
 echo "cli_bench_report: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
