@@ -12,8 +12,9 @@
 #   BENCH_QUICK=1        short lengths only (a smoke run)
 #   BENCH_REPEAT=R       pairs per ratio (default 3; 1 with BENCH_QUICK)
 #   BENCH_MODEL=DIR      a bench model as build/gen_model writes it (DIR/hf, DIR/model.gguf;
-#                        default: generated under build/bench); its BF16 twin is always
-#                        generated under build/bench (gen_model's default seed: the same weights)
+#                        default: generated under build/bench); its BF16 twin is generated
+#                        under build/bench as bf16-L<layers>, with DIR/hf/config.json's layer
+#                        count (gen_model's fixed seeds: the same weights, rounded)
 #   BENCH_SCALING="..."  scan lengths of the scaling table (default 512 ... 32768)
 #   BENCH_TORCH=0        skip the PyTorch peer; BENCH_TORCH_GIB caps its memory (default 12)
 #   LLAMA_BENCH=PATH     a llama-bench of llama.cpp (c392e50 in the issue; CPU build): run on the
@@ -35,12 +36,19 @@ if [ -n "${LLAMA_BENCH:-}" ] && [ ! -x "$LLAMA_BENCH" ]; then
   echo "bench/run.sh: LLAMA_BENCH=$LLAMA_BENCH is not an executable file (expected llama.cpp's llama-bench)" >&2
   exit 2
 fi
+# the layer count of a model gen_model wrote (its BF16 twin gets the same)
+model_layers() { # dir
+  $py -c "import json,sys; print(int(json.load(open(sys.argv[1]))['num_hidden_layers']))" \
+    "$1/hf/config.json" 2>/dev/null
+}
 if [ -n "${BENCH_MODEL:-}" ]; then
   model=${BENCH_MODEL%/}
   for f in hf/model.safetensors hf/config.json model.gguf; do
     [ -f "$model/$f" ] || { echo "bench/run.sh: BENCH_MODEL=$BENCH_MODEL has no $f (expected a folder" \
       "as build/gen_model writes it: hf/ and model.gguf)" >&2; exit 2; }
   done
+  model_layers "$model" >/dev/null || { echo "bench/run.sh: BENCH_MODEL=$BENCH_MODEL:" \
+    "hf/config.json has no whole number num_hidden_layers (expected gen_model's config)" >&2; exit 2; }
 fi
 mkdir -p "$out"
 if [ -z "${BENCH_MODEL:-}" ]; then
@@ -49,8 +57,10 @@ if [ -z "${BENCH_MODEL:-}" ]; then
   { [ -f "$model/model.gguf" ] && head -c 4096 "$model/model.gguf" | grep -qa tokenizer.ggml.model; } ||
     "$build/gen_model" "$model"
 fi
-bf16=$out/smollm2-135m-shape-bf16
-[ -f "$bf16/hf/model.safetensors" ] || "$build/gen_model" "$bf16" 30 bf16
+# the BF16 twin: gen_model's weights with the model's own layer count, rounded to BF16
+layers=$(model_layers "$model")
+bf16=$out/bf16-L$layers
+[ -f "$bf16/hf/model.safetensors" ] || "$build/gen_model" "$bf16" "$layers" bf16
 results=$out/results.jsonl
 : >"$results"
 threads=2
@@ -143,6 +153,9 @@ run_freq() {
   measure freq "$1" "$build/slashscope" freq "$model/hf" --ood 1 --len "$1" --seed 1 --heads all \
     --out "$out/freq" --quiet --threads $threads
 }
+# bench_prefill's scan of the F32 model or of its BF16 twin, tagged with the dtype
+run_twin_f32() { local pair_tags="$pair_tags\"dtype\": \"f32\", "; bench_prefill_run bf16_twin "$1" "$model/hf" scan 1; }
+run_twin_bf16() { local pair_tags="$pair_tags\"dtype\": \"bf16\", "; bench_prefill_run bf16_twin "$1" "$bf16/hf" scan 1; }
 
 # BENCH_REPEAT pairs of two runs back to back, the first of each pair alternating (A B, B A,
 # A B, ...), so a drift of the machine's speed over minutes hits both sides alike.
@@ -168,7 +181,7 @@ scaling_scans() {
 
 blas=$("$build/slashscope" info "$model/hf" --json | $py -c "import json,sys; print(json.dumps(json.load(sys.stdin)['blas']))")
 record "$(BLAS="$blas" QUICK="$quick" REPEAT="$repeat" LLAMA="${LLAMA_BENCH:-}" LENS_LLAMA="$lens_llama" \
-  LENS_GFLOPS="$lens_gflops" LEN_EXPLAIN="$len_explain" TORCH="${BENCH_TORCH:-1}" MODEL="$model" $py -c "
+  LENS_GFLOPS="$lens_gflops" LEN_EXPLAIN="$len_explain" LEN_BF16="$len_bf16" TORCH="${BENCH_TORCH:-1}" MODEL="$model" $py -c "
 import json, os
 env = os.environ
 cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), None)
@@ -179,6 +192,7 @@ print(json.dumps({'bench': 'machine', 'cpu': cpu, 'cores': os.cpu_count(),
     'config': {'quick': env['QUICK'] == '1', 'repeat': int(env['REPEAT']),
                'llama_bench': env['LLAMA'] or None, 'lens_llama': ints(env['LENS_LLAMA']),
                'lens_gflops': ints(env['LENS_GFLOPS']), 'len_explain': int(env['LEN_EXPLAIN']),
+               'len_bf16': int(env['LEN_BF16']),
                'torch': env['TORCH'] != '0', 'model': env['MODEL']}}))")"
 
 echo "== scan: effective GFLOP/s against the same run's SGEMM (bench_prefill scan mode, $repeat runs)"
@@ -263,10 +277,8 @@ echo "== rank and freq, all heads, one prompt of $len_explain tokens, each paire
 pairs rank_prefill "$len_explain" run_rank run_prefill_hidden
 pairs freq_prefill "$len_explain" run_freq run_prefill_hidden
 
-echo "== BF16 twin of the same weights"
-for m in "$model/hf" "$bf16/hf"; do
-  bench_prefill_run bf16_twin "$len_bf16" "$m" scan 1
-done
+echo "== BF16 twin of the same weights ($bf16), $repeat pairs"
+pairs bf16_twin "$len_bf16" run_twin_f32 run_twin_bf16
 
 echo "== prefill (tokens/s, effective GFLOP/s, peak RSS; SGEMM on [N x 576] x [576 x 1536])"
 for fmt in hf model.gguf; do
