@@ -120,5 +120,48 @@ static void test_curve_variant(void)
     CHECK(ss_freq_condition_curve(bad, 2, 100, curve, &b) == SS_ERR_VALUE && curve[0] == 42);
 }
 
+/* The run's cosine table (freq's, shared by every head): each subset of its
+ * frequencies gives the curve variant's result field for field and its f(x)
+ * bit for bit; theta = pi alone is the closed form (-1)^x; a non-finite
+ * chosen frequency or an index outside the table is refused and leaves the
+ * curve alone. */
+static void test_table_variant(void)
+{
+    double th[6] = {1.0, 0.31, NAN, 0.0137, 2.9, 0.5e-3}, curve[101], want[101];
+    ss_cos_table t;
+    ss_error err = {0};
+    CHECK(ss_cos_table_init(&t, th, 6, 100, &err) == SS_OK);
+    const int sets[3][4] = {{0, 1, 3, 4}, {5, 1, 0, 4}, {3, 5, -1, -1}};
+    const int sizes[3] = {4, 4, 2};
+    for (int k = 0; k < 3; k++) {
+        double sub[4];
+        for (int s = 0; s < sizes[k]; s++)
+            sub[s] = th[sets[k][s]];
+        ss_freq_condition_result a, b;
+        CHECK(ss_freq_condition_curve(sub, sizes[k], 100, want, &a) == SS_OK);
+        CHECK(ss_freq_condition_table(&t, sets[k], sizes[k], curve, &b) == SS_OK);
+        CHECK(memcmp(&a, &b, sizeof a) == 0);
+        CHECK(memcmp(curve, want, sizeof curve) == 0);
+    }
+    ss_cos_table_free(&t);
+    double pi = M_PI;
+    CHECK(ss_cos_table_init(&t, &pi, 1, 9, &err) == SS_OK);
+    ss_freq_condition_result r;
+    CHECK(ss_freq_condition_table(&t, (const int[]){0}, 1, curve, &r) == SS_OK);
+    for (int x = 0; x <= 9; x++)
+        CHECK_NEAR(curve[x], x % 2 ? -1.0 : 1.0, 1e-12);
+    CHECK_NEAR(r.C2, -1.0 / 9, 1e-12);
+    ss_cos_table_free(&t);
+    CHECK(ss_cos_table_init(&t, th, 6, 100, &err) == SS_OK);
+    curve[0] = 42;
+    CHECK(ss_freq_condition_table(&t, (const int[]){1, 2}, 2, curve, &r) == SS_ERR_VALUE);
+    CHECK(ss_freq_condition_table(&t, (const int[]){6}, 1, curve, &r) == SS_ERR_USAGE);
+    CHECK(ss_freq_condition_table(&t, (const int[]){0}, 0, curve, &r) == SS_ERR_USAGE);
+    CHECK(curve[0] == 42);
+    ss_cos_table_free(&t);
+    CHECK(ss_cos_table_init(&t, th, 6, 0, &err) == SS_ERR_USAGE);
+}
+
 TEST_MAIN(TEST(test_alternating), TEST(test_single_frequency), TEST(test_roots_of_unity),
-          TEST(test_unrotated), TEST(test_bad_input), TEST(test_curve_variant))
+          TEST(test_unrotated), TEST(test_bad_input), TEST(test_curve_variant),
+          TEST(test_table_variant))

@@ -289,6 +289,57 @@ static void test_cauchy_schwarz(void)
     ss_inp_table_free(&t);
 }
 
-TEST_MAIN(TEST(test_sum_is_logit), TEST(test_abs_sums_by_rotation), TEST(test_single_frequency_closed_form),
+/* freq's Cauchy-Schwarz loop (ss_cs_row: each query's and key's norm once)
+ * gives ss_cs_ratio's values bit for bit at every (i, i - d), d from d0,
+ * stopping at j0; the ratio of a key rotated one step from q is 1 (the
+ * closed form above), a zero key NaN. */
+static void test_cs_row(void)
+{
+    enum { F = 5, N = 24, D = 6 };
+    double th[F] = {1, 0.45, 0.2, 0.05, 0.001};
+    ss_rope r;
+    rope_from(&r, th, F);
+    r.active[2] = 0;
+    r.attn_factor = 1.3; /* the bound carries m^2 */
+    ss_error err = {0};
+    ss_inp_table t;
+    CHECK(ss_inp_table_init(&t, &r, N, &err) == SS_OK);
+    static float q[N][2 * F], k[N][2 * F];
+    for (int i = 0; i < N; i++)
+        for (int x = 0; x < 2 * F; x++) {
+            q[i][x] = (float)sin(0.7 * i + 1.3 * x + 0.2);
+            k[i][x] = (float)cos(1.1 * i - 0.5 * x);
+        }
+    for (int x = 0; x < 2 * F; x++)
+        k[9][x] = 0;
+    double kn[N];
+    for (int j = 0; j < N; j++)
+        kn[j] = ss_inp_sqnorm(k[j], F);
+    int same = 1, pairs = 0, nan_seen = 0;
+    for (int i = 0; i < N; i++)
+        for (int d0 = 0; d0 < D; d0 += 4) {
+            double ratio[4], lg[4], bound[4];
+            int nd = ss_cs_row(&t, q[i], k[0], 2 * F, kn, i, 3, d0, D - d0 < 4 ? D - d0 : 4,
+                               -0.7, ratio, lg, bound);
+            int want = i - 3 - d0 + 1 < 0 ? 0 : i - 3 - d0 + 1;
+            CHECK(nd == (want < (D - d0 < 4 ? D - d0 : 4) ? want : (D - d0 < 4 ? D - d0 : 4)));
+            for (int x = 0; x < nd; x++) {
+                double l2, b2, r2 = ss_cs_ratio(&t, q[i], k[i - d0 - x], i, i - d0 - x, -0.7,
+                                                &l2, &b2);
+                if (isnan(r2)) {
+                    nan_seen++;
+                    same &= isnan(ratio[x]) && i - d0 - x == 9;
+                    continue;
+                }
+                same &= ratio[x] == r2 && lg[x] == l2 && bound[x] == b2;
+                pairs++;
+            }
+        }
+    CHECK(same);
+    CHECK(pairs > 60 && nan_seen > 0);
+    ss_inp_table_free(&t);
+}
+
+TEST_MAIN(TEST(test_cs_row), TEST(test_sum_is_logit), TEST(test_abs_sums_by_rotation), TEST(test_single_frequency_closed_form),
           TEST(test_reference_attention), TEST(test_chunk_norms_and_active),
           TEST(test_cauchy_schwarz))

@@ -195,6 +195,7 @@ void ss_freq_acc_free(ss_freq_acc *a)
     free(a->local);
     free(a->nope_abs);
     free(a->work);
+    free(a->key_norms);
     ss_inp_table_free(&a->table_local);
     memset(a, 0, sizeof *a);
 }
@@ -265,29 +266,82 @@ static int64_t work_floats(const ss_freq_acc *a)
     return need;
 }
 
-/* One re-scoring buffer per thread, made once per run (not per head). */
-static ss_code ensure_work(ss_freq_acc *a, ss_error *err)
+/* *buf: `per` elements of `size` bytes for each thread, made once per run
+ * (not per head) and again only when more threads come; *have: the
+ * threads it holds. */
+static ss_code ensure_per_thread(void **buf, int *have, size_t per, size_t size,
+                                 const char *what, ss_error *err)
 {
     int threads = omp_get_max_threads();
-    if (a->work && a->work_threads >= threads)
+    if (*buf && *have >= threads)
         return SS_OK;
-    free(a->work);
-    a->work_threads = 0;
-    int64_t per = work_floats(a);
-    a->work_per = per;
-    a->work = ss_aligned_calloc((size_t)threads * (size_t)per, sizeof(float),
-                                "freq re-scoring buffers", err);
-    if (!a->work)
+    free(*buf);
+    *have = 0;
+    if (!(*buf = ss_aligned_calloc((size_t)threads * per, size, what, err)))
         return SS_ERR_NOMEM;
-    a->work_threads = threads;
+    *have = threads;
     return SS_OK;
+}
+
+/* One re-scoring buffer per thread. */
+static ss_code ensure_work(ss_freq_acc *a, ss_error *err)
+{
+    void *buf = a->work;
+    a->work_per = work_floats(a);
+    ss_code rc = ensure_per_thread(&buf, &a->work_threads, (size_t)a->work_per, sizeof(float),
+                                   "freq re-scoring buffers", err);
+    a->work = buf;
+    return rc;
+}
+
+/* One key-norm buffer per thread (n doubles: cs_work). */
+static ss_code ensure_key_norms(ss_freq_acc *a, ss_error *err)
+{
+    void *buf = a->key_norms;
+    ss_code rc = ensure_per_thread(&buf, &a->norm_threads, (size_t)a->n, sizeof(double),
+                                   "freq key norms", err);
+    a->key_norms = buf;
+    return rc;
+}
+
+/* Offsets of one Cauchy-Schwarz call (ss_cs_row), on the stack. */
+#define CS_CHUNK 64
+
+/* Cauchy-Schwarz ratios of one chosen head at every (i, i - d), i - d >=
+ * skip, d <= max_delta: each key's norm once (kn [n], the thread's), each
+ * query's once per row. Each (head, d) sum still adds its rows in order. */
+static void cs_work(ss_freq_acc *a, const ss_inp_table *tab, int slot, const float *qh,
+                    int64_t ldq, const float *kh, int64_t ldk, double *kn)
+{
+    int D = a->o.max_delta + 1, skip = a->o.skip;
+    for (int j = skip; j < a->n; j++)
+        kn[j] = ss_inp_sqnorm(kh + (int64_t)j * ldk, a->n_freq);
+    double ratio[CS_CHUNK], lg[CS_CHUNK], bound[CS_CHUNK];
+    for (int i = skip; i < a->n; i++)
+        for (int d0 = 0; d0 < D; d0 += CS_CHUNK) {
+            int nd = ss_cs_row(tab, qh + (int64_t)i * ldq, kh, ldk, kn, i, skip, d0,
+                               D - d0 < CS_CHUNK ? D - d0 : CS_CHUNK, a->scale, ratio, lg, bound);
+            if (nd == 0)
+                break;
+            for (int x = 0; x < nd; x++) {
+                size_t c = (size_t)slot * D + d0 + x;
+                if (isnan(ratio[x]))
+                    continue;
+                a->cs_sum[c] += ratio[x];
+                a->cs_logit[c] += lg[x];
+                a->cs_bound[c] += bound[x];
+                a->cs_min[c] = fmin(a->cs_min[c], ratio[x]);
+                a->cs_max[c] = fmax(a->cs_max[c], ratio[x]);
+                a->cs_n[c]++;
+            }
+        }
 }
 
 /* InP row, mean-|InP| sums and Cauchy-Schwarz ratios of one chosen head. */
 static void inp_work(ss_freq_acc *a, const ss_inp_table *tab, int slot, const float *qh,
-                     int64_t ldq, const float *kh, int64_t ldk)
+                     int64_t ldq, const float *kh, int64_t ldk, double *kn)
 {
-    int F = a->n_freq, D = a->o.max_delta + 1;
+    int F = a->n_freq;
     if (!a->inp_filled)
         ss_inp_row(tab, qh + (int64_t)a->o.row * ldq, kh, ldk, a->o.row, a->scale,
                    a->inp + (size_t)slot * ((size_t)a->o.row + 1) * F);
@@ -300,22 +354,7 @@ static void inp_work(ss_freq_acc *a, const ss_inp_table *tab, int slot, const fl
             a->nope_abs[slot] += fabs(ss_nope_logit(qh + (int64_t)i * ldq, kh + (int64_t)j * ldk,
                                                     2 * F, a->d_head, a->scale));
     }
-    for (int d = 0; d < D; d++) {
-        size_t c = (size_t)slot * D + d;
-        for (int i = a->o.skip + d; i < a->n; i++) {
-            double lg, bound;
-            double r = ss_cs_ratio(tab, qh + (int64_t)i * ldq, kh + (int64_t)(i - d) * ldk,
-                                   i, i - d, a->scale, &lg, &bound);
-            if (isnan(r))
-                continue;
-            a->cs_sum[c] += r;
-            a->cs_logit[c] += lg;
-            a->cs_bound[c] += bound;
-            a->cs_min[c] = fmin(a->cs_min[c], r);
-            a->cs_max[c] = fmax(a->cs_max[c], r);
-            a->cs_n[c]++;
-        }
-    }
+    cs_work(a, tab, slot, qh, ldq, kh, ldk, kn);
 }
 
 ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const float *q,
@@ -361,6 +400,8 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
     int sh_var[SS_RESCORE_MAX_VAR];
     shared_tables(a, local, sh_tabs, sh_var);
     ss_code rc = a->n_abl > 0 && tasks > 0 ? ensure_work(a, err) : SS_OK;
+    if (!rc && tasks > 0)
+        rc = ensure_key_norms(a, err);
     if (rc)
         return rc;
     int64_t per = a->work_per;
@@ -371,9 +412,10 @@ ss_code ss_freq_acc_on_layer(void *ctx, int layer, int n, const float *h, const 
         int slot = slots[t % ns], phase = t / ns, head = a->sel[slot].head;
         int kv = head / (H / K);
         const float *qh = q + (int64_t)head * dh, *kh = k + (int64_t)kv * dh;
-        float *work = a->work + (size_t)omp_get_thread_num() * per;
+        int me = omp_get_thread_num();
+        float *work = a->work + (size_t)me * per;
         if (phase == phases - 1) {
-            inp_work(a, tab, slot, qh, qd, kh, kd);
+            inp_work(a, tab, slot, qh, qd, kh, kd, a->key_norms + (size_t)me * a->n);
         } else if (shared && phase == 0) {
             double *sums[SS_RESCORE_MAX_VAR];
             for (int x = 0; x < shared; x++)

@@ -104,6 +104,8 @@ typedef struct {
     float *work;                 /* [work_threads][work_floats()]: re-scoring buffers (what the single and shared kernels need) */
     int64_t work_per;            /* floats of work per thread (work_floats(), fixed by the run) */
     int work_threads;
+    double *key_norms;           /* [norm_threads][n]: a thread's squared key norms (cs_work) */
+    int norm_threads;
 } ss_freq_acc;
 
 /* sel: the chosen heads (copied); abl: ablations (borrowed, alive until

@@ -50,14 +50,16 @@ static ss_code alloc(ss_freq_result *r, ss_error *err)
     return SS_OK;
 }
 
-/* Active frequencies of slot s, the frequency condition and its curve. */
-static void active_set(const ss_freq_acc *a, ss_freq_result *r, int s)
+/* Active frequencies of slot s, the frequency condition and its curve
+ * (from the cosines of the head's schedule: cos [1] for a local layer). */
+static void active_set(const ss_freq_acc *a, ss_freq_result *r, int s, const ss_cos_table *cos)
 {
     int F = r->n_freq, N = r->n;
     double *m = r->inp_mean_abs + (size_t)s * F, mx = 0;
     unsigned char *act = r->active + (size_t)s * F;
     /* each head's own layer schedule (Gemma 3's local layers differ) */
     const ss_rope *rope = ss_freq_acc_layer_rope(a, a->sel[s].layer);
+    const ss_cos_table *tab = &cos[rope != &a->rope];
     ss_freq_acc_inp_mean_abs(a, s, m);
     /* a frequency the run leaves unrotated carries no position: not active */
     for (int f = 0; f < F; f++) {
@@ -69,16 +71,15 @@ static void active_set(const ss_freq_acc *a, ss_freq_result *r, int s)
     int na = ss_inp_active(m, F, r->active_frac, act);
     for (int f = 0; f < F; f++)
         mx = fmax(mx, m[f]);
-    double theta[SS_ROPE_MAX_FREQ];
-    int k = 0;
+    int idx[SS_ROPE_MAX_FREQ], k = 0;
     for (int f = 0; f < F; f++) {
         r->inp_share[(size_t)s * F + f] = mx > 0 ? m[f] / mx : NAN;
         if (act[f])
-            theta[k++] = rope->theta[f];
+            idx[k++] = f;
     }
     r->n_active[s] = na;
     double *curve = r->curve + (size_t)s * (N + 1);
-    int ok = na > 0 && ss_freq_condition_curve(theta, na, N, curve, &r->cond[s]) == SS_OK;
+    int ok = na > 0 && ss_freq_condition_table(tab, idx, na, curve, &r->cond[s]) == SS_OK;
     r->cond_ok[s] = ok;
     for (int x = 0; !ok && x <= N; x++)
         curve[x] = NAN;
@@ -146,6 +147,17 @@ ss_code ss_freq_result_make(const ss_freq_acc *a, double active_frac, ss_freq_re
     }
     int F = r->n_freq, N = r->n, V = r->n_var;
     size_t rows = (size_t)r->row + 1;
+    /* each schedule's cos(theta_f x), x = 0..N, once: the terms of every
+     * head's curve (global, and local layers' when there are any) */
+    ss_cos_table cos[2] = {{0}, {0}};
+    rc = ss_cos_table_init(&cos[0], a->rope.theta, F, N, err);
+    if (!rc && a->has_local)
+        rc = ss_cos_table_init(&cos[1], a->rope_local.theta, F, N, err);
+    if (rc) {
+        ss_cos_table_free(&cos[0]);
+        ss_freq_result_free(r);
+        return rc;
+    }
     /* the heads are independent (each writes its own slot): N cosine sums
      * of each head's active set are the cost at long prompts */
     #pragma omp parallel for schedule(dynamic, 1) if (r->n_sel > 1 && N >= 256)
@@ -155,9 +167,11 @@ ss_code ss_freq_result_make(const ss_freq_acc *a, double active_frac, ss_freq_re
             ss_freq_acc_scores(a, s, v, r->scores + ((size_t)s * V + v) * N);
         memcpy(r->inp + (size_t)s * rows * F, a->inp + (size_t)s * rows * F,
                rows * F * sizeof(double));
-        active_set(a, r, s);
+        active_set(a, r, s, cos);
         alignment(a, r, s);
     }
+    ss_cos_table_free(&cos[0]);
+    ss_cos_table_free(&cos[1]);
     usage(a, r);
     return SS_OK;
 }

@@ -1,7 +1,10 @@
 #include "analysis/freqcond.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "common/mem.h"
 
 double ss_freq_cos_sum(const double *theta, int n, int x)
 {
@@ -75,10 +78,66 @@ ss_code ss_freq_condition_curve(const double *theta, int n, int N, double *curve
         return rc;
     for (int x = 0; x <= N; x++)
         curve[x] = ss_freq_cos_sum(theta, n, x);
-    return fit(theta, n, N, curve, out);
+    return fit(NULL, n, N, curve, out); /* the curve holds every f(x) */
 }
 
 int ss_freq_condition_holds(const ss_freq_condition_result *r, double L)
 {
     return r->C1 > 0 && r->eps_fn <= L * r->C1 / r->N;
+}
+
+ss_code ss_cos_table_init(ss_cos_table *t, const double *theta, int n, int N, ss_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (n < 1 || N < 1)
+        return ss_fail(err, SS_ERR_USAGE, "cosine table: %d frequencies over 0..%d; expected "
+                       "both positive", n, N);
+    t->theta = ss_calloc((size_t)n, sizeof *t->theta, "cosine table", err);
+    t->c = t->theta ? ss_calloc((size_t)n * ((size_t)N + 1), sizeof *t->c, "cosine table", err)
+                    : NULL;
+    if (!t->c) {
+        ss_cos_table_free(t);
+        return SS_ERR_NOMEM;
+    }
+    t->n = n;
+    t->N = N;
+    for (int f = 0; f < n; f++) {
+        t->theta[f] = theta[f];
+        double *row = t->c + (size_t)f * ((size_t)N + 1);
+        for (int x = 0; x <= N; x++)
+            row[x] = cos(theta[f] * (double)x);
+    }
+    return SS_OK;
+}
+
+void ss_cos_table_free(ss_cos_table *t)
+{
+    free(t->theta);
+    free(t->c);
+    memset(t, 0, sizeof *t);
+}
+
+ss_code ss_freq_condition_table(const ss_cos_table *t, const int *idx, int n, double *curve,
+                                ss_freq_condition_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n < 1 || t->N < 1)
+        return SS_ERR_USAGE;
+    for (int s = 0; s < n; s++) {
+        if (idx[s] < 0 || idx[s] >= t->n)
+            return SS_ERR_USAGE;
+        if (!isfinite(t->theta[idx[s]]))
+            return SS_ERR_VALUE;
+    }
+    int N = t->N;
+    /* each f(x) adds its frequencies in the set's order from 0, as
+     * ss_freq_cos_sum does */
+    for (int x = 0; x <= N; x++)
+        curve[x] = 0.0;
+    for (int s = 0; s < n; s++) {
+        const double *row = t->c + (size_t)idx[s] * ((size_t)N + 1);
+        for (int x = 0; x <= N; x++)
+            curve[x] += row[x];
+    }
+    return fit(NULL, n, N, curve, out); /* the curve holds every f(x) */
 }

@@ -36,6 +36,25 @@ ss_code ss_freq_condition(const double *theta, int n, int N, ss_freq_condition_r
 ss_code ss_freq_condition_curve(const double *theta, int n, int N, double *curve,
                                 ss_freq_condition_result *out);
 
+/* cos(theta_f x) for every frequency f of a schedule and x = 0..N: the
+ * terms of every head's curve, computed once per run instead of once per
+ * head (c [f * (N + 1) + x], the same values ss_freq_cos_sum adds). */
+typedef struct {
+    int n, N;
+    double *theta; /* [n] */
+    double *c;     /* [n, N + 1] */
+} ss_cos_table;
+
+/* theta: n >= 1 frequencies (non-finite ones are kept and refused by
+ * ss_freq_condition_table when chosen); N >= 1. */
+ss_code ss_cos_table_init(ss_cos_table *t, const double *theta, int n, int N, ss_error *err);
+void ss_cos_table_free(ss_cos_table *t);
+
+/* ss_freq_condition_curve over the table's frequencies idx [0..n-1] (the
+ * same values, bit for bit): curve [N + 1] with N = t->N. */
+ss_code ss_freq_condition_table(const ss_cos_table *t, const int *idx, int n, double *curve,
+                                ss_freq_condition_result *out);
+
 /* Whether eps_FN <= L C1 / N for the user's L (C1 must be positive). */
 int ss_freq_condition_holds(const ss_freq_condition_result *r, double L);
 

@@ -25,7 +25,7 @@
  * double precision: shared by every head of a prompt. */
 typedef struct {
     int n, n_freq;
-    double *cs; /* [n, n_freq, 2]: m^2 cos, m^2 sin */
+    double *cs; /* [n, 2, n_freq]: per offset m^2 cos of every frequency, then m^2 sin */
     double gain; /* m^2 (1 without an attention factor) */
 } ss_inp_table;
 
@@ -63,5 +63,18 @@ int ss_inp_active(const double *mean_abs, int n_freq, double frac, unsigned char
  * to j over its bound s ||q_i|| ||k_j||, in [-1, 1]; NaN for a zero vector. */
 double ss_cs_ratio(const ss_inp_table *t, const float *q_i, const float *k_j, int i, int j,
                    double scale, double *logit, double *bound);
+
+/* ||x||^2 over the 2 n_freq rotated dims, summed in dim order (the norm
+ * ss_cs_ratio forms). */
+double ss_inp_sqnorm(const float *x, int n_freq);
+
+/* ss_cs_ratio of query i against keys j = i - d for d = d0..d0+n_delta-1
+ * while j >= j0, into ratio / logit / bound [d - d0] (the same values, bit
+ * for bit), with q_i converted and its norm taken once and the keys'
+ * squared norms from k_sqnorm [j] (ss_inp_sqnorm of key j's row, i < t->n):
+ * freq's loop over every (i, i - d). Returns how many offsets were filled. */
+int ss_cs_row(const ss_inp_table *t, const float *q_i, const float *k, int64_t ldk,
+              const double *k_sqnorm, int i, int j0, int d0, int n_delta, double scale,
+              double *ratio, double *logit, double *bound);
 
 #endif

@@ -36,4 +36,11 @@ ss_code ss_fig_lines(ss_text *svg, const ss_series *s, int n_series, const ss_pl
 ss_code ss_lineplot_svg(const char *path, const ss_series *s, int n_series,
                         const ss_plot_opts *o, ss_error *err);
 
+/* v as printf's "%.2f" writes it (the same text: the exact value rounded
+ * half to even), without printf's cost for the thousands of points of a
+ * long curve; out holds SS_PLOT_FIXED2_MAX chars (the longest double).
+ * Returns the length. */
+#define SS_PLOT_FIXED2_MAX 320
+int ss_plot_fixed2(char *out, double v);
+
 #endif
