@@ -2,9 +2,12 @@
  * 9 heads, 3 KV heads, d_h 64, FFN 1536, vocab 49152, tied embeddings) as a
  * Hugging Face folder (F32 safetensors) and as an F32 GGUF holding the same
  * weights (q/k rows permuted to llama.cpp's interleaved order, as its
- * converter does). Usage: gen_model OUT_DIR [layers] [bf16]; with bf16 only
- * the Hugging Face folder is written, its weights rounded to BF16 (the
- * dtype of Hugging Face checkpoints). */
+ * converter does). Usage: gen_model OUT_DIR [layers] [bf16|f32] [shape];
+ * with bf16 only the Hugging Face folder is written, its weights rounded to
+ * BF16 (the dtype of Hugging Face checkpoints). shape `llama-3.2-1b` gives
+ * Llama-3.2-1B's (16 layers, d 2048, 32 heads, 8 KV heads, d_h 64, FFN 8192,
+ * vocab 128256, RoPE base 500000, tied embeddings; issue #10's BF16 figure);
+ * layers 0 keeps the shape's own count. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,8 +17,22 @@
 
 #include "common/random.h"
 
-enum { D = 576, H = 9, HKV = 3, DH = 64, FF = 1536, VOCAB = 49152, CTX = 8192 };
+enum { DH = 64 };
+static int D = 576, H = 9, HKV = 3, FF = 1536, VOCAB = 49152, CTX = 8192;
+static double THETA = 100000.0;
 static int n_layer = 30, bf16 = 0;
+
+/* The second shape the benchmark knows; SmolLM2-135M's is the default above. */
+static int use_shape(const char *name)
+{
+    if (strcmp(name, "smollm2-135m") == 0)
+        return 1;
+    if (strcmp(name, "llama-3.2-1b") != 0)
+        return 0;
+    D = 2048, H = 32, HKV = 8, FF = 8192, VOCAB = 128256, CTX = 131072, THETA = 500000.0;
+    n_layer = 16;
+    return 1;
+}
 
 static FILE *open_or_die(const char *path, const char *mode)
 {
@@ -120,10 +137,14 @@ static const char *gguf_name(const char *hf, char *buf)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: gen_model OUT_DIR [layers] [bf16]\n");
+        fprintf(stderr, "usage: gen_model OUT_DIR [layers] [bf16|f32] [smollm2-135m|llama-3.2-1b]\n");
         return 2;
     }
-    if (argc > 2)
+    if (argc > 4 && !use_shape(argv[4])) {
+        fprintf(stderr, "gen_model: shape '%s': expected smollm2-135m or llama-3.2-1b\n", argv[4]);
+        return 2;
+    }
+    if (argc > 2 && atoi(argv[2]) > 0)
         n_layer = atoi(argv[2]);
     bf16 = argc > 3 && strcmp(argv[3], "bf16") == 0;
     int esize = bf16 ? 2 : 4;
@@ -156,9 +177,9 @@ int main(int argc, char **argv)
     fprintf(f, "{\"model_type\": \"llama\", \"hidden_size\": %d, \"intermediate_size\": %d,\n"
                " \"num_hidden_layers\": %d, \"num_attention_heads\": %d, \"num_key_value_heads\": %d,\n"
                " \"vocab_size\": %d, \"max_position_embeddings\": %d, \"rms_norm_eps\": 1e-05,\n"
-               " \"rope_theta\": 100000.0, \"tie_word_embeddings\": true, \"hidden_act\": \"silu\",\n"
+               " \"rope_theta\": %.1f, \"tie_word_embeddings\": true, \"hidden_act\": \"silu\",\n"
                " \"bos_token_id\": 1, \"eos_token_id\": 2, \"torch_dtype\": \"%s\"}\n",
-            D, FF, n_layer, H, HKV, VOCAB, CTX, bf16 ? "bfloat16" : "float32");
+            D, FF, n_layer, H, HKV, VOCAB, CTX, THETA, bf16 ? "bfloat16" : "float32");
     fclose(f);
 
     /* safetensors: header then data in spec order */
@@ -217,13 +238,13 @@ int main(int argc, char **argv)
     fwrite(&nkv, 8, 1, f);
     kv_str(f, "general.architecture", "llama");
     kv_u32(f, "llama.block_count", (uint32_t)n_layer);
-    kv_u32(f, "llama.embedding_length", D);
+    kv_u32(f, "llama.embedding_length", (uint32_t)D);
     kv_u32(f, "llama.feed_forward_length", FF);
     kv_u32(f, "llama.attention.head_count", H);
     kv_u32(f, "llama.attention.head_count_kv", HKV);
     kv_u32(f, "llama.context_length", CTX);
     kv_f32(f, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    kv_f32(f, "llama.rope.freq_base", 100000.0f);
+    kv_f32(f, "llama.rope.freq_base", (float)THETA);
     kv_u32(f, "general.alignment", 32);
     /* no tokenizer (the bench feeds token ids); llama.cpp loads such a file
      * only when it says so and gives the vocabulary size ("none": dummy tokens) */
