@@ -13,8 +13,8 @@
 #   BENCH_REPEAT=R       pairs per ratio (default 3; 1 with BENCH_QUICK)
 #   BENCH_MODEL=DIR      a bench model as build/gen_model writes it (DIR/hf, DIR/model.gguf;
 #                        default: generated under build/bench); its BF16 twin is generated
-#                        under build/bench as bf16-L<layers>, with DIR/hf/config.json's layer
-#                        count (gen_model's fixed seeds: the same weights, rounded)
+#                        under build/bench as bf16-<shape>-L<layers>, with DIR/hf/config.json's
+#                        shape and layer count (gen_model's fixed seeds: the same weights, rounded)
 #   BENCH_SCALING="..."  scan lengths of the scaling table (default 512 ... 32768)
 #   BENCH_TORCH=0        skip the PyTorch peer; BENCH_TORCH_GIB caps its memory (default 12)
 #   LLAMA_BENCH=PATH     a llama-bench of llama.cpp (c392e50 in the issue; CPU build): run on the
@@ -36,9 +36,11 @@ if [ -n "${LLAMA_BENCH:-}" ] && [ ! -x "$LLAMA_BENCH" ]; then
   echo "bench/run.sh: LLAMA_BENCH=$LLAMA_BENCH is not an executable file (expected llama.cpp's llama-bench)" >&2
   exit 2
 fi
-# the layer count of a model gen_model wrote (its BF16 twin gets the same)
+# "shape layers" of a model gen_model wrote (its BF16 twin gets the same): the shape by
+# hidden_size (576 SmolLM2-135M's, 2048 Llama-3.2-1B's)
 model_layers() { # dir
-  $py -c "import json,sys; print(int(json.load(open(sys.argv[1]))['num_hidden_layers']))" \
+  $py -c "import json,sys; c = json.load(open(sys.argv[1]))
+print({576: 'smollm2-135m', 2048: 'llama-3.2-1b'}[c.get('hidden_size', 576)], int(c['num_hidden_layers']))" \
     "$1/hf/config.json" 2>/dev/null
 }
 if [ -n "${BENCH_MODEL:-}" ]; then
@@ -48,7 +50,8 @@ if [ -n "${BENCH_MODEL:-}" ]; then
       "as build/gen_model writes it: hf/ and model.gguf)" >&2; exit 2; }
   done
   model_layers "$model" >/dev/null || { echo "bench/run.sh: BENCH_MODEL=$BENCH_MODEL:" \
-    "hf/config.json has no whole number num_hidden_layers (expected gen_model's config)" >&2; exit 2; }
+    "hf/config.json has no whole number num_hidden_layers or a hidden_size gen_model does not" \
+    "write (expected gen_model's config: 576 or 2048)" >&2; exit 2; }
 fi
 mkdir -p "$out"
 if [ -z "${BENCH_MODEL:-}" ]; then
@@ -57,10 +60,10 @@ if [ -z "${BENCH_MODEL:-}" ]; then
   { [ -f "$model/model.gguf" ] && head -c 4096 "$model/model.gguf" | grep -qa tokenizer.ggml.model; } ||
     "$build/gen_model" "$model"
 fi
-# the BF16 twin: gen_model's weights with the model's own layer count, rounded to BF16
-layers=$(model_layers "$model")
-bf16=$out/bf16-L$layers
-[ -f "$bf16/hf/model.safetensors" ] || "$build/gen_model" "$bf16" "$layers" bf16
+# the BF16 twin: gen_model's weights with the model's own shape and layer count, rounded
+read -r shape layers < <(model_layers "$model")
+bf16=$out/bf16-$shape-L$layers
+[ -f "$bf16/hf/model.safetensors" ] || "$build/gen_model" "$bf16" "$layers" bf16 "$shape"
 results=$out/results.jsonl
 : >"$results"
 threads=2

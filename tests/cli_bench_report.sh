@@ -125,7 +125,7 @@ sb=$tmp/sbuild; mkdir -p "$sb"
 cat >"$sb/gen_model" <<'STUB'
 #!/usr/bin/env bash
 echo "gen_model $*" >>"$(dirname "$0")/calls.log"
-mkdir -p "$1/hf"; echo "{\"num_hidden_layers\": ${2:-30}}" >"$1/hf/config.json"
+mkdir -p "$1/hf"; echo "{\"hidden_size\": 576, \"num_hidden_layers\": ${2:-30}}" >"$1/hf/config.json"
 : >"$1/hf/model.safetensors"; [ "${3:-}" = bf16 ] || echo tokenizer.ggml.model >"$1/model.gguf"
 STUB
 cat >"$sb/slashscope" <<'STUB'
@@ -173,8 +173,9 @@ left=$(find "$sb/bench" -maxdepth 1 -name '*.partial' | wc -l)
 if BUILD=$sb BENCH_QUICK=1 BENCH_TORCH=0 BENCH_MODEL=$tmp/m4 bash "$src/bench/run.sh" \
   >"$tmp/stub4.out" 2>&1; then ok "run.sh on stubs with BENCH_MODEL exits 0"
 else bad "run.sh on stubs with BENCH_MODEL"; cat "$tmp/stub4.out"; fi
-has "the twin has BENCH_MODEL's layer count" "$sb/calls.log" "gen_model $sb/bench/bf16-L4 4 bf16"
-has "twin pair: the BF16 twin" "$sb/calls.log" "bench_prefill $sb/bench/bf16-L4/hf 512 2 1 scan"
+has "the twin has BENCH_MODEL's layer count" "$sb/calls.log" \
+  "gen_model $sb/bench/bf16-smollm2-135m-L4 4 bf16 smollm2-135m"
+has "twin pair: the BF16 twin" "$sb/calls.log" "bench_prefill $sb/bench/bf16-smollm2-135m-L4/hf 512 2 1 scan"
 has "twin ratio from the pair" "$tmp/stub4.out" \
   "| BF16 / F32 twin scan tokens/s (same efficiency), N=512 (medians 96 vs 100 tok/s; RSS 10 vs 10 MiB) | >= 0.95 | 0.96 | 0.96 | 1 | MET (1 of 1 pair met) |"
 
