@@ -87,12 +87,12 @@ def guarded(value, *runs):
         return None
 
 
-def paired(fig, rows, figure, a, b, value):
+def paired(fig, rows, figure, a, b, value, side="bench"):
     """Fills fig from the pairs of `figure` at fig.n: value(run_a, run_b) per pair
-    where both runs finished."""
+    where both runs finished; a run is side a or b by its field `side`."""
     runs = pick(rows, figure=figure, n=fig.n)
     for k in sorted({r.get("pair") for r in runs}, key=lambda k: (k is None, k)):
-        ra, rb = one(runs, pair=k, bench=a), one(runs, pair=k, bench=b)
+        ra, rb = one(runs, pair=k, **{side: a}), one(runs, pair=k, **{side: b})
         bad = [failure(r, name) if r else f"{name} missing" for r, name in ((ra, a), (rb, b))
                if not ok(r)]
         v = None if bad else guarded(value, ra, rb)
@@ -194,22 +194,29 @@ def explain_figures(rows, cfg):
     return figs
 
 
-def single_figures(rows, weights, quick):
-    """The figures of single runs (as before the pairs): BF16 twin, peak RSS, scan / prefill."""
-    figs = []
-    f32 = [x for x in pick(rows, bench="bf16_twin") if "bf16" not in x.get("model", "")]
-    bf = [x for x in pick(rows, bench="bf16_twin") if "bf16" in x.get("model", "")]
-    fig = Figure("BF16 / F32 twin scan tokens/s (same efficiency)", 0.95, unit="run")
-    if f32 and bf and ok(f32[-1]) and ok(bf[-1]):
-        a, b = f32[-1], bf[-1]
-        fig.values = [b["tokens_per_s"] / a["tokens_per_s"]]
-        fig.detail = (f", N={b.get('n')} ({b['tokens_per_s']:.0f} vs {a['tokens_per_s']:.0f} tok/s; "
-                      f"RSS {b.get('peak_rss_mib', 0):.0f} vs {a.get('peak_rss_mib', 0):.0f} MiB)")
-    else:
-        fig.why = ("; ".join(failure(x[-1], "bench_prefill") for x in (f32, bf) if x and not ok(x[-1]))
-                   or "no BF16 twin run recorded")
-    figs.append(fig)
+def twin_figure(rows, cfg):
+    """BF16 / F32 tokens/s of bench_prefill's scan, per pair of the twins (runs
+    tagged "dtype")."""
+    n = cfg.get("len_bf16")
+    if n is None:  # a results file without it: the length the twins ran at
+        n = next((r.get("n") for r in pick(rows, figure="bf16_twin")), None)
+    fig = Figure("BF16 / F32 twin scan tokens/s (same efficiency)", 0.95, n=n)
+    runs = paired(fig, rows, "bf16_twin", "f32", "bf16",
+                  lambda a, b: b["tokens_per_s"] / a["tokens_per_s"], side="dtype")
+    if not runs:
+        fig.why = "no BF16 twin run recorded"
+    a, b = (pick(runs, dtype=d) for d in ("f32", "bf16"))
+    ta, tb = median_of(a, "tokens_per_s"), median_of(b, "tokens_per_s")
+    ra, rb = median_of(a, "peak_rss_mib"), median_of(b, "peak_rss_mib")
+    medians = (f" (medians {tb:.0f} vs {ta:.0f} tok/s; RSS {fmt(rb, '.0f')} vs {fmt(ra, '.0f')} MiB)"
+               if ta and tb else "")
+    fig.detail = (f", N={n}" if n is not None else "") + medians
+    return fig
 
+
+def single_figures(rows, weights, quick):
+    """The figures of single runs (as before the pairs): peak RSS, scan / prefill."""
+    figs = []
     s8 = [r for r in pick(rows, bench="scan", n=8192) if ok(r) and r.get("peak_rss_mib")]
     fig = Figure("scan peak RSS at N=8192, MiB", weights + 512 if weights else None, higher=False,
                  unit="run")
@@ -258,7 +265,7 @@ def print_targets(rows, m):
           "from pair to pair); min-max across the pairs; the verdict is the median's.\n")
     print("| figure | target | median | min-max | pairs | verdict |\n|---|---|---|---|---|---|")
     figs = (gflops_figures(rows, cfg) + llama_figures(rows, cfg) + explain_figures(rows, cfg) +
-            single_figures(rows, m.get("weights_mib"), cfg.get("quick")))
+            [twin_figure(rows, cfg)] + single_figures(rows, m.get("weights_mib"), cfg.get("quick")))
     for f in figs:
         print(f.line())
 

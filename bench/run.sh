@@ -12,8 +12,9 @@
 #   BENCH_QUICK=1        short lengths only (a smoke run)
 #   BENCH_REPEAT=R       pairs per ratio (default 3; 1 with BENCH_QUICK)
 #   BENCH_MODEL=DIR      a bench model as build/gen_model writes it (DIR/hf, DIR/model.gguf;
-#                        default: generated under build/bench); its BF16 twin is always
-#                        generated under build/bench (gen_model's default seed: the same weights)
+#                        default: generated under build/bench); its BF16 twin is generated
+#                        under build/bench as bf16-<shape>-L<layers>, with DIR/hf/config.json's
+#                        shape and layer count (gen_model's fixed seeds: the same weights, rounded)
 #   BENCH_SCALING="..."  scan lengths of the scaling table (default 512 ... 32768)
 #   BENCH_TORCH=0        skip the PyTorch peer; BENCH_TORCH_GIB caps its memory (default 12)
 #   LLAMA_BENCH=PATH     a llama-bench of llama.cpp (c392e50 in the issue; CPU build): run on the
@@ -35,12 +36,22 @@ if [ -n "${LLAMA_BENCH:-}" ] && [ ! -x "$LLAMA_BENCH" ]; then
   echo "bench/run.sh: LLAMA_BENCH=$LLAMA_BENCH is not an executable file (expected llama.cpp's llama-bench)" >&2
   exit 2
 fi
+# "shape layers" of a model gen_model wrote (its BF16 twin gets the same): the shape by
+# hidden_size (576 SmolLM2-135M's, 2048 Llama-3.2-1B's)
+model_layers() { # dir
+  $py -c "import json,sys; c = json.load(open(sys.argv[1]))
+print({576: 'smollm2-135m', 2048: 'llama-3.2-1b'}[c.get('hidden_size', 576)], int(c['num_hidden_layers']))" \
+    "$1/hf/config.json" 2>/dev/null
+}
 if [ -n "${BENCH_MODEL:-}" ]; then
   model=${BENCH_MODEL%/}
   for f in hf/model.safetensors hf/config.json model.gguf; do
     [ -f "$model/$f" ] || { echo "bench/run.sh: BENCH_MODEL=$BENCH_MODEL has no $f (expected a folder" \
       "as build/gen_model writes it: hf/ and model.gguf)" >&2; exit 2; }
   done
+  model_layers "$model" >/dev/null || { echo "bench/run.sh: BENCH_MODEL=$BENCH_MODEL:" \
+    "hf/config.json has no whole number num_hidden_layers or a hidden_size gen_model does not" \
+    "write (expected gen_model's config: 576 or 2048)" >&2; exit 2; }
 fi
 mkdir -p "$out"
 if [ -z "${BENCH_MODEL:-}" ]; then
@@ -49,8 +60,10 @@ if [ -z "${BENCH_MODEL:-}" ]; then
   { [ -f "$model/model.gguf" ] && head -c 4096 "$model/model.gguf" | grep -qa tokenizer.ggml.model; } ||
     "$build/gen_model" "$model"
 fi
-bf16=$out/smollm2-135m-shape-bf16
-[ -f "$bf16/hf/model.safetensors" ] || "$build/gen_model" "$bf16" 30 bf16
+# the BF16 twin: gen_model's weights with the model's own shape and layer count, rounded
+read -r shape layers < <(model_layers "$model")
+bf16=$out/bf16-$shape-L$layers
+[ -f "$bf16/hf/model.safetensors" ] || "$build/gen_model" "$bf16" "$layers" bf16 "$shape"
 results=$out/results.jsonl
 : >"$results"
 threads=2
@@ -101,10 +114,14 @@ bench_prefill_run() { # tag n model mode repeats
   record "{\"bench\": \"$tag\", $pair_tags\"exit\": $rc, \"load\": $load, ${line#\{}"
 }
 
+# A result folder made anew: with it goes DIR.partial, the checkpoint a killed scan, rank or
+# freq leaves, which makes the next run with --out DIR refuse (store/folder.h: --resume/--force).
+fresh() { rm -rf "$1" "$1.partial"; }
+
 # The runs that pairs() interleaves, one measured run of n tokens each.
 run_scan() { # n: the whole scan command; scan_seconds is the scan's own time (scan.json)
   local n=$1 d=$out/pair-scan$1 line
-  rm -rf "$d"
+  fresh "$d"
   line=$(measure_json scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" \
     --len "$n" --out "$d" --quiet --threads $threads --allow-long)
   local own
@@ -130,15 +147,18 @@ print(r[0]['avg_ts'] if r else 'null', json.dumps(r[0].get('build_commit')) if r
 }
 run_prefill_hidden() { measure prefill_hidden "$1" "$build/bench_prefill" "$model/hf" "$1" $threads 1 hidden; }
 run_rank() {
-  rm -rf "$out/rank"
+  fresh "$out/rank"
   measure rank "$1" "$build/slashscope" rank "$model/hf" --ood 1 --len "$1" --seed 1 --heads all \
     --out "$out/rank" --quiet --threads $threads
 }
 run_freq() {
-  rm -rf "$out/freq"
+  fresh "$out/freq"
   measure freq "$1" "$build/slashscope" freq "$model/hf" --ood 1 --len "$1" --seed 1 --heads all \
     --out "$out/freq" --quiet --threads $threads
 }
+# bench_prefill's scan of the F32 model or of its BF16 twin, tagged with the dtype
+run_twin_f32() { local pair_tags="$pair_tags\"dtype\": \"f32\", "; bench_prefill_run bf16_twin "$1" "$model/hf" scan 1; }
+run_twin_bf16() { local pair_tags="$pair_tags\"dtype\": \"bf16\", "; bench_prefill_run bf16_twin "$1" "$bf16/hf" scan 1; }
 
 # BENCH_REPEAT pairs of two runs back to back, the first of each pair alternating (A B, B A,
 # A B, ...), so a drift of the machine's speed over minutes hits both sides alike.
@@ -156,7 +176,7 @@ pairs() { # figure n run_a run_b
 scaling_scans() {
   for n in $lens_scaling; do
     if [ "$1" = short ]; then ((n <= 8192)) || continue; else ((n > 8192)) || continue; fi
-    rm -rf "$out/scan$n"
+    fresh "$out/scan$n"
     measure scan "$n" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$n")" \
       --len "$n" --out "$out/scan$n" --quiet --threads $threads --allow-long
   done
@@ -164,7 +184,7 @@ scaling_scans() {
 
 blas=$("$build/slashscope" info "$model/hf" --json | $py -c "import json,sys; print(json.dumps(json.load(sys.stdin)['blas']))")
 record "$(BLAS="$blas" QUICK="$quick" REPEAT="$repeat" LLAMA="${LLAMA_BENCH:-}" LENS_LLAMA="$lens_llama" \
-  LENS_GFLOPS="$lens_gflops" LEN_EXPLAIN="$len_explain" TORCH="${BENCH_TORCH:-1}" MODEL="$model" $py -c "
+  LENS_GFLOPS="$lens_gflops" LEN_EXPLAIN="$len_explain" LEN_BF16="$len_bf16" TORCH="${BENCH_TORCH:-1}" MODEL="$model" $py -c "
 import json, os
 env = os.environ
 cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), None)
@@ -175,6 +195,7 @@ print(json.dumps({'bench': 'machine', 'cpu': cpu, 'cores': os.cpu_count(),
     'config': {'quick': env['QUICK'] == '1', 'repeat': int(env['REPEAT']),
                'llama_bench': env['LLAMA'] or None, 'lens_llama': ints(env['LENS_LLAMA']),
                'lens_gflops': ints(env['LENS_GFLOPS']), 'len_explain': int(env['LEN_EXPLAIN']),
+               'len_bf16': int(env['LEN_BF16']),
                'torch': env['TORCH'] != '0', 'model': env['MODEL']}}))")"
 
 echo "== scan: effective GFLOP/s against the same run's SGEMM (bench_prefill scan mode, $repeat runs)"
@@ -209,7 +230,7 @@ for l in open(sys.argv[1]):
 print(json.dumps({"bench": "phases", "command": sys.argv[2], "n": int(sys.argv[3]), "phases": rows}))
 PY
 }
-rm -rf "$out/phases-scan" "$out/phases-freq"
+fresh "$out/phases-scan"; fresh "$out/phases-freq"
 phases scan "$len_bf16" "$build/slashscope" scan "$model/hf" --ids-file "$(ids_file "$len_bf16")" \
   --len "$len_bf16" --out "$out/phases-scan" --quiet --threads $threads
 phases freq "$len_bf16" "$build/slashscope" freq "$model/hf" --ood 1 --len "$len_bf16" --seed 1 \
@@ -227,8 +248,8 @@ if [ "${BENCH_TORCH:-1}" != 0 ]; then
     gib=${BENCH_TORCH_GIB:-12}
     echo "== PyTorch peer: materialised attention, same slash scores (memory capped at $gib GiB)"
     for n in $lens_torch; do
-      [ -d "$out/scan$n" ] || measure scan "$n" "$build/slashscope" scan "$model/hf" \
-        --ids-file "$(ids_file "$n")" --len "$n" --out "$out/scan$n" --quiet --threads $threads
+      [ -d "$out/scan$n" ] || { fresh "$out/scan$n"; measure scan "$n" "$build/slashscope" scan "$model/hf" \
+        --ids-file "$(ids_file "$n")" --len "$n" --out "$out/scan$n" --quiet --threads $threads; }
       for mode in output_attentions per_layer; do
         flag=; [ $mode = per_layer ] && flag=--per-layer
         rm -f "$out/torch$n-$mode.npy"
@@ -259,10 +280,8 @@ echo "== rank and freq, all heads, one prompt of $len_explain tokens, each paire
 pairs rank_prefill "$len_explain" run_rank run_prefill_hidden
 pairs freq_prefill "$len_explain" run_freq run_prefill_hidden
 
-echo "== BF16 twin of the same weights"
-for m in "$model/hf" "$bf16/hf"; do
-  bench_prefill_run bf16_twin "$len_bf16" "$m" scan 1
-done
+echo "== BF16 twin of the same weights ($bf16), $repeat pairs"
+pairs bf16_twin "$len_bf16" run_twin_f32 run_twin_bf16
 
 echo "== prefill (tokens/s, effective GFLOP/s, peak RSS; SGEMM on [N x 576] x [576 x 1536])"
 for fmt in hf model.gguf; do

@@ -162,6 +162,34 @@ static void test_table_variant(void)
     CHECK(ss_cos_table_init(&t, th, 6, 0, &err) == SS_ERR_USAGE);
 }
 
+/* A table long enough to be filled on several threads (n (N + 1) >= 65536):
+ * every entry is cos(theta_f x) as one thread computes it, bit for bit, and
+ * a curve from it equals ss_freq_condition_curve's. */
+static void test_table_threads(void)
+{
+    enum { N = 20000 };
+    double th[6] = {1.0, 0.31, NAN, 0.0137, 2.9, 0.5e-3};
+    ss_cos_table t;
+    ss_error err = {0};
+    CHECK(ss_cos_table_init(&t, th, 6, N, &err) == SS_OK);
+    int same = 1;
+    for (int f = 0; f < 6; f++)
+        for (int x = 0; x <= N; x++) {
+            double want = cos(th[f] * (double)x), got = t.c[(size_t)f * (N + 1) + x];
+            same &= got == want || (isnan(got) && isnan(want));
+        }
+    CHECK(same);
+    static double curve[N + 1], want[N + 1];
+    ss_freq_condition_result a, b;
+    const int idx[4] = {5, 0, 3, 4};
+    double sub[4] = {th[5], th[0], th[3], th[4]};
+    CHECK(ss_freq_condition_curve(sub, 4, N, want, &a) == SS_OK);
+    CHECK(ss_freq_condition_table(&t, idx, 4, curve, &b) == SS_OK);
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+    CHECK(memcmp(curve, want, sizeof curve) == 0);
+    ss_cos_table_free(&t);
+}
+
 TEST_MAIN(TEST(test_alternating), TEST(test_single_frequency), TEST(test_roots_of_unity),
           TEST(test_unrotated), TEST(test_bad_input), TEST(test_curve_variant),
-          TEST(test_table_variant))
+          TEST(test_table_variant), TEST(test_table_threads))

@@ -101,8 +101,12 @@ ss_code ss_cos_table_init(ss_cos_table *t, const double *theta, int n, int N, ss
     }
     t->n = n;
     t->N = N;
+    memcpy(t->theta, theta, sizeof *theta * (size_t)n);
+    /* n (N + 1) cosines (2M at N = 32768 with 64 frequencies) were the serial
+     * part of freq's result: the rows are independent and shared among the threads,
+     * each value the same cos call as on one thread */
+    #pragma omp parallel for schedule(static) if ((size_t)n * ((size_t)N + 1) >= 65536)
     for (int f = 0; f < n; f++) {
-        t->theta[f] = theta[f];
         double *row = t->c + (size_t)f * ((size_t)N + 1);
         for (int x = 0; x <= N; x++)
             row[x] = cos(theta[f] * (double)x);

@@ -693,7 +693,7 @@ static ss_code band_boxes(ss_html *h, const study_model *m, int mi, double *med_
         snprintf(ls, sizeof ls, "%s-%s", ss_csv_str(&b, v, 1), ss_csv_str(&b, v, 2));
         ss_html_cell(h, ls);
         ss_html_cell_int(h, k);
-        ss_html_cell_mean(h, f.median, 4, rows, rows - k, "head offsets");
+        ss_html_cell_mean(h, f.median, 4, rows, rows - k, "SDH offsets");
         ss_html_cell_num(h, f.q1, 4);
         ss_html_cell_num(h, f.q3, 4);
         ss_html_row_end(h);

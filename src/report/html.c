@@ -139,31 +139,35 @@ void ss_html_cell(ss_html *h, const char *text)
     h->cells++;
 }
 
-void ss_html_cell_num(ss_html *h, double v, int digits)
+/* A number cell's opening tag and its text (an en dash for NaN), the cell
+ * left open for what ss_html_cell_mean adds: one place decides how a number
+ * is shown and sorted. */
+static void cell_num_open(ss_html *h, double v, int digits)
 {
     if (isnan(v))
-        ss_text_put(&h->t, "<td class=\"num\" data-value=\"nan\">&ndash;</td>");
+        ss_text_put(&h->t, "<td class=\"num\" data-value=\"nan\">&ndash;");
     else
-        ss_text_printf(&h->t, "<td class=\"num\" data-value=\"%.17g\">%.*g</td>", v,
+        ss_text_printf(&h->t, "<td class=\"num\" data-value=\"%.17g\">%.*g", v,
                        digits < 1 ? 1 : digits, v);
+}
+
+void ss_html_cell_num(ss_html *h, double v, int digits)
+{
+    cell_num_open(h, v, digits);
+    ss_text_put(&h->t, "</td>");
     h->cells++;
 }
 
 void ss_html_cell_mean(ss_html *h, double v, int digits, int of, int undefined,
                        const char *what)
 {
-    if (undefined <= 0) {
-        ss_html_cell_num(h, v, digits);
-        return;
+    cell_num_open(h, v, digits);
+    if (undefined > 0) {
+        ss_text_printf(&h->t, "<span class=\"undef\"> (%d of %d ", of - undefined, of);
+        ss_text_escape(&h->t, what);
+        ss_text_printf(&h->t, "; %d undefined)</span>", undefined);
     }
-    if (isnan(v))
-        ss_text_put(&h->t, "<td class=\"num\" data-value=\"nan\">&ndash;");
-    else
-        ss_text_printf(&h->t, "<td class=\"num\" data-value=\"%.17g\">%.*g", v,
-                       digits < 1 ? 1 : digits, v);
-    ss_text_printf(&h->t, "<span class=\"undef\"> (%d of %d ", of - undefined, of);
-    ss_text_escape(&h->t, what);
-    ss_text_printf(&h->t, "; %d undefined)</span></td>", undefined);
+    ss_text_put(&h->t, "</td>");
     h->cells++;
 }
 

@@ -40,7 +40,7 @@ void ss_html_cell(ss_html *h, const char *text);
  * its exact value in data-value. */
 void ss_html_cell_num(ss_html *h, double v, int digits);
 void ss_html_cell_int(ss_html *h, long long v);
-/* A mean over `of` rows (heads, head offsets: `what`) of which `undefined`
+/* A mean over `of` rows (heads, SDH offsets: `what`) of which `undefined`
  * had no value and were left out: the number as ss_html_cell_num, and when
  * any was left out, a note after it, "0.83 (7 of 9 heads; 2 undefined)", in
  * a <span> (so the cell's own text stays the number). */
