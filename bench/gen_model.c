@@ -146,6 +146,10 @@ int main(int argc, char **argv)
     }
     if (argc > 2 && atoi(argv[2]) > 0)
         n_layer = atoi(argv[2]);
+    if (argc > 3 && strcmp(argv[3], "bf16") != 0 && strcmp(argv[3], "f32") != 0) {
+        fprintf(stderr, "gen_model: dtype '%s': expected bf16 or f32\n", argv[3]);
+        return 2;
+    }
     bf16 = argc > 3 && strcmp(argv[3], "bf16") == 0;
     int esize = bf16 ? 2 : 4;
     const char *dir = argv[1];
